@@ -1,0 +1,8 @@
+import ArgumentParser
+
+@main
+struct Csumlab: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "csumlab",
+        abstract: "Make Linux checksum offload in virtual networks visible, hop by hop.")
+}
