@@ -20,13 +20,15 @@ let package = Package(
         .target(name: "Simulation", dependencies: ["Wire", "Checksum"]),
         // YAML topology files with file:line:column errors.
         .target(name: "TopologyFile", dependencies: ["Simulation", .product(name: "Yams", package: "Yams")]),
+        // Trace rendering shared by the CLI and tests: text table and versioned JSON.
+        .target(name: "TraceReport", dependencies: ["Simulation", "Wire"]),
         .executableTarget(name: "csumlab", dependencies: [
-            "Simulation", "TopologyFile", "Wire", "Checksum",
+            "Simulation", "TopologyFile", "TraceReport", "Wire", "Checksum",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport"]),
         .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation"]),
     ],
     swiftLanguageModes: [.v6]

@@ -32,6 +32,8 @@ public struct VirtioNetHeader: Sendable, Equatable, Hashable {
 
     public var needsChecksum: Bool { flags & Self.needsCsum != 0 }
     public var isDataValid: Bool { flags & Self.dataValid != 0 }
+    /// The header describes a GSO super-frame (`gso_type` ≠ NONE).
+    public var isGSO: Bool { gsoType & 0x7F != 0 }
 
     /// The 10-byte wire form.
     public var bytes: [UInt8] {

@@ -4,5 +4,6 @@ import ArgumentParser
 struct Csumlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "csumlab",
-        abstract: "Make Linux checksum offload in virtual networks visible, hop by hop.")
+        abstract: "Make Linux checksum offload in virtual networks visible, hop by hop.",
+        subcommands: [TraceCommand.self, CheckCommand.self])
 }

@@ -1,0 +1,94 @@
+/// An ethtool offload feature, by its ethtool name (`ethtool -k`). Short names (`tx`, `rx`, `sg`,
+/// `tso`, `gso`, `gro`) and `tx-checksum-ip-generic` are accepted as they are by `ethtool -K`.
+public enum Feature: String, Sendable, CaseIterable, Codable, Comparable {
+    case txChecksumming = "tx-checksumming"
+    case rxChecksumming = "rx-checksumming"
+    case scatterGather = "scatter-gather"
+    case tso = "tcp-segmentation-offload"
+    case gso = "generic-segmentation-offload"
+    case gro = "generic-receive-offload"
+
+    public var shortName: String {
+        switch self {
+        case .txChecksumming: return "tx"
+        case .rxChecksumming: return "rx"
+        case .scatterGather: return "sg"
+        case .tso: return "tso"
+        case .gso: return "gso"
+        case .gro: return "gro"
+        }
+    }
+
+    /// Accepts the ethtool name, the short name or `tx-checksum-ip-generic`.
+    public init?(named s: String) {
+        if let f = Feature(rawValue: s) { self = f; return }
+        switch s {
+        case "tx", "tx-checksum-ip-generic": self = .txChecksumming
+        case "rx": self = .rxChecksumming
+        case "sg": self = .scatterGather
+        case "tso": self = .tso
+        case "gso": self = .gso
+        case "gro": self = .gro
+        default: return nil
+        }
+    }
+
+    public static func < (a: Feature, b: Feature) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// A device's offload features: what the user asked for (`ethtool -K`), what the device can do
+/// (`hw_features`; a capability it lacks is "[fixed] off"), and the effective set after the
+/// kernel's dependency rules (`netdev_fix_features()`).
+public struct Features: Sendable, Hashable {
+    /// Explicit requests; a feature not listed keeps the device's default.
+    public var requested: [Feature: Bool]
+
+    public init(_ requested: [Feature: Bool] = [:]) {
+        self.requested = requested
+    }
+
+    /// One feature that the kernel turned off, and why.
+    public struct Adjustment: Sendable, Hashable {
+        public var feature: Feature
+        public var reason: String
+    }
+
+    /// The effective features and the adjustments made to reach them.
+    public struct Effective: Sendable, Hashable {
+        public var on: Set<Feature>
+        public var adjustments: [Adjustment]
+        /// Capabilities the device does not have at all (`[fixed]` in `ethtool -k`), with why.
+        public var fixedOff: [Feature: String]
+
+        public func has(_ f: Feature) -> Bool { on.contains(f) }
+        public var txChecksum: Bool { on.contains(.txChecksumming) }
+    }
+
+    /// Apply defaults, capabilities and `netdev_fix_features()`.
+    /// - Parameters:
+    ///   - defaults: the device's default state for each feature.
+    ///   - fixedOff: features the device cannot enable, with the reason shown to the user.
+    public func effective(defaults: Set<Feature>, fixedOff: [Feature: String] = [:], profile: KernelProfile) -> Effective {
+        var on = Set<Feature>()
+        for f in Feature.allCases {
+            if fixedOff[f] != nil { continue }
+            if requested[f] ?? defaults.contains(f) { on.insert(f) }
+        }
+        var adj: [Adjustment] = []
+        func drop(_ f: Feature, _ why: String) {
+            if on.remove(f) != nil { adj.append(Adjustment(feature: f, reason: why)) }
+        }
+        if !on.contains(.scatterGather) {
+            drop(.tso, "netdev_fix_features: Dropping TSO features since no SG feature")
+        }
+        if !on.contains(.txChecksumming) {
+            drop(.tso, "netdev_fix_features: Dropping TSO features since no CSUM feature")
+        }
+        if !on.contains(.scatterGather) {
+            drop(.gso, "netdev_fix_features: Dropping NETIF_F_GSO since no SG feature")
+        }
+        return Effective(on: on, adjustments: adj, fixedOff: fixedOff)
+    }
+}

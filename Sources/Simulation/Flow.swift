@@ -1,0 +1,61 @@
+import Wire
+
+/// Traffic to trace between two hosts.
+public struct Flow: Sendable, Hashable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// A TCP connection (SSH): SYN, SYN-ACK, then data each way.
+        case tcp
+        /// A UDP request/response through UDP sockets (DNS).
+        case udp
+        /// A DHCP exchange: the client sends DISCOVER from a raw socket, the server answers
+        /// with an OFFER from a UDP socket.
+        case dhcp
+        /// ICMP echo request and reply (ping).
+        case icmp
+    }
+
+    /// How the sending host produces its checksums.
+    public enum SenderMode: String, Sendable, CaseIterable {
+        /// As the stack and device features decide (offload where available).
+        case offloaded
+        /// Force a complete software checksum at the socket (as `tx off` would).
+        case software
+    }
+
+    /// How a DHCP client reads replies.
+    public enum DHCPClient: String, Sendable, CaseIterable {
+        /// An old dhclient: AF_PACKET socket, verifies the UDP checksum itself from the bytes.
+        case raw
+        /// A client that reads `PACKET_AUXDATA` and skips the check for `TP_STATUS_CSUMNOTREADY`.
+        case rawAuxdata = "raw-auxdata"
+        /// A plain UDP socket: the kernel verifies.
+        case udp
+    }
+
+    public var name: String
+    public var kind: Kind
+    /// The client host (node name, or a host-nic's remote host).
+    public var from: String
+    public var to: String
+    public var ipVersion: IPVersion = .v4
+    /// Server port (TCP/UDP); DHCP uses 67/68.
+    public var port: UInt16 = 22
+    /// Application payload per data leg, bytes.
+    public var payload: Int = 100
+    public var sender: SenderMode = .offloaded
+    public var dhcpClient: DHCPClient = .raw
+    /// Corrupt one bit of the L4 payload after the frame passes this element (`node` or
+    /// `node:interface`), as a bad cable or a buggy device would.
+    public var corruptAfter: Endpoint?
+    /// Payload byte to flip (bit 0x01).
+    public var corruptByte: Int = 0
+
+    public init(name: String, kind: Kind, from: String, to: String) {
+        self.name = name
+        self.kind = kind
+        self.from = from
+        self.to = to
+        if kind == .dhcp { port = 67 }
+        if kind == .udp { port = 53 }
+    }
+}

@@ -1,0 +1,288 @@
+import Wire
+
+/// The topology resolved into netdevs and their connections: what the engine walks. Built once per
+/// simulation run from a topology that passed validation.
+struct Network: Sendable {
+    enum DeviceKind: Sendable, Hashable {
+        /// A guest's virtio-net NIC (in a VM, a router VM or a VM running a userspace forwarder).
+        case virtio
+        case tap(TapSettings)
+        case bridge
+        case vethEnd
+        case hostNIC
+    }
+
+    /// Who reads and writes a TAP's file descriptor.
+    enum FDSide: Sendable, Hashable {
+        case vm(device: Int)
+        case userspace(node: Int, iface: Int)
+    }
+
+    struct L3Ref: Sendable, Hashable {
+        var node: Int
+        var iface: Int
+    }
+
+    struct Device: Sendable {
+        var id: Int
+        var name: String
+        var node: Int
+        var kind: DeviceKind
+        var mac: [UInt8]
+        var features: Features.Effective
+        /// The L3 interface this device is (a namespace's or guest's interface).
+        var l3: L3Ref?
+        /// A userspace forwarder's AF_PACKET socket bound here.
+        var packetSocket: L3Ref?
+        /// Bridge this device is a port of.
+        var master: Int?
+        /// Bridge ports (for a bridge).
+        var ports: [Int] = []
+        /// The other end: veth peer, a virtio NIC's TAP.
+        var peer: Int?
+        /// A TAP's file descriptor side.
+        var fdSide: FDSide?
+        /// The profile of the kernel this device lives in.
+        var profile: KernelProfile
+    }
+
+    var topology: Topology
+    var devices: [Device] = []
+    /// For each node, for each interface index, the device that carries it.
+    var interfaceDevice: [[Int?]]
+    /// The remote host of each host-nic node: its device id (the NIC).
+    var warnings: [String] = []
+
+    init(_ t: Topology) {
+        topology = t
+        interfaceDevice = t.nodes.map { [Int?](repeating: nil, count: max($0.interfaces.count, 1)) }
+        // 1. Devices.
+        for (ni, n) in t.nodes.enumerated() {
+            switch n.kind {
+            case .vm:
+                for (ii, i) in n.interfaces.enumerated() { addDevice(node: ni, iface: ii, name: "\(n.name):\(i.name)", kind: .virtio) }
+            case let .router(r) where r.inVM:
+                for (ii, i) in n.interfaces.enumerated() { addDevice(node: ni, iface: ii, name: "\(n.name):\(i.name)", kind: .virtio) }
+            case let .tap(s):
+                addDevice(node: ni, iface: nil, name: n.name, kind: .tap(s))
+            case .bridge:
+                addDevice(node: ni, iface: nil, name: n.name, kind: .bridge)
+            case .hostNIC:
+                addDevice(node: ni, iface: nil, name: n.name, kind: .hostNIC)
+            case .veth:
+                let a = addDevice(node: ni, iface: 0, name: n.interfaces.first?.name ?? "\(n.name)a", kind: .vethEnd)
+                let b = addDevice(node: ni, iface: 1, name: n.interfaces.dropFirst().first?.name ?? "\(n.name)b", kind: .vethEnd)
+                devices[a].peer = b
+                devices[b].peer = a
+            case .netns, .router:
+                break
+            }
+        }
+        // 2. Links.
+        for l in t.links { connect(l) }
+        // 3. Features (need the connections: a virtio NIC's capabilities depend on its TAP).
+        for d in devices.indices { devices[d].features = computeFeatures(d) }
+    }
+
+    @discardableResult
+    private mutating func addDevice(node: Int, iface: Int?, name: String, kind: DeviceKind) -> Int {
+        let id = devices.count
+        let prefix: [UInt8] = kind == .virtio ? [0x52, 0x54, 0x00] : [0x02, 0xcc, 0x00]
+        let mac = prefix + [UInt8(node & 0xFF), UInt8((iface ?? 0xF0) & 0xFF), UInt8(id & 0xFF)]
+        let profile = topology.profile(of: topology.nodes[node])
+        var d = Device(id: id, name: name, node: node, kind: kind, mac: mac,
+                       features: Features.Effective(on: [], adjustments: [], fixedOff: [:]), profile: profile)
+        if kind == .virtio, let i = iface { d.l3 = L3Ref(node: node, iface: i) }
+        devices.append(d)
+        if let i = iface { interfaceDevice[node][i] = id } else { interfaceDevice[node][0] = id }
+        return id
+    }
+
+    /// The device an endpoint names.
+    func device(for e: Endpoint) -> Int? {
+        guard let ni = topology.nodeIndex(named: e.node) else { return nil }
+        let n = topology.nodes[ni]
+        switch n.kind {
+        case .tap, .bridge, .hostNIC:
+            return interfaceDevice[ni][0]
+        case .veth, .vm:
+            guard let ifn = e.interface, let ii = n.interfaceIndex(named: ifn) else { return nil }
+            return interfaceDevice[ni][ii]
+        case let .router(r) where r.inVM:
+            guard let ifn = e.interface, let ii = n.interfaceIndex(named: ifn) else { return nil }
+            return interfaceDevice[ni][ii]
+        case .netns, .router:
+            return nil
+        }
+    }
+
+    private mutating func connect(_ l: Link) {
+        let da = device(for: l.a), db = device(for: l.b)
+        switch (da, db) {
+        case let (a?, b?):
+            join(a, b)
+        case let (a?, nil):
+            place(a, at: l.b)
+        case let (nil, b?):
+            place(b, at: l.a)
+        case (nil, nil):
+            warnings.append("link \(l.a) – \(l.b) joins two interfaces of hosts without a device")
+        }
+    }
+
+    /// Two devices joined: a bridge port, a VM NIC on its TAP.
+    private mutating func join(_ a: Int, _ b: Int) {
+        switch (devices[a].kind, devices[b].kind) {
+        case (.bridge, _):
+            devices[b].master = a
+            devices[a].ports.append(b)
+        case (_, .bridge):
+            devices[a].master = b
+            devices[b].ports.append(a)
+        case (.virtio, .tap):
+            devices[a].peer = b
+            devices[b].fdSide = .vm(device: a)
+        case (.tap, .virtio):
+            devices[b].peer = a
+            devices[a].fdSide = .vm(device: b)
+        default:
+            warnings.append("\(devices[a].name) and \(devices[b].name) cannot be joined directly")
+        }
+    }
+
+    /// A device placed as a host's interface (or under a userspace forwarder's socket).
+    private mutating func place(_ d: Int, at e: Endpoint) {
+        guard let ni = topology.nodeIndex(named: e.node), let ifn = e.interface,
+              let ii = topology.nodes[ni].interfaceIndex(named: ifn) else { return }
+        let ref = L3Ref(node: ni, iface: ii)
+        if case let .router(r) = topology.nodes[ni].kind, r.flavour == .userspace {
+            if case .tap = devices[d].kind {
+                devices[d].fdSide = .userspace(node: ni, iface: ii)
+            } else {
+                devices[d].packetSocket = ref
+            }
+        } else {
+            devices[d].l3 = ref
+        }
+        interfaceDevice[ni][ii] = d
+    }
+
+    // MARK: Features
+
+    private func computeFeatures(_ d: Int) -> Features.Effective {
+        let dev = devices[d]
+        let node = topology.nodes[dev.node]
+        let profile = dev.profile
+        let all = Set(Feature.allCases)
+        switch dev.kind {
+        case .virtio:
+            // QEMU offers VIRTIO_NET_F_CSUM/HOST_TSO only when its backend has a vnet header.
+            var fixed: [Feature: String] = [:]
+            if let t = dev.peer, case let .tap(ts) = devices[t].kind, !ts.vnetHdr {
+                fixed[.txChecksumming] = "QEMU offers no VIRTIO_NET_F_CSUM: \(devices[t].name) has no vnet header"
+                fixed[.tso] = "QEMU offers no HOST_TSO: \(devices[t].name) has no vnet header"
+            }
+            let feats = node.interfaces[dev.l3?.iface ?? 0].features
+            return feats.effective(defaults: all, fixedOff: fixed, profile: profile)
+        case let .tap(ts):
+            var fixed: [Feature: String] = [:]
+            let (csum, tso4, tso6) = tunFlags(d, ts)
+            if !csum { fixed[.txChecksumming] = "no TUN_F_CSUM (TUNSETOFFLOAD)" }
+            if !(tso4 || tso6) { fixed[.tso] = "no TUN_F_TSO4/6 (TUNSETOFFLOAD)" }
+            return node.features.effective(defaults: all, fixedOff: fixed, profile: profile)
+        case .bridge:
+            return node.features.effective(defaults: all, profile: profile)
+        case .hostNIC:
+            return node.features.effective(defaults: all, profile: profile)
+        case .vethEnd:
+            let ii = dev.name == node.interfaces.first?.name ? 0 : 1
+            let feats = ii < node.interfaces.count ? node.interfaces[ii].features : Features()
+            // veth_newlink() → veth_disable_gro(): GRO is off by default.
+            return feats.effective(defaults: all.subtracting([.gro]), profile: profile)
+        }
+    }
+
+    /// The TUNSETOFFLOAD flags of a TAP: explicit, or as QEMU derives them from the guest.
+    func tunFlags(_ d: Int, _ ts: TapSettings) -> (csum: Bool, tso4: Bool, tso6: Bool) {
+        var guest: VMSettings?
+        if case let .vm(v)? = devices[d].fdSide {
+            switch topology.nodes[devices[v].node].kind {
+            case let .vm(s): guest = s
+            case let .router(r): guest = r.vm
+            default: break
+            }
+        }
+        // QEMU sets offloads only for a backend with a vnet header.
+        let qemu = ts.vnetHdr ? guest : nil
+        let csum = ts.tunCsum ?? (qemu?.guestCsum ?? false)
+        let tso = (qemu?.guestTSO ?? false) && csum
+        return (csum, ts.tunTSO4 ?? tso, ts.tunTSO6 ?? tso)
+    }
+
+    // MARK: Addressing and routing
+
+    /// The device carrying interface `iface` of host `node`.
+    func deviceOf(node: Int, iface: Int) -> Int? {
+        guard node < interfaceDevice.count, iface < interfaceDevice[node].count else { return nil }
+        return interfaceDevice[node][iface]
+    }
+
+    /// The host interface owning an address.
+    func owner(of a: IPAddress) -> L3Ref? {
+        for (ni, n) in topology.nodes.enumerated() where n.isHost {
+            for (ii, i) in n.interfaces.enumerated() where i.addresses.contains(where: { $0.address == a }) {
+                return L3Ref(node: ni, iface: ii)
+            }
+        }
+        return nil
+    }
+
+    /// `fib_lookup()`: the interface and next hop a host uses for `dst`.
+    func route(from node: Int, to dst: IPAddress) -> (iface: Int, nextHop: IPAddress)? {
+        let n = topology.nodes[node]
+        for (ii, i) in n.interfaces.enumerated() where i.addresses.contains(where: { $0.contains(dst) }) {
+            return (ii, dst)
+        }
+        for (ii, i) in n.interfaces.enumerated() {
+            let gw = dst.version == .v4 ? i.gateway : i.gateway6
+            if let g = gw, i.addresses.contains(where: { $0.contains(g) }) { return (ii, g) }
+        }
+        return nil
+    }
+
+    /// Can a frame sent out of device `from` reach device `target` at layer 2 (through bridges,
+    /// veth pairs, TAPs, and layer-2 userspace switches) without crossing a router?
+    func l2Reaches(from: Int, target: Int) -> Bool {
+        var seen: Set<Int> = []
+        var stack = [from]
+        while let d = stack.popLast() {
+            if d == target { return true }
+            if !seen.insert(d).inserted { continue }
+            stack.append(contentsOf: l2Neighbours(d))
+        }
+        return false
+    }
+
+    /// Devices one L2 hop away (in both directions of a connection).
+    func l2Neighbours(_ d: Int) -> [Int] {
+        let dev = devices[d]
+        var out: [Int] = []
+        if let p = dev.peer { out.append(p) }
+        if let m = dev.master { out.append(m) }
+        out += dev.ports
+        if case let .vm(v)? = dev.fdSide { out.append(v) }
+        if case let .userspace(ni, _)? = dev.fdSide { out += switchPorts(ni) }
+        if let ps = dev.packetSocket { out += switchPorts(ps.node) }
+        if case .virtio = dev.kind, let ref = dev.l3, case let .router(r) = topology.nodes[ref.node].kind,
+           r.flavour == .userspace, r.forwarding == .l2 {
+            out += (0..<topology.nodes[ref.node].interfaces.count).compactMap { deviceOf(node: ref.node, iface: $0) }
+        }
+        return out
+    }
+
+    /// The devices of a layer-2 userspace switch (frames cross it unchanged).
+    private func switchPorts(_ node: Int) -> [Int] {
+        guard case let .router(r) = topology.nodes[node].kind, r.forwarding == .l2 else { return [] }
+        return (0..<topology.nodes[node].interfaces.count).compactMap { deviceOf(node: node, iface: $0) }
+    }
+}

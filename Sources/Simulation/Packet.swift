@@ -1,0 +1,27 @@
+import Wire
+
+/// A frame in flight: the bytes and how they are carried, plus where layer 2 is taking it.
+struct Packet: Sendable {
+    var frame: Frame
+    var carrier: Carrier
+    /// The device that owns the next-hop address (bridges pick the port that leads there).
+    var target: Int?
+    /// Segment number after software segmentation (1-based).
+    var segment: Int?
+    /// Offset of this packet's payload in the leg's original payload (TCP segments).
+    var payloadOffset = 0
+    /// The corruption fault has been applied to this packet.
+    var corrupted = false
+
+    var layout: FrameLayout {
+        // Frames in flight are built by PacketBuilder or derived from one by kernel operations
+        // that keep them parseable.
+        guard let l = try? frame.layout() else { preconditionFailure("a frame in flight no longer parses") }
+        return l
+    }
+
+    var skb: SkbState? {
+        if case let .skb(s) = carrier { return s }
+        return nil
+    }
+}

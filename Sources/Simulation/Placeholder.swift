@@ -1,1 +1,0 @@
-// Simulation core: see Topology.swift

@@ -1,0 +1,198 @@
+import Wire
+
+/// Why a topology cannot be simulated (a validated topology never produces these).
+public enum SimulationError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknownFlow(String)
+    case unknownHost(flow: String, host: String)
+    case noAddress(flow: String, host: String, version: IPVersion)
+
+    public var description: String {
+        switch self {
+        case let .unknownFlow(f): return "no flow named '\(f)'"
+        case let .unknownHost(f, h): return "flow '\(f)': no host named '\(h)'"
+        case let .noAddress(f, h, v): return "flow '\(f)': host '\(h)' has no IPv\(v.rawValue) address"
+        }
+    }
+}
+
+/// Runs the flows of a topology through the kernel model and returns the trace. Pure and
+/// deterministic: the same topology always gives the same trace.
+public struct Simulator: Sendable {
+    public let topology: Topology
+
+    public init(_ topology: Topology) {
+        self.topology = topology
+    }
+
+    /// Trace every flow, or only the one named.
+    public func run(flow name: String? = nil) throws(SimulationError) -> Trace {
+        let net = Network(topology)
+        var flows = topology.flows
+        if let name {
+            flows = flows.filter { $0.name == name }
+            if flows.isEmpty { throw .unknownFlow(name) }
+        }
+        var out: [FlowTrace] = []
+        for f in flows { out.append(try trace(f, net)) }
+        let devices = net.devices.map { d in
+            DeviceFeatures(device: d.name, on: d.features.on.sorted(), adjustments: d.features.adjustments, fixedOff: d.features.fixedOff)
+        }
+        var notes: [String] = []
+        if topology.hostKernel == .linux6 {
+            notes.append("linux-6.x TAPs report CHECKSUM_UNNECESSARY as DATA_VALID (has_data_valid=true, as through 6.16; a ~6.17 change dropped it and a fix was posted in November 2025).")
+        }
+        notes += net.warnings
+        return Trace(topology: topology.name, hostKernel: topology.hostKernel, flows: out, devices: devices, notes: notes)
+    }
+
+    private func host(_ name: String, flow: Flow, _ net: Network) throws(SimulationError) -> HostRef {
+        if let i = topology.nodeIndex(named: name) {
+            if case .hostNIC = topology.nodes[i].kind, let d = net.interfaceDevice[i][0] { return .remote(nic: d) }
+            return .node(i)
+        }
+        throw .unknownHost(flow: flow.name, host: name)
+    }
+
+    /// The address a host uses to reach `dst` (or its first address of that version).
+    private func address(of h: HostRef, toward dst: IPAddress?, version v: IPVersion, flow: Flow, _ net: Network) throws(SimulationError) -> IPAddress {
+        switch h {
+        case let .remote(nic):
+            if case let .hostNIC(hs) = topology.nodes[net.devices[nic].node].kind,
+               let a = v == .v4 ? hs.remoteAddress : hs.remoteAddress6 { return a }
+            throw .noAddress(flow: flow.name, host: topology.nodes[net.devices[nic].node].name, version: v)
+        case let .node(n):
+            let node = topology.nodes[n]
+            if let dst, let (ii, _) = net.route(from: n, to: dst), let a = node.interfaces[ii].address(v) { return a.address }
+            for i in node.interfaces { if let a = i.address(v) { return a.address } }
+            throw .noAddress(flow: flow.name, host: node.name, version: v)
+        }
+    }
+
+    private func trace(_ f: Flow, _ net: Network) throws(SimulationError) -> FlowTrace {
+        let c = try host(f.from, flow: f, net)
+        let s = try host(f.to, flow: f, net)
+        let v = f.ipVersion
+        let serverAddr = try address(of: s, toward: nil, version: v, flow: f, net)
+        let clientAddr = try address(of: c, toward: serverAddr, version: v, flow: f, net)
+        let serverAddrToward = (try? address(of: s, toward: clientAddr, version: v, flow: f, net)) ?? serverAddr
+        let legs = legSpecs(f, client: c, server: s, clientAddr: clientAddr, serverAddr: serverAddrToward, net)
+        var nat = NATState()
+        var traces: [LegTrace] = []
+        var counters: [String: [String: Int]] = [:]
+        for leg in legs {
+            var w = Walk(net: net, flow: f, leg: leg, nat: nat)
+            w.send(leg)
+            nat = w.nat
+            for (h, cs) in w.counters { for (k, n) in cs { counters[h, default: [:]][k, default: 0] += n } }
+            traces.append(LegTrace(name: leg.name, from: w.hostName(leg.from), to: w.hostName(leg.to), steps: w.steps,
+                                   outcome: Self.combine(w.results)))
+        }
+        return FlowTrace(flow: f.name, kind: f.kind, from: f.from, to: f.to, legs: traces,
+                         verdict: Self.verdict(f, traces), counters: counters)
+    }
+
+    static func combine(_ rs: [Outcome]) -> Outcome {
+        if let d = rs.first(where: { if case .droppedOnPath = $0 { return true }; if case .droppedByReceiver = $0 { return true }; return false }) {
+            return d
+        }
+        if rs.contains(.acceptedCorrupted) { return .acceptedCorrupted }
+        return rs.isEmpty ? .droppedOnPath(at: "?", reason: "the packet went nowhere") : .accepted
+    }
+
+    static func verdict(_ f: Flow, _ legs: [LegTrace]) -> FlowVerdict {
+        let what: String
+        switch f.kind {
+        case .tcp: what = "connection"
+        case .udp: what = "exchange"
+        case .dhcp: what = "DHCP exchange"
+        case .icmp: what = "ping"
+        }
+        if let bad = legs.first(where: { $0.outcome != .accepted && $0.outcome != .acceptedCorrupted }) {
+            return FlowVerdict(completes: false, failedLeg: bad.name, corruptedData: false,
+                               summary: "\(what) fails: \(bad.name) (\(bad.from) → \(bad.to)) \(bad.outcome.summary)")
+        }
+        if let bad = legs.first(where: { $0.outcome == .acceptedCorrupted }) {
+            return FlowVerdict(completes: true, failedLeg: nil, corruptedData: true,
+                               summary: "\(what) completes, but \(bad.name) delivered corrupted data to the application")
+        }
+        return FlowVerdict(completes: true, failedLeg: nil, corruptedData: false, summary: "\(what) completes")
+    }
+
+    // MARK: Legs
+
+    /// Deterministic payload bytes (distinct per direction).
+    static func payload(_ n: Int, seed: UInt8) -> [UInt8] {
+        (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(seed)) }
+    }
+
+    private func legSpecs(_ f: Flow, client c: HostRef, server s: HostRef, clientAddr: IPAddress, serverAddr: IPAddress, _ net: Network) -> [LegSpec] {
+        func leg(_ name: String, _ from: HostRef, _ to: HostRef, _ src: IPAddress, _ dst: IPAddress, _ proto: IPProtocol) -> LegSpec {
+            LegSpec(name: name, from: from, to: to, source: src, destination: dst, proto: proto)
+        }
+        let cport: UInt16 = 40000
+        switch f.kind {
+        case .tcp:
+            let cisn: UInt32 = 0x1000_0000, sisn: UInt32 = 0x5000_0000
+            // MSS, SACK_PERM, TIMESTAMP, NOP, WSCALE: what Linux puts in a SYN (20 bytes).
+            let synOpts: [UInt8] = [2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0x10, 0, 0, 0, 0, 0, 1, 3, 3, 7]
+            let tsOpts: [UInt8] = [1, 1, 8, 10, 0, 0, 0x10, 1, 0, 0, 0x20, 0]
+            var syn = leg("SYN", c, s, clientAddr, serverAddr, .tcp)
+            syn.sourcePort = cport; syn.destinationPort = f.port; syn.seq = cisn; syn.flags = .syn; syn.options = synOpts; syn.ipID = 0x1234
+            var synack = leg("SYN-ACK", s, c, serverAddr, clientAddr, .tcp)
+            synack.reply = true
+            synack.sourcePort = f.port; synack.destinationPort = cport; synack.seq = sisn; synack.ack = cisn &+ 1
+            synack.flags = [.syn, .ack]; synack.options = synOpts; synack.ipID = 0
+            var d1 = leg("data \(f.from)→\(f.to)", c, s, clientAddr, serverAddr, .tcp)
+            d1.sourcePort = cport; d1.destinationPort = f.port; d1.seq = cisn &+ 1; d1.ack = sisn &+ 1
+            d1.flags = [.psh, .ack]; d1.options = tsOpts; d1.ipID = 0x1235; d1.payload = Self.payload(f.payload, seed: 0x41)
+            var d2 = leg("data \(f.to)→\(f.from)", s, c, serverAddr, clientAddr, .tcp)
+            d2.reply = true
+            d2.sourcePort = f.port; d2.destinationPort = cport; d2.seq = sisn &+ 1; d2.ack = cisn &+ 1 &+ UInt32(f.payload)
+            d2.flags = [.psh, .ack]; d2.options = tsOpts; d2.ipID = 0x4001; d2.payload = Self.payload(f.payload, seed: 0x61)
+            return [syn, synack, d1, d2]
+        case .udp:
+            var q = leg("query", c, s, clientAddr, serverAddr, .udp)
+            q.sourcePort = cport; q.destinationPort = f.port; q.ipID = 0x2222; q.payload = Self.payload(f.payload, seed: 0x11)
+            var r = leg("response", s, c, serverAddr, clientAddr, .udp)
+            r.reply = true
+            r.sourcePort = f.port; r.destinationPort = cport; r.ipID = 0x3333; r.payload = Self.payload(f.payload, seed: 0x22)
+            return [q, r]
+        case .icmp:
+            let proto: IPProtocol = f.ipVersion == .v4 ? .icmp : .icmpv6
+            var q = leg("echo request", c, s, clientAddr, serverAddr, proto)
+            q.sourcePort = 0x0b0b; q.ipID = 0x5555; q.payload = Self.payload(56, seed: 0x30)
+            var r = leg("echo reply", s, c, serverAddr, clientAddr, proto)
+            r.reply = true
+            r.sourcePort = 0x0b0b; r.ipID = 0x6666; r.payload = q.payload
+            return [q, r]
+        case .dhcp:
+            // The client sends DISCOVER from 0.0.0.0 to the broadcast address on its first
+            // interface; the server answers with an OFFER to the address it hands out.
+            var discover = leg("DISCOVER", c, s, IPAddress("0.0.0.0")!, IPAddress("255.255.255.255")!, .udp)
+            discover.sourcePort = 68; discover.destinationPort = 67; discover.ipID = 0
+            discover.userspaceSender = true
+            discover.payload = Self.bootp(op: 1, count: max(f.payload, 300))
+            if case let .node(cn) = c {
+                discover.broadcastRoute = (0, IPAddress("255.255.255.255")!)
+                if case let .node(sn) = s {
+                    discover.broadcastTargetIface = topology.nodes[sn].interfaces.firstIndex { i in
+                        i.addresses.contains { $0.contains(clientAddr) }
+                    } ?? 0
+                }
+                _ = cn
+            }
+            var offer = leg("OFFER", s, c, serverAddr, clientAddr, .udp)
+            offer.reply = true
+            offer.sourcePort = 67; offer.destinationPort = 68; offer.ipID = 0x7777
+            offer.payload = Self.bootp(op: 2, count: max(f.payload, 300))
+            return [discover, offer]
+        }
+    }
+
+    /// A BOOTP-shaped payload: op, htype, hlen, then a deterministic body.
+    static func bootp(op: UInt8, count: Int) -> [UInt8] {
+        var b = payload(count, seed: op)
+        b[0] = op; b[1] = 1; b[2] = 6; b[3] = 0
+        return b
+    }
+}

@@ -1,0 +1,128 @@
+import Wire
+
+/// Where a step happens relative to the element.
+public enum Direction: String, Sendable {
+    case send, transmit, receive, forward, deliver, userspace
+}
+
+/// One hop: what one kernel function (or userspace program) did to the packet.
+public struct Step: Sendable, Hashable {
+    /// Node name.
+    public var element: String
+    /// Device or interface name at that node, if any.
+    public var interface: String?
+    public var direction: Direction
+    /// The kernel function(s) that did it (a userspace program says so).
+    public var function: String
+    public var before: Carrier
+    public var after: Carrier
+    /// Frame bytes after the step.
+    public var frame: [UInt8]
+    /// Byte offsets this step changed (all offsets when the length changed).
+    public var changedBytes: [Int]
+    /// The L4 checksum field now, the correct complete value for these bytes, and the
+    /// pseudo-header sum a `PARTIAL` sender would leave.
+    public var l4Field: UInt16
+    public var l4Correct: UInt16
+    public var l4PseudoSum: UInt16
+    /// The field verifies against the bytes.
+    public var bytesValid: Bool
+    /// A receiver that trusts metadata and otherwise verifies would accept the packet as it is now.
+    public var receiverWouldAccept: Bool
+    public var condition: ChecksumCondition
+    public var ttl: UInt8
+    public var source: String
+    public var destination: String
+    /// Segment number (1-based) after software segmentation, else nil.
+    public var segment: Int?
+    /// One sentence a student understands.
+    public var explanation: String
+    /// Set when the packet ends here (delivered or dropped): what happened.
+    public var drop: String?
+}
+
+/// What became of one packet (one leg of a flow).
+public enum Outcome: Sendable, Hashable {
+    case accepted
+    /// The receiver accepted it, but the payload differs from what was sent.
+    case acceptedCorrupted
+    /// The receiving stack or program verified and dropped it; `counter` is what it counts.
+    case droppedByReceiver(counter: String)
+    /// Dropped before reaching the receiver.
+    case droppedOnPath(at: String, reason: String)
+
+    public var isSuccess: Bool { self == .accepted }
+
+    public var summary: String {
+        switch self {
+        case .accepted: return "accepted"
+        case .acceptedCorrupted: return "accepted with corrupted data"
+        case let .droppedByReceiver(c): return "dropped by receiver (\(c))"
+        case let .droppedOnPath(at, r): return "dropped at \(at): \(r)"
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .accepted: return "accepted"
+        case .acceptedCorrupted: return "accepted-corrupted"
+        case .droppedByReceiver: return "dropped-by-receiver"
+        case .droppedOnPath: return "dropped-on-path"
+        }
+    }
+}
+
+/// One packet of a flow (SYN, SYN-ACK, data…) from one host to another.
+public struct LegTrace: Sendable, Hashable {
+    public var name: String
+    public var from: String
+    public var to: String
+    public var steps: [Step]
+    public var outcome: Outcome
+}
+
+/// The connection-level verdict.
+public struct FlowVerdict: Sendable, Hashable {
+    public var completes: Bool
+    /// Every leg arrived, but some delivered corrupted data.
+    public var corruptedData: Bool
+    /// The first leg that failed, if any.
+    public var failedLeg: String?
+    public var summary: String
+
+    public init(completes: Bool, failedLeg: String?, corruptedData: Bool, summary: String) {
+        self.completes = completes
+        self.failedLeg = failedLeg
+        self.corruptedData = corruptedData
+        self.summary = summary
+    }
+}
+
+public struct FlowTrace: Sendable, Hashable {
+    public var flow: String
+    public var kind: Flow.Kind
+    public var from: String
+    public var to: String
+    public var legs: [LegTrace]
+    public var verdict: FlowVerdict
+    /// Per host, the checksum-error counters the flow incremented (`Tcp:InCsumErrors`…).
+    public var counters: [String: [String: Int]]
+}
+
+/// Effective features of one device, with the kernel's adjustments, for display.
+public struct DeviceFeatures: Sendable, Hashable {
+    public var device: String
+    public var on: [Feature]
+    public var adjustments: [Features.Adjustment]
+    public var fixedOff: [Feature: String]
+}
+
+/// Everything one simulation run produced.
+public struct Trace: Sendable, Hashable {
+    public var topology: String
+    public var hostKernel: KernelProfile
+    public var flows: [FlowTrace]
+    public var devices: [DeviceFeatures]
+    /// Notes about modelling choices that matter for this run (e.g. DATA_VALID on 6.x taps).
+    public var notes: [String]
+}

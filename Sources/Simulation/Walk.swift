@@ -1,0 +1,476 @@
+import Checksum
+import Wire
+
+/// Walks one packet of one leg through the network, recording a `Step` at every kernel function
+/// that touches it. Device behaviour lives here; host stacks are in `Walk+Hosts.swift`.
+struct Walk {
+    let net: Network
+    let flow: Flow
+    let leg: LegSpec
+    /// The payload the sending application wrote (to detect corrupted deliveries).
+    let sentPayload: [UInt8]
+    var steps: [Step] = []
+    /// Terminal results, one per delivered or dropped packet (several after segmentation).
+    var results: [Outcome] = []
+    /// Checksum-error counters incremented, per host.
+    var counters: [String: [String: Int]] = [:]
+    /// The final packet(s) handed to the receiving application.
+    var delivered: [Packet] = []
+    /// The receiving host (node index) or the remote beyond a host NIC (negative: -1 - device).
+    let destinationHost: HostRef
+    /// NAT translations applied (original source → new source), shared with later legs.
+    var nat: NATState
+    /// Guard against forwarding loops in a malformed topology.
+    private var hops = 0
+
+    init(net: Network, flow: Flow, leg: LegSpec, nat: NATState) {
+        self.net = net
+        self.flow = flow
+        self.leg = leg
+        self.sentPayload = leg.payload
+        self.destinationHost = leg.to
+        self.nat = nat
+    }
+
+    var topology: Topology { net.topology }
+
+    // MARK: Recording
+
+    mutating func record(_ before: Packet, _ after: Packet, node: Int, iface: String?, _ dir: Direction, _ fn: String,
+                         _ explanation: String, drop: String? = nil) {
+        let l = after.layout
+        let f = after.frame
+        let valid = f.l4ChecksumIsValid(l)
+        let changed: [Int]
+        if before.frame.count == after.frame.count {
+            changed = (0..<f.count).filter { before.frame.bytes[$0] != f.bytes[$0] }
+        } else {
+            changed = Array(0..<f.count)
+        }
+        let src = IPAddress(bytes: f.sourceAddress(l)).description
+        let dst = IPAddress(bytes: f.destinationAddress(l)).description
+        steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, function: fn,
+                          before: before.carrier, after: after.carrier, frame: f.bytes, changedBytes: changed,
+                          l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
+                          bytesValid: valid, receiverWouldAccept: after.carrier.trustedWithoutBytes || valid,
+                          condition: Self.condition(after), ttl: f.ttl(l), source: src, destination: dst,
+                          segment: after.segment, explanation: explanation, drop: drop))
+        applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
+    }
+
+    static func condition(_ p: Packet) -> ChecksumCondition {
+        let l = p.layout
+        let valid = p.frame.l4ChecksumIsValid(l)
+        if p.carrier.isPartial {
+            return p.frame.l4HoldsPartialSum(l) ? .partialPending : .flaggedButBad
+        }
+        if p.carrier.trustedWithoutBytes { return valid ? .verifiedUnnecessary : .flaggedButBad }
+        return valid ? .completeValid : .badUnflagged
+    }
+
+    /// The packet currently being walked, for the corruption hook.
+    var current: Packet?
+
+    /// A bit flip on the chosen element, applied once, right after the packet passes it.
+    private mutating func applyCorruption(after element: String, iface: String?, node: Int) {
+        guard let at = flow.corruptAfter, at.node == element, at.interface == nil || at.interface == iface,
+              var p = current, !p.corrupted else { return }
+        let before = p
+        guard p.frame.flipPayloadBit(byte: flow.corruptByte, p.layout) else { return }
+        p.corrupted = true
+        current = p
+        let l = p.layout
+        let f = p.frame
+        steps.append(Step(element: element, interface: iface, direction: .transmit, function: "(fault injected: bit flip)",
+                          before: before.carrier, after: p.carrier, frame: f.bytes,
+                          changedBytes: (0..<f.count).filter { before.frame.bytes[$0] != f.bytes[$0] },
+                          l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
+                          bytesValid: f.l4ChecksumIsValid(l), receiverWouldAccept: p.carrier.trustedWithoutBytes || f.l4ChecksumIsValid(l),
+                          condition: Self.condition(p), ttl: f.ttl(l),
+                          source: IPAddress(bytes: f.sourceAddress(l)).description,
+                          destination: IPAddress(bytes: f.destinationAddress(l)).description,
+                          segment: p.segment,
+                          explanation: "A bit of the payload flips after \(element) (a bad cable, a buggy device): the checksum field no longer matches the data.",
+                          drop: nil))
+    }
+
+    /// Run one event with the corruption hook watching `p`: returns the possibly corrupted packet.
+    mutating func watch(_ p: Packet, _ body: (inout Walk) -> Void) -> Packet {
+        current = p
+        body(&self)
+        return current ?? p
+    }
+
+    mutating func finish(_ o: Outcome) {
+        results.append(o)
+    }
+
+    mutating func count(_ host: String, _ counter: String) {
+        counters[host, default: [:]][counter, default: 0] += 1
+    }
+
+    // MARK: Devices
+
+    func name(_ d: Int) -> String { net.devices[d].name }
+
+    /// Interface label of a device at its node (`eth0` for `vm1:eth0`).
+    func ifLabel(_ d: Int) -> String {
+        let n = net.devices[d].name
+        if let i = n.firstIndex(of: ":") { return String(n[n.index(after: i)...]) }
+        return n
+    }
+
+    /// `dev_queue_xmit()` on device `d`: `validate_xmit_skb()` with `d`'s features (software
+    /// segmentation, checksum completion), then the driver's transmit.
+    mutating func transmit(_ p: Packet, on d: Int) {
+        hops += 1
+        guard hops < 64 else {
+            finish(.droppedOnPath(at: name(d), reason: "forwarding loop"))
+            return
+        }
+        let dev = net.devices[d]
+        guard var s = p.skb else { preconditionFailure("transmit needs an skb") }
+        let l = p.layout
+        let profile = dev.profile
+        let node = dev.node
+        // 1. GSO: a device without TSO for this type segments in software.
+        if s.isGSO {
+            let tsoOK: Bool
+            if case let .tap(ts) = dev.kind {
+                let flags = net.tunFlags(d, ts)
+                tsoOK = dev.features.has(.tso) && (s.gsoType == .tcpv6 ? flags.tso6 : flags.tso4)
+            } else {
+                tsoOK = dev.features.has(.tso)
+            }
+            if !tsoOK {
+                // 4.4 quirk: a device without SG gets NONE segments even if it can checksum.
+                let complete = !(dev.features.txChecksum && s.ipSummed == .partial && (profile == .linux6 || dev.features.has(.scatterGather)))
+                let segs = p.frame.tcpSegments(mss: s.gsoSize, l, complete: complete, mangleZero: false)
+                let proto = l.ipVersion == .v4 ? "tcp4_gso_segment" : "tcp6_gso_segment"
+                for (i, seg) in segs.enumerated() {
+                    var q = p
+                    q.frame = seg.frame
+                    q.segment = i + 1
+                    q.payloadOffset = p.payloadOffset + seg.payloadOffset
+                    var ns = SkbState(ipSummed: complete ? .none : .partial, csumStart: l.l4Offset, csumOffset: 16)
+                    if complete { ns = SkbState(ipSummed: .none) }
+                    q.carrier = .skb(ns)
+                    let why = complete
+                        ? "\(name(d)) has no TSO and no checksum offload: the kernel cuts the super-frame into \(segs.count) segments and computes each one's full checksum (CHECKSUM_NONE)."
+                        : "\(name(d)) has no TSO: the kernel cuts the super-frame into \(segs.count) segments; each keeps a pseudo-header sum for its own length and stays CHECKSUM_PARTIAL."
+                    let q2 = watch(q) { w in
+                        w.record(p, q, node: node, iface: w.ifLabel(d), .transmit,
+                                 "validate_xmit_skb → skb_gso_segment → \(proto) → tcp_gso_segment", why)
+                    }
+                    transmitDriver(q2, on: d)
+                }
+                return
+            }
+        }
+        // 2. Checksum completion when the device cannot finish a PARTIAL skb.
+        var q = p
+        if s.ipSummed == .partial && !dev.features.txChecksum {
+            if s.isGSO {
+                // Not reached: a GSO skb on a device without checksum offload has no TSO either.
+                preconditionFailure("GSO skb on a device without checksum offload")
+            }
+            q.frame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: l.end, mangleZero: profile.checksumHelpMangles0)
+            s = SkbState(ipSummed: .none)
+            q.carrier = .skb(s)
+            let reason = dev.features.fixedOff[.txChecksumming] ?? "tx-checksumming is off"
+            q = watch(q) { w in
+                w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, profile.hwOffloadHelp,
+                         "\(w.name(d)) cannot checksum (\(reason)), so the kernel finishes the checksum in software before the driver sees the frame: CHECKSUM_NONE with correct bytes.")
+            }
+        }
+        transmitDriver(q, on: d)
+    }
+
+    /// The driver's transmit routine of device `d` (after validation).
+    mutating func transmitDriver(_ p: Packet, on d: Int) {
+        let dev = net.devices[d]
+        let node = dev.node
+        guard let s = p.skb else { preconditionFailure("driver transmit needs an skb") }
+        let l = p.layout
+        switch dev.kind {
+        case .virtio:
+            // virtio_net_hdr_from_skb(..., has_data_valid=false)
+            var h = VirtioNetHeader()
+            if s.ipSummed == .partial {
+                h.flags = VirtioNetHeader.needsCsum
+                h.csumStart = UInt16(s.csumStart)
+                h.csumOffset = UInt16(s.csumOffset)
+            }
+            if s.isGSO { setGSO(&h, s, l) }
+            var q = p
+            q.carrier = .vnet(h)
+            let capture = s.ipSummed == .partial
+                ? " A tcpdump in the guest shows \"incorrect cksum\" here: the field holds only the pseudo-header sum."
+                : ""
+            q = watch(q) { w in
+                w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, "start_xmit → xmit_skb → virtio_net_hdr_from_skb",
+                         (s.ipSummed == .partial
+                          ? "The guest's virtio-net driver passes the promise to the host as NEEDS_CSUM with csum_start=\(s.csumStart), csum_offset=\(s.csumOffset)."
+                          : "The guest's virtio-net driver sends the frame with flags 0: its checksum is already final.") + capture)
+            }
+            guard let tap = dev.peer else {
+                finish(.droppedOnPath(at: name(d), reason: "NIC has no backend"))
+                return
+            }
+            tapWrite(q, tap: tap, vnet: true)
+        case let .tap(ts):
+            var q = p
+            if ts.vnetHdr {
+                // tun_put_user(): virtio_net_hdr_from_skb(..., has_data_valid=true)
+                var h = VirtioNetHeader()
+                switch s.ipSummed {
+                case .partial:
+                    h.flags = VirtioNetHeader.needsCsum
+                    h.csumStart = UInt16(s.csumStart)
+                    h.csumOffset = UInt16(s.csumOffset)
+                case .unnecessary:
+                    h.flags = VirtioNetHeader.dataValid
+                case .none, .complete:
+                    break
+                }
+                if s.isGSO { setGSO(&h, s, l) }
+                q.carrier = .vnet(h)
+                let what: String
+                switch s.ipSummed {
+                case .partial: what = "The promise leaves the kernel as NEEDS_CSUM in the vnet header; the reader must finish or trust it."
+                case .unnecessary: what = "The frame was verified, so the vnet header says DATA_VALID."
+                default: what = "The checksum is final; the vnet header carries flags 0."
+                }
+                q = watch(q) { w in
+                    w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, "tun_net_xmit → tun_put_user → virtio_net_hdr_from_skb", what)
+                }
+            } else {
+                q.carrier = .raw
+                let what = s.ipSummed == .partial
+                    ? "This TAP has no vnet header, yet it kept checksum offload (TUN_F_CSUM): tun_put_user copies the unfinished bytes and nothing tells the reader the checksum is missing."
+                    : "This TAP has no vnet header: the reader gets bare bytes (already final here)."
+                q = watch(q) { w in
+                    w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, "tun_net_xmit → tun_put_user", what)
+                }
+            }
+            switch dev.fdSide {
+            case let .vm(v)?:
+                qemuToGuest(q, nic: v, tap: d)
+            case let .userspace(ni, ii)?:
+                userspaceReceive(q, node: ni, iface: ii, via: d)
+            case nil:
+                finish(.droppedOnPath(at: name(d), reason: "nobody reads this TAP"))
+            }
+        case .vethEnd:
+            var q = p
+            var fn = "veth_xmit → veth_forward_skb → __dev_forward_skb"
+            var what = "veth hands the skb to its peer unchanged: \(s.ipSummed.short) crosses the pair."
+            if let peer = dev.peer, dev.profile.vethMarksUnnecessary, s.ipSummed == .none, net.devices[peer].features.has(.rxChecksumming) {
+                q.carrier = .skb(SkbState(ipSummed: .unnecessary))
+                fn = "veth_xmit (before ce8c839b74e3)"
+                what = "Pre-4.4 veth rewrites CHECKSUM_NONE to CHECKSUM_UNNECESSARY because the peer has rx-checksumming: the next stack will not verify these bytes, good or bad."
+            }
+            if s.isGSO { what += " The GSO skb is not segmented (veth has TSO)." }
+            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, fn, what) }
+            guard let peer = dev.peer else { return finish(.droppedOnPath(at: name(d), reason: "veth has no peer")) }
+            ingress(q, on: peer, via: "netif_rx")
+        case .bridge:
+            // br_dev_xmit: locally originated, forwarded without skb_forward_csum().
+            let q = watch(p) { w in
+                w.record(p, p, node: node, iface: w.ifLabel(d), .transmit, "br_dev_xmit → br_forward (local origin)",
+                         "The host sends through the bridge device; its own features applied above. The bridge now picks the port.")
+            }
+            guard let port = pickPort(bridge: d, excluding: nil, q) else {
+                return finish(.droppedOnPath(at: name(d), reason: "no bridge port leads to the destination"))
+            }
+            transmit(q, on: port)
+        case .hostNIC:
+            var q = p
+            var what = "The NIC puts the frame on the wire."
+            if s.ipSummed == .partial {
+                q.frame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: l.end, mangleZero: false)
+                what = "The NIC's hardware finishes the checksum as it transmits (tx-checksumming): the wire carries correct bytes."
+            }
+            if s.isGSO { what += " Its TSO engine segments the super-frame on the wire (not modelled byte by byte)." }
+            q.carrier = .wire
+            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, "ndo_start_xmit (hardware checksum)", what) }
+            remoteReceive(q, nic: d)
+        }
+    }
+
+    func setGSO(_ h: inout VirtioNetHeader, _ s: SkbState, _ l: FrameLayout) {
+        h.gsoType = (s.gsoType ?? .tcpv4).rawValue
+        h.gsoSize = UInt16(s.gsoSize)
+        h.hdrLen = UInt16(l.payloadOffset)
+    }
+
+    /// QEMU hands a frame the host wrote to the TAP to the guest's virtio-net device.
+    mutating func qemuToGuest(_ p: Packet, nic: Int, tap: Int) {
+        let dev = net.devices[nic]
+        let node = dev.node
+        var q = p
+        let profile = dev.profile
+        let guestName = topology.nodes[node].name
+        switch p.carrier {
+        case let .vnet(h):
+            if h.isGSO, !guestAcceptsGSO(nic) {
+                return finish(.droppedOnPath(at: name(tap), reason: "GSO frame to a guest without GUEST_TSO"))
+            }
+            var s = SkbState(ipSummed: .none)
+            var fn = "receive_buf"
+            var what: String
+            if h.isDataValid {
+                s.ipSummed = .unnecessary
+                what = "DATA_VALID: the guest marks the skb CHECKSUM_UNNECESSARY and will not verify it."
+            } else {
+                what = "No flag: the guest's stack will verify the checksum from the bytes."
+            }
+            if h.needsChecksum {
+                s = SkbState(ipSummed: .partial, csumStart: Int(h.csumStart), csumOffset: Int(h.csumOffset))
+                fn = profile == .linux6 ? "receive_buf → virtnet_receive_done → virtio_net_hdr_to_skb" : "receive_buf → skb_partial_csum_set"
+                what = "NEEDS_CSUM: the guest marks the skb CHECKSUM_PARTIAL, which its TCP/UDP treat as valid without looking at the bytes."
+            } else if profile == .linux6 {
+                fn = "receive_buf → virtnet_receive_done"
+            }
+            if h.isGSO {
+                s.gsoSize = Int(h.gsoSize)
+                s.gsoType = VirtioNetHeader.GSOType(rawValue: h.gsoType & 0x7F)
+                s.gsoDodgy = true
+            }
+            q.carrier = .skb(s)
+            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(nic), .receive, fn, what) }
+        case .raw:
+            q.carrier = .skb(SkbState(ipSummed: .none))
+            q = watch(q) { w in
+                w.record(p, q, node: node, iface: w.ifLabel(nic), .receive, "receive_buf",
+                         "QEMU had no vnet header to pass: \(guestName) gets CHECKSUM_NONE and verifies the bytes itself.")
+            }
+        default:
+            preconditionFailure("QEMU delivers vnet or raw frames")
+        }
+        arriveAtHost(q, device: nic)
+    }
+
+    func guestAcceptsGSO(_ nic: Int) -> Bool {
+        switch topology.nodes[net.devices[nic].node].kind {
+        case let .vm(v): return v.guestTSO
+        case let .router(r): return r.vm.guestTSO
+        default: return false
+        }
+    }
+
+    /// A frame written to a TAP's fd: `tun_get_user()`.
+    mutating func tapWrite(_ p: Packet, tap: Int, vnet: Bool) {
+        let dev = net.devices[tap]
+        guard case let .tap(ts) = dev.kind else { preconditionFailure("tapWrite needs a TAP") }
+        let node = dev.node
+        let profile = dev.profile
+        var q = p
+        var s = SkbState(ipSummed: .none)
+        var what = "No NEEDS_CSUM: the host skb is CHECKSUM_NONE (a DATA_VALID flag from the writer would be ignored)."
+        var fn = "tun_get_user"
+        if ts.vnetHdr, case let .vnet(h) = p.carrier {
+            if h.needsChecksum {
+                s = SkbState(ipSummed: .partial, csumStart: Int(h.csumStart), csumOffset: Int(h.csumOffset))
+                fn = "tun_get_user → " + profile.vnetToSkb
+                what = "NEEDS_CSUM becomes CHECKSUM_PARTIAL on the host: the promise is now skb metadata."
+            }
+            if h.isGSO {
+                let payloadLen = p.layout.end - p.layout.payloadOffset
+                if payloadLen > Int(h.gsoSize) {
+                    s.gsoSize = Int(h.gsoSize)
+                    s.gsoType = VirtioNetHeader.GSOType(rawValue: h.gsoType & 0x7F)
+                    s.gsoDodgy = true
+                    what += " The header's GSO fields make it a GSO skb (gso_size \(h.gsoSize), SKB_GSO_DODGY)."
+                }
+            }
+        } else if !ts.vnetHdr {
+            what = "This TAP has no vnet header: the bytes arrive with no metadata, CHECKSUM_NONE."
+        }
+        q.carrier = .skb(s)
+        q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(tap), .receive, fn, what) }
+        ingress(q, on: tap, via: nil)
+    }
+
+    /// A frame enters the kernel on device `d` (from its peer, its fd, or the wire).
+    mutating func ingress(_ p: Packet, on d: Int, via: String?) {
+        let dev = net.devices[d]
+        if let br = dev.master {
+            return bridgeForward(p, bridge: br, from: d)
+        }
+        if let ps = dev.packetSocket {
+            return userspaceReceive(p, node: ps.node, iface: ps.iface, via: d)
+        }
+        if dev.l3 != nil {
+            return arriveAtHost(p, device: d)
+        }
+        finish(.droppedOnPath(at: name(d), reason: "the device is not attached to anything"))
+    }
+
+    /// `br_handle_frame()` → `br_forward()` → `__br_forward()` → `br_dev_queue_push_xmit()`.
+    mutating func bridgeForward(_ p: Packet, bridge br: Int, from inPort: Int) {
+        let node = net.devices[br].node
+        if p.target == br || (p.target.map { net.devices[$0].l3 == nil && $0 == br } ?? false) {
+            let q = watch(p) { w in
+                w.record(p, p, node: node, iface: w.ifLabel(br), .receive, "br_handle_frame → br_pass_frame_up",
+                         "The frame is for the bridge device itself: it goes up to the host's stack on \(w.name(br)).")
+            }
+            return arriveAtHost(q, device: br)
+        }
+        guard let out = pickPort(bridge: br, excluding: inPort, p) else {
+            return finish(.droppedOnPath(at: name(br), reason: "no bridge port leads to the destination"))
+        }
+        var q = p
+        let s = p.skb!
+        var what = "The bridge forwards \(s.ipSummed.short) unchanged from \(name(inPort)) to \(name(out)); \(name(out))'s own features decide what happens next."
+        if s.ipSummed == .complete {
+            q.carrier = .skb(SkbState(ipSummed: .none))
+            what = "skb_forward_csum() turns CHECKSUM_COMPLETE into CHECKSUM_NONE: the sum no longer describes a forwarded frame."
+        }
+        // is_skb_forwardable(): a non-GSO frame larger than the egress MTU is dropped.
+        if !s.isGSO && p.frame.count > 1518 {
+            q = watch(q) { w in
+                w.record(p, q, node: node, iface: w.ifLabel(br), .forward, "br_forward → is_skb_forwardable",
+                         "The frame is larger than \(w.name(out))'s MTU and is not GSO: the bridge drops it.", drop: "frame exceeds MTU")
+            }
+            return finish(.droppedOnPath(at: name(br), reason: "frame exceeds MTU"))
+        }
+        q = watch(q) { w in
+            w.record(p, q, node: node, iface: w.ifLabel(br), .forward, "br_handle_frame → br_forward → __br_forward → skb_forward_csum", what)
+        }
+        transmit(q, on: out)
+    }
+
+    /// The bridge port whose side of the network holds the packet's target.
+    func pickPort(bridge br: Int, excluding inPort: Int?, _ p: Packet) -> Int? {
+        guard let target = p.target else { return nil }
+        for port in net.devices[br].ports where port != inPort {
+            if port == target || reachesBeyond(port, target: target, bridge: br) { return port }
+        }
+        return nil
+    }
+
+    /// Does the far side of `port` (away from `bridge`) hold `target`?
+    func reachesBeyond(_ port: Int, target: Int, bridge: Int) -> Bool {
+        var seen: Set<Int> = [bridge]
+        var stack = [port]
+        while let d = stack.popLast() {
+            if d == target { return true }
+            if !seen.insert(d).inserted { continue }
+            stack.append(contentsOf: net.l2Neighbours(d).filter { !seen.contains($0) })
+        }
+        return false
+    }
+}
+
+/// A host that sends or receives: a node, or the remote machine beyond a host NIC.
+enum HostRef: Sendable, Hashable {
+    case node(Int)
+    case remote(nic: Int)
+}
+
+/// Source NAT applied to a connection, so replies are translated back.
+struct NATState: Sendable {
+    /// Router node → (original client address, translated address).
+    var masquerades: [Int: (original: IPAddress, translated: IPAddress)] = [:]
+}

@@ -1,0 +1,218 @@
+import Simulation
+import Wire
+import Yams
+
+/// Semantic passes over a parsed topology. Each pass collects every problem it finds, pointing
+/// at the key or value that causes it.
+struct Validator {
+    let topology: Topology
+    let marks: [String: Mark]
+    let file: String
+    var diagnostics: [Diagnostic] = []
+
+    init(topology: Topology, marks: [String: Mark], file: String) {
+        self.topology = topology
+        self.marks = marks
+        self.file = file
+    }
+
+    mutating func error(_ key: String, _ message: String) {
+        let m = marks[key]
+        diagnostics.append(Diagnostic(file: file, line: m?.line ?? 1, column: m?.column ?? 1, message: message))
+    }
+
+    mutating func run() {
+        checkLinks()
+        checkAddresses()
+        if diagnostics.isEmpty { checkFlows() }
+    }
+
+    // MARK: Links
+
+    /// What an endpoint denotes.
+    enum Role: Equatable {
+        case virtio          // a guest NIC (vm, router VM)
+        case tap
+        case bridge
+        case vethEnd
+        case hostNIC
+        case l3              // a namespace's or netns router's interface
+        case socket          // a userspace forwarder's interface in a namespace
+    }
+
+    func role(_ e: Endpoint) -> Role? {
+        guard let n = topology.node(named: e.node) else { return nil }
+        switch n.kind {
+        case .vm: return .virtio
+        case .tap: return .tap
+        case .bridge: return .bridge
+        case .veth: return .vethEnd
+        case .hostNIC: return .hostNIC
+        case .netns: return .l3
+        case let .router(r):
+            if r.inVM { return .virtio }
+            return r.flavour == .userspace ? .socket : .l3
+        }
+    }
+
+    mutating func checkLinks() {
+        // Slot → (first link index, endpoint index) for "linked twice".
+        var used: [String: String] = [:]
+        for (i, l) in topology.links.enumerated() where !l.a.node.isEmpty {
+            var roles: [Role?] = []
+            for (j, e) in [l.a, l.b].enumerated() {
+                let key = "link:\(i):\(j)"
+                guard let n = topology.node(named: e.node) else {
+                    error(key, "unknown node '\(e.node)' (nodes: \(topology.nodes.map(\.name).joined(separator: ", ")))")
+                    roles.append(nil)
+                    continue
+                }
+                let single: Bool
+                switch n.kind {
+                case .tap, .bridge, .hostNIC: single = true
+                default: single = false
+                }
+                if single, let i = e.interface {
+                    error(key, "'\(e.node)' is a single device (\(n.kind.name)): write '\(e.node)', not '\(e.node):\(i)'")
+                    roles.append(nil)
+                    continue
+                }
+                if !single {
+                    guard let ifn = e.interface else {
+                        error(key, "'\(e.node)' is a \(n.kind.name): name the interface, e.g. '\(e.node):\(n.interfaces.first?.name ?? "eth0")'")
+                        roles.append(nil)
+                        continue
+                    }
+                    guard n.interface(named: ifn) != nil else {
+                        error(key, "node '\(e.node)' has no interface '\(ifn)' (it has: \(n.interfaces.map(\.name).joined(separator: ", ")))")
+                        roles.append(nil)
+                        continue
+                    }
+                }
+                roles.append(role(e))
+            }
+            guard let ra = roles[0], let rb = roles[1] else { continue }
+            guard let kind = pairKind(ra, rb) else {
+                error("link:\(i)", "cannot link \(l.a) (\(describe(ra))) with \(l.b) (\(describe(rb))): \(hint(ra, rb))")
+                continue
+            }
+            // Slots each endpoint occupies.
+            for (j, (e, r, other)) in [(l.a, ra, rb), (l.b, rb, ra)].enumerated() {
+                let slot: String?
+                switch r {
+                case .bridge: slot = other == .l3 ? "\(e.node):l3" : nil
+                case .tap: slot = (other == .virtio || other == .socket) ? "\(e.node):fd" : "\(e.node):dev"
+                default: slot = "\(e)"
+                }
+                guard let slot else { continue }
+                if let first = used[slot] {
+                    let what = r == .tap ? (slot.hasSuffix(":fd") ? "its file-descriptor side (VM or program)" : "its kernel side (bridge or namespace)") : ""
+                    error("link:\(i):\(j)", "\(e) is linked twice\(what.isEmpty ? "" : " on " + what) (first at \(first))")
+                } else {
+                    let m = marks["link:\(i):\(j)"]
+                    used[slot] = "line \(m?.line ?? 0)"
+                }
+            }
+            _ = kind
+        }
+    }
+
+    func describe(_ r: Role) -> String {
+        switch r {
+        case .virtio: return "a guest NIC"
+        case .tap: return "a TAP"
+        case .bridge: return "a bridge"
+        case .vethEnd: return "a veth end"
+        case .hostNIC: return "a host NIC"
+        case .l3: return "a namespace interface"
+        case .socket: return "a userspace forwarder's interface"
+        }
+    }
+
+    func pairKind(_ a: Role, _ b: Role) -> String? {
+        switch (a, b) {
+        case (.virtio, .tap), (.tap, .virtio): return "backend"
+        case (.tap, .bridge), (.bridge, .tap), (.vethEnd, .bridge), (.bridge, .vethEnd), (.hostNIC, .bridge), (.bridge, .hostNIC): return "port"
+        case (.l3, .vethEnd), (.vethEnd, .l3), (.l3, .bridge), (.bridge, .l3), (.l3, .tap), (.tap, .l3), (.l3, .hostNIC), (.hostNIC, .l3): return "place"
+        case (.socket, .vethEnd), (.vethEnd, .socket), (.socket, .tap), (.tap, .socket): return "socket"
+        default: return nil
+        }
+    }
+
+    func hint(_ a: Role, _ b: Role) -> String {
+        if a == .virtio || b == .virtio { return "a guest NIC links only to a TAP (its QEMU backend)" }
+        if a == .vethEnd && b == .vethEnd { return "the two ends of a veth pair are peers already; link each end to a bridge or a namespace" }
+        if a == .bridge && b == .bridge { return "bridges join through a veth pair" }
+        if (a == .l3 || a == .socket) && (b == .l3 || b == .socket) { return "namespaces connect through a veth pair or a bridge" }
+        return "see the link rules in assets/topology-format.md"
+    }
+
+    // MARK: Addresses
+
+    mutating func checkAddresses() {
+        for n in topology.nodes {
+            for i in n.interfaces {
+                for (gw, key) in [(i.gateway, "gateway"), (i.gateway6, "gateway6")] {
+                    guard let g = gw else { continue }
+                    if !i.addresses.contains(where: { $0.contains(g) }) {
+                        error("set:\(n.name):\(i.name):\(key)", "gateway \(g) is not in a subnet of \(n.name):\(i.name) (\(i.addresses.map(\.description).joined(separator: ", ")))")
+                    }
+                }
+            }
+            if case let .router(r) = n.kind, r.flavour == .userspace, r.placement == .netns, r.vnetHdrAware == false {
+                _ = r
+            }
+        }
+    }
+
+    // MARK: Flows
+
+    mutating func checkFlows() {
+        let sim = Simulator(topology)
+        for f in topology.flows {
+            var ok = true
+            for (key, name) in [("from", f.from), ("to", f.to)] {
+                guard let n = topology.node(named: name) else {
+                    error("flow:\(f.name):\(key)", "unknown host '\(name)'")
+                    ok = false
+                    continue
+                }
+                if !n.isHost {
+                    error("flow:\(f.name):\(key)", "'\(name)' is a \(n.kind.name), not a host: a flow runs between vm, netns, router or host-nic nodes")
+                    ok = false
+                    continue
+                }
+                let hasAddress: Bool
+                if case let .hostNIC(h) = n.kind {
+                    hasAddress = (f.ipVersion == .v4 ? h.remoteAddress : h.remoteAddress6) != nil
+                } else {
+                    hasAddress = n.interfaces.contains { $0.address(f.ipVersion) != nil }
+                }
+                if !hasAddress {
+                    error("flow:\(f.name):\(key)", "'\(name)' has no IPv\(f.ipVersion.rawValue) address\(n.kind.name == "host-nic" ? " (set 'remote')" : "")")
+                    ok = false
+                }
+            }
+            if f.from == f.to {
+                error("flow:\(f.name):to", "a flow needs two different hosts")
+                ok = false
+            }
+            if let c = f.corruptAfter {
+                if let n = topology.node(named: c.node) {
+                    if let i = c.interface, n.interface(named: i) == nil {
+                        error("flow:\(f.name):corrupt-after", "node '\(c.node)' has no interface '\(i)'")
+                    }
+                } else {
+                    error("flow:\(f.name):corrupt-after", "unknown node '\(c.node)'")
+                }
+            }
+            if f.kind == .dhcp && f.ipVersion == .v6 {
+                error("flow:\(f.name):ip", "DHCP flows are IPv4 (DHCPv6 is not modelled)")
+                ok = false
+            }
+            if ok, let problem = sim.reachabilityProblem(f) {
+                error("flow:\(f.name)", "flow '\(f.name)' cannot reach its endpoint: \(problem)")
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Simulation
+import Wire
+
+/// The `--json` form of a trace. The schema is `assets/trace-schema.json`; bump `version` on any
+/// incompatible change.
+public enum TraceJSON {
+    public static let schema = "csumlab-trace"
+    public static let version = 1
+
+    public static func render(_ t: Trace, topology: Topology) -> String {
+        value(t, topology: topology).serialized() + "\n"
+    }
+
+    public static func value(_ t: Trace, topology: Topology) -> JSONValue {
+        .object([
+            ("schema", .string(schema)),
+            ("version", .int(version)),
+            ("topology", .string(t.topology)),
+            ("description", .string(topology.description)),
+            ("hostKernel", .string(t.hostKernel.rawValue)),
+            ("devices", .array(t.devices.map(device))),
+            ("flows", .array(t.flows.map(flow))),
+            ("notes", .array(t.notes.map { .string($0) })),
+        ])
+    }
+
+    static func device(_ d: DeviceFeatures) -> JSONValue {
+        .object([
+            ("device", .string(d.device)),
+            ("features", .array(d.on.map { .string($0.rawValue) })),
+            ("adjustments", .array(d.adjustments.map { .object([("feature", .string($0.feature.rawValue)), ("reason", .string($0.reason))]) })),
+            ("fixedOff", .object(d.fixedOff.sorted { $0.key < $1.key }.map { ($0.key.rawValue, .string($0.value)) })),
+        ])
+    }
+
+    static func flow(_ f: FlowTrace) -> JSONValue {
+        .object([
+            ("name", .string(f.flow)),
+            ("kind", .string(f.kind.rawValue)),
+            ("from", .string(f.from)),
+            ("to", .string(f.to)),
+            ("verdict", .object([
+                ("completes", .bool(f.verdict.completes)),
+                ("corruptedData", .bool(f.verdict.corruptedData)),
+                ("failedLeg", f.verdict.failedLeg.map { .string($0) } ?? .null),
+                ("summary", .string(f.verdict.summary)),
+            ])),
+            ("counters", .object(f.counters.sorted { $0.key < $1.key }.map { h, cs in
+                (h, .object(cs.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))
+            })),
+            ("legs", .array(f.legs.map(leg))),
+        ])
+    }
+
+    static func leg(_ l: LegTrace) -> JSONValue {
+        .object([
+            ("name", .string(l.name)),
+            ("from", .string(l.from)),
+            ("to", .string(l.to)),
+            ("outcome", outcome(l.outcome)),
+            ("steps", .array(l.steps.map(step))),
+        ])
+    }
+
+    static func outcome(_ o: Outcome) -> JSONValue {
+        var fields: [(String, JSONValue)] = [("code", .string(o.code)), ("summary", .string(o.summary))]
+        switch o {
+        case let .droppedByReceiver(c): fields.append(("counter", .string(c)))
+        case let .droppedOnPath(at, r): fields += [("at", .string(at)), ("reason", .string(r))]
+        default: break
+        }
+        return .object(fields)
+    }
+
+    static func step(_ s: Step) -> JSONValue {
+        .object([
+            ("element", .string(s.element)),
+            ("interface", s.interface.map { .string($0) } ?? .null),
+            ("direction", .string(s.direction.rawValue)),
+            ("function", .string(s.function)),
+            ("before", carrier(s.before)),
+            ("after", carrier(s.after)),
+            ("l4", .object([
+                ("field", .string(hex16(s.l4Field))),
+                ("correct", .string(hex16(s.l4Correct))),
+                ("pseudoHeaderSum", .string(hex16(s.l4PseudoSum))),
+                ("bytesValid", .bool(s.bytesValid)),
+            ])),
+            ("receiverWouldAccept", .bool(s.receiverWouldAccept)),
+            ("condition", .string(s.condition.rawValue)),
+            ("ttl", .int(Int(s.ttl))),
+            ("source", .string(s.source)),
+            ("destination", .string(s.destination)),
+            ("segment", s.segment.map { .int($0) } ?? .null),
+            ("changedBytes", .array(s.changedBytes.map { .int($0) })),
+            ("frame", .string(s.frame.hexString)),
+            ("explanation", .string(s.explanation)),
+            ("end", s.drop.map { .string($0) } ?? .null),
+        ])
+    }
+
+    static func carrier(_ c: Carrier) -> JSONValue {
+        switch c {
+        case let .skb(s):
+            return .object([
+                ("kind", .string("skb")),
+                ("ipSummed", .string(s.ipSummed.rawValue)),
+                ("csumStart", .int(s.csumStart)),
+                ("csumOffset", .int(s.csumOffset)),
+                ("csumLevel", .int(s.csumLevel)),
+                ("gsoSize", .int(s.gsoSize)),
+                ("gsoType", s.gsoType.map { .int(Int($0.rawValue)) } ?? .null),
+            ])
+        case let .vnet(h):
+            return .object([
+                ("kind", .string("vnet")),
+                ("flags", .int(Int(h.flags))),
+                ("needsCsum", .bool(h.needsChecksum)),
+                ("dataValid", .bool(h.isDataValid)),
+                ("gsoType", .int(Int(h.gsoType))),
+                ("gsoSize", .int(Int(h.gsoSize))),
+                ("hdrLen", .int(Int(h.hdrLen))),
+                ("csumStart", .int(Int(h.csumStart))),
+                ("csumOffset", .int(Int(h.csumOffset))),
+            ])
+        case .raw:
+            return .object([("kind", .string("raw"))])
+        case .wire:
+            return .object([("kind", .string("wire"))])
+        case .socket:
+            return .object([("kind", .string("socket"))])
+        }
+    }
+}

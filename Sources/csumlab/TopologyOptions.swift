@@ -1,0 +1,45 @@
+import ArgumentParser
+import Simulation
+import TopologyFile
+
+extension KernelProfile: ExpressibleByArgument {}
+
+/// Options shared by commands that load one topology and may change it.
+struct TopologyOptions: ParsableArguments {
+    @Argument(help: "Topology file (YAML).")
+    var file: String
+
+    @Option(help: "Trace only this flow.")
+    var flow: String?
+
+    @Option(help: "Kernel profile for every node without its own (\(KernelProfile.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var kernel: KernelProfile?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change a setting: NODE[.INTERFACE].SETTING=VALUE (repeatable), e.g. vm1.eth0.tx=off.", valueName: "assignment"))
+    var assignments: [String] = []
+
+    /// Load, validate and apply the overrides. Errors print as file:line:column and exit 1.
+    func load() throws -> LoadedTopology {
+        var loaded: LoadedTopology
+        do {
+            loaded = try TopologyFile.load(path: file)
+        } catch {
+            throw ValidationFailure(message: error.description)
+        }
+        if let kernel { loaded.topology.setDefaultKernel(kernel) }
+        for a in assignments {
+            do {
+                try loaded.topology.apply(assignment: a)
+            } catch {
+                throw ValidationFailure(message: "--set \(error.message)")
+            }
+        }
+        return loaded
+    }
+}
+
+/// An error whose text is already what the user should read.
+struct ValidationFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
