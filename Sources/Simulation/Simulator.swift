@@ -79,10 +79,17 @@ public struct Simulator: Sendable {
         var nat = NATState()
         var traces: [LegTrace] = []
         var counters: [String: [String: Int]] = [:]
-        for leg in legs {
+        // The address the server saw as the client's (after any NAT): replies go there.
+        var clientAsSeen: IPAddress?
+        for var leg in legs {
+            if leg.reply, let seen = clientAsSeen { leg.destination = seen }
             var w = Walk(net: net, flow: f, leg: leg, nat: nat)
             w.send(leg)
             nat = w.nat
+            if !leg.reply, !leg.broadcast, let p = w.delivered.first {
+                let l = p.layout
+                clientAsSeen = IPAddress(bytes: p.frame.sourceAddress(l))
+            }
             for (h, cs) in w.counters { for (k, n) in cs { counters[h, default: [:]][k, default: 0] += n } }
             traces.append(LegTrace(name: leg.name, from: w.hostName(leg.from), to: w.hostName(leg.to), steps: w.steps,
                                    outcome: Self.combine(w.results)))

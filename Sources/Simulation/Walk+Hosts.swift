@@ -30,12 +30,14 @@ extension Walk {
         let node = topology.nodes[ni]
         let isLocal = node.interfaces.contains { $0.addresses.contains { $0.address == dst } }
             || (destinationHost == .node(ni) && flow.kind == .dhcp)
+        // A kernel router runs PRE_ROUTING (conntrack, un-NAT) before deciding local or forward.
+        if case let .router(r) = node.kind, r.flavour != .userspace {
+            return forward(p, node: ni, settings: r.netfilter, device: d)
+        }
         if isLocal {
             return localDeliver(p, node: ni, device: d)
         }
         switch node.kind {
-        case let .router(r) where r.flavour != .userspace:
-            return forward(p, node: ni, settings: r.netfilter, device: d)
         default:
             let q = watch(p) { w in
                 w.record(p, p, node: ni, iface: w.ifLabel(d), .receive, l.ipVersion == .v4 ? "ip_rcv → ip_route_input" : "ipv6_rcv → ip6_route_input",
@@ -229,7 +231,7 @@ extension Walk {
         var q = p
         var l = q.layout
         let v4 = l.ipVersion == .v4
-        let inIf = ifLabel(inDev)
+        let inIf = net.devices[inDev].l3.map { node.interfaces[$0.iface].name } ?? ifLabel(inDev)
         var ctValid = true
         // 1. Conntrack in PRE_ROUTING.
         if nf.conntrackActive {
