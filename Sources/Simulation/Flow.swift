@@ -45,7 +45,8 @@ public struct Flow: Sendable, Hashable {
     public var sender: SenderMode = .offloaded
     public var dhcpClient: DHCPClient = .raw
     /// Corrupt one bit of the L4 payload after the frame passes this element (`node` or
-    /// `node:interface`), as a bad cable or a buggy device would.
+    /// `node:interface`), as a bad cable or a buggy device would. Applies to the packets that
+    /// go from `from` to `to` (not to the replies) and carry a payload.
     public var corruptAfter: Endpoint?
     /// Payload byte to flip (bit 0x01).
     public var corruptByte: Int = 0

@@ -73,7 +73,7 @@ struct Walk {
 
     /// A bit flip on the chosen element, applied once, right after the packet passes it.
     private mutating func applyCorruption(after element: String, iface: String?, node: Int) {
-        guard let at = flow.corruptAfter, at.node == element, at.interface == nil || at.interface == iface,
+        guard let at = flow.corruptAfter, !leg.reply, at.node == element, at.interface == nil || at.interface == iface,
               var p = current, !p.corrupted else { return }
         let before = p
         guard p.frame.flipPayloadBit(byte: flow.corruptByte, p.layout) else { return }
