@@ -22,14 +22,28 @@ let package = Package(
         .target(name: "TopologyFile", dependencies: ["Simulation", .product(name: "Yams", package: "Yams")]),
         // Trace rendering shared by the CLI and tests: text table and versioned JSON.
         .target(name: "TraceReport", dependencies: ["Simulation", "Wire"]),
+        // The explorer without a terminal: state, actions, key bindings, graph layout, views that
+        // render into a Canvas cell buffer. Imports no ncurses; tested with screen snapshots.
+        .target(name: "ExplorerUI", dependencies: ["Simulation", "TopologyFile", "Wire"]),
+        // ncursesw as a system library (wide-character build), linked by name.
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+        // static inline wrappers for what Swift cannot see (macros, globals) and the
+        // async-signal-safe terminal restore for crash signals.
+        .target(name: "CursesShim", dependencies: ["CNcursesw"], linkerSettings: [.linkedLibrary("ncursesw")]),
+        // The ncurses backend: newterm, blit a Canvas diff, keys/mouse/resize, restore on every exit.
+        .target(name: "Terminal", dependencies: ["CNcursesw", "CursesShim", "ExplorerUI"]),
         .executableTarget(name: "csumlab", dependencies: [
-            "Simulation", "TopologyFile", "TraceReport", "Wire", "Checksum",
+            "Simulation", "TopologyFile", "TraceReport", "Wire", "Checksum", "ExplorerUI", "Terminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport"]),
         .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation"]),
+        .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile"],
+                    exclude: ["Snapshots"]),
+        // Drives the built csumlab binary in tmux (private socket); skipped when tmux is absent.
+        .testTarget(name: "EndToEndTests", dependencies: ["csumlab"]),
     ],
     swiftLanguageModes: [.v6]
 )
