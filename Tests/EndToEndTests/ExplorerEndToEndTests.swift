@@ -1,0 +1,187 @@
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let tmuxPath = Spawn.which("tmux")
+
+/// The csumlab binary built next to this test bundle.
+let csumlabBinary: String? = {
+    var buf = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+    guard n > 0 else { return nil }
+    var dir = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    while let last = dir.last, last != "/" { dir.removeLast() }
+    // The runner may live inside an .xctest bundle directory.
+    for candidate in [dir + "csumlab", dir + "../csumlab", dir + "../../csumlab"] where access(candidate, X_OK) == 0 {
+        return candidate
+    }
+    return nil
+}()
+
+/// A tmux server of our own (private socket) running one command in a fixed-size pane.
+final class TmuxSession {
+    let socket: String
+    let dir: String
+    nonisolated(unsafe) static var counter = 0
+
+    /// `command` gets the session's private directory (for files the command writes).
+    init(width: Int, height: Int, command: (String) -> String) throws {
+        TmuxSession.counter += 1
+        dir = "/tmp/csumlab-e2e-\(getpid())-\(TmuxSession.counter)"
+        mkdir(dir, 0o700)
+        socket = dir + "/tmux.sock"
+        let r = Spawn.run([tmuxPath!, "-S", socket, "-f", "/dev/null", "new-session", "-d", "-s", "e2e",
+                           "-x", "\(width)", "-y", "\(height)", "-e", "LANG=C.UTF-8", command(dir)])
+        try #require(r.status == 0, "tmux new-session failed (\(r.status))")
+    }
+
+    deinit {
+        tmux("kill-server")
+        for f in ["tmux.sock", "before", "after", "pid"] { unlink(dir + "/" + f) }
+        rmdir(dir)
+    }
+
+    @discardableResult
+    func tmux(_ args: String...) -> Spawn.Result {
+        Spawn.run([tmuxPath!, "-S", socket] + args, capture: true)
+    }
+
+    func capture() -> String { tmux("capture-pane", "-p", "-t", "e2e").output }
+
+    func send(_ keys: String...) {
+        tmux(["send-keys", "-t", "e2e"] + keys)
+    }
+
+    func tmux(_ args: [String]) {
+        Spawn.run([tmuxPath!, "-S", socket] + args)
+    }
+
+    /// Wait until the screen contains `text` (at most `timeout` ms); the screen on failure.
+    func waitFor(_ text: String, timeout: Int = 5000, sourceLocation: SourceLocation = #_sourceLocation) {
+        let deadline = monotonicMilliseconds() + timeout
+        var screen = ""
+        while monotonicMilliseconds() < deadline {
+            screen = capture()
+            if screen.contains(text) { return }
+            sleepMilliseconds(15)
+        }
+        Issue.record("timed out waiting for \"\(text)\"; screen:\n\(screen)", sourceLocation: sourceLocation)
+    }
+
+    func waitForAbsence(_ text: String, timeout: Int = 5000, sourceLocation: SourceLocation = #_sourceLocation) {
+        let deadline = monotonicMilliseconds() + timeout
+        var screen = ""
+        while monotonicMilliseconds() < deadline {
+            screen = capture()
+            if !screen.contains(text) { return }
+            sleepMilliseconds(15)
+        }
+        Issue.record("timed out waiting for \"\(text)\" to go; screen:\n\(screen)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Drives the real binary in tmux. The suites share the tmux binary and /tmp, so they run one
+/// test at a time; each test has its own server socket.
+@Suite(.serialized, .enabled(if: tmuxPath != nil, "tmux is not installed: end-to-end explorer tests skipped"))
+struct ExplorerEndToEndTests {
+    func binary() throws -> String {
+        try #require(csumlabBinary, "csumlab binary not found next to the test bundle")
+    }
+
+    /// The seed story: SSH fails; tx off in VM1 still fails at SYN-ACK; in VM2 too it completes;
+    /// reset; the router as a netns router completes; resize to 80×24 and too small; quit; the
+    /// terminal settings are what they were.
+    @Test func theSeedStoryInTheRealTerminal() throws {
+        let bin = try binary()
+        let t = try TmuxSession(width: 120, height: 40, command: { dir in
+            "sh -c 'trap \"\" INT; stty -a > \(dir)/before; \(bin); echo EXIT=$?; stty -a > \(dir)/after; echo DONE; sleep 60'"
+        })
+        t.waitFor("connection fails: SYN (vm1 → vm2)")
+        t.waitFor("[vm1]")
+        t.send("l")
+        t.waitFor("SYN step 2/13")
+        // tx-checksumming off in VM1 only: the SYN gets through, the SYN-ACK does not.
+        t.send("o")
+        t.waitFor("Settings of vm1")
+        t.send("Enter")
+        t.waitFor("still fails, now at SYN-ACK")
+        t.send("Escape")
+        t.waitForAbsence("Settings of vm1")
+        // Then in VM2 too (k goes back along the path, wrapping to vm2).
+        t.send("k")
+        t.waitFor("[vm2]")
+        t.send("o")
+        t.waitFor("Settings of vm2")
+        t.send("Enter")
+        t.waitFor("connection now completes")
+        t.send("Escape")
+        t.waitForAbsence("Settings of vm2")
+        // Reset, then make the router a netns router instead.
+        t.send("r")
+        t.waitFor("reset to the file's settings: connection now fails at SYN")
+        for _ in 0..<5 { t.send("j") }
+        t.waitFor("[router]")
+        t.send("o")
+        t.waitFor("Settings of router")
+        t.send("Enter")
+        t.waitFor("router flavour=netns: connection now completes")
+        t.send("Escape")
+        t.waitForAbsence("Settings of router")
+        // Resize: 80×24 still shows the verdict and the hint line; too small says so.
+        t.tmux(["resize-window", "-t", "e2e", "-x", "80", "-y", "24"])
+        t.waitFor("q quit")
+        let small = t.capture().split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(small.allSatisfy { $0.count <= 80 })
+        #expect(small.contains { $0.contains("✓ connection completes") })
+        t.tmux(["resize-window", "-t", "e2e", "-x", "50", "-y", "12"])
+        t.waitFor("terminal too small: 50×12")
+        t.tmux(["resize-window", "-t", "e2e", "-x", "120", "-y", "40"])
+        t.waitFor("Graph")
+        // Quit; the shell prints the exit status and the terminal settings afterwards.
+        t.send("q")
+        t.waitFor("DONE")
+        #expect(t.capture().contains("EXIT=0"))
+        let before = readText(t.dir + "/before")
+        let after = readText(t.dir + "/after")
+        #expect(before != nil && before == after, "stty -a changed:\n\(before ?? "")\n---\n\(after ?? "")")
+    }
+
+    @Test func ctrlCRestoresTheTerminal() throws {
+        let bin = try binary()
+        let t = try TmuxSession(width: 100, height: 30, command: { dir in
+            "sh -c 'trap \"\" INT; stty -a > \(dir)/before; \(bin); echo EXIT=$?; stty -a > \(dir)/after; echo DONE; sleep 60'"
+        })
+        t.waitFor("connection fails")
+        t.send("C-c")
+        t.waitFor("DONE")
+        #expect(t.capture().contains("EXIT=0"))
+        #expect(readText(t.dir + "/before") == readText(t.dir + "/after"))
+    }
+
+    @Test func sigtermRestoresTheTerminal() throws {
+        let bin = try binary()
+        // The inner shell writes its pid and becomes csumlab, so we signal exactly that process.
+        let t = try TmuxSession(width: 100, height: 30, command: { dir in
+            "sh -c 'stty -a > \(dir)/before; sh -c \"echo \\$\\$ > \(dir)/pid; exec \(bin)\"; echo EXIT=$?; stty -a > \(dir)/after; echo DONE; sleep 60'"
+        })
+        t.waitFor("connection fails")
+        let pid = try #require(readText(t.dir + "/pid").flatMap { Int32($0.split(separator: "\n").first ?? "") })
+        kill(pid, SIGTERM)
+        t.waitFor("DONE")
+        #expect(t.capture().contains("EXIT=143"))
+        #expect(readText(t.dir + "/before") == readText(t.dir + "/after"))
+    }
+}
+
+/// Without a terminal `csumlab` prints the default lab's trace and exits 0 (no tmux needed).
+@Suite struct NoTerminalTests {
+    @Test func withoutATerminalItPrintsTheTrace() throws {
+        let bin = try #require(csumlabBinary, "csumlab binary not found next to the test bundle")
+        let r = Spawn.run([bin], capture: true)
+        #expect(r.status == 0)
+        #expect(r.output.hasPrefix("csumlab trace: seed-routed-userspace"))
+        #expect(r.output.contains("verdict: connection fails: SYN"))
+    }
+}
