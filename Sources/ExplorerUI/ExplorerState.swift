@@ -301,7 +301,9 @@ public struct ExplorerState: Sendable {
         if let name = oldFlowName, let i = trace.flows.firstIndex(where: { $0.flow == name }) { flowIndex = i } else { flowIndex = 0 }
         let oldFlow = oldTrace.flows.first { $0.flow == oldFlowName }
         changedSteps = Self.changed(old: oldFlow, new: flow)
+        let follow = graphFollowsSelection
         setPosition(position)
+        graphFollowsSelection = follow
         var parts = [described]
         let dependent = Self.newAdjustments(old: oldDevices, new: trace.devices)
         if !dependent.isEmpty { parts.append("⇒ " + dependent.joined(separator: ", ")) }

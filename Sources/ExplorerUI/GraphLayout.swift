@@ -28,6 +28,15 @@ public struct GraphLayout: Sendable, Equatable {
         public static func == (l: Route, r: Route) -> Bool {
             l.a == r.a && l.b == r.b && l.points.elementsEqual(r.points, by: ==) && l.marker.map { [$0.0, $0.1] } == r.marker.map { [$0.0, $0.1] }
         }
+
+        /// The box-border cells where the line attaches, and the tee drawn there.
+        public var attachments: [(x: Int, y: Int, char: Character)] {
+            guard let first = points.first, let last = points.last, points.count >= 2 else { return [] }
+            let beforeLast = points[points.count - 2]
+            // The first point is just right of its box; the last is just left of its box, or just
+            // right of it when the route comes back from a channel.
+            return [(first.0 - 1, first.1, "├"), last.0 < beforeLast.0 ? (last.0 - 1, last.1, "├") : (last.0 + 1, last.1, "┤")]
+        }
     }
 
     public var boxes: [Box]
@@ -44,11 +53,12 @@ public struct GraphLayout: Sendable, Equatable {
     /// Lay out a topology with the packet leaving `root`.
     public static func make(_ t: Topology, root: String?) -> GraphLayout {
         let names = t.nodes.map(\.name)
+        let known = Set(names)
         guard !names.isEmpty else { return GraphLayout(boxes: [], routes: [], width: 0, height: 0) }
         var adj: [String: [String]] = [:]
         var edges: [(String, String)] = []
         var seenEdge = Set<[String]>()
-        for l in t.links where l.a.node != l.b.node && t.node(named: l.a.node) != nil && t.node(named: l.b.node) != nil {
+        for l in t.links where l.a.node != l.b.node && known.contains(l.a.node) && known.contains(l.b.node) {
             let key = [l.a.node, l.b.node].sorted()
             if seenEdge.insert(key).inserted {
                 edges.append((l.a.node, l.b.node))
@@ -60,7 +70,7 @@ public struct GraphLayout: Sendable, Equatable {
         var column: [String: Int] = [:]
         var discovery: [String] = []
         var next = 0
-        let starts = ([root].compactMap { $0 }.filter { names.contains($0) }) + names
+        let starts = ([root].compactMap { $0 }.filter { known.contains($0) }) + names
         for s in starts where column[s] == nil {
             column[s] = next
             var queue = [s]

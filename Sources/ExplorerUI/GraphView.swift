@@ -112,14 +112,9 @@ enum GraphView {
             let name = selected ? "[\(b.node)]" : " \(b.node) "
             c.put(name, x: b.rect.x + 1, y: b.rect.y + 1, style: isHop ? Theme.currentHop : selected ? Theme.selectedBox : Theme.title)
             if changedNodes.contains(b.node) { c[b.rect.x + 1, b.rect.y] = Cell("*", Theme.changed) }
-            // Attachment points.
-            for route in g.routes {
-                if let p = route.points.first, p.0 == b.rect.maxX, p.1 == b.midY { c[b.rect.maxX - 1, b.midY] = Cell("├", border) }
-                if let p = route.points.last {
-                    if p.0 == b.rect.x - 1, p.1 == b.midY { c[b.rect.x, b.midY] = Cell("┤", border) }
-                    if p.0 == b.rect.maxX, p.1 == b.midY { c[b.rect.maxX - 1, b.midY] = Cell("├", border) }
-                }
-            }
+        }
+        for route in g.routes {
+            for a in route.attachments { c[a.x, a.y] = Cell(a.char, c[a.x, a.y].style) }
         }
         return c
     }

@@ -20,6 +20,19 @@ let csumlabBinary: String? = {
     return nil
 }()
 
+/// Every parameter of every SGR sequence (ESC [ … m) in `text`.
+func sgrParameters(_ text: String) -> [Int] {
+    var out: [Int] = []
+    let parts = text.split(separator: "\u{1B}", omittingEmptySubsequences: true)
+    for p in parts where p.first == "[" {
+        guard let m = p.firstIndex(of: "m") else { continue }
+        let body = p[p.index(after: p.startIndex)..<m]
+        guard body.allSatisfy({ $0.isNumber || $0 == ";" }) else { continue }
+        out += body.split(separator: ";").compactMap { Int($0) }
+    }
+    return out
+}
+
 /// A tmux server of our own (private socket) running one command in a fixed-size pane.
 final class TmuxSession {
     let socket: String
@@ -65,7 +78,7 @@ final class TmuxSession {
         while monotonicMilliseconds() < deadline {
             screen = capture()
             if screen.contains(text) { return }
-            sleepMilliseconds(15)
+            sleepMilliseconds(2)
         }
         Issue.record("timed out waiting for \"\(text)\"; screen:\n\(screen)", sourceLocation: sourceLocation)
     }
@@ -160,18 +173,63 @@ struct ExplorerEndToEndTests {
         #expect(readText(t.dir + "/before") == readText(t.dir + "/after"))
     }
 
-    @Test func sigtermRestoresTheTerminal() throws {
+    /// SIGTERM and SIGHUP are handled by the loop; SIGSEGV and SIGABRT by the crash handler
+    /// (termios and a reset sequence, async-signal-safe). Each restores the terminal and then
+    /// dies of its signal.
+    @Test(arguments: [SIGTERM, SIGHUP, SIGSEGV, SIGABRT])
+    func signalRestoresTheTerminal(_ sig: Int32) throws {
         let bin = try binary()
         // The inner shell writes its pid and becomes csumlab, so we signal exactly that process.
         let t = try TmuxSession(width: 100, height: 30, command: { dir in
-            "sh -c 'stty -a > \(dir)/before; sh -c \"echo \\$\\$ > \(dir)/pid; exec \(bin)\"; echo EXIT=$?; stty -a > \(dir)/after; echo DONE; sleep 60'"
+            "sh -c 'ulimit -c 0; stty -a > \(dir)/before; sh -c \"echo \\$\\$ > \(dir)/pid; exec \(bin)\"; echo EXIT=$?; stty -a > \(dir)/after; echo DONE; sleep 60'"
         })
         t.waitFor("connection fails")
         let pid = try #require(readText(t.dir + "/pid").flatMap { Int32($0.split(separator: "\n").first ?? "") })
-        kill(pid, SIGTERM)
+        kill(pid, sig)
         t.waitFor("DONE")
-        #expect(t.capture().contains("EXIT=143"))
+        #expect(t.capture().contains("EXIT=\(128 + sig)"))
         #expect(readText(t.dir + "/before") == readText(t.dir + "/after"))
+    }
+
+    /// Under NO_COLOR the screen has attributes (bold, reverse) but no colour; under LANG=C the
+    /// lines are drawn with the terminal's line-drawing set instead of UTF-8.
+    @Test func noColourAndNoUTF8() throws {
+        let bin = try binary()
+        let t = try TmuxSession(width: 100, height: 30, command: { _ in "env NO_COLOR=1 LANG=C LC_ALL=C \(bin)" })
+        t.waitFor("connection fails")
+        let styled = t.tmux("capture-pane", "-p", "-e", "-t", "e2e").output
+        let params = sgrParameters(styled)
+        #expect(params.allSatisfy { !(30...37).contains($0) && !(40...47).contains($0) && $0 != 38 && $0 != 48 }, "a colour under NO_COLOR")
+        #expect(params.contains(7), "no reverse video")
+        #expect(params.contains(1), "no bold")
+        let plain = t.capture()
+        #expect(!plain.contains("┌"))
+        #expect(plain.contains("vm1→vm2") == false)
+        #expect(plain.contains("vm1>vm2"))
+        t.send("q")
+    }
+
+    /// Prints (does not assert) what the user feels: first frame after exec and keypress to
+    /// frame, both seen through tmux, so upper bounds that include a capture (≈5 ms here).
+    @Test func measureFirstFrameAndKeypress() throws {
+        let bin = try binary()
+        let t = try TmuxSession(width: 120, height: 40, command: { _ in "sh" })
+        sleepMilliseconds(100)
+        let start = monotonicMilliseconds()
+        t.send("exec \(bin)", "Enter")
+        t.waitFor("connection fails")
+        let first = monotonicMilliseconds() - start
+        var worst = 0, total = 0
+        for i in 2...11 {
+            let k0 = monotonicMilliseconds()
+            t.send("l")
+            t.waitFor("SYN step \(i)/13")
+            let d = monotonicMilliseconds() - k0
+            worst = max(worst, d)
+            total += d
+        }
+        print("explorer e2e: first frame after exec ≤ \(first) ms (incl. send-keys and polling); keypress → frame ≤ \(total / 10) ms average, \(worst) ms worst (incl. a tmux round trip)")
+        t.send("q")
     }
 }
 

@@ -82,25 +82,29 @@ flows:
     }
 
     @Test func largeTopologyRendersAndPans() throws {
-        // A chain of 300 nodes: vm, then taps and bridges alternating, then a vm.
-        var t = Topology(name: "long")
-        t.nodes.append(Node(name: "vmA", kind: .vm(VMSettings()), interfaces: [Interface(name: "eth0", addresses: [IPNetwork("10.0.0.1/24")!])]))
-        var prev = Endpoint(node: "vmA", interface: "eth0")
-        for i in 0..<298 {
-            let name = i % 2 == 0 ? "tap\(i)" : "br\(i)"
-            t.nodes.append(Node(name: name, kind: i % 2 == 0 ? .tap(TapSettings()) : .bridge))
-            t.links.append(Link(prev, Endpoint(node: name)))
-            prev = Endpoint(node: name)
-        }
-        t.nodes.append(Node(name: "vmB", kind: .vm(VMSettings()), interfaces: [Interface(name: "eth0", addresses: [IPNetwork("10.0.0.2/24")!])]))
-        t.links.append(Link(prev, Endpoint(node: "vmB", interface: "eth0")))
-        let g = GraphLayout.make(t, root: "vmA")
+        var s = try longChain(300)
+        let g = GraphLayout.make(s.topology, root: "vmA")
         #expect(g.boxes.count == 300)
         checkNoOverlaps(g)
-        var s = try ExplorerState(topology: t, fileLabel: "long.yaml")
         s.perform(.previousNode)
         let text = Screen.render(s, width: 80, height: 24).canvas.text
         #expect(text.contains("vmB"))
         #expect(!text.contains("vmA"))
     }
+}
+
+/// A chain of `n` nodes: a vm, taps and bridges alternating, a vm.
+func longChain(_ n: Int) throws -> ExplorerState {
+    var t = Topology(name: "long")
+    t.nodes.append(Node(name: "vmA", kind: .vm(VMSettings()), interfaces: [Interface(name: "eth0", addresses: [IPNetwork("10.0.0.1/24")!])]))
+    var prev = Endpoint(node: "vmA", interface: "eth0")
+    for i in 0..<(n - 2) {
+        let name = i % 2 == 0 ? "tap\(i)" : "br\(i)"
+        t.nodes.append(Node(name: name, kind: i % 2 == 0 ? .tap(TapSettings()) : .bridge))
+        t.links.append(Link(prev, Endpoint(node: name)))
+        prev = Endpoint(node: name)
+    }
+    t.nodes.append(Node(name: "vmB", kind: .vm(VMSettings()), interfaces: [Interface(name: "eth0", addresses: [IPNetwork("10.0.0.2/24")!])]))
+    t.links.append(Link(prev, Endpoint(node: "vmB", interface: "eth0")))
+    return try ExplorerState(topology: t, fileLabel: "long.yaml")
 }
