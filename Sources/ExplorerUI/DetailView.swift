@@ -22,27 +22,24 @@ enum DetailView {
             for l in text.wrapped(width) { out.append((l, style)) }
         }
         add("\(leg.name) step \(ref.step + 1)/\(leg.steps.count) · \(StepsView.elementName(st)) · \(st.direction.rawValue)", Theme.title)
-        add("fn   \(st.function)")
-        add("from \(st.before.summary)")
-        add("to   \(st.after.summary)", Theme.title)
+        add(st.function)
+        add("\(st.before.summary) → \(st.after.summary)", Theme.title)
+        let verdict = st.receiverWouldAccept ? (st.bytesValid ? "a receiver accepts it" : "a receiver trusts the flag") : "a receiver drops it"
+        add("\(st.condition.glyph) \(st.condition.label); \(verdict)", st.condition.style)
+        add(st.explanation)
+        out.append(("", .plain))
+        add("L4 csum field 0x\(hex(st.l4Field))  correct 0x\(hex(st.l4Correct))  pseudo-header sum 0x\(hex(st.l4PseudoSum))")
+        var where_ = csumRange(st).map { "csum_start \($0.start)  csum_offset \($0.offset)  " } ?? ""
+        where_ += "TTL \(st.ttl)"
+        add(where_)
         for carrier in [st.before, st.after] {
             if case let .vnet(h) = carrier {
-                add("vnet flags=\(h.flags) gso_type=\(h.gsoType) hdr_len=\(h.hdrLen) gso_size=\(h.gsoSize) csum_start=\(h.csumStart) csum_offset=\(h.csumOffset)")
+                add("virtio_net_hdr flags=\(h.flags) gso_type=\(h.gsoType) hdr_len=\(h.hdrLen) gso_size=\(h.gsoSize) csum_start=\(h.csumStart) csum_offset=\(h.csumOffset)")
                 break
             }
         }
-        add("csum field 0x\(hex(st.l4Field))  correct 0x\(hex(st.l4Correct))")
-        add("     pseudo-header sum 0x\(hex(st.l4PseudoSum))")
-        if let r = csumRange(st) { add("     csum_start \(r.start)  csum_offset \(r.offset)") }
-        add("TTL  \(st.ttl)")
-        out.append(("\(st.condition.glyph)    \(st.condition.label)".truncated(width), st.condition.style))
-        let verdict = st.receiverWouldAccept ? (st.bytesValid ? "bytes valid: a receiver accepts" : "bytes not valid, but metadata says trust them") : "bytes not valid and nothing flags them: a receiver drops it"
-        add("     \(verdict)", st.receiverWouldAccept ? .plain : Theme.bad)
-        if let d = st.drop { add("end  \(d)", d == "delivered" ? Theme.ok : Theme.bad) }
-        out.append(("", .plain))
-        add(st.explanation)
-        out.append(("", .plain))
-        add("packet: \(leg.outcome.summary)", leg.outcome.isSuccess ? Theme.ok : Theme.bad)
+        if let d = st.drop { add("here the packet ends: \(d)", d == "delivered" ? Theme.ok : Theme.bad) }
+        add("\(leg.name): \(leg.outcome.summary)", leg.outcome.isSuccess ? Theme.ok : Theme.bad)
         return out
     }
 
