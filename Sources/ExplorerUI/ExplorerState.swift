@@ -258,6 +258,11 @@ public struct ExplorerState: Sendable {
                 .first { $0.interface == item.interface && $0.key == item.key }?.value
             setAssignment(item.assignment(next), key: item.assignment(""), restoresFile: original == next,
                           described: "\(item.node)\(item.interface.map { ".\($0)" } ?? "") \(item.key)=\(next)")
+            // The list can change shape (a router that becomes a VM gains NIC features): keep
+            // the same setting selected.
+            if let i = menuItems.firstIndex(where: { $0.interface == item.interface && $0.key == item.key }) {
+                overlay = .menu(node: item.node, selected: i)
+            }
         case let .flows(s):
             overlay = nil
             guard trace.flows.indices.contains(s) else { return }

@@ -21,6 +21,8 @@ final class TerminalScreen {
     private var previous: Canvas?
     private let useColour: Bool
     private let utf8: Bool
+    /// The terminal accepts -1 as "its own colour" in a pair (`use_default_colors`).
+    private var defaultColours = false
     private var pairs: [Int: Int16] = [:]
     private var closed = false
 
@@ -51,7 +53,7 @@ final class TerminalScreen {
         useColour = !noColor && has_colors()
         if useColour {
             start_color()
-            use_default_colors()
+            defaultColours = use_default_colors() == OK
         }
     }
 
@@ -121,7 +123,9 @@ final class TerminalScreen {
         if let p = pairs[key] { return p }
         let n = Int16(pairs.count + 1)
         guard Int32(n) < csl_color_pairs() else { return 0 }
-        init_pair(n, Self.curses(fg), Self.curses(bg))
+        let f = fg == .standard && !defaultColours ? Int16(COLOR_WHITE) : Self.curses(fg)
+        let b = bg == .standard && !defaultColours ? Int16(COLOR_BLACK) : Self.curses(bg)
+        init_pair(n, f, b)
         pairs[key] = n
         return n
     }

@@ -203,3 +203,18 @@ import TopologyFile
         #expect(Bindings.hints(for: s).allSatisfy { $0.context == .menu })
     }
 }
+
+@Suite struct MenuTests {
+    @Test func theSelectionStaysOnTheSettingWhenTheMenuChangesShape() throws {
+        var s = try defaultState()
+        s.perform(.selectNode("router"))
+        s.perform(.openOptions)
+        #expect(s.menuItems.first?.key == "flavour")
+        s.perform(.menuActivate)  // userspace → netns
+        s.perform(.menuActivate)  // netns → vm: the router gains NIC features above
+        #expect(s.topology.node(named: "router").map { if case let .router(r) = $0.kind { return r.flavour == .vm }; return false } == true)
+        guard case let .menu(_, sel) = s.overlay else { Issue.record("menu closed"); return }
+        #expect(s.menuItems[sel].key == "flavour")
+        #expect(s.menuItems.contains { $0.label == "eth0 tx-checksumming" })
+    }
+}
