@@ -6,7 +6,17 @@ import Glibc
 
 let tmuxPath = Spawn.which("tmux")
 
-/// The csumlab binary built next to this test bundle.
+/// The package root, from this file's path.
+let packageRoot: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/")
+}()
+
+/// The csumlab binary next to this test bundle, linked first: `swift test` compiles the csumlab
+/// module for the tests but does not link the executable, so a bare `swift test` would find
+/// none (or an old one). The outer SwiftPM holds the build lock while tests run and builds
+/// nothing meanwhile, hence `--ignore-lock`; when the product is up to date this is a no-op.
 let csumlabBinary: String? = {
     var buf = [CChar](repeating: 0, count: 4096)
     let n = readlink("/proc/self/exe", &buf, buf.count - 1)
@@ -14,10 +24,19 @@ let csumlabBinary: String? = {
     var dir = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     while let last = dir.last, last != "/" { dir.removeLast() }
     // The runner may live inside an .xctest bundle directory.
-    for candidate in [dir + "csumlab", dir + "../csumlab", dir + "../../csumlab"] where access(candidate, X_OK) == 0 {
-        return candidate
+    var binDir = dir
+    while binDir.hasSuffix(".xctest/") || binDir.hasSuffix("/Contents/MacOS/") || binDir.hasSuffix("/Contents/") {
+        binDir.removeLast()
+        while let last = binDir.last, last != "/" { binDir.removeLast() }
     }
-    return nil
+    let parts = binDir.split(separator: "/")
+    if let swift = Spawn.which("swift"), let config = parts.last, parts.count >= 2 {
+        let buildPath = "/" + parts.dropLast(2).joined(separator: "/")
+        Spawn.run([swift, "build", "--product", "csumlab", "--ignore-lock", "--package-path", packageRoot,
+                   "--build-path", buildPath, "-c", String(config)])
+    }
+    let candidate = binDir + "csumlab"
+    return access(candidate, X_OK) == 0 ? candidate : nil
 }()
 
 /// Every parameter of every SGR sequence (ESC [ … m) in `text`.
