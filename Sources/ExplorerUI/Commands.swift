@@ -39,7 +39,20 @@ public enum Commands {
             case .router:
                 return ["inside the router VM \(node.name): ethtool -K \(iface ?? "eth0") \(short) \(onOff)"]
             case .veth:
-                return ["ethtool -K \(iface ?? node.name) \(short) \(onOff)   (in the namespace that holds this end: ip netns exec NS …)"]
+                let end = iface ?? node.name
+                // An end linked to a namespace or netns router is that namespace's interface.
+                for l in t.links {
+                    for (mine, other) in [(l.a, l.b), (l.b, l.a)] where mine.node == node.name && mine.interface == end {
+                        guard let peer = t.node(named: other.node) else { continue }
+                        switch peer.kind {
+                        case .netns, .router:
+                            return ["ip netns exec \(peer.name) ethtool -K \(other.interface ?? end) \(short) \(onOff)"]
+                        default:
+                            break
+                        }
+                    }
+                }
+                return ["ethtool -K \(end) \(short) \(onOff)"]
             default:
                 return ["ethtool -K \(node.name) \(short) \(onOff)"]
             }

@@ -218,3 +218,22 @@ import TopologyFile
         #expect(s.menuItems.contains { $0.label == "eth0 tx-checksumming" })
     }
 }
+
+@Suite struct CommandsTests {
+    @Test func vethEndsAreNamedWhereTheyLive() throws {
+        var s = try defaultState()
+        s.perform(.selectNode("vethA"))
+        s.perform(.openOptions)
+        let items = s.menuItems
+        let hostEnd = try #require(items.firstIndex { $0.label == "vethA tx-checksumming" })
+        let routerEnd = try #require(items.firstIndex { $0.label == "vethA-r tx-checksumming" })
+        for _ in 0..<hostEnd { s.perform(.menuDown) }
+        s.perform(.menuActivate)
+        for _ in hostEnd..<routerEnd { s.perform(.menuDown) }
+        s.perform(.menuActivate)
+        s.perform(.closeOverlay)
+        let text = Commands.lines(s).joined(separator: "\n")
+        #expect(text.contains("  ethtool -K vethA tx off"))
+        #expect(text.contains("ip netns exec router ethtool -K eth0 tx off"))
+    }
+}
