@@ -23,9 +23,6 @@ public struct Style: Sendable, Hashable {
     }
 
     public static let plain = Style()
-    public static let bold = Style(bold: true)
-    public static let dim = Style(dim: true)
-    public static let reverse = Style(reverse: true)
 }
 
 /// One screen cell: a single-column character and its style.
@@ -61,11 +58,6 @@ public struct Rect: Sendable, Hashable {
 
     public func contains(x px: Int, y py: Int) -> Bool {
         px >= x && px < maxX && py >= y && py < maxY
-    }
-
-    /// The rectangle shrunk by `n` cells on each side.
-    public func inset(_ n: Int) -> Rect {
-        Rect(x: x + n, y: y + n, width: width - 2 * n, height: height - 2 * n)
     }
 }
 

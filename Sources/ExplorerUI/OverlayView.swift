@@ -8,7 +8,7 @@ enum OverlayView {
             let items = s.menuItems
             let kind = s.topology.node(named: node)?.kind.name ?? ""
             let labelW = min(34, (items.map(\.label.count).max() ?? 10) + 2)
-            var rows: [(String, Style)] = items.enumerated().map { i, it in
+            let rows: [(String, Style)] = items.enumerated().map { i, it in
                 let text = "\(it.label.padded(labelW)) \(it.value)"
                 var st: Style = it.disabled != nil ? Theme.disabled : .plain
                 if it.note != nil { st.fg = .yellow }
@@ -23,7 +23,6 @@ enum OverlayView {
                 if let n = it.note { footer.append((n, Style(fg: .yellow))) }
             }
             if let m = s.message { footer.append((m, .plain)) }
-            rows = rows.map { ($0.0, $0.1) }
             box(title: "Settings of \(node) (\(kind))", rows: rows, selected: sel, footer: footer, hints: .menu, on: &c, preferredWidth: 72)
         case let .flows(sel):
             let rows: [(String, Style)] = s.trace.flows.enumerated().map { i, f in
