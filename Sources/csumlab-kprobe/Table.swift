@@ -1,0 +1,49 @@
+import KernelLab
+
+/// Plain-text rendering of fixtures.
+enum Table {
+    static let header = ["where", "#", "vnet flags", "gso", "start/off", "proto", "len", "ttl", "ip id", "seq", "tcp flags", "field", "correct", "pseudo?", "valid?", "tp_status"]
+
+    static func row(_ at: String, _ i: Int, _ r: FrameReport, status: String = "") -> [String] {
+        let h = r.vnetHeader
+        return [at, String(i), h?.flagsText ?? "(no hdr)", h.map { $0.gsoTypeName == "NONE" ? "-" : "\($0.gsoTypeName)/\($0.gsoSize)" } ?? "-",
+                h.map { "\($0.csumStart)/\($0.csumOffset)" } ?? "-", r.l4Protocol ?? "?", String(r.frameLength), r.ttl.map(String.init) ?? "-",
+                r.ipID.map { "0x" + String($0, radix: 16) } ?? "-", r.tcpSeq.map { "0x" + String($0, radix: 16) } ?? "-", r.tcpFlags ?? "-",
+                r.l4Field ?? "-", r.l4Correct ?? "-", r.l4HoldsPseudoHeaderSum.map { $0 ? "yes" : "no" } ?? "-",
+                r.l4Valid.map { $0 ? "VALID" : "BAD" } ?? "-", status]
+    }
+
+    static func render(_ f: KernelFixture) -> String {
+        var rows: [[String]] = [header]
+        rows.append(row("in " + f.injected.at, 0, f.injected.frame))
+        for (i, o) in f.intermediate.enumerated() {
+            rows.append(row(o.at, i, o.frame, status: (o.tpStatusNames.isEmpty ? "0" : o.tpStatusNames.map { $0.replacingOccurrences("TP_STATUS_", "") }.joined(separator: "|"))
+                            + " type=\(o.packetType)" + (o.forwarderResult.map { " " + $0 } ?? "")))
+        }
+        for (i, o) in f.observed.enumerated() { rows.append(row("out " + f.observedAt, i, o)) }
+        var out = "== \(f.name) (\(f.topology.kind)): \(f.description)\n"
+        out += "   write: \(f.injected.writeResult); frames at \(f.observedAt): \(f.observed.count) (+\(f.unrelatedFramesIgnored) unrelated)\n"
+        out += format(rows)
+        return out
+    }
+
+    static func format(_ rows: [[String]]) -> String {
+        var widths = [Int](repeating: 0, count: rows.map(\.count).max() ?? 0)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        return rows.map { r in
+            "   " + r.enumerated().map { i, c in c + String(repeating: " ", count: widths[i] - c.count) }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ a: String, _ b: String) -> String {
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: a) {
+            out += rest[..<r.lowerBound] + b
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}
