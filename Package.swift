@@ -34,7 +34,8 @@ let package = Package(
         .testTarget(name: "KernelLabTests", dependencies: ["KernelLab", "Wire", "Checksum"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation"]),
     ],
     swiftLanguageModes: [.v6]

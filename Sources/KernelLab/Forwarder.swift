@@ -28,27 +28,37 @@ public struct Forwarder: Sendable {
             guard !r.isOutgoing else { continue }
             let headerSize = input.vnetHeader ? 10 : 0
             guard r.bytes.count >= headerSize + 14 else { continue }
-            var frame = Frame(bytes: Array(r.bytes[headerSize...]))
-            guard frame.destinationMAC == inputMAC, let layout = try? frame.layout() else { continue }
-            frame.setMACs(source: outputMAC, destination: nextHopMAC)
-            if layout.ipVersion == .v4 {
-                frame.bytes[layout.l3Offset + 8] &-= 1
-                frame.fillIPv4Checksum(layout)
-            } else {
-                frame.bytes[layout.l3Offset + 7] &-= 1
-            }
+            guard let routed = Self.route(Array(r.bytes[headerSize...]), inputMAC: inputMAC, outputMAC: outputMAC, nextHopMAC: nextHopMAC) else { continue }
             // A header read from a PACKET_VNET_HDR socket goes out as read; without one on input but
             // with one on output, a zero header (flags 0) is what such a program would write.
             let header: [UInt8] = output.vnetHeader ? (input.vnetHeader ? Array(r.bytes[0..<10]) : [UInt8](repeating: 0, count: 10)) : []
             let result: String
             do {
-                let n = try output.send(header + frame.bytes)
+                let n = try output.send(header + routed)
                 result = "sent:\(n)"
             } catch {
                 result = "error:" + error.description.replacingSpaces
             }
             records.append(ForwardRecord(reading: r, sentResult: result))
         }
+    }
+}
+
+extension Forwarder {
+    /// The router's rewrite of one frame, or nil if it is not routed (not addressed to `inputMAC`,
+    /// not IPv4/IPv6 csumlab can parse, or TTL already 0): new MACs, TTL / hop limit − 1, IPv4
+    /// header checksum recomputed. L4 bytes are left exactly as they were.
+    public static func route(_ bytes: [UInt8], inputMAC: [UInt8], outputMAC: [UInt8], nextHopMAC: [UInt8]) -> [UInt8]? {
+        var frame = Frame(bytes: bytes)
+        guard bytes.count >= 14, frame.destinationMAC == inputMAC, let layout = try? frame.layout(), frame.ttl(layout) > 0 else { return nil }
+        frame.setMACs(source: outputMAC, destination: nextHopMAC)
+        if layout.ipVersion == .v4 {
+            frame.bytes[layout.l3Offset + 8] -= 1
+            frame.fillIPv4Checksum(layout)
+        } else {
+            frame.bytes[layout.l3Offset + 7] -= 1
+        }
+        return frame.bytes
     }
 }
 

@@ -31,7 +31,7 @@ case "agent":
     var server = AgentServer()
     exit(server.run())
 case "list":
-    for s in Scenario.all { print("\(s.name)\t\(s.description)") }
+    for s in ProbeScenario.all { print("\(s.name)\t\(s.description)") }
     exit(0)
 case "cleanup":
     var prefix: RunPrefix?
@@ -60,19 +60,19 @@ if let i = args.firstIndex(of: "--no-fixtures") {
     fixturesDir = nil
     args.remove(at: i)
 }
-let selected: [Scenario]
+let selected: [ProbeScenario]
 if args == ["all"] {
-    selected = Scenario.all
+    selected = ProbeScenario.all
 } else {
     selected = args.map { name in
-        guard let s = Scenario.all.first(where: { $0.name == name }) else { fail("unknown scenario \(name) (see `list`)") }
+        guard let s = ProbeScenario.all.first(where: { $0.name == name }) else { fail("unknown scenario \(name) (see `list`)") }
         return s
     }
 }
 let prefix = RunPrefix(pid: getpid())
 let executable = Host.executablePath
 Host.execOnSignal(executable: executable, arguments: ["cleanup", "--prefix", prefix.value, "--signalled"])
-let runner = Runner(prefix: prefix, executable: executable, kernelRelease: Host.kernelRelease)
+let runner = ProbeRunner(prefix: prefix, executable: executable, kernelRelease: Host.kernelRelease)
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
 var failures = 0
@@ -80,7 +80,7 @@ print("kernel \(Host.kernelRelease); run prefix \(prefix)")
 for s in selected {
     do {
         let fixture = try runner.run(s)
-        print(Table.render(fixture))
+        print(FixtureTable.render(fixture))
         if let dir = fixturesDir {
             let data = try encoder.encode(fixture) + Data("\n".utf8)
             try data.write(to: URL(fileURLWithPath: dir + "/" + s.name + ".json"))

@@ -1,99 +1,122 @@
-import KernelLab
 import Wire
 
 /// One measurement: a lab shape, the knobs that differ from the seed, and the frame to inject.
-struct Scenario {
-    enum Shape: Equatable {
+public struct ProbeScenario: Sendable {
+    public enum Shape: Equatable, Sendable {
         /// One namespace with br0 and two TAPs.
         case bridged
         /// br1 (tap1 + vethA) — router namespace — br2 (tap2 + vethB).
         case routed(Router)
     }
 
-    enum Router: Equatable {
+    public enum Router: Equatable, Sendable {
         /// Kernel forwarding (`ip_forward=1`).
         case netns
         /// AF_PACKET relay in the router namespace, `ip_forward=0`.
         case userspace(vnetHeader: Bool)
     }
 
-    enum Flow: Equatable {
+    public enum Flow: Equatable, Sendable {
         case tcpSyn
         case udpDHCPOffer
         /// A TSO super-frame: gso TCPV4/TCPV6 with `gsoSize`, `payload` bytes of data.
         case tso(payload: Int, gsoSize: Int)
     }
 
-    var name: String
-    var description: String
-    var shape: Shape
-    var flow: Flow
-    var ipv6 = false
+    public var name: String
+    public var description: String
+    public var shape: Shape
+    public var flow: Flow
+    public var ipv6 = false
     /// Guest sends with NEEDS_CSUM and the pseudo-header sum (tx-checksumming on); otherwise flags 0
     /// and a complete checksum.
-    var needsCsum = true
-    var tap2VnetHeader = true
-    var tap2Offloads: TunOffloads = .qemuGuestCsumTSO
+    public var needsCsum = true
+    public var tap2VnetHeader = true
+    public var tap2Offloads: TunOffloads = .qemuGuestCsumTSO
     /// `tx-checksum-ip-generic off` on vethA (host side, transmitting toward the router).
-    var vethATxOff = false
+    public var vethATxOff = false
     /// `rx-gro on` on vethA-r (router side, receiving).
-    var routerGRO = false
+    public var routerGRO = false
+    /// `tx-checksum-ip-generic off` on vethB-r (the router's own egress).
+    public var routerEgressTxOff = false
+    /// Write the header with DATA_VALID (flags 2) instead of NEEDS_CSUM / 0.
+    public var injectDataValid = false
+    /// Flip a bit in the last L4 byte after the checksum was written (corruption before the TAP).
+    public var corrupt = false
 }
 
-extension Scenario {
-    static let all: [Scenario] = [
-        Scenario(name: "bridged-tcp-syn",
+extension ProbeScenario {
+    public static let all: [ProbeScenario] = [
+        ProbeScenario(name: "bridged-tcp-syn",
                  description: "Seed bridged case: VM1's SYN with NEEDS_CSUM written into tap1, read at tap2 on the same bridge; both TAPs have IFF_VNET_HDR and TUN_F_CSUM|TSO4|TSO6 as QEMU sets for a guest with GUEST_CSUM/GUEST_TSO.",
                  shape: .bridged, flow: .tcpSyn),
-        Scenario(name: "bridged-tcp-syn-tap2-no-csum",
+        ProbeScenario(name: "bridged-tcp-syn-tap2-no-csum",
                  description: "Bridged SYN with NEEDS_CSUM; tap2 has a vnet header but no TUN_F_CSUM (guest without GUEST_CSUM): the kernel completes the checksum before tun_put_user.",
                  shape: .bridged, flow: .tcpSyn, tap2Offloads: []),
-        Scenario(name: "bridged-tcp-syn-tap2-no-vnet-hdr",
+        ProbeScenario(name: "bridged-tcp-syn-tap2-no-vnet-hdr",
                  description: "Bridged SYN with NEEDS_CSUM; tap2 opened WITHOUT IFF_VNET_HDR but given TUN_F_CSUM (misconfigured backend): nothing completes the checksum and no header says so.",
                  shape: .bridged, flow: .tcpSyn, tap2VnetHeader: false, tap2Offloads: [.csum]),
-        Scenario(name: "bridged-tcp-syn-complete",
+        ProbeScenario(name: "bridged-tcp-syn-complete",
                  description: "Bridged SYN written with flags 0 and a complete checksum (guest with tx off): what flags arrive at tap2.",
                  shape: .bridged, flow: .tcpSyn, needsCsum: false),
-        Scenario(name: "bridged-udp-dhcp",
+        ProbeScenario(name: "bridged-tcp-syn-data-valid-corrupt",
+                      description: "Bridged SYN with a complete checksum, then one L4 bit flipped, written with DATA_VALID (flags 2): tun_get_user ignores DATA_VALID, so what arrives at tap2?",
+                      shape: .bridged, flow: .tcpSyn, needsCsum: false, injectDataValid: true, corrupt: true),
+        ProbeScenario(name: "bridged-udp-dhcp",
                  description: "Bridged UDP 67->68 (DHCP offer-like, 300-byte payload) with NEEDS_CSUM csum_offset 6.",
                  shape: .bridged, flow: .udpDHCPOffer),
-        Scenario(name: "bridged-tcp6-syn",
+        ProbeScenario(name: "bridged-tcp6-syn",
                  description: "Bridged IPv6 TCP SYN with NEEDS_CSUM (csum_start 54).",
                  shape: .bridged, flow: .tcpSyn, ipv6: true),
-        Scenario(name: "bridged-tso4-tap2-csum-no-tso",
+        ProbeScenario(name: "bridged-tso4-tap2-csum-no-tso",
                  description: "TSO super-frame (gso TCPV4, gso_size 1448, 4000 bytes payload, NEEDS_CSUM) into tap1; tap2 has TUN_F_CSUM but not TUN_F_TSO4: segmented at tap2.",
                  shape: .bridged, flow: .tso(payload: 4000, gsoSize: 1448), tap2Offloads: [.csum]),
-        Scenario(name: "bridged-tso4-tap2-no-offload",
+        ProbeScenario(name: "bridged-tso4-tap2-tso",
+                      description: "TSO super-frame (gso TCPV4, gso_size 1448, 4000 bytes payload, NEEDS_CSUM) into tap1; tap2 has TUN_F_CSUM|TSO4|TSO6: passed unsegmented with its GSO header.",
+                      shape: .bridged, flow: .tso(payload: 4000, gsoSize: 1448)),
+        ProbeScenario(name: "bridged-tso4-tap2-no-offload",
                  description: "TSO super-frame (gso TCPV4, gso_size 1448, 4000 bytes payload, NEEDS_CSUM) into tap1; tap2 has neither TUN_F_CSUM nor TUN_F_TSO4: segmented and completed at tap2.",
                  shape: .bridged, flow: .tso(payload: 4000, gsoSize: 1448), tap2Offloads: []),
-        Scenario(name: "routed-netns-tcp-syn",
+        ProbeScenario(name: "routed-netns-tcp-syn",
                  description: "Seed routed case: br1 (tap1, vethA) - router namespace with ip_forward=1 - br2 (tap2, vethB); SYN 10.0.1.2 -> 10.0.2.2 with NEEDS_CSUM into tap1, read at tap2.",
                  shape: .routed(.netns), flow: .tcpSyn),
-        Scenario(name: "routed-netns-tcp-syn-complete",
+        ProbeScenario(name: "routed-netns-tcp-syn-complete",
                  description: "Routed (kernel forwarding) SYN written with flags 0 and a complete checksum.",
                  shape: .routed(.netns), flow: .tcpSyn, needsCsum: false),
-        Scenario(name: "routed-netns-tcp-syn-complete-router-gro",
+        ProbeScenario(name: "routed-netns-tcp-syn-complete-router-gro",
                  description: "Routed (kernel forwarding) SYN with flags 0 and a complete checksum, rx-gro on the router's ingress veth (NAPI/GRO path may mark it CHECKSUM_UNNECESSARY): does tun report DATA_VALID?",
                  shape: .routed(.netns), flow: .tcpSyn, needsCsum: false, routerGRO: true),
-        Scenario(name: "routed-netns-udp-dhcp",
+        ProbeScenario(name: "routed-netns-tcp-syn-vethA-tx-off",
+                      description: "Routed (kernel forwarding) SYN with NEEDS_CSUM; tx-checksum-ip-generic off on vethA (host side, transmitting into the router): completed at vethA.",
+                      shape: .routed(.netns), flow: .tcpSyn, vethATxOff: true),
+        ProbeScenario(name: "routed-netns-tcp-syn-vethA-tx-off-router-gro",
+                      description: "Routed (kernel forwarding) SYN with NEEDS_CSUM, tx off on vethA (so vethA has no TSO and its frames are GRO-eligible) and rx-gro on vethA-r: GRO validates the complete checksum (CHECKSUM_UNNECESSARY); does tun report DATA_VALID at tap2?",
+                      shape: .routed(.netns), flow: .tcpSyn, vethATxOff: true, routerGRO: true),
+        ProbeScenario(name: "routed-netns-tso4-tap2-csum-no-tso",
+                      description: "TSO super-frame (gso TCPV4/1448, 4000 bytes, NEEDS_CSUM) through the kernel router; tap2 has TUN_F_CSUM but not TUN_F_TSO4.",
+                      shape: .routed(.netns), flow: .tso(payload: 4000, gsoSize: 1448), tap2Offloads: [.csum]),
+        ProbeScenario(name: "routed-netns-udp-dhcp",
                  description: "Routed (kernel forwarding) UDP 67->68 with NEEDS_CSUM.",
                  shape: .routed(.netns), flow: .udpDHCPOffer),
-        Scenario(name: "routed-netns-tcp6-syn",
+        ProbeScenario(name: "routed-netns-tcp6-syn",
                  description: "Routed (kernel forwarding, IPv6) TCP SYN fd00:1::2 -> fd00:2::2 with NEEDS_CSUM.",
                  shape: .routed(.netns), flow: .tcpSyn, ipv6: true),
-        Scenario(name: "routed-userspace-tcp-syn",
+        ProbeScenario(name: "routed-userspace-tcp-syn",
                  description: "Routed through a userspace AF_PACKET forwarder in the router namespace (ip_forward=0, no PACKET_VNET_HDR): the seed's failing case.",
                  shape: .routed(.userspace(vnetHeader: false)), flow: .tcpSyn),
-        Scenario(name: "routed-userspace-vnet-tcp-syn",
+        ProbeScenario(name: "routed-userspace-vnet-tcp-syn",
                  description: "Routed through the userspace forwarder with PACKET_VNET_HDR on both sockets.",
                  shape: .routed(.userspace(vnetHeader: true)), flow: .tcpSyn),
-        Scenario(name: "routed-userspace-tcp-syn-vethA-tx-off",
+        ProbeScenario(name: "routed-userspace-tcp-syn-vethA-tx-off",
                  description: "Userspace forwarder without PACKET_VNET_HDR, tx-checksum-ip-generic off on vethA (host side, transmitting into the router).",
                  shape: .routed(.userspace(vnetHeader: false)), flow: .tcpSyn, vethATxOff: true),
-        Scenario(name: "routed-userspace-udp-dhcp",
+        ProbeScenario(name: "routed-userspace-tcp-syn-router-egress-tx-off",
+                      description: "Userspace forwarder without PACKET_VNET_HDR, tx-checksum-ip-generic off on vethB-r (the router's own egress): the frame it sends is already CHECKSUM_NONE with the wrong bytes.",
+                      shape: .routed(.userspace(vnetHeader: false)), flow: .tcpSyn, routerEgressTxOff: true),
+        ProbeScenario(name: "routed-userspace-udp-dhcp",
                  description: "UDP 67->68 with NEEDS_CSUM through the userspace forwarder without PACKET_VNET_HDR.",
                  shape: .routed(.userspace(vnetHeader: false)), flow: .udpDHCPOffer),
-        Scenario(name: "routed-userspace-tso4",
+        ProbeScenario(name: "routed-userspace-tso4",
                  description: "TSO super-frame (gso TCPV4/1448, 4000 bytes, NEEDS_CSUM) through the userspace forwarder without PACKET_VNET_HDR.",
                  shape: .routed(.userspace(vnetHeader: false)), flow: .tso(payload: 4000, gsoSize: 1448)),
     ]

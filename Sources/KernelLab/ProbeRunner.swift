@@ -1,17 +1,22 @@
-import KernelLab
 import Wire
 
 /// Builds a scenario's lab, injects its frame into tap1 and reads tap2 (and the router's AF_PACKET
 /// points), returning the fixture. The lab is torn down on every path out.
-struct Runner {
-    static let vm1MAC = "52:54:00:00:00:01"
-    static let vm2MAC = "52:54:00:00:00:02"
+public struct ProbeRunner {
+    public static let vm1MAC = "52:54:00:00:00:01"
+    public static let vm2MAC = "52:54:00:00:00:02"
 
-    let prefix: RunPrefix
-    let executable: String
-    let kernelRelease: String
+    public let prefix: RunPrefix
+    public let executable: String
+    public let kernelRelease: String
 
-    func run(_ s: Scenario) throws(LabError) -> KernelFixture {
+    public init(prefix: RunPrefix, executable: String, kernelRelease: String) {
+        self.prefix = prefix
+        self.executable = executable
+        self.kernelRelease = kernelRelease
+    }
+
+    public func run(_ s: ProbeScenario) throws(LabError) -> KernelFixture {
         let kind: String
         switch s.shape {
         case .bridged: kind = "bridged"
@@ -65,6 +70,7 @@ struct Runner {
                                                           "dev", "vethB-r", "nud", "permanent"])
             if s.vethATxOff { try b.setFeature("host", "vethA", "tx-checksum-ip-generic", on: false) }
             if s.routerGRO { try b.setFeature("router", "vethA-r", "rx-gro", on: true) }
+            if s.routerEgressTxOff { try b.setFeature("router", "vethB-r", "tx-checksum-ip-generic", on: false) }
             switch router {
             case .netns:
                 observers = [("router", "vethA-r"), ("router", "vethB-r")]
@@ -91,16 +97,24 @@ struct Runner {
             let r = try host.call(["write", "tap1", injectedBytes.hexString])
             writeResult = "wrote \(r.result.first ?? "?") bytes"
         } catch {
-            writeResult = "error: \(error.description)"
+            writeResult = "error: \(error)"
         }
         let tap2Header = s.tap2VnetHeader ? 10 : 0
         let read = try host.call(["read", "tap2", "400", "3000"])
         var observed: [FrameReport] = []
-        var unrelated = Int(drained.result.first ?? "0") ?? 0
+        let drainedCount = Int(drained.result.first ?? "0") ?? 0
+        var unrelated = drainedCount
+        var notes: [String] = []
+        if drainedCount > 0 { notes.append("\(drainedCount) frame(s) drained from tap2 before injecting") }
         for line in read.data where line.hasPrefix("frame ") {
             guard let bytes = bytesFromHex(String(line.dropFirst(6))) else { continue }
             let r = FrameReport(bytes: bytes, vnetHeaderSize: tap2Header)
-            if Self.isFlow(r, s) { observed.append(r) } else { unrelated += 1 }
+            if Self.isFlow(r, s) {
+                observed.append(r)
+            } else {
+                unrelated += 1
+                notes.append("ignored at tap2: \(Self.summary(r))")
+            }
         }
         var intermediate: [PacketObservation] = []
         if case .routed(.userspace) = s.shape {
@@ -123,11 +137,19 @@ struct Runner {
         }
         return KernelFixture(name: s.name, description: s.description, kernelRelease: kernelRelease, topology: b.settings,
                              injected: Injection(at: "host:tap1", frame: FrameReport(bytes: injectedBytes, vnetHeaderSize: 10), writeResult: writeResult),
-                             observedAt: "host:tap2", observed: observed, intermediate: intermediate, unrelatedFramesIgnored: unrelated, notes: [])
+                             observedAt: "host:tap2", observed: observed, intermediate: intermediate, unrelatedFramesIgnored: unrelated, notes: notes)
+    }
+
+    /// A short description of an unrelated frame (ethertype or protocol and addresses).
+    static func summary(_ r: FrameReport) -> String {
+        let hex = Array(r.frameHex.utf8)
+        let type = hex.count >= 28 ? String(decoding: hex[24..<28], as: UTF8.self) : "?"
+        if let p = r.l4Protocol { return "\(p) \(r.source ?? "?") -> \(r.destination ?? "?"), \(r.frameLength) bytes" }
+        return "ethertype 0x\(type), \(r.frameLength) bytes, dst \(r.destinationMAC)"
     }
 
     /// Is this frame the scenario's flow (same protocol and ports)?
-    static func isFlow(_ r: FrameReport, _ s: Scenario) -> Bool {
+    public static func isFlow(_ r: FrameReport, _ s: ProbeScenario) -> Bool {
         switch s.flow {
         case .tcpSyn, .tso: return r.l4Protocol == "TCP" && r.sourcePort == 40000 && r.destinationPort == 22
         case .udpDHCPOffer: return r.l4Protocol == "UDP" && r.sourcePort == 67 && r.destinationPort == 68
@@ -135,24 +157,27 @@ struct Runner {
     }
 
     /// The frame VM1 sends and the virtio_net_hdr its virtio-net driver attaches.
-    static func buildFrame(_ s: Scenario, destinationMAC: [UInt8], source: IPAddress, destination: IPAddress) -> (Frame, VirtioNetHeader) {
+    public static func buildFrame(_ s: ProbeScenario, destinationMAC: [UInt8], source: IPAddress, destination: IPAddress) -> (Frame, VirtioNetHeader) {
         var pb = PacketBuilder(sourceMAC: MAC.parse(vm1MAC)!, destinationMAC: destinationMAC, source: source, destination: destination)
         pb.ipID = 0x1234
         let fill: PacketBuilder.ChecksumFill = s.needsCsum ? .partial : .complete
-        let frame: Frame
+        let built: Frame
         switch s.flow {
         case .tcpSyn:
-            frame = pb.tcp(sourcePort: 40000, destinationPort: 22, seq: 0x1000_0000, ack: 0, flags: [.syn],
+            built = pb.tcp(sourcePort: 40000, destinationPort: 22, seq: 0x1000_0000, ack: 0, flags: [.syn],
                            options: [0x02, 0x04, 0x05, 0xb4], checksum: fill)
         case .udpDHCPOffer:
-            frame = pb.udp(sourcePort: 67, destinationPort: 68, payload: dhcpOffer(), checksum: fill)
+            built = pb.udp(sourcePort: 67, destinationPort: 68, payload: dhcpOffer(), checksum: fill)
         case .tso(let n, _):
-            frame = pb.tcp(sourcePort: 40000, destinationPort: 22, seq: 0x1000_0001, ack: 0x2000_0001, flags: [.ack, .psh],
+            built = pb.tcp(sourcePort: 40000, destinationPort: 22, seq: 0x1000_0001, ack: 0x2000_0001, flags: [.ack, .psh],
                            payload: (0..<n).map { UInt8(truncatingIfNeeded: $0) }, checksum: fill)
         }
         // The builder's frames always parse.
+        var frame = built
         let l = try! frame.layout()
+        if s.corrupt { frame.bytes[l.end - 1] ^= 0x01 }
         var h = VirtioNetHeader()
+        if s.injectDataValid { h.flags = VirtioNetHeader.dataValid }
         if s.needsCsum {
             h.flags = VirtioNetHeader.needsCsum
             h.csumStart = UInt16(l.l4Offset)
@@ -167,7 +192,7 @@ struct Runner {
     }
 
     /// A BOOTP/DHCP OFFER-shaped payload (300 bytes) for VM2's MAC.
-    static func dhcpOffer() -> [UInt8] {
+    public static func dhcpOffer() -> [UInt8] {
         var p = [UInt8](repeating: 0, count: 300)
         p[0] = 2; p[1] = 1; p[2] = 6
         p.setBE32(0x3903_F326, at: 4)

@@ -1,7 +1,5 @@
-import KernelLab
-
-/// Plain-text rendering of fixtures.
-enum Table {
+/// Plain-text rendering of fixtures (one row per frame: injected, intermediate, observed).
+public enum FixtureTable {
     static let header = ["where", "#", "vnet flags", "gso", "start/off", "proto", "len", "ttl", "ip id", "seq", "tcp flags", "field", "correct", "pseudo?", "valid?", "tp_status"]
 
     static func row(_ at: String, _ i: Int, _ r: FrameReport, status: String = "") -> [String] {
@@ -13,7 +11,7 @@ enum Table {
                 r.l4Valid.map { $0 ? "VALID" : "BAD" } ?? "-", status]
     }
 
-    static func render(_ f: KernelFixture) -> String {
+    public static func render(_ f: KernelFixture) -> String {
         var rows: [[String]] = [header]
         rows.append(row("in " + f.injected.at, 0, f.injected.frame))
         for (i, o) in f.intermediate.enumerated() {
