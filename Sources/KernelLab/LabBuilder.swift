@@ -50,6 +50,13 @@ public final class LabBuilder {
         step((["ip", "-n", ns] + args).joined(separator: " "))
     }
 
+    /// Run a program inside the namespace (`ip netns exec NS ARGS...`), e.g. nft or iptables.
+    public func exec(_ role: String, _ args: [String]) throws(LabError) {
+        let ns = prefix.namespace(role)
+        try Spawn.check(["ip", "netns", "exec", ns] + args)
+        step((["ip", "netns", "exec", ns] + args).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
+    }
+
     public func sysctl(_ role: String, _ key: String, _ value: String) throws(LabError) {
         try agent(role).call(["sysctl", key, value])
         step("[\(prefix.namespace(role))] sysctl \(key)=\(value)")

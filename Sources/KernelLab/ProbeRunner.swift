@@ -70,6 +70,16 @@ public struct ProbeRunner {
                                                           "dev", "vethB-r", "nud", "permanent"])
             if s.vethATxOff { try b.setFeature("host", "vethA", "tx-checksum-ip-generic", on: false) }
             if s.routerGRO { try b.setFeature("router", "vethA-r", "rx-gro", on: true) }
+            if s.nat {
+                try b.exec("router", ["nft", "add table ip csumlab; add chain ip csumlab post { type nat hook postrouting priority srcnat; }; add rule ip csumlab post oifname vethB-r masquerade"])
+            }
+            if s.conntrackInvalidDrop {
+                try b.sysctl("router", "net.netfilter.nf_conntrack_checksum", "1")
+                try b.exec("router", ["nft", "add table inet csumlab; add chain inet csumlab forwarding { type filter hook forward priority filter; }; add rule inet csumlab forwarding ct state invalid counter drop"])
+            }
+            if s.checksumFill {
+                try b.exec("router", ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-p", "udp", "--dport", "68", "-j", "CHECKSUM", "--checksum-fill"])
+            }
             if s.routerEgressTxOff { try b.setFeature("router", "vethB-r", "tx-checksum-ip-generic", on: false) }
             switch router {
             case .netns:
@@ -114,6 +124,12 @@ public struct ProbeRunner {
             } else {
                 unrelated += 1
                 notes.append("ignored at tap2: \(Self.summary(r))")
+            }
+        }
+        if s.conntrackInvalidDrop {
+            let listing = try Spawn.check(["ip", "netns", "exec", prefix.namespace("router"), "nft", "list", "chain", "inet", "csumlab", "forwarding"])
+            for line in listing.split(separator: "\n") where line.contains("counter") {
+                notes.append("router nft rule after the run: " + line.trimmingCharacters(in: " ").replacingAll("\t", with: ""))
             }
         }
         var intermediate: [PacketObservation] = []

@@ -41,6 +41,12 @@ public struct ProbeScenario: Sendable {
     public var routerEgressTxOff = false
     /// Write the header with DATA_VALID (flags 2) instead of NEEDS_CSUM / 0.
     public var injectDataValid = false
+    /// nft masquerade on the router's egress (vethB-r).
+    public var nat = false
+    /// nft `ct state invalid drop` in the router's forward hook (nf_conntrack_checksum=1).
+    public var conntrackInvalidDrop = false
+    /// iptables mangle POSTROUTING `-p udp --dport 68 -j CHECKSUM --checksum-fill` in the router.
+    public var checksumFill = false
     /// Flip a bit in the last L4 byte after the checksum was written (corruption before the TAP).
     public var corrupt = false
 }
@@ -71,6 +77,9 @@ extension ProbeScenario {
         ProbeScenario(name: "bridged-tso4-tap2-csum-no-tso",
                  description: "TSO super-frame (gso TCPV4, gso_size 1448, 4000 bytes payload, NEEDS_CSUM) into tap1; tap2 has TUN_F_CSUM but not TUN_F_TSO4: segmented at tap2.",
                  shape: .bridged, flow: .tso(payload: 4000, gsoSize: 1448), tap2Offloads: [.csum]),
+        ProbeScenario(name: "bridged-tso6-tap2-csum-no-tso",
+                      description: "IPv6 TSO super-frame (gso TCPV6, gso_size 1428, 4000 bytes payload, NEEDS_CSUM) into tap1; tap2 has TUN_F_CSUM but not TUN_F_TSO6: segmented at tap2.",
+                      shape: .bridged, flow: .tso(payload: 4000, gsoSize: 1428), ipv6: true, tap2Offloads: [.csum]),
         ProbeScenario(name: "bridged-tso4-tap2-tso",
                       description: "TSO super-frame (gso TCPV4, gso_size 1448, 4000 bytes payload, NEEDS_CSUM) into tap1; tap2 has TUN_F_CSUM|TSO4|TSO6: passed unsegmented with its GSO header.",
                       shape: .bridged, flow: .tso(payload: 4000, gsoSize: 1448)),
@@ -95,6 +104,21 @@ extension ProbeScenario {
         ProbeScenario(name: "routed-netns-tso4-tap2-csum-no-tso",
                       description: "TSO super-frame (gso TCPV4/1448, 4000 bytes, NEEDS_CSUM) through the kernel router; tap2 has TUN_F_CSUM but not TUN_F_TSO4.",
                       shape: .routed(.netns), flow: .tso(payload: 4000, gsoSize: 1448), tap2Offloads: [.csum]),
+        ProbeScenario(name: "routed-netns-nat-tcp-syn",
+                      description: "Routed (kernel forwarding) SYN with NEEDS_CSUM through nft masquerade on vethB-r: the address change is applied to the unfinished pseudo-header sum.",
+                      shape: .routed(.netns), flow: .tcpSyn, nat: true),
+        ProbeScenario(name: "routed-netns-nat-tcp-syn-complete",
+                      description: "Routed (kernel forwarding) SYN with flags 0 and a complete checksum through nft masquerade on vethB-r: incremental update of the finished checksum.",
+                      shape: .routed(.netns), flow: .tcpSyn, needsCsum: false, nat: true),
+        ProbeScenario(name: "routed-netns-ct-invalid-drop-corrupt",
+                      description: "Routed (kernel forwarding) with nft 'ct state invalid drop' and nf_conntrack_checksum=1; SYN with flags 0, complete checksum, then one L4 bit flipped: conntrack verifies a CHECKSUM_NONE skb.",
+                      shape: .routed(.netns), flow: .tcpSyn, needsCsum: false, conntrackInvalidDrop: true, corrupt: true),
+        ProbeScenario(name: "routed-netns-ct-invalid-drop-partial-corrupt",
+                      description: "Routed (kernel forwarding) with nft 'ct state invalid drop'; SYN with NEEDS_CSUM (pseudo-header sum) and one L4 bit flipped after: conntrack skips a CHECKSUM_PARTIAL skb.",
+                      shape: .routed(.netns), flow: .tcpSyn, conntrackInvalidDrop: true, corrupt: true),
+        ProbeScenario(name: "routed-netns-udp-dhcp-checksum-fill",
+                      description: "Routed (kernel forwarding) UDP 67->68 with NEEDS_CSUM and iptables mangle POSTROUTING -p udp --dport 68 -j CHECKSUM --checksum-fill in the router.",
+                      shape: .routed(.netns), flow: .udpDHCPOffer, checksumFill: true),
         ProbeScenario(name: "routed-netns-udp-dhcp",
                  description: "Routed (kernel forwarding) UDP 67->68 with NEEDS_CSUM.",
                  shape: .routed(.netns), flow: .udpDHCPOffer),
