@@ -18,7 +18,8 @@ public struct KernelFixture: Codable, Equatable, Sendable {
     public var observed: [FrameReport]
     /// AF_PACKET readings inside the lab (router ingress/egress, the forwarder's input).
     public var intermediate: [PacketObservation]
-    /// Frames read at `observedAt` that were not this flow (neighbour discovery and the like).
+    /// Unicast frames read at `observedAt` that were not this flow (multicast control traffic of
+    /// the lab's own devices, IGMP/MLD reports, is discarded unrecorded).
     public var unrelatedFramesIgnored: Int
     public var notes: [String]
 
