@@ -23,11 +23,14 @@ import Wire
 ///   observed IF IDLE_MS                       data: `packet PKTTYPE TPSTATUS HEX`
 ///   forward IN OUT VNET(0|1) NEXTHOP_MAC      start relaying IN → OUT in this process
 ///   forwarded                                 data: `fwd PKTTYPE TPSTATUS HEX RESULT`
+///   relay IN_TAP OUT_TAP IN_MAC OUT_MAC NEXTHOP_MAC   start a router-VM relay between two TAPs
+///   relayed                                   data: `relay HEX RESULT` (HEX with virtio_net_hdr)
 ///   quit
 public struct AgentServer {
     private var taps: [String: Tap] = [:]
     private var observers: [String: PacketSocket] = [:]
     private var forwarders: [Forwarder] = []
+    private var relays: [TapRelay] = []
 
     public init() {}
 
@@ -40,8 +43,10 @@ public struct AgentServer {
             if !reader.hasBufferedLine {
                 var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
                 for f in forwarders { fds.append(pollfd(fd: f.input.fd, events: Int16(POLLIN), revents: 0)) }
+                for r in relays { fds.append(pollfd(fd: r.input.fd, events: Int16(POLLIN), revents: 0)) }
                 if poll(&fds, nfds_t(fds.count), -1) < 0 && errno != EINTR { return 1 }
                 for i in forwarders.indices where fds[i + 1].revents != 0 { forwarders[i].pump() }
+                for i in relays.indices where fds[forwarders.count + i + 1].revents != 0 { relays[i].pump() }
                 if fds[0].revents == 0 { continue }
             }
             guard let line = reader.readLine() else { break }
@@ -140,6 +145,19 @@ public struct AgentServer {
                 for r in forwarders[i].records {
                     out += "fwd \(r.reading.packetType) \(r.reading.tpStatus) \(r.reading.bytes.hexString) \(r.sentResult)\n"
                 }
+            }
+            return out + "ok\n"
+        case "relay":
+            guard let inMAC = MAC.parse(try arg(3)), let outMAC = MAC.parse(try arg(4)), let next = MAC.parse(try arg(5)) else {
+                throw .agent("bad MAC in relay")
+            }
+            relays.append(TapRelay(input: try tap(try arg(1)), output: try tap(try arg(2)), inputMAC: inMAC, outputMAC: outMAC, nextHopMAC: next))
+            return "ok\n"
+        case "relayed":
+            var out = ""
+            for i in relays.indices {
+                relays[i].pump()
+                for r in relays[i].records { out += "relay \(r.bytes.hexString) \(r.sentResult)\n" }
             }
             return out + "ok\n"
         default:

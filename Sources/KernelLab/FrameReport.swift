@@ -131,16 +131,18 @@ public struct FrameReport: Codable, Equatable, Sendable {
     }
 }
 
-/// A frame read from an AF_PACKET socket at an intermediate point, with its PACKET_AUXDATA status.
+/// A frame read at an intermediate point: from an AF_PACKET socket (with its PACKET_AUXDATA
+/// status) or from a TAP by a relay (with its virtio_net_hdr; no status).
 public struct PacketObservation: Codable, Equatable, Sendable {
-    /// `namespace-role:interface`.
+    /// `namespace-role:interface (how)`.
     public var at: String
-    /// sll_pkttype (0 host, 3 otherhost, 4 outgoing).
-    public var packetType: Int
-    public var tpStatus: Int
+    /// sll_pkttype (0 host, 3 otherhost, 4 outgoing); nil for a TAP read.
+    public var packetType: Int?
+    /// PACKET_AUXDATA tp_status; nil for a TAP read.
+    public var tpStatus: Int?
     public var tpStatusNames: [String]
     public var frame: FrameReport
-    /// For a forwarder: `sent:<bytes>` or `error:<reason>`.
+    /// For a forwarder or relay: `sent:<bytes>` or `error:<reason>`.
     public var forwarderResult: String?
 
     public init(at: String, reading: PacketReading, vnetHeaderSize: Int, forwarderResult: String? = nil) {
@@ -152,6 +154,14 @@ public struct PacketObservation: Codable, Equatable, Sendable {
         if reading.checksumValid { names.append("TP_STATUS_CSUM_VALID") }
         tpStatusNames = names
         frame = FrameReport(bytes: reading.bytes, vnetHeaderSize: vnetHeaderSize)
+        self.forwarderResult = forwarderResult
+    }
+
+    /// A frame a relay read from a TAP (virtio_net_hdr first when `vnetHeaderSize` is 10).
+    public init(at: String, tapBytes: [UInt8], vnetHeaderSize: Int, forwarderResult: String?) {
+        self.at = at
+        tpStatusNames = []
+        frame = FrameReport(bytes: tapBytes, vnetHeaderSize: vnetHeaderSize)
         self.forwarderResult = forwarderResult
     }
 }

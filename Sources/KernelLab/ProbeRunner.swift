@@ -5,6 +5,8 @@ import Wire
 public struct ProbeRunner {
     public static let vm1MAC = "52:54:00:00:00:01"
     public static let vm2MAC = "52:54:00:00:00:02"
+    public static let routerVMMAC1 = "52:54:00:00:01:01"
+    public static let routerVMMAC2 = "52:54:00:00:02:01"
 
     public let prefix: RunPrefix
     public let executable: String
@@ -22,6 +24,7 @@ public struct ProbeRunner {
         case .bridged: kind = "bridged"
         case .routed(.netns): kind = "routed-netns"
         case .routed(.userspace(let v)): kind = v ? "routed-userspace-vnet" : "routed-userspace"
+        case .routed(.vm(let csum)): kind = csum ? "routed-vm-relay" : "routed-vm-relay-no-guest-csum"
         }
         let b = LabBuilder(prefix: prefix, executable: executable, kind: kind)
         defer { b.teardown() }
@@ -41,6 +44,25 @@ public struct ProbeRunner {
             source = IPAddress(s.ipv6 ? "fd00::1" : "10.0.0.1")!
             destination = IPAddress(s.ipv6 ? "fd00::2" : "10.0.0.2")!
             firstHopMAC = MAC.parse(Self.vm2MAC)!
+        case .routed(.vm(let guestCsum)):
+            try b.bridge("host", "br1", mac: "02:00:00:00:b1:00")
+            try b.bridge("host", "br2", mac: "02:00:00:00:b2:00")
+            try b.tap("host", "tap1", vnetHeader: true, offloads: .qemuGuestCsumTSO, mac: "fe:54:00:00:00:01", guestMAC: Self.vm1MAC)
+            try b.tap("host", "tap2", vnetHeader: s.tap2VnetHeader, offloads: s.tap2Offloads, mac: "fe:54:00:00:00:02", guestMAC: Self.vm2MAC)
+            let routerOffloads: TunOffloads = guestCsum ? .qemuGuestCsumTSO : []
+            try b.tap("host", "tapR1", vnetHeader: true, offloads: routerOffloads, mac: "fe:54:00:00:01:01", guestMAC: Self.routerVMMAC1)
+            try b.tap("host", "tapR2", vnetHeader: true, offloads: routerOffloads, mac: "fe:54:00:00:02:01", guestMAC: Self.routerVMMAC2)
+            try b.up("host", "tap1", master: "br1")
+            try b.up("host", "tapR1", master: "br1")
+            try b.up("host", "tap2", master: "br2")
+            try b.up("host", "tapR2", master: "br2")
+            try b.agent("host").call(["relay", "tapR1", "tapR2", Self.routerVMMAC1, Self.routerVMMAC2, Self.vm2MAC])
+            b.setForwarder(ForwarderRecord(namespace: "host", input: "tapR1", output: "tapR2", packetVnetHeader: true,
+                                           rewrite: "router VM stand-in: MACs (src router VM eth1, dst VM2), TTL/hop limit -1, IPv4 header checksum recomputed, L4 bytes untouched; virtio_net_hdr NEEDS_CSUM/GSO kept, DATA_VALID dropped (virtio-net TX)"))
+            devices += [("host", "br1"), ("host", "br2"), ("host", "tapR1"), ("host", "tapR2")]
+            source = IPAddress(s.ipv6 ? "fd00:1::2" : "10.0.1.2")!
+            destination = IPAddress(s.ipv6 ? "fd00:2::2" : "10.0.2.2")!
+            firstHopMAC = MAC.parse(Self.routerVMMAC1)!
         case .routed(let router):
             try b.namespace("router", ipv6: s.ipv6)
             try b.bridge("host", "br1", mac: "02:00:00:00:b1:00")
@@ -84,6 +106,8 @@ public struct ProbeRunner {
             switch router {
             case .netns:
                 observers = [("router", "vethA-r"), ("router", "vethB-r")]
+            case .vm:
+                break
             case .userspace(let vnet):
                 try b.agent("router").call(["forward", "vethA-r", "vethB-r", vnet ? "1" : "0", Self.vm2MAC])
                 b.setForwarder(ForwarderRecord(namespace: "router", input: "vethA-r", output: "vethB-r", packetVnetHeader: vnet,
@@ -144,6 +168,14 @@ public struct ProbeRunner {
                 guard w.count == 5, let type = Int32(w[1]), let status = UInt32(w[2]), let bytes = bytesFromHex(w[3]) else { continue }
                 let o = PacketObservation(at: "router:vethA-r (forwarder input)", reading: PacketReading(bytes: bytes, packetType: type, tpStatus: status),
                                           vnetHeaderSize: vnet ? 10 : 0, forwarderResult: w[4])
+                if Self.isFlow(o.frame, s) { intermediate.append(o) }
+            }
+        }
+        if case .routed(.vm) = s.shape {
+            for line in try b.agent("host").call(["relayed"]).data {
+                let w = line.split(separator: " ").map(String.init)
+                guard w.count == 3, let bytes = bytesFromHex(w[1]) else { continue }
+                let o = PacketObservation(at: "host:tapR1 (router VM input)", tapBytes: bytes, vnetHeaderSize: 10, forwarderResult: w[2])
                 if Self.isFlow(o.frame, s) { intermediate.append(o) }
             }
         }

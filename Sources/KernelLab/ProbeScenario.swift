@@ -14,6 +14,10 @@ public struct ProbeScenario: Sendable {
         case netns
         /// AF_PACKET relay in the router namespace, `ip_forward=0`.
         case userspace(vnetHeader: Bool)
+        /// A router VM behind two TAPs (tapR1 on br1, tapR2 on br2), stood in for by a relay that
+        /// keeps the virtio_net_hdr as a Linux router guest does; `guestCsum` false gives its TAPs
+        /// no TUN_F_CSUM/TSO (a guest that did not negotiate GUEST_CSUM).
+        case vm(guestCsum: Bool)
     }
 
     public enum Flow: Equatable, Sendable {
@@ -125,6 +129,15 @@ extension ProbeScenario {
         ProbeScenario(name: "routed-netns-tcp6-syn",
                  description: "Routed (kernel forwarding, IPv6) TCP SYN fd00:1::2 -> fd00:2::2 with NEEDS_CSUM.",
                  shape: .routed(.netns), flow: .tcpSyn, ipv6: true),
+        ProbeScenario(name: "routed-vm-tcp-syn",
+                      description: "Routed through a router VM stand-in (relay between tapR1 on br1 and tapR2 on br2, TAPs with vnet header and TUN_F_CSUM|TSO4|TSO6, NEEDS_CSUM kept as a Linux router guest does).",
+                      shape: .routed(.vm(guestCsum: true)), flow: .tcpSyn),
+        ProbeScenario(name: "routed-vm-no-guest-csum-tcp-syn",
+                      description: "Routed through a router VM stand-in whose TAPs have no TUN_F_CSUM/TSO (router guest without GUEST_CSUM): the host completes the checksum before tapR1.",
+                      shape: .routed(.vm(guestCsum: false)), flow: .tcpSyn),
+        ProbeScenario(name: "routed-vm-no-guest-csum-tso4",
+                      description: "TSO super-frame (gso TCPV4/1448, 4000 bytes, NEEDS_CSUM) to a router VM stand-in without GUEST_CSUM/GUEST_TSO: segmented and completed before tapR1.",
+                      shape: .routed(.vm(guestCsum: false)), flow: .tso(payload: 4000, gsoSize: 1448)),
         ProbeScenario(name: "routed-userspace-tcp-syn",
                  description: "Routed through a userspace AF_PACKET forwarder in the router namespace (ip_forward=0, no PACKET_VNET_HDR): the seed's failing case.",
                  shape: .routed(.userspace(vnetHeader: false)), flow: .tcpSyn),

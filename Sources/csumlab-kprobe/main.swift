@@ -76,11 +76,13 @@ let runner = ProbeRunner(prefix: prefix, executable: executable, kernelRelease: 
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
 var failures = 0
+var measured: [KernelFixture] = []
 print("kernel \(Host.kernelRelease); run prefix \(prefix)")
 for s in selected {
     do {
         let fixture = try runner.run(s)
         print(FixtureTable.render(fixture))
+        measured.append(fixture)
         if let dir = fixturesDir {
             let data = try encoder.encode(fixture) + Data("\n".utf8)
             try data.write(to: URL(fileURLWithPath: dir + "/" + s.name + ".json"))
@@ -90,6 +92,7 @@ for s in selected {
         print("== \(s.name): FAILED: \(error)\n")
     }
 }
+if measured.count > 1 { print("== summary (frames read at tap2)\n" + FixtureTable.summary(measured)) }
 let left = Namespaces.list(prefix: prefix)
 if !left.isEmpty { print("warning: namespaces left behind: \(left)"); Namespaces.cleanup(prefix: prefix) }
 exit(failures == 0 ? 0 : 1)

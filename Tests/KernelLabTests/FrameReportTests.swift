@@ -125,3 +125,15 @@ import Wire
         #expect(Forwarder.route([1, 2, 3], inputMAC: Self.inMAC, outputMAC: Self.outMAC, nextHopMAC: Self.next) == nil)
     }
 }
+
+@Suite struct TapRelayTests {
+    @Test func routerGuestKeepsNeedsCsumAndGSO() {
+        let h = VirtioNetHeader(flags: 1, gsoType: 1, hdrLen: 54, gsoSize: 1448, csumStart: 34, csumOffset: 16)
+        #expect(TapRelay.transmitHeader(for: h) == h)
+    }
+
+    @Test func dataValidIsNotTransmitted() {
+        #expect(TapRelay.transmitHeader(for: VirtioNetHeader(flags: 2)) == VirtioNetHeader())
+        #expect(TapRelay.transmitHeader(for: VirtioNetHeader(flags: 3, csumStart: 34, csumOffset: 16)) == VirtioNetHeader(flags: 1, csumStart: 34, csumOffset: 16))
+    }
+}
