@@ -120,6 +120,7 @@ public struct ProbeRunner {
             destination = IPAddress(s.ipv6 ? "fd00:2::2" : "10.0.2.2")!
             firstHopMAC = MAC.parse(vethArMAC)!
         }
+        for t in s.toggles { try b.setFeature(t.role, t.device, t.feature, on: t.on) }
         for (role, dev) in devices { try b.recordFeatures(role, dev) }
 
         let host = try b.agent("host")

@@ -53,6 +53,30 @@ public struct ProbeScenario: Sendable {
     public var checksumFill = false
     /// Flip a bit in the last L4 byte after the checksum was written (corruption before the TAP).
     public var corrupt = false
+    /// Further ethtool changes, applied after the lab is built: (namespace role, device, feature, on).
+    public var toggles: [FeatureToggle] = []
+}
+
+/// One ethtool feature change by its ETH_SS_FEATURES name.
+public struct FeatureToggle: Sendable, Equatable {
+    public var role: String
+    public var device: String
+    public var feature: String
+    public var on: Bool
+
+    public init(_ role: String, _ device: String, _ feature: String, on: Bool) {
+        self.role = role
+        self.device = device
+        self.feature = feature
+        self.on = on
+    }
+
+    /// Every TSO bit (NETIF_F_ALL_TSO) off, checksum offload kept.
+    public static func tsoOff(_ role: String, _ device: String) -> [FeatureToggle] {
+        ["tx-tcp-segmentation", "tx-tcp-ecn-segmentation", "tx-tcp-mangleid-segmentation", "tx-tcp6-segmentation"].map {
+            FeatureToggle(role, device, $0, on: false)
+        }
+    }
 }
 
 extension ProbeScenario {
@@ -72,6 +96,15 @@ extension ProbeScenario {
         ProbeScenario(name: "bridged-tcp-syn-data-valid-corrupt",
                       description: "Bridged SYN with a complete checksum, then one L4 bit flipped, written with DATA_VALID (flags 2): tun_get_user ignores DATA_VALID, so what arrives at tap2?",
                       shape: .bridged, flow: .tcpSyn, needsCsum: false, injectDataValid: true, corrupt: true),
+        ProbeScenario(name: "bridged-tcp-syn-br0-tx-off",
+                      description: "Bridged SYN with NEEDS_CSUM, tx-checksum-ip-generic off on br0 itself: the bridge device's features do not apply to frames it forwards between ports.",
+                      shape: .bridged, flow: .tcpSyn, toggles: [FeatureToggle("host", "br0", "tx-checksum-ip-generic", on: false)]),
+        ProbeScenario(name: "bridged-tcp-syn-tap1-tx-off",
+                      description: "Bridged SYN with NEEDS_CSUM, tx-checksum-ip-generic off on tap1 (which only receives this frame from VM1).",
+                      shape: .bridged, flow: .tcpSyn, toggles: [FeatureToggle("host", "tap1", "tx-checksum-ip-generic", on: false)]),
+        ProbeScenario(name: "bridged-tcp-syn-tap2-tx-off",
+                      description: "Bridged SYN with NEEDS_CSUM, tx-checksum-ip-generic off on tap2 by ethtool (TUN_F_CSUM still set): tap2 transmits this frame, so it is completed there.",
+                      shape: .bridged, flow: .tcpSyn, toggles: [FeatureToggle("host", "tap2", "tx-checksum-ip-generic", on: false)]),
         ProbeScenario(name: "bridged-udp-dhcp",
                  description: "Bridged UDP 67->68 (DHCP offer-like, 300-byte payload) with NEEDS_CSUM csum_offset 6.",
                  shape: .bridged, flow: .udpDHCPOffer),
@@ -105,6 +138,9 @@ extension ProbeScenario {
         ProbeScenario(name: "routed-netns-tcp-syn-vethA-tx-off-router-gro",
                       description: "Routed (kernel forwarding) SYN with NEEDS_CSUM, tx off on vethA (so vethA has no TSO and its frames are GRO-eligible) and rx-gro on vethA-r: GRO validates the complete checksum (CHECKSUM_UNNECESSARY); does tun report DATA_VALID at tap2?",
                       shape: .routed(.netns), flow: .tcpSyn, vethATxOff: true, routerGRO: true),
+        ProbeScenario(name: "routed-netns-tcp-syn-vethA-tso-off-router-gro",
+                      description: "Routed (kernel forwarding) SYN with NEEDS_CSUM, TSO off on vethA (checksum offload kept, so the frame stays PARTIAL but is GRO-eligible) and rx-gro on vethA-r: does PARTIAL survive GRO?",
+                      shape: .routed(.netns), flow: .tcpSyn, routerGRO: true, toggles: FeatureToggle.tsoOff("host", "vethA")),
         ProbeScenario(name: "routed-netns-tso4-tap2-csum-no-tso",
                       description: "TSO super-frame (gso TCPV4/1448, 4000 bytes, NEEDS_CSUM) through the kernel router; tap2 has TUN_F_CSUM but not TUN_F_TSO4.",
                       shape: .routed(.netns), flow: .tso(payload: 4000, gsoSize: 1448), tap2Offloads: [.csum]),
@@ -150,6 +186,9 @@ extension ProbeScenario {
         ProbeScenario(name: "routed-userspace-tcp-syn-router-egress-tx-off",
                       description: "Userspace forwarder without PACKET_VNET_HDR, tx-checksum-ip-generic off on vethB-r (the router's own egress): the frame it sends is already CHECKSUM_NONE with the wrong bytes.",
                       shape: .routed(.userspace(vnetHeader: false)), flow: .tcpSyn, routerEgressTxOff: true),
+        ProbeScenario(name: "routed-userspace-tcp-syn-vethA-r-tx-off",
+                      description: "Userspace forwarder without PACKET_VNET_HDR, tx-checksum-ip-generic off on vethA-r (router side, which only receives this frame).",
+                      shape: .routed(.userspace(vnetHeader: false)), flow: .tcpSyn, toggles: [FeatureToggle("router", "vethA-r", "tx-checksum-ip-generic", on: false)]),
         ProbeScenario(name: "routed-userspace-udp-dhcp",
                  description: "UDP 67->68 with NEEDS_CSUM through the userspace forwarder without PACKET_VNET_HDR.",
                  shape: .routed(.userspace(vnetHeader: false)), flow: .udpDHCPOffer),
