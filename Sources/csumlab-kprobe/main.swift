@@ -43,7 +43,14 @@ case "cleanup":
     print(removed.isEmpty ? "no lab namespaces" : "removed: " + removed.joined(separator: " "))
     exit(args.contains("--signalled") ? 130 : 0)
 case "help", "-h", "--help":
-    print("usage: csumlab-kprobe all | NAME... [--fixtures DIR | --no-fixtures] | list | cleanup [--prefix cslPID-]")
+    print("""
+    usage: csumlab-kprobe all | NAME... [--fixtures DIR | --no-fixtures]
+           csumlab-kprobe list
+           csumlab-kprobe cleanup [--prefix cslPID-]
+    Builds each scenario's lab in namespaces named csl<pid>-ROLE (root, Linux), writes a frame with a
+    virtio_net_hdr into tap1, prints what arrives at tap2 and writes one JSON fixture per scenario
+    (default directory Tests/SimulationTests/Fixtures/kernel). Exit 77 without root or netns.
+    """)
     exit(0)
 default:
     break
@@ -59,6 +66,14 @@ if let i = args.firstIndex(of: "--fixtures"), i + 1 < args.count {
 if let i = args.firstIndex(of: "--no-fixtures") {
     fixturesDir = nil
     args.remove(at: i)
+}
+if let dir = fixturesDir, access(dir, F_OK) != 0 {
+    // Create the fixtures directory (one level at a time) if this checkout lacks it.
+    var path = dir.hasPrefix("/") ? "" : "."
+    for part in dir.split(separator: "/") {
+        path += "/" + part
+        if access(path, F_OK) != 0, mkdir(path, 0o755) != 0 { fail("cannot create \(path)") }
+    }
 }
 let selected: [ProbeScenario]
 if args == ["all"] {
