@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "csumlab", targets: ["csumlab"]),
+        .executable(name: "csumlab-kprobe", targets: ["csumlab-kprobe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,9 +37,17 @@ let package = Package(
             "Simulation", "TopologyFile", "TraceReport", "Wire", "Checksum", "ExplorerUI", "Terminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // ioctl/setns/AF_PACKET calls Swift cannot express directly (Linux only).
+        .target(name: "CKernelLab"),
+        // Builds labs on the real kernel (namespaces, bridges, veth, TAPs), injects and captures frames.
+        .target(name: "KernelLab", dependencies: ["CKernelLab", "Wire", "Checksum"]),
+        // Measures the seed labs on the running kernel and writes fixtures (to be folded into `csumlab verify`).
+        .executableTarget(name: "csumlab-kprobe", dependencies: ["KernelLab", "Wire", "Checksum"]),
+        .testTarget(name: "KernelLabTests", dependencies: ["KernelLab", "Wire", "Checksum"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport"],
+                    exclude: ["Golden", "Fixtures"]),
         .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation"]),
         .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile"],
                     exclude: ["Snapshots"]),

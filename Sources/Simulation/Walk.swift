@@ -273,6 +273,21 @@ struct Walk {
             if s.isGSO { what += " The GSO skb is not segmented (veth has TSO)." }
             q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, fn, what) }
             guard let peer = dev.peer else { return finish(.droppedOnPath(at: name(d), reason: "veth has no peer")) }
+            // veth_skb_is_eligible_for_gro(): with GRO on the peer, frames from a sender without
+            // TSO take the NAPI path, where GRO validates a NONE checksum and marks it UNNECESSARY.
+            if dev.profile == .linux6, net.devices[peer].features.has(.gro), !dev.features.has(.tso),
+               case let .skb(cur) = q.carrier, cur.ipSummed == .none, !cur.isGSO, l.l4Protocol == .tcp || l.l4Protocol == .udp {
+                let r = q
+                let valid = q.frame.l4ChecksumIsValid(l)
+                if valid { q.carrier = .skb(SkbState(ipSummed: .unnecessary)) }
+                let gro = l.ipVersion == .v4 ? (l.l4Protocol == .tcp ? "tcp4_gro_receive" : "udp4_gro_receive") : (l.l4Protocol == .tcp ? "tcp6_gro_receive" : "udp6_gro_receive")
+                q = watch(q) { w in
+                    w.record(r, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive,
+                             "veth_poll → napi_gro_receive → \(gro) → skb_gro_checksum_validate",
+                             valid ? "GRO is on at \(w.name(peer)) and \(w.name(d)) has no TSO, so the frame takes the NAPI path: GRO verifies the checksum and marks the skb CHECKSUM_UNNECESSARY."
+                                   : "GRO verifies the checksum, finds it wrong and leaves CHECKSUM_NONE for the stack to drop.")
+                }
+            }
             ingress(q, on: peer, via: "netif_rx")
         case .bridge:
             // br_dev_xmit: locally originated, forwarded without skb_forward_csum().

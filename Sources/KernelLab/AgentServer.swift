@@ -1,0 +1,201 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CKernelLab
+import Wire
+
+/// The helper process that stands in for the VMs and the userspace router inside one network
+/// namespace. It is started by `ip netns exec NS <executable> agent`, so the namespace is entered
+/// before the process has any thread, and it speaks a line protocol on stdin/stdout: one command
+/// per line, data lines, then `ok ...` or `err ...`. It exits when stdin closes (its parent ended),
+/// which closes its TAPs and so deletes them.
+///
+/// Commands (bytes as lower-case hex):
+///   sysctl KEY VALUE                         write /proc/sys/KEY (dotted or slashed)
+///   tap NAME VNET(0|1) OFFLOADS HDRSZ         open a TAP (TUNSETIFF, TUNSETVNETHDRSZ, TUNSETOFFLOAD)
+///   features IF                               data: `feature NAME AVAILABLE REQUESTED ACTIVE`
+///   set-feature IF NAME 0|1                   ETHTOOL_SFEATURES; ok RESULT
+///   mac IF                                    ok aa:bb:cc:dd:ee:ff
+///   write TAP HEX                             ok BYTES | err ...
+///   drain TAP                                 ok COUNT
+///   read TAP IDLE_MS MAX_MS                   data: `frame HEX` until IDLE_MS pass without one
+///   observe IF VNET(0|1)                      open an AF_PACKET observer (PACKET_AUXDATA)
+///   observed IF IDLE_MS                       data: `packet PKTTYPE TPSTATUS HEX`
+///   forward IN OUT VNET(0|1) NEXTHOP_MAC      start relaying IN → OUT in this process
+///   forwarded                                 data: `fwd PKTTYPE TPSTATUS HEX RESULT`
+///   relay IN_TAP OUT_TAP IN_MAC OUT_MAC NEXTHOP_MAC   start a router-VM relay between two TAPs
+///   relayed                                   data: `relay HEX RESULT` (HEX with virtio_net_hdr)
+///   quit
+public struct AgentServer {
+    private var taps: [String: Tap] = [:]
+    private var observers: [String: PacketSocket] = [:]
+    private var forwarders: [Forwarder] = []
+    private var relays: [TapRelay] = []
+
+    public init() {}
+
+    public mutating func run() -> Int32 {
+        _ = ckl_die_with_parent()
+        signal(SIGPIPE, SIG_IGN)
+        var reader = LineReader(fd: 0)
+        guard writeAll(1, "ready\n") else { return 1 }
+        while true {
+            if !reader.hasBufferedLine {
+                var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
+                for f in forwarders { fds.append(pollfd(fd: f.input.fd, events: Int16(POLLIN), revents: 0)) }
+                for r in relays { fds.append(pollfd(fd: r.input.fd, events: Int16(POLLIN), revents: 0)) }
+                if poll(&fds, nfds_t(fds.count), -1) < 0 && errno != EINTR { return 1 }
+                for i in forwarders.indices where fds[i + 1].revents != 0 { forwarders[i].pump() }
+                for i in relays.indices where fds[forwarders.count + i + 1].revents != 0 { relays[i].pump() }
+                if fds[0].revents == 0 { continue }
+            }
+            guard let line = reader.readLine() else { break }
+            let words = line.split(separator: " ").map(String.init)
+            if words.first == "quit" { _ = writeAll(1, "ok\n"); break }
+            let reply: String
+            do {
+                reply = try handle(words)
+            } catch {
+                reply = "err \(error.description)\n"
+            }
+            guard writeAll(1, reply) else { break }
+        }
+        for t in taps.values { t.close() }
+        return 0
+    }
+
+    private mutating func handle(_ w: [String]) throws(LabError) -> String {
+        func arg(_ i: Int) throws(LabError) -> String {
+            guard i < w.count else { throw .agent("missing argument \(i) for \(w.first ?? "")") }
+            return w[i]
+        }
+        func int(_ i: Int) throws(LabError) -> Int32 {
+            guard let v = Int32(try arg(i)) else { throw .agent("argument \(i) of \(w[0]) is not a number") }
+            return v
+        }
+        switch w.first ?? "" {
+        case "sysctl":
+            let key = try arg(1).map { $0 == "." ? "/" : $0 }
+            let path = "/proc/sys/" + String(key)
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw .system("open \(path)", errno: errno) }
+            defer { close(fd) }
+            guard writeAll(fd, try arg(2) + "\n") else { throw .system("write \(path)", errno: errno) }
+            return "ok\n"
+        case "tap":
+            let name = try arg(1)
+            let t = try Tap.open(name: name, vnetHeader: try int(2) != 0, vnetHeaderSize: Int(try int(4)), offloads: TunOffloads(rawValue: UInt32(try int(3))))
+            taps[name] = t
+            return "ok \(ckl_tap_get_flags(t.fd))\n"
+        case "features":
+            var out = ""
+            for f in try Ethtool.features(try arg(1)) {
+                out += "feature \(f.name) \(f.available ? 1 : 0) \(f.requested ? 1 : 0) \(f.active ? 1 : 0)\n"
+            }
+            return out + "ok\n"
+        case "set-feature":
+            let r = try Ethtool.set(try arg(1), feature: try arg(2), on: try int(3) != 0)
+            return "ok \(r)\n"
+        case "mac":
+            return "ok " + MAC.format(try Ethtool.mac(try arg(1))) + "\n"
+        case "write":
+            let t = try tap(try arg(1))
+            guard let bytes = bytesFromHex(try arg(2)) else { throw .agent("bad hex") }
+            return "ok \(try t.write(bytes))\n"
+        case "drain":
+            let t = try tap(try arg(1))
+            var n = 0
+            while try t.read(timeoutMs: 0) != nil { n += 1 }
+            return "ok \(n)\n"
+        case "read":
+            let t = try tap(try arg(1))
+            let idle = try int(2), maxMs = try int(3)
+            var out = ""
+            let start = Self.nowMs()
+            while Self.nowMs() - start < Int64(maxMs) {
+                guard let f = try t.read(timeoutMs: idle) else { break }
+                out += "frame " + f.hexString + "\n"
+            }
+            return out + "ok\n"
+        case "observe":
+            let s = try PacketSocket.open(interface: try arg(1), vnetHeader: try int(2) != 0)
+            observers[try arg(1)] = s
+            return "ok\n"
+        case "observed":
+            guard let s = observers[try arg(1)] else { throw .agent("no observer on \(w[1])") }
+            var out = ""
+            let idle = try int(2)
+            while let r = try s.receive(timeoutMs: idle) {
+                out += "packet \(r.packetType) \(r.tpStatus) \(r.bytes.hexString)\n"
+            }
+            return out + "ok\n"
+        case "forward":
+            let inName = try arg(1), outName = try arg(2)
+            let vnet = try int(3) != 0
+            guard let next = MAC.parse(try arg(4)) else { throw .agent("bad MAC \(w[4])") }
+            let input = try PacketSocket.open(interface: inName, vnetHeader: vnet)
+            let output = try PacketSocket.open(interface: outName, vnetHeader: vnet)
+            forwarders.append(Forwarder(input: input, output: output, inputMAC: try Ethtool.mac(inName),
+                                        outputMAC: try Ethtool.mac(outName), nextHopMAC: next))
+            return "ok\n"
+        case "forwarded":
+            var out = ""
+            for i in forwarders.indices {
+                forwarders[i].pump()
+                for r in forwarders[i].records {
+                    out += "fwd \(r.reading.packetType) \(r.reading.tpStatus) \(r.reading.bytes.hexString) \(r.sentResult)\n"
+                }
+            }
+            return out + "ok\n"
+        case "relay":
+            guard let inMAC = MAC.parse(try arg(3)), let outMAC = MAC.parse(try arg(4)), let next = MAC.parse(try arg(5)) else {
+                throw .agent("bad MAC in relay")
+            }
+            relays.append(TapRelay(input: try tap(try arg(1)), output: try tap(try arg(2)), inputMAC: inMAC, outputMAC: outMAC, nextHopMAC: next))
+            return "ok\n"
+        case "relayed":
+            var out = ""
+            for i in relays.indices {
+                relays[i].pump()
+                for r in relays[i].records { out += "relay \(r.bytes.hexString) \(r.sentResult)\n" }
+            }
+            return out + "ok\n"
+        default:
+            throw .agent("unknown command \(w.first ?? "(empty)")")
+        }
+    }
+
+    private func tap(_ name: String) throws(LabError) -> Tap {
+        guard let t = taps[name] else { throw .agent("no TAP \(name)") }
+        return t
+    }
+
+    static func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+/// MAC address text form `aa:bb:cc:dd:ee:ff`.
+public enum MAC {
+    public static func format(_ b: [UInt8]) -> String {
+        b.map { hex2($0) }.joined(separator: ":")
+    }
+
+    public static func parse(_ s: String) -> [UInt8]? {
+        let parts = s.split(separator: ":")
+        guard parts.count == 6 else { return nil }
+        var out: [UInt8] = []
+        for p in parts {
+            guard p.count == 2, let v = UInt8(p, radix: 16) else { return nil }
+            out.append(v)
+        }
+        return out
+    }
+
+    private static func hex2(_ v: UInt8) -> String {
+        let d = Array("0123456789abcdef")
+        return String([d[Int(v >> 4)], d[Int(v & 0xF)]])
+    }
+}

@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CKernelLab
+
+/// Facts about the running system and process that a lab run needs.
+public enum Host {
+    /// `uname -r`.
+    public static var kernelRelease: String {
+        var u = utsname()
+        uname(&u)
+        return withUnsafeBytes(of: u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    public static var isRoot: Bool { geteuid() == 0 }
+
+    /// Whether network namespaces can be made here (root, /run/netns usable, /dev/net/tun present).
+    public static var canBuildLabs: Bool {
+        isRoot && access("/dev/net/tun", R_OK | W_OK) == 0 && access("/proc/self/ns/net", R_OK) == 0
+    }
+
+    /// The path of this executable (to re-exec it as a namespace helper).
+    public static var executablePath: String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        guard n > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// On SIGINT/SIGTERM/SIGHUP replace this process with `executable arguments...` (a cleanup run).
+    public static func execOnSignal(executable: String, arguments: [String]) {
+        let argv = [executable] + arguments
+        var cargs: [UnsafePointer<CChar>?] = argv.map { UnsafePointer(strdup($0)) }
+        _ = ckl_exec_on_signal(executable, &cargs, Int32(argv.count))
+        for p in cargs { free(UnsafeMutablePointer(mutating: p)) }
+    }
+}

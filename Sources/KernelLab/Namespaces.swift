@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Network namespaces created by this run, and removal of any run's leftovers. All `ip` calls
+/// that configure a lab use `ip -n NS`, so the host namespace is never modified.
+public enum Namespaces {
+    /// `ip netns add NAME` and bring `lo` up inside it.
+    public static func create(_ name: String) throws(LabError) {
+        try Spawn.check(["ip", "netns", "add", name])
+        try Spawn.check(["ip", "-n", name, "link", "set", "lo", "up"])
+    }
+
+    /// Kill every process still inside the namespace (only lab helpers live there), then delete it.
+    public static func destroy(_ name: String) {
+        if let pids = try? Spawn.run(["ip", "netns", "pids", name]), pids.status == 0 {
+            for p in pids.stdout.split(separator: "\n") {
+                if let pid = Int32(p.trimmingCharacters(in: " ")), pid > 1, pid != getpid() { kill(pid, SIGKILL) }
+            }
+        }
+        _ = try? Spawn.run(["ip", "netns", "del", name])
+    }
+
+    /// The lab namespaces present now (all runs, or one run's).
+    public static func list(prefix: RunPrefix? = nil) -> [String] {
+        guard let r = try? Spawn.run(["ip", "netns", "list"]), r.status == 0 else { return [] }
+        return RunPrefix.labNamespaces(fromNetnsList: r.stdout, prefix: prefix)
+    }
+
+    /// Remove every lab namespace (of one run, or of all runs). Returns the names removed.
+    @discardableResult
+    public static func cleanup(prefix: RunPrefix? = nil) -> [String] {
+        let names = list(prefix: prefix)
+        for n in names { destroy(n) }
+        return names
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: Character) -> String {
+        String(drop { $0 == set }.reversed().drop { $0 == set }.reversed())
+    }
+}

@@ -1,0 +1,39 @@
+import Wire
+
+extension Simulator {
+    /// Why an injection cannot be simulated.
+    public struct InjectError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Walk one frame written into a TAP's file descriptor — what a guest (or a test program
+    /// standing in for one) writes, with its virtio header — the way the real kernel would
+    /// carry it. This is the simulation side of `csumlab verify` and of the real-kernel fixtures.
+    /// - Parameters:
+    ///   - sender: the host the frame comes from (its routing picks the first next hop).
+    public func inject(frame bytes: [UInt8], vnetHeader: VirtioNetHeader?, atTap tapName: String, sender: String) throws(InjectError) -> LegTrace {
+        let net = Network(topology)
+        guard let ti = topology.nodeIndex(named: tapName), case let .tap(ts) = topology.nodes[ti].kind,
+              let tap = net.interfaceDevice[ti][0] else {
+            throw InjectError(description: "no TAP named '\(tapName)'")
+        }
+        guard let si = topology.nodeIndex(named: sender) else { throw InjectError(description: "no host named '\(sender)'") }
+        let frame = Frame(bytes: bytes)
+        let l: FrameLayout
+        do { l = try frame.layout() } catch { throw InjectError(description: "the frame does not parse: \(error)") }
+        let src = IPAddress(bytes: frame.sourceAddress(l)), dst = IPAddress(bytes: frame.destinationAddress(l))
+        guard let owner = net.owner(of: dst) else { throw InjectError(description: "nobody in the topology owns \(dst)") }
+        guard let (_, nextHop) = net.route(from: si, to: dst), let hop = net.owner(of: nextHop),
+              let target = net.deviceOf(node: hop.node, iface: hop.iface) else {
+            throw InjectError(description: "\(sender) has no route to \(dst)")
+        }
+        var leg = LegSpec(name: "injected", from: .node(si), to: .node(owner.node), source: src, destination: dst, proto: l.l4Protocol)
+        leg.payload = Array(frame.payload(l))
+        var f = Flow(name: "injected", kind: l.l4Protocol == .tcp ? .tcp : (l.l4Protocol == .udp ? .udp : .icmp), from: sender, to: topology.nodes[owner.node].name)
+        f.ipVersion = l.ipVersion
+        var w = Walk(net: net, flow: f, leg: leg, nat: NATState())
+        let carrier: Carrier = vnetHeader.map { .vnet($0) } ?? .raw
+        w.tapWrite(Packet(frame: frame, carrier: carrier, target: target), tap: tap, vnet: ts.vnetHdr)
+        return LegTrace(name: "injected", from: sender, to: topology.nodes[owner.node].name, steps: w.steps, outcome: Simulator.combine(w.results))
+    }
+}

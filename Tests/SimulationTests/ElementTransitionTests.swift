@@ -1,0 +1,375 @@
+import Testing
+import Simulation
+import Wire
+
+// One suite per element transition. Expected states come from the kernel reference
+// (shared/design/kernel-semantics.md and kernel-source-notes.md); expected checksum values come
+// from the naive reference in NaiveReference.swift, never from the Checksum module.
+
+private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", leg name: String = "SYN") throws -> LegTrace {
+    let t = try with(loadShipped(file).topology, sets)
+    let tr = try run(t, flow: flow)
+    return try #require(leg(tr, flow, name))
+}
+
+@Suite struct GuestSendTests {
+    @Test func linux6AlwaysLeavesThePseudoHeaderSum() throws {
+        let l = try ssh("seed-bridged", ["vm1.kernel=linux-6.x", "vm1.eth0.tx=off", "vm1.eth0.gso=off"], leg: "data vm1→vm2")
+        let s = try #require(l.steps.first)
+        #expect(s.function.contains("__tcp_v4_send_check"))
+        #expect(s.after.ipSummed == .partial)
+        #expect(s.after.skbState?.csumStart == 34 && s.after.skbState?.csumOffset == 16)
+        #expect(s.l4Field == naivePseudoHeaderSum(s.frame))
+    }
+
+    @Test func linux44SoftwareBranchOnlyWithoutChecksumAndGSO() throws {
+        let data = try ssh("seed-bridged", ["vm1.eth0.tx=off", "vm1.eth0.gso=off"], leg: "data vm1→vm2")
+        let s = try #require(data.steps.first)
+        #expect(s.function.contains("software branch"))
+        #expect(s.after.ipSummed == IPSummed.none)
+        #expect(s.l4Field == naiveL4Checksum(s.frame))
+        // With GSO still on, sk_setup_caps gives the socket HW_CSUM: still PARTIAL.
+        let gso = try ssh("seed-bridged", ["vm1.eth0.tx=off"], leg: "data vm1→vm2")
+        #expect(gso.steps.first?.after.ipSummed == .partial)
+        // SYN is a non-data skb: always PARTIAL (tcp_init_nondata_skb).
+        let syn = try ssh("seed-bridged", ["vm1.eth0.tx=off", "vm1.eth0.gso=off"], leg: "SYN")
+        #expect(syn.steps.first?.after.ipSummed == .partial)
+    }
+
+    @Test func udpIsPartialOnlyWhenTheDeviceCanChecksum() throws {
+        let on = try ssh("seed-bridged", flow: "dns", leg: "query")
+        #expect(on.steps.first?.after.ipSummed == .partial)
+        #expect(on.steps.first?.l4Field == naivePseudoHeaderSum(on.steps.first!.frame))
+        let off = try ssh("seed-bridged", ["vm1.eth0.tx=off"], flow: "dns", leg: "query")
+        #expect(off.steps.first?.after.ipSummed == IPSummed.none)
+        #expect(off.steps.first?.l4Field == naiveL4Checksum(off.steps.first!.frame))
+    }
+
+    @Test func icmpIsAlwaysSoftware() throws {
+        let l = try ssh("seed-routed-userspace", flow: "ping", leg: "echo request")
+        let s = try #require(l.steps.first)
+        #expect(s.after.ipSummed == IPSummed.none)
+        #expect(s.l4Field == naiveL4Checksum(s.frame))
+    }
+}
+
+@Suite struct ValidateXmitTests {
+    /// A device without checksum offload completes a PARTIAL skb (skb_checksum_help → NONE).
+    @Test func completesOnDeviceWithoutChecksumOffload() throws {
+        let l = try ssh("seed-routed-userspace", ["vethA.vethA.tx=off"])
+        let s = try #require(l.step("skb_checksum_help", at: "vethA"))
+        #expect(s.before.ipSummed == .partial)
+        #expect(s.after.ipSummed == IPSummed.none)
+        #expect(s.l4Field == naiveL4Checksum(s.frame))
+        #expect(s.bytesValid)
+        #expect(s.changedBytes == [50, 51])
+    }
+
+    @Test func featureDependenciesAreShown() throws {
+        let t = try with(loadShipped("seed-routed-userspace").topology, ["vethA.vethA.tx=off"])
+        let tr = try run(t)
+        let d = try #require(tr.devices.first { $0.device == "vethA" })
+        #expect(!d.on.contains(.tso))
+        #expect(d.adjustments.contains { $0.feature == .tso && $0.reason.contains("no CSUM feature") })
+    }
+
+    /// A TAP has no tx-checksumming until TUNSETOFFLOAD sets TUN_F_CSUM ([fixed] off).
+    @Test func tapWithoutTunCsumIsFixedOff() throws {
+        let t = try with(loadShipped("seed-bridged").topology, ["tap2.tun-csum=off", "tap2.tx=on"])
+        let tr = try run(t)
+        let d = try #require(tr.devices.first { $0.device == "tap2" })
+        #expect(!d.on.contains(.txChecksumming))
+        #expect(d.fixedOff[.txChecksumming] != nil)
+    }
+}
+
+@Suite struct VirtioTransmitTests {
+    @Test func partialBecomesNeedsCsum() throws {
+        let l = try ssh("seed-bridged")
+        let s = try #require(l.step("virtio_net_hdr_from_skb", at: "vm1"))
+        let h = try #require(s.after.vnet)
+        #expect(h.needsChecksum && !h.isDataValid)
+        #expect(h.csumStart == 34 && h.csumOffset == 16)
+    }
+
+    @Test func noneBecomesFlagsZero() throws {
+        let l = try ssh("seed-routed-userspace", flow: "ping", leg: "echo request")
+        let s = try #require(l.step("virtio_net_hdr_from_skb", at: "vm1"))
+        #expect(s.after.vnet?.flags == 0)
+    }
+}
+
+@Suite struct TunGetUserTests {
+    @Test func needsCsumBecomesPartial() throws {
+        let l = try ssh("seed-bridged")
+        let s = try #require(l.step("tun_get_user", at: "tap1"))
+        #expect(s.after.ipSummed == .partial)
+        #expect(s.after.skbState?.csumStart == 34)
+    }
+
+    @Test func noFlagBecomesNone() throws {
+        let l = try ssh("seed-bridged", ["vm1.eth0.tx=off"], leg: "SYN")
+        let s = try #require(l.step("tun_get_user", at: "tap1"))
+        #expect(s.before.vnet?.flags == 0)
+        #expect(s.after.ipSummed == IPSummed.none)
+    }
+}
+
+@Suite struct TunPutUserTests {
+    @Test func tapWithTunCsumPassesNeedsCsum() throws {
+        let l = try ssh("seed-bridged")
+        let s = try #require(l.step("tun_put_user", at: "tap2"))
+        #expect(s.after.vnet?.needsChecksum == true)
+        #expect(s.l4Field == naivePseudoHeaderSum(s.frame))
+    }
+
+    /// No TUN_F_CSUM: validate_xmit_skb completes before tun_put_user; flags 0, valid bytes.
+    @Test func tapWithoutTunCsumDeliversCompleted() throws {
+        let l = try ssh("seed-bridged", ["vm2.guest-csum=off"])
+        let fill = try #require(l.step("skb_checksum_help", at: "tap2"))
+        #expect(fill.l4Field == naiveL4Checksum(fill.frame))
+        let put = try #require(l.step("tun_put_user", at: "tap2"))
+        #expect(put.after.vnet?.flags == 0)
+        #expect(put.bytesValid)
+        #expect(l.outcome == .accepted)
+    }
+
+    /// No vnet header but TUN_F_CSUM: the unfinished bytes leave with nothing to say so.
+    @Test func tapWithoutVnetHeaderButWithOffloadLeaksUnfinishedBytes() throws {
+        let l = try ssh("forwarder-taps-with-tun-csum")
+        let s = try #require(l.step("tun_put_user", at: "rtap1"))
+        #expect(s.after == .raw)
+        #expect(!s.bytesValid && s.l4Field == naivePseudoHeaderSum(s.frame))
+        #expect(l.outcome == .droppedByReceiver(counter: "Tcp: InCsumErrors"))
+    }
+}
+
+@Suite struct BridgeTests {
+    @Test func forwardingKeepsPartialAndBridgeFeaturesDoNotApply() throws {
+        let l = try ssh("seed-bridged", ["br0.tx=off"])
+        let s = try #require(l.step("__br_forward", at: "br0"))
+        #expect(s.before.ipSummed == .partial && s.after.ipSummed == .partial)
+        #expect(s.changedBytes.isEmpty)
+        #expect(l.outcome == .accepted)
+    }
+}
+
+@Suite struct VethTests {
+    /// linux-3.x veth_xmit rewrites NONE to UNNECESSARY when the peer has rx-checksumming.
+    @Test func linux3MarksNoneUnnecessary() throws {
+        let l = try ssh("veth-pre44-corruption", flow: "http", leg: "data nic0→container")
+        let s = try #require(l.step("veth_xmit", at: "v0"))
+        #expect(s.before.ipSummed == IPSummed.none && s.after.ipSummed == .unnecessary)
+        #expect(!s.bytesValid)
+        #expect(s.condition == .flaggedButBad)
+        #expect(l.outcome == .acceptedCorrupted)
+    }
+
+    @Test func linux44KeepsNoneAndTheContainerDrops() throws {
+        let l = try ssh("veth-pre44-corruption", ["kernel=linux-4.4"], flow: "http", leg: "data nic0→container")
+        let s = try #require(l.step("veth_xmit", at: "v0"))
+        #expect(s.after.ipSummed == IPSummed.none)
+        #expect(l.outcome == .droppedByReceiver(counter: "Tcp: InCsumErrors"))
+    }
+
+    @Test func linux3WithoutPeerRxDoesNotRewrite() throws {
+        let l = try ssh("veth-pre44-corruption", ["v0.ceth0.rx=off"], flow: "http", leg: "data nic0→container")
+        #expect(l.step("veth_xmit", at: "v0")?.after.ipSummed == IPSummed.none)
+        #expect(l.outcome == .droppedByReceiver(counter: "Tcp: InCsumErrors"))
+    }
+
+    @Test func partialCrossesUnchanged() throws {
+        let l = try ssh("seed-routed-netns")
+        let s = try #require(l.step("veth_xmit", at: "vethA"))
+        #expect(s.before == s.after && s.changedBytes.isEmpty)
+    }
+}
+
+@Suite struct IPForwardTests {
+    @Test func ttlDecrementsAndOnlyTheIPHeaderChanges() throws {
+        let l = try ssh("seed-routed-netns")
+        let s = try #require(l.step("ip_forward", at: "router"))
+        #expect(s.ttl == 63)
+        #expect(s.after.ipSummed == .partial)
+        #expect(s.l4Field == naivePseudoHeaderSum(s.frame))
+        // IP header checksum updated incrementally equals a full recomputation.
+        let ipcsum = UInt16(s.frame[24]) << 8 | UInt16(s.frame[25])
+        #expect(ipcsum == naiveIPv4HeaderChecksum(s.frame))
+        // Only MACs, TTL and the IP header checksum changed.
+        #expect(s.changedBytes.allSatisfy { $0 < 12 || $0 == 22 || $0 == 24 || $0 == 25 })
+    }
+
+    @Test func ipv6DecrementsHopLimit() throws {
+        let l = try ssh("ipv6-routed-netns", flow: "ssh6")
+        let s = try #require(l.step("ip6_forward", at: "router"))
+        #expect(s.ttl == 63 && s.after.ipSummed == .partial)
+        #expect(s.l4Field == naivePseudoHeaderSum(s.frame))
+        #expect(l.outcome == .accepted)
+    }
+}
+
+@Suite struct ConntrackTests {
+    @Test func partialIsNotChecked() throws {
+        let l = try ssh("conntrack-invalid")
+        let s = try #require(l.step("nf_conntrack_in", at: "router"))
+        #expect(s.after.ipSummed == .partial && s.explanation.contains("skips"))
+    }
+
+    @Test func noneIsVerifiedAndBecomesCompleteThenNone() throws {
+        let l = try ssh("conntrack-invalid", ["vm1.eth0.tx=off"], leg: "data vm1→vm2")
+        let ct = try #require(l.step("nf_conntrack_in", at: "router"))
+        #expect(ct.before.ipSummed == IPSummed.none && ct.after.ipSummed == .complete)
+        let fwd = try #require(l.step("ip_forward", at: "router"))
+        #expect(fwd.after.ipSummed == IPSummed.none)
+    }
+
+    @Test func corruptedNoneIsInvalidAndDropped() throws {
+        let l = try ssh("conntrack-invalid", flow: "ssh-corrupted", leg: "data vm1→vm2")
+        #expect(l.step("ct state invalid", at: "router") != nil)
+        if case .droppedOnPath(let at, _) = l.outcome { #expect(at == "router") } else { Issue.record("expected a drop at the router, got \(l.outcome)") }
+    }
+}
+
+@Suite struct NATTests {
+    @Test func masqueradeUpdatesAPartialFieldAsAPseudoHeaderSum() throws {
+        let l = try ssh("nat-masquerade")
+        let s = try #require(l.step("nf_nat_ipv4_manip_pkt", at: "router"))
+        #expect(s.after.ipSummed == .partial)
+        #expect(s.source == "10.0.2.1")
+        #expect(s.l4Field == naivePseudoHeaderSum(s.frame))
+        let ipcsum = UInt16(s.frame[24]) << 8 | UInt16(s.frame[25])
+        #expect(ipcsum == naiveIPv4HeaderChecksum(s.frame))
+    }
+
+    @Test func masqueradeUpdatesAFinishedChecksumIncrementally() throws {
+        let l = try ssh("nat-masquerade", ["vm1.eth0.tx=off"])
+        let s = try #require(l.step("nf_nat_ipv4_manip_pkt", at: "router"))
+        #expect(s.after.ipSummed == IPSummed.none)
+        #expect(s.l4Field == naiveL4Checksum(s.frame))
+    }
+
+    @Test func repliesAreTranslatedBack() throws {
+        let l = try ssh("nat-masquerade", leg: "SYN-ACK")
+        let s = try #require(l.step("nf_nat_ipv4_fn", at: "router"))
+        #expect(s.destination == "10.0.1.2")
+        #expect(l.outcome == .accepted)
+    }
+}
+
+@Suite struct ChecksumFillTests {
+    @Test func fillsAPartialUDPDatagram() throws {
+        let l = try ssh("dhcp-checksum-fill", flow: "dhcp", leg: "OFFER")
+        let s = try #require(l.step("checksum_tg", at: "host"))
+        #expect(s.before.ipSummed == .partial && s.after.ipSummed == IPSummed.none)
+        #expect(s.l4Field == naiveL4Checksum(s.frame))
+        #expect(l.outcome == .accepted)
+    }
+
+    @Test func udpOnlyRuleLeavesTCPAlone() throws {
+        let t = try with(loadShipped("seed-routed-netns").topology, ["router.checksum-fill=udp"])
+        let l = try #require(leg(try run(t, flow: "ssh"), "ssh", "SYN"))
+        #expect(l.step("checksum_tg") == nil)
+    }
+
+    @Test(arguments: [KernelProfile.linux44, .linux6])
+    func gsoSkbsAreNotFilled(profile: KernelProfile) throws {
+        // A router doing checksum-fill: the netns router lab with a 4000-byte transfer.
+        var r = try with(loadShipped("seed-routed-netns").topology, ["router.checksum-fill=all", "kernel=\(profile.rawValue)"])
+        r.flows[0].payload = 4000
+        let l = try #require(leg(try run(r, flow: "ssh"), "ssh", "data vm1→vm2"))
+        let s = try #require(l.step("checksum_tg", at: "router"))
+        #expect(s.after.ipSummed == .partial)
+        #expect(s.after.skbState?.isGSO == true)
+        #expect(s.explanation.contains(profile == .linux6 ? "skips" : "skb_warn_bad_offload"))
+    }
+}
+
+@Suite struct GuestReceiveTests {
+    @Test func needsCsumIsTrustedWithoutVerification() throws {
+        let l = try ssh("seed-bridged")
+        let rx = try #require(l.step("receive_buf", at: "vm2"))
+        #expect(rx.after.ipSummed == .partial)
+        let d = try #require(l.step("tcp_v4_rcv", at: "vm2"))
+        #expect(!d.bytesValid && d.receiverWouldAccept)
+        #expect(l.outcome == .accepted)
+    }
+
+    @Test func flagsZeroIsVerifiedAndCounted() throws {
+        let tr = try run(loadShipped("seed-routed-userspace").topology, flow: "ssh")
+        let l = try #require(leg(tr, "ssh", "SYN"))
+        #expect(l.step("receive_buf", at: "vm2")?.after.ipSummed == IPSummed.none)
+        #expect(l.outcome == .droppedByReceiver(counter: "Tcp: InCsumErrors"))
+        #expect(tr.flows[0].counters["vm2"]?["Tcp: InCsumErrors"] ?? 0 >= 1)
+    }
+}
+
+@Suite struct SegmentationTests {
+    /// A TAP with TUN_F_CSUM but no TUN_F_TSO4 segments; every segment keeps a pseudo-header
+    /// sum for its own length.
+    @Test func segmentsKeepPerSegmentPseudoSums() throws {
+        let l = try ssh("tso-to-tap-without-tso", flow: "bulk", leg: "data vm1→vm2")
+        let segs = l.steps("tcp_gso_segment")
+        #expect(segs.count == 3)
+        var total = 0
+        for s in segs {
+            #expect(s.after.ipSummed == .partial)
+            #expect(s.l4Field == naivePseudoHeaderSum(s.frame))
+            #expect(UInt16(s.frame[24]) << 8 | UInt16(s.frame[25]) == naiveIPv4HeaderChecksum(s.frame))
+            total += s.frame.count - 66
+        }
+        #expect(total == 4000)
+        #expect(l.outcome == .accepted)
+    }
+
+    @Test func withoutChecksumOffloadEachSegmentIsCompleted() throws {
+        let l = try ssh("tso-to-tap-without-tso", ["vm2.guest-csum=off"], flow: "bulk", leg: "data vm1→vm2")
+        for s in l.steps("tcp_gso_segment") {
+            #expect(s.after.ipSummed == IPSummed.none)
+            #expect(s.l4Field == naiveL4Checksum(s.frame))
+        }
+        #expect(l.outcome == .accepted)
+    }
+}
+
+@Suite struct UserspaceForwarderTests {
+    @Test func packetSocketLosesThePromise() throws {
+        let l = try ssh("seed-routed-userspace")
+        let rx = try #require(l.step("packet_rcv", at: "router"))
+        #expect(rx.before.ipSummed == .partial && rx.after == .raw)
+        let tx = try #require(l.step("packet_snd", at: "router"))
+        #expect(tx.after.ipSummed == IPSummed.none)
+        #expect(tx.l4Field == naivePseudoHeaderSum(tx.frame))
+    }
+
+    @Test func vnetHeaderAwareForwarderKeepsIt() throws {
+        let l = try ssh("seed-routed-userspace-vnet-hdr")
+        #expect(l.step("packet_snd", at: "router")?.after.ipSummed == .partial)
+        #expect(l.outcome == .accepted)
+    }
+
+    @Test func gsoSuperFrameReadAsBytesIsRefused() throws {
+        var t = try loadShipped("seed-routed-userspace").topology
+        t.flows[0].payload = 4000
+        let l = try #require(leg(try run(t, flow: "ssh"), "ssh", "data vm1→vm2"))
+        if case .droppedOnPath(_, let reason) = l.outcome { #expect(reason.contains("EMSGSIZE")) } else { Issue.record("\(l.outcome)") }
+    }
+}
+
+@Suite struct DHCPClientTests {
+    @Test func rawClientRejectsUnfinishedOffer() throws {
+        let l = try ssh("dhcp-raw-client", flow: "dhcp", leg: "OFFER")
+        #expect(l.outcome == .droppedByReceiver(counter: "dhclient: bad udp checksums"))
+    }
+
+    @Test func auxdataClientTrustsCsumNotReady() throws {
+        let l = try ssh("dhcp-raw-client", flow: "dhcp-auxdata-client", leg: "OFFER")
+        #expect(l.outcome == .accepted)
+    }
+
+    /// `tx off` on the bridge device does fix locally originated DHCP (br0's features apply to
+    /// what the host sends through it).
+    @Test func bridgeDeviceTxOffFixesLocalTraffic() throws {
+        let l = try ssh("dhcp-raw-client", ["virbr0.tx=off"], flow: "dhcp", leg: "OFFER")
+        #expect(l.outcome == .accepted)
+    }
+}
