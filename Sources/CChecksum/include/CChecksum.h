@@ -1,0 +1,31 @@
+#ifndef CCHECKSUM_H
+#define CCHECKSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// SIMD kernels for csumlab's internet checksum. C is used because Swift cannot compile one
+/// function for AVX2/AVX-512 and another for the baseline in the same module: each kernel here
+/// carries its own `__attribute__((target(...)))`, and `csumlab_cpu_features()` (CPUID + XGETBV)
+/// says which of them this CPU and OS can run. No ISA flag is set for the whole target.
+
+/// Bit set in `csumlab_cpu_features()` when AVX2 can run (CPU flag and OS-saved YMM state).
+#define CSUMLAB_CPU_AVX2 1u
+/// Bit set when AVX-512 F+BW+VL can run (CPU flags and OS-saved ZMM/opmask state).
+#define CSUMLAB_CPU_AVX512 2u
+
+/// CPUID + XGETBV probe; 0 on a CPU that is not x86-64.
+uint32_t csumlab_cpu_features(void);
+
+/// One's-complement sum of `len` bytes at `buf` taken as *little-endian* 16-bit words, folded
+/// to 16 bits and not complemented; an odd trailing byte is the low byte of a last word. The
+/// result is 0 only if every byte is 0. Callers byte-swap it to get the network-order sum.
+/// Calling one of these on a CPU that lacks its ISA traps: check `csumlab_cpu_features()`.
+uint32_t csumlab_sum16le_avx2(const void *buf, size_t len);
+uint32_t csumlab_sum16le_avx512(const void *buf, size_t len);
+
+/// The value of the `CSUMLAB_CHECKSUM` environment variable, or NULL. (Here so that the Swift
+/// module needs no Foundation/libc import.)
+const char *csumlab_checksum_env(void);
+
+#endif

@@ -1,0 +1,116 @@
+extension ChecksumEngine {
+    /// Portable path. Runs on any CPU: the bulk uses the standard library's `SIMD8<UInt64>`,
+    /// which the compiler lowers to the baseline vector unit (SSE2 on x86-64, NEON on arm64) or
+    /// to scalar code, never to an optional ISA. Because 2^64 ≡ 1 (mod 0xFFFF), 64-bit lanes may
+    /// wrap as long as the lost carries are counted: a second accumulator adds the high 32 bits
+    /// of every lane (it cannot overflow), and the low halves are recovered at the end as
+    /// `all - (hi << 32)` (exact, being < 2^64); their sum plus `hi` is the one's-complement sum.
+    /// Measured on AMD Zen 4 at 1500 B this is about twice as fast as four scalar add-with-carry
+    /// chains, which Swift cannot express as `adc` chains. Inputs below 128 bytes (headers) take
+    /// only the scalar loop, which is what `InternetChecksum.sum` inlines.
+    @inlinable @inline(__always)
+    public static func portableSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
+        if bytes.count >= 128 { return portableLongSum(bytes, initial: initial) }
+        return shortSum(bytes, initial: initial)
+    }
+
+    /// The bulk loop of `portableSum`, out of line (it is not worth inlining into callers).
+    @usableFromInline
+    static func portableLongSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
+        guard var p = bytes.baseAddress else { return initial }
+        var n = bytes.count
+        var s: UInt64 = 0
+        // Safety: every load lies in p..<p+n and n bytes remain from p. Chunks of at most
+        // 1 GiB (even length) keep each lane's sum of high halves below 2^64.
+        while n >= 128 {
+            var chunk = min(n, 1 << 30) & ~127
+            n &-= chunk
+            var all = SIMD8<UInt64>(), hi = SIMD8<UInt64>()
+            while chunk != 0 {
+                let v0 = p.loadUnaligned(fromByteOffset: 0, as: SIMD8<UInt64>.self)
+                let v1 = p.loadUnaligned(fromByteOffset: 64, as: SIMD8<UInt64>.self)
+                all &+= v0 &+ v1
+                hi &+= (v0 &>> 32) &+ (v1 &>> 32)
+                p += 128
+                chunk &-= 128
+            }
+            let h = hi.wrappedSum()
+            s = addEAC(s, addEAC(all.wrappedSum() &- (h &<< 32), h))
+        }
+        let tail = shortSumLE(UnsafeRawBufferPointer(start: p, count: n))
+        return addNetworkOrder(fold64(addEAC(s, tail)), initial)
+    }
+
+    /// `portableSum` for short inputs: scalar, four 64-bit accumulators with carry counters.
+    @inlinable @inline(__always)
+    static func shortSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
+        addNetworkOrder(fold64(shortSumLE(bytes)), initial)
+    }
+
+    /// Unfolded 64-bit one's-complement sum of little-endian words: little-endian 64-bit loads,
+    /// each carry taken from `addingReportingOverflow` as the integer 0 or 1 (no branch; a
+    /// branch on the `Bool` is many times slower) and counted as 1 (2^64 ≡ 1 mod 0xFFFF).
+    @inlinable @inline(__always)
+    static func shortSumLE(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        guard var p = bytes.baseAddress else { return 0 }
+        var n = bytes.count
+        var s0: UInt64 = 0, s1: UInt64 = 0
+        var c0: UInt64 = 0, c1: UInt64 = 0
+        // Safety: every load below lies in p..<p+n, and n bytes remain from p.
+        while n >= 16 {
+            var o: Bool
+            (s0, o) = s0.addingReportingOverflow(p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)); c0 &+= bit(o)
+            (s1, o) = s1.addingReportingOverflow(p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)); c1 &+= bit(o)
+            p += 16
+            n &-= 16
+        }
+        if n & 8 != 0 {
+            let o: Bool
+            (s0, o) = s0.addingReportingOverflow(p.loadUnaligned(as: UInt64.self)); c0 &+= bit(o)
+            p += 8
+        }
+        if n & 7 != 0 {
+            // 1–7 bytes at an even offset: low bytes of a little-endian word, zero above.
+            var w: UInt64 = 0
+            var shift: UInt64 = 0
+            if n & 4 != 0 { w = UInt64(p.loadUnaligned(as: UInt32.self)); p += 4; shift = 32 }
+            if n & 2 != 0 { w |= UInt64(p.loadUnaligned(as: UInt16.self)) &<< shift; p += 2; shift &+= 16 }
+            if n & 1 != 0 { w |= UInt64(p.load(as: UInt8.self)) &<< shift }
+            let o: Bool
+            (s1, o) = s1.addingReportingOverflow(w); c1 &+= bit(o)
+        }
+        return addEAC(addEAC(s0, s1), c0 &+ c1)
+    }
+
+    /// 0 or 1 from a `Bool` without a branch.
+    @inlinable @inline(__always)
+    static func bit(_ b: Bool) -> UInt64 {
+        UInt64(unsafeBitCast(b, to: UInt8.self))
+    }
+
+    /// 64-bit one's-complement (end-around carry) addition.
+    @inlinable @inline(__always)
+    static func addEAC(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (s, o) = a.addingReportingOverflow(b)
+        return s &+ bit(o)
+    }
+
+    /// Fold a 64-bit one's-complement sum to 16 bits; nonzero stays nonzero.
+    @inlinable @inline(__always)
+    static func fold64(_ x: UInt64) -> UInt16 {
+        var y = (x & 0xFFFF_FFFF) &+ (x &>> 32)
+        y = (y & 0xFFFF_FFFF) &+ (y &>> 32)
+        y = (y & 0xFFFF) &+ (y &>> 16)
+        y = (y & 0xFFFF) &+ (y &>> 16)
+        y = (y & 0xFFFF) &+ (y &>> 16)
+        return UInt16(truncatingIfNeeded: y)
+    }
+
+    /// Add a folded little-endian sum to a network-order partial sum: swap its bytes, then an
+    /// end-around-carry 32-bit add (Linux `csum_add`).
+    @inlinable @inline(__always)
+    static func addNetworkOrder(_ le: UInt16, _ initial: UInt32) -> UInt32 {
+        let (s, o) = UInt32(le.byteSwapped).addingReportingOverflow(initial)
+        return s &+ UInt32(unsafeBitCast(o, to: UInt8.self))
+    }
+}

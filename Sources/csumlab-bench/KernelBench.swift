@@ -1,0 +1,162 @@
+import CChecksumPeers
+import Checksum
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Monotonic nanoseconds.
+func nowNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Calls `f` `iterations` times on `len` bytes, stepping the start through eight 64-byte-apart
+/// addresses so that a call whose body is inlined cannot be hoisted out of the loop.
+@inline(__always)
+func repeatCalls(_ base: UnsafeRawPointer, _ len: Int, _ iterations: Int,
+                 _ f: (UnsafeRawPointer, Int) -> UInt64) -> UInt64 {
+    var acc: UInt64 = 0
+    for i in 0..<iterations {
+        acc &+= f(base + ((i & 7) &<< 6), len)
+    }
+    return acc
+}
+
+/// A plain 16-bit-word loop as a programmer would inline it for a header: the yardstick for
+/// the call overhead of `InternetChecksum.sum` at 20 B.
+@inline(__always)
+func plainWordLoop(_ p: UnsafeRawPointer, _ n: Int) -> UInt32 {
+    var acc: UInt32 = 0
+    var i = 0
+    while i + 1 < n {
+        acc &+= UInt32(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: i, as: UInt16.self)))
+        i += 2
+    }
+    if i < n { acc &+= UInt32(p.load(fromByteOffset: i, as: UInt8.self)) << 8 }
+    return acc
+}
+
+/// Who wrote a timed kernel.
+enum Origin: String { case csumlab, peer, floor, yardstick }
+
+/// One timed kernel. `run(base, len, iterations)` returns a value derived from every result.
+struct Kernel {
+    var name: String
+    var origin: Origin
+    /// For `--check`: the ISA this kernel needs (nil: none).
+    var isa: ChecksumEngine.Path?
+    /// Sizes it is timed at (nil: all).
+    var onlySizes: Set<Int>?
+    /// The folded network-order sum it computes for a buffer, to check it before timing (nil
+    /// for the read floor).
+    var verify: ((UnsafeRawBufferPointer) -> UInt16)?
+    var run: (UnsafeRawPointer, Int, Int) -> UInt64
+}
+
+/// A timed size. `offset` 1 puts the buffer at an odd address.
+struct Size: Hashable {
+    var label: String
+    var bytes: Int
+    var offset: Int
+}
+
+let benchSizes: [Size] = [
+    Size(label: "20 B", bytes: 20, offset: 0),
+    Size(label: "64 B", bytes: 64, offset: 0),
+    Size(label: "1500 B", bytes: 1500, offset: 0),
+    Size(label: "1500 B odd", bytes: 1500, offset: 1),
+    Size(label: "9000 B", bytes: 9000, offset: 0),
+    Size(label: "64 KiB", bytes: 65536, offset: 0),
+    Size(label: "1 MiB", bytes: 1 << 20, offset: 0),
+    Size(label: "64 MiB", bytes: 64 << 20, offset: 0),
+]
+
+/// Every kernel this CPU can run: csumlab's paths (each forced through `ChecksumEngine(path:)`,
+/// plus `auto`, which is `InternetChecksum.sum` exactly as the project calls it), the peers,
+/// the read floor and the plain-loop yardstick.
+func allKernels() -> [Kernel] {
+    let swapped: (UInt32) -> UInt16 = { InternetChecksum.fold($0).byteSwapped }
+    var ks: [Kernel] = []
+    ks.append(Kernel(name: "csumlab auto", origin: .csumlab, isa: nil, onlySizes: nil,
+                     verify: { InternetChecksum.fold(InternetChecksum.sum($0)) }) { b, n, it in
+        repeatCalls(b, n, it) { UInt64(InternetChecksum.sum(UnsafeRawBufferPointer(start: $0, count: $1))) }
+    })
+    for path in ChecksumEngine.availablePaths {
+        let e = ChecksumEngine(path: path)
+        ks.append(Kernel(name: "csumlab \(path.rawValue)", origin: .csumlab, isa: path == .portable ? nil : path,
+                         onlySizes: nil, verify: { InternetChecksum.fold(e.sum($0, initial: 0)) }) { b, n, it in
+            repeatCalls(b, n, it) { UInt64(e.sum(UnsafeRawBufferPointer(start: $0, count: $1), initial: 0)) }
+        })
+    }
+    ks.append(Kernel(name: "peer linux-like", origin: .peer, isa: nil, onlySizes: nil,
+                     verify: { swapped(csumpeer_linux_like($0.baseAddress, $0.count)) }) { b, n, it in
+        repeatCalls(b, n, it) { UInt64(csumpeer_linux_like($0, $1)) }
+    })
+    let f = csumpeer_cpu_features()
+    if f & 1 != 0 {
+        ks.append(Kernel(name: "peer avx2", origin: .peer, isa: .avx2, onlySizes: nil,
+                         verify: { swapped(csumpeer_avx2($0.baseAddress, $0.count)) }) { b, n, it in
+            repeatCalls(b, n, it) { UInt64(csumpeer_avx2($0, $1)) }
+        })
+    }
+    if f & 2 != 0 {
+        ks.append(Kernel(name: f & 4 != 0 ? "peer avx512 (vnni)" : "peer avx512", origin: .peer, isa: .avx512,
+                         onlySizes: nil, verify: { swapped(csumpeer_avx512($0.baseAddress, $0.count)) }) { b, n, it in
+            repeatCalls(b, n, it) { UInt64(csumpeer_avx512($0, $1)) }
+        })
+    }
+    ks.append(Kernel(name: "read floor", origin: .floor, isa: nil, onlySizes: nil, verify: nil) { b, n, it in
+        repeatCalls(b, n, it) { csumpeer_read_floor($0, $1) }
+    })
+    ks.append(Kernel(name: "plain inlined loop", origin: .yardstick, isa: nil, onlySizes: [20, 64],
+                     verify: { InternetChecksum.fold(plainWordLoop($0.baseAddress!, $0.count)) }) { b, n, it in
+        repeatCalls(b, n, it) { UInt64(plainWordLoop($0, $1)) }
+    })
+    return ks
+}
+
+/// Median of a non-empty list.
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// One measured cell of the table.
+struct Cell {
+    var kernel: String
+    var size: Size
+    var nsPerCall: Double
+    var gbps: Double
+}
+
+/// Runs every kernel at every size, round by round (each round visits every cell once, in a
+/// rotated order), and returns the median of each cell.
+func measureKernels(_ kernels: [Kernel], sizes: [Size], rounds: Int, buffer: UnsafeRawPointer,
+                    sink: inout UInt64) -> [Cell] {
+    var samples: [String: [Double]] = [:]
+    var cells: [(Kernel, Size, Int)] = []
+    for s in sizes {
+        // About 32 MiB of input per sample (at least one call), at most a million calls.
+        let iterations = max(1, min(1_000_000, (32 << 20) / s.bytes))
+        for k in kernels where k.onlySizes?.contains(s.bytes) ?? true {
+            cells.append((k, s, iterations))
+        }
+    }
+    for round in 0...rounds { // round 0 warms up and is discarded
+        for j in 0..<cells.count {
+            let (k, s, it) = cells[(j + round * 7) % cells.count]
+            let t0 = nowNanoseconds()
+            sink &+= k.run(buffer + s.offset, s.bytes, it)
+            let t1 = nowNanoseconds()
+            if round > 0 { samples["\(k.name)|\(s.label)", default: []].append(Double(t1 - t0) / Double(it)) }
+        }
+    }
+    return cells.map { k, s, _ in
+        let ns = median(samples["\(k.name)|\(s.label)"]!)
+        return Cell(kernel: k.name, size: s, nsPerCall: ns, gbps: Double(s.bytes) / ns)
+    }
+}
