@@ -6,11 +6,12 @@ extension ChecksumEngine {
     /// of every lane (it cannot overflow), and the low halves are recovered at the end as
     /// `all - (hi << 32)` (exact, being < 2^64); their sum plus `hi` is the one's-complement sum.
     /// Measured on AMD Zen 4 at 1500 B this is about twice as fast as four scalar add-with-carry
-    /// chains, which Swift cannot express as `adc` chains. Inputs below 128 bytes (headers) take
-    /// only the scalar loop, which is what `InternetChecksum.sum` inlines.
+    /// chains, which Swift cannot express as `adc` chains. Inputs below 320 bytes take only the
+    /// scalar loop (`shortSum`, faster there: `csumlab-bench --threshold`), which is also what
+    /// `InternetChecksum.sum` inlines for headers.
     @inlinable @inline(__always)
     public static func portableSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
-        if bytes.count >= 128 { return portableLongSum(bytes, initial: initial) }
+        if bytes.count >= 320 { return portableLongSum(bytes, initial: initial) }
         return shortSum(bytes, initial: initial)
     }
 
@@ -22,11 +23,11 @@ extension ChecksumEngine {
         var s: UInt64 = 0
         // Safety: every load lies in p..<p+n and n bytes remain from p. Chunks of at most
         // 1 GiB (even length) keep each lane's sum of high halves below 2^64.
-        while n >= 128 {
-            var chunk = min(n, 1 << 30) & ~127
+        while n >= 64 {
+            var chunk = min(n, 1 << 30) & ~63
             n &-= chunk
             var all = SIMD8<UInt64>(), hi = SIMD8<UInt64>()
-            while chunk != 0 {
+            while chunk >= 128 {
                 let v0 = p.loadUnaligned(fromByteOffset: 0, as: SIMD8<UInt64>.self)
                 let v1 = p.loadUnaligned(fromByteOffset: 64, as: SIMD8<UInt64>.self)
                 all &+= v0 &+ v1
@@ -34,11 +35,34 @@ extension ChecksumEngine {
                 p += 128
                 chunk &-= 128
             }
-            let h = hi.wrappedSum()
-            s = addEAC(s, addEAC(all.wrappedSum() &- (h &<< 32), h))
+            if chunk != 0 {
+                let v = p.loadUnaligned(as: SIMD8<UInt64>.self)
+                all &+= v
+                hi &+= v &>> 32
+                p += 64
+            }
+            // Then 16 bytes at a time in two lanes, while fewer than 64 remain.
+            let a4 = all.lowHalf &+ all.highHalf, h4 = hi.lowHalf &+ hi.highHalf
+            var all2 = a4.lowHalf &+ a4.highHalf, hi2 = h4.lowHalf &+ h4.highHalf
+            if n < 64 {
+                while n >= 16 {
+                    let v = p.loadUnaligned(as: SIMD2<UInt64>.self)
+                    all2 &+= v
+                    hi2 &+= v &>> 32
+                    p += 16
+                    n &-= 16
+                }
+            }
+            let h = hi2[0] &+ hi2[1]
+            s = addEAC(s, addEAC((all2[0] &+ all2[1]) &- (h &<< 32), h))
         }
         let tail = shortSumLE(UnsafeRawBufferPointer(start: p, count: n))
         return addNetworkOrder(fold64(addEAC(s, tail)), initial)
+    }
+
+    /// The short path by itself, for `csumlab-bench --threshold`.
+    public static func shortPathSum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        shortSum(bytes, initial: 0)
     }
 
     /// `portableSum` for short inputs: scalar, four 64-bit accumulators with carry counters.
@@ -54,15 +78,23 @@ extension ChecksumEngine {
     static func shortSumLE(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         guard var p = bytes.baseAddress else { return 0 }
         var n = bytes.count
-        var s0: UInt64 = 0, s1: UInt64 = 0
-        var c0: UInt64 = 0, c1: UInt64 = 0
+        var s0: UInt64 = 0, s1: UInt64 = 0, s2: UInt64 = 0, s3: UInt64 = 0
+        var c0: UInt64 = 0, c1: UInt64 = 0, c2: UInt64 = 0, c3: UInt64 = 0
         // Safety: every load below lies in p..<p+n, and n bytes remain from p.
-        while n >= 16 {
+        while n >= 32 {
             var o: Bool
             (s0, o) = s0.addingReportingOverflow(p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)); c0 &+= bit(o)
             (s1, o) = s1.addingReportingOverflow(p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)); c1 &+= bit(o)
+            (s2, o) = s2.addingReportingOverflow(p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)); c2 &+= bit(o)
+            (s3, o) = s3.addingReportingOverflow(p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)); c3 &+= bit(o)
+            p += 32
+            n &-= 32
+        }
+        if n & 16 != 0 {
+            var o: Bool
+            (s2, o) = s2.addingReportingOverflow(p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)); c2 &+= bit(o)
+            (s3, o) = s3.addingReportingOverflow(p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)); c3 &+= bit(o)
             p += 16
-            n &-= 16
         }
         if n & 8 != 0 {
             let o: Bool
@@ -79,7 +111,7 @@ extension ChecksumEngine {
             let o: Bool
             (s1, o) = s1.addingReportingOverflow(w); c1 &+= bit(o)
         }
-        return addEAC(addEAC(s0, s1), c0 &+ c1)
+        return addEAC(addEAC(addEAC(s0, s1), addEAC(s2, s3)), (c0 &+ c1) &+ (c2 &+ c3))
     }
 
     /// 0 or 1 from a `Bool` without a branch.
@@ -95,15 +127,14 @@ extension ChecksumEngine {
         return s &+ bit(o)
     }
 
-    /// Fold a 64-bit one's-complement sum to 16 bits; nonzero stays nonzero.
+    /// Fold a 64-bit one's-complement sum to 16 bits; nonzero stays nonzero. 64 → 32 bits with
+    /// an end-around carry, then Linux's `csum_fold` trick: the upper half of `s + ror(s, 16)` is
+    /// `hi + lo` with the carry out of the lower half already added back.
     @inlinable @inline(__always)
     static func fold64(_ x: UInt64) -> UInt16 {
-        var y = (x & 0xFFFF_FFFF) &+ (x &>> 32)
-        y = (y & 0xFFFF_FFFF) &+ (y &>> 32)
-        y = (y & 0xFFFF) &+ (y &>> 16)
-        y = (y & 0xFFFF) &+ (y &>> 16)
-        y = (y & 0xFFFF) &+ (y &>> 16)
-        return UInt16(truncatingIfNeeded: y)
+        let (t, o) = UInt32(truncatingIfNeeded: x).addingReportingOverflow(UInt32(truncatingIfNeeded: x &>> 32))
+        let s = t &+ UInt32(unsafeBitCast(o, to: UInt8.self))
+        return UInt16(truncatingIfNeeded: (s &+ (s &<< 16 | s &>> 16)) &>> 16)
     }
 
     /// Add a folded little-endian sum to a network-order partial sum: swap its bytes, then an

@@ -103,12 +103,31 @@ public struct ChecksumEngine: Sendable, Equatable {
     }
 
     /// The `current` engine's sum, out of line so that inlined callers carry no dispatch code.
+    /// The chosen path is cached in C (`csumlab_current_path`) so that a call costs one load and
+    /// a switch, not a lazy-global check of `current`.
     @usableFromInline
     static func currentSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
-        current.sum(bytes, initial: initial)
+        switch csumlab_current_path() {
+        case CSUMLAB_PATH_AVX512: simdSum(.avx512, bytes, initial: initial)
+        case CSUMLAB_PATH_AVX2: simdSum(.avx2, bytes, initial: initial)
+        case CSUMLAB_PATH_PORTABLE: portableSum(bytes, initial: initial)
+        default: firstCurrentSum(bytes, initial: initial)
+        }
     }
 
-    @usableFromInline
+    /// The first call: settle `current` and cache its path for `currentSum`.
+    static func firstCurrentSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
+        let e = current
+        let id: Int32 = switch e.path {
+        case .portable: CSUMLAB_PATH_PORTABLE
+        case .avx2: CSUMLAB_PATH_AVX2
+        case .avx512: CSUMLAB_PATH_AVX512
+        }
+        csumlab_set_current_path(id)
+        return e.sum(bytes, initial: initial)
+    }
+
+    @inlinable
     static func simdSum(_ path: Path, _ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
         // Safety: the kernels read exactly `count` bytes from `baseAddress`; an empty buffer
         // may have a nil base and is never dereferenced (count 0).
@@ -117,6 +136,14 @@ public struct ChecksumEngine: Sendable, Equatable {
         case .avx2: csumlab_sum16le_avx2(bytes.baseAddress, bytes.count)
         case .portable: preconditionFailure("portable is not a SIMD path")
         }
+        return addNetworkOrder(UInt16(truncatingIfNeeded: le), initial)
+    }
+
+    /// Test seam: the AVX-512 kernel's non-VNNI variant (which the avx512 path runs only on a
+    /// CPU without VNNI), or nil when the CPU has no AVX-512.
+    static func avx512WithoutVNNISum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32? {
+        guard availablePaths.contains(.avx512) else { return nil }
+        let le = csumlab_sum16le_avx512_madd(bytes.baseAddress, bytes.count)
         return addNetworkOrder(UInt16(truncatingIfNeeded: le), initial)
     }
 }

@@ -133,8 +133,9 @@ struct Cell {
     var gbps: Double
 }
 
-/// Runs every kernel at every size, round by round (each round visits every cell once, in a
-/// rotated order), and returns the median of each cell.
+/// Runs every kernel at every size, round by round: each round visits every cell once, in a
+/// freshly shuffled order, and each timed sample is preceded by one untimed call so that every
+/// kernel starts with the same cache state for its size. Returns the median of each cell.
 func measureKernels(_ kernels: [Kernel], sizes: [Size], rounds: Int, buffer: UnsafeRawPointer,
                     sink: inout UInt64) -> [Cell] {
     var samples: [String: [Double]] = [:]
@@ -146,9 +147,13 @@ func measureKernels(_ kernels: [Kernel], sizes: [Size], rounds: Int, buffer: Uns
             cells.append((k, s, iterations))
         }
     }
+    var order = Array(cells.indices)
+    var rng = SplitMix(seed: 0x0C5B_E4C4)
     for round in 0...rounds { // round 0 warms up and is discarded
-        for j in 0..<cells.count {
-            let (k, s, it) = cells[(j + round * 7) % cells.count]
+        order.shuffle(using: &rng)
+        for j in order {
+            let (k, s, it) = cells[j]
+            sink &+= k.run(buffer + s.offset, s.bytes, 1)
             let t0 = nowNanoseconds()
             sink &+= k.run(buffer + s.offset, s.bytes, it)
             let t1 = nowNanoseconds()
@@ -158,5 +163,18 @@ func measureKernels(_ kernels: [Kernel], sizes: [Size], rounds: Int, buffer: Uns
     return cells.map { k, s, _ in
         let ns = median(samples["\(k.name)|\(s.label)"]!)
         return Cell(kernel: k.name, size: s, nsPerCall: ns, gbps: Double(s.bytes) / ns)
+    }
+}
+
+/// A small deterministic generator for the round order.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

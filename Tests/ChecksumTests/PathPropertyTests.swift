@@ -183,6 +183,24 @@ func withAligned<R>(_ b: [UInt8], align: Int, _ body: (UnsafeRawBufferPointer) -
         }
     }
 
+    /// The avx512 path's variant for CPUs without VNNI, which this CPU may not select itself.
+    @Test(.enabled(if: ChecksumEngine.availablePaths.contains(.avx512)))
+    func avx512WithoutVNNI() {
+        var rng = TestRandom(seed: 0x512)
+        let b = rng.bytes(70_000)
+        var bad = 0
+        b.withUnsafeBytes { raw in
+            for n in Array(0...1100) + [4095, 9000, 65536, 70_000] {
+                for align in [0, 1, 17] where align + n <= raw.count {
+                    let part = UnsafeRawBufferPointer(rebasing: raw[align..<(align + n)])
+                    let got = InternetChecksum.fold(ChecksumEngine.avx512WithoutVNNISum(part, initial: 0)!)
+                    if got != naiveSum(Array(part)) { bad += 1 }
+                }
+            }
+        }
+        #expect(bad == 0)
+    }
+
     @Test func selectionSetting() {
         #expect(ChecksumEngine.path(forSetting: nil) == .success(ChecksumEngine.bestPath))
         #expect(ChecksumEngine.path(forSetting: "auto") == .success(ChecksumEngine.bestPath))

@@ -13,6 +13,8 @@
 #define CSUMLAB_CPU_AVX2 1u
 /// Bit set when AVX-512 F+BW+VL can run (CPU flags and OS-saved ZMM/opmask state).
 #define CSUMLAB_CPU_AVX512 2u
+/// Bit set when AVX-512 VNNI can run too (the avx512 kernel then uses `vpdpwssd`).
+#define CSUMLAB_CPU_AVX512VNNI 4u
 
 /// CPUID + XGETBV probe; 0 on a CPU that is not x86-64.
 uint32_t csumlab_cpu_features(void);
@@ -23,6 +25,21 @@ uint32_t csumlab_cpu_features(void);
 /// Calling one of these on a CPU that lacks its ISA traps: check `csumlab_cpu_features()`.
 uint32_t csumlab_sum16le_avx2(const void *buf, size_t len);
 uint32_t csumlab_sum16le_avx512(const void *buf, size_t len);
+/// The AVX-512 kernel without VNNI, which `csumlab_sum16le_avx512` runs on CPUs that lack it;
+/// exported so that tests on a VNNI machine cover it too.
+uint32_t csumlab_sum16le_avx512_madd(const void *buf, size_t len);
+
+/// The path `InternetChecksum.sum` uses above its inline threshold, cached here so that the
+/// Swift side reads it with one plain load instead of a lazy-global check on every call:
+/// 0 = not chosen yet, otherwise a `CSUMLAB_PATH_*` value. Written once by the Swift side.
+#define CSUMLAB_PATH_PORTABLE 1
+#define CSUMLAB_PATH_AVX2 2
+#define CSUMLAB_PATH_AVX512 3
+extern int csumlab_current_path_cache;
+static inline int csumlab_current_path(void) {
+    return __atomic_load_n(&csumlab_current_path_cache, __ATOMIC_RELAXED);
+}
+void csumlab_set_current_path(int path);
 
 /// The value of the `CSUMLAB_CHECKSUM` environment variable, or NULL. (Here so that the Swift
 /// module needs no Foundation/libc import.)

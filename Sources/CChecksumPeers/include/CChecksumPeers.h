@@ -27,8 +27,9 @@ uint32_t csumpeer_avx2(const void *buf, size_t len);
 /// load. Returns the folded little-endian sum. Traps without AVX-512 F/BW/VL.
 uint32_t csumpeer_avx512(const void *buf, size_t len);
 
-/// Memory-read floor for large inputs: the widest vector loads this CPU has and one add per
-/// vector into four accumulators, no checksum arithmetic. Returns a value only so the loads
+/// Memory-read floor for large inputs: vector loads and one add per vector into four
+/// accumulators, no checksum arithmetic; 512-bit loads where they are fastest (below 4 MiB),
+/// 256-bit ones above. Returns a value only so the loads
 /// are not dead.
 uint64_t csumpeer_read_floor_simd(const void *buf, size_t len);
 
