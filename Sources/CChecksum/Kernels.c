@@ -1,5 +1,4 @@
-// SIMD one's-complement sums of little-endian 16-bit words (see CChecksum.h). The method is
-// described above the kernels; the Swift side byte-swaps the folded result into network order.
+// SIMD one's-complement sums (see CChecksum.h). The method is described above the kernels.
 #include "CChecksum.h"
 
 #include <stdlib.h>
@@ -14,6 +13,14 @@ void csumlab_set_current_path(int path) { __atomic_store_n(&csumlab_current_path
 static inline uint64_t add_eac(uint64_t a, uint64_t b) {
     uint64_t s;
     uint64_t c = __builtin_add_overflow(a, b, &s);
+    return s + c;
+}
+
+// A folded little-endian sum, byte-swapped into network order and added to a partial sum with
+// end-around carry (Linux csum_add).
+static inline uint32_t add_network_order(uint32_t le16, uint32_t initial) {
+    uint32_t s;
+    uint32_t c = __builtin_add_overflow((uint32_t)__builtin_bswap16((uint16_t)le16), initial, &s);
     return s + c;
 }
 
@@ -66,7 +73,7 @@ uint32_t csumlab_cpu_features(void) {
 #define CSUMLAB_LOAD256(o) _mm256_loadu_si256((const __m256i *)(p + (o)))
 
 __attribute__((target("avx2")))
-uint32_t csumlab_sum16le_avx2(const void *buf, size_t len) {
+uint32_t csumlab_sum_avx2(const void *buf, size_t len, uint32_t initial) {
     const unsigned char *p = buf;
     const __m256i bias = _mm256_set1_epi16((short)0x8000), ones = _mm256_set1_epi16(1);
     const uint64_t words = (uint64_t)((len + 31) / 32) * 16;
@@ -121,7 +128,7 @@ uint32_t csumlab_sum16le_avx2(const void *buf, size_t len) {
     __m128i w2 = _mm_add_epi64(_mm256_castsi256_si128(wide), _mm256_extracti128_si256(wide, 1));
     // The signed sum plus the bias is the exact (non-negative) sum of the words.
     uint64_t s = (uint64_t)_mm_cvtsi128_si64(w2) + (uint64_t)_mm_extract_epi64(w2, 1) + 32768u * words;
-    return fold64(s);
+    return add_network_order(fold64(s), initial);
 }
 
 // One AVX-512 body, instantiated with VNNI `vpdpwssd` and with `vpmaddwd` + add.
@@ -171,23 +178,23 @@ uint32_t csumlab_sum16le_avx2(const void *buf, size_t len) {
                                                        _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(a, 1)))); \
         if (last) break;                                                                          \
     }                                                                                             \
-    return fold64((uint64_t)_mm512_reduce_add_epi64(wide) + 32768u * words);
+    return add_network_order(fold64((uint64_t)_mm512_reduce_add_epi64(wide) + 32768u * words), initial);
 
 #define CSUMLAB_DPWSSD(acc, v) _mm512_dpwssd_epi32((acc), _mm512_xor_si512((v), bias), ones)
 #define CSUMLAB_MADD512(acc, v) _mm512_add_epi32((acc), _mm512_madd_epi16(_mm512_xor_si512((v), bias), ones))
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-static uint32_t sum16le_avx512_vnni(const void *buf, size_t len) { CSUMLAB_AVX512_BODY(CSUMLAB_DPWSSD) }
+static uint32_t sum_avx512_vnni(const void *buf, size_t len, uint32_t initial) { CSUMLAB_AVX512_BODY(CSUMLAB_DPWSSD) }
 
 __attribute__((target("avx512f,avx512bw,avx512vl")))
-uint32_t csumlab_sum16le_avx512_madd(const void *buf, size_t len) { CSUMLAB_AVX512_BODY(CSUMLAB_MADD512) }
+uint32_t csumlab_sum_avx512_madd(const void *buf, size_t len, uint32_t initial) { CSUMLAB_AVX512_BODY(CSUMLAB_MADD512) }
 
 // From this size on the data comes from DRAM, where on AMD Zen 4 256-bit loads stream faster
 // than 512-bit ones (measured: ~25 vs ~21 GB/s at 64 MiB; the two are equal from 2 to 4 MiB).
 #define CSUMLAB_STREAM_BYTES ((size_t)4 << 20)
 
-uint32_t csumlab_sum16le_avx512(const void *buf, size_t len) {
-    if (len >= CSUMLAB_STREAM_BYTES) return csumlab_sum16le_avx2(buf, len);
+uint32_t csumlab_sum_avx512(const void *buf, size_t len, uint32_t initial) {
+    if (len >= CSUMLAB_STREAM_BYTES) return csumlab_sum_avx2(buf, len, initial);
     // Read once per call: a relaxed load of a value every thread computes the same way.
     static int vnni = -1;
     int v = __atomic_load_n(&vnni, __ATOMIC_RELAXED);
@@ -195,7 +202,7 @@ uint32_t csumlab_sum16le_avx512(const void *buf, size_t len) {
         v = (csumlab_cpu_features() & CSUMLAB_CPU_AVX512VNNI) != 0;
         __atomic_store_n(&vnni, v, __ATOMIC_RELAXED);
     }
-    return v ? sum16le_avx512_vnni(buf, len) : csumlab_sum16le_avx512_madd(buf, len);
+    return v ? sum_avx512_vnni(buf, len, initial) : csumlab_sum_avx512_madd(buf, len, initial);
 }
 
 #else
@@ -211,8 +218,14 @@ static uint32_t scalar_sum16le(const void *buf, size_t len) {
 }
 
 uint32_t csumlab_cpu_features(void) { return 0; }
-uint32_t csumlab_sum16le_avx2(const void *buf, size_t len) { return scalar_sum16le(buf, len); }
-uint32_t csumlab_sum16le_avx512(const void *buf, size_t len) { return scalar_sum16le(buf, len); }
-uint32_t csumlab_sum16le_avx512_madd(const void *buf, size_t len) { return scalar_sum16le(buf, len); }
+uint32_t csumlab_sum_avx2(const void *buf, size_t len, uint32_t initial) {
+    return add_network_order(scalar_sum16le(buf, len), initial);
+}
+uint32_t csumlab_sum_avx512(const void *buf, size_t len, uint32_t initial) {
+    return add_network_order(scalar_sum16le(buf, len), initial);
+}
+uint32_t csumlab_sum_avx512_madd(const void *buf, size_t len, uint32_t initial) {
+    return add_network_order(scalar_sum16le(buf, len), initial);
+}
 
 #endif

@@ -185,47 +185,48 @@ uint32_t csumpeer_avx512(const void *buf, size_t len) {
     return vnni ? peer512_vnni(buf, len) : peer512_madd(buf, len);
 }
 
-// ---- memory-read floor ----
+// ---- memory-read floors ----
 
 __attribute__((target("avx512f")))
-static uint64_t floor512(const unsigned char *p, size_t len) {
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    while (len >= 256) {
+uint64_t csumpeer_read_floor512(const void *buf, size_t len) {
+    if (len < 256) return csumpeer_read_floor_small(buf, len);
+    const unsigned char *p = buf;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    while (len >= 512) {
         a0 = _mm512_add_epi64(a0, _mm512_loadu_si512(p));
         a1 = _mm512_add_epi64(a1, _mm512_loadu_si512(p + 64));
         a2 = _mm512_add_epi64(a2, _mm512_loadu_si512(p + 128));
         a3 = _mm512_add_epi64(a3, _mm512_loadu_si512(p + 192));
-        p += 256;
-        len -= 256;
+        a4 = _mm512_add_epi64(a4, _mm512_loadu_si512(p + 256));
+        a5 = _mm512_add_epi64(a5, _mm512_loadu_si512(p + 320));
+        a6 = _mm512_add_epi64(a6, _mm512_loadu_si512(p + 384));
+        a7 = _mm512_add_epi64(a7, _mm512_loadu_si512(p + 448));
+        p += 512;
+        len -= 512;
     }
     while (len >= 64) { a0 = _mm512_add_epi64(a0, _mm512_loadu_si512(p)); p += 64; len -= 64; }
-    uint64_t r = (uint64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)));
-    return r + csumpeer_read_floor_small(p, len);
+    __m512i a = _mm512_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)),
+                                 _mm512_add_epi64(_mm512_add_epi64(a4, a5), _mm512_add_epi64(a6, a7)));
+    return (uint64_t)_mm512_reduce_add_epi64(a) + csumpeer_read_floor_small(p, len);
 }
 
 __attribute__((target("avx2")))
-static uint64_t floor256(const unsigned char *p, size_t len) {
+uint64_t csumpeer_read_floor256(const void *buf, size_t len) {
+    if (len < 256) return csumpeer_read_floor_small(buf, len);
+    const unsigned char *p = buf;
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-    while (len >= 128) {
-        a0 = _mm256_add_epi64(a0, _mm256_loadu_si256((const __m256i *)p));
-        a1 = _mm256_add_epi64(a1, _mm256_loadu_si256((const __m256i *)(p + 32)));
-        a2 = _mm256_add_epi64(a2, _mm256_loadu_si256((const __m256i *)(p + 64)));
-        a3 = _mm256_add_epi64(a3, _mm256_loadu_si256((const __m256i *)(p + 96)));
-        p += 128;
-        len -= 128;
+    while (len >= 256) {
+        a0 = _mm256_add_epi64(a0, _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)p), _mm256_loadu_si256((const __m256i *)(p + 128))));
+        a1 = _mm256_add_epi64(a1, _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)(p + 32)), _mm256_loadu_si256((const __m256i *)(p + 160))));
+        a2 = _mm256_add_epi64(a2, _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)(p + 64)), _mm256_loadu_si256((const __m256i *)(p + 192))));
+        a3 = _mm256_add_epi64(a3, _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)(p + 96)), _mm256_loadu_si256((const __m256i *)(p + 224))));
+        p += 256;
+        len -= 256;
     }
+    while (len >= 32) { a0 = _mm256_add_epi64(a0, _mm256_loadu_si256((const __m256i *)p)); p += 32; len -= 32; }
     __m256i a = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
     __m128i h = _mm_add_epi64(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
     return (uint64_t)_mm_cvtsi128_si64(h) + (uint64_t)_mm_extract_epi64(h, 1) + csumpeer_read_floor_small(p, len);
-}
-
-uint64_t csumpeer_read_floor_simd(const void *buf, size_t len) {
-    static int f = -1;
-    if (f < 0) f = (int)csumpeer_cpu_features();
-    // From DRAM (4 MiB and more here) 256-bit loads stream faster than 512-bit ones on AMD Zen 4.
-    if ((f & 2) && len < ((size_t)4 << 20)) return floor512(buf, len);
-    if (f & 1) return floor256(buf, len);
-    return csumpeer_read_floor_small(buf, len);
 }
 
 #else
@@ -247,6 +248,22 @@ uint32_t csumpeer_linux_like(const void *buf, size_t len) {
 }
 uint32_t csumpeer_avx2(const void *buf, size_t len) { return peer_fold(csumpeer_linux_like(buf, len)); }
 uint32_t csumpeer_avx512(const void *buf, size_t len) { return peer_fold(csumpeer_linux_like(buf, len)); }
-uint64_t csumpeer_read_floor_simd(const void *buf, size_t len) { return csumpeer_read_floor_small(buf, len); }
+uint64_t csumpeer_read_floor512(const void *buf, size_t len) { return csumpeer_read_floor_small(buf, len); }
+uint64_t csumpeer_read_floor256(const void *buf, size_t len) { return csumpeer_read_floor_small(buf, len); }
 
 #endif
+
+// Plain 64-bit loads and adds, eight accumulators: needs no SIMD at all.
+uint64_t csumpeer_read_floor64(const void *buf, size_t len) {
+    if (len < 256) return csumpeer_read_floor_small(buf, len);
+    const unsigned char *p = buf;
+    uint64_t a[8] = {0};
+    while (len >= 64) {
+        uint64_t x[8];
+        memcpy(x, p, 64);
+        for (int i = 0; i < 8; i++) a[i] += x[i];
+        p += 64;
+        len -= 64;
+    }
+    return a[0] + a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7] + csumpeer_read_floor_small(p, len);
+}

@@ -87,18 +87,22 @@ public struct ChecksumEngine: Sendable, Equatable {
         }
     }()
 
-    /// Below this many bytes `InternetChecksum.sum` runs the inlined portable path without
-    /// looking at `current`. Measured with `csumlab-bench --threshold` on AMD Zen 5: the C call
-    /// plus vector reduction costs more than the scalar loop up to about this size.
-    @inlinable public static var inlineThreshold: Int { 128 }
+    /// Below this many bytes `InternetChecksum.sum` runs the inlined scalar short path without
+    /// looking at `current`. Measured with `csumlab-bench --threshold` on AMD Zen 4 (AVX-512):
+    /// the C call plus the vector reduction cost more than the scalar loop up to about 256 B.
+    @inlinable public static var inlineThreshold: Int { 256 }
 
     /// One's-complement sum of big-endian 16-bit words, added to `initial` (not folded to 16 bits
-    /// in general; `InternetChecksum.fold` of it is the same on every path).
+    /// in general; `InternetChecksum.fold` of it is the same on every path). Always runs this
+    /// engine's path, whatever the length.
     @inlinable
     public func sum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
+        // Safety: the C kernels read exactly `count` bytes from `baseAddress`; an empty buffer
+        // may have a nil base and is never dereferenced (count 0).
         switch path {
-        case .portable: Self.portableSum(bytes, initial: initial)
-        case .avx2, .avx512: Self.simdSum(path, bytes, initial: initial)
+        case .avx512: csumlab_sum_avx512(bytes.baseAddress, bytes.count, initial)
+        case .avx2: csumlab_sum_avx2(bytes.baseAddress, bytes.count, initial)
+        case .portable: Self.portableSumOutOfLine(bytes, initial: initial)
         }
     }
 
@@ -108,14 +112,22 @@ public struct ChecksumEngine: Sendable, Equatable {
     @usableFromInline
     static func currentSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
         switch csumlab_current_path() {
-        case CSUMLAB_PATH_AVX512: simdSum(.avx512, bytes, initial: initial)
-        case CSUMLAB_PATH_AVX2: simdSum(.avx2, bytes, initial: initial)
-        case CSUMLAB_PATH_PORTABLE: portableSum(bytes, initial: initial)
+        case CSUMLAB_PATH_AVX512: csumlab_sum_avx512(bytes.baseAddress, bytes.count, initial)
+        case CSUMLAB_PATH_AVX2: csumlab_sum_avx2(bytes.baseAddress, bytes.count, initial)
+        case CSUMLAB_PATH_PORTABLE: portableSumOutOfLine(bytes, initial: initial)
         default: firstCurrentSum(bytes, initial: initial)
         }
     }
 
+    /// Kept out of `sum` and `currentSum` so that their SIMD cases stay plain tail calls (an
+    /// inlined portable loop there made every call save six registers first).
+    @usableFromInline @inline(never)
+    static func portableSumOutOfLine(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
+        portableSum(bytes, initial: initial)
+    }
+
     /// The first call: settle `current` and cache its path for `currentSum`.
+    @inline(never)
     static func firstCurrentSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
         let e = current
         let id: Int32 = switch e.path {
@@ -127,23 +139,10 @@ public struct ChecksumEngine: Sendable, Equatable {
         return e.sum(bytes, initial: initial)
     }
 
-    @inlinable
-    static func simdSum(_ path: Path, _ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
-        // Safety: the kernels read exactly `count` bytes from `baseAddress`; an empty buffer
-        // may have a nil base and is never dereferenced (count 0).
-        let le = switch path {
-        case .avx512: csumlab_sum16le_avx512(bytes.baseAddress, bytes.count)
-        case .avx2: csumlab_sum16le_avx2(bytes.baseAddress, bytes.count)
-        case .portable: preconditionFailure("portable is not a SIMD path")
-        }
-        return addNetworkOrder(UInt16(truncatingIfNeeded: le), initial)
-    }
-
     /// Test seam: the AVX-512 kernel's non-VNNI variant (which the avx512 path runs only on a
     /// CPU without VNNI), or nil when the CPU has no AVX-512.
     static func avx512WithoutVNNISum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32? {
         guard availablePaths.contains(.avx512) else { return nil }
-        let le = csumlab_sum16le_avx512_madd(bytes.baseAddress, bytes.count)
-        return addNetworkOrder(UInt16(truncatingIfNeeded: le), initial)
+        return csumlab_sum_avx512_madd(bytes.baseAddress, bytes.count, initial)
     }
 }

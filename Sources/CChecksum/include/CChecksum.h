@@ -19,15 +19,17 @@
 /// CPUID + XGETBV probe; 0 on a CPU that is not x86-64.
 uint32_t csumlab_cpu_features(void);
 
-/// One's-complement sum of `len` bytes at `buf` taken as *little-endian* 16-bit words, folded
-/// to 16 bits and not complemented; an odd trailing byte is the low byte of a last word. The
-/// result is 0 only if every byte is 0. Callers byte-swap it to get the network-order sum.
-/// Calling one of these on a CPU that lacks its ISA traps: check `csumlab_cpu_features()`.
-uint32_t csumlab_sum16le_avx2(const void *buf, size_t len);
-uint32_t csumlab_sum16le_avx512(const void *buf, size_t len);
-/// The AVX-512 kernel without VNNI, which `csumlab_sum16le_avx512` runs on CPUs that lack it;
+/// One's-complement sum of the `len` bytes at `buf` taken as big-endian 16-bit words (an odd
+/// last byte padded with zero on the right), added with end-around carry to the partial sum
+/// `initial`: the same contract as Swift's `InternetChecksum.sum`. Internally the words are
+/// summed little-endian and the folded result byte-swapped (RFC 1071 §2(B)), so the folded
+/// value is 0 only if every byte and `initial` are 0. Calling one of these on a CPU that lacks
+/// its ISA traps: check `csumlab_cpu_features()`.
+uint32_t csumlab_sum_avx2(const void *buf, size_t len, uint32_t initial);
+uint32_t csumlab_sum_avx512(const void *buf, size_t len, uint32_t initial);
+/// The AVX-512 kernel without VNNI, which `csumlab_sum_avx512` runs on CPUs that lack it;
 /// exported so that tests on a VNNI machine cover it too.
-uint32_t csumlab_sum16le_avx512_madd(const void *buf, size_t len);
+uint32_t csumlab_sum_avx512_madd(const void *buf, size_t len, uint32_t initial);
 
 /// The path `InternetChecksum.sum` uses above its inline threshold, cached here so that the
 /// Swift side reads it with one plain load instead of a lazy-global check on every call:

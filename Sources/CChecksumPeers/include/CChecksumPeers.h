@@ -27,36 +27,36 @@ uint32_t csumpeer_avx2(const void *buf, size_t len);
 /// load. Returns the folded little-endian sum. Traps without AVX-512 F/BW/VL.
 uint32_t csumpeer_avx512(const void *buf, size_t len);
 
-/// Memory-read floor for large inputs: vector loads and one add per vector into four
-/// accumulators, no checksum arithmetic; 512-bit loads where they are fastest (below 4 MiB),
-/// 256-bit ones above. Returns a value only so the loads
-/// are not dead.
-uint64_t csumpeer_read_floor_simd(const void *buf, size_t len);
+/// Memory-read floors: loops that only load and add (no checksum arithmetic), one per load
+/// width, 512 bytes per iteration into several accumulators. Which width streams fastest depends
+/// on the size and the machine (on AMD Zen 4, 512-bit from L1/L2, narrower ones from DRAM), so
+/// the bench times all three and takes the fastest as "the" floor. Each returns a value only so
+/// that the loads are not dead. The 512- and 256-bit ones trap without AVX-512F / AVX2.
+uint64_t csumpeer_read_floor512(const void *buf, size_t len);
+uint64_t csumpeer_read_floor256(const void *buf, size_t len);
+uint64_t csumpeer_read_floor64(const void *buf, size_t len);
 
-/// Memory-read floor for short inputs, inlined into the caller like csumlab's short path:
-/// 64-bit loads and plain adds, then the 0–7 tail bytes.
+/// Memory-read floor for short inputs (the floors above use it below 256 bytes), inlined into
+/// the caller like csumlab's short path: 64-bit loads and plain adds, then the tail bytes.
 static inline uint64_t csumpeer_read_floor_small(const void *buf, size_t len) {
     const unsigned char *p = (const unsigned char *)buf;
-    uint64_t a = 0, b = 0;
-    while (len >= 16) {
-        uint64_t x, y;
-        memcpy(&x, p, 8);
-        memcpy(&y, p + 8, 8);
-        a += x;
-        b += y;
-        p += 16;
-        len -= 16;
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    while (len >= 32) {
+        uint64_t x[4];
+        memcpy(x, p, 32);
+        a += x[0];
+        b += x[1];
+        c += x[2];
+        d += x[3];
+        p += 32;
+        len -= 32;
     }
-    if (len >= 8) { uint64_t x; memcpy(&x, p, 8); a += x; p += 8; len -= 8; }
-    if (len & 4) { uint32_t x; memcpy(&x, p, 4); b += x; p += 4; }
+    if (len & 16) { uint64_t x[2]; memcpy(x, p, 16); a += x[0]; b += x[1]; p += 16; }
+    if (len & 8) { uint64_t x; memcpy(&x, p, 8); c += x; p += 8; }
+    if (len & 4) { uint32_t x; memcpy(&x, p, 4); d += x; p += 4; }
     if (len & 2) { uint16_t x; memcpy(&x, p, 2); a += x; p += 2; }
     if (len & 1) b += *p;
-    return a + b;
-}
-
-/// The floor as the bench times it: the inlined loop below 256 bytes, the SIMD loop above.
-static inline uint64_t csumpeer_read_floor(const void *buf, size_t len) {
-    return len < 256 ? csumpeer_read_floor_small(buf, len) : csumpeer_read_floor_simd(buf, len);
+    return (a + b) + (c + d);
 }
 
 #endif
