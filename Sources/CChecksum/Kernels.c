@@ -65,8 +65,9 @@ uint32_t csumlab_cpu_features(void) {
 // back once at the end: 32768 × the number of words taken, zero padding included. With VNNI
 // that is two vector ops per 64 bytes; on AMD Zen 4 it measured faster than adding 64-bit lanes
 // and counting carries through a second accumulator of high halves (three ops per vector; the
-// portable Swift path uses that method). Several accumulators hide the multiply-add latency;
-// the last partial vector is loaded with a mask, so nothing is read past the buffer.
+// portable Swift path uses that method). Several accumulators hide the multiply-add latency.
+// Nothing is read past the buffer: AVX-512 loads the last partial vector with a byte mask,
+// AVX2 sums its last 0–31 bytes with scalar code.
 
 #define CSUMLAB_MADD256(acc, v) \
     _mm256_add_epi32((acc), _mm256_madd_epi16(_mm256_xor_si256((v), bias), ones))
@@ -76,7 +77,7 @@ __attribute__((target("avx2")))
 uint32_t csumlab_sum_avx2(const void *buf, size_t len, uint32_t initial) {
     const unsigned char *p = buf;
     const __m256i bias = _mm256_set1_epi16((short)0x8000), ones = _mm256_set1_epi16(1);
-    const uint64_t words = (uint64_t)((len + 31) / 32) * 16;
+    const uint64_t words = (uint64_t)(len / 32) * 16;
     __m256i wide = _mm256_setzero_si256();
     for (;;) {
         __m256i a0 = _mm256_setzero_si256(), a1 = a0;
@@ -106,19 +107,7 @@ uint32_t csumlab_sum_avx2(const void *buf, size_t len, uint32_t initial) {
                 p += 32;
                 len -= 32;
             }
-            if (len) {
-                // Whole dwords with a masked load (masked-out lanes are not read), the last
-                // 1–3 bytes by hand into the next lane, zero-padded on the high side.
-                const int nd = (int)(len >> 2);
-                const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), n = _mm256_set1_epi32(nd);
-                __m256i v = _mm256_maskload_epi32((const int *)(const void *)p, _mm256_cmpgt_epi32(n, idx));
-                const unsigned char *q = p + (len & ~(size_t)3);
-                uint32_t t = 0;
-                if (len & 2) { uint16_t x; memcpy(&x, q, 2); t = x; q += 2; }
-                if (len & 1) t |= (uint32_t)*q << ((len & 2) * 8);
-                v = _mm256_blendv_epi8(v, _mm256_set1_epi32((int)t), _mm256_cmpeq_epi32(n, idx));
-                a1 = CSUMLAB_MADD256(a1, v);
-            }
+            // Under 32 bytes left: summed on the scalar side below, beside the vector work.
         }
         __m256i a = _mm256_add_epi32(a0, a1);
         wide = _mm256_add_epi64(wide, _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(a)),
@@ -128,6 +117,24 @@ uint32_t csumlab_sum_avx2(const void *buf, size_t len, uint32_t initial) {
     __m128i w2 = _mm_add_epi64(_mm256_castsi256_si128(wide), _mm256_extracti128_si256(wide, 1));
     // The signed sum plus the bias is the exact (non-negative) sum of the words.
     uint64_t s = (uint64_t)_mm_cvtsi128_si64(w2) + (uint64_t)_mm_extract_epi64(w2, 1) + 32768u * words;
+    // The last 0–31 bytes, at an even offset: little-endian 64-bit words, the final 1–7 bytes
+    // zero-padded on the high side; kept off the vector reduction's dependency chain.
+    uint64_t t = 0;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        t = add_eac(t, w);
+        p += 8;
+        len -= 8;
+    }
+    if (len) {
+        uint64_t w = 0;
+        if (len & 4) { uint32_t x; memcpy(&x, p, 4); w = x; p += 4; }
+        if (len & 2) { uint16_t x; memcpy(&x, p, 2); w |= (uint64_t)x << ((len & 4) * 8); p += 2; }
+        if (len & 1) w |= (uint64_t)*p << ((len & 6) * 8);
+        t = add_eac(t, w);
+    }
+    s = add_eac(s, t);
     return add_network_order(fold64(s), initial);
 }
 

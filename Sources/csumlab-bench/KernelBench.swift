@@ -154,8 +154,9 @@ func measureKernels(_ kernels: [Kernel], sizes: [Size], rounds: Int, buffer: Uns
     var samples: [String: [Double]] = [:]
     var cells: [(Kernel, Size, Int)] = []
     for s in sizes {
-        // About 32 MiB of input per sample (two calls at 64 MiB), at most a million calls.
-        let iterations = max(2, min(1_000_000, (32 << 20) / s.bytes))
+        // About 96 MiB of input per sample (two calls at 64 MiB), at most three million calls:
+        // about a millisecond per sample, long enough to average out short interruptions.
+        let iterations = max(2, min(3_000_000, (96 << 20) / s.bytes))
         for k in kernels where k.onlySizes?.contains(s.bytes) ?? true {
             cells.append((k, s, iterations))
         }

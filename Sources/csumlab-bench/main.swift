@@ -16,7 +16,7 @@ import Darwin
 #endif
 
 struct Options {
-    var rounds = 15
+    var rounds = 21
     var json = false
     var check = false
     var threshold = false
