@@ -47,8 +47,6 @@ enum Origin: String { case csumlab, peer, floor, yardstick }
 struct Kernel {
     var name: String
     var origin: Origin
-    /// For `--check`: the ISA this kernel needs (nil: none).
-    var isa: ChecksumEngine.Path?
     /// Sizes it is timed at (nil: all).
     var onlySizes: Set<Int>?
     /// The folded network-order sum it computes for a buffer, to check it before timing (nil
@@ -81,30 +79,30 @@ let benchSizes: [Size] = [
 func allKernels() -> [Kernel] {
     let swapped: (UInt32) -> UInt16 = { InternetChecksum.fold($0).byteSwapped }
     var ks: [Kernel] = []
-    ks.append(Kernel(name: "csumlab auto", origin: .csumlab, isa: nil, onlySizes: nil,
+    ks.append(Kernel(name: "csumlab auto", origin: .csumlab, onlySizes: nil,
                      verify: { InternetChecksum.fold(InternetChecksum.sum($0)) }) { b, n, it in
         repeatCalls(b, n, it) { UInt64(InternetChecksum.sum(UnsafeRawBufferPointer(start: $0, count: $1))) }
     })
     for path in ChecksumEngine.availablePaths {
         let e = ChecksumEngine(path: path)
-        ks.append(Kernel(name: "csumlab \(path.rawValue)", origin: .csumlab, isa: path == .portable ? nil : path,
+        ks.append(Kernel(name: "csumlab \(path.rawValue)", origin: .csumlab,
                          onlySizes: nil, verify: { InternetChecksum.fold(e.sum($0, initial: 0)) }) { b, n, it in
             repeatCalls(b, n, it) { UInt64(e.sum(UnsafeRawBufferPointer(start: $0, count: $1), initial: 0)) }
         })
     }
-    ks.append(Kernel(name: "peer linux-like", origin: .peer, isa: nil, onlySizes: nil,
+    ks.append(Kernel(name: "peer linux-like", origin: .peer, onlySizes: nil,
                      verify: { swapped(csumpeer_linux_like($0.baseAddress, $0.count)) }) { b, n, it in
         repeatCalls(b, n, it) { UInt64(csumpeer_linux_like($0, $1)) }
     })
     let f = csumpeer_cpu_features()
     if f & 1 != 0 {
-        ks.append(Kernel(name: "peer avx2", origin: .peer, isa: .avx2, onlySizes: nil,
+        ks.append(Kernel(name: "peer avx2", origin: .peer, onlySizes: nil,
                          verify: { swapped(csumpeer_avx2($0.baseAddress, $0.count)) }) { b, n, it in
             repeatCalls(b, n, it) { UInt64(csumpeer_avx2($0, $1)) }
         })
     }
     if f & 2 != 0 {
-        ks.append(Kernel(name: f & 4 != 0 ? "peer avx512 (vnni)" : "peer avx512", origin: .peer, isa: .avx512,
+        ks.append(Kernel(name: f & 4 != 0 ? "peer avx512 (vnni)" : "peer avx512", origin: .peer,
                          onlySizes: nil, verify: { swapped(csumpeer_avx512($0.baseAddress, $0.count)) }) { b, n, it in
             repeatCalls(b, n, it) { UInt64(csumpeer_avx512($0, $1)) }
         })
@@ -113,19 +111,19 @@ func allKernels() -> [Kernel] {
     // fastest of them at each size. Below 256 B each is the inlined scalar loop, as csumlab's
     // own short path is inlined.
     if f & 2 != 0 {
-        ks.append(Kernel(name: "read floor 512-bit", origin: .floor, isa: nil, onlySizes: nil, verify: nil) { b, n, it in
+        ks.append(Kernel(name: "read floor 512-bit", origin: .floor, onlySizes: nil, verify: nil) { b, n, it in
             repeatCalls(b, n, it) { $1 < 256 ? csumpeer_read_floor_small($0, $1) : csumpeer_read_floor512($0, $1) }
         })
     }
     if f & 1 != 0 {
-        ks.append(Kernel(name: "read floor 256-bit", origin: .floor, isa: nil, onlySizes: nil, verify: nil) { b, n, it in
+        ks.append(Kernel(name: "read floor 256-bit", origin: .floor, onlySizes: nil, verify: nil) { b, n, it in
             repeatCalls(b, n, it) { $1 < 256 ? csumpeer_read_floor_small($0, $1) : csumpeer_read_floor256($0, $1) }
         })
     }
-    ks.append(Kernel(name: "read floor 64-bit", origin: .floor, isa: nil, onlySizes: nil, verify: nil) { b, n, it in
+    ks.append(Kernel(name: "read floor 64-bit", origin: .floor, onlySizes: nil, verify: nil) { b, n, it in
         repeatCalls(b, n, it) { $1 < 256 ? csumpeer_read_floor_small($0, $1) : csumpeer_read_floor64($0, $1) }
     })
-    ks.append(Kernel(name: "plain inlined loop", origin: .yardstick, isa: nil, onlySizes: [20, 64],
+    ks.append(Kernel(name: "plain inlined loop", origin: .yardstick, onlySizes: [20, 64],
                      verify: { InternetChecksum.fold(plainWordLoop($0.baseAddress!, $0.count)) }) { b, n, it in
         repeatCalls(b, n, it) { UInt64(plainWordLoop($0, $1)) }
     })
@@ -141,6 +139,7 @@ func median(_ xs: [Double]) -> Double {
 /// One measured cell of the table.
 struct Cell {
     var kernel: String
+    var origin: Origin
     var size: Size
     var nsPerCall: Double
     var gbps: Double
@@ -176,12 +175,12 @@ func measureKernels(_ kernels: [Kernel], sizes: [Size], rounds: Int, buffer: Uns
     }
     var out = cells.map { k, s, _ in
         let ns = median(samples["\(k.name)|\(s.label)"]!)
-        return Cell(kernel: k.name, size: s, nsPerCall: ns, gbps: Double(s.bytes) / ns)
+        return Cell(kernel: k.name, origin: k.origin, size: s, nsPerCall: ns, gbps: Double(s.bytes) / ns)
     }
     // "read floor": the fastest read loop at each size.
     for s in sizes {
         if let best = out.filter({ $0.size == s && $0.kernel.hasPrefix("read floor ") }).min(by: { $0.nsPerCall < $1.nsPerCall }) {
-            out.append(Cell(kernel: "read floor", size: s, nsPerCall: best.nsPerCall, gbps: best.gbps))
+            out.append(Cell(kernel: "read floor", origin: .floor, size: s, nsPerCall: best.nsPerCall, gbps: best.gbps))
         }
     }
     return out

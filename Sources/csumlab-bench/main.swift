@@ -148,7 +148,7 @@ func cell(_ k: String, _ s: String) -> Cell? { cells.first { $0.kernel == k && $
 
 // Validity: the read floor must beat every checksum kernel at every size.
 var violations: [String] = []
-for c in cells where !c.kernel.hasPrefix("read floor") && c.kernel != "plain inlined loop" {
+for c in cells where c.origin == .csumlab || c.origin == .peer {
     if let f = cell("read floor", c.size.label), c.gbps >= f.gbps {
         violations.append("\(c.kernel) at \(c.size.label) (\(fmt(c.gbps)) ≥ floor \(fmt(f.gbps)) GB/s)")
     }
@@ -164,7 +164,7 @@ if options.json {
     out += "  \"kernels\": [\n"
     out += cells.map { c in
         let lin = cell("peer linux-like", c.size.label)!, fl = cell("read floor", c.size.label)!
-        return "    {\"kernel\": \(jsonString(c.kernel)), \"size\": \(jsonString(c.size.label)), \"bytes\": \(c.size.bytes), "
+        return "    {\"kernel\": \(jsonString(c.kernel)), \"origin\": \(jsonString(c.origin.rawValue)), \"size\": \(jsonString(c.size.label)), \"bytes\": \(c.size.bytes), "
             + "\"gbps\": \(fmt(c.gbps, 3)), \"ns_per_call\": \(fmt(c.nsPerCall, 3)), "
             + "\"x_linux_like\": \(fmt(c.gbps / lin.gbps, 3)), \"x_read_floor\": \(fmt(c.gbps / fl.gbps, 3))}"
     }.joined(separator: ",\n")
