@@ -123,6 +123,10 @@ if options.threshold {
     exit(sink == 42 ? 1 : 0)
 }
 
+if case .failure(let e) = ChecksumEngine.environmentSelection {
+    printError("csumlab-bench: \(e); using \(ChecksumEngine.current.path.rawValue)")
+}
+
 let kernels = allKernels()
 
 // Every kernel must compute the right sum before its speed means anything.
