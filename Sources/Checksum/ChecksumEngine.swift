@@ -113,6 +113,7 @@ public struct ChecksumEngine: Sendable, Equatable {
     @usableFromInline
     static func currentSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
         switch csumlab_current_path() {
+        case CSUMLAB_PATH_AVX512_VNNI: csumlab_sum_avx512_vnni(bytes.baseAddress, bytes.count, initial)
         case CSUMLAB_PATH_AVX512: csumlab_sum_avx512(bytes.baseAddress, bytes.count, initial)
         case CSUMLAB_PATH_AVX2: csumlab_sum_avx2(bytes.baseAddress, bytes.count, initial)
         case CSUMLAB_PATH_PORTABLE: portableSumOutOfLine(bytes, initial: initial)
@@ -134,7 +135,8 @@ public struct ChecksumEngine: Sendable, Equatable {
         let id: Int32 = switch e.path {
         case .portable: CSUMLAB_PATH_PORTABLE
         case .avx2: CSUMLAB_PATH_AVX2
-        case .avx512: CSUMLAB_PATH_AVX512
+        case .avx512:
+            csumlab_cpu_features() & CSUMLAB_CPU_AVX512VNNI != 0 ? CSUMLAB_PATH_AVX512_VNNI : CSUMLAB_PATH_AVX512
         }
         csumlab_set_current_path(id)
         return e.sum(bytes, initial: initial)

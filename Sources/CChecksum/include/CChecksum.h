@@ -30,6 +30,9 @@ uint32_t csumlab_sum_avx512(const void *buf, size_t len, uint32_t initial);
 /// The AVX-512 kernel without VNNI, which `csumlab_sum_avx512` runs on CPUs that lack it;
 /// exported so that tests on a VNNI machine cover it too.
 uint32_t csumlab_sum_avx512_madd(const void *buf, size_t len, uint32_t initial);
+/// The AVX-512 kernel with VNNI, without the per-call VNNI check of `csumlab_sum_avx512`: for
+/// the cached dispatch of `InternetChecksum.sum`. Traps without AVX-512 VNNI.
+uint32_t csumlab_sum_avx512_vnni(const void *buf, size_t len, uint32_t initial);
 
 /// The path `InternetChecksum.sum` uses above its inline threshold, cached here so that the
 /// Swift side reads it with one plain load instead of a lazy-global check on every call:
@@ -37,6 +40,8 @@ uint32_t csumlab_sum_avx512_madd(const void *buf, size_t len, uint32_t initial);
 #define CSUMLAB_PATH_PORTABLE 1
 #define CSUMLAB_PATH_AVX2 2
 #define CSUMLAB_PATH_AVX512 3
+/// The avx512 path on a CPU with VNNI: `csumlab_sum_avx512_vnni` directly.
+#define CSUMLAB_PATH_AVX512_VNNI 4
 extern int csumlab_current_path_cache;
 static inline int csumlab_current_path(void) {
     return __atomic_load_n(&csumlab_current_path_cache, __ATOMIC_RELAXED);
