@@ -33,7 +33,7 @@ static inline uint32_t fold64(uint64_t x) {
     return (uint32_t)x;
 }
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
 
