@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "csumlab", targets: ["csumlab"]),
         .executable(name: "csumlab-kprobe", targets: ["csumlab-kprobe"]),
+        .executable(name: "csumlab-bench", targets: ["csumlab-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -14,7 +15,12 @@ let package = Package(
     ],
     targets: [
         // RFC 1071 internet checksum: the one place checksum arithmetic lives.
-        .target(name: "Checksum"),
+        .target(name: "Checksum", dependencies: ["CChecksum"]),
+        // SIMD checksum kernels: per-function target attributes, CPUID/XGETBV dispatch.
+        .target(name: "CChecksum"),
+        // Bench-only peers (Linux-like adc, AVX2, AVX-512, memory-read floor), written
+        // independently of CChecksum. Only csumlab-bench may depend on this.
+        .target(name: "CChecksumPeers"),
         // Typed views over frame bytes (Ethernet, IPv4/6, TCP, UDP, ICMP, virtio_net_hdr).
         .target(name: "Wire", dependencies: ["Checksum"]),
         // Model, engine, trace: pure value types, no terminal, no files, no clock.
@@ -44,6 +50,8 @@ let package = Package(
         // Measures the seed labs on the running kernel and writes fixtures (to be folded into `csumlab verify`).
         .executableTarget(name: "csumlab-kprobe", dependencies: ["KernelLab", "Wire", "Checksum"]),
         .testTarget(name: "KernelLabTests", dependencies: ["KernelLab", "Wire", "Checksum"]),
+        // Benchmarks that print ratios against peers measured in the same run.
+        .executableTarget(name: "csumlab-bench", dependencies: ["Checksum", "CChecksumPeers"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport"],
