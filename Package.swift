@@ -53,8 +53,10 @@ let package = Package(
         // Benchmarks that print ratios against peers measured in the same run.
         .executableTarget(name: "csumlab-bench", dependencies: ["Checksum", "CChecksumPeers"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
-        .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport"],
+        // Independent reference computations shared by tests (deliberately not using Checksum).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum", "TestSupport"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport", "TestSupport"],
                     exclude: ["Golden", "Fixtures"]),
         .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation"]),
         .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile"],

@@ -1,6 +1,7 @@
 import Testing
 import Simulation
 import Wire
+import TestSupport
 
 // One suite per element transition. Expected states come from the kernel reference
 // (shared/design/kernel-semantics.md and kernel-source-notes.md); expected checksum values come

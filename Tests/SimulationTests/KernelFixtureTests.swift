@@ -3,6 +3,7 @@ import Testing
 import Simulation
 import TopologyFile
 import Wire
+import TestSupport
 
 /// The simulator against this machine's kernel. Each fixture in Fixtures/kernel was measured by
 /// `csumlab-kprobe` (KernelLab): a frame with a virtio header written into tap1 of a real lab of

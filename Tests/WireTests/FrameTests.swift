@@ -1,17 +1,9 @@
 import Testing
 import Checksum
 @testable import Wire
+import TestSupport
 
-struct Rng: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias Rng = SplitMix
 
 let macA: [UInt8] = [0x52, 0x54, 0, 0, 0, 1]
 let macB: [UInt8] = [0x52, 0x54, 0, 0, 0, 2]

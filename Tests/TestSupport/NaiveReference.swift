@@ -1,14 +1,14 @@
 // An independent reference for checksum values, written without the Checksum module: plain
 // 16-bit big-endian word sums with a 64-bit accumulator and a final fold.
 
-func naiveFold(_ words: [UInt16]) -> UInt16 {
+public func naiveFold(_ words: [UInt16]) -> UInt16 {
     var acc: UInt64 = 0
     for w in words { acc += UInt64(w) }
     while acc > 0xFFFF { acc = (acc & 0xFFFF) + (acc >> 16) }
     return UInt16(acc)
 }
 
-func naiveWords(_ b: ArraySlice<UInt8>) -> [UInt16] {
+public func naiveWords(_ b: ArraySlice<UInt8>) -> [UInt16] {
     var out: [UInt16] = []
     var i = b.startIndex
     while i + 1 < b.endIndex { out.append(UInt16(b[i]) << 8 | UInt16(b[i + 1])); i += 2 }
@@ -17,7 +17,7 @@ func naiveWords(_ b: ArraySlice<UInt8>) -> [UInt16] {
 }
 
 /// The correct L4 checksum of an Ethernet/IPv4-or-IPv6/TCP-or-UDP frame, field taken as zero.
-func naiveL4Checksum(_ f: [UInt8]) -> UInt16 {
+public func naiveL4Checksum(_ f: [UInt8]) -> UInt16 {
     let v6 = f[12] == 0x86
     let l3 = 14
     let l4: Int, proto: UInt8, len: Int
@@ -43,14 +43,14 @@ func naiveL4Checksum(_ f: [UInt8]) -> UInt16 {
 }
 
 /// The IPv4 header checksum, field taken as zero.
-func naiveIPv4HeaderChecksum(_ f: [UInt8]) -> UInt16 {
+public func naiveIPv4HeaderChecksum(_ f: [UInt8]) -> UInt16 {
     var h = Array(f[14..<(14 + Int(f[14] & 0xF) * 4)])
     h[10] = 0; h[11] = 0
     return ~naiveFold(naiveWords(h[...]))
 }
 
 /// Folded pseudo-header sum (what a CHECKSUM_PARTIAL sender leaves in the field).
-func naivePseudoHeaderSum(_ f: [UInt8]) -> UInt16 {
+public func naivePseudoHeaderSum(_ f: [UInt8]) -> UInt16 {
     let v6 = f[12] == 0x86
     let l3 = 14
     if v6 {
