@@ -21,8 +21,13 @@ struct ExploreCommand: ParsableCommand {
     @Argument(help: "Topology file (YAML); default: the built-in seed-routed-userspace lab.")
     var file: String?
 
+    @Option(help: "Open on this flow.")
+    var flow: String?
+
+    @OptionGroup var overrides: OverrideOptions
+
     func run() throws {
-        let loaded: LoadedTopology
+        var loaded: LoadedTopology
         let label: String
         do {
             if let file {
@@ -35,11 +40,18 @@ struct ExploreCommand: ParsableCommand {
         } catch {
             throw ValidationFailure(message: error.description)
         }
-        let state: ExplorerState
+        try overrides.apply(to: &loaded)
+        var state: ExplorerState
         do {
             state = try ExplorerState(topology: loaded.topology, fileLabel: label)
         } catch {
             throw ValidationFailure(message: "\(label): \(error)")
+        }
+        if let flow {
+            guard let i = state.trace.flows.firstIndex(where: { $0.flow == flow }) else {
+                throw ValidationFailure(message: "\(label): no flow named '\(flow)' (flows: \(state.trace.flows.map(\.flow).joined(separator: ", ")))")
+            }
+            state.flowIndex = i
         }
         guard isatty(0) == 1, isatty(1) == 1 else {
             printTrace(state, label: label, why: "not a terminal")

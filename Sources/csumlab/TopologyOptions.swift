@@ -4,6 +4,27 @@ import TopologyFile
 
 extension KernelProfile: ExpressibleByArgument {}
 
+/// Options that change a loaded topology without editing its file.
+struct OverrideOptions: ParsableArguments {
+    @Option(help: "Kernel profile for every node without its own (\(KernelProfile.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var kernel: KernelProfile?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change a setting: NODE[.INTERFACE].SETTING=VALUE (repeatable), e.g. vm1.eth0.tx=off.", valueName: "assignment"))
+    var assignments: [String] = []
+
+    /// Apply `--kernel` and every `--set` in order.
+    func apply(to loaded: inout LoadedTopology) throws {
+        if let kernel { loaded.topology.setDefaultKernel(kernel) }
+        for a in assignments {
+            do {
+                try loaded.topology.apply(assignment: a)
+            } catch {
+                throw ValidationFailure(message: "--set \(error.message)")
+            }
+        }
+    }
+}
+
 /// Options shared by commands that load one topology and may change it.
 struct TopologyOptions: ParsableArguments {
     @Argument(help: "Topology file (YAML).")
@@ -12,11 +33,7 @@ struct TopologyOptions: ParsableArguments {
     @Option(help: "Trace only this flow.")
     var flow: String?
 
-    @Option(help: "Kernel profile for every node without its own (\(KernelProfile.allCases.map(\.rawValue).joined(separator: ", "))).")
-    var kernel: KernelProfile?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Change a setting: NODE[.INTERFACE].SETTING=VALUE (repeatable), e.g. vm1.eth0.tx=off.", valueName: "assignment"))
-    var assignments: [String] = []
+    @OptionGroup var overrides: OverrideOptions
 
     /// Load, validate and apply the overrides. Errors print as file:line:column and exit 1.
     func load() throws -> LoadedTopology {
@@ -26,14 +43,7 @@ struct TopologyOptions: ParsableArguments {
         } catch {
             throw ValidationFailure(message: error.description)
         }
-        if let kernel { loaded.topology.setDefaultKernel(kernel) }
-        for a in assignments {
-            do {
-                try loaded.topology.apply(assignment: a)
-            } catch {
-                throw ValidationFailure(message: "--set \(error.message)")
-            }
-        }
+        try overrides.apply(to: &loaded)
         return loaded
     }
 }
