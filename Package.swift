@@ -24,16 +24,16 @@ let package = Package(
         // Trace rendering shared by the CLI and tests: text table and versioned JSON.
         .target(name: "TraceReport", dependencies: ["Simulation", "Wire"]),
         .executableTarget(name: "csumlab", dependencies: [
-            "Simulation", "TopologyFile", "TraceReport", "Wire", "Checksum",
+            "Simulation", "TopologyFile", "TraceReport", "Wire", "Checksum", "KernelLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // ioctl/setns/AF_PACKET calls Swift cannot express directly (Linux only).
         .target(name: "CKernelLab"),
         // Builds labs on the real kernel (namespaces, bridges, veth, TAPs), injects and captures frames.
-        .target(name: "KernelLab", dependencies: ["CKernelLab", "Wire", "Checksum"]),
+        .target(name: "KernelLab", dependencies: ["CKernelLab", "Simulation", "Wire", "Checksum"]),
         // Measures the seed labs on the running kernel and writes fixtures (to be folded into `csumlab verify`).
         .executableTarget(name: "csumlab-kprobe", dependencies: ["KernelLab", "Wire", "Checksum"]),
-        .testTarget(name: "KernelLabTests", dependencies: ["KernelLab", "Wire", "Checksum"]),
+        .testTarget(name: "KernelLabTests", dependencies: ["KernelLab", "Simulation", "TopologyFile", "Wire", "Checksum"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport"],

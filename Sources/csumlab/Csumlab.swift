@@ -5,5 +5,5 @@ struct Csumlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "csumlab",
         abstract: "Make Linux checksum offload in virtual networks visible, hop by hop.",
-        subcommands: [TraceCommand.self, CheckCommand.self])
+        subcommands: [TraceCommand.self, CheckCommand.self, VerifyCommand.self])
 }

@@ -1,0 +1,87 @@
+/// Text rendering of `csumlab verify` results: per leg a side-by-side table (kernel | simulation)
+/// of every observable, per file the counts.
+public enum VerifyReport {
+    /// One file. `full`: every row; otherwise one line per leg and the rows that differ.
+    public static func render(_ r: FileResult, full: Bool) -> String {
+        var out = "== \(r.file) (\(r.topology))\n"
+        for n in r.notes { out += "   note: \(n)\n" }
+        if let e = r.error { out += "   ERROR: \(e)\n" }
+        for nc in r.notCheckable { out += "   not checkable: \(nc.what): \(nc.reason)\n" }
+        let featureMismatch = r.featureRows.filter { !$0.matches }
+        if full || !featureMismatch.isEmpty {
+            out += "   device features after the file's requests (kernel | simulation):\n"
+            let rows = full ? r.featureRows : featureMismatch
+            out += table(rows, indent: "     ")
+        }
+        var flow = ""
+        for l in r.legs {
+            if l.flow != flow {
+                flow = l.flow
+                out += "   flow \(flow)\n"
+            }
+            let head = "     \(l.leg): \(l.from) → \(l.to)"
+            if let why = l.notCheckable {
+                out += head + ": not checkable: \(why)\n"
+                continue
+            }
+            let bad = l.rows.filter { !$0.matches }
+            let frames = l.rows.first { $0.observable == "frames" }
+            out += head + "  [written at \(l.injectedAt); read at \(l.observedAt)]  "
+            out += "frames kernel \(frames?.kernel ?? "?") / simulation \(frames?.simulation ?? "?"); "
+            out += bad.isEmpty ? "\(l.rows.count) observables match\n" : "\(bad.count) of \(l.rows.count) observables DIFFER\n"
+            if full || !bad.isEmpty { out += table(full ? l.rows : bad, indent: "       ") }
+        }
+        out += "   \(counts(r))\n"
+        return out
+    }
+
+    public static func counts(_ r: FileResult) -> String {
+        "compared \(r.compared), not checkable \(r.notCheckableCount), mismatched \(r.mismatched)"
+            + (r.error != nil ? ", ERROR" : "") + (r.compared == 0 ? ", NOTHING COMPARED" : "")
+            + (r.passed ? "  → pass" : "  → FAIL")
+    }
+
+    static func table(_ rows: [ComparisonRow], indent: String) -> String {
+        let header = ["frame", "observable", "kernel", "simulation", ""]
+        var cells: [[String]] = [header]
+        for r in rows {
+            cells.append([r.frame == 0 ? "-" : "#\(r.frame)", r.observable, r.kernel, r.simulation, r.matches ? "ok" : "DIFFERS"])
+        }
+        var widths = [Int](repeating: 0, count: header.count)
+        for c in cells { for (i, s) in c.enumerated() { widths[i] = max(widths[i], s.count) } }
+        var out = ""
+        for c in cells {
+            var line = indent
+            for (i, s) in c.enumerated() {
+                line += s + (i == c.count - 1 ? "" : String(repeating: " ", count: widths[i] - s.count + 2))
+            }
+            while line.last == " " { line.removeLast() }
+            out += line + "\n"
+        }
+        return out
+    }
+
+    /// The closing summary of a run over several files.
+    public static func summary(_ results: [FileResult]) -> String {
+        var cells: [[String]] = [["file", "compared", "not checkable", "mismatched", "result"]]
+        for r in results {
+            cells.append([r.file, "\(r.compared)", "\(r.notCheckableCount)", "\(r.mismatched)",
+                          r.passed ? "pass" : (r.error != nil ? "ERROR" : (r.compared == 0 ? "FAIL (nothing compared)" : "FAIL"))])
+        }
+        cells.append(["total", "\(results.map(\.compared).reduce(0, +))", "\(results.map(\.notCheckableCount).reduce(0, +))",
+                      "\(results.map(\.mismatched).reduce(0, +))", results.allSatisfy(\.passed) ? "pass" : "FAIL"])
+        var widths = [Int](repeating: 0, count: 5)
+        for c in cells { for (i, s) in c.enumerated() { widths[i] = max(widths[i], s.count) } }
+        var out = ""
+        for c in cells {
+            var line = ""
+            for (i, s) in c.enumerated() {
+                line += i == 0 ? s + String(repeating: " ", count: widths[i] - s.count + 2)
+                    : String(repeating: " ", count: widths[i] - s.count) + s + "  "
+            }
+            while line.last == " " { line.removeLast() }
+            out += line + "\n"
+        }
+        return out
+    }
+}
