@@ -143,7 +143,12 @@ public struct LabPlan: Sendable {
             var name = d.name
             if !Self.validInterfaceName(name) || names[role, default: []].contains(name) { name = "d\(d.id)" }
             names[role, default: []].insert(name)
-            devices[d.id] = RealDevice(graphID: d.id, simName: d.name, role: role, name: name, mac: Self.macText(d.mac))
+            // A TAP read by a userspace router: frames for the router carry the simulator's MAC of
+            // the TAP, which must not be the host-side device's own (a bridge would keep such
+            // frames as local instead of forwarding them to the port).
+            var mac = d.mac
+            if d.fdUserspace != nil { mac[0] = 0x06 }
+            devices[d.id] = RealDevice(graphID: d.id, simName: d.name, role: role, name: name, mac: Self.macText(mac))
             if d.kind == .hostNIC {
                 let w = "w-" + Self.sanitize(topology.nodes[d.node].name)
                 roles.append(w)
@@ -218,14 +223,20 @@ public struct LabPlan: Sendable {
         var isRouter = false
         if case .router = n.kind { isRouter = true }
         if isRouter && nf.conntrackActive {
-            var script = "add table inet csumlab; add chain inet csumlab fwd { type filter hook forward priority filter; }; "
-            script += nf.dropInvalid ? "add rule inet csumlab fwd ct state invalid counter drop" : "add rule inet csumlab fwd ct state new counter"
+            var script = "add table inet csumlab; add chain inet csumlab csl_forward { type filter hook forward priority filter; }; "
+            script += nf.dropInvalid ? "add rule inet csumlab csl_forward ct state invalid counter drop" : "add rule inet csumlab csl_forward ct state new counter"
             netfilter.append(Command(role: role, argv: ["nft", script]))
             conntrackSysctls.append(Sysctl(role: role, key: "net.netfilter.nf_conntrack_checksum", value: nf.conntrackChecksum ? "1" : "0"))
+            // The simulated legs are independent (a reply acknowledges data even when the leg
+            // carrying it was dropped); conntrack's TCP window tracking, which the model leaves
+            // out, would mark such a segment INVALID. Liberal tracking keeps checksums the only
+            // reason for INVALID, as in the model.
+            conntrackSysctls.append(Sysctl(role: role, key: "net.netfilter.nf_conntrack_tcp_be_liberal", value: "1"))
+            notes.append("\(n.name): net.netfilter.nf_conntrack_tcp_be_liberal=1 (the model has no TCP window tracking, and a leg after a dropped one acknowledges data conntrack never saw)")
         }
         if isRouter, let m = nf.masqueradeOn, let ii = n.interfaceIndex(named: m),
            let d = graph.deviceOf(LabGraph.Ref(node: ni, iface: ii)), let real = devices[d] {
-            netfilter.append(Command(role: role, argv: ["nft", "add table ip csumlab_nat; add chain ip csumlab_nat post { type nat hook postrouting priority srcnat; }; add rule ip csumlab_nat post oifname \(real.name) masquerade"]))
+            netfilter.append(Command(role: role, argv: ["nft", "add table ip csumlab_nat; add chain ip csumlab_nat csl_post { type nat hook postrouting priority srcnat; }; add rule ip csumlab_nat csl_post oifname \(real.name) masquerade"]))
         }
         switch nf.checksumFill {
         case .off: break
@@ -300,7 +311,7 @@ public struct LabPlan: Sendable {
             return (Router.Port(name: real.name, kind: "tap", vnetHeader: ts.vnetHdr, mac: Self.macText(dev.mac)), real.role)
         case (.tap(let ts), .userspace):
             guard let real = devices[d] else { return nil }
-            return (Router.Port(name: real.name, kind: "tap", vnetHeader: ts.vnetHdr, mac: real.mac), real.role)
+            return (Router.Port(name: real.name, kind: "tap", vnetHeader: ts.vnetHdr, mac: Self.macText(dev.mac)), real.role)
         case (.vethEnd, .userspace), (.bridge, .userspace), (.hostNIC, .userspace):
             guard let real = devices[d] else { return nil }
             return (Router.Port(name: real.name, kind: "packet", vnetHeader: r.vnetHdrAware, mac: real.mac), real.role)

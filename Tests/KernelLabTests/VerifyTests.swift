@@ -1,0 +1,241 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import Simulation
+import TopologyFile
+import Wire
+@testable import KernelLab
+
+enum Shipped {
+    static let root: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        parts.removeLast(3)  // Tests/KernelLabTests/VerifyTests.swift
+        return parts.joined(separator: "/")
+    }()
+
+    static func topology(_ name: String) throws -> Topology {
+        try TopologyFile.load(path: root + "/topologies/" + name + ".yaml").topology
+    }
+
+    /// The topology as verify simulates it (host side linux-6.x), its trace and its plan.
+    static func prepared(_ name: String, flow: String? = nil) throws -> (Topology, Trace, LabPlan) {
+        let (t, _) = VerifyRunner.onThisKernel(try topology(name))
+        return (t, try Simulator(t).run(flow: flow), LabPlan(t))
+    }
+}
+
+/// The comparison logic of `csumlab verify`, without a kernel.
+@Suite struct LegComparisonTests {
+    static func syn(needsCsum: Bool) -> Observation {
+        var pb = PacketBuilder(sourceMAC: [0x52, 0x54, 0, 0, 0, 1], destinationMAC: [0x52, 0x54, 0, 0, 0, 2],
+                               source: IPAddress("10.0.0.1")!, destination: IPAddress("10.0.0.2")!)
+        pb.ipID = 0x1234
+        let f = pb.tcp(sourcePort: 40000, destinationPort: 22, seq: 1, ack: 0, flags: [.syn], options: [2, 4, 5, 0xb4],
+                       checksum: needsCsum ? .partial : .complete)
+        let h = needsCsum ? VirtioNetHeader(flags: VirtioNetHeader.needsCsum, csumStart: 34, csumOffset: 16) : VirtioNetHeader()
+        return Observation(vnet: h, frame: f.bytes)
+    }
+
+    @Test func identicalObservationsMatchEveryObservable() {
+        let rows = LegComparison.compare(kernel: [Self.syn(needsCsum: true)], simulation: [Self.syn(needsCsum: true)])
+        #expect(rows.allSatisfy { $0.matches })
+        #expect(rows.map(\.observable) == ["frames", "virtio flags", "csum_start/offset", "gso type/size/hdr_len", "L4 field",
+                                           "L4 bytes valid", "TTL / hop limit", "addresses", "bytes from offset 12"])
+        #expect(rows.first { $0.observable == "L4 field" }?.kernel.contains("pseudo-header sum") == true)
+    }
+
+    @Test func aCompletedChecksumDiffersInFlagsFieldAndValidity() {
+        let rows = LegComparison.compare(kernel: [Self.syn(needsCsum: false)], simulation: [Self.syn(needsCsum: true)])
+        let bad = Set(rows.filter { !$0.matches }.map(\.observable))
+        #expect(bad == ["virtio flags", "csum_start/offset", "L4 field", "L4 bytes valid", "bytes from offset 12"])
+        #expect(rows.first { $0.observable == "virtio flags" }.map { ($0.kernel, $0.simulation) }! == ("0", "NEEDS_CSUM"))
+        #expect(rows.first { $0.observable == "L4 bytes valid" }.map { ($0.kernel, $0.simulation) }! == ("yes", "no"))
+    }
+
+    @Test func missingFramesAreOneMismatchAndNothingElse() {
+        let rows = LegComparison.compare(kernel: [], simulation: [Self.syn(needsCsum: true)])
+        #expect(rows == [ComparisonRow(frame: 0, observable: "frames", kernel: "0", simulation: "1")])
+        #expect(!rows[0].matches)
+    }
+
+    @Test func extraSegmentsAreCountedAndThePairsCompared() {
+        let a = Self.syn(needsCsum: true)
+        let rows = LegComparison.compare(kernel: [a, a], simulation: [a])
+        #expect(rows.filter { !$0.matches }.map(\.observable) == ["frames"])
+        #expect(rows.filter { $0.frame == 1 }.count == 8)
+    }
+
+    @Test func aTapWithoutVnetHeaderIsComparedAsSuch() {
+        var k = Self.syn(needsCsum: true)
+        k.vnet = nil
+        let rows = LegComparison.compare(kernel: [k], simulation: [Self.syn(needsCsum: true)])
+        #expect(rows.first { $0.observable == "virtio flags" }?.kernel == "no header")
+        #expect(rows.first { $0.observable == "virtio flags" }?.matches == false)
+    }
+
+    @Test func gsoHeadersShowTypeSizeAndHeaderLength() {
+        let h = VirtioNetHeader(flags: 1, gsoType: 1, hdrLen: 54, gsoSize: 1448, csumStart: 34, csumOffset: 16)
+        #expect(LegComparison.gso(h) == "TCPV4/1448/54")
+        #expect(LegComparison.gso(VirtioNetHeader(gsoType: 0x84, gsoSize: 1428)) == "TCPV6|ECN/1428/0")
+        #expect(LegComparison.gso(VirtioNetHeader()) == "none")
+        #expect(LegComparison.flags(VirtioNetHeader(flags: 3)) == "NEEDS_CSUM|DATA_VALID")
+    }
+
+    @Test func auxdataStatusMapsLikePacketRcv() {
+        #expect(ChecksumStatus(tpStatus: 1 | (1 << 3)) == .notReady)
+        #expect(ChecksumStatus(tpStatus: 1 | (1 << 7)) == .valid)
+        #expect(ChecksumStatus(tpStatus: 1) == ChecksumStatus.none)
+        #expect(ChecksumStatus(SkbState(ipSummed: .partial, csumStart: 34, csumOffset: 16)) == .notReady)
+        #expect(ChecksumStatus(SkbState(ipSummed: .unnecessary)) == .valid)
+        #expect(ChecksumStatus(SkbState(ipSummed: .complete)) == ChecksumStatus.none)
+        let rows = LegComparison.compare(kernel: [Observation(status: .valid, frame: Self.syn(needsCsum: false).frame)],
+                                         simulation: [Observation(status: ChecksumStatus.none, frame: Self.syn(needsCsum: false).frame)])
+        #expect(rows.filter { !$0.matches }.map(\.observable) == ["tp_status checksum"])
+    }
+
+    @Test func flowIdentityIsProtocolAndPorts() {
+        let f = Self.syn(needsCsum: true).frame
+        let id = FlowIdentity(f)
+        #expect(id?.proto == .tcp)
+        #expect(id?.matches(f) == true)
+        var other = f
+        other[36] ^= 0xFF  // destination port
+        #expect(id?.matches(other) == false)
+        #expect(FlowIdentity([0, 1, 2]) == nil)
+    }
+
+    @Test func aFileWithNothingComparedFails() {
+        var r = FileResult(file: "x.yaml", topology: "x")
+        #expect(!r.passed)
+        r.legs = [LegResult(flow: "f", leg: "SYN", from: "a", to: "b", rows: [ComparisonRow(frame: 0, observable: "frames", kernel: "1", simulation: "1")])]
+        #expect(r.passed)
+        r.legs[0].rows.append(ComparisonRow(frame: 1, observable: "TTL / hop limit", kernel: "63", simulation: "64"))
+        #expect(!r.passed && r.mismatched == 1 && r.compared == 2)
+        #expect(VerifyReport.counts(r).contains("mismatched 1"))
+        r.error = "boom"
+        #expect(!r.passed)
+    }
+}
+
+/// How topologies map onto a real lab (pure; no kernel).
+@Suite struct LabPlanTests {
+    @Test(arguments: ["seed-bridged", "seed-routed-netns", "seed-routed-userspace", "seed-routed-vm-router", "mininet-userspace-switch",
+                      "fix-forwarder-taps-no-tun-csum", "dhcp-raw-client", "veth-pre44-corruption", "nat-masquerade", "tso-to-tap-without-tso"])
+    func theLabUsesTheSimulatorsMACs(name: String) throws {
+        let (_, trace, plan) = try Shipped.prepared(name)
+        #expect(VerifyRunner.macDrift(trace, plan) == nil)
+        #expect(plan.unsupported.isEmpty, "\(plan.unsupported)")
+    }
+
+    @Test func routedNetnsPlacesEachVethEndWhereItBelongs() throws {
+        let (_, _, plan) = try Shipped.prepared("seed-routed-netns")
+        #expect(plan.namespaces.map(\.role) == ["hub", "n-router"])
+        #expect(plan.real("vethA")?.role == "hub")
+        #expect(plan.real("vethA-r")?.role == "n-router")
+        #expect(plan.real("br1")?.role == "hub" && plan.real("tap1")?.role == "hub")
+        #expect(plan.sysctls.contains(LabPlan.Sysctl(role: "n-router", key: "net.ipv4.ip_forward", value: "1")))
+        #expect(plan.addresses.contains(LabPlan.Command(role: "n-router", argv: ["addr", "add", "10.0.1.1/24", "dev", "vethA-r"])))
+        // The router reaches VM2 at VM2's virtio MAC, as the simulated frames say.
+        let vm2 = try #require(plan.graph.device(named: "vm2:eth0"))
+        #expect(plan.neighbours.contains(LabPlan.Command(role: "n-router", argv: ["neigh", "replace", "10.0.2.2", "lladdr",
+                                                                                   MAC.format(plan.graph.devices[vm2].mac), "dev", "vethB-r", "nud", "permanent"])))
+        #expect(plan.routers.isEmpty)
+    }
+
+    @Test func natAndConntrackBecomeNftRules() throws {
+        let (_, _, nat) = try Shipped.prepared("nat-masquerade")
+        #expect(nat.netfilter.contains { $0.argv.joined(separator: " ").contains("oifname vethB-r masquerade") })
+        let (_, _, ct) = try Shipped.prepared("conntrack-invalid")
+        #expect(ct.netfilter.contains { $0.argv.joined(separator: " ").contains("ct state invalid counter drop") })
+        #expect(ct.conntrackSysctls.contains(LabPlan.Sysctl(role: "n-router", key: "net.netfilter.nf_conntrack_checksum", value: "1")))
+        let (_, _, fill) = try Shipped.prepared("dhcp-checksum-fill")
+        #expect(fill.netfilter == [LabPlan.Command(role: "n-host", argv: ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-p", "udp", "-j", "CHECKSUM", "--checksum-fill"])])
+        // The host's bridge is its interface: the bridge and its TAP live in the host's namespace.
+        #expect(fill.real("virbr0")?.role == "n-host" && fill.real("vnet0")?.role == "n-host")
+    }
+
+    @Test func userspaceRoutersGetPortsRoutesAndHeaderModes() throws {
+        let (_, _, plain) = try Shipped.prepared("seed-routed-userspace")
+        let r = try #require(plain.routers.first)
+        #expect(r.role == "n-router" && r.mode == .l3 && r.header == .drop)
+        #expect(r.ports.map(\.name) == ["vethA-r", "vethB-r"] && r.ports.allSatisfy { $0.kind == "packet" && !$0.vnetHeader })
+        #expect(r.routes.contains { $0.destination == IPAddress("10.0.2.2")! && $0.port == "vethB-r" })
+        let (_, _, aware) = try Shipped.prepared("seed-routed-userspace-vnet-hdr")
+        #expect(aware.routers.first?.header == .keep && aware.routers.first?.ports.allSatisfy { $0.vnetHeader } == true)
+        let (_, _, vm) = try Shipped.prepared("seed-routed-vm-router")
+        #expect(vm.routers.first?.header == .guest && vm.routers.first?.role == "hub")
+        let (_, _, sw) = try Shipped.prepared("mininet-userspace-switch")
+        #expect(sw.routers.first?.mode == .l2 && sw.routers.first?.routes.isEmpty == true)
+    }
+
+    @Test func aTapReadByAUserspaceRouterKeepsItsSimulatedMACOffTheDevice() throws {
+        let (_, _, plan) = try Shipped.prepared("fix-forwarder-taps-no-tun-csum")
+        let d = try #require(plan.graph.device(named: "rtap1"))
+        let sim = MAC.format(plan.graph.devices[d].mac)
+        #expect(plan.real("rtap1")?.mac != sim)
+        #expect(plan.routers.first?.ports.first { $0.name == "rtap1" }?.mac == sim)
+        #expect(plan.graph.tunOffloads(d) == [])
+    }
+
+    @Test func tapOffloadsFollowTheGuestAsQEMUDoes() throws {
+        let (_, _, plan) = try Shipped.prepared("tso-to-tap-without-tso")
+        #expect(plan.graph.tunOffloads(try #require(plan.graph.device(named: "tap1"))) == [.csum, .tso4, .tso6])
+        #expect(plan.graph.tunOffloads(try #require(plan.graph.device(named: "tap2"))) == [.csum])
+    }
+}
+
+/// What each leg writes and where it reads (pure; no kernel).
+@Suite struct LegCheckTests {
+    @Test func aVMSenderWritesItsVirtioHeaderAndFrameIntoItsTap() throws {
+        let (_, trace, plan) = try Shipped.prepared("seed-bridged", flow: "ssh")
+        let syn = trace.flows[0].legs[0]
+        let c = try LegCheck.make(syn, plan: plan).get()
+        #expect(c.injection == .tap(role: "hub", name: "tap1"))
+        #expect(c.points == [.tap(role: "hub", name: "tap2", vnetHeader: true)])
+        let emitted = try #require(syn.steps.first { $0.function.hasSuffix("virtio_net_hdr_from_skb") })
+        guard case let .vnet(h) = emitted.after else { Issue.record("no vnet header"); return }
+        #expect(c.writes == [h.bytes + emitted.frame])
+        #expect(c.expected.count == 1 && c.expected[0].vnet?.needsChecksum == true)
+        #expect(c.identity == FlowIdentity(emitted.frame))
+    }
+
+    @Test func aTSOSuperFrameThatTap2MustSegmentExpectsThreeSegments() throws {
+        let (_, trace, plan) = try Shipped.prepared("tso-to-tap-without-tso", flow: "bulk")
+        let data = try #require(trace.flows[0].legs.first { $0.name.hasPrefix("data vm1") })
+        let c = try LegCheck.make(data, plan: plan).get()
+        #expect(c.writes.count == 1)
+        #expect(c.expected.count == 3)
+    }
+
+    @Test func aNetnsReceiverIsReadWithAuxdata() throws {
+        let (_, trace, plan) = try Shipped.prepared("dhcp-raw-client", flow: "dhcp")
+        let discover = trace.flows[0].legs[0]
+        let c = try LegCheck.make(discover, plan: plan).get()
+        #expect(c.points == [.packet(role: "n-host", device: "virbr0")])
+        #expect(c.expected.first?.status != nil)
+    }
+
+    @Test func aNetnsSenderWithOutputNetfilterIsNotCheckable() throws {
+        let (_, trace, plan) = try Shipped.prepared("dhcp-checksum-fill", flow: "dhcp")
+        let offer = trace.flows[0].legs[1]
+        guard case let .failure(e) = LegCheck.make(offer, plan: plan) else { Issue.record("the OFFER must not be checkable"); return }
+        #expect(e.reason.contains("netfilter"))
+    }
+
+    @Test func aRemoteReceiverIsNotCheckable() throws {
+        let (_, trace, plan) = try Shipped.prepared("veth-pre44-corruption")
+        let legs = trace.flows[0].legs
+        if case .failure = LegCheck.make(legs[0], plan: plan) { Issue.record("the remote host's SYN is written on the wire") }
+        guard case let .failure(e) = LegCheck.make(legs[1], plan: plan) else { Issue.record("the SYN-ACK to the remote host is not observable"); return }
+        #expect(e.reason.contains("remote"))
+    }
+
+    @Test func otherProfilesAreNotCheckableNeverAPass() throws {
+        let (t, nc) = VerifyRunner.onThisKernel(try Shipped.topology("veth-pre44-corruption"))
+        #expect(t.hostKernel == .linux6)
+        #expect(nc.contains { $0.what.contains("linux-3.x") })
+        let (_, guests) = VerifyRunner.onThisKernel(try Shipped.topology("seed-bridged"))
+        #expect(guests.map(\.what) == ["vm1 guest stack (linux-4.4)", "vm2 guest stack (linux-4.4)"])
+    }
+}
