@@ -47,6 +47,10 @@ int ckl_tap_set_offload(int fd, unsigned int flags) {
     return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags) < 0 ? -errno : 0;
 }
 
+int ckl_tap_set_persist(int fd, int on) {
+    return ioctl(fd, TUNSETPERSIST, (unsigned long)(on ? 1 : 0)) < 0 ? -errno : 0;
+}
+
 int ckl_tap_get_flags(int fd) {
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);

@@ -30,6 +30,7 @@ import Wire
 ///   uport ID NAME tap|packet VNET(0|1) MAC    add a port (an open TAP, or an AF_PACKET socket on NAME)
 ///   uroute ID ADDRESS PORT NEXTHOP_MAC        route ADDRESS out of PORT to NEXTHOP_MAC
 ///   urouted                                   data: `urouted ID RECORD` for every frame handled
+///   persist                                   TUNSETPERSIST every TAP (they outlive this helper)
 ///   quit
 /// `read` and `observed` take an optional last argument FIRST_MS: how long to wait for the first
 /// frame (default: IDLE_MS).
@@ -183,6 +184,12 @@ public struct AgentServer {
                 for r in relays[i].records { out += "relay \(r.bytes.hexString) \(r.sentResult)\n" }
             }
             return out + "ok\n"
+        case "persist":
+            for t in taps.values {
+                let r = ckl_tap_set_persist(t.fd, 1)
+                guard r == 0 else { throw .system("TUNSETPERSIST \(t.name)", errno: -r) }
+            }
+            return "ok\n"
         case "send":
             let name = try arg(1), vnet = try int(2) != 0
             let key = "\(name)/\(vnet)"

@@ -119,6 +119,16 @@ public final class LabBuilder {
         settings.steps.append(s.replacingAll(prefix.value, with: "<run>"))
     }
 
+    /// Leave the lab standing: make every TAP persistent, stop the helpers (their relays and
+    /// routers stop with them) and forget the namespaces, so neither `teardown` nor `deinit`
+    /// removes them. `Namespaces.cleanup(prefix:)` does, later.
+    public func release() {
+        for a in agents.values { _ = try? a.call(["persist"]) }
+        for a in agents.values { a.stop() }
+        agents.removeAll()
+        created.removeAll()
+    }
+
     /// Stop the helpers (closing their TAPs) and delete every namespace this builder created.
     public func teardown() {
         for a in agents.values { a.stop() }

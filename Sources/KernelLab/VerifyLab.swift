@@ -134,4 +134,7 @@ public final class VerifyLab {
     }
 
     public func teardown() { builder.teardown() }
+
+    /// Keep the lab after this process ends (TAPs persistent; helpers and routers stopped).
+    public func release() { builder.release() }
 }

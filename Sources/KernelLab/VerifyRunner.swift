@@ -152,7 +152,12 @@ public final class VerifyRunner {
             } catch {
                 result.error = "flow \(f.flow): \(error)"
             }
-            if keep && last { keptLab = lab } else { lab.teardown() }
+            if keep && last {
+                lab.release()
+                keptLab = lab
+            } else {
+                lab.teardown()
+            }
             if result.error != nil { break }
         }
         return result

@@ -97,7 +97,7 @@ struct VerifyCommand: ParsableCommand {
         }
         if results.count > 1 { print("== summary\n" + VerifyReport.summary(results), terminator: "") }
         if keep, runner.keptLab != nil {
-            print("lab kept: namespaces \(Namespaces.list(prefix: prefix).joined(separator: " ")); remove with `csumlab verify --cleanup --prefix \(prefix)`")
+            print("lab kept: namespaces \(Namespaces.list(prefix: prefix).joined(separator: " ")) (TAPs made persistent; the VM and router stand-ins are stopped); remove with `csumlab verify --cleanup --prefix \(prefix)`")
         } else {
             let left = Namespaces.cleanup(prefix: prefix)
             if !left.isEmpty { print("warning: namespaces were left behind and removed: \(left.joined(separator: " "))") }

@@ -33,6 +33,8 @@ int ckl_tap_open(const char *name, int vnet_hdr);
 int ckl_tap_set_vnet_hdr_size(int fd, int size);
 /// TUNSETOFFLOAD with a CKL_TUN_F_* mask.
 int ckl_tap_set_offload(int fd, unsigned int flags);
+/// TUNSETPERSIST: keep the device after its last fd closes (1) or not (0).
+int ckl_tap_set_persist(int fd, int on);
 /// TUNGETIFF: the IFF_* flags the kernel reports for this fd (or -errno).
 int ckl_tap_get_flags(int fd);
 
