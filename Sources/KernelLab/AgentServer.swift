@@ -30,6 +30,7 @@ import Wire
 ///   uport ID NAME tap|packet VNET(0|1) MAC    add a port (an open TAP, or an AF_PACKET socket on NAME)
 ///   uroute ID ADDRESS PORT NEXTHOP_MAC        route ADDRESS out of PORT to NEXTHOP_MAC
 ///   urouted                                   data: `urouted ID RECORD` for every frame handled
+///   udp-send SRC SPORT DST DPORT HEX          one datagram through this namespace's UDP stack; ok BYTES
 ///   persist                                   TUNSETPERSIST every TAP (they outlive this helper)
 ///   quit
 /// `read` and `observed` take an optional last argument FIRST_MS: how long to wait for the first
@@ -184,6 +185,12 @@ public struct AgentServer {
                 for r in relays[i].records { out += "relay \(r.bytes.hexString) \(r.sentResult)\n" }
             }
             return out + "ok\n"
+        case "udp-send":
+            guard let payload = bytesFromHex(try arg(5)) else { throw .agent("bad hex") }
+            let src = try arg(1), sport = try int(2), dst = try arg(3), dport = try int(4)
+            let n = payload.withUnsafeBufferPointer { p in ckl_udp_send(src, sport, dst, dport, p.baseAddress, Int32(p.count)) }
+            guard n >= 0 else { throw .system("sendto \(w[3]):\(w[4])", errno: -n) }
+            return "ok \(n)\n"
         case "persist":
             for t in taps.values {
                 let r = ckl_tap_set_persist(t.fd, 1)

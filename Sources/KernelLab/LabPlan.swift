@@ -105,7 +105,7 @@ public struct LabPlan: Sendable {
     }
 
     /// The namespace a kernel host node gets, if it gets one.
-    func hostRole(_ ni: Int) -> String? {
+    public func hostRole(_ ni: Int) -> String? {
         switch topology.nodes[ni].kind {
         case .netns: return Self.role(node: topology.nodes[ni].name)
         case let .router(r) where r.flavour == .netns: return Self.role(node: topology.nodes[ni].name)

@@ -50,16 +50,18 @@ public struct ComparisonRow: Sendable, Equatable {
 /// The comparison of what the kernel delivered with what the simulation predicts, observable by
 /// observable. Everything is computed from the bytes and headers on both sides.
 public enum LegComparison {
-    /// Compare two lists of observations at one point (in arrival / segment order).
-    public static func compare(kernel: [Observation], simulation: [Observation]) -> [ComparisonRow] {
+    /// Compare two lists of observations at one point (in arrival / segment order). With
+    /// `l4BytesOnly` (the kernel's own stack built the IP header: its IP ID and DF are its own) the
+    /// bytes are compared from the L4 header on.
+    public static func compare(kernel: [Observation], simulation: [Observation], l4BytesOnly: Bool = false) -> [ComparisonRow] {
         var rows = [ComparisonRow(frame: 0, observable: "frames", kernel: "\(kernel.count)", simulation: "\(simulation.count)")]
         for (i, (k, s)) in zip(kernel, simulation).enumerated() {
-            rows += frameRows(i + 1, k, s)
+            rows += frameRows(i + 1, k, s, l4BytesOnly: l4BytesOnly)
         }
         return rows
     }
 
-    static func frameRows(_ n: Int, _ k: Observation, _ s: Observation) -> [ComparisonRow] {
+    static func frameRows(_ n: Int, _ k: Observation, _ s: Observation, l4BytesOnly: Bool) -> [ComparisonRow] {
         var rows: [ComparisonRow] = []
         func row(_ what: String, _ kv: String, _ sv: String) { rows.append(ComparisonRow(frame: n, observable: what, kernel: kv, simulation: sv)) }
         if k.vnet != nil || s.vnet != nil {
@@ -75,7 +77,11 @@ public enum LegComparison {
         row("L4 bytes valid", kf.valid, sf.valid)
         row("TTL / hop limit", kf.ttl, sf.ttl)
         row("addresses", kf.addresses, sf.addresses)
-        row("bytes from offset 12", kf.length, sf.length == kf.length && Array(k.frame.dropFirst(12)) != Array(s.frame.dropFirst(12)) ? sf.length + " (differ)" : sf.length)
+        if l4BytesOnly {
+            row("L4 bytes", kf.l4Length, sf.l4Length == kf.l4Length && kf.l4 != sf.l4 ? sf.l4Length + " (differ)" : sf.l4Length)
+        } else {
+            row("bytes from offset 12", kf.length, sf.length == kf.length && Array(k.frame.dropFirst(12)) != Array(s.frame.dropFirst(12)) ? sf.length + " (differ)" : sf.length)
+        }
         return rows
     }
 
@@ -112,11 +118,15 @@ public enum LegComparison {
 /// The facts compared about a frame's bytes.
 struct FrameFacts {
     var field = "-", valid = "-", ttl = "-", addresses = "-", length: String
+    var l4: [UInt8] = []
+    var l4Length = "-"
 
     init(_ bytes: [UInt8]) {
         length = "\(bytes.count) bytes"
         let f = Frame(bytes: bytes)
         guard let l = try? f.layout() else { return }
+        l4 = Array(bytes[l.l4Offset..<min(l.end, bytes.count)])
+        l4Length = "\(l4.count) bytes"
         field = "0x" + hex16(f.l4Checksum(l)) + (f.l4HoldsPartialSum(l) && !f.l4ChecksumIsValid(l) ? " (pseudo-header sum)" : "")
         valid = f.l4ChecksumIsValid(l) ? "yes" : "no"
         ttl = "\(f.ttl(l))"

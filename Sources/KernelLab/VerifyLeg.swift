@@ -11,6 +11,9 @@ public struct LegCheck: Sendable, Equatable {
         case tap(role: String, name: String)
         /// Sent on an AF_PACKET socket (with PACKET_VNET_HDR when `vnet`).
         case packet(role: String, device: String, vnet: Bool)
+        /// Sent as a datagram through the namespace's own UDP stack (the writes are payloads): the
+        /// kernel decides PARTIAL or complete and runs netfilter, as for the simulated sender.
+        case udp(role: String, source: String, sourcePort: UInt16, destination: String, destinationPort: UInt16)
     }
 
     /// Where frames are read.
@@ -34,6 +37,12 @@ public struct LegCheck: Sendable, Equatable {
     /// The simulation's frames at the points (all points together, in step order).
     public var expected: [Observation]
     public var identity: FlowIdentity?
+
+    /// The kernel's stack built the IP header (IP ID, DF): compare bytes from the L4 header on.
+    public var kernelBuildsIPHeader: Bool {
+        if case .udp = injection { return true }
+        return false
+    }
 }
 
 /// Why a leg (or an aspect of a file) is not checked, and the leg's name.
@@ -71,6 +80,16 @@ extension LegCheck {
                 writes.append(ts.vnetHdr ? (h ?? VirtioNetHeader()).bytes + s.frame : s.frame)
                 sent.append(s.frame)
             }
+        case .netns where leg.steps.first.map({ $0.element == leg.from && ($0.function.hasPrefix("udp_sendmsg") || $0.function.hasPrefix("udpv6_sendmsg")) }) == true:
+            let f = Frame(bytes: leg.steps[0].frame)
+            guard let ni = t.nodeIndex(named: leg.from), let l = try? f.layout(), let role = plan.hostRole(ni) else {
+                return .failure(NotCheckableLeg("the sender's datagram does not parse"))
+            }
+            injection = .udp(role: role, source: leg.steps[0].source, sourcePort: f.sourcePort(l), destination: leg.steps[0].destination,
+                             destinationPort: f.destinationPort(l))
+            label = "\(leg.from)'s UDP socket (\(leg.steps[0].source):\(f.sourcePort(l)) → \(leg.steps[0].destination):\(f.destinationPort(l)))"
+            writes = [Array(f.payload(l))]
+            sent = [f.bytes]
         case .netns(let nf):
             if nf.checksumFill != .off || nf.masqueradeOn != nil {
                 return .failure(NotCheckableLeg("\(leg.from)'s own netfilter (checksum-fill/masquerade) acts on output, which an AF_PACKET injection bypasses"))

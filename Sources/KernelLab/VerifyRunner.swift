@@ -194,6 +194,8 @@ public final class VerifyRunner {
                 switch c.injection {
                 case let .tap(role, name): try lab.agent(role).call(["write", name, w.hexString])
                 case let .packet(role, dev, vnet): try lab.agent(role).call(["send", dev, vnet ? "1" : "0", w.hexString])
+                case let .udp(role, src, sport, dst, dport):
+                    try lab.agent(role).call(["udp-send", src, "\(sport)", dst, "\(dport)", w.hexString])
                 }
             } catch {
                 writeResult = "error: \(error)"
@@ -221,6 +223,6 @@ public final class VerifyRunner {
             }
         }
         return [ComparisonRow(frame: 0, observable: "write", kernel: writeResult, simulation: "ok")]
-            + LegComparison.compare(kernel: seen, simulation: c.expected)
+            + LegComparison.compare(kernel: seen, simulation: c.expected, l4BytesOnly: c.kernelBuildsIPHeader)
     }
 }

@@ -216,10 +216,24 @@ enum Shipped {
         #expect(c.expected.first?.status != nil)
     }
 
-    @Test func aNetnsSenderWithOutputNetfilterIsNotCheckable() throws {
+    @Test func aNetnsUDPSenderGoesThroughItsOwnStackAndNetfilter() throws {
         let (_, trace, plan) = try Shipped.prepared("dhcp-checksum-fill", flow: "dhcp")
         let offer = trace.flows[0].legs[1]
-        guard case let .failure(e) = LegCheck.make(offer, plan: plan) else { Issue.record("the OFFER must not be checkable"); return }
+        let c = try LegCheck.make(offer, plan: plan).get()
+        #expect(c.injection == .udp(role: "n-host", source: "192.168.122.1", sourcePort: 67, destination: "192.168.122.50", destinationPort: 68))
+        #expect(c.kernelBuildsIPHeader)
+        #expect(c.expected.first?.vnet?.flags == 0, "checksum-fill completes the OFFER before vnet0")
+    }
+
+    @Test func aNetnsTCPSenderWithOutputNetfilterIsNotCheckable() throws {
+        var t = try Shipped.topology("mininet-userspace-switch")
+        try t.apply(assignment: "h1.checksum-fill=all")
+        let (t6, _) = VerifyRunner.onThisKernel(t)
+        let trace = try Simulator(t6).run(flow: "telnet")
+        guard case let .failure(e) = LegCheck.make(trace.flows[0].legs[0], plan: LabPlan(t6)) else {
+            Issue.record("an AF_PACKET injection would bypass h1's CHECKSUM rule")
+            return
+        }
         #expect(e.reason.contains("netfilter"))
     }
 

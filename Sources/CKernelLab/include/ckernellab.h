@@ -77,6 +77,10 @@ int ckl_packet_open(const char *ifname, int vnet_hdr);
 /// `pkttype` gets sll_pkttype, `tp_status` the PACKET_AUXDATA status (0 if none).
 int ckl_packet_recv(int fd, uint8_t *buf, int len, int timeout_ms, int *pkttype, unsigned int *tp_status);
 
+/// Send `len` bytes as one UDP datagram from `src`:`sport` to `dst`:`dport` (IPv4 or IPv6 text
+/// addresses) through the kernel's UDP stack of the calling thread's namespace. Returns bytes sent.
+int ckl_udp_send(const char *src, int sport, const char *dst, int dport, const uint8_t *buf, int len);
+
 /// pipe2(O_CLOEXEC).
 int ckl_pipe_cloexec(int fds[2]);
 
