@@ -13,10 +13,12 @@ public enum ChecksumStatus: String, Sendable, Equatable {
         if tpStatus & (1 << 3) != 0 { self = .notReady } else if tpStatus & (1 << 7) != 0 { self = .valid } else { self = .none }
     }
 
-    public init(_ s: SkbState) {
+    /// What packet_rcv reports for an skb in state `s`; an outgoing frame (captured in
+    /// dev_queue_xmit_nit) never gets CSUM_VALID.
+    public init(_ s: SkbState, outgoing: Bool = false) {
         switch s.ipSummed {
         case .partial: self = .notReady
-        case .unnecessary: self = .valid
+        case .unnecessary: self = outgoing ? .none : .valid
         case .none, .complete: self = .none
         }
     }
@@ -38,11 +40,21 @@ public struct Observation: Sendable, Equatable {
 
 /// One compared observable.
 public struct ComparisonRow: Sendable, Equatable {
+    /// Where it was observed when not at the leg's receiver (an intermediate capture, `vethA-r rx`).
+    public var point: String = ""
     /// 0 for the leg (frame count), else the frame's 1-based number.
     public var frame: Int
     public var observable: String
     public var kernel: String
     public var simulation: String
+
+    public init(point: String = "", frame: Int, observable: String, kernel: String, simulation: String) {
+        self.point = point
+        self.frame = frame
+        self.observable = observable
+        self.kernel = kernel
+        self.simulation = simulation
+    }
 
     public var matches: Bool { kernel == simulation }
 }
@@ -53,11 +65,12 @@ public enum LegComparison {
     /// Compare two lists of observations at one point (in arrival / segment order). With
     /// `l4BytesOnly` (the kernel's own stack built the IP header: its IP ID and DF are its own) the
     /// bytes are compared from the L4 header on.
-    public static func compare(kernel: [Observation], simulation: [Observation], l4BytesOnly: Bool = false) -> [ComparisonRow] {
+    public static func compare(kernel: [Observation], simulation: [Observation], l4BytesOnly: Bool = false, point: String = "") -> [ComparisonRow] {
         var rows = [ComparisonRow(frame: 0, observable: "frames", kernel: "\(kernel.count)", simulation: "\(simulation.count)")]
         for (i, (k, s)) in zip(kernel, simulation).enumerated() {
             rows += frameRows(i + 1, k, s, l4BytesOnly: l4BytesOnly)
         }
+        for i in rows.indices { rows[i].point = point }
         return rows
     }
 

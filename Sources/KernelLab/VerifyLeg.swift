@@ -37,11 +37,58 @@ public struct LegCheck: Sendable, Equatable {
     /// The simulation's frames at the points (all points together, in step order).
     public var expected: [Observation]
     public var identity: FlowIdentity?
+    /// Intermediate AF_PACKET captures (PACKET_AUXDATA) on the real devices the leg crosses.
+    public var captures: [Capture] = []
 
     /// The kernel's stack built the IP header (IP ID, DF): compare bytes from the L4 header on.
     public var kernelBuildsIPHeader: Bool {
         if case .udp = injection { return true }
         return false
+    }
+}
+
+/// Frames of a leg seen by an AF_PACKET socket on one device in one direction: received
+/// (`__netif_receive_skb`, after GRO) or sent (`dev_queue_xmit_nit`, after `validate_xmit_skb`).
+public struct Capture: Sendable, Equatable {
+    public var role: String
+    public var device: String
+    public var outgoing: Bool
+    public var expected: [Observation]
+
+    public var label: String { "\(device) \(outgoing ? "tx" : "rx")" }
+
+    /// The captures the simulated steps imply on the lab's real devices (TAPs and veth ends): a
+    /// TAP receives in `tun_get_user` and sends in `tun_put_user`; a veth end sends in `veth_xmit`
+    /// and its peer receives (after GRO when the peer has it).
+    public static func implied(by steps: [Step], plan: LabPlan) -> [Capture] {
+        var out: [Capture] = []
+        func add(_ simName: String?, outgoing: Bool, _ state: Carrier, _ frame: [UInt8]) {
+            guard let simName, let real = plan.real(simName), let d = plan.graph.device(named: simName),
+                  plan.graph.devices[d].kind != .hostNIC, case let .skb(s) = state else { return }
+            let o = Observation(status: ChecksumStatus(s, outgoing: outgoing), frame: frame)
+            if let i = out.firstIndex(where: { $0.device == real.name && $0.role == real.role && $0.outgoing == outgoing }) {
+                out[i].expected.append(o)
+            } else {
+                out.append(Capture(role: real.role, device: real.name, outgoing: outgoing, expected: [o]))
+            }
+        }
+        for (k, s) in steps.enumerated() {
+            if s.function.hasPrefix("tun_get_user") {
+                add(s.element, outgoing: false, s.after, s.frame)
+            } else if s.function.contains("tun_put_user") {
+                add(s.element, outgoing: true, s.before, s.frame)
+            } else if s.function.hasPrefix("veth_xmit"), let end = s.interface, let d = plan.graph.device(named: end),
+                      let p = plan.graph.devices[d].peer {
+                add(end, outgoing: true, s.before, s.frame)
+                let peer = plan.graph.devices[p].name
+                if k + 1 < steps.count, steps[k + 1].interface == peer, steps[k + 1].function.contains("napi_gro_receive") {
+                    add(peer, outgoing: false, steps[k + 1].after, steps[k + 1].frame)
+                } else {
+                    add(peer, outgoing: false, s.after, s.frame)
+                }
+            }
+        }
+        return out
     }
 }
 
@@ -162,8 +209,15 @@ extension LegCheck {
             return .failure(NotCheckableLeg("receiver \(leg.to) is a \(to.kind.name): what its stack does is not observable here"))
         }
         if points.isEmpty { return .failure(NotCheckableLeg("no observation point at \(leg.to)")) }
+        // Intermediate captures, except on a device whose AF_PACKET socket is the receiver's point
+        // already (a TAP read at its fd keeps its AF_PACKET view of what tun_put_user was given).
+        let finalSockets = Set(points.compactMap { p -> String? in
+            if case let .packet(role, dev) = p { return role + "/" + dev }
+            return nil
+        })
+        let captures = Capture.implied(by: leg.steps, plan: plan).filter { !finalSockets.contains($0.role + "/" + $0.device) }
         return .success(LegCheck(injection: injection, injectionLabel: label, writes: writes, points: points, expected: expected,
-                                 identity: sent.first.flatMap { FlowIdentity($0) }))
+                                 identity: sent.first.flatMap { FlowIdentity($0) }, captures: captures))
     }
 
     /// The virtio_net_hdr that makes `packet_snd()` rebuild skb state `s`.

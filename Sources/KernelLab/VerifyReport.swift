@@ -25,7 +25,7 @@ public enum VerifyReport {
                 continue
             }
             let bad = l.rows.filter { !$0.matches }
-            let frames = l.rows.first { $0.observable == "frames" }
+            let frames = l.rows.first { $0.observable == "frames" && $0.point.isEmpty }
             out += head + "  [written at \(l.injectedAt); read at \(l.observedAt)]  "
             out += "frames kernel \(frames?.kernel ?? "?") / simulation \(frames?.simulation ?? "?"); "
             out += bad.isEmpty ? "\(l.rows.count) observables match\n" : "\(bad.count) of \(l.rows.count) observables DIFFER\n"
@@ -42,10 +42,11 @@ public enum VerifyReport {
     }
 
     static func table(_ rows: [ComparisonRow], indent: String) -> String {
-        let header = ["frame", "observable", "kernel", "simulation", ""]
+        let header = ["at", "frame", "observable", "kernel", "simulation", ""]
         var cells: [[String]] = [header]
         for r in rows {
-            cells.append([r.frame == 0 ? "-" : "#\(r.frame)", r.observable, r.kernel, r.simulation, r.matches ? "ok" : "DIFFERS"])
+            cells.append([r.point.isEmpty ? "receiver" : r.point, r.frame == 0 ? "-" : "#\(r.frame)", r.observable, r.kernel, r.simulation,
+                          r.matches ? "ok" : "DIFFERS"])
         }
         var widths = [Int](repeating: 0, count: header.count)
         for c in cells { for (i, s) in c.enumerated() { widths[i] = max(widths[i], s.count) } }

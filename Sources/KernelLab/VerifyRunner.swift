@@ -180,6 +180,11 @@ public final class VerifyRunner {
 
     /// Write the leg's frames and read every point; compare with the simulation.
     static func runLeg(_ c: LegCheck, _ lab: VerifyLab) throws(LabError) -> [ComparisonRow] {
+        // Captures: open (once per lab) and drain.
+        for cap in c.captures {
+            let a = try lab.agent(cap.role)
+            if (try? a.call(["observed", cap.device, "0"])) == nil { try a.call(["observe", cap.device, "0"]) }
+        }
         for p in c.points {
             switch p {
             case let .tap(role, name, _): try lab.agent(role).call(["drain", name])
@@ -222,7 +227,23 @@ public final class VerifyRunner {
                 }
             }
         }
-        return [ComparisonRow(frame: 0, observable: "write", kernel: writeResult, simulation: "ok")]
+        var rows = [ComparisonRow(frame: 0, observable: "write", kernel: writeResult, simulation: "ok")]
             + LegComparison.compare(kernel: seen, simulation: c.expected, l4BytesOnly: c.kernelBuildsIPHeader)
+        var captured: [String: [(Bool, Observation)]] = [:]
+        for cap in c.captures where captured[cap.role + "/" + cap.device] == nil {
+            var got: [(Bool, Observation)] = []
+            for line in try lab.agent(cap.role).call(["observed", cap.device, "0"]).data {
+                let w = line.split(separator: " ")
+                guard w.count == 4, w[0] == "packet", let type = Int32(w[1]), let st = UInt32(w[2]), let b = bytesFromHex(String(w[3])),
+                      c.identity?.matches(b) ?? true else { continue }
+                got.append((type == 4, Observation(status: ChecksumStatus(tpStatus: st), frame: b)))
+            }
+            captured[cap.role + "/" + cap.device] = got
+        }
+        for cap in c.captures {
+            let got = (captured[cap.role + "/" + cap.device] ?? []).filter { $0.0 == cap.outgoing }.map(\.1)
+            rows += LegComparison.compare(kernel: got, simulation: cap.expected, l4BytesOnly: c.kernelBuildsIPHeader, point: cap.label)
+        }
+        return rows
     }
 }
