@@ -59,6 +59,9 @@ struct VerifyCommand: ParsableCommand {
             throw ExitCode(server.run())
         }
         if cleanup { return try runCleanup() }
+        // A helper that died must surface as an error from its pipe, not kill this process
+        // before it removes the lab.
+        signal(SIGPIPE, SIG_IGN)
         guard Host.canBuildLabs, (try? Spawn.run(["ip", "netns", "list"]))?.status == 0 else {
             printError("csumlab verify: needs root, /dev/net/tun, network namespaces and iproute2 (`ip netns`); skipped")
             throw ExitCode(77)

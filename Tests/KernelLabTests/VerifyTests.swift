@@ -200,6 +200,22 @@ enum Shipped {
         #expect(c.identity == FlowIdentity(emitted.frame))
     }
 
+    @Test func everyTapAndVethEndOnThePathIsCaptured() throws {
+        let (_, trace, plan) = try Shipped.prepared("seed-routed-netns", flow: "ssh")
+        let c = try LegCheck.make(trace.flows[0].legs[0], plan: plan).get()
+        #expect(c.captures.map(\.label) == ["tap1 rx", "vethA tx", "vethA-r rx", "vethB-r tx", "vethB rx", "tap2 tx"])
+        #expect(c.captures.allSatisfy { $0.expected.count == 1 && $0.expected[0].status == .notReady })
+        #expect(c.captures.first { $0.label == "vethB-r tx" }.map { FrameFacts($0.expected[0].frame).ttl } == "63")
+    }
+
+    @Test func aTapThatSegmentsShowsEachSegmentLeaving() throws {
+        let (_, trace, plan) = try Shipped.prepared("tso-to-tap-without-tso", flow: "bulk")
+        let data = try #require(trace.flows[0].legs.first { $0.name.hasPrefix("data vm1") })
+        let c = try LegCheck.make(data, plan: plan).get()
+        #expect(c.captures.first { $0.label == "tap1 rx" }?.expected.count == 1)
+        #expect(c.captures.first { $0.label == "tap2 tx" }?.expected.count == 3)
+    }
+
     @Test func aTSOSuperFrameThatTap2MustSegmentExpectsThreeSegments() throws {
         let (_, trace, plan) = try Shipped.prepared("tso-to-tap-without-tso", flow: "bulk")
         let data = try #require(trace.flows[0].legs.first { $0.name.hasPrefix("data vm1") })
