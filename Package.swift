@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "csumlab", targets: ["csumlab"]),
         .executable(name: "csumlab-kprobe", targets: ["csumlab-kprobe"]),
+        .executable(name: "csumlab-bench", targets: ["csumlab-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -14,7 +15,12 @@ let package = Package(
     ],
     targets: [
         // RFC 1071 internet checksum: the one place checksum arithmetic lives.
-        .target(name: "Checksum"),
+        .target(name: "Checksum", dependencies: ["CChecksum"]),
+        // SIMD checksum kernels: per-function target attributes, CPUID/XGETBV dispatch.
+        .target(name: "CChecksum"),
+        // Bench-only peers (Linux-like adc, AVX2, AVX-512, memory-read floor), written
+        // independently of CChecksum. Only csumlab-bench may depend on this.
+        .target(name: "CChecksumPeers"),
         // Typed views over frame bytes (Ethernet, IPv4/6, TCP, UDP, ICMP, virtio_net_hdr).
         .target(name: "Wire", dependencies: ["Checksum"]),
         // Model, engine, trace: pure value types, no terminal, no files, no clock.
@@ -23,8 +29,18 @@ let package = Package(
         .target(name: "TopologyFile", dependencies: ["Simulation", .product(name: "Yams", package: "Yams")]),
         // Trace rendering shared by the CLI and tests: text table and versioned JSON.
         .target(name: "TraceReport", dependencies: ["Simulation", "Wire"]),
+        // The explorer without a terminal: state, actions, key bindings, graph layout, views that
+        // render into a Canvas cell buffer. Imports no ncurses; tested with screen snapshots.
+        .target(name: "ExplorerUI", dependencies: ["Simulation", "TopologyFile", "Wire"]),
+        // ncursesw as a system library (wide-character build), linked by name.
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+        // static inline wrappers for what Swift cannot see (macros, globals) and the
+        // async-signal-safe terminal restore for crash signals.
+        .target(name: "CursesShim", dependencies: ["CNcursesw"], linkerSettings: [.linkedLibrary("ncursesw")]),
+        // The ncurses backend: newterm, blit a Canvas diff, keys/mouse/resize, restore on every exit.
+        .target(name: "Terminal", dependencies: ["CNcursesw", "CursesShim", "ExplorerUI"]),
         .executableTarget(name: "csumlab", dependencies: [
-            "Simulation", "TopologyFile", "TraceReport", "Wire", "Checksum", "KernelLab",
+            "Simulation", "TopologyFile", "TraceReport", "Wire", "Checksum", "ExplorerUI", "Terminal", "KernelLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // ioctl/setns/AF_PACKET calls Swift cannot express directly (Linux only).
@@ -34,11 +50,17 @@ let package = Package(
         // Measures the seed labs on the running kernel and writes fixtures (to be folded into `csumlab verify`).
         .executableTarget(name: "csumlab-kprobe", dependencies: ["KernelLab", "Wire", "Checksum"]),
         .testTarget(name: "KernelLabTests", dependencies: ["KernelLab", "Simulation", "TopologyFile", "Wire", "Checksum"]),
+        // Benchmarks that print ratios against peers measured in the same run.
+        .executableTarget(name: "csumlab-bench", dependencies: ["Checksum", "CChecksumPeers"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport"],
                     exclude: ["Golden", "Fixtures"]),
         .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation"]),
+        .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile"],
+                    exclude: ["Snapshots"]),
+        // Drives the built csumlab binary in tmux (private socket); skipped when tmux is absent.
+        .testTarget(name: "EndToEndTests", dependencies: ["csumlab"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,9 +10,16 @@
 public enum InternetChecksum {
     /// One's-complement sum of `bytes`, added to `initial`. Bytes are taken as big-endian 16-bit
     /// words; an odd trailing byte is padded with zero on the right (RFC 1071).
+    ///
+    /// Short inputs (headers) run the inlined portable path; longer ones the fastest path this
+    /// CPU has (`ChecksumEngine.current`). The result is a partial sum: its `fold` is the same on
+    /// every path; the unfolded 32-bit value is not promised to be.
     @inlinable
     public static func sum(_ bytes: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
-        ChecksumEngine.current.sum(bytes, initial: initial)
+        if bytes.count < ChecksumEngine.inlineThreshold {
+            return ChecksumEngine.shortSum(bytes, initial: initial)
+        }
+        return ChecksumEngine.currentSum(bytes, initial: initial)
     }
 
     /// Convenience over a byte array.

@@ -42,6 +42,9 @@ public struct Flow: Sendable, Hashable {
     public var port: UInt16 = 22
     /// Application payload per data leg, bytes.
     public var payload: Int = 100
+    /// TCP maximum segment size (GSO size); nil means what MTU 1500 gives with timestamps
+    /// (1448 over IPv4, 1428 over IPv6).
+    public var mss: Int?
     public var sender: SenderMode = .offloaded
     public var dhcpClient: DHCPClient = .raw
     /// Corrupt one bit of the L4 payload after the frame passes this element (`node` or

@@ -179,14 +179,13 @@ public struct Simulator: Sendable {
             discover.sourcePort = 68; discover.destinationPort = 67; discover.ipID = 0
             discover.userspaceSender = true
             discover.payload = Self.bootp(op: 1, count: max(f.payload, 300))
-            if case let .node(cn) = c {
+            if case .node = c {
                 discover.broadcastRoute = (0, IPAddress("255.255.255.255")!)
                 if case let .node(sn) = s {
                     discover.broadcastTargetIface = topology.nodes[sn].interfaces.firstIndex { i in
                         i.addresses.contains { $0.contains(clientAddr) }
                     } ?? 0
                 }
-                _ = cn
             }
             var offer = leg("OFFER", s, c, serverAddr, clientAddr, .udp)
             offer.reply = true

@@ -37,15 +37,11 @@ extension Walk {
         if isLocal {
             return localDeliver(p, node: ni, device: d)
         }
-        switch node.kind {
-        default:
-            let q = watch(p) { w in
-                w.record(p, p, node: ni, iface: w.ifLabel(d), .receive, l.ipVersion == .v4 ? "ip_rcv → ip_route_input" : "ipv6_rcv → ip6_route_input",
-                         "\(node.name) is not the destination and does not forward: the packet is dropped.", drop: "not forwarded")
-            }
-            _ = q
-            finish(.droppedOnPath(at: node.name, reason: "not the destination and not a router"))
+        _ = watch(p) { w in
+            w.record(p, p, node: ni, iface: w.ifLabel(d), .receive, l.ipVersion == .v4 ? "ip_rcv → ip_route_input" : "ipv6_rcv → ip6_route_input",
+                     "\(node.name) is not the destination and does not forward: the packet is dropped.", drop: "not forwarded")
         }
+        finish(.droppedOnPath(at: node.name, reason: "not the destination and not a router"))
     }
 
     // MARK: Sending
@@ -108,7 +104,7 @@ extension Walk {
         var b = PacketBuilder(sourceMAC: net.devices[dev].mac, destinationMAC: dstMAC, source: leg.source, destination: leg.destination)
         b.ipID = leg.ipID
         let v4 = leg.destination.version == .v4
-        let mss = 1500 - (v4 ? 20 : 40) - 20 - 12
+        let mss = flow.mss ?? (1500 - (v4 ? 20 : 40) - 20 - 12)
         var fill: PacketBuilder.ChecksumFill
         var fn: String
         var what: String

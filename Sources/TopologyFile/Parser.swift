@@ -234,7 +234,7 @@ struct Parser {
 
     mutating func parseFlows(_ n: Yams.Node, into t: inout Topology) {
         guard let entries = mapping(n, "'flows'") else { return }
-        let keys = ["type", "from", "to", "ip", "port", "payload", "sender", "client", "corrupt-after", "corrupt-byte", "expect"]
+        let keys = ["type", "from", "to", "ip", "port", "payload", "mss", "sender", "client", "corrupt-after", "corrupt-byte", "expect"]
         for e in entries {
             marks["flow:\(e.key)"] = e.keyMark
             guard let fields = mapping(e.value, "flow '\(e.key)'") else { continue }
@@ -274,6 +274,10 @@ struct Parser {
                 case "payload":
                     if let v = scalar(f.value, "payload"), let p = Int(v), (0...65000).contains(p) { flow.payload = p } else {
                         error(f.value.mark, "'payload' expects a byte count from 0 to 65000")
+                    }
+                case "mss":
+                    if let v = scalar(f.value, "mss"), let m = Int(v), (88...9000).contains(m) { flow.mss = m } else {
+                        error(f.value.mark, "'mss' expects a segment size from 88 to 9000 bytes")
                     }
                 case "sender":
                     let v = scalar(f.value, "sender") ?? ""

@@ -92,7 +92,7 @@ struct Validator {
                 roles.append(role(e))
             }
             guard let ra = roles[0], let rb = roles[1] else { continue }
-            guard let kind = pairKind(ra, rb) else {
+            guard pairKind(ra, rb) != nil else {
                 error("link:\(i)", "cannot link \(l.a) (\(describe(ra))) with \(l.b) (\(describe(rb))): \(hint(ra, rb))")
                 continue
             }
@@ -113,7 +113,6 @@ struct Validator {
                     used[slot] = "line \(m?.line ?? 0)"
                 }
             }
-            _ = kind
         }
     }
 
@@ -158,9 +157,6 @@ struct Validator {
                         error("set:\(n.name):\(i.name):\(key)", "gateway \(g) is not in a subnet of \(n.name):\(i.name) (\(i.addresses.map(\.description).joined(separator: ", ")))")
                     }
                 }
-            }
-            if case let .router(r) = n.kind, r.flavour == .userspace, r.placement == .netns, r.vnetHdrAware == false {
-                _ = r
             }
         }
     }

@@ -1,0 +1,104 @@
+// What Swift cannot see in ncurses: macros (attributes, COLOR_PAIR, ACS_*, KEY_*, mouse masks)
+// and global variables (stdscr, LINES, COLS, acs_map), which Swift 6 rejects as shared mutable
+// state. Each is wrapped once in a static inline function. The signal handling lives here too
+// because a crash handler must use only async-signal-safe calls, which is easiest to see in C.
+#ifndef CSUMLAB_CURSES_SHIM_H
+#define CSUMLAB_CURSES_SHIM_H
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#ifndef _XOPEN_SOURCE_EXTENDED
+#define _XOPEN_SOURCE_EXTENDED 1
+#endif
+#include <ncurses.h>
+#include <wchar.h>
+
+static inline WINDOW *csl_stdscr(void) { return stdscr; }
+static inline int csl_lines(void) { return LINES; }
+static inline int csl_cols(void) { return COLS; }
+static inline int csl_color_pairs(void) { return COLOR_PAIRS; }
+
+static inline attr_t csl_a_normal(void) { return A_NORMAL; }
+static inline attr_t csl_a_bold(void) { return A_BOLD; }
+static inline attr_t csl_a_dim(void) { return A_DIM; }
+static inline attr_t csl_a_reverse(void) { return A_REVERSE; }
+static inline attr_t csl_a_underline(void) { return A_UNDERLINE; }
+static inline attr_t csl_color_pair(int n) { return (attr_t)COLOR_PAIR(n); }
+
+/// The alternate character set glyph for a VT100 line-drawing letter ('q' = ─, 'x' = │ …).
+static inline chtype csl_acs(char c) { return NCURSES_ACS((unsigned char)c); }
+
+static inline int csl_key_up(void) { return KEY_UP; }
+static inline int csl_key_down(void) { return KEY_DOWN; }
+static inline int csl_key_left(void) { return KEY_LEFT; }
+static inline int csl_key_right(void) { return KEY_RIGHT; }
+static inline int csl_key_home(void) { return KEY_HOME; }
+static inline int csl_key_end(void) { return KEY_END; }
+static inline int csl_key_ppage(void) { return KEY_PPAGE; }
+static inline int csl_key_npage(void) { return KEY_NPAGE; }
+static inline int csl_key_btab(void) { return KEY_BTAB; }
+static inline int csl_key_enter(void) { return KEY_ENTER; }
+static inline int csl_key_backspace(void) { return KEY_BACKSPACE; }
+static inline int csl_key_resize(void) { return KEY_RESIZE; }
+static inline int csl_key_mouse(void) { return KEY_MOUSE; }
+static inline int csl_key_code_yes(void) { return KEY_CODE_YES; }
+
+/// Report left-button presses and clicks.
+static inline void csl_mouse_on(void) {
+    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL);
+    mouseinterval(0);
+}
+
+/// The last mouse event: 1 and its cell when it was a left press or click, else 0.
+static inline int csl_getmouse(int *x, int *y) {
+    MEVENT e;
+    if (getmouse(&e) != OK) return 0;
+    *x = e.x;
+    *y = e.y;
+    return (e.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) ? 1 : 0;
+}
+
+/// Draw one wide character with attributes and a colour pair.
+static inline int csl_put_wch(WINDOW *w, int y, int x, wchar_t ch, attr_t a, short pair) {
+    cchar_t cc;
+    wchar_t wc[2] = {ch, 0};
+    if (setcchar(&cc, wc, a, pair, NULL) != OK) return ERR;
+    return mvwadd_wch(w, y, x, &cc);
+}
+
+/// Draw one narrow character or ACS glyph with attributes and a colour pair.
+static inline int csl_put_ch(WINDOW *w, int y, int x, chtype ch, attr_t a, short pair) {
+    return mvwaddch(w, y, x, ch | a | (chtype)COLOR_PAIR(pair));
+}
+
+/// Read a key: returns OK (wide character in *ch), KEY_CODE_YES (key code in *ch) or ERR.
+static inline int csl_get_wch(WINDOW *w, int *ch) {
+    wint_t c = 0;
+    int r = wget_wch(w, &c);
+    *ch = (int)c;
+    return r;
+}
+
+/// Set the locale from the environment; 1 when its codeset is UTF-8.
+int csl_setlocale_is_utf8(void);
+
+/// newterm on the process's stdout/stdin; NULL when the terminal is unknown or cannot address
+/// the cursor.
+SCREEN *csl_newterm(void);
+
+/// Save the terminal's termios and install handlers: SIGINT, SIGTERM and SIGHUP set a flag the
+/// main loop reads (`csl_take_signal`); SIGSEGV, SIGILL, SIGTRAP, SIGABRT, SIGBUS and SIGFPE
+/// restore the saved termios, write a reset sequence and re-raise, with async-signal-safe calls
+/// only. Call before newterm so ncurses keeps its hands off these signals.
+void csl_install_signal_handlers(void);
+
+/// The pending ordinary signal (and clear it), or 0.
+int csl_take_signal(void);
+
+/// Put back the termios saved at start (after endwin, belt and braces).
+void csl_restore_termios(void);
+
+/// Forget the crash handlers (after the terminal is restored).
+void csl_uninstall_signal_handlers(void);
+
+#endif

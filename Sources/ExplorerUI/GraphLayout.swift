@@ -1,0 +1,185 @@
+import Simulation
+
+/// Where each node box and each link line goes, in graph coordinates (a canvas of its own that the
+/// graph pane shows through a scrolling window). Nodes are placed in columns by their distance
+/// from the flow's sender, so the packet travels left to right; a node with several neighbours
+/// in the next column (a bridge with three ports) fans out downwards. Links between adjacent
+/// columns are drawn as orthogonal lines in the gap between them; anything else (a cycle, a link
+/// inside a column, a link skipping columns) goes through a channel below the boxes, so nothing
+/// is ever drawn across a box.
+public struct GraphLayout: Sendable, Equatable {
+    public struct Box: Sendable, Equatable {
+        public var node: String
+        public var column: Int
+        public var row: Int
+        public var rect: Rect
+        /// Where links attach: the middle row of the left and right sides.
+        public var midY: Int { rect.y + 1 }
+    }
+
+    /// A line as a list of points; consecutive points share x or y.
+    public struct Route: Sendable, Equatable {
+        public var a: String
+        public var b: String
+        public var points: [(Int, Int)]
+        /// Where the checksum-state marker of this link goes.
+        public var marker: (Int, Int)?
+
+        public static func == (l: Route, r: Route) -> Bool {
+            l.a == r.a && l.b == r.b && l.points.elementsEqual(r.points, by: ==) && l.marker.map { [$0.0, $0.1] } == r.marker.map { [$0.0, $0.1] }
+        }
+
+        /// The box-border cells where the line attaches, and the tee drawn there.
+        public var attachments: [(x: Int, y: Int, char: Character)] {
+            guard let first = points.first, let last = points.last, points.count >= 2 else { return [] }
+            let beforeLast = points[points.count - 2]
+            // The first point is just right of its box; the last is just left of its box, or just
+            // right of it when the route comes back from a channel.
+            return [(first.0 - 1, first.1, "├"), last.0 < beforeLast.0 ? (last.0 - 1, last.1, "├") : (last.0 + 1, last.1, "┤")]
+        }
+    }
+
+    public var boxes: [Box]
+    public var routes: [Route]
+    public var width: Int
+    public var height: Int
+
+    public static let boxHeight = 3
+    public static let rowPitch = 4
+    public static let gap = 5
+
+    public func box(_ node: String) -> Box? { boxes.first { $0.node == node } }
+
+    /// Lay out a topology with the packet leaving `root`.
+    public static func make(_ t: Topology, root: String?) -> GraphLayout {
+        let names = t.nodes.map(\.name)
+        let known = Set(names)
+        guard !names.isEmpty else { return GraphLayout(boxes: [], routes: [], width: 0, height: 0) }
+        var adj: [String: [String]] = [:]
+        var edges: [(String, String)] = []
+        var seenEdge = Set<[String]>()
+        for l in t.links where l.a.node != l.b.node && known.contains(l.a.node) && known.contains(l.b.node) {
+            let key = [l.a.node, l.b.node].sorted()
+            if seenEdge.insert(key).inserted {
+                edges.append((l.a.node, l.b.node))
+                adj[l.a.node, default: []].append(l.b.node)
+                adj[l.b.node, default: []].append(l.a.node)
+            }
+        }
+        // Columns: BFS distance from the root; other components follow to the right.
+        var column: [String: Int] = [:]
+        var discovery: [String] = []
+        var next = 0
+        let starts = ([root].compactMap { $0 }.filter { known.contains($0) }) + names
+        for s in starts where column[s] == nil {
+            column[s] = next
+            var queue = [s]
+            var qi = 0
+            var maxCol = next
+            while qi < queue.count {
+                let n = queue[qi]; qi += 1
+                discovery.append(n)
+                for m in adj[n, default: []] where column[m] == nil {
+                    column[m] = column[n]! + 1
+                    maxCol = max(maxCol, column[m]!)
+                    queue.append(m)
+                }
+            }
+            next = maxCol + 1
+        }
+        let ncol = (column.values.max() ?? 0) + 1
+        var cols: [[String]] = Array(repeating: [], count: ncol)
+        for n in discovery { cols[column[n]!].append(n) }
+        // Order within a column by the mean row of the neighbours in the previous column.
+        for _ in 0..<2 {
+            for c in 1..<max(ncol, 1) {
+                let prev = Dictionary(uniqueKeysWithValues: cols[c - 1].enumerated().map { ($1, Double($0)) })
+                let keyed = cols[c].enumerated().map { (i, n) -> (Double, Int, String) in
+                    let ps = adj[n, default: []].compactMap { prev[$0] }
+                    return (ps.isEmpty ? Double(i) : ps.reduce(0, +) / Double(ps.count), i, n)
+                }
+                cols[c] = keyed.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
+            }
+        }
+        // Rows: a node sits level with its first neighbour in the previous column when that row
+        // is free, so a chain stays on one line; otherwise below the column's last node.
+        var row: [String: Int] = [:]
+        for c in 0..<ncol {
+            var used = Set<Int>()
+            for n in cols[c] {
+                let wanted = adj[n, default: []].compactMap { column[$0] == c - 1 ? row[$0] : nil }.min() ?? 0
+                var r = wanted
+                while used.contains(r) { r += 1 }
+                used.insert(r)
+                row[n] = r
+            }
+        }
+        // Geometry.
+        var colX: [Int] = []
+        var x = 0
+        var colWidth: [Int] = []
+        for c in 0..<ncol {
+            let w = cols[c].map { boxWidth($0) }.max() ?? 6
+            colX.append(x)
+            colWidth.append(w)
+            x += w + gap
+        }
+        var boxes: [Box] = []
+        for c in 0..<ncol {
+            for n in cols[c] {
+                let w = boxWidth(n)
+                let bx = colX[c] + (colWidth[c] - w) / 2
+                boxes.append(Box(node: n, column: c, row: row[n]!, rect: Rect(x: bx, y: row[n]! * rowPitch, width: w, height: boxHeight)))
+            }
+        }
+        let maxRow = row.values.max() ?? 0
+        var height = maxRow * rowPitch + boxHeight
+        let width = max(0, x - gap)
+        var routes: [Route] = []
+        let byName = Dictionary(uniqueKeysWithValues: boxes.map { ($0.node, $0) })
+        var channel = height
+        // Links into the same box from the left share their last segment; give the marker to
+        // the side that is not shared.
+        var inCount: [String: Int] = [:]
+        var outCount: [String: Int] = [:]
+        for (a, b) in edges {
+            guard let ba = byName[a], let bb = byName[b] else { continue }
+            let (l, r) = ba.column <= bb.column ? (ba, bb) : (bb, ba)
+            if r.column == l.column + 1 { outCount[l.node, default: 0] += 1; inCount[r.node, default: 0] += 1 }
+        }
+        for (a, b) in edges {
+            guard let ba = byName[a], let bb = byName[b] else { continue }
+            let (l, r) = ba.column <= bb.column ? (ba, bb) : (bb, ba)
+            let x0 = l.rect.maxX
+            if r.column == l.column + 1 {
+                let x1 = r.rect.x - 1
+                let mid = colX[l.column] + colWidth[l.column] + gap / 2
+                let pts: [(Int, Int)] = l.midY == r.midY ? [(x0, l.midY), (x1, r.midY)] : [(x0, l.midY), (mid, l.midY), (mid, r.midY), (x1, r.midY)]
+                let marker: (Int, Int)?
+                if inCount[r.node, default: 0] <= 1 { marker = (l.midY == r.midY ? (x0 + x1) / 2 : (mid + 1 + x1) / 2, r.midY) }
+                else if outCount[l.node, default: 0] <= 1 { marker = ((x0 + mid - 1) / 2, l.midY) }
+                else { marker = nil }
+                routes.append(Route(a: a, b: b, points: pts, marker: marker))
+            } else {
+                // Through a channel under the boxes.
+                let xa = l.rect.maxX, xb = r.rect.maxX
+                let ya = l.midY, yb = r.midY
+                let chY = channel + 1
+                channel += 2
+                let pts: [(Int, Int)]
+                if r.column == l.column {
+                    pts = [(xa, ya), (xa + 1, ya), (xa + 1, chY), (xb + 2, chY), (xb + 2, yb), (xb, yb)]
+                } else {
+                    let xin = r.rect.x - 1
+                    pts = [(xa, ya), (xa + 1, ya), (xa + 1, chY), (xin - 1, chY), (xin - 1, yb), (xin, yb)]
+                }
+                routes.append(Route(a: a, b: b, points: pts, marker: ((xa + 1 + pts[3].0) / 2, chY)))
+            }
+        }
+        height = max(height, channel)
+        return GraphLayout(boxes: boxes, routes: routes, width: width + 3, height: height)
+    }
+
+    /// Box width: the name with a space and a border each side.
+    static func boxWidth(_ name: String) -> Int { name.count + 4 }
+}

@@ -1,0 +1,46 @@
+import Simulation
+
+/// The hex pane: the frame bytes after the current step, the checksum field reversed, the
+/// `csum_start..end` range underlined, bytes this step changed in bold.
+enum HexView {
+    static func bytesPerRow(width: Int) -> Int { width >= 74 ? 16 : 8 }
+
+    static func draw(_ s: ExplorerState, in r: Rect, on c: inout Canvas) {
+        let st = s.currentStep
+        let extra = st.map { "\($0.frame.count) bytes · ▒field▒ checksum · _csum range_ · bold changed" } ?? ""
+        Screen.title(Pane.hex.title, extra: extra, focused: s.focus == .hex, in: r, on: &c)
+        let area = Rect(x: r.x + 1, y: r.y + 1, width: r.width - 1, height: r.height - 1)
+        guard !area.isEmpty, let st else { return }
+        let per = bytesPerRow(width: r.width)
+        let rowsTotal = (st.frame.count + per - 1) / per
+        let range = DetailView.csumRange(st)
+        let field = range.map { $0.start + $0.offset }
+        let changed = Set(st.changedBytes)
+        var start = 0
+        if let sc = s.hexScroll {
+            start = min(sc, max(0, rowsTotal - area.height))
+        } else if let field, field / per >= area.height {
+            start = min(field / per - area.height + 1, max(0, rowsTotal - area.height))
+        }
+        for row in 0..<min(area.height, rowsTotal - start) {
+            let y = area.y + row
+            let base = (start + row) * per
+            let off = String(base, radix: 16)
+            var x = c.put(String(repeating: "0", count: max(0, 4 - off.count)) + off + " ", x: area.x, y: y, style: Theme.rule)
+            var ascii = ""
+            for i in base..<min(base + per, st.frame.count) {
+                let b = st.frame[i]
+                var style = Style.plain
+                if let r = range, i >= r.start, i < r.end { style = Theme.csumRange }
+                if changed.contains(i) { style.bold = true; style.fg = .magenta }
+                if let f = field, i == f || i == f + 1 { style = Theme.checksumField }
+                let h = String(b, radix: 16)
+                x = c.put((h.count == 1 ? "0" : "") + h, x: x, y: y, style: style)
+                x = c.put(i == base + per / 2 - 1 ? "  " : " ", x: x, y: y)
+                ascii.append(b >= 0x20 && b < 0x7f ? Character(UnicodeScalar(b)) : ".")
+            }
+            let asciiX = area.x + 5 + per * 3 + 1
+            if asciiX + per <= area.maxX { c.put(ascii, x: asciiX, y: y, style: Theme.rule) }
+        }
+    }
+}

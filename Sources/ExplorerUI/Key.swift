@@ -1,0 +1,35 @@
+/// A key as the explorer understands it; the terminal backend translates its key codes into these.
+public enum Key: Sendable, Hashable, CustomStringConvertible {
+    case char(Character)
+    case up, down, left, right
+    case home, end, pageUp, pageDown
+    case tab, backTab, enter, escape, backspace
+
+    public var description: String {
+        switch self {
+        case .char(" "): return "Space"
+        case let .char(c): return String(c)
+        case .up: return "↑"
+        case .down: return "↓"
+        case .left: return "←"
+        case .right: return "→"
+        case .home: return "Home"
+        case .end: return "End"
+        case .pageUp: return "PgUp"
+        case .pageDown: return "PgDn"
+        case .tab: return "Tab"
+        case .backTab: return "S-Tab"
+        case .enter: return "Enter"
+        case .escape: return "Esc"
+        case .backspace: return "Bksp"
+        }
+    }
+}
+
+/// Something that happens to the explorer: a key, a click at a screen cell, a timer tick while
+/// playing. Resizes need no event: the next frame is rendered at the new size.
+public enum InputEvent: Sendable, Hashable {
+    case key(Key)
+    case click(x: Int, y: Int)
+    case tick
+}

@@ -1,0 +1,75 @@
+import Simulation
+
+/// Modal boxes: settings menu, flow and kernel choosers, help, commands, search.
+enum OverlayView {
+    static func draw(_ o: Overlay, _ s: ExplorerState, on c: inout Canvas) {
+        switch o {
+        case let .menu(node, sel):
+            let items = s.menuItems
+            let kind = s.topology.node(named: node)?.kind.name ?? ""
+            let labelW = min(34, (items.map(\.label.count).max() ?? 10) + 2)
+            let rows: [(String, Style)] = items.enumerated().map { i, it in
+                let text = "\(it.label.padded(labelW)) \(it.value)"
+                var st: Style = it.disabled != nil ? Theme.disabled : .plain
+                if it.note != nil { st.fg = .yellow }
+                if i == sel { st.reverse = true; st.dim = false }
+                return (text, st)
+            }
+            var footer: [(String, Style)] = []
+            if items.indices.contains(sel) {
+                let it = items[sel]
+                if let d = it.disabled { footer.append(("cannot change: \(d)", Theme.disabled)) }
+                else if let n = it.next { footer.append(("Enter: \(it.assignment(n))", Theme.title)) }
+                if let n = it.note { footer.append((n, Style(fg: .yellow))) }
+            }
+            if let m = s.message { footer.append((m, .plain)) }
+            box(title: "Settings of \(node) (\(kind))", rows: rows, selected: sel, footer: footer, hints: .menu, on: &c, preferredWidth: 72)
+        case let .flows(sel):
+            let rows: [(String, Style)] = s.trace.flows.enumerated().map { i, f in
+                ("\(f.flow.padded(10)) \(f.kind.rawValue.padded(5)) \(f.from)→\(f.to)  \(f.verdict.completes ? "✓" : "✗") \(f.verdict.summary)", i == sel ? Theme.selected : .plain)
+            }
+            box(title: "Flow", rows: rows, selected: sel, footer: [], hints: .chooser, on: &c, preferredWidth: 76)
+        case let .kernels(sel):
+            let rows: [(String, Style)] = KernelProfile.allCases.enumerated().map { i, k in
+                ("\(k.rawValue.padded(10)) \(k == s.topology.hostKernel ? "(current)" : "")", i == sel ? Theme.selected : .plain)
+            }
+            box(title: "Host kernel profile", rows: rows, selected: sel, footer: [("Guests with their own kernel keep it; set them in o.", Theme.rule)], hints: .chooser, on: &c, preferredWidth: 60)
+        case let .help(scroll):
+            let rows = Bindings.helpLines().map { ($0, $0.hasPrefix("  ") ? Style.plain : Theme.title) }
+            box(title: "csumlab explorer: keys", rows: rows, selected: nil, scroll: scroll, footer: [], hints: .help, on: &c, preferredWidth: 100)
+        case let .commands(scroll):
+            let rows = Commands.lines(s).map { ($0, $0.hasPrefix("#") ? Theme.title : Style.plain) }
+            box(title: "Commands for the current toggles", rows: rows, selected: nil, scroll: scroll, footer: [], hints: .commands, on: &c, preferredWidth: 110)
+        case let .search(text):
+            box(title: "Search steps", rows: [("/" + text + "█", .plain)], selected: nil, footer: [], hints: .search, on: &c, preferredWidth: 50)
+        }
+    }
+
+    static func box(title: String, rows: [(String, Style)], selected: Int?, scroll: Int = 0, footer: [(String, Style)],
+                    hints: BindingContext, on c: inout Canvas, preferredWidth: Int) {
+        let w = min(c.width - 2, max(preferredWidth, title.count + 6))
+        guard w >= 10, c.height >= 6 else { return }
+        let inner = w - 4
+        let footerLines = footer.flatMap { f in f.0.wrapped(inner).map { ($0, f.1) } }
+        let hintText = Bindings.table.filter { $0.context == hints && $0.hint }.map { "\($0.keyText) \($0.label)" }.joined(separator: "  ")
+        let maxBody = max(1, c.height - 4 - footerLines.count - 2)
+        let bodyH = min(rows.count, maxBody)
+        let h = bodyH + footerLines.count + (footerLines.isEmpty ? 0 : 1) + 3
+        let r = Rect(x: (c.width - w) / 2, y: max(0, (c.height - h) / 2), width: w, height: h)
+        c.fill(r)
+        c.box(r, style: Theme.title, title: title, titleStyle: Theme.focusTitle)
+        var start = min(scroll, max(0, rows.count - bodyH))
+        if let sel = selected, rows.count > bodyH { start = min(max(0, sel - bodyH / 2), rows.count - bodyH) }
+        for (i, row) in rows.dropFirst(start).prefix(bodyH).enumerated() {
+            c.put(row.0.padded(inner), x: r.x + 2, y: r.y + 1 + i, style: row.1)
+        }
+        if start + bodyH < rows.count { c.put("↓ more", x: r.maxX - 9, y: r.y + bodyH, style: Theme.title) }
+        var y = r.y + 1 + bodyH
+        if !footerLines.isEmpty {
+            for x in r.x + 1..<r.maxX - 1 { c[x, y] = Cell("─", Theme.rule) }
+            y += 1
+            for (text, st) in footerLines { c.put(text, x: r.x + 2, y: y, style: st, maxWidth: inner); y += 1 }
+        }
+        c.put(" \(hintText) ".truncated(w - 4), x: r.x + 2, y: r.maxY - 1, style: Theme.rule)
+    }
+}

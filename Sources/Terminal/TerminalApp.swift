@@ -1,0 +1,68 @@
+import ExplorerUI
+import Simulation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the explorer on the terminal until the user quits or a signal asks it to stop. The
+/// terminal is restored on every way out: `q`, Ctrl-C, SIGTERM, SIGHUP (the loop sees the flag)
+/// and a thrown error (`defer`); crashes are handled by the signal handlers in CursesShim.
+public enum TerminalApp {
+    /// Why the loop ended.
+    public enum Exit: Sendable, Equatable {
+        case quit
+        case signal(Int32)
+    }
+
+    public static func run(_ initial: ExplorerState) throws(TerminalUnavailable) -> Exit {
+        let term = try TerminalScreen()
+        defer { term.close() }
+        var state = initial
+        var layoutKey: (Topology, String?)?
+        var layout = GraphLayout.make(state.topology, root: state.flow?.from)
+        var nextTick: Int64?
+        while true {
+            if let k = layoutKey, k.0 == state.topology, k.1 == state.flow?.from {} else {
+                layout = GraphLayout.make(state.topology, root: state.flow?.from)
+                layoutKey = (state.topology, state.flow?.from)
+            }
+            let (w, h) = term.size
+            let frame = Screen.render(state, width: w, height: h, layout: layout)
+            term.draw(frame.canvas)
+            if state.quitRequested { return .quit }
+            if let sig = term.pendingSignal() { return .signal(sig) }
+            // While playing, wake for the next step; otherwise wake now and then to notice signals.
+            var timeout: Int32 = 500
+            if state.playing {
+                let now = monotonicMilliseconds()
+                let due = nextTick ?? (now + Int64(state.playInterval))
+                nextTick = due
+                timeout = Int32(max(0, min(due - now, 500)))
+            } else {
+                nextTick = nil
+            }
+            let event = term.read(timeout: timeout)
+            if let sig = term.pendingSignal() { return .signal(sig) }
+            switch event {
+            case let .input(e)?:
+                state.handle(e, hits: frame.hits)
+            case .resize?:
+                term.invalidate()
+            case .interrupt?:
+                return .signal(SIGINT)
+            case nil:
+                if state.playing, let due = nextTick, monotonicMilliseconds() >= due {
+                    state.handle(.tick)
+                    nextTick = monotonicMilliseconds() + Int64(state.playInterval)
+                }
+            }
+        }
+    }
+
+    static func monotonicMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,220 @@
+// csumlab-bench: times csumlab's checksum paths against bench-only C peers and a memory-read
+// floor in one process, interleaved round by round, and prints medians and ratios.
+//
+//   csumlab-bench [--rounds N] [--json] [--check] [--threshold]
+//
+// --check prints PASS/FAIL/n/a per goal of issue 4 and exits 1 on a FAIL or an invalid run.
+// --threshold times the inlined portable path against `ChecksumEngine.current` from 16 to 512 B
+// (how `ChecksumEngine.inlineThreshold` was chosen) and exits.
+import CChecksumPeers
+import Checksum
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct Options {
+    var rounds = 21
+    var json = false
+    var check = false
+    var threshold = false
+}
+
+func parseOptions() -> Options {
+    var o = Options()
+    var args = CommandLine.arguments.dropFirst()
+    while let a = args.popFirst() {
+        switch a {
+        case "--json": o.json = true
+        case "--check": o.check = true
+        case "--threshold": o.threshold = true
+        case "--rounds":
+            guard let v = args.popFirst().flatMap({ Int($0) }), v > 0 else {
+                printError("csumlab-bench: --rounds needs a positive number")
+                exit(2)
+            }
+            o.rounds = v
+        case "-h", "--help":
+            print("usage: csumlab-bench [--rounds N] [--json] [--check] [--threshold]")
+            exit(0)
+        default:
+            printError("csumlab-bench: unknown argument \(a)")
+            exit(2)
+        }
+    }
+    return o
+}
+
+/// The CPU model line of /proc/cpuinfo, if there is one.
+func cpuModel() -> String {
+    guard let f = fopen("/proc/cpuinfo", "r") else { return "unknown" }
+    defer { fclose(f) }
+    var bytes: [UInt8] = []
+    var c = getc(f)
+    while c != EOF { bytes.append(UInt8(truncatingIfNeeded: c)); c = getc(f) }
+    let text = String(decoding: bytes, as: UTF8.self)
+    for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+        return String(line.drop(while: { $0 != ":" }).dropFirst().trimmingPrefixSpaces())
+    }
+    return "unknown"
+}
+
+extension Substring {
+    func trimmingPrefixSpaces() -> Substring { drop(while: { $0 == " " || $0 == "\t" }) }
+}
+
+/// `x` with `decimals` digits after the point.
+func fmt(_ x: Double, _ decimals: Int = 2) -> String {
+    guard x.isFinite else { return "nan" }
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let v = (abs(x) * scale).rounded()
+    let whole = Int(v / scale), frac = Int(v - Double(whole) * scale)
+    var f = String(frac)
+    while f.count < decimals { f = "0" + f }
+    return (x < 0 && v != 0 ? "-" : "") + String(whole) + (decimals > 0 ? "." + f : "")
+}
+
+/// Writes a line to standard error.
+func printError(_ s: String) {
+    let line = s + "\n"
+    _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+}
+
+/// Writes a line to standard output or standard error.
+func emit(_ s: String, toStderr: Bool) {
+    if toStderr { printError(s) } else { print(s) }
+}
+
+func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
+    let n = max(0, w - s.count)
+    return left ? s + String(repeating: " ", count: n) : String(repeating: " ", count: n) + s
+}
+
+func jsonString(_ s: String) -> String {
+    "\"" + s.replacingOccurrences("\\", "\\\\").replacingOccurrences("\"", "\\\"") + "\""
+}
+
+extension String {
+    func replacingOccurrences(_ a: String, _ b: String) -> String {
+        split(separator: a, omittingEmptySubsequences: false).joined(separator: b)
+    }
+}
+
+let options = parseOptions()
+
+// The buffer: 64 MiB plus room for the eight start addresses and the odd offset, filled with
+// reproducible pseudo-random bytes.
+let bufferBytes = (64 << 20) + 4096
+let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferBytes, alignment: 4096)
+do {
+    var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+    for i in stride(from: 0, to: bufferBytes, by: 8) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17
+        buffer.storeBytes(of: x, toByteOffset: i, as: UInt64.self)
+    }
+}
+var sink: UInt64 = 0
+
+if options.threshold {
+    runThresholdScan(buffer: buffer, sink: &sink)
+    exit(sink == 42 ? 1 : 0)
+}
+
+if case .failure(let e) = ChecksumEngine.environmentSelection {
+    printError("csumlab-bench: \(e); using \(ChecksumEngine.current.path.rawValue)")
+}
+
+let kernels = allKernels()
+
+// Every kernel must compute the right sum before its speed means anything.
+var wrong: [String] = []
+for k in kernels {
+    guard let verify = k.verify else { continue }
+    // (The plain-loop yardstick has a 32-bit accumulator without end-around carry: headers only.)
+    for n in [0, 1, 20, 63, 64, 65, 1499, 1500, 9001, 65536, 1 << 20] where k.onlySizes == nil || n <= 1500 {
+        for off in [0, 1] {
+            let b = UnsafeRawBufferPointer(start: buffer + off, count: n)
+            let want = InternetChecksum.fold(ChecksumEngine(path: .portable).sum(b, initial: 0))
+            if verify(b) != want { wrong.append("\(k.name) at \(n) B offset \(off)") }
+        }
+    }
+}
+if !wrong.isEmpty {
+    printError("csumlab-bench: wrong sums: \(wrong.joined(separator: ", "))")
+    exit(1)
+}
+
+let cells = measureKernels(kernels, sizes: benchSizes, rounds: options.rounds, buffer: buffer, sink: &sink)
+func cell(_ k: String, _ s: String) -> Cell? { cells.first { $0.kernel == k && $0.size.label == s } }
+
+// Validity: the read floor must beat every checksum kernel at every size.
+var violations: [String] = []
+for c in cells where c.origin == .csumlab || c.origin == .peer {
+    if let f = cell("read floor", c.size.label), c.gbps >= f.gbps {
+        violations.append("\(c.kernel) at \(c.size.label) (\(fmt(c.gbps)) ≥ floor \(fmt(f.gbps)) GB/s)")
+    }
+}
+
+let goals = evaluateGoals(cell: cell)
+let suiteResults = runExtraSuites(rounds: options.rounds)
+
+if options.json {
+    var out = "{\n  \"cpu\": \(jsonString(cpuModel())),\n  \"rounds\": \(options.rounds),\n"
+    out += "  \"paths\": [\(ChecksumEngine.availablePaths.map { jsonString($0.rawValue) }.joined(separator: ", "))],\n"
+    out += "  \"valid\": \(violations.isEmpty),\n  \"violations\": [\(violations.map(jsonString).joined(separator: ", "))],\n"
+    out += "  \"kernels\": [\n"
+    out += cells.map { c in
+        let lin = cell("peer linux-like", c.size.label)!, fl = cell("read floor", c.size.label)!
+        return "    {\"kernel\": \(jsonString(c.kernel)), \"origin\": \(jsonString(c.origin.rawValue)), \"size\": \(jsonString(c.size.label)), \"bytes\": \(c.size.bytes), "
+            + "\"gbps\": \(fmt(c.gbps, 3)), \"ns_per_call\": \(fmt(c.nsPerCall, 3)), "
+            + "\"x_linux_like\": \(fmt(c.gbps / lin.gbps, 3)), \"x_read_floor\": \(fmt(c.gbps / fl.gbps, 3))}"
+    }.joined(separator: ",\n")
+    out += "\n  ],\n  \"goals\": [\n"
+    out += goals.map { g in
+        "    {\"goal\": \(jsonString(g.name)), \"value\": \(g.value.map { fmt($0, 3) } ?? "null"), \"target\": \(fmt(g.target, 3)), \"status\": \(jsonString(g.status.rawValue))}"
+    }.joined(separator: ",\n")
+    out += "\n  ],\n  \"suites\": [\n"
+    out += suiteResults.map { r in
+        "    {\"suite\": \(jsonString(r.suite)), \"case\": \(jsonString(r.name)), \"unit\": \(jsonString(r.unit)), \"per_second\": \(fmt(r.perSecond, 1))}"
+    }.joined(separator: ",\n")
+    out += "\n  ]\n}"
+    print(out)
+} else {
+    print("csumlab-bench — \(cpuModel()); paths: \(ChecksumEngine.availablePaths.map(\.rawValue).joined(separator: ", ")); current: \(ChecksumEngine.current.path.rawValue); inline below \(ChecksumEngine.inlineThreshold) B")
+    print("medians of \(options.rounds) interleaved rounds; ×linux = GB/s ÷ peer linux-like, ×floor = GB/s ÷ read floor\n")
+    for s in benchSizes {
+        print("\(s.label)\(s.offset != 0 ? " (start address ≡ \(s.offset) mod 64)" : "")")
+        for c in cells where c.size == s {
+            let lin = cell("peer linux-like", s.label)!, fl = cell("read floor", s.label)!
+            print("  " + pad(c.kernel, 22, left: true) + pad(fmt(c.gbps), 9) + " GB/s" + pad(fmt(c.nsPerCall), 12) + " ns/call"
+                  + pad(fmt(c.gbps / lin.gbps), 8) + " ×linux" + pad(fmt(c.gbps / fl.gbps), 7) + " ×floor")
+        }
+    }
+    print("")
+    if violations.isEmpty {
+        print("run valid: the read floor beat every checksum kernel at every size")
+    } else {
+        print("RUN INVALID: the read floor did not beat: \(violations.joined(separator: "; "))")
+    }
+    for r in suiteResults {
+        print("\(r.suite): \(r.name) \(fmt(r.perSecond, 1)) \(r.unit)/s")
+    }
+}
+
+if options.check {
+    var failed = !violations.isEmpty
+    for g in goals {
+        emit("\(g.status.rawValue.uppercased().padding(5)) \(g.name): \(g.value.map { fmt($0) } ?? "—") (goal \(g.comparison) \(fmt(g.target)))", toStderr: options.json)
+        if g.status == .fail { failed = true }
+    }
+    if !violations.isEmpty { emit("FAIL  run validity: read floor did not beat every kernel", toStderr: options.json) }
+    exit(failed ? 1 : 0)
+}
+exit(sink == 42 ? 1 : 0) // keeps `sink`, and so every timed result, observable
+
+extension String {
+    func padding(_ w: Int) -> String { self + String(repeating: " ", count: max(0, w - count)) }
+}

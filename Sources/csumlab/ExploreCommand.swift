@@ -1,0 +1,67 @@
+import ArgumentParser
+import ExplorerUI
+import Simulation
+import Terminal
+import TopologyFile
+import TraceReport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ExploreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explore",
+        abstract: "Step a packet through a lab in a full-screen explorer (the default command).",
+        discussion: """
+            Without FILE it opens the seed question's routed lab (built in): SSH dies behind a \
+            userspace router. Press ? inside for the keys. Without a terminal it prints the trace.
+            """)
+
+    @Argument(help: "Topology file (YAML); default: the built-in seed-routed-userspace lab.")
+    var file: String?
+
+    func run() throws {
+        let loaded: LoadedTopology
+        let label: String
+        do {
+            if let file {
+                loaded = try TopologyFile.load(path: file)
+                label = file
+            } else {
+                loaded = try TopologyFile.parse(DefaultLab.text, file: DefaultLab.fileName)
+                label = "topologies/" + DefaultLab.fileName
+            }
+        } catch {
+            throw ValidationFailure(message: error.description)
+        }
+        let state: ExplorerState
+        do {
+            state = try ExplorerState(topology: loaded.topology, fileLabel: label)
+        } catch {
+            throw ValidationFailure(message: "\(label): \(error)")
+        }
+        guard isatty(0) == 1, isatty(1) == 1 else {
+            printTrace(state, label: label, why: "not a terminal")
+            return
+        }
+        let exit: TerminalApp.Exit
+        do {
+            exit = try TerminalApp.run(state)
+        } catch {
+            printTrace(state, label: label, why: error.description)
+            return
+        }
+        if case let .signal(s) = exit, s != SIGINT {
+            // Die of the signal that asked us to stop, now that the terminal is restored.
+            signal(s, SIG_DFL)
+            raise(s)
+        }
+    }
+
+    /// The non-interactive fallback: the trace as text, and a hint on standard error.
+    func printTrace(_ state: ExplorerState, label: String, why: String) {
+        print(TraceText.render(state.trace, topology: state.topology), terminator: "")
+        printError("csumlab: \(why): printed the trace of \(label). Run csumlab in a terminal to step through it interactively.")
+    }
+}

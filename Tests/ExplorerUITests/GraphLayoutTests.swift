@@ -1,0 +1,110 @@
+import ExplorerUI
+import Simulation
+import Testing
+import TopologyFile
+
+/// A bridge with three ports and two flows through it.
+let threePortBridge = """
+csumlab: 1
+name: three-port-bridge
+kernel: linux-6.x
+nodes:
+  vm1: {kind: vm, interfaces: {eth0: {address: 10.0.0.1/24}}}
+  vm2: {kind: vm, interfaces: {eth0: {address: 10.0.0.2/24}}}
+  vm3: {kind: vm, interfaces: {eth0: {address: 10.0.0.3/24}}}
+  tap1: {kind: tap}
+  tap2: {kind: tap}
+  tap3: {kind: tap}
+  br0: {kind: bridge}
+links:
+  - endpoints: ["vm1:eth0", "tap1"]
+  - endpoints: ["tap1", "br0"]
+  - endpoints: ["br0", "tap2"]
+  - endpoints: ["br0", "tap3"]
+  - endpoints: ["tap2", "vm2:eth0"]
+  - endpoints: ["tap3", "vm3:eth0"]
+flows:
+  ssh: {type: tcp, from: vm1, to: vm2}
+  dns: {type: udp, from: vm1, to: vm3}
+
+"""
+
+@Suite struct GraphLayoutTests {
+    func overlaps(_ a: Rect, _ b: Rect) -> Bool {
+        a.x < b.maxX && b.x < a.maxX && a.y < b.maxY && b.y < a.maxY
+    }
+
+    func checkNoOverlaps(_ g: GraphLayout) {
+        for (i, a) in g.boxes.enumerated() {
+            for b in g.boxes.dropFirst(i + 1) { #expect(!overlaps(a.rect, b.rect), "\(a.node) overlaps \(b.node)") }
+        }
+        for r in g.routes {
+            for (p, q) in zip(r.points, r.points.dropFirst()) {
+                let seg = Rect(x: min(p.0, q.0), y: min(p.1, q.1), width: abs(p.0 - q.0) + 1, height: abs(p.1 - q.1) + 1)
+                for b in g.boxes { #expect(!overlaps(seg, b.rect), "link \(r.a)–\(r.b) crosses \(b.node)") }
+            }
+        }
+    }
+
+    @Test func seedLabIsOneRowLeftToRight() throws {
+        let s = try defaultState()
+        let g = GraphLayout.make(s.topology, root: "vm1")
+        let order = g.boxes.sorted { $0.rect.x < $1.rect.x }.map(\.node)
+        #expect(order == ["vm1", "tap1", "br1", "vethA", "router", "vethB", "br2", "tap2", "vm2"])
+        #expect(Set(g.boxes.map(\.rect.y)) == [0])
+        checkNoOverlaps(g)
+    }
+
+    @Test func threePortBridgeFansOutWithoutOverlaps() throws {
+        let t = try TopologyFile.parse(threePortBridge, file: "three.yaml").topology
+        let g = GraphLayout.make(t, root: "vm1")
+        checkNoOverlaps(g)
+        #expect(g.box("tap2")?.column == g.box("tap3")?.column)
+        #expect(g.box("tap2")?.rect.y != g.box("tap3")?.rect.y)
+        var s = try ExplorerState(topology: t, fileLabel: "three.yaml")
+        assertSnapshot(s, width: 80, height: 24, "three-port-bridge-80x24")
+        s.perform(.openFlows)
+        s.perform(.menuDown)
+        s.perform(.menuActivate)
+        s.perform(.nextStep)
+        s.perform(.nextStep)
+        s.perform(.nextStep)
+        assertSnapshot(s, width: 120, height: 40, "three-port-bridge-dns-120x40")
+    }
+
+    @Test func everyShippedTopologyLaysOutWithoutOverlaps() throws {
+        for file in ["seed-bridged.yaml", "seed-routed-vm-router.yaml", "nat-masquerade.yaml", "mininet-userspace-switch.yaml",
+                     "dhcp-raw-client.yaml", "ipv6-routed-netns.yaml", "forwarder-taps-with-tun-csum.yaml"] {
+            let s = try state(file: file)
+            checkNoOverlaps(GraphLayout.make(s.topology, root: s.flow?.from))
+            _ = Screen.render(s, width: 80, height: 24)
+        }
+    }
+
+    @Test func largeTopologyRendersAndPans() throws {
+        var s = try longChain(300)
+        let g = GraphLayout.make(s.topology, root: "vmA")
+        #expect(g.boxes.count == 300)
+        checkNoOverlaps(g)
+        s.perform(.previousNode)
+        let text = Screen.render(s, width: 80, height: 24).canvas.text
+        #expect(text.contains("vmB"))
+        #expect(!text.contains("vmA"))
+    }
+}
+
+/// A chain of `n` nodes: a vm, taps and bridges alternating, a vm.
+func longChain(_ n: Int) throws -> ExplorerState {
+    var t = Topology(name: "long")
+    t.nodes.append(Node(name: "vmA", kind: .vm(VMSettings()), interfaces: [Interface(name: "eth0", addresses: [IPNetwork("10.0.0.1/24")!])]))
+    var prev = Endpoint(node: "vmA", interface: "eth0")
+    for i in 0..<(n - 2) {
+        let name = i % 2 == 0 ? "tap\(i)" : "br\(i)"
+        t.nodes.append(Node(name: name, kind: i % 2 == 0 ? .tap(TapSettings()) : .bridge))
+        t.links.append(Link(prev, Endpoint(node: name)))
+        prev = Endpoint(node: name)
+    }
+    t.nodes.append(Node(name: "vmB", kind: .vm(VMSettings()), interfaces: [Interface(name: "eth0", addresses: [IPNetwork("10.0.0.2/24")!])]))
+    t.links.append(Link(prev, Endpoint(node: "vmB", interface: "eth0")))
+    return try ExplorerState(topology: t, fileLabel: "long.yaml")
+}
