@@ -35,7 +35,7 @@ public struct FileResult: Sendable {
     public var featureRows: [ComparisonRow] {
         features.flatMap { r in
             Feature.allCases.map { f in
-                ComparisonRow(frame: 0, observable: "\(r.device) \(f.shortName)", kernel: r.kernel.contains(f) ? "on" : "off",
+                ComparisonRow(point: "ethtool -k \(r.device)", frame: 0, observable: f.rawValue, kernel: r.kernel.contains(f) ? "on" : "off",
                               simulation: r.simulation.contains(f) ? "on" : "off")
             }
         }
@@ -79,10 +79,10 @@ public final class VerifyRunner {
             case .vm:
                 let p = original.profile(of: n)
                 if p != .linux6 {
-                    nc.append(NotCheckable(what: "\(n.name) guest stack (\(p.rawValue))", reason: "no guest kernel runs here: its send and receive paths are the model's; only the frames it emits are used"))
+                    nc.append(NotCheckable(what: "\(n.name)'s guest kernel (\(p.rawValue))", reason: "no guest kernel runs here: its send and receive paths are the model's; only the frames it emits are used"))
                 }
             case let .router(r) where r.inVM:
-                nc.append(NotCheckable(what: "\(n.name) router guest (\(original.profile(of: n).rawValue))", reason: "stood in for by a csumlab relay that forwards like a default Linux guest"))
+                nc.append(NotCheckable(what: "\(n.name)'s router guest kernel (\(original.profile(of: n).rawValue))", reason: "stood in for by a csumlab relay that forwards like a default Linux guest"))
             default:
                 if n.kernel != nil { t.nodes[i].kernel = nil }
             }

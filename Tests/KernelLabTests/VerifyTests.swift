@@ -266,6 +266,6 @@ enum Shipped {
         #expect(t.hostKernel == .linux6)
         #expect(nc.contains { $0.what.contains("linux-3.x") })
         let (_, guests) = VerifyRunner.onThisKernel(try Shipped.topology("seed-bridged"))
-        #expect(guests.map(\.what) == ["vm1 guest stack (linux-4.4)", "vm2 guest stack (linux-4.4)"])
+        #expect(guests.map(\.what) == ["vm1's guest kernel (linux-4.4)", "vm2's guest kernel (linux-4.4)"])
     }
 }
