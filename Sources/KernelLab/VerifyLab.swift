@@ -15,13 +15,19 @@ public enum FeatureNames {
         }
     }
 
-    /// csumlab's view of a device's ethtool features: a feature is on when its first name is active
-    /// (checksumming: any of the generic/IPv4/IPv6 checksum features).
+    /// csumlab's view of a device's ethtool features: a feature is on when its first name is active;
+    /// checksumming when any of the generic/IPv4/IPv6 checksum features is, TSO when TSO for IPv4
+    /// or IPv6 is (the model keeps one TSO feature and checks the type per packet).
     public static func state(_ features: [EthtoolFeature]) -> Set<Feature> {
         let active = Set(features.filter(\.active).map(\.name))
         var on = Set<Feature>()
         for f in Feature.allCases {
-            let names = f == .txChecksumming ? ["tx-checksum-ip-generic", "tx-checksum-ipv4", "tx-checksum-ipv6"] : [ethtool(f)[0]]
+            let names: [String]
+            switch f {
+            case .txChecksumming: names = ["tx-checksum-ip-generic", "tx-checksum-ipv4", "tx-checksum-ipv6"]
+            case .tso: names = ["tx-tcp-segmentation", "tx-tcp6-segmentation"]
+            default: names = [ethtool(f)[0]]
+            }
             if names.contains(where: active.contains) { on.insert(f) }
         }
         return on

@@ -26,6 +26,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Check only this flow.")
     var flow: String?
 
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change a setting before verifying: NODE[.INTERFACE].SETTING=VALUE (repeatable).", valueName: "assignment"))
+    var assignments: [String] = []
+
     @Flag(help: "Leave the last lab standing for inspection (remove it with --cleanup).")
     var keep = false
 
@@ -89,11 +92,17 @@ struct VerifyCommand: ParsableCommand {
         for f in files {
             var r: FileResult
             do {
-                let loaded = try TopologyFile.load(path: f)
-                r = runner.run(topology: loaded.topology, file: f, flow: flow)
+                var t = try TopologyFile.load(path: f).topology
+                for a in assignments {
+                    do { try t.apply(assignment: a) } catch { throw ValidationFailure(message: "--set \(error.message)") }
+                }
+                r = runner.run(topology: t, file: f, flow: flow)
+            } catch let e as TopologyFileError {
+                r = FileResult(file: f, topology: "?")
+                r.error = e.description
             } catch {
                 r = FileResult(file: f, topology: "?")
-                r.error = error.description
+                r.error = "\(error)"
             }
             print(VerifyReport.render(r, full: verbose || directory == nil), terminator: "")
             results.append(r)

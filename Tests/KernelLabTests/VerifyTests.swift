@@ -105,6 +105,16 @@ enum Shipped {
         #expect(FlowIdentity([0, 1, 2]) == nil)
     }
 
+    @Test func ethtoolFeaturesFoldIntoTheModelsFeatures() {
+        func f(_ n: String, _ on: Bool) -> EthtoolFeature { EthtoolFeature(name: n, available: true, requested: on, active: on) }
+        let tapNoTSO4 = [f("tx-checksum-ip-generic", true), f("tx-tcp-segmentation", false), f("tx-tcp6-segmentation", true),
+                         f("tx-scatter-gather", true), f("rx-checksum", false), f("rx-gro", true), f("tx-generic-segmentation", true)]
+        #expect(FeatureNames.state(tapNoTSO4) == [.txChecksumming, .tso, .scatterGather, .gro, .gso])
+        #expect(FeatureNames.state([f("tx-checksum-ipv4", true)]) == [.txChecksumming])
+        #expect(FeatureNames.state([]) == [])
+        #expect(FeatureNames.ethtool(.tso).count == 4 && FeatureNames.ethtool(.txChecksumming) == ["tx-checksum-ip-generic"])
+    }
+
     @Test func aFileWithNothingComparedFails() {
         var r = FileResult(file: "x.yaml", topology: "x")
         #expect(!r.passed)
