@@ -63,4 +63,13 @@ import Testing
         #expect(r.status == 0)
         #expect(Namespaces.list().contains(live), "--cleanup must not touch a live run's lab")
     }
+
+    @Test(.enabled(if: VerifyCleanupTests.enabled && access("/usr/bin/setpriv", X_OK) == 0, "needs root (to drop it) and setpriv"))
+    func withoutRootItIsSkippedWith77() throws {
+        let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Self.csumlab, "verify"]
+        let r = try Spawn.run(asNobody + [Shipped.root + "/topologies/seed-bridged.yaml"])
+        #expect(r.status == 77)
+        #expect(r.stderr.contains("skipped"))
+        #expect(try Spawn.run(asNobody + ["--cleanup"]).status == 77)
+    }
 }
