@@ -130,7 +130,7 @@ public struct LabPlan: Sendable {
             guard let w = want else { continue }
             let root = find(d.id)
             if let have = anchor[root], have != w {
-                unsupported[g.devices[d.id].name] = "\(d.name) would have to live in two namespaces (\(have), \(w))"
+                unsupported[topology.nodes[d.node].name] = "\(d.name) would have to live in two namespaces (\(have), \(w))"
                 continue
             }
             anchor[root] = w

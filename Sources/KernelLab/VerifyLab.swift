@@ -132,6 +132,15 @@ public final class VerifyLab {
             }
             readings.append(FeatureReading(device: r.simName, kernel: FeatureNames.state(fs), simulation: effective[r.simName] ?? []))
         }
+        // Where the kernel's result differs from the model's effective features (a default or a
+        // dependency the model gets wrong), the difference is reported from `readings`; the lab
+        // then takes the model's value where the kernel allows it, so the packet comparisons start
+        // from the same device features.
+        for (r, reading) in zip(real.filter { g.devices[$0.graphID].kind != .hostNIC }, readings) {
+            for f in Feature.allCases where reading.kernel.contains(f) != reading.simulation.contains(f) {
+                try setFeature(r.role, r.name, f, on: reading.simulation.contains(f))
+            }
+        }
         return readings
     }
 
