@@ -20,11 +20,14 @@ public struct LegCheck: Sendable, Equatable {
     public enum Point: Sendable, Equatable {
         case tap(role: String, name: String, vnetHeader: Bool)
         case packet(role: String, device: String)
+        /// What a device's driver is handed (AF_PACKET, outgoing frames only).
+        case packetTx(role: String, device: String)
 
         public var label: String {
             switch self {
             case let .tap(_, n, v): return "\(n) (TAP fd\(v ? ", vnet header" : ""))"
             case let .packet(_, d): return "\(d) (AF_PACKET, PACKET_AUXDATA)"
+            case let .packetTx(_, d): return "\(d) tx (AF_PACKET: what the NIC's driver is handed; its hardware checksum is not emulated)"
             }
         }
     }
@@ -181,12 +184,21 @@ extension LegCheck {
         }
         if writes.isEmpty { return .failure(NotCheckableLeg("the simulated sender emits nothing")) }
         // 2. The receiver.
-        guard let to = t.node(named: leg.to) else {
-            return .failure(NotCheckableLeg("receiver \(leg.to) is a remote host beyond a NIC whose hardware checksum the lab does not emulate"))
-        }
         var points: [Point] = []
         var expected: [Observation] = []
+        guard let to = t.node(named: leg.to) ?? t.nodes.first(where: { "\($0.name)-remote" == leg.to }) else {
+            return .failure(NotCheckableLeg("unknown receiver \(leg.to)"))
+        }
         switch to.kind {
+        case .hostNIC:
+            // The remote host beyond a NIC: what the host kernel hands the NIC's driver is
+            // observable; the NIC's hardware checksum and the remote stack are not.
+            guard let nic = plan.real(to.name) else { return .failure(NotCheckableLeg("no device for \(to.name)")) }
+            points = [.packetTx(role: nic.role, device: nic.name)]
+            for (k, s) in leg.steps.enumerated() where k > 0 && s.element == to.name && s.function.hasPrefix("ndo_start_xmit") {
+                guard case let .skb(state) = s.before else { continue }
+                expected.append(Observation(status: ChecksumStatus(state, outgoing: true), frame: leg.steps[k - 1].frame))
+            }
         case .vm:
             let taps = plan.taps(ofVM: to.name)
             let names = Set(taps.map(\.simName))
@@ -212,8 +224,10 @@ extension LegCheck {
         // Intermediate captures, except on a device whose AF_PACKET socket is the receiver's point
         // already (a TAP read at its fd keeps its AF_PACKET view of what tun_put_user was given).
         let finalSockets = Set(points.compactMap { p -> String? in
-            if case let .packet(role, dev) = p { return role + "/" + dev }
-            return nil
+            switch p {
+            case let .packet(role, dev), let .packetTx(role, dev): return role + "/" + dev
+            case .tap: return nil
+            }
         })
         let captures = Capture.implied(by: leg.steps, plan: plan).filter { !finalSockets.contains($0.role + "/" + $0.device) }
         return .success(LegCheck(injection: injection, injectionLabel: label, writes: writes, points: points, expected: expected,

@@ -188,7 +188,7 @@ public final class VerifyRunner {
         for p in c.points {
             switch p {
             case let .tap(role, name, _): try lab.agent(role).call(["drain", name])
-            case let .packet(role, dev):
+            case let .packet(role, dev), let .packetTx(role, dev):
                 let a = try lab.agent(role)
                 if (try? a.call(["observed", dev, "0"])) == nil { try a.call(["observe", dev, "0"]) }
             }
@@ -218,11 +218,13 @@ public final class VerifyRunner {
                     guard c.identity?.matches(frame) ?? true else { continue }
                     seen.append(Observation(vnet: vnet ? try? VirtioNetHeader(parsing: Array(b[0..<10])) : nil, frame: frame))
                 }
-            case let .packet(role, dev):
+            case let .packet(role, dev), let .packetTx(role, dev):
+                var outgoing = false
+                if case .packetTx = p { outgoing = true }
                 for line in try lab.agent(role).call(["observed", dev, "100", "400"]).data {
                     let w = line.split(separator: " ")
                     guard w.count == 4, w[0] == "packet", let type = Int32(w[1]), let st = UInt32(w[2]), let b = bytesFromHex(String(w[3])) else { continue }
-                    guard type != 4, c.identity?.matches(b) ?? true else { continue }
+                    guard (type == 4) == outgoing, c.identity?.matches(b) ?? true else { continue }
                     seen.append(Observation(status: ChecksumStatus(tpStatus: st), frame: b))
                 }
             }
