@@ -8,7 +8,7 @@ public enum VerifyReport {
         if let e = r.error { out += "   ERROR: \(e)\n" }
         for nc in r.notCheckable { out += "   not checkable: \(nc.what): \(nc.reason)\n" }
         let featureMismatch = r.featureRows.filter { !$0.matches }
-        if full || !featureMismatch.isEmpty {
+        if (full && !r.featureRows.isEmpty) || !featureMismatch.isEmpty {
             out += "   device features after the file's requests (kernel | simulation):\n"
             let rows = full ? r.featureRows : featureMismatch
             out += table(rows, indent: "     ")

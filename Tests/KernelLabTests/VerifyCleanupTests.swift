@@ -72,4 +72,21 @@ import Testing
         #expect(r.stderr.contains("skipped"))
         #expect(try Spawn.run(asNobody + ["--cleanup"]).status == 77)
     }
+
+    @Test(.enabled(if: VerifyCleanupTests.enabled, "needs root, network namespaces and a built csumlab"))
+    func aFileWhereTheModelAgreesPassesEndToEnd() throws {
+        let r = try Spawn.run([Self.csumlab, "verify", Shipped.root + "/topologies/mininet-userspace-switch.yaml"])
+        #expect(r.status == 0, "\(r.stdout.suffix(2000))")
+        #expect(r.stdout.contains("probe: tun reports CHECKSUM_UNNECESSARY as DATA_VALID"))
+        #expect(r.stdout.contains("mismatched 0  → pass"))
+        #expect(Namespaces.list().allSatisfy { !$0.hasPrefix("csl") || RunPrefix.pid(ofLabName: $0).map { kill($0, 0) == 0 } == true },
+                "the run left namespaces behind")
+    }
+
+    @Test(.enabled(if: access(VerifyCleanupTests.csumlab, X_OK) == 0, "needs a built csumlab"))
+    func argumentsMustNameOneFileOrADirectory() throws {
+        #expect(try Spawn.run([Self.csumlab, "verify"]).status == 64)
+        let both = try Spawn.run([Self.csumlab, "verify", "--all", "topologies", "--flow", "ssh"])
+        #expect(both.status == 64 && both.stderr.contains("--flow needs a single FILE"))
+    }
 }
