@@ -206,11 +206,14 @@ public final class VerifyRunner {
                 writeResult = "error: \(error)"
             }
         }
+        // Wait long for frames the simulation expects (a loaded machine schedules the helpers
+        // late), shorter to be sure none come when it expects none.
+        let first = c.expected.isEmpty ? "400" : "1500"
         var seen: [Observation] = []
         for p in c.points {
             switch p {
             case let .tap(role, name, vnet):
-                for line in try lab.agent(role).call(["read", name, "100", "3000", "400"]).data where line.hasPrefix("frame ") {
+                for line in try lab.agent(role).call(["read", name, "100", "5000", first]).data where line.hasPrefix("frame ") {
                     guard let b = bytesFromHex(String(line.dropFirst(6))) else { continue }
                     let hs = vnet ? 10 : 0
                     guard b.count > hs else { continue }
@@ -221,7 +224,7 @@ public final class VerifyRunner {
             case let .packet(role, dev), let .packetTx(role, dev):
                 var outgoing = false
                 if case .packetTx = p { outgoing = true }
-                for line in try lab.agent(role).call(["observed", dev, "100", "400"]).data {
+                for line in try lab.agent(role).call(["observed", dev, "100", first]).data {
                     let w = line.split(separator: " ")
                     guard w.count == 4, w[0] == "packet", let type = Int32(w[1]), let st = UInt32(w[2]), let b = bytesFromHex(String(w[3])) else { continue }
                     guard (type == 4) == outgoing, c.identity?.matches(b) ?? true else { continue }
