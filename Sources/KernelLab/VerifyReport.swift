@@ -62,6 +62,32 @@ public enum VerifyReport {
         return out
     }
 
+    /// Every distinct disagreement (where, what, kernel, simulation) with the files and legs it
+    /// occurs in: the list the model's maintainers work from.
+    public static func disagreements(_ results: [FileResult]) -> String {
+        struct Key: Hashable { var point, observable, kernel, simulation: String }
+        var order: [Key] = []
+        var seen: [Key: [String]] = [:]
+        for r in results {
+            let file = r.file.split(separator: "/").last.map(String.init) ?? r.file
+            var items: [(ComparisonRow, String)] = r.featureRows.filter { !$0.matches }.map { ($0, file) }
+            for l in r.legs { items += l.rows.filter { !$0.matches }.map { ($0, "\(file) \(l.flow)/\(l.leg)") } }
+            for (row, whereSeen) in items {
+                let point = row.point.hasPrefix("ethtool -k ") ? "ethtool -k" : (row.point.isEmpty ? "receiver" : "AF_PACKET " + String(row.point.split(separator: " ").last ?? "") + " capture")
+                let k = Key(point: point, observable: row.observable, kernel: row.kernel, simulation: row.simulation)
+                if seen[k] == nil { order.append(k) }
+                seen[k, default: []].append(row.point.hasPrefix("ethtool -k ") ? "\(whereSeen) \(row.point.dropFirst(11))" : "\(whereSeen) at \(row.point.isEmpty ? "receiver" : row.point)")
+            }
+        }
+        if order.isEmpty { return "no disagreements\n" }
+        var out = ""
+        for k in order {
+            let w = seen[k] ?? []
+            out += "  \(k.point) \(k.observable): kernel \(k.kernel), simulation \(k.simulation) — \(w.count)×, e.g. \(w.prefix(3).joined(separator: "; "))\n"
+        }
+        return out
+    }
+
     /// The closing summary of a run over several files.
     public static func summary(_ results: [FileResult]) -> String {
         var cells: [[String]] = [["file", "compared", "not checkable", "mismatched", "result"]]

@@ -108,6 +108,9 @@ struct VerifyCommand: ParsableCommand {
             results.append(r)
         }
         if results.count > 1 { print("== summary\n" + VerifyReport.summary(results), terminator: "") }
+        if results.contains(where: { $0.mismatched > 0 }) {
+            print("== disagreements between the kernel and the simulation\n" + VerifyReport.disagreements(results), terminator: "")
+        }
         if keep, runner.keptLab != nil {
             print("lab kept: namespaces \(Namespaces.list(prefix: prefix).joined(separator: " ")) (TAPs made persistent; the VM and router stand-ins are stopped); remove with `csumlab verify --cleanup --prefix \(prefix)`")
         } else {

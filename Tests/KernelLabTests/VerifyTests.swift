@@ -115,6 +115,20 @@ enum Shipped {
         #expect(FeatureNames.ethtool(.tso).count == 4 && FeatureNames.ethtool(.txChecksumming) == ["tx-checksum-ip-generic"])
     }
 
+    @Test func disagreementsAreListedOncePerKind() {
+        var a = FileResult(file: "topologies/a.yaml", topology: "a")
+        a.legs = [LegResult(flow: "f", leg: "SYN", from: "x", to: "y", rows: [
+            ComparisonRow(point: "vethB rx", frame: 1, observable: "tp_status checksum", kernel: "CSUM_VALID", simulation: "0"),
+            ComparisonRow(frame: 1, observable: "TTL / hop limit", kernel: "63", simulation: "63"),
+        ])]
+        var b = a
+        b.file = "topologies/b.yaml"
+        let text = VerifyReport.disagreements([a, b])
+        #expect(text.split(separator: "\n").count == 1)
+        #expect(text.contains("AF_PACKET rx capture tp_status checksum: kernel CSUM_VALID, simulation 0 — 2×"))
+        #expect(VerifyReport.disagreements([FileResult(file: "c", topology: "c")]) == "no disagreements\n")
+    }
+
     @Test func aFileWithNothingComparedFails() {
         var r = FileResult(file: "x.yaml", topology: "x")
         #expect(!r.passed)
