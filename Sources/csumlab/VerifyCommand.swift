@@ -87,9 +87,9 @@ struct VerifyCommand: ParsableCommand {
         let dv = probe.reportsDataValid.map { $0 ? "yes" : "NO" } ?? "unknown"
         print("probe: tun reports CHECKSUM_UNNECESSARY as DATA_VALID on this kernel: \(dv) (\(probe.detail)); the linux-6.x model assumes yes")
         let runner = VerifyRunner(prefix: prefix, executable: executable, agentArguments: agentArguments)
-        runner.keep = keep
         var results: [FileResult] = []
-        for f in files {
+        for (i, f) in files.enumerated() {
+            runner.keep = keep && i == files.count - 1
             var r: FileResult
             do {
                 var t = try TopologyFile.load(path: f).topology
