@@ -202,6 +202,84 @@ enum Shipped {
         #expect(plan.graph.tunOffloads(d) == [])
     }
 
+    /// A TAP that is a kernel router's interface, a bridge that is its other interface, two
+    /// containers on that bridge through veth pairs.
+    static let mixed = """
+csumlab: 1
+name: synthetic
+description: VM on a TAP that is a netns router's interface; router's other interface is a bridge with two containers on veths.
+kernel: linux-6.x
+nodes:
+  vm1:
+    kind: vm
+    interfaces:
+      eth0: {address: 10.1.0.2/24, gateway: 10.1.0.1}
+  tap1: {kind: tap}
+  router:
+    kind: router
+    flavour: netns
+    interfaces:
+      eth0: {address: 10.1.0.1/24}
+      lan: {address: 10.2.0.1/24}
+  br0: {kind: bridge}
+  va: {kind: veth, ends: {va-br: {}, va-c: {}}}
+  vb: {kind: veth, ends: {vb-br: {}, vb-c: {tx: off}}}
+  c1:
+    kind: netns
+    interfaces:
+      eth0: {address: 10.2.0.11/24, gateway: 10.2.0.1}
+  c2:
+    kind: netns
+    interfaces:
+      eth0: {address: 10.2.0.12/24, gateway: 10.2.0.1}
+links:
+  - endpoints: ["vm1:eth0", "tap1"]
+  - endpoints: ["tap1", "router:eth0"]
+  - endpoints: ["router:lan", "br0"]
+  - endpoints: ["br0", "va:va-br"]
+  - endpoints: ["va:va-c", "c1:eth0"]
+  - endpoints: ["br0", "vb:vb-br"]
+  - endpoints: ["vb:vb-c", "c2:eth0"]
+flows:
+  ssh1:
+    type: tcp
+    from: vm1
+    to: c1
+    payload: 200
+  dns2:
+    type: udp
+    from: c2
+    to: vm1
+    payload: 100
+  c1c2:
+    type: tcp
+    from: c1
+    to: c2
+    payload: 3000
+  ping:
+    type: icmp
+    from: c2
+    to: vm1
+"""
+
+    @Test func devicesFollowTheHostWhoseInterfaceTheyAre() throws {
+        let (t, _) = VerifyRunner.onThisKernel(try TopologyFile.parse(Self.mixed, file: "mixed.yaml").topology)
+        let plan = LabPlan(t)
+        #expect(plan.unsupported.isEmpty)
+        #expect(plan.real("tap1")?.role == "n-router", "a TAP is created where its kernel side lives")
+        #expect(plan.real("br0")?.role == "n-router" && plan.real("va-br")?.role == "n-router", "a bridge and its ports share the router's namespace")
+        #expect(plan.real("va-c")?.role == "n-c1" && plan.real("vb-c")?.role == "n-c2")
+        #expect(plan.namespaces.map(\.role).sorted() == ["hub", "n-c1", "n-c2", "n-router"])
+        #expect(plan.routes.contains(LabPlan.Command(role: "n-c1", argv: ["route", "replace", "default", "via", "10.2.0.1", "dev", "va-c"])))
+        let trace = try Simulator(t).run()
+        #expect(VerifyRunner.macDrift(trace, plan) == nil)
+        for f in trace.flows {
+            for leg in f.legs {
+                if case let .failure(e) = LegCheck.make(leg, plan: plan) { Issue.record("\(f.flow)/\(leg.name): \(e.reason)") }
+            }
+        }
+    }
+
     @Test func tapOffloadsFollowTheGuestAsQEMUDoes() throws {
         let (_, _, plan) = try Shipped.prepared("tso-to-tap-without-tso")
         #expect(plan.graph.tunOffloads(try #require(plan.graph.device(named: "tap1"))) == [.csum, .tso4, .tso6])
