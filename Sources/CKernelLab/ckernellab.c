@@ -47,6 +47,10 @@ int ckl_tap_set_offload(int fd, unsigned int flags) {
     return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags) < 0 ? -errno : 0;
 }
 
+int ckl_tap_set_persist(int fd, int on) {
+    return ioctl(fd, TUNSETPERSIST, (unsigned long)(on ? 1 : 0)) < 0 ? -errno : 0;
+}
+
 int ckl_tap_get_flags(int fd) {
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
@@ -257,6 +261,38 @@ int ckl_packet_recv(int fd, uint8_t *buf, int len, int timeout_ms, int *pkttype,
         }
     }
     return (int)n;
+}
+
+int ckl_udp_send(const char *src, int sport, const char *dst, int dport, const uint8_t *buf, int len) {
+    struct sockaddr_storage from, to;
+    socklen_t alen;
+    memset(&from, 0, sizeof from);
+    memset(&to, 0, sizeof to);
+    int family = strchr(dst, ':') ? AF_INET6 : AF_INET;
+    if (family == AF_INET) {
+        struct sockaddr_in *f = (struct sockaddr_in *)&from, *t = (struct sockaddr_in *)&to;
+        f->sin_family = t->sin_family = AF_INET;
+        f->sin_port = htons((uint16_t)sport);
+        t->sin_port = htons((uint16_t)dport);
+        if (inet_pton(AF_INET, src, &f->sin_addr) != 1 || inet_pton(AF_INET, dst, &t->sin_addr) != 1) return -EINVAL;
+        alen = sizeof(struct sockaddr_in);
+    } else {
+        struct sockaddr_in6 *f = (struct sockaddr_in6 *)&from, *t = (struct sockaddr_in6 *)&to;
+        f->sin6_family = t->sin6_family = AF_INET6;
+        f->sin6_port = htons((uint16_t)sport);
+        t->sin6_port = htons((uint16_t)dport);
+        if (inet_pton(AF_INET6, src, &f->sin6_addr) != 1 || inet_pton(AF_INET6, dst, &t->sin6_addr) != 1) return -EINVAL;
+        alen = sizeof(struct sockaddr_in6);
+    }
+    int s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -errno;
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(s, (struct sockaddr *)&from, alen) < 0) { int e = errno; close(s); return -e; }
+    ssize_t n = sendto(s, buf, (size_t)len, 0, (struct sockaddr *)&to, alen);
+    int e = errno;
+    close(s);
+    return n < 0 ? -e : (int)n;
 }
 
 int ckl_pipe_cloexec(int fds[2]) {

@@ -10,10 +10,10 @@ public final class Agent {
     private var reader: LineReader
     private var stopped = false
 
-    /// Start `ip netns exec NAMESPACE EXECUTABLE agent` and wait for its `ready`.
-    public init(namespace: String, executable: String) throws(LabError) {
+    /// Start `ip netns exec NAMESPACE EXECUTABLE ARGUMENTS...` (default `agent`) and wait for its `ready`.
+    public init(namespace: String, executable: String, arguments: [String] = ["agent"]) throws(LabError) {
         self.namespace = namespace
-        let argv = ["ip", "netns", "exec", namespace, executable, "agent"]
+        let argv = ["ip", "netns", "exec", namespace, executable] + arguments
         let child = try Spawn.start(argv)
         pid = child.pid
         stdinFD = child.stdin

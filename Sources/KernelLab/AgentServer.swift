@@ -25,12 +25,24 @@ import Wire
 ///   forwarded                                 data: `fwd PKTTYPE TPSTATUS HEX RESULT`
 ///   relay IN_TAP OUT_TAP IN_MAC OUT_MAC NEXTHOP_MAC   start a router-VM relay between two TAPs
 ///   relayed                                   data: `relay HEX RESULT` (HEX with virtio_net_hdr)
+///   send IF VNET(0|1) HEX                     write one frame to an AF_PACKET socket on IF; ok BYTES
+///   urouter ID l3|l2 drop|keep|guest          create a `UserspaceRouter`
+///   uport ID NAME tap|packet VNET(0|1) MAC    add a port (an open TAP, or an AF_PACKET socket on NAME)
+///   uroute ID ADDRESS PORT NEXTHOP_MAC        route ADDRESS out of PORT to NEXTHOP_MAC
+///   urouted                                   data: `urouted ID RECORD` for every frame handled
+///   udp-send SRC SPORT DST DPORT HEX          one datagram through this namespace's UDP stack; ok BYTES
+///   persist                                   TUNSETPERSIST every TAP (they outlive this helper)
 ///   quit
+/// `read` and `observed` take an optional last argument FIRST_MS: how long to wait for the first
+/// frame (default: IDLE_MS).
 public struct AgentServer {
     private var taps: [String: Tap] = [:]
     private var observers: [String: PacketSocket] = [:]
     private var forwarders: [Forwarder] = []
     private var relays: [TapRelay] = []
+    private var routers: [String: UserspaceRouter] = [:]
+    private var routerOrder: [String] = []
+    private var senders: [String: PacketSocket] = [:]
 
     public init() {}
 
@@ -44,9 +56,18 @@ public struct AgentServer {
                 var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
                 for f in forwarders { fds.append(pollfd(fd: f.input.fd, events: Int16(POLLIN), revents: 0)) }
                 for r in relays { fds.append(pollfd(fd: r.input.fd, events: Int16(POLLIN), revents: 0)) }
+                let routerBase = fds.count
+                var routerPorts: [(String, Int)] = []
+                for id in routerOrder {
+                    for (i, fd) in (routers[id]?.fds ?? []).enumerated() {
+                        fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+                        routerPorts.append((id, i))
+                    }
+                }
                 if poll(&fds, nfds_t(fds.count), -1) < 0 && errno != EINTR { return 1 }
                 for i in forwarders.indices where fds[i + 1].revents != 0 { forwarders[i].pump() }
                 for i in relays.indices where fds[forwarders.count + i + 1].revents != 0 { relays[i].pump() }
+                for (k, (id, port)) in routerPorts.enumerated() where fds[routerBase + k].revents != 0 { routers[id]?.pump(port: port) }
                 if fds[0].revents == 0 { continue }
             }
             guard let line = reader.readLine() else { break }
@@ -110,10 +131,12 @@ public struct AgentServer {
         case "read":
             let t = try tap(try arg(1))
             let idle = try int(2), maxMs = try int(3)
+            var wait = w.count > 4 ? try int(4) : idle
             var out = ""
             let start = Self.nowMs()
             while Self.nowMs() - start < Int64(maxMs) {
-                guard let f = try t.read(timeoutMs: idle) else { break }
+                guard let f = try t.read(timeoutMs: wait) else { break }
+                wait = idle
                 out += "frame " + f.hexString + "\n"
             }
             return out + "ok\n"
@@ -125,7 +148,9 @@ public struct AgentServer {
             guard let s = observers[try arg(1)] else { throw .agent("no observer on \(w[1])") }
             var out = ""
             let idle = try int(2)
-            while let r = try s.receive(timeoutMs: idle) {
+            var wait = w.count > 3 ? try int(3) : idle
+            while let r = try s.receive(timeoutMs: wait) {
+                wait = idle
                 out += "packet \(r.packetType) \(r.tpStatus) \(r.bytes.hexString)\n"
             }
             return out + "ok\n"
@@ -158,6 +183,65 @@ public struct AgentServer {
             for i in relays.indices {
                 relays[i].pump()
                 for r in relays[i].records { out += "relay \(r.bytes.hexString) \(r.sentResult)\n" }
+            }
+            return out + "ok\n"
+        case "udp-send":
+            guard let payload = bytesFromHex(try arg(5)) else { throw .agent("bad hex") }
+            let src = try arg(1), sport = try int(2), dst = try arg(3), dport = try int(4)
+            let n = payload.withUnsafeBufferPointer { p in ckl_udp_send(src, sport, dst, dport, p.baseAddress, Int32(p.count)) }
+            guard n >= 0 else { throw .system("sendto \(w[3]):\(w[4])", errno: -n) }
+            return "ok \(n)\n"
+        case "persist":
+            for t in taps.values {
+                let r = ckl_tap_set_persist(t.fd, 1)
+                guard r == 0 else { throw .system("TUNSETPERSIST \(t.name)", errno: -r) }
+            }
+            return "ok\n"
+        case "send":
+            let name = try arg(1), vnet = try int(2) != 0
+            let key = "\(name)/\(vnet)"
+            let sock: PacketSocket
+            if let s = senders[key] {
+                sock = s
+            } else {
+                sock = try PacketSocket.open(interface: name, vnetHeader: vnet)
+                senders[key] = sock
+            }
+            guard let bytes = bytesFromHex(try arg(3)) else { throw .agent("bad hex") }
+            return "ok \(try sock.send(bytes))\n"
+        case "urouter":
+            guard let mode = UserspaceRouter.Mode(rawValue: try arg(2)), let header = UserspaceRouter.HeaderMode(rawValue: try arg(3)) else {
+                throw .agent("bad router mode")
+            }
+            let id = try arg(1)
+            routers[id] = UserspaceRouter(mode: mode, header: header)
+            routerOrder.append(id)
+            return "ok\n"
+        case "uport":
+            let id = try arg(1), name = try arg(2)
+            guard var r = routers[id], let mac = MAC.parse(try arg(5)) else { throw .agent("no router \(w[1]) or bad MAC") }
+            let port: UserspaceRouter.Port
+            if try arg(3) == "tap" {
+                port = .tap(try tap(name))
+            } else {
+                port = .packet(try PacketSocket.open(interface: name, vnetHeader: try int(4) != 0))
+            }
+            r.add(port: name, port, mac: mac)
+            routers[id] = r
+            return "ok\n"
+        case "uroute":
+            let id = try arg(1)
+            guard var r = routers[id], let a = IPAddress(try arg(2)), let mac = MAC.parse(try arg(4)) else { throw .agent("bad route") }
+            guard r.route(a, port: try arg(3), nextHopMAC: mac) else { throw .agent("router \(id) has no port \(w[3])") }
+            routers[id] = r
+            return "ok\n"
+        case "urouted":
+            var out = ""
+            for id in routerOrder {
+                guard var r = routers[id] else { continue }
+                for i in r.ports.indices { r.pump(port: i) }
+                routers[id] = r
+                for rec in r.records { out += "urouted \(id) \(rec)\n" }
             }
             return out + "ok\n"
         default:

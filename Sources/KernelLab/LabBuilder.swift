@@ -15,12 +15,15 @@ public final class LabBuilder {
     public let prefix: RunPrefix
     public let executable: String
     public private(set) var settings: TopologySettings
+    /// How the helper is started: `EXECUTABLE ARGUMENTS...` inside the namespace.
+    public let agentArguments: [String]
     private var agents: [String: Agent] = [:]
     private var created: [String] = []
 
-    public init(prefix: RunPrefix, executable: String, kind: String) {
+    public init(prefix: RunPrefix, executable: String, kind: String, agentArguments: [String] = ["agent"]) {
         self.prefix = prefix
         self.executable = executable
+        self.agentArguments = agentArguments
         settings = TopologySettings(kind: kind)
     }
 
@@ -31,7 +34,7 @@ public final class LabBuilder {
         created.append(ns)
         settings.namespaces.append(role)
         step("ip netns add \(ns); ip -n \(ns) link set lo up")
-        agents[role] = try Agent(namespace: ns, executable: executable)
+        agents[role] = try Agent(namespace: ns, executable: executable, arguments: agentArguments)
         if !ipv6 {
             try sysctl(role, "net.ipv6.conf.all.disable_ipv6", "1")
             try sysctl(role, "net.ipv6.conf.default.disable_ipv6", "1")
@@ -114,6 +117,16 @@ public final class LabBuilder {
     /// A step line with this run's prefix replaced by `<run>`, so fixtures do not depend on the pid.
     private func step(_ s: String) {
         settings.steps.append(s.replacingAll(prefix.value, with: "<run>"))
+    }
+
+    /// Leave the lab standing: make every TAP persistent, stop the helpers (their relays and
+    /// routers stop with them) and forget the namespaces, so neither `teardown` nor `deinit`
+    /// removes them. `Namespaces.cleanup(prefix:)` does, later.
+    public func release() {
+        for a in agents.values { _ = try? a.call(["persist"]) }
+        for a in agents.values { a.stop() }
+        agents.removeAll()
+        created.removeAll()
     }
 
     /// Stop the helpers (closing their TAPs) and delete every namespace this builder created.

@@ -27,6 +27,23 @@ public enum Namespaces {
         return RunPrefix.labNamespaces(fromNetnsList: r.stdout, prefix: prefix)
     }
 
+    /// The lab namespaces left by runs whose process is gone (`csl<pid>-…` with no live `<pid>`).
+    /// Running labs (of this or any other live process) are never listed.
+    public static func leftovers() -> [String] {
+        list().filter { name in
+            guard let pid = RunPrefix.pid(ofLabName: name) else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
+        }
+    }
+
+    /// Remove the namespaces of dead runs. Returns the names removed.
+    @discardableResult
+    public static func cleanupLeftovers() -> [String] {
+        let names = leftovers()
+        for n in names { destroy(n) }
+        return names
+    }
+
     /// Remove every lab namespace (of one run, or of all runs). Returns the names removed.
     @discardableResult
     public static func cleanup(prefix: RunPrefix? = nil) -> [String] {

@@ -23,6 +23,12 @@ public struct RunPrefix: Sendable, Equatable, CustomStringConvertible {
         return !digits.isEmpty && rest.dropFirst(digits.count).first == "-"
     }
 
+    /// The pid in a lab name (`csl4711-host` → 4711).
+    public static func pid(ofLabName name: String) -> Int32? {
+        guard isLabName(name) else { return nil }
+        return Int32(String(name.dropFirst(stem.count).prefix { $0.isASCII && $0.isNumber }))
+    }
+
     /// Namespace names from `ip netns list` output (`NAME` or `NAME (id: N)` per line).
     public static func namespaceNames(fromNetnsList output: String) -> [String] {
         output.split(separator: "\n").compactMap { line in

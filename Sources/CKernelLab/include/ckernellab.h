@@ -33,6 +33,8 @@ int ckl_tap_open(const char *name, int vnet_hdr);
 int ckl_tap_set_vnet_hdr_size(int fd, int size);
 /// TUNSETOFFLOAD with a CKL_TUN_F_* mask.
 int ckl_tap_set_offload(int fd, unsigned int flags);
+/// TUNSETPERSIST: keep the device after its last fd closes (1) or not (0).
+int ckl_tap_set_persist(int fd, int on);
 /// TUNGETIFF: the IFF_* flags the kernel reports for this fd (or -errno).
 int ckl_tap_get_flags(int fd);
 
@@ -74,6 +76,10 @@ int ckl_packet_open(const char *ifname, int vnet_hdr);
 /// Waits up to `timeout_ms` (-1 forever). Returns the byte count, 0 on timeout, or -errno.
 /// `pkttype` gets sll_pkttype, `tp_status` the PACKET_AUXDATA status (0 if none).
 int ckl_packet_recv(int fd, uint8_t *buf, int len, int timeout_ms, int *pkttype, unsigned int *tp_status);
+
+/// Send `len` bytes as one UDP datagram from `src`:`sport` to `dst`:`dport` (IPv4 or IPv6 text
+/// addresses) through the kernel's UDP stack of the calling thread's namespace. Returns bytes sent.
+int ckl_udp_send(const char *src, int sport, const char *dst, int dport, const uint8_t *buf, int len);
 
 /// pipe2(O_CLOEXEC).
 int ckl_pipe_cloexec(int fds[2]);

@@ -1,0 +1,342 @@
+import Simulation
+import Wire
+
+/// How any topology the model accepts maps onto the real kernel: which namespace each device lives
+/// in, its real name and MAC, addresses, routes, static neighbours, netfilter rules, and the
+/// csumlab helpers that stand in for VMs and userspace routers. Pure: computing a plan touches
+/// nothing; `VerifyLab` carries it out.
+///
+/// Namespaces: `hub` holds bridges, TAPs and host-side veth ends; every netns host and kernel
+/// router gets `n-NAME`; a host NIC is emulated by a veth pair whose far end lives in `w-NAME`
+/// (the wire, where the remote host's frames are written).
+public struct LabPlan: Sendable {
+    public static let hub = "hub"
+
+    public struct Namespace: Sendable, Equatable {
+        public var role: String
+        public var ipv6: Bool
+        /// The node this namespace is (nil for the hub and wires).
+        public var node: String?
+    }
+
+    /// A real device: where it lives, its name there and its MAC.
+    public struct RealDevice: Sendable, Equatable {
+        public var graphID: Int
+        public var simName: String
+        public var role: String
+        public var name: String
+        public var mac: String
+    }
+
+    public struct Command: Sendable, Equatable {
+        public var role: String
+        public var argv: [String]
+    }
+
+    public struct Sysctl: Sendable, Equatable {
+        public var role: String
+        public var key: String
+        public var value: String
+    }
+
+    /// A userspace router or a router VM, stood in for by `UserspaceRouter` in one helper.
+    public struct Router: Sendable, Equatable {
+        public struct Port: Sendable, Equatable {
+            public var name: String
+            /// `tap` (the helper holds the TAP fd) or `packet` (AF_PACKET socket on the device).
+            public var kind: String
+            public var vnetHeader: Bool
+            public var mac: String
+        }
+
+        public struct Route: Sendable, Equatable {
+            public var destination: IPAddress
+            public var port: String
+            public var nextHopMAC: String
+        }
+
+        public var node: String
+        public var role: String
+        public var mode: UserspaceRouter.Mode
+        public var header: UserspaceRouter.HeaderMode
+        public var ports: [Port]
+        public var routes: [Route]
+    }
+
+    public let graph: LabGraph
+    public private(set) var namespaces: [Namespace] = []
+    /// By graph device id (virtio NICs have none).
+    public private(set) var devices: [Int: RealDevice] = [:]
+    /// Host NIC (graph id) → the wire end (namespace role, name).
+    public private(set) var wires: [Int: RealDevice] = [:]
+    public private(set) var addresses: [Command] = []
+    public private(set) var routes: [Command] = []
+    public private(set) var neighbours: [Command] = []
+    public private(set) var netfilter: [Command] = []
+    public private(set) var sysctls: [Sysctl] = []
+    public private(set) var conntrackSysctls: [Sysctl] = []
+    public private(set) var routers: [Router] = []
+    /// Nodes the real lab cannot reproduce faithfully, with why; legs through them are not checkable.
+    public private(set) var unsupported: [String: String] = [:]
+    /// Things a reader of the results must know about how the lab differs from the file.
+    public private(set) var notes: [String] = []
+
+    public init(_ t: Topology) {
+        graph = LabGraph(t)
+        place()
+        configureHosts()
+        configureRouters()
+    }
+
+    public var topology: Topology { graph.topology }
+
+    static func role(node name: String) -> String { "n-" + sanitize(name) }
+
+    static func sanitize(_ s: String) -> String {
+        String(s.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "_" })
+    }
+
+    static func macText(_ b: [UInt8]) -> String { MAC.format(b) }
+
+    /// Is `s` usable as a Linux interface name as it is?
+    static func validInterfaceName(_ s: String) -> Bool {
+        (1...15).contains(s.utf8.count) && s != "lo" && s != "." && s != ".."
+            && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+    }
+
+    /// The namespace a kernel host node gets, if it gets one.
+    public func hostRole(_ ni: Int) -> String? {
+        switch topology.nodes[ni].kind {
+        case .netns: return Self.role(node: topology.nodes[ni].name)
+        case let .router(r) where r.flavour == .netns: return Self.role(node: topology.nodes[ni].name)
+        case let .router(r) where r.flavour == .userspace && r.placement == .netns: return Self.role(node: topology.nodes[ni].name)
+        default: return nil
+        }
+    }
+
+    // MARK: Placement
+
+    private mutating func place() {
+        let g = graph
+        // Devices joined as bridge ports share a namespace: union them.
+        var group = Array(g.devices.indices)
+        func find(_ x: Int) -> Int { var x = x; while group[x] != x { x = group[x] }; return x }
+        for d in g.devices { if let m = d.master { group[find(d.id)] = find(m) } }
+        var anchor: [Int: String] = [:]
+        for d in g.devices where d.kind != .virtio {
+            var want: String?
+            if let r = d.l3 { want = hostRole(r.node) }
+            if let r = d.packetSocket { want = hostRole(r.node) }
+            guard let w = want else { continue }
+            let root = find(d.id)
+            if let have = anchor[root], have != w {
+                unsupported[topology.nodes[d.node].name] = "\(d.name) would have to live in two namespaces (\(have), \(w))"
+                continue
+            }
+            anchor[root] = w
+        }
+        var roles: [String] = [Self.hub]
+        var names: [String: Set<String>] = [:]
+        for d in g.devices where d.kind != .virtio {
+            let role = anchor[find(d.id)] ?? Self.hub
+            if !roles.contains(role) { roles.append(role) }
+            var name = d.name
+            if !Self.validInterfaceName(name) || names[role, default: []].contains(name) { name = "d\(d.id)" }
+            names[role, default: []].insert(name)
+            // A TAP read by a userspace router: frames for the router carry the simulator's MAC of
+            // the TAP, which must not be the host-side device's own (a bridge would keep such
+            // frames as local instead of forwarding them to the port).
+            var mac = d.mac
+            if d.fdUserspace != nil { mac[0] = 0x06 }
+            devices[d.id] = RealDevice(graphID: d.id, simName: d.name, role: role, name: name, mac: Self.macText(mac))
+            if d.kind == .hostNIC {
+                let w = "w-" + Self.sanitize(topology.nodes[d.node].name)
+                roles.append(w)
+                wires[d.id] = RealDevice(graphID: d.id, simName: "\(d.name)-wire", role: w, name: "wire0", mac: "02:ee:00:00:00:01")
+                notes.append("\(d.name) is emulated by a veth pair: the remote host writes into its far end (\(w)); rx-checksumming is emulated by GRO validation on the near end.")
+            }
+        }
+        // Every kernel host gets its namespace even if no device is placed in it.
+        for (ni, _) in topology.nodes.enumerated() {
+            if let r = hostRole(ni), !roles.contains(r) { roles.append(r) }
+        }
+        for r in roles {
+            let node = topology.nodes.first { Self.role(node: $0.name) == r }
+            let v6 = node.map { n in n.interfaces.contains { $0.addresses.contains { $0.address.version == .v6 } } } ?? false
+            namespaces.append(Namespace(role: r, ipv6: v6, node: node?.name))
+        }
+    }
+
+    // MARK: Hosts: addresses, routes, neighbours, netfilter
+
+    private mutating func configureHosts() {
+        let g = graph
+        for (ni, n) in topology.nodes.enumerated() {
+            guard let role = hostRole(ni) else { continue }
+            let isUserspace: Bool
+            if case let .router(r) = n.kind, r.flavour == .userspace { isUserspace = true } else { isUserspace = false }
+            if isUserspace { continue }
+            var defaults: Set<IPVersion> = []
+            for (ii, i) in n.interfaces.enumerated() {
+                guard let d = g.deviceOf(LabGraph.Ref(node: ni, iface: ii)), let real = devices[d] else {
+                    unsupported[n.name] = "interface \(i.name) has no device"
+                    continue
+                }
+                for a in i.addresses {
+                    addresses.append(Command(role: role, argv: (a.address.version == .v6 ? ["-6"] : []) + ["addr", "add", a.description, "dev", real.name]
+                        + (a.address.version == .v6 ? ["nodad"] : [])))
+                }
+                for (gw, v) in [(i.gateway, IPVersion.v4), (i.gateway6, IPVersion.v6)] {
+                    guard let gw, !defaults.contains(v), i.addresses.contains(where: { $0.contains(gw) }) else { continue }
+                    defaults.insert(v)
+                    routes.append(Command(role: role, argv: (v == .v6 ? ["-6"] : []) + ["route", "replace", "default", "via", gw.description, "dev", real.name]))
+                }
+                for a in g.allAddresses where i.addresses.contains(where: { $0.contains(a) && $0.address != a }) {
+                    if let o = g.owner(of: a), o.node == ni { continue }
+                    guard let t = g.targetDevice(for: a) else { continue }
+                    neighbours.append(Command(role: role, argv: ["neigh", "replace", a.description, "lladdr", Self.macText(g.devices[t].mac),
+                                                                 "dev", real.name, "nud", "permanent"]))
+                }
+            }
+            let nf: Netfilter
+            switch n.kind {
+            case let .netns(f):
+                nf = f
+                if f.conntrackActive {
+                    unsupported[n.name] = "conntrack/NAT on a netns host is not modelled by the simulator"
+                }
+            case let .router(r):
+                nf = r.netfilter
+                sysctls.append(Sysctl(role: role, key: "net.ipv4.ip_forward", value: "1"))
+                if namespaces.first(where: { $0.role == role })?.ipv6 == true {
+                    sysctls.append(Sysctl(role: role, key: "net.ipv6.conf.all.forwarding", value: "1"))
+                }
+            default:
+                continue
+            }
+            addNetfilter(nf, role: role, node: ni)
+        }
+    }
+
+    private mutating func addNetfilter(_ nf: Netfilter, role: String, node ni: Int) {
+        let n = topology.nodes[ni]
+        var isRouter = false
+        if case .router = n.kind { isRouter = true }
+        if isRouter && nf.conntrackActive {
+            var script = "add table inet csumlab; add chain inet csumlab csl_forward { type filter hook forward priority filter; }; "
+            script += nf.dropInvalid ? "add rule inet csumlab csl_forward ct state invalid counter drop" : "add rule inet csumlab csl_forward ct state new counter"
+            netfilter.append(Command(role: role, argv: ["nft", script]))
+            conntrackSysctls.append(Sysctl(role: role, key: "net.netfilter.nf_conntrack_checksum", value: nf.conntrackChecksum ? "1" : "0"))
+            // The simulated legs are independent (a reply acknowledges data even when the leg
+            // carrying it was dropped); conntrack's TCP window tracking, which the model leaves
+            // out, would mark such a segment INVALID. Liberal tracking keeps checksums the only
+            // reason for INVALID, as in the model.
+            conntrackSysctls.append(Sysctl(role: role, key: "net.netfilter.nf_conntrack_tcp_be_liberal", value: "1"))
+            notes.append("\(n.name): net.netfilter.nf_conntrack_tcp_be_liberal=1 (the model has no TCP window tracking, and a leg after a dropped one acknowledges data conntrack never saw)")
+        }
+        if isRouter, let m = nf.masqueradeOn, let ii = n.interfaceIndex(named: m),
+           let d = graph.deviceOf(LabGraph.Ref(node: ni, iface: ii)), let real = devices[d] {
+            netfilter.append(Command(role: role, argv: ["nft", "add table ip csumlab_nat; add chain ip csumlab_nat csl_post { type nat hook postrouting priority srcnat; }; add rule ip csumlab_nat csl_post oifname \(real.name) masquerade"]))
+        }
+        switch nf.checksumFill {
+        case .off: break
+        case .udp: netfilter.append(Command(role: role, argv: ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-p", "udp", "-j", "CHECKSUM", "--checksum-fill"]))
+        case .all: netfilter.append(Command(role: role, argv: ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-j", "CHECKSUM", "--checksum-fill"]))
+        }
+    }
+
+    // MARK: Userspace routers and router VMs
+
+    private mutating func configureRouters() {
+        let g = graph
+        for (ni, n) in topology.nodes.enumerated() {
+            guard case let .router(r) = n.kind else { continue }
+            let mode: UserspaceRouter.Mode = r.forwarding == .l2 ? .l2 : .l3
+            let header: UserspaceRouter.HeaderMode
+            switch r.flavour {
+            case .netns:
+                continue
+            case .vm:
+                header = .guest
+                if !r.netfilter.conntrackActive && r.netfilter.checksumFill == .off && n.interfaces.allSatisfy({ $0.features.requested.isEmpty }) && r.forwarding == .l3 {
+                    break
+                }
+                unsupported[n.name] = "the router VM stand-in forwards like a default Linux guest; netfilter rules, offload changes or l2 forwarding inside it are not reproduced"
+                continue
+            case .userspace:
+                if r.placement == .vm {
+                    unsupported[n.name] = "a userspace router inside a VM has no stand-in"
+                    continue
+                }
+                header = r.vnetHdrAware ? .keep : .drop
+            }
+            var ports: [Router.Port] = []
+            var role: String?
+            var ok = true
+            for ii in n.interfaces.indices {
+                guard let (port, portRole) = routerPort(ni, ii, r) else { ok = false; break }
+                if let have = role, have != portRole {
+                    unsupported[n.name] = "its ports live in different namespaces (\(have), \(portRole)); one helper cannot hold them"
+                    ok = false
+                    break
+                }
+                role = portRole
+                ports.append(port)
+            }
+            guard ok, let role else {
+                if unsupported[n.name] == nil { unsupported[n.name] = "an interface has no device the lab can attach to" }
+                continue
+            }
+            var rts: [Router.Route] = []
+            if mode == .l3 {
+                for a in g.allAddresses {
+                    if let o = g.owner(of: a), o.node == ni { continue }
+                    guard let (oif, nh) = g.route(from: ni, to: a), let t = g.targetDevice(for: nh) else { continue }
+                    rts.append(Router.Route(destination: a, port: ports[oif].name, nextHopMAC: Self.macText(g.devices[t].mac)))
+                }
+            }
+            routers.append(Router(node: n.name, role: role, mode: mode, header: header, ports: ports, routes: rts))
+        }
+    }
+
+    /// A router's port on interface `ii`: the TAP a router VM's NIC uses, the TAP fd or the
+    /// AF_PACKET socket of a userspace router; with the namespace it lives in.
+    private func routerPort(_ ni: Int, _ ii: Int, _ r: RouterSettings) -> (Router.Port, String)? {
+        let g = graph
+        guard let d = g.deviceOf(LabGraph.Ref(node: ni, iface: ii)) else { return nil }
+        let dev = g.devices[d]
+        switch (dev.kind, r.flavour) {
+        case (.virtio, .vm):
+            guard let t = dev.peer, let real = devices[t], case let .tap(ts) = g.devices[t].kind else { return nil }
+            return (Router.Port(name: real.name, kind: "tap", vnetHeader: ts.vnetHdr, mac: Self.macText(dev.mac)), real.role)
+        case (.tap(let ts), .userspace):
+            guard let real = devices[d] else { return nil }
+            return (Router.Port(name: real.name, kind: "tap", vnetHeader: ts.vnetHdr, mac: Self.macText(dev.mac)), real.role)
+        case (.vethEnd, .userspace), (.bridge, .userspace), (.hostNIC, .userspace):
+            guard let real = devices[d] else { return nil }
+            return (Router.Port(name: real.name, kind: "packet", vnetHeader: r.vnetHdrAware, mac: real.mac), real.role)
+        default:
+            return nil
+        }
+    }
+
+    // MARK: Queries the runner needs
+
+    /// The namespace a TAP, bridge or veth end lives in, by the simulator's device name.
+    public func real(_ simName: String) -> RealDevice? {
+        guard let d = graph.device(named: simName) else { return nil }
+        return devices[d]
+    }
+
+    /// The TAPs whose fds a VM's NICs use.
+    public func taps(ofVM node: String) -> [RealDevice] {
+        graph.devices.filter { $0.kind == .virtio && graph.topology.nodes[$0.node].name == node }
+            .compactMap { $0.peer }.compactMap { devices[$0] }
+    }
+
+    /// A kernel host's interface devices.
+    public func interfaces(ofHost node: String) -> [RealDevice] {
+        guard let ni = topology.nodeIndex(named: node) else { return [] }
+        return topology.nodes[ni].interfaces.indices.compactMap { graph.deviceOf(LabGraph.Ref(node: ni, iface: $0)) }.compactMap { devices[$0] }
+    }
+}

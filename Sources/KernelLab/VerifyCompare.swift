@@ -1,0 +1,168 @@
+import Checksum
+import Simulation
+import Wire
+
+/// What `PACKET_AUXDATA` says about an skb's checksum (`tp_status`), or what the simulator's skb
+/// state implies for it (packet_rcv: PARTIAL → CSUMNOTREADY; skb_csum_unnecessary → CSUM_VALID).
+public enum ChecksumStatus: String, Sendable, Equatable {
+    case notReady = "CSUMNOTREADY"
+    case valid = "CSUM_VALID"
+    case none = "0"
+
+    public init(tpStatus: UInt32) {
+        if tpStatus & (1 << 3) != 0 { self = .notReady } else if tpStatus & (1 << 7) != 0 { self = .valid } else { self = .none }
+    }
+
+    /// What packet_rcv reports for an skb in state `s`; an outgoing frame (captured in
+    /// dev_queue_xmit_nit) never gets CSUM_VALID.
+    public init(_ s: SkbState, outgoing: Bool = false) {
+        switch s.ipSummed {
+        case .partial: self = .notReady
+        case .unnecessary: self = outgoing ? .none : .valid
+        case .none, .complete: self = .none
+        }
+    }
+}
+
+/// One frame at an observation point: a TAP's fd (with its virtio_net_hdr if it has one) or an
+/// AF_PACKET socket (with the PACKET_AUXDATA checksum status).
+public struct Observation: Sendable, Equatable {
+    public var vnet: VirtioNetHeader?
+    public var status: ChecksumStatus?
+    public var frame: [UInt8]
+
+    public init(vnet: VirtioNetHeader? = nil, status: ChecksumStatus? = nil, frame: [UInt8]) {
+        self.vnet = vnet
+        self.status = status
+        self.frame = frame
+    }
+}
+
+/// One compared observable.
+public struct ComparisonRow: Sendable, Equatable {
+    /// Where it was observed when not at the leg's receiver (an intermediate capture, `vethA-r rx`).
+    public var point: String = ""
+    /// 0 for the leg (frame count), else the frame's 1-based number.
+    public var frame: Int
+    public var observable: String
+    public var kernel: String
+    public var simulation: String
+
+    public init(point: String = "", frame: Int, observable: String, kernel: String, simulation: String) {
+        self.point = point
+        self.frame = frame
+        self.observable = observable
+        self.kernel = kernel
+        self.simulation = simulation
+    }
+
+    public var matches: Bool { kernel == simulation }
+}
+
+/// The comparison of what the kernel delivered with what the simulation predicts, observable by
+/// observable. Everything is computed from the bytes and headers on both sides.
+public enum LegComparison {
+    /// Compare two lists of observations at one point (in arrival / segment order). With
+    /// `l4BytesOnly` (the kernel's own stack built the IP header: its IP ID and DF are its own) the
+    /// bytes are compared from the L4 header on.
+    public static func compare(kernel: [Observation], simulation: [Observation], l4BytesOnly: Bool = false, point: String = "") -> [ComparisonRow] {
+        var rows = [ComparisonRow(frame: 0, observable: "frames", kernel: "\(kernel.count)", simulation: "\(simulation.count)")]
+        for (i, (k, s)) in zip(kernel, simulation).enumerated() {
+            rows += frameRows(i + 1, k, s, l4BytesOnly: l4BytesOnly)
+        }
+        for i in rows.indices { rows[i].point = point }
+        return rows
+    }
+
+    static func frameRows(_ n: Int, _ k: Observation, _ s: Observation, l4BytesOnly: Bool) -> [ComparisonRow] {
+        var rows: [ComparisonRow] = []
+        func row(_ what: String, _ kv: String, _ sv: String) { rows.append(ComparisonRow(frame: n, observable: what, kernel: kv, simulation: sv)) }
+        if k.vnet != nil || s.vnet != nil {
+            row("virtio flags", flags(k.vnet), flags(s.vnet))
+            row("csum_start/offset", startOffset(k.vnet), startOffset(s.vnet))
+            row("gso type/size/hdr_len", gso(k.vnet), gso(s.vnet))
+        }
+        if k.status != nil || s.status != nil {
+            row("tp_status checksum", k.status?.rawValue ?? "-", s.status?.rawValue ?? "-")
+        }
+        let kf = FrameFacts(k.frame), sf = FrameFacts(s.frame)
+        row("L4 field", kf.field, sf.field)
+        row("L4 bytes valid", kf.valid, sf.valid)
+        row("TTL / hop limit", kf.ttl, sf.ttl)
+        row("addresses", kf.addresses, sf.addresses)
+        if l4BytesOnly {
+            row("L4 bytes", kf.l4Length, sf.l4Length == kf.l4Length && kf.l4 != sf.l4 ? sf.l4Length + " (differ)" : sf.l4Length)
+        } else {
+            row("bytes from offset 12", kf.length, sf.length == kf.length && Array(k.frame.dropFirst(12)) != Array(s.frame.dropFirst(12)) ? sf.length + " (differ)" : sf.length)
+        }
+        return rows
+    }
+
+    public static func flags(_ h: VirtioNetHeader?) -> String {
+        guard let h else { return "no header" }
+        var names: [String] = []
+        if h.needsChecksum { names.append("NEEDS_CSUM") }
+        if h.isDataValid { names.append("DATA_VALID") }
+        if h.flags & ~3 != 0 { names.append("0x" + String(h.flags & ~3, radix: 16)) }
+        return names.isEmpty ? "0" : names.joined(separator: "|")
+    }
+
+    static func startOffset(_ h: VirtioNetHeader?) -> String {
+        guard let h else { return "-" }
+        return "\(h.csumStart)/\(h.csumOffset)"
+    }
+
+    static func gso(_ h: VirtioNetHeader?) -> String {
+        guard let h else { return "-" }
+        if !h.isGSO && h.gsoSize == 0 && h.hdrLen == 0 { return "none" }
+        let type: String
+        switch VirtioNetHeader.GSOType(rawValue: h.gsoType & 0x7F) {
+        case .none?: type = "NONE"
+        case .tcpv4?: type = "TCPV4"
+        case .tcpv6?: type = "TCPV6"
+        case .udp?: type = "UDP"
+        case .udpL4?: type = "UDP_L4"
+        case nil: type = "\(h.gsoType & 0x7F)"
+        }
+        return "\(type)\(h.gsoType & 0x80 != 0 ? "|ECN" : "")/\(h.gsoSize)/\(h.hdrLen)"
+    }
+}
+
+/// The facts compared about a frame's bytes.
+struct FrameFacts {
+    var field = "-", valid = "-", ttl = "-", addresses = "-", length: String
+    var l4: [UInt8] = []
+    var l4Length = "-"
+
+    init(_ bytes: [UInt8]) {
+        length = "\(bytes.count) bytes"
+        let f = Frame(bytes: bytes)
+        guard let l = try? f.layout() else { return }
+        l4 = Array(bytes[l.l4Offset..<min(l.end, bytes.count)])
+        l4Length = "\(l4.count) bytes"
+        field = "0x" + hex16(f.l4Checksum(l)) + (f.l4HoldsPartialSum(l) && !f.l4ChecksumIsValid(l) ? " (pseudo-header sum)" : "")
+        valid = f.l4ChecksumIsValid(l) ? "yes" : "no"
+        ttl = "\(f.ttl(l))"
+        addresses = "\(IPAddress(bytes: f.sourceAddress(l))) → \(IPAddress(bytes: f.destinationAddress(l)))"
+    }
+}
+
+/// Which frames belong to a leg: same L4 protocol and ports (ICMP: same echo identifier).
+public struct FlowIdentity: Sendable, Equatable {
+    public var proto: IPProtocol
+    public var key: [UInt8]
+
+    public init?(_ bytes: [UInt8]) {
+        let f = Frame(bytes: bytes)
+        guard let l = try? f.layout() else { return nil }
+        proto = l.l4Protocol
+        switch l.l4Protocol {
+        case .tcp, .udp: key = Array(bytes[l.l4Offset..<(l.l4Offset + 4)])
+        case .icmp, .icmpv6: key = l.l4Offset + 6 <= bytes.count ? [bytes[l.l4Offset]] + Array(bytes[(l.l4Offset + 4)..<(l.l4Offset + 6)]) : []
+        }
+    }
+
+    public func matches(_ bytes: [UInt8]) -> Bool {
+        FlowIdentity(bytes) == self
+    }
+}

@@ -1,0 +1,258 @@
+import Simulation
+import Wire
+
+/// How one leg of a simulated flow is checked on the real lab: what is written where (exactly the
+/// bytes and virtio header the simulation's sender emits), where the result is read, and what the
+/// simulation says arrives there. Pure: derived from the plan and the simulated leg.
+public struct LegCheck: Sendable, Equatable {
+    /// Where frames enter the lab.
+    public enum Injection: Sendable, Equatable {
+        /// Written into a TAP's fd (a VM's virtio-net backend): virtio_net_hdr + frame.
+        case tap(role: String, name: String)
+        /// Sent on an AF_PACKET socket (with PACKET_VNET_HDR when `vnet`).
+        case packet(role: String, device: String, vnet: Bool)
+        /// Sent as a datagram through the namespace's own UDP stack (the writes are payloads): the
+        /// kernel decides PARTIAL or complete and runs netfilter, as for the simulated sender.
+        case udp(role: String, source: String, sourcePort: UInt16, destination: String, destinationPort: UInt16)
+    }
+
+    /// Where frames are read.
+    public enum Point: Sendable, Equatable {
+        case tap(role: String, name: String, vnetHeader: Bool)
+        case packet(role: String, device: String)
+        /// What a device's driver is handed (AF_PACKET, outgoing frames only).
+        case packetTx(role: String, device: String)
+
+        public var label: String {
+            switch self {
+            case let .tap(_, n, v): return "\(n) (TAP fd\(v ? ", vnet header" : ""))"
+            case let .packet(_, d): return "\(d) (AF_PACKET, PACKET_AUXDATA)"
+            case let .packetTx(_, d): return "\(d) tx (AF_PACKET: what the NIC's driver is handed; its hardware checksum is not emulated)"
+            }
+        }
+    }
+
+    public var injection: Injection
+    public var injectionLabel: String
+    /// The bytes written, in order (virtio_net_hdr first where the TAP or socket has one).
+    public var writes: [[UInt8]]
+    public var points: [Point]
+    /// The simulation's frames at the points (all points together, in step order).
+    public var expected: [Observation]
+    public var identity: FlowIdentity?
+    /// Intermediate AF_PACKET captures (PACKET_AUXDATA) on the real devices the leg crosses.
+    public var captures: [Capture] = []
+
+    /// The kernel's stack built the IP header (IP ID, DF): compare bytes from the L4 header on.
+    public var kernelBuildsIPHeader: Bool {
+        if case .udp = injection { return true }
+        return false
+    }
+}
+
+/// Frames of a leg seen by an AF_PACKET socket on one device in one direction: received
+/// (`__netif_receive_skb`, after GRO) or sent (`dev_queue_xmit_nit`, after `validate_xmit_skb`).
+public struct Capture: Sendable, Equatable {
+    public var role: String
+    public var device: String
+    public var outgoing: Bool
+    public var expected: [Observation]
+
+    public var label: String { "\(device) \(outgoing ? "tx" : "rx")" }
+
+    /// The captures the simulated steps imply on the lab's real devices (TAPs and veth ends): a
+    /// TAP receives in `tun_get_user` and sends in `tun_put_user`; a veth end sends in `veth_xmit`
+    /// and its peer receives (after GRO when the peer has it).
+    public static func implied(by steps: [Step], plan: LabPlan) -> [Capture] {
+        var out: [Capture] = []
+        func add(_ simName: String?, outgoing: Bool, _ state: Carrier, _ frame: [UInt8]) {
+            guard let simName, let real = plan.real(simName), let d = plan.graph.device(named: simName),
+                  plan.graph.devices[d].kind != .hostNIC, case let .skb(s) = state else { return }
+            let o = Observation(status: ChecksumStatus(s, outgoing: outgoing), frame: frame)
+            if let i = out.firstIndex(where: { $0.device == real.name && $0.role == real.role && $0.outgoing == outgoing }) {
+                out[i].expected.append(o)
+            } else {
+                out.append(Capture(role: real.role, device: real.name, outgoing: outgoing, expected: [o]))
+            }
+        }
+        for (k, s) in steps.enumerated() {
+            if s.function.hasPrefix("tun_get_user") {
+                add(s.element, outgoing: false, s.after, s.frame)
+            } else if s.function.contains("tun_put_user") {
+                add(s.element, outgoing: true, s.before, s.frame)
+            } else if s.function.hasPrefix("veth_xmit"), let end = s.interface, let d = plan.graph.device(named: end),
+                      let p = plan.graph.devices[d].peer {
+                add(end, outgoing: true, s.before, s.frame)
+                let peer = plan.graph.devices[p].name
+                if k + 1 < steps.count, steps[k + 1].interface == peer, steps[k + 1].function.contains("napi_gro_receive") {
+                    add(peer, outgoing: false, steps[k + 1].after, steps[k + 1].frame)
+                } else {
+                    add(peer, outgoing: false, s.after, s.frame)
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Why a leg (or an aspect of a file) is not checked, and the leg's name.
+public struct NotCheckable: Sendable, Equatable {
+    public var what: String
+    public var reason: String
+}
+
+extension LegCheck {
+    /// Derive the check for `leg` (a leg of the linux-6.x simulation of the plan's topology).
+    public static func make(_ leg: LegTrace, plan: LabPlan) -> Result<LegCheck, NotCheckableLeg> {
+        let t = plan.topology
+        if let s = leg.steps.first(where: { plan.unsupported[$0.element] != nil }) {
+            return .failure(NotCheckableLeg("passes \(s.element): \(plan.unsupported[s.element]!)"))
+        }
+        guard let from = t.node(named: leg.from) ?? t.nodes.first(where: { "\($0.name)-remote" == leg.from }) else {
+            return .failure(NotCheckableLeg("unknown sender \(leg.from)"))
+        }
+        // 1. The sender.
+        var injection: Injection
+        var label: String
+        var writes: [[UInt8]] = []
+        var sent: [[UInt8]] = []
+        switch from.kind {
+        case .vm:
+            guard let first = leg.steps.first(where: { $0.function.hasPrefix("tun_get_user") }), let tap = plan.real(first.element),
+                  let ti = plan.graph.device(named: first.element), case let .tap(ts) = plan.graph.devices[ti].kind else {
+                return .failure(NotCheckableLeg("the simulated frame never reaches a TAP of \(leg.from)"))
+            }
+            injection = .tap(role: tap.role, name: tap.name)
+            label = "\(tap.name) (TAP fd)"
+            for s in leg.steps where s.element == first.element && s.function.hasPrefix("tun_get_user") {
+                var h: VirtioNetHeader?
+                if case let .vnet(v) = s.before { h = v }
+                writes.append(ts.vnetHdr ? (h ?? VirtioNetHeader()).bytes + s.frame : s.frame)
+                sent.append(s.frame)
+            }
+        case .netns where leg.steps.first.map({ $0.element == leg.from && ($0.function.hasPrefix("udp_sendmsg") || $0.function.hasPrefix("udpv6_sendmsg")) }) == true:
+            let f = Frame(bytes: leg.steps[0].frame)
+            guard let ni = t.nodeIndex(named: leg.from), let l = try? f.layout(), let role = plan.hostRole(ni) else {
+                return .failure(NotCheckableLeg("the sender's datagram does not parse"))
+            }
+            injection = .udp(role: role, source: leg.steps[0].source, sourcePort: f.sourcePort(l), destination: leg.steps[0].destination,
+                             destinationPort: f.destinationPort(l))
+            label = "\(leg.from)'s UDP socket (\(leg.steps[0].source):\(f.sourcePort(l)) → \(leg.steps[0].destination):\(f.destinationPort(l)))"
+            writes = [Array(f.payload(l))]
+            sent = [f.bytes]
+        case .netns(let nf):
+            if nf.checksumFill != .off || nf.masqueradeOn != nil {
+                return .failure(NotCheckableLeg("\(leg.from)'s own netfilter (checksum-fill/masquerade) acts on output, which an AF_PACKET injection bypasses"))
+            }
+            // The packet as the sender's stack hands it to dev_queue_xmit: the last of each run of
+            // steps at the sender.
+            var device: String?
+            var role = ""
+            var i = 0
+            let steps = leg.steps
+            while i < steps.count {
+                guard steps[i].element == leg.from, steps[i].direction == .send else { i += 1; continue }
+                var j = i
+                while j + 1 < steps.count && steps[j + 1].element == leg.from { j += 1 }
+                guard case let .skb(s) = steps[j].after, j + 1 < steps.count else { return .failure(NotCheckableLeg("the sender's packet has no skb state")) }
+                guard let ni = t.nodeIndex(named: leg.from), let dst = IPAddress(steps[j].destination),
+                      let (iface, _) = plan.graph.route(from: ni, to: dst) ?? (dst.bytes == [255, 255, 255, 255] ? (0, dst) : nil),
+                      let d = plan.graph.deviceOf(LabGraph.Ref(node: ni, iface: iface)), let real = plan.devices[d] else {
+                    return .failure(NotCheckableLeg("no device for \(leg.from)'s route"))
+                }
+                device = real.name
+                role = real.role
+                writes.append(Self.header(s, frame: steps[j].frame).bytes + steps[j].frame)
+                sent.append(steps[j].frame)
+                i = j + 1
+            }
+            guard let dev = device else { return .failure(NotCheckableLeg("\(leg.from) sends nothing")) }
+            injection = .packet(role: role, device: dev, vnet: true)
+            label = "\(dev) (AF_PACKET, PACKET_VNET_HDR, the sender's skb state)"
+        case .hostNIC:
+            guard let ni = t.nodeIndex(named: from.name), let d = plan.graph.deviceOf(LabGraph.Ref(node: ni, iface: 0)), let w = plan.wires[d] else {
+                return .failure(NotCheckableLeg("no wire for \(from.name)"))
+            }
+            for (k, s) in leg.steps.enumerated() where s.function.contains("NIC rx checksum") && k > 0 {
+                writes.append(leg.steps[k - 1].frame)
+                sent.append(leg.steps[k - 1].frame)
+            }
+            injection = .packet(role: w.role, device: w.name, vnet: false)
+            label = "\(w.name) in \(w.role) (the wire, AF_PACKET)"
+        default:
+            return .failure(NotCheckableLeg("sender \(leg.from) is a \(from.kind.name): no way to inject its frames faithfully"))
+        }
+        if writes.isEmpty { return .failure(NotCheckableLeg("the simulated sender emits nothing")) }
+        // 2. The receiver.
+        var points: [Point] = []
+        var expected: [Observation] = []
+        guard let to = t.node(named: leg.to) ?? t.nodes.first(where: { "\($0.name)-remote" == leg.to }) else {
+            return .failure(NotCheckableLeg("unknown receiver \(leg.to)"))
+        }
+        switch to.kind {
+        case .hostNIC:
+            // The remote host beyond a NIC: what the host kernel hands the NIC's driver is
+            // observable; the NIC's hardware checksum and the remote stack are not.
+            guard let nic = plan.real(to.name) else { return .failure(NotCheckableLeg("no device for \(to.name)")) }
+            points = [.packetTx(role: nic.role, device: nic.name)]
+            for (k, s) in leg.steps.enumerated() where k > 0 && s.element == to.name && s.function.hasPrefix("ndo_start_xmit") {
+                guard case let .skb(state) = s.before else { continue }
+                expected.append(Observation(status: ChecksumStatus(state, outgoing: true), frame: leg.steps[k - 1].frame))
+            }
+        case .vm:
+            let taps = plan.taps(ofVM: to.name)
+            let names = Set(taps.map(\.simName))
+            for r in taps {
+                guard let ti = plan.graph.device(named: r.simName), case let .tap(ts) = plan.graph.devices[ti].kind else { continue }
+                points.append(.tap(role: r.role, name: r.name, vnetHeader: ts.vnetHdr))
+            }
+            for s in leg.steps where names.contains(s.element) && s.function.contains("tun_put_user") {
+                var h: VirtioNetHeader?
+                if case let .vnet(v) = s.after { h = v }
+                expected.append(Observation(vnet: h, frame: s.frame))
+            }
+        case .netns:
+            points = plan.interfaces(ofHost: to.name).map { .packet(role: $0.role, device: $0.name) }
+            for (k, s) in leg.steps.enumerated() where s.element == to.name && (k == 0 || leg.steps[k - 1].element != to.name) {
+                guard case let .skb(state) = s.before else { continue }
+                expected.append(Observation(status: ChecksumStatus(state), frame: s.frame))
+            }
+        default:
+            return .failure(NotCheckableLeg("receiver \(leg.to) is a \(to.kind.name): what its stack does is not observable here"))
+        }
+        if points.isEmpty { return .failure(NotCheckableLeg("no observation point at \(leg.to)")) }
+        // Intermediate captures, except on a device whose AF_PACKET socket is the receiver's point
+        // already (a TAP read at its fd keeps its AF_PACKET view of what tun_put_user was given).
+        let finalSockets = Set(points.compactMap { p -> String? in
+            switch p {
+            case let .packet(role, dev), let .packetTx(role, dev): return role + "/" + dev
+            case .tap: return nil
+            }
+        })
+        let captures = Capture.implied(by: leg.steps, plan: plan).filter { !finalSockets.contains($0.role + "/" + $0.device) }
+        return .success(LegCheck(injection: injection, injectionLabel: label, writes: writes, points: points, expected: expected,
+                                 identity: sent.first.flatMap { FlowIdentity($0) }, captures: captures))
+    }
+
+    /// The virtio_net_hdr that makes `packet_snd()` rebuild skb state `s`.
+    public static func header(_ s: SkbState, frame: [UInt8]) -> VirtioNetHeader {
+        var h = VirtioNetHeader()
+        if s.ipSummed == .partial {
+            h.flags = VirtioNetHeader.needsCsum
+            h.csumStart = UInt16(s.csumStart)
+            h.csumOffset = UInt16(s.csumOffset)
+        }
+        if s.isGSO {
+            h.gsoType = (s.gsoType ?? .tcpv4).rawValue
+            h.gsoSize = UInt16(s.gsoSize)
+            h.hdrLen = UInt16((try? Frame(bytes: frame).layout())?.payloadOffset ?? 0)
+        }
+        return h
+    }
+}
+
+/// A leg that cannot be checked, with why.
+public struct NotCheckableLeg: Error, Sendable, Equatable {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+}

@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import KernelLab
+
+/// A `csumlab verify` run killed with SIGKILL in the middle of building its lab (no handler can
+/// run) leaves namespaces behind; `csumlab verify --cleanup` must remove every one of them and no
+/// link with the run's prefix may remain anywhere. Needs root, netns and the built csumlab.
+@Suite(.serialized) struct VerifyCleanupTests {
+    static var csumlab: String {
+        var parts = Host.executablePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        parts.removeLast()
+        return parts.joined(separator: "/") + "/csumlab"
+    }
+
+    static var enabled: Bool { Host.canBuildLabs && access(csumlab, X_OK) == 0 }
+
+    static func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    @Test(.enabled(if: VerifyCleanupTests.enabled, "needs root, network namespaces and a built csumlab"))
+    func sigkillDuringSetupThenCleanupLeavesNothing() throws {
+        let child = try Spawn.start([Self.csumlab, "verify", Shipped.root + "/topologies/seed-routed-netns.yaml"])
+        let prefix = RunPrefix(pid: child.pid)
+        // Wait until the lab itself is being built (its hub namespace exists), then kill at once.
+        let start = Self.nowMs()
+        var seen: [String] = []
+        while Self.nowMs() - start < 20_000 {
+            seen = Namespaces.list(prefix: prefix)
+            if seen.contains(prefix.namespace("hub")) { break }
+            usleep(2_000)
+        }
+        kill(child.pid, SIGKILL)
+        close(child.stdin)
+        close(child.stdout)
+        #expect(Spawn.wait(child.pid) == 128 + SIGKILL)
+        #expect(seen.contains(prefix.namespace("hub")), "the run never reached its lab: \(seen)")
+        #expect(!Namespaces.list(prefix: prefix).isEmpty, "a SIGKILLed run cannot clean up after itself")
+
+        let cleanup = try Spawn.run([Self.csumlab, "verify", "--cleanup"])
+        #expect(cleanup.status == 0, "\(cleanup.stderr)")
+
+        let netns = try Spawn.check(["ip", "netns", "list"])
+        #expect(!netns.contains(prefix.value), "ip netns list still shows: \(netns)")
+        let lsns = try Spawn.check(["lsns", "-t", "net", "-o", "NS,PID,NSFS,COMMAND"])
+        #expect(!lsns.contains(prefix.value), "lsns -t net still shows: \(lsns)")
+        let links = try Spawn.check(["ip", "-o", "link", "show"])
+        #expect(!links.contains(prefix.value), "ip link still shows: \(links)")
+    }
+
+    @Test(.enabled(if: VerifyCleanupTests.enabled, "needs root, network namespaces and a built csumlab"))
+    func cleanupLeavesRunningLabsAlone() throws {
+        // A lab of a live process (pid 1 never dies); not this process's prefix, which other
+        // suites running in parallel use for their own labs.
+        let live = RunPrefix(pid: 1).namespace("alive")
+        try Namespaces.create(live)
+        defer { Namespaces.destroy(live) }
+        let r = try Spawn.run([Self.csumlab, "verify", "--cleanup"])
+        #expect(r.status == 0)
+        #expect(Namespaces.list().contains(live), "--cleanup must not touch a live run's lab")
+    }
+
+    @Test(.enabled(if: VerifyCleanupTests.enabled && access("/usr/bin/setpriv", X_OK) == 0, "needs root (to drop it) and setpriv"))
+    func withoutRootItIsSkippedWith77() throws {
+        let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Self.csumlab, "verify"]
+        let r = try Spawn.run(asNobody + [Shipped.root + "/topologies/seed-bridged.yaml"])
+        #expect(r.status == 77)
+        #expect(r.stderr.contains("skipped"))
+        #expect(try Spawn.run(asNobody + ["--cleanup"]).status == 77)
+    }
+
+    @Test(.enabled(if: VerifyCleanupTests.enabled, "needs root, network namespaces and a built csumlab"))
+    func aFileWhereTheModelAgreesPassesEndToEnd() throws {
+        let r = try Spawn.run([Self.csumlab, "verify", Shipped.root + "/topologies/mininet-userspace-switch.yaml"])
+        #expect(r.status == 0, "\(r.stdout.suffix(2000))")
+        #expect(r.stdout.contains("probe: tun reports CHECKSUM_UNNECESSARY as DATA_VALID"))
+        #expect(r.stdout.contains("mismatched 0  → pass"))
+        #expect(Namespaces.list().allSatisfy { !$0.hasPrefix("csl") || RunPrefix.pid(ofLabName: $0).map { kill($0, 0) == 0 } == true },
+                "the run left namespaces behind")
+    }
+
+    @Test(.enabled(if: access(VerifyCleanupTests.csumlab, X_OK) == 0, "needs a built csumlab"))
+    func argumentsMustNameOneFileOrADirectory() throws {
+        #expect(try Spawn.run([Self.csumlab, "verify"]).status == 64)
+        let both = try Spawn.run([Self.csumlab, "verify", "--all", "topologies", "--flow", "ssh"])
+        #expect(both.status == 64 && both.stderr.contains("--flow needs a single FILE"))
+    }
+}

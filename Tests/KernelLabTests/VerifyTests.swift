@@ -1,0 +1,376 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import Simulation
+import TopologyFile
+import Wire
+@testable import KernelLab
+
+enum Shipped {
+    static let root: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        parts.removeLast(3)  // Tests/KernelLabTests/VerifyTests.swift
+        return parts.joined(separator: "/")
+    }()
+
+    static func topology(_ name: String) throws -> Topology {
+        try TopologyFile.load(path: root + "/topologies/" + name + ".yaml").topology
+    }
+
+    /// The topology as verify simulates it (host side linux-6.x), its trace and its plan.
+    static func prepared(_ name: String, flow: String? = nil) throws -> (Topology, Trace, LabPlan) {
+        let (t, _) = VerifyRunner.onThisKernel(try topology(name))
+        return (t, try Simulator(t).run(flow: flow), LabPlan(t))
+    }
+}
+
+/// The comparison logic of `csumlab verify`, without a kernel.
+@Suite struct LegComparisonTests {
+    static func syn(needsCsum: Bool) -> Observation {
+        var pb = PacketBuilder(sourceMAC: [0x52, 0x54, 0, 0, 0, 1], destinationMAC: [0x52, 0x54, 0, 0, 0, 2],
+                               source: IPAddress("10.0.0.1")!, destination: IPAddress("10.0.0.2")!)
+        pb.ipID = 0x1234
+        let f = pb.tcp(sourcePort: 40000, destinationPort: 22, seq: 1, ack: 0, flags: [.syn], options: [2, 4, 5, 0xb4],
+                       checksum: needsCsum ? .partial : .complete)
+        let h = needsCsum ? VirtioNetHeader(flags: VirtioNetHeader.needsCsum, csumStart: 34, csumOffset: 16) : VirtioNetHeader()
+        return Observation(vnet: h, frame: f.bytes)
+    }
+
+    @Test func identicalObservationsMatchEveryObservable() {
+        let rows = LegComparison.compare(kernel: [Self.syn(needsCsum: true)], simulation: [Self.syn(needsCsum: true)])
+        #expect(rows.allSatisfy { $0.matches })
+        #expect(rows.map(\.observable) == ["frames", "virtio flags", "csum_start/offset", "gso type/size/hdr_len", "L4 field",
+                                           "L4 bytes valid", "TTL / hop limit", "addresses", "bytes from offset 12"])
+        #expect(rows.first { $0.observable == "L4 field" }?.kernel.contains("pseudo-header sum") == true)
+    }
+
+    @Test func aCompletedChecksumDiffersInFlagsFieldAndValidity() {
+        let rows = LegComparison.compare(kernel: [Self.syn(needsCsum: false)], simulation: [Self.syn(needsCsum: true)])
+        let bad = Set(rows.filter { !$0.matches }.map(\.observable))
+        #expect(bad == ["virtio flags", "csum_start/offset", "L4 field", "L4 bytes valid", "bytes from offset 12"])
+        #expect(rows.first { $0.observable == "virtio flags" }.map { ($0.kernel, $0.simulation) }! == ("0", "NEEDS_CSUM"))
+        #expect(rows.first { $0.observable == "L4 bytes valid" }.map { ($0.kernel, $0.simulation) }! == ("yes", "no"))
+    }
+
+    @Test func missingFramesAreOneMismatchAndNothingElse() {
+        let rows = LegComparison.compare(kernel: [], simulation: [Self.syn(needsCsum: true)])
+        #expect(rows == [ComparisonRow(frame: 0, observable: "frames", kernel: "0", simulation: "1")])
+        #expect(!rows[0].matches)
+    }
+
+    @Test func extraSegmentsAreCountedAndThePairsCompared() {
+        let a = Self.syn(needsCsum: true)
+        let rows = LegComparison.compare(kernel: [a, a], simulation: [a])
+        #expect(rows.filter { !$0.matches }.map(\.observable) == ["frames"])
+        #expect(rows.filter { $0.frame == 1 }.count == 8)
+    }
+
+    @Test func aTapWithoutVnetHeaderIsComparedAsSuch() {
+        var k = Self.syn(needsCsum: true)
+        k.vnet = nil
+        let rows = LegComparison.compare(kernel: [k], simulation: [Self.syn(needsCsum: true)])
+        #expect(rows.first { $0.observable == "virtio flags" }?.kernel == "no header")
+        #expect(rows.first { $0.observable == "virtio flags" }?.matches == false)
+    }
+
+    @Test func gsoHeadersShowTypeSizeAndHeaderLength() {
+        let h = VirtioNetHeader(flags: 1, gsoType: 1, hdrLen: 54, gsoSize: 1448, csumStart: 34, csumOffset: 16)
+        #expect(LegComparison.gso(h) == "TCPV4/1448/54")
+        #expect(LegComparison.gso(VirtioNetHeader(gsoType: 0x84, gsoSize: 1428)) == "TCPV6|ECN/1428/0")
+        #expect(LegComparison.gso(VirtioNetHeader()) == "none")
+        #expect(LegComparison.flags(VirtioNetHeader(flags: 3)) == "NEEDS_CSUM|DATA_VALID")
+    }
+
+    @Test func auxdataStatusMapsLikePacketRcv() {
+        #expect(ChecksumStatus(tpStatus: 1 | (1 << 3)) == .notReady)
+        #expect(ChecksumStatus(tpStatus: 1 | (1 << 7)) == .valid)
+        #expect(ChecksumStatus(tpStatus: 1) == ChecksumStatus.none)
+        #expect(ChecksumStatus(SkbState(ipSummed: .partial, csumStart: 34, csumOffset: 16)) == .notReady)
+        #expect(ChecksumStatus(SkbState(ipSummed: .unnecessary)) == .valid)
+        #expect(ChecksumStatus(SkbState(ipSummed: .complete)) == ChecksumStatus.none)
+        let rows = LegComparison.compare(kernel: [Observation(status: .valid, frame: Self.syn(needsCsum: false).frame)],
+                                         simulation: [Observation(status: ChecksumStatus.none, frame: Self.syn(needsCsum: false).frame)])
+        #expect(rows.filter { !$0.matches }.map(\.observable) == ["tp_status checksum"])
+    }
+
+    @Test func flowIdentityIsProtocolAndPorts() {
+        let f = Self.syn(needsCsum: true).frame
+        let id = FlowIdentity(f)
+        #expect(id?.proto == .tcp)
+        #expect(id?.matches(f) == true)
+        var other = f
+        other[36] ^= 0xFF  // destination port
+        #expect(id?.matches(other) == false)
+        #expect(FlowIdentity([0, 1, 2]) == nil)
+    }
+
+    @Test func ethtoolFeaturesFoldIntoTheModelsFeatures() {
+        func f(_ n: String, _ on: Bool) -> EthtoolFeature { EthtoolFeature(name: n, available: true, requested: on, active: on) }
+        let tapNoTSO4 = [f("tx-checksum-ip-generic", true), f("tx-tcp-segmentation", false), f("tx-tcp6-segmentation", true),
+                         f("tx-scatter-gather", true), f("rx-checksum", false), f("rx-gro", true), f("tx-generic-segmentation", true)]
+        #expect(FeatureNames.state(tapNoTSO4) == [.txChecksumming, .tso, .scatterGather, .gro, .gso])
+        #expect(FeatureNames.state([f("tx-checksum-ipv4", true)]) == [.txChecksumming])
+        #expect(FeatureNames.state([]) == [])
+        #expect(FeatureNames.ethtool(.tso).count == 4 && FeatureNames.ethtool(.txChecksumming) == ["tx-checksum-ip-generic"])
+    }
+
+    @Test func disagreementsAreListedOncePerKind() {
+        var a = FileResult(file: "topologies/a.yaml", topology: "a")
+        a.legs = [LegResult(flow: "f", leg: "SYN", from: "x", to: "y", rows: [
+            ComparisonRow(point: "vethB rx", frame: 1, observable: "tp_status checksum", kernel: "CSUM_VALID", simulation: "0"),
+            ComparisonRow(frame: 1, observable: "TTL / hop limit", kernel: "63", simulation: "63"),
+        ])]
+        var b = a
+        b.file = "topologies/b.yaml"
+        let text = VerifyReport.disagreements([a, b])
+        #expect(text.split(separator: "\n").count == 1)
+        #expect(text.contains("AF_PACKET rx capture tp_status checksum: kernel CSUM_VALID, simulation 0 — 2×"))
+        #expect(VerifyReport.disagreements([FileResult(file: "c", topology: "c")]) == "no disagreements\n")
+    }
+
+    @Test func aFileWithNothingComparedFails() {
+        var r = FileResult(file: "x.yaml", topology: "x")
+        #expect(!r.passed)
+        r.legs = [LegResult(flow: "f", leg: "SYN", from: "a", to: "b", rows: [ComparisonRow(frame: 0, observable: "frames", kernel: "1", simulation: "1")])]
+        #expect(r.passed)
+        r.legs[0].rows.append(ComparisonRow(frame: 1, observable: "TTL / hop limit", kernel: "63", simulation: "64"))
+        #expect(!r.passed && r.mismatched == 1 && r.compared == 2)
+        #expect(VerifyReport.counts(r).contains("mismatched 1"))
+        r.error = "boom"
+        #expect(!r.passed)
+    }
+}
+
+/// How topologies map onto a real lab (pure; no kernel).
+@Suite struct LabPlanTests {
+    @Test(arguments: ["seed-bridged", "seed-routed-netns", "seed-routed-userspace", "seed-routed-vm-router", "mininet-userspace-switch",
+                      "fix-forwarder-taps-no-tun-csum", "dhcp-raw-client", "veth-pre44-corruption", "nat-masquerade", "tso-to-tap-without-tso"])
+    func theLabUsesTheSimulatorsMACs(name: String) throws {
+        let (_, trace, plan) = try Shipped.prepared(name)
+        #expect(VerifyRunner.macDrift(trace, plan) == nil)
+        #expect(plan.unsupported.isEmpty, "\(plan.unsupported)")
+    }
+
+    @Test func routedNetnsPlacesEachVethEndWhereItBelongs() throws {
+        let (_, _, plan) = try Shipped.prepared("seed-routed-netns")
+        #expect(plan.namespaces.map(\.role) == ["hub", "n-router"])
+        #expect(plan.real("vethA")?.role == "hub")
+        #expect(plan.real("vethA-r")?.role == "n-router")
+        #expect(plan.real("br1")?.role == "hub" && plan.real("tap1")?.role == "hub")
+        #expect(plan.sysctls.contains(LabPlan.Sysctl(role: "n-router", key: "net.ipv4.ip_forward", value: "1")))
+        #expect(plan.addresses.contains(LabPlan.Command(role: "n-router", argv: ["addr", "add", "10.0.1.1/24", "dev", "vethA-r"])))
+        // The router reaches VM2 at VM2's virtio MAC, as the simulated frames say.
+        let vm2 = try #require(plan.graph.device(named: "vm2:eth0"))
+        #expect(plan.neighbours.contains(LabPlan.Command(role: "n-router", argv: ["neigh", "replace", "10.0.2.2", "lladdr",
+                                                                                   MAC.format(plan.graph.devices[vm2].mac), "dev", "vethB-r", "nud", "permanent"])))
+        #expect(plan.routers.isEmpty)
+    }
+
+    @Test func natAndConntrackBecomeNftRules() throws {
+        let (_, _, nat) = try Shipped.prepared("nat-masquerade")
+        #expect(nat.netfilter.contains { $0.argv.joined(separator: " ").contains("oifname vethB-r masquerade") })
+        let (_, _, ct) = try Shipped.prepared("conntrack-invalid")
+        #expect(ct.netfilter.contains { $0.argv.joined(separator: " ").contains("ct state invalid counter drop") })
+        #expect(ct.conntrackSysctls.contains(LabPlan.Sysctl(role: "n-router", key: "net.netfilter.nf_conntrack_checksum", value: "1")))
+        let (_, _, fill) = try Shipped.prepared("dhcp-checksum-fill")
+        #expect(fill.netfilter == [LabPlan.Command(role: "n-host", argv: ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-p", "udp", "-j", "CHECKSUM", "--checksum-fill"])])
+        // The host's bridge is its interface: the bridge and its TAP live in the host's namespace.
+        #expect(fill.real("virbr0")?.role == "n-host" && fill.real("vnet0")?.role == "n-host")
+    }
+
+    @Test func userspaceRoutersGetPortsRoutesAndHeaderModes() throws {
+        let (_, _, plain) = try Shipped.prepared("seed-routed-userspace")
+        let r = try #require(plain.routers.first)
+        #expect(r.role == "n-router" && r.mode == .l3 && r.header == .drop)
+        #expect(r.ports.map(\.name) == ["vethA-r", "vethB-r"] && r.ports.allSatisfy { $0.kind == "packet" && !$0.vnetHeader })
+        #expect(r.routes.contains { $0.destination == IPAddress("10.0.2.2")! && $0.port == "vethB-r" })
+        let (_, _, aware) = try Shipped.prepared("seed-routed-userspace-vnet-hdr")
+        #expect(aware.routers.first?.header == .keep && aware.routers.first?.ports.allSatisfy { $0.vnetHeader } == true)
+        let (_, _, vm) = try Shipped.prepared("seed-routed-vm-router")
+        #expect(vm.routers.first?.header == .guest && vm.routers.first?.role == "hub")
+        let (_, _, sw) = try Shipped.prepared("mininet-userspace-switch")
+        #expect(sw.routers.first?.mode == .l2 && sw.routers.first?.routes.isEmpty == true)
+    }
+
+    @Test func aTapReadByAUserspaceRouterKeepsItsSimulatedMACOffTheDevice() throws {
+        let (_, _, plan) = try Shipped.prepared("fix-forwarder-taps-no-tun-csum")
+        let d = try #require(plan.graph.device(named: "rtap1"))
+        let sim = MAC.format(plan.graph.devices[d].mac)
+        #expect(plan.real("rtap1")?.mac != sim)
+        #expect(plan.routers.first?.ports.first { $0.name == "rtap1" }?.mac == sim)
+        #expect(plan.graph.tunOffloads(d) == [])
+    }
+
+    /// A TAP that is a kernel router's interface, a bridge that is its other interface, two
+    /// containers on that bridge through veth pairs.
+    static let mixed = """
+csumlab: 1
+name: synthetic
+description: VM on a TAP that is a netns router's interface; router's other interface is a bridge with two containers on veths.
+kernel: linux-6.x
+nodes:
+  vm1:
+    kind: vm
+    interfaces:
+      eth0: {address: 10.1.0.2/24, gateway: 10.1.0.1}
+  tap1: {kind: tap}
+  router:
+    kind: router
+    flavour: netns
+    interfaces:
+      eth0: {address: 10.1.0.1/24}
+      lan: {address: 10.2.0.1/24}
+  br0: {kind: bridge}
+  va: {kind: veth, ends: {va-br: {}, va-c: {}}}
+  vb: {kind: veth, ends: {vb-br: {}, vb-c: {tx: off}}}
+  c1:
+    kind: netns
+    interfaces:
+      eth0: {address: 10.2.0.11/24, gateway: 10.2.0.1}
+  c2:
+    kind: netns
+    interfaces:
+      eth0: {address: 10.2.0.12/24, gateway: 10.2.0.1}
+links:
+  - endpoints: ["vm1:eth0", "tap1"]
+  - endpoints: ["tap1", "router:eth0"]
+  - endpoints: ["router:lan", "br0"]
+  - endpoints: ["br0", "va:va-br"]
+  - endpoints: ["va:va-c", "c1:eth0"]
+  - endpoints: ["br0", "vb:vb-br"]
+  - endpoints: ["vb:vb-c", "c2:eth0"]
+flows:
+  ssh1:
+    type: tcp
+    from: vm1
+    to: c1
+    payload: 200
+  dns2:
+    type: udp
+    from: c2
+    to: vm1
+    payload: 100
+  c1c2:
+    type: tcp
+    from: c1
+    to: c2
+    payload: 3000
+  ping:
+    type: icmp
+    from: c2
+    to: vm1
+"""
+
+    @Test func devicesFollowTheHostWhoseInterfaceTheyAre() throws {
+        let (t, _) = VerifyRunner.onThisKernel(try TopologyFile.parse(Self.mixed, file: "mixed.yaml").topology)
+        let plan = LabPlan(t)
+        #expect(plan.unsupported.isEmpty)
+        #expect(plan.real("tap1")?.role == "n-router", "a TAP is created where its kernel side lives")
+        #expect(plan.real("br0")?.role == "n-router" && plan.real("va-br")?.role == "n-router", "a bridge and its ports share the router's namespace")
+        #expect(plan.real("va-c")?.role == "n-c1" && plan.real("vb-c")?.role == "n-c2")
+        #expect(plan.namespaces.map(\.role).sorted() == ["hub", "n-c1", "n-c2", "n-router"])
+        #expect(plan.routes.contains(LabPlan.Command(role: "n-c1", argv: ["route", "replace", "default", "via", "10.2.0.1", "dev", "va-c"])))
+        let trace = try Simulator(t).run()
+        #expect(VerifyRunner.macDrift(trace, plan) == nil)
+        for f in trace.flows {
+            for leg in f.legs {
+                if case let .failure(e) = LegCheck.make(leg, plan: plan) { Issue.record("\(f.flow)/\(leg.name): \(e.reason)") }
+            }
+        }
+    }
+
+    @Test func tapOffloadsFollowTheGuestAsQEMUDoes() throws {
+        let (_, _, plan) = try Shipped.prepared("tso-to-tap-without-tso")
+        #expect(plan.graph.tunOffloads(try #require(plan.graph.device(named: "tap1"))) == [.csum, .tso4, .tso6])
+        #expect(plan.graph.tunOffloads(try #require(plan.graph.device(named: "tap2"))) == [.csum])
+    }
+}
+
+/// What each leg writes and where it reads (pure; no kernel).
+@Suite struct LegCheckTests {
+    @Test func aVMSenderWritesItsVirtioHeaderAndFrameIntoItsTap() throws {
+        let (_, trace, plan) = try Shipped.prepared("seed-bridged", flow: "ssh")
+        let syn = trace.flows[0].legs[0]
+        let c = try LegCheck.make(syn, plan: plan).get()
+        #expect(c.injection == .tap(role: "hub", name: "tap1"))
+        #expect(c.points == [.tap(role: "hub", name: "tap2", vnetHeader: true)])
+        let emitted = try #require(syn.steps.first { $0.function.hasSuffix("virtio_net_hdr_from_skb") })
+        guard case let .vnet(h) = emitted.after else { Issue.record("no vnet header"); return }
+        #expect(c.writes == [h.bytes + emitted.frame])
+        #expect(c.expected.count == 1 && c.expected[0].vnet?.needsChecksum == true)
+        #expect(c.identity == FlowIdentity(emitted.frame))
+    }
+
+    @Test func everyTapAndVethEndOnThePathIsCaptured() throws {
+        let (_, trace, plan) = try Shipped.prepared("seed-routed-netns", flow: "ssh")
+        let c = try LegCheck.make(trace.flows[0].legs[0], plan: plan).get()
+        #expect(c.captures.map(\.label) == ["tap1 rx", "vethA tx", "vethA-r rx", "vethB-r tx", "vethB rx", "tap2 tx"])
+        #expect(c.captures.allSatisfy { $0.expected.count == 1 && $0.expected[0].status == .notReady })
+        #expect(c.captures.first { $0.label == "vethB-r tx" }.map { FrameFacts($0.expected[0].frame).ttl } == "63")
+    }
+
+    @Test func aTapThatSegmentsShowsEachSegmentLeaving() throws {
+        let (_, trace, plan) = try Shipped.prepared("tso-to-tap-without-tso", flow: "bulk")
+        let data = try #require(trace.flows[0].legs.first { $0.name.hasPrefix("data vm1") })
+        let c = try LegCheck.make(data, plan: plan).get()
+        #expect(c.captures.first { $0.label == "tap1 rx" }?.expected.count == 1)
+        #expect(c.captures.first { $0.label == "tap2 tx" }?.expected.count == 3)
+    }
+
+    @Test func aTSOSuperFrameThatTap2MustSegmentExpectsThreeSegments() throws {
+        let (_, trace, plan) = try Shipped.prepared("tso-to-tap-without-tso", flow: "bulk")
+        let data = try #require(trace.flows[0].legs.first { $0.name.hasPrefix("data vm1") })
+        let c = try LegCheck.make(data, plan: plan).get()
+        #expect(c.writes.count == 1)
+        #expect(c.expected.count == 3)
+    }
+
+    @Test func aNetnsReceiverIsReadWithAuxdata() throws {
+        let (_, trace, plan) = try Shipped.prepared("dhcp-raw-client", flow: "dhcp")
+        let discover = trace.flows[0].legs[0]
+        let c = try LegCheck.make(discover, plan: plan).get()
+        #expect(c.points == [.packet(role: "n-host", device: "virbr0")])
+        #expect(c.expected.first?.status != nil)
+    }
+
+    @Test func aNetnsUDPSenderGoesThroughItsOwnStackAndNetfilter() throws {
+        let (_, trace, plan) = try Shipped.prepared("dhcp-checksum-fill", flow: "dhcp")
+        let offer = trace.flows[0].legs[1]
+        let c = try LegCheck.make(offer, plan: plan).get()
+        #expect(c.injection == .udp(role: "n-host", source: "192.168.122.1", sourcePort: 67, destination: "192.168.122.50", destinationPort: 68))
+        #expect(c.kernelBuildsIPHeader)
+        #expect(c.expected.first?.vnet?.flags == 0, "checksum-fill completes the OFFER before vnet0")
+    }
+
+    @Test func aNetnsTCPSenderWithOutputNetfilterIsNotCheckable() throws {
+        var t = try Shipped.topology("mininet-userspace-switch")
+        try t.apply(assignment: "h1.checksum-fill=all")
+        let (t6, _) = VerifyRunner.onThisKernel(t)
+        let trace = try Simulator(t6).run(flow: "telnet")
+        guard case let .failure(e) = LegCheck.make(trace.flows[0].legs[0], plan: LabPlan(t6)) else {
+            Issue.record("an AF_PACKET injection would bypass h1's CHECKSUM rule")
+            return
+        }
+        #expect(e.reason.contains("netfilter"))
+    }
+
+    @Test func aRemoteReceiverIsCheckedAtWhatItsNICIsHanded() throws {
+        let (_, trace, plan) = try Shipped.prepared("veth-pre44-corruption")
+        let legs = trace.flows[0].legs
+        let syn = try LegCheck.make(legs[0], plan: plan).get()
+        #expect(syn.injection == .packet(role: "w-nic0", device: "wire0", vnet: false))
+        #expect(syn.points == [.packet(role: "n-container", device: "ceth0")])
+        let synack = try LegCheck.make(legs[1], plan: plan).get()
+        #expect(synack.points == [.packetTx(role: "n-host", device: "nic0")])
+        #expect(synack.expected.count == 1 && synack.expected[0].status == .notReady, "the host hands the NIC a PARTIAL skb to finish")
+    }
+
+    @Test func otherProfilesAreNotCheckableNeverAPass() throws {
+        let (t, nc) = VerifyRunner.onThisKernel(try Shipped.topology("veth-pre44-corruption"))
+        #expect(t.hostKernel == .linux6)
+        #expect(nc.contains { $0.what.contains("linux-3.x") })
+        let (_, guests) = VerifyRunner.onThisKernel(try Shipped.topology("seed-bridged"))
+        #expect(guests.map(\.what) == ["vm1's guest kernel (linux-4.4)", "vm2's guest kernel (linux-4.4)"])
+    }
+}
