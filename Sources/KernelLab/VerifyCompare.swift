@@ -13,13 +13,17 @@ public enum ChecksumStatus: String, Sendable, Equatable {
         if tpStatus & (1 << 3) != 0 { self = .notReady } else if tpStatus & (1 << 7) != 0 { self = .valid } else { self = .none }
     }
 
-    /// What packet_rcv reports for an skb in state `s`; an outgoing frame (captured in
-    /// dev_queue_xmit_nit) never gets CSUM_VALID.
+    /// What packet_rcv/tpacket_rcv report for an skb in state `s`: PARTIAL → CSUMNOTREADY;
+    /// otherwise CSUM_VALID for COMPLETE or `skb_csum_unnecessary()` (UNNECESSARY, or
+    /// `csum_valid` left by an earlier software check), except on an outgoing frame (captured in
+    /// dev_queue_xmit_nit).
     public init(_ s: SkbState, outgoing: Bool = false) {
-        switch s.ipSummed {
-        case .partial: self = .notReady
-        case .unnecessary: self = outgoing ? .none : .valid
-        case .none, .complete: self = .none
+        if s.ipSummed == .partial {
+            self = .notReady
+        } else if !outgoing && (s.ipSummed == .complete || s.csumUnnecessary) {
+            self = .valid
+        } else {
+            self = .none
         }
     }
 }

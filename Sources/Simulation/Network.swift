@@ -189,9 +189,10 @@ struct Network: Sendable {
             let (csum, tso4, tso6) = tunFlags(d, ts)
             if !csum { fixed[.txChecksumming] = "no TUN_F_CSUM (TUNSETOFFLOAD)" }
             if !(tso4 || tso6) { fixed[.tso] = "no TUN_F_TSO4/6 (TUNSETOFFLOAD)" }
+            fixed[.rxChecksumming] = "tun_net_init() gives a TAP no NETIF_F_RXCSUM"
             return node.features.effective(defaults: all, fixedOff: fixed, profile: profile)
         case .bridge:
-            return node.features.effective(defaults: all, profile: profile)
+            return node.features.effective(defaults: all, fixedOff: [.rxChecksumming: "a bridge device has no NETIF_F_RXCSUM (br_device.c COMMON_FEATURES)"], profile: profile)
         case .hostNIC:
             return node.features.effective(defaults: all, profile: profile)
         case .vethEnd:

@@ -30,6 +30,13 @@ public struct SkbState: Sendable, Hashable {
     public var gsoType: VirtioNetHeader.GSOType?
     /// `SKB_GSO_DODGY`: GSO metadata came from an untrusted source (a TAP or packet socket).
     public var gsoDodgy = false
+    /// `skb->csum_valid`: a software check (`__skb_checksum_complete()`, e.g. conntrack's) found
+    /// the checksum good. It survives `skb_forward_csum()` and veth's scrub, and makes
+    /// `skb_csum_unnecessary()` true downstream.
+    public var csumValid = false
+    /// `skb_headlen()`: bytes in the linear part, when it is not just the headers (a TAP or
+    /// packet socket builds small frames fully linear). A GSO skb's virtio `hdr_len` is this.
+    public var headLength: Int?
 
     public init(ipSummed: IPSummed, csumStart: Int = 0, csumOffset: Int = 0) {
         self.ipSummed = ipSummed
@@ -39,10 +46,28 @@ public struct SkbState: Sendable, Hashable {
 
     public var isGSO: Bool { gsoSize > 0 }
 
+    /// The same skb with another `ip_summed`: GSO fields and `csum_valid` stay, the checksum
+    /// offsets only mean something for `PARTIAL`.
+    public func with(_ summed: IPSummed) -> SkbState {
+        var s = self
+        s.ipSummed = summed
+        if summed != .partial {
+            s.csumStart = 0
+            s.csumOffset = 0
+        }
+        return s
+    }
+
+    /// `skb_csum_unnecessary()`: the stack will not verify this skb's checksum.
+    public var csumUnnecessary: Bool {
+        ipSummed == .unnecessary || csumValid || ipSummed == .partial
+    }
+
     public var summary: String {
         var s = ipSummed.short
         if ipSummed == .partial { s += " start=\(csumStart) off=\(csumOffset)" }
         if ipSummed == .unnecessary && csumLevel > 0 { s += " level=\(csumLevel)" }
+        if csumValid { s += " csum_valid" }
         if isGSO { s += " gso=\(gsoType.map { "\($0)" } ?? "?")/\(gsoSize)" }
         return s
     }
@@ -74,7 +99,7 @@ public enum Carrier: Sendable, Hashable {
     /// kernel receiver does not verify the bytes?
     public var trustedWithoutBytes: Bool {
         switch self {
-        case let .skb(s): return s.ipSummed == .partial || s.ipSummed == .unnecessary
+        case let .skb(s): return s.csumUnnecessary
         case let .vnet(h): return h.needsChecksum || h.isDataValid
         case .raw, .wire, .socket: return false
         }

@@ -150,7 +150,8 @@ extension Walk {
         var frames: [(Frame, Int)] = []
         var gso = 0
         if leg.proto == .tcp && leg.payloadLength > mss {
-            if feats.has(.gso) || feats.has(.tso) {
+            // A program that writes whole frames (software sender) never builds a GSO skb.
+            if !software && (feats.has(.gso) || feats.has(.tso)) {
                 gso = mss
                 frames = [(leg.build(b, fill, 0), 0)]
             } else {
@@ -237,7 +238,9 @@ extension Walk {
             let before = q
             if nf.conntrackChecksum && (s.ipSummed == .none || s.ipSummed == .complete) {
                 if q.frame.l4ChecksumIsValid(l) {
-                    q.carrier = .skb(SkbState(ipSummed: .complete))
+                    var ns = s.with(.complete)
+                    ns.csumValid = true
+                    q.carrier = .skb(ns)
                     what = "Conntrack verifies the checksum (nf_conntrack_checksum=1, skb not PARTIAL): correct; __skb_checksum_complete leaves CHECKSUM_COMPLETE."
                 } else {
                     ctValid = false
@@ -289,8 +292,8 @@ extension Walk {
             var s = q.skb!
             var what = "The router forwards: TTL − 1 with the IP header checksum updated incrementally; the TCP/UDP field is not touched (TTL is not in the pseudo-header)."
             if s.ipSummed == .complete {
-                s = SkbState(ipSummed: .none)
-                what += " skb_forward_csum turns COMPLETE into NONE."
+                s = s.with(.none)
+                what += " skb_forward_csum turns COMPLETE into NONE" + (s.csumValid ? " (csum_valid from the check stays set, so later stacks trust it)." : ".")
             } else {
                 what += " skb_forward_csum keeps \(s.ipSummed.short)."
             }
@@ -347,7 +350,7 @@ extension Walk {
         // DHCP client on a raw socket: reads a copy at packet_rcv, checks the bytes itself.
         if isDestination && flow.kind == .dhcp && leg.reply && flow.dhcpClient != .udp {
             let notReady = s.ipSummed == .partial
-            let trusted = flow.dhcpClient == .rawAuxdata && (notReady || s.ipSummed == .unnecessary)
+            let trusted = flow.dhcpClient == .rawAuxdata && (notReady || s.ipSummed == .unnecessary || s.csumValid)
             let ok = trusted || valid
             let what: String
             if trusted {
@@ -382,11 +385,11 @@ extension Walk {
             counter = "Icmp6: InCsumErrors"
         }
         let udpNoCsum = l.l4Protocol == .udp && v4 && p.frame.l4Checksum(l) == 0
-        let trusted = s.ipSummed == .partial || s.ipSummed == .unnecessary
+        let trusted = s.csumUnnecessary
         let ok = trusted || valid || udpNoCsum
         var what: String
         if trusted {
-            what = "skb_csum_unnecessary: \(s.ipSummed.short) is taken as valid, so the stack does not look at the checksum bytes."
+            what = "skb_csum_unnecessary: \(s.csumValid && s.ipSummed == .none ? "csum_valid (an earlier software check)" : s.ipSummed.short) is taken as valid, so the stack does not look at the checksum bytes."
             if !valid && s.ipSummed == .unnecessary { what += " The bytes are wrong, but nobody checks." }
         } else if udpNoCsum {
             what = "UDP checksum 0 means \"none\" over IPv4: accepted unverified."
@@ -536,6 +539,8 @@ extension Walk {
                 s.gsoSize = Int(h.gsoSize)
                 s.gsoType = VirtioNetHeader.GSOType(rawValue: h.gsoType & 0x7F)
                 s.gsoDodgy = true
+                // packet_alloc_skb(): fully linear when it fits in a page, else hdr_len linear.
+                s.headLength = q.frame.count + 16 < 4096 ? q.frame.count : max(Int(h.hdrLen), 14)
             }
             q.carrier = .skb(s)
             sndWhat = "packet_snd with a vnet header rebuilds the skb state: \(s.summary)."

@@ -266,7 +266,7 @@ struct Walk {
             var fn = "veth_xmit → veth_forward_skb → __dev_forward_skb"
             var what = "veth hands the skb to its peer unchanged: \(s.ipSummed.short) crosses the pair."
             if let peer = dev.peer, dev.profile.vethMarksUnnecessary, s.ipSummed == .none, net.devices[peer].features.has(.rxChecksumming) {
-                q.carrier = .skb(SkbState(ipSummed: .unnecessary))
+                q.carrier = .skb(s.with(.unnecessary))
                 fn = "veth_xmit (before ce8c839b74e3)"
                 what = "Pre-4.4 veth rewrites CHECKSUM_NONE to CHECKSUM_UNNECESSARY because the peer has rx-checksumming: the next stack will not verify these bytes, good or bad."
             }
@@ -313,10 +313,11 @@ struct Walk {
         }
     }
 
+    /// `virtio_net_hdr_from_skb()` for a GSO skb: `hdr_len = skb_headlen(skb)`.
     func setGSO(_ h: inout VirtioNetHeader, _ s: SkbState, _ l: FrameLayout) {
         h.gsoType = (s.gsoType ?? .tcpv4).rawValue
         h.gsoSize = UInt16(s.gsoSize)
-        h.hdrLen = UInt16(l.payloadOffset)
+        h.hdrLen = UInt16(s.headLength ?? l.payloadOffset)
     }
 
     /// QEMU hands a frame the host wrote to the TAP to the guest's virtio-net device.
@@ -396,6 +397,10 @@ struct Walk {
                     s.gsoSize = Int(h.gsoSize)
                     s.gsoType = VirtioNetHeader.GSOType(rawValue: h.gsoType & 0x7F)
                     s.gsoDodgy = true
+                    // tun_can_build_skb(): a frame that fits a page with XDP headroom and
+                    // skb_shared_info is built fully linear; larger ones get hdr_len linear.
+                    let fitsPage = (p.frame.count + 64 + 256 + 63) / 64 * 64 + 320 <= 4096
+                    s.headLength = fitsPage ? p.frame.count : max(Int(h.hdrLen), 14)
                     what += " The header's GSO fields make it a GSO skb (gso_size \(h.gsoSize), SKB_GSO_DODGY)."
                 }
             }
@@ -439,7 +444,7 @@ struct Walk {
         let s = p.skb!
         var what = "The bridge forwards \(s.ipSummed.short) unchanged from \(name(inPort)) to \(name(out)); \(name(out))'s own features decide what happens next."
         if s.ipSummed == .complete {
-            q.carrier = .skb(SkbState(ipSummed: .none))
+            q.carrier = .skb(s.with(.none))
             what = "skb_forward_csum() turns CHECKSUM_COMPLETE into CHECKSUM_NONE: the sum no longer describes a forwarded frame."
         }
         // is_skb_forwardable(): a non-GSO frame larger than the egress MTU is dropped.

@@ -108,6 +108,7 @@ public enum TraceJSON {
                 ("csumStart", .int(s.csumStart)),
                 ("csumOffset", .int(s.csumOffset)),
                 ("csumLevel", .int(s.csumLevel)),
+                ("csumValid", .bool(s.csumValid)),
                 ("gsoSize", .int(s.gsoSize)),
                 ("gsoType", s.gsoType.map { .int(Int($0.rawValue)) } ?? .null),
             ])
