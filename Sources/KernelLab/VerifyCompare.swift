@@ -13,14 +13,14 @@ public enum ChecksumStatus: String, Sendable, Equatable {
         if tpStatus & (1 << 3) != 0 { self = .notReady } else if tpStatus & (1 << 7) != 0 { self = .valid } else { self = .none }
     }
 
-    /// What packet_rcv/tpacket_rcv report for an skb in state `s`: PARTIAL → CSUMNOTREADY;
-    /// otherwise CSUM_VALID for COMPLETE or `skb_csum_unnecessary()` (UNNECESSARY, or
-    /// `csum_valid` left by an earlier software check), except on an outgoing frame (captured in
-    /// dev_queue_xmit_nit).
+    /// What packet_rcv/tpacket_rcv report for an skb in state `s` (6.x): PARTIAL → CSUMNOTREADY;
+    /// otherwise CSUM_VALID when `skb_csum_unnecessary()` (UNNECESSARY, or `csum_valid` left by an
+    /// earlier software check such as conntrack's), except on an outgoing frame (captured in
+    /// dev_queue_xmit_nit). Older kernels also reported COMPLETE; 6.x no longer does.
     public init(_ s: SkbState, outgoing: Bool = false) {
         if s.ipSummed == .partial {
             self = .notReady
-        } else if !outgoing && (s.ipSummed == .complete || s.csumUnnecessary) {
+        } else if !outgoing && s.csumUnnecessary {
             self = .valid
         } else {
             self = .none

@@ -89,6 +89,11 @@ enum Shipped {
         #expect(ChecksumStatus(SkbState(ipSummed: .partial, csumStart: 34, csumOffset: 16)) == .notReady)
         #expect(ChecksumStatus(SkbState(ipSummed: .unnecessary)) == .valid)
         #expect(ChecksumStatus(SkbState(ipSummed: .complete)) == ChecksumStatus.none)
+        // csum_valid left by conntrack's check survives skb_forward_csum: skb_csum_unnecessary().
+        var checked = SkbState(ipSummed: .none)
+        checked.csumValid = true
+        #expect(ChecksumStatus(checked) == .valid)
+        #expect(ChecksumStatus(checked, outgoing: true) == ChecksumStatus.none)
         let rows = LegComparison.compare(kernel: [Observation(status: .valid, frame: Self.syn(needsCsum: false).frame)],
                                          simulation: [Observation(status: ChecksumStatus.none, frame: Self.syn(needsCsum: false).frame)])
         #expect(rows.filter { !$0.matches }.map(\.observable) == ["tp_status checksum"])
