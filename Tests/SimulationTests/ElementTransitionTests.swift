@@ -222,6 +222,9 @@ private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", le
         #expect(ct.before.ipSummed == IPSummed.none && ct.after.ipSummed == .complete)
         let fwd = try #require(l.step("ip_forward", at: "router"))
         #expect(fwd.after.ipSummed == IPSummed.none)
+        // __skb_checksum_complete set csum_valid; skb_forward_csum keeps it (measured: the
+        // next AF_PACKET reader sees TP_STATUS_CSUM_VALID).
+        #expect(fwd.after.skbState?.csumValid == true)
     }
 
     @Test func corruptedNoneIsInvalidAndDropped() throws {
@@ -329,6 +332,20 @@ private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", le
             #expect(s.l4Field == naiveL4Checksum(s.frame))
         }
         #expect(l.outcome == .accepted)
+    }
+}
+
+@Suite struct GSOHeaderLengthTests {
+    /// virtio_net_hdr_from_skb writes hdr_len = skb_headlen(skb): tun_get_user builds a frame
+    /// that fits a page fully linear, a larger one with only hdr_len bytes linear (measured).
+    @Test func hdrLenFollowsTheLinearPart() throws {
+        let small = try ssh("tso-to-tap-without-tso", flow: "bulk-small-mss", leg: "data vm2→vm1")
+        let s = try #require(small.step("tun_put_user", at: "tap1"))
+        #expect(s.after.vnet?.hdrLen == UInt16(s.frame.count))
+        #expect(s.frame.count == 3066)
+        let large = try ssh("tso-to-tap-without-tso", flow: "bulk-no-csum", leg: "data vm2→vm1")
+        let b = try #require(large.step("tun_put_user", at: "tap1"))
+        #expect(b.after.vnet?.hdrLen == 66)
     }
 }
 
