@@ -10,6 +10,8 @@ public enum Action: Sendable, Hashable {
     case resetToggles
     case quit
     case scrollUp, scrollDown, pageUp, pageDown
+    /// Pan the graph by hand (it otherwise follows the current hop or the selected node).
+    case panLeft, panRight, panUp, panDown
     // Overlays.
     case closeOverlay
     case menuUp, menuDown
@@ -109,6 +111,10 @@ public enum Bindings {
         b(.graph, [.down, .char("j")], .nextNode, "node", "Select the next node along the path", hint: true),
         b(.graph, [.up, .char("k")], .previousNode, "node back", "Select the previous node along the path"),
         b(.graph, [.enter], .openOptions, "options", "Settings of the selected node"),
+        b(.graph, [.char("[")], .panLeft, "pan ←", "Pan the graph left (a large topology)"),
+        b(.graph, [.char("]")], .panRight, "pan →", "Pan the graph right"),
+        b(.graph, [.char("{")], .panUp, "pan ↑", "Pan the graph up"),
+        b(.graph, [.char("}")], .panDown, "pan ↓", "Pan the graph down"),
         // Steps pane.
         b(.steps, [.down, .char("j")], .nextStep, "step", "Next step", hint: true),
         b(.steps, [.up, .char("k")], .previousStep, "back", "Previous step"),

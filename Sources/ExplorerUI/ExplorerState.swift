@@ -61,6 +61,9 @@ public struct ExplorerState: Sendable {
     /// Follow the current hop or the selected node when the graph is wider than its pane.
     public private(set) var graphFollowsSelection = false
     public var detailScroll = 0
+    /// Manual pan of the graph (columns, rows) on top of following the current hop; reset when
+    /// the position or the selection moves.
+    public private(set) var graphPan = (x: 0, y: 0)
     public var hexScroll: Int?
     public private(set) var lastSearch = ""
     public private(set) var quitRequested = false
@@ -181,6 +184,10 @@ public struct ExplorerState: Sendable {
             rerun(described: had ? "reset to the file's settings" : "nothing to reset")
         case .quit: quitRequested = true
         case .scrollDown, .scrollUp: scroll(a == .scrollDown ? 1 : -1)
+        case .panLeft: graphPan.x -= 10
+        case .panRight: graphPan.x += 10
+        case .panUp: graphPan.y -= 3
+        case .panDown: graphPan.y += 3
         case .closeOverlay: overlay = nil
         case .menuUp, .menuDown: moveMenu(a == .menuDown ? 1 : -1)
         case .menuActivate: activate()
@@ -201,6 +208,7 @@ public struct ExplorerState: Sendable {
         let n = steps.count
         position = n == 0 ? 0 : min(max(p, 0), n - 1)
         graphFollowsSelection = false
+        graphPan = (0, 0)
         detailScroll = 0
         hexScroll = nil
     }
@@ -211,6 +219,7 @@ public struct ExplorerState: Sendable {
         let i = order.firstIndex(of: selectedNode) ?? 0
         selectedNode = order[(i + d + order.count) % order.count]
         graphFollowsSelection = true
+        graphPan = (0, 0)
     }
 
     mutating func cyclePane(_ d: Int) {

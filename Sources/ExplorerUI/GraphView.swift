@@ -35,9 +35,13 @@ enum GraphView {
         let followed = s.graphFollowsSelection ? s.selectedNode : (s.currentStep?.element ?? s.selectedNode)
         var ox = 0, oy = 0
         if let b = g.box(followed) {
-            if g.width > area.width { ox = min(max(0, b.rect.x + b.rect.width / 2 - area.width / 2), g.width - area.width) }
-            if g.height > area.height { oy = min(max(0, b.rect.y + 1 - area.height / 2), g.height - area.height) }
+            ox = b.rect.x + b.rect.width / 2 - area.width / 2
+            oy = b.rect.y + 1 - area.height / 2
         }
+        // Clamp the followed view first, then pan by hand from there (and clamp again).
+        func clamp(_ v: Int, _ size: Int, _ view: Int) -> Int { size > view ? min(max(0, v), size - view) : 0 }
+        ox = clamp(clamp(ox, g.width, area.width) + s.graphPan.x, g.width, area.width)
+        oy = clamp(clamp(oy, g.height, area.height) + s.graphPan.y, g.height, area.height)
         c.blit(content, from: ox, oy, into: area)
         if ox > 0 { c.put("◀", x: area.x, y: area.y + min(1, area.height - 1), style: Theme.title) }
         if ox + area.width < g.width { c.put("▶", x: area.maxX - 1, y: area.y + min(1, area.height - 1), style: Theme.title) }

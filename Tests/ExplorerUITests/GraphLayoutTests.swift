@@ -91,6 +91,24 @@ flows:
         #expect(text.contains("vmB"))
         #expect(!text.contains("vmA"))
     }
+
+    /// `[` and `]` pan the graph by hand; moving on follows the packet again.
+    @Test func manualPanMovesTheViewAndResetsOnStep() throws {
+        var s = try longChain(300)
+        let start = Screen.render(s, width: 80, height: 24).canvas.text
+        #expect(start.contains("vmA"))
+        for _ in 0..<3 { s.perform(.panRight) }
+        let panned = Screen.render(s, width: 80, height: 24).canvas.text
+        #expect(!panned.contains("vmA"))
+        #expect(panned != start)
+        s.perform(.panLeft)
+        s.perform(.panLeft)
+        s.perform(.panLeft)
+        #expect(Screen.render(s, width: 80, height: 24).canvas.text == start)
+        s.perform(.panRight)
+        s.perform(.firstStep)
+        #expect(s.graphPan.x == 0)
+    }
 }
 
 /// A chain of `n` nodes: a vm, taps and bridges alternating, a vm.
