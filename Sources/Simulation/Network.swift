@@ -1,9 +1,11 @@
 import Wire
 
-/// The topology resolved into netdevs and their connections: what the engine walks. Built once per
-/// simulation run from a topology that passed validation.
-struct Network: Sendable {
-    enum DeviceKind: Sendable, Hashable {
+/// The topology resolved into netdevs and their connections: what the engine walks, and what
+/// `csumlab verify` builds on the real kernel (same devices, same order, same MAC addresses), so
+/// there is one resolution, never two that could drift apart. Built once per simulation run from
+/// a topology that passed validation.
+public struct Network: Sendable {
+    public enum DeviceKind: Sendable, Hashable {
         /// A guest's virtio-net NIC (in a VM, a router VM or a VM running a userspace forwarder).
         case virtio
         case tap(TapSettings)
@@ -13,47 +15,68 @@ struct Network: Sendable {
     }
 
     /// Who reads and writes a TAP's file descriptor.
-    enum FDSide: Sendable, Hashable {
+    public enum FDSide: Sendable, Hashable {
         case vm(device: Int)
         case userspace(node: Int, iface: Int)
     }
 
-    struct L3Ref: Sendable, Hashable {
-        var node: Int
-        var iface: Int
+    /// An interface of a host node (by index).
+    public struct L3Ref: Sendable, Hashable {
+        public var node: Int
+        public var iface: Int
+
+        public init(node: Int, iface: Int) {
+            self.node = node
+            self.iface = iface
+        }
     }
 
-    struct Device: Sendable {
-        var id: Int
-        var name: String
-        var node: Int
-        var kind: DeviceKind
-        var mac: [UInt8]
-        var features: Features.Effective
+    public struct Device: Sendable {
+        public var id: Int
+        /// The name traces use (`tap1`, `vethA-r`, `vm1:eth0`).
+        public var name: String
+        public var node: Int
+        /// The node's interface index for per-interface devices (VM NICs, veth ends).
+        public var iface: Int?
+        public var kind: DeviceKind
+        public var mac: [UInt8]
+        public var features: Features.Effective
         /// The L3 interface this device is (a namespace's or guest's interface).
-        var l3: L3Ref?
+        public var l3: L3Ref?
         /// A userspace forwarder's AF_PACKET socket bound here.
-        var packetSocket: L3Ref?
+        public var packetSocket: L3Ref?
         /// Bridge this device is a port of.
-        var master: Int?
+        public var master: Int?
         /// Bridge ports (for a bridge).
-        var ports: [Int] = []
+        public var ports: [Int] = []
         /// The other end: veth peer, a virtio NIC's TAP.
-        var peer: Int?
+        public var peer: Int?
         /// A TAP's file descriptor side.
-        var fdSide: FDSide?
+        public var fdSide: FDSide?
         /// The profile of the kernel this device lives in.
-        var profile: KernelProfile
+        public var profile: KernelProfile
+
+        /// A TAP whose fd a guest NIC uses: that NIC's device id.
+        public var fdVM: Int? {
+            if case let .vm(v)? = fdSide { return v }
+            return nil
+        }
+
+        /// A TAP whose fd a userspace forwarder reads: the forwarder's interface.
+        public var fdUserspace: L3Ref? {
+            if case let .userspace(n, i)? = fdSide { return L3Ref(node: n, iface: i) }
+            return nil
+        }
     }
 
-    var topology: Topology
-    var devices: [Device] = []
+    public let topology: Topology
+    public private(set) var devices: [Device] = []
     /// For each node, for each interface index, the device that carries it.
-    var interfaceDevice: [[Int?]]
-    /// The remote host of each host-nic node: its device id (the NIC).
-    var warnings: [String] = []
+    public private(set) var interfaceDevice: [[Int?]]
+    /// Links that could not be resolved (a validated topology has none).
+    public private(set) var warnings: [String] = []
 
-    init(_ t: Topology) {
+    public init(_ t: Topology) {
         topology = t
         interfaceDevice = t.nodes.map { [Int?](repeating: nil, count: max($0.interfaces.count, 1)) }
         // 1. Devices.
@@ -90,7 +113,7 @@ struct Network: Sendable {
         let prefix: [UInt8] = kind == .virtio ? [0x52, 0x54, 0x00] : [0x02, 0xcc, 0x00]
         let mac = prefix + [UInt8(node & 0xFF), UInt8((iface ?? 0xF0) & 0xFF), UInt8(id & 0xFF)]
         let profile = topology.profile(of: topology.nodes[node])
-        var d = Device(id: id, name: name, node: node, kind: kind, mac: mac,
+        var d = Device(id: id, name: name, node: node, iface: iface, kind: kind, mac: mac,
                        features: Features.Effective(on: [], adjustments: [], fixedOff: [:]), profile: profile)
         if kind == .virtio, let i = iface { d.l3 = L3Ref(node: node, iface: i) }
         devices.append(d)
@@ -98,8 +121,8 @@ struct Network: Sendable {
         return id
     }
 
-    /// The device an endpoint names.
-    func device(for e: Endpoint) -> Int? {
+    /// The device an endpoint names (nil for a host's interface, which a device is placed at).
+    public func device(for e: Endpoint) -> Int? {
         guard let ni = topology.nodeIndex(named: e.node) else { return nil }
         let n = topology.nodes[ni]
         switch n.kind {
@@ -204,7 +227,7 @@ struct Network: Sendable {
     }
 
     /// The TUNSETOFFLOAD flags of a TAP: explicit, or as QEMU derives them from the guest.
-    func tunFlags(_ d: Int, _ ts: TapSettings) -> (csum: Bool, tso4: Bool, tso6: Bool) {
+    public func tunFlags(_ d: Int, _ ts: TapSettings) -> (csum: Bool, tso4: Bool, tso6: Bool) {
         var guest: VMSettings?
         if case let .vm(v)? = devices[d].fdSide {
             switch topology.nodes[devices[v].node].kind {
@@ -223,13 +246,40 @@ struct Network: Sendable {
     // MARK: Addressing and routing
 
     /// The device carrying interface `iface` of host `node`.
-    func deviceOf(node: Int, iface: Int) -> Int? {
+    public func deviceOf(node: Int, iface: Int) -> Int? {
         guard node < interfaceDevice.count, iface < interfaceDevice[node].count else { return nil }
         return interfaceDevice[node][iface]
     }
 
+    public func deviceOf(_ r: L3Ref) -> Int? { deviceOf(node: r.node, iface: r.iface) }
+
+    public func device(named name: String) -> Int? { devices.firstIndex { $0.name == name } }
+
+    /// The device whose MAC a frame to `nextHop` carries: the owner's device, or a host NIC for
+    /// the remote host beyond it.
+    public func targetDevice(for nextHop: IPAddress) -> Int? {
+        if let o = owner(of: nextHop) { return deviceOf(o) }
+        for d in devices where d.kind == .hostNIC {
+            if case let .hostNIC(hs) = topology.nodes[d.node].kind, hs.remoteAddress == nextHop || hs.remoteAddress6 == nextHop {
+                return d.id
+            }
+        }
+        return nil
+    }
+
+    /// Every address a frame in this topology can be sent to: hosts' interfaces and remote hosts.
+    public var allAddresses: [IPAddress] {
+        var out: [IPAddress] = []
+        for n in topology.nodes where n.isHost {
+            for i in n.interfaces { out += i.addresses.map(\.address) }
+            if case let .hostNIC(hs) = n.kind { out += [hs.remoteAddress, hs.remoteAddress6].compactMap { $0 } }
+        }
+        var seen: Set<IPAddress> = []
+        return out.filter { seen.insert($0).inserted }
+    }
+
     /// The host interface owning an address.
-    func owner(of a: IPAddress) -> L3Ref? {
+    public func owner(of a: IPAddress) -> L3Ref? {
         for (ni, n) in topology.nodes.enumerated() where n.isHost {
             for (ii, i) in n.interfaces.enumerated() where i.addresses.contains(where: { $0.address == a }) {
                 return L3Ref(node: ni, iface: ii)
@@ -238,8 +288,9 @@ struct Network: Sendable {
         return nil
     }
 
-    /// `fib_lookup()`: the interface and next hop a host uses for `dst`.
-    func route(from node: Int, to dst: IPAddress) -> (iface: Int, nextHop: IPAddress)? {
+    /// `fib_lookup()`: the interface and next hop a host uses for `dst` (a connected subnet, else
+    /// the first interface whose gateway is on its own subnet).
+    public func route(from node: Int, to dst: IPAddress) -> (iface: Int, nextHop: IPAddress)? {
         let n = topology.nodes[node]
         for (ii, i) in n.interfaces.enumerated() where i.addresses.contains(where: { $0.contains(dst) }) {
             return (ii, dst)
@@ -253,7 +304,7 @@ struct Network: Sendable {
 
     /// Can a frame sent out of device `from` reach device `target` at layer 2 (through bridges,
     /// veth pairs, TAPs, and layer-2 userspace switches) without crossing a router?
-    func l2Reaches(from: Int, target: Int) -> Bool {
+    public func l2Reaches(from: Int, target: Int) -> Bool {
         var seen: Set<Int> = []
         var stack = [from]
         while let d = stack.popLast() {
@@ -265,7 +316,7 @@ struct Network: Sendable {
     }
 
     /// Devices one L2 hop away (in both directions of a connection).
-    func l2Neighbours(_ d: Int) -> [Int] {
+    public func l2Neighbours(_ d: Int) -> [Int] {
         let dev = devices[d]
         var out: [Int] = []
         if let p = dev.peer { out.append(p) }

@@ -190,13 +190,7 @@ extension Walk {
         if let leg, leg.broadcast, case let .node(n) = leg.to, let ii = leg.broadcastTargetIface {
             return net.deviceOf(node: n, iface: ii)
         }
-        if let o = net.owner(of: nextHop) { return net.deviceOf(node: o.node, iface: o.iface) }
-        for d in net.devices where d.kind == .hostNIC {
-            if case let .hostNIC(hs) = topology.nodes[d.node].kind, hs.remoteAddress == nextHop || hs.remoteAddress6 == nextHop {
-                return d.id
-            }
-        }
-        return nil
+        return net.targetDevice(for: nextHop)
     }
 
     // MARK: Netfilter
