@@ -42,5 +42,5 @@ struct BenchCase {
 
 /// Suites timed after the kernel table, in this order.
 func extraSuites() -> [any BenchSuite] {
-    [TopologyTraces(), FixSweep()]
+    [TopologyTraces(), FixSweep(), ExplorerFrames(), ExplorerFirstFrame()]
 }
