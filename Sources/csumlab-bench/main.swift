@@ -6,7 +6,9 @@
 // After the kernel table it times the extra suites (BenchSuite.swift): traces per second of each
 // shipped topology (run from the repository root, or the executable must sit under it) and the
 // explorer's frames, in process and in tmux.
-// --check prints PASS/FAIL/n/a per goal of issues 4 and 6 and exits 1 on a FAIL or an invalid run.
+// --check prints PASS/FAIL/n/a per goal of issues 4 and 6 and exits 1 on a FAIL or an invalid run
+// (the read floor must beat every kernel; from 64 KiB on, where all stream from memory, a tie
+// within 2 % is allowed and printed).
 // --threshold times the inlined portable path against `ChecksumEngine.current` from 16 to 512 B
 // (how `ChecksumEngine.inlineThreshold` was chosen) and exits.
 import CChecksumPeers
@@ -157,11 +159,24 @@ if !wrong.isEmpty {
 let cells = options.kernels ? measureKernels(kernels, sizes: benchSizes, rounds: options.rounds, buffer: buffer, sink: &sink) : []
 func cell(_ k: String, _ s: String) -> Cell? { cells.first { $0.kernel == k && $0.size.label == s } }
 
-// Validity: the read floor must beat every checksum kernel at every size.
+// Validity: the read floor must beat every checksum kernel at every size. From 64 KiB on (past
+// the 32 KiB L1) every kernel and the floor stream at the speed of L2, L3 or DRAM, so they tie
+// and which one's median comes out ahead is noise: there a kernel may reach the floor's median
+// plus `memoryBoundTolerance` (a tie) without making the run invalid; beyond that the run was
+// disturbed or the floor is not the fastest read and the run is invalid. L1-resident sizes stay
+// strict. Ties are printed, so the strict result is never hidden.
+let memoryBoundBytes = 64 << 10
+let memoryBoundTolerance = 0.02
 var violations: [String] = []
+var ties: [String] = []
 for c in cells where c.origin == .csumlab || c.origin == .peer {
     if let f = cell("read floor", c.size.label), c.gbps >= f.gbps {
-        violations.append("\(c.kernel) at \(c.size.label) (\(fmt(c.gbps)) ≥ floor \(fmt(f.gbps)) GB/s)")
+        let text = "\(c.kernel) at \(c.size.label) (\(fmt(c.gbps)) ≥ floor \(fmt(f.gbps)) GB/s, +\(fmt((c.gbps / f.gbps - 1) * 100, 1)) %)"
+        if c.size.bytes >= memoryBoundBytes && c.gbps <= f.gbps * (1 + memoryBoundTolerance) {
+            ties.append(text)
+        } else {
+            violations.append(text)
+        }
     }
 }
 
@@ -176,6 +191,7 @@ if options.json {
     out += "  \"paths\": [\(ChecksumEngine.availablePaths.map { jsonString($0.rawValue) }.joined(separator: ", "))],\n"
     out += "  \"kernels_measured\": \(options.kernels),\n"
     out += "  \"valid\": \(violations.isEmpty),\n  \"violations\": [\(violations.map(jsonString).joined(separator: ", "))],\n"
+    out += "  \"valid_strict\": \(violations.isEmpty && ties.isEmpty),\n  \"memory_bound_ties\": [\(ties.map(jsonString).joined(separator: ", "))],\n"
     out += "  \"kernels\": [\n"
     out += cells.map { c in
         let lin = cell("peer linux-like", c.size.label)!, fl = cell("read floor", c.size.label)!
@@ -214,10 +230,13 @@ if options.json {
             }
         }
         print("")
-        if violations.isEmpty {
+        if violations.isEmpty && ties.isEmpty {
             print("run valid: the read floor beat every checksum kernel at every size")
+        } else if violations.isEmpty {
+            print("run valid: the read floor beat every checksum kernel at every L1-resident size; at memory-bound sizes (≥ 64 KiB) these tied with it within \(fmt(memoryBoundTolerance * 100, 0)) %: \(ties.joined(separator: "; "))")
         } else {
             print("RUN INVALID: the read floor did not beat: \(violations.joined(separator: "; "))")
+            if !ties.isEmpty { print("  (ties within \(fmt(memoryBoundTolerance * 100, 0)) % at memory-bound sizes: \(ties.joined(separator: "; ")))") }
         }
     } else {
         print("csumlab-bench — \(cpuModel()); suites only, medians of \(options.rounds) rounds")
@@ -248,7 +267,12 @@ if options.check {
         emit("\(g.status.rawValue.uppercased().padding(5)) \(g.name): \(g.value.map { fmt($0) } ?? "—") (goal \(g.comparison) \(fmt(g.target)))", toStderr: options.json)
         if g.status == .fail { failed = true }
     }
-    if !violations.isEmpty { emit("FAIL  run validity: read floor did not beat every kernel", toStderr: options.json) }
+    if !violations.isEmpty {
+        emit("FAIL  run validity: the read floor did not beat every kernel (L1-resident sizes strictly, ≥ 64 KiB within \(fmt(memoryBoundTolerance * 100, 0)) %)", toStderr: options.json)
+    } else if options.kernels {
+        let how = ties.isEmpty ? "strictly" : "\(ties.count) ties within \(fmt(memoryBoundTolerance * 100, 0)) % at ≥ 64 KiB"
+        emit("PASS  run validity: the read floor beat every kernel (\(how))", toStderr: options.json)
+    }
     exit(failed ? 1 : 0)
 }
 exit(sink == 42 ? 1 : 0) // keeps `sink`, and so every timed result, observable
