@@ -24,17 +24,6 @@ static inline uint32_t add_network_order(uint32_t le16, uint32_t initial) {
     return s + c;
 }
 
-// Fold a value below 2^63 to 16 bits in four dependent steps: 64 → 32 bits with an end-around
-// carry, then Linux's csum_fold trick (the upper half of s + ror(s, 16) is hi + lo with the carry
-// out of the lower half already added back). Same folded value as fold64, for a shorter chain
-// at the end of a call.
-static inline uint32_t fold64_short(uint64_t x) {
-    uint32_t s;
-    uint32_t c = __builtin_add_overflow((uint32_t)x, (uint32_t)(x >> 32), &s);
-    s += c;
-    return (s + ((s << 16) | (s >> 16))) >> 16;
-}
-
 static inline uint32_t fold64(uint64_t x) {
     x = (x & 0xffffffffu) + (x >> 32);
     x = (x & 0xffffffffu) + (x >> 32);
@@ -195,14 +184,12 @@ uint32_t csumlab_sum_avx2(const void *buf, size_t len, uint32_t initial) {
     __attribute__((target(TARGET)))                                                                 \
     static uint32_t NAME(const void *buf, size_t len, uint32_t initial) {                           \
         const unsigned char *p = buf;                                                               \
-        uint64_t words = (uint64_t)((len + 63) / 64) * 32;                                          \
-        if (len <= CSUMLAB_CHUNK) /* packets: one chunk, no loop, the short fold */                 \
-            return add_network_order(fold64_short((uint64_t)(NAME##_chunk(p, len) + 32768 * (int64_t)words)), initial); \
         int64_t signed_sum = 0;                                                                     \
         for (size_t done = 0; done < len; done += CSUMLAB_CHUNK) {                                  \
             size_t n = len - done < CSUMLAB_CHUNK ? len - done : CSUMLAB_CHUNK;                     \
             signed_sum += NAME##_chunk(p + done, n);                                                \
         }                                                                                           \
+        uint64_t words = (uint64_t)((len + 63) / 64) * 32;                                          \
         return add_network_order(fold64((uint64_t)signed_sum + 32768u * words), initial);           \
     }
 
