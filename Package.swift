@@ -50,8 +50,11 @@ let package = Package(
         // Measures the seed labs on the running kernel and writes fixtures (to be folded into `csumlab verify`).
         .executableTarget(name: "csumlab-kprobe", dependencies: ["KernelLab", "Wire", "Checksum"]),
         .testTarget(name: "KernelLabTests", dependencies: ["KernelLab", "Simulation", "TopologyFile", "Wire", "Checksum"]),
-        // Benchmarks that print ratios against peers measured in the same run.
-        .executableTarget(name: "csumlab-bench", dependencies: ["Checksum", "CChecksumPeers"]),
+        // Benchmarks that print ratios against peers measured in the same run, plus the
+        // simulation (traces per second) and the explorer (frame times, first frame in tmux).
+        .executableTarget(name: "csumlab-bench", dependencies: [
+            "Checksum", "CChecksumPeers", "Simulation", "TopologyFile", "ExplorerUI",
+        ]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         // Independent reference computations shared by tests (deliberately not using Checksum).
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -44,28 +44,72 @@ func evaluateGoals(cell: (String, String) -> Cell?) -> [Goal] {
     return goals
 }
 
+/// Release-only goals are n/a in a debug build.
+let isDebugBuild: Bool = {
+    #if DEBUG
+    return true
+    #else
+    return false
+    #endif
+}()
+
 /// Results of the `extraSuites`.
 struct SuiteResult {
     var suite: String
     var name: String
     var unit: String
-    var perSecond: Double
+    /// Median over rounds; nil when the case could not be measured (`unavailable`).
+    var perSecond: Double?
+    /// The slowest round's time per unit, ms.
+    var worstMilliseconds: Double?
+    var goalMilliseconds: Double?
+    var releaseOnly = false
+    var unavailable: String?
+    /// Rounds whose sample failed (a timeout in tmux).
+    var failedSamples = 0
+
+    var milliseconds: Double? { perSecond.map { 1000 / $0 } }
+
+    /// PASS/FAIL/n/a of the time goal, if there is one.
+    var goal: Goal? {
+        guard let target = goalMilliseconds else { return nil }
+        let label = "\(suite): \(name) ms/\(unit)"
+        guard unavailable == nil, !(releaseOnly && isDebugBuild), let ms = milliseconds, failedSamples == 0 else {
+            return Goal(name: label, value: milliseconds, comparison: "≤", target: target, status: .na)
+        }
+        return Goal(name: label, value: ms, comparison: "≤", target: target, status: ms <= target ? .pass : .fail)
+    }
 }
 
-/// Times every case of every extra suite: each round runs a case for about 20 ms; the median
-/// rate over rounds is reported.
-func runExtraSuites(rounds: Int) -> [SuiteResult] {
-    var results: [SuiteResult] = []
+/// The notes and results of one suite.
+struct SuiteReport {
+    var name: String
+    var notes: [String]
+    var results: [SuiteResult]
+    var error: String?
+}
+
+/// Times every case of every extra suite, round by round (every case once per round, in order):
+/// a `run` case repeats its unit for about 20 ms and records the mean; a `sample` case takes one
+/// sample. The median over rounds is reported, and the slowest round.
+func runExtraSuites(rounds: Int) -> [SuiteReport] {
+    var reports: [SuiteReport] = []
     for suite in extraSuites() {
         let cases: [BenchCase]
         do { cases = try suite.cases() } catch {
-            printError("csumlab-bench: suite \(suite.name): \(error)")
+            reports.append(SuiteReport(name: suite.name, notes: suite.notes, results: [], error: "\(error)"))
             continue
         }
-        var rates: [String: [Double]] = [:]
+        var times: [String: [Double]] = [:] // ns per unit
+        var failed: [String: Int] = [:]
         var sink = 0
-        for _ in 0..<rounds {
-            for c in cases {
+        for round in 0...rounds { // round 0 warms up and is discarded
+            for c in cases where c.unavailable == nil {
+                if let sample = c.sample {
+                    guard let ns = sample() else { failed[c.name, default: 0] += round > 0 ? 1 : 0; continue }
+                    if round > 0 { times[c.name, default: []].append(ns) }
+                    continue
+                }
                 var n = 0
                 let t0 = nowNanoseconds()
                 var t1 = t0
@@ -74,13 +118,20 @@ func runExtraSuites(rounds: Int) -> [SuiteResult] {
                     n += 1
                     t1 = nowNanoseconds()
                 }
-                rates[c.name, default: []].append(Double(n) * 1e9 / Double(t1 - t0))
+                if round > 0 { times[c.name, default: []].append(Double(t1 - t0) / Double(n)) }
             }
         }
-        for c in cases {
-            results.append(SuiteResult(suite: suite.name, name: c.name, unit: c.unit, perSecond: median(rates[c.name]!)))
+        let results = cases.map { c in
+            let ts = times[c.name] ?? []
+            return SuiteResult(suite: suite.name, name: c.name, unit: c.unit,
+                               perSecond: ts.isEmpty ? nil : 1e9 / median(ts),
+                               worstMilliseconds: ts.max().map { $0 / 1e6 },
+                               goalMilliseconds: c.goalMilliseconds, releaseOnly: c.releaseOnly,
+                               unavailable: c.unavailable ?? (ts.isEmpty ? "every sample failed" : nil),
+                               failedSamples: failed[c.name] ?? 0)
         }
+        reports.append(SuiteReport(name: suite.name, notes: suite.notes, results: results))
         if sink == 42 { printError("") }
     }
-    return results
+    return reports
 }

@@ -1,9 +1,14 @@
 // csumlab-bench: times csumlab's checksum paths against bench-only C peers and a memory-read
 // floor in one process, interleaved round by round, and prints medians and ratios.
 //
-//   csumlab-bench [--rounds N] [--json] [--check] [--threshold]
+//   csumlab-bench [--rounds N] [--json] [--check] [--threshold] [--suites-only | --kernels-only]
 //
-// --check prints PASS/FAIL/n/a per goal of issue 4 and exits 1 on a FAIL or an invalid run.
+// After the kernel table it times the extra suites (BenchSuite.swift): traces per second of each
+// shipped topology (run from the repository root, or the executable must sit under it) and the
+// explorer's frames, in process and in tmux.
+// --check prints PASS/FAIL/n/a per goal of issues 4 and 6 and exits 1 on a FAIL or an invalid run
+// (the read floor must beat every kernel; from 64 KiB on, where all stream from memory, a tie
+// within 2 % is allowed and printed).
 // --threshold times the inlined portable path against `ChecksumEngine.current` from 16 to 512 B
 // (how `ChecksumEngine.inlineThreshold` was chosen) and exits.
 import CChecksumPeers
@@ -20,6 +25,8 @@ struct Options {
     var json = false
     var check = false
     var threshold = false
+    var kernels = true
+    var suites = true
 }
 
 func parseOptions() -> Options {
@@ -30,6 +37,8 @@ func parseOptions() -> Options {
         case "--json": o.json = true
         case "--check": o.check = true
         case "--threshold": o.threshold = true
+        case "--suites-only": o.kernels = false
+        case "--kernels-only": o.suites = false
         case "--rounds":
             guard let v = args.popFirst().flatMap({ Int($0) }), v > 0 else {
                 printError("csumlab-bench: --rounds needs a positive number")
@@ -37,7 +46,7 @@ func parseOptions() -> Options {
             }
             o.rounds = v
         case "-h", "--help":
-            print("usage: csumlab-bench [--rounds N] [--json] [--check] [--threshold]")
+            print("usage: csumlab-bench [--rounds N] [--json] [--check] [--threshold] [--suites-only | --kernels-only]")
             exit(0)
         default:
             printError("csumlab-bench: unknown argument \(a)")
@@ -127,7 +136,7 @@ if case .failure(let e) = ChecksumEngine.environmentSelection {
     printError("csumlab-bench: \(e); using \(ChecksumEngine.current.path.rawValue)")
 }
 
-let kernels = allKernels()
+let kernels = options.kernels ? allKernels() : []
 
 // Every kernel must compute the right sum before its speed means anything.
 var wrong: [String] = []
@@ -147,24 +156,42 @@ if !wrong.isEmpty {
     exit(1)
 }
 
-let cells = measureKernels(kernels, sizes: benchSizes, rounds: options.rounds, buffer: buffer, sink: &sink)
+let cells = options.kernels ? measureKernels(kernels, sizes: benchSizes, rounds: options.rounds, buffer: buffer, sink: &sink) : []
 func cell(_ k: String, _ s: String) -> Cell? { cells.first { $0.kernel == k && $0.size.label == s } }
 
-// Validity: the read floor must beat every checksum kernel at every size.
+// Validity: the read floor must beat every checksum kernel at every size. From 64 KiB on (past
+// the 32 KiB L1) every kernel and the floor stream at the speed of L2, L3 or DRAM, so they tie
+// and which one's median comes out ahead is noise: there a kernel may reach the floor's median
+// plus `memoryBoundTolerance` (a tie) without making the run invalid; beyond that the run was
+// disturbed or the floor is not the fastest read and the run is invalid. L1-resident sizes stay
+// strict. Ties are printed, so the strict result is never hidden.
+let memoryBoundBytes = 64 << 10
+let memoryBoundTolerance = 0.02
 var violations: [String] = []
+var ties: [String] = []
 for c in cells where c.origin == .csumlab || c.origin == .peer {
     if let f = cell("read floor", c.size.label), c.gbps >= f.gbps {
-        violations.append("\(c.kernel) at \(c.size.label) (\(fmt(c.gbps)) ≥ floor \(fmt(f.gbps)) GB/s)")
+        let text = "\(c.kernel) at \(c.size.label) (\(fmt(c.gbps)) ≥ floor \(fmt(f.gbps)) GB/s, +\(fmt((c.gbps / f.gbps - 1) * 100, 1)) %)"
+        if c.size.bytes >= memoryBoundBytes && c.gbps <= f.gbps * (1 + memoryBoundTolerance) {
+            ties.append(text)
+        } else {
+            violations.append(text)
+        }
     }
 }
 
-let goals = evaluateGoals(cell: cell)
-let suiteResults = runExtraSuites(rounds: options.rounds)
+let kernelGoals = options.kernels ? evaluateGoals(cell: cell) : []
+let suiteReports = options.suites ? runExtraSuites(rounds: options.rounds) : []
+let goals = kernelGoals + suiteReports.flatMap { $0.results.compactMap(\.goal) }
+
+func jsonNumber(_ x: Double?, _ decimals: Int = 3) -> String { x.map { fmt($0, decimals) } ?? "null" }
 
 if options.json {
     var out = "{\n  \"cpu\": \(jsonString(cpuModel())),\n  \"rounds\": \(options.rounds),\n"
     out += "  \"paths\": [\(ChecksumEngine.availablePaths.map { jsonString($0.rawValue) }.joined(separator: ", "))],\n"
+    out += "  \"kernels_measured\": \(options.kernels),\n"
     out += "  \"valid\": \(violations.isEmpty),\n  \"violations\": [\(violations.map(jsonString).joined(separator: ", "))],\n"
+    out += "  \"valid_strict\": \(violations.isEmpty && ties.isEmpty),\n  \"memory_bound_ties\": [\(ties.map(jsonString).joined(separator: ", "))],\n"
     out += "  \"kernels\": [\n"
     out += cells.map { c in
         let lin = cell("peer linux-like", c.size.label)!, fl = cell("read floor", c.size.label)!
@@ -174,33 +201,63 @@ if options.json {
     }.joined(separator: ",\n")
     out += "\n  ],\n  \"goals\": [\n"
     out += goals.map { g in
-        "    {\"goal\": \(jsonString(g.name)), \"value\": \(g.value.map { fmt($0, 3) } ?? "null"), \"target\": \(fmt(g.target, 3)), \"status\": \(jsonString(g.status.rawValue))}"
+        "    {\"goal\": \(jsonString(g.name)), \"value\": \(jsonNumber(g.value)), \"target\": \(fmt(g.target, 3)), \"comparison\": \(jsonString(g.comparison)), \"status\": \(jsonString(g.status.rawValue))}"
     }.joined(separator: ",\n")
     out += "\n  ],\n  \"suites\": [\n"
-    out += suiteResults.map { r in
-        "    {\"suite\": \(jsonString(r.suite)), \"case\": \(jsonString(r.name)), \"unit\": \(jsonString(r.unit)), \"per_second\": \(fmt(r.perSecond, 1))}"
+    out += suiteReports.map { rep in
+        var o = "    {\"suite\": \(jsonString(rep.name)), \"notes\": [\(rep.notes.map(jsonString).joined(separator: ", "))], "
+        o += "\"error\": \(rep.error.map(jsonString) ?? "null"), \"cases\": [\n"
+        o += rep.results.map { r in
+            "      {\"case\": \(jsonString(r.name)), \"unit\": \(jsonString(r.unit)), \"per_second\": \(jsonNumber(r.perSecond, 1)), "
+                + "\"ms_per_unit\": \(jsonNumber(r.milliseconds, 4)), \"worst_round_ms\": \(jsonNumber(r.worstMilliseconds, 4)), "
+                + "\"goal_ms\": \(jsonNumber(r.goalMilliseconds, 1)), \"failed_samples\": \(r.failedSamples), "
+                + "\"unavailable\": \(r.unavailable.map(jsonString) ?? "null")}"
+        }.joined(separator: ",\n")
+        return o + "\n    ]}"
     }.joined(separator: ",\n")
     out += "\n  ]\n}"
     print(out)
 } else {
-    print("csumlab-bench — \(cpuModel()); paths: \(ChecksumEngine.availablePaths.map(\.rawValue).joined(separator: ", ")); current: \(ChecksumEngine.current.path.rawValue); inline below \(ChecksumEngine.inlineThreshold) B")
-    print("medians of \(options.rounds) interleaved rounds; ×linux = GB/s ÷ peer linux-like, ×floor = GB/s ÷ read floor\n")
-    for s in benchSizes {
-        print("\(s.label)\(s.offset != 0 ? " (start address ≡ \(s.offset) mod 64)" : "")")
-        for c in cells where c.size == s {
-            let lin = cell("peer linux-like", s.label)!, fl = cell("read floor", s.label)!
-            print("  " + pad(c.kernel, 22, left: true) + pad(fmt(c.gbps), 9) + " GB/s" + pad(fmt(c.nsPerCall), 12) + " ns/call"
-                  + pad(fmt(c.gbps / lin.gbps), 8) + " ×linux" + pad(fmt(c.gbps / fl.gbps), 7) + " ×floor")
+    if options.kernels {
+        print("csumlab-bench — \(cpuModel()); paths: \(ChecksumEngine.availablePaths.map(\.rawValue).joined(separator: ", ")); current: \(ChecksumEngine.current.path.rawValue); inline below \(ChecksumEngine.inlineThreshold) B")
+        print("medians of \(options.rounds) interleaved rounds; ×linux = GB/s ÷ peer linux-like, ×floor = GB/s ÷ read floor\n")
+        for s in benchSizes {
+            print("\(s.label)\(s.offset != 0 ? " (start address ≡ \(s.offset) mod 64)" : "")")
+            for c in cells where c.size == s {
+                let lin = cell("peer linux-like", s.label)!, fl = cell("read floor", s.label)!
+                print("  " + pad(c.kernel, 22, left: true) + pad(fmt(c.gbps), 9) + " GB/s" + pad(fmt(c.nsPerCall), 12) + " ns/call"
+                      + pad(fmt(c.gbps / lin.gbps), 8) + " ×linux" + pad(fmt(c.gbps / fl.gbps), 7) + " ×floor")
+            }
         }
-    }
-    print("")
-    if violations.isEmpty {
-        print("run valid: the read floor beat every checksum kernel at every size")
+        print("")
+        if violations.isEmpty && ties.isEmpty {
+            print("run valid: the read floor beat every checksum kernel at every size")
+        } else if violations.isEmpty {
+            print("run valid: the read floor beat every checksum kernel at every L1-resident size; at memory-bound sizes (≥ 64 KiB) these tied with it within \(fmt(memoryBoundTolerance * 100, 0)) %: \(ties.joined(separator: "; "))")
+        } else {
+            print("RUN INVALID: the read floor did not beat: \(violations.joined(separator: "; "))")
+            if !ties.isEmpty { print("  (ties within \(fmt(memoryBoundTolerance * 100, 0)) % at memory-bound sizes: \(ties.joined(separator: "; ")))") }
+        }
     } else {
-        print("RUN INVALID: the read floor did not beat: \(violations.joined(separator: "; "))")
+        print("csumlab-bench — \(cpuModel()); suites only, medians of \(options.rounds) rounds")
     }
-    for r in suiteResults {
-        print("\(r.suite): \(r.name) \(fmt(r.perSecond, 1)) \(r.unit)/s")
+    for rep in suiteReports {
+        print("\n\(rep.name)")
+        for n in rep.notes { print("  · \(n)") }
+        if let e = rep.error { print("  not measured: \(e)") }
+        let w = max(24, rep.results.map(\.name.count).max() ?? 0)
+        for r in rep.results {
+            var line = "  " + pad(r.name, w, left: true)
+            if let u = r.unavailable {
+                line += "  n/a: \(u)"
+            } else if let ps = r.perSecond, let ms = r.milliseconds {
+                line += pad(fmt(ps, 1), 11) + " \(r.unit)/s" + pad(fmt(ms, 3), 10) + " ms/\(r.unit)"
+                line += "  (slowest round \(fmt(r.worstMilliseconds ?? 0, 3)) ms)"
+                if r.failedSamples > 0 { line += "  \(r.failedSamples) samples timed out" }
+            }
+            if let g = r.goalMilliseconds { line += "  goal ≤ \(fmt(g, 0)) ms" }
+            print(line)
+        }
     }
 }
 
@@ -210,7 +267,12 @@ if options.check {
         emit("\(g.status.rawValue.uppercased().padding(5)) \(g.name): \(g.value.map { fmt($0) } ?? "—") (goal \(g.comparison) \(fmt(g.target)))", toStderr: options.json)
         if g.status == .fail { failed = true }
     }
-    if !violations.isEmpty { emit("FAIL  run validity: read floor did not beat every kernel", toStderr: options.json) }
+    if !violations.isEmpty {
+        emit("FAIL  run validity: the read floor did not beat every kernel (L1-resident sizes strictly, ≥ 64 KiB within \(fmt(memoryBoundTolerance * 100, 0)) %)", toStderr: options.json)
+    } else if options.kernels {
+        let how = ties.isEmpty ? "strictly" : "\(ties.count) ties within \(fmt(memoryBoundTolerance * 100, 0)) % at ≥ 64 KiB"
+        emit("PASS  run validity: the read floor beat every kernel (\(how))", toStderr: options.json)
+    }
     exit(failed ? 1 : 0)
 }
 exit(sink == 42 ? 1 : 0) // keeps `sink`, and so every timed result, observable
