@@ -124,7 +124,7 @@ struct Walk {
     /// segmentation, checksum completion), then the driver's transmit.
     mutating func transmit(_ p: Packet, on d: Int) {
         hops += 1
-        guard hops < 64 else {
+        guard hops < 4096 else {
             finish(.droppedOnPath(at: name(d), reason: "forwarding loop"))
             return
         }
