@@ -300,8 +300,10 @@ extension Walk {
         }
         // 5. mangle POSTROUTING: CHECKSUM --checksum-fill.
         q = checksumFill(q, node: ni, nf, profile: profile, iface: node.interfaces[outIf].name)
-        // 6. nat POSTROUTING: MASQUERADE.
-        if v4, nf.masqueradeOn == node.interfaces[outIf].name, ctValid, let addr = node.interfaces[outIf].address(.v4)?.address {
+        // 6. nat POSTROUTING: MASQUERADE. The nat table sees only a connection's new packets: a
+        // reply belongs to the connection its original packet made, so it is never masqueraded
+        // (it was un-NATed above if the original was).
+        if v4, !leg.reply, nf.masqueradeOn == node.interfaces[outIf].name, ctValid, let addr = node.interfaces[outIf].address(.v4)?.address {
             let before = q
             let src = IPAddress(bytes: q.frame.sourceAddress(l))
             if src != addr {
@@ -316,7 +318,7 @@ extension Walk {
                                 : "MASQUERADE rewrites the source to \(addr) and updates the finished checksum incrementally (RFC 1624): a correct one stays correct, a wrong one stays wrong.")
                 }
             }
-        } else if v4, nf.masqueradeOn == node.interfaces[outIf].name, !ctValid {
+        } else if v4, !leg.reply, nf.masqueradeOn == node.interfaces[outIf].name, !ctValid {
             let r = q
             q = watch(r) { w in
                 w.record(r, r, node: ni, iface: w.topology.nodes[ni].interfaces[outIf].name, .forward, "nf_nat_ipv4_out (no conntrack entry)",

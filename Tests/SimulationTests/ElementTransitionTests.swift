@@ -252,6 +252,15 @@ private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", le
         #expect(s.l4Field == naiveL4Checksum(s.frame))
     }
 
+    /// MASQUERADE on the client-side interface: the nat table only sees a connection's new
+    /// packets, so the server's replies leaving through it keep their source (measured).
+    @Test func repliesAreNeverMasqueraded() throws {
+        let l = try ssh("nat-masquerade", ["router.masquerade=eth0"], leg: "SYN-ACK")
+        #expect(l.step("nf_nat_ipv4_manip_pkt") == nil)
+        #expect(l.steps.last?.source == "10.0.2.2")
+        #expect(l.outcome == .accepted)
+    }
+
     @Test func repliesAreTranslatedBack() throws {
         let l = try ssh("nat-masquerade", leg: "SYN-ACK")
         let s = try #require(l.step("nf_nat_ipv4_fn", at: "router"))
