@@ -199,6 +199,8 @@ extension Walk {
     mutating func checksumFill(_ p: Packet, node ni: Int, _ nf: Netfilter, profile: KernelProfile, iface: String) -> Packet {
         guard nf.checksumFill != .off, let s = p.skb, s.ipSummed == .partial else { return p }
         let l = p.layout
+        // The rule is iptables (NFPROTO_IPV4); IPv6 would need ip6tables, which is not modelled.
+        guard l.ipVersion == .v4 else { return p }
         if nf.checksumFill == .udp && l.l4Protocol != .udp { return p }
         var q = p
         if s.isGSO {
@@ -280,6 +282,23 @@ extension Walk {
         guard let (outIf, nextHop) = net.route(from: ni, to: dst), let outDev = net.deviceOf(node: ni, iface: outIf),
               let target = targetDevice(for: nextHop, broadcastLeg: nil) else {
             return finish(.droppedOnPath(at: node.name, reason: "no route to \(dst)"))
+        }
+        // ip_exceeds_mtu() / ip6_pkt_too_big(): a packet larger than the egress MTU (IPv4 with
+        // DF; a GSO skb by its segments' size) is dropped with "fragmentation needed".
+        if let s = q.skb {
+            let mtu = 1500
+            let dfSet = !v4 || q.frame.bytes[l.l3Offset + 6] & 0x40 != 0
+            let ipLen = s.isGSO ? (l.payloadOffset - l.l3Offset + s.gsoSize) : (l.end - l.l3Offset)
+            if dfSet && ipLen > mtu {
+                let r = q
+                _ = watch(r) { w in
+                    w.record(r, r, node: ni, iface: node.interfaces[outIf].name, .forward,
+                             v4 ? "ip_forward → ip_exceeds_mtu" : "ip6_forward → ip6_pkt_too_big",
+                             "The packet (\(ipLen) bytes of IP\(s.isGSO ? " per segment" : "")) is larger than the egress MTU (\(mtu)) and may not be fragmented: the router drops it and answers ICMP fragmentation needed.",
+                             drop: "exceeds MTU")
+                }
+                return finish(.droppedOnPath(at: node.name, reason: "larger than the egress MTU (\(ipLen) > \(mtu)), DF set"))
+            }
         }
         do {
             let before = q

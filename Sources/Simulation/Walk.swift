@@ -273,6 +273,16 @@ struct Walk {
             if s.isGSO { what += " The GSO skb is not segmented (veth has TSO)." }
             q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, fn, what) }
             guard let peer = dev.peer else { return finish(.droppedOnPath(at: name(d), reason: "veth has no peer")) }
+            // __dev_forward_skb() → is_skb_forwardable(): a non-GSO frame longer than the peer's
+            // MTU + Ethernet header + VLAN tag (1518) is dropped.
+            if !s.isGSO && q.frame.count > 1518 {
+                let r = q
+                _ = watch(r) { w in
+                    w.record(r, r, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive, "veth_xmit → __dev_forward_skb → is_skb_forwardable",
+                             "The frame is longer than \(w.name(peer))'s MTU and is not GSO: veth drops it.", drop: "frame exceeds MTU")
+                }
+                return finish(.droppedOnPath(at: name(d), reason: "frame exceeds the veth peer's MTU"))
+            }
             // veth_skb_is_eligible_for_gro(): with GRO on the peer, frames from a sender without
             // TSO take the NAPI path, where GRO validates a NONE checksum and marks it UNNECESSARY.
             if dev.profile == .linux6, net.devices[peer].features.has(.gro), !dev.features.has(.tso),
@@ -399,8 +409,10 @@ struct Walk {
                     s.gsoDodgy = true
                     // tun_can_build_skb(): a frame that fits a page with XDP headroom and
                     // skb_shared_info is built fully linear; larger ones get hdr_len linear.
+                    // tun_alloc_skb(): "Under a page? Don't bother with paged skb." (prepad 64).
                     let fitsPage = (p.frame.count + 64 + 256 + 63) / 64 * 64 + 320 <= 4096
-                    s.headLength = fitsPage ? p.frame.count : max(Int(h.hdrLen), 14)
+                    let linear = fitsPage || p.frame.count + 64 < 4096 || h.hdrLen == 0
+                    s.headLength = linear ? p.frame.count : Int(h.hdrLen)
                     what += " The header's GSO fields make it a GSO skb (gso_size \(h.gsoSize), SKB_GSO_DODGY)."
                 }
             }

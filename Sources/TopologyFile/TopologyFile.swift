@@ -51,6 +51,15 @@ public enum TopologyFile {
         return LoadedTopology(topology: t, expectations: p.expectations, file: file)
     }
 
+    /// The semantic checks of `check` on a topology changed after loading (by `--set` or the
+    /// explorer): impossible links, unreachable flows… Positions are unknown here, so each
+    /// diagnostic points at line 1 of `file`; callers say what changed.
+    public static func validate(_ t: Topology, file: String) -> [Diagnostic] {
+        var v = Validator(topology: t, marks: [:], file: file)
+        v.run()
+        return v.diagnostics
+    }
+
     static func yamlDiagnostic(_ e: YamlError, file: String) -> Diagnostic {
         switch e {
         case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):

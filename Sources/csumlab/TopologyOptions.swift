@@ -12,7 +12,9 @@ struct OverrideOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Change a setting: NODE[.INTERFACE].SETTING=VALUE (repeatable), e.g. vm1.eth0.tx=off.", valueName: "assignment"))
     var assignments: [String] = []
 
-    /// Apply `--kernel` and every `--set` in order.
+    /// Apply `--kernel` and every `--set` in order, then check the result again: a setting can
+    /// make a valid file describe an impossible lab (e.g. a router flavour whose interfaces no
+    /// longer fit its links).
     func apply(to loaded: inout LoadedTopology) throws {
         if let kernel { loaded.topology.setDefaultKernel(kernel) }
         for a in assignments {
@@ -20,6 +22,12 @@ struct OverrideOptions: ParsableArguments {
                 try loaded.topology.apply(assignment: a)
             } catch {
                 throw ValidationFailure(message: "--set \(error.message)")
+            }
+        }
+        if !assignments.isEmpty {
+            let problems = TopologyFile.validate(loaded.topology, file: loaded.file)
+            if !problems.isEmpty {
+                throw ValidationFailure(message: problems.map { "\(loaded.file): after --set: \($0.message)" }.joined(separator: "\n"))
             }
         }
     }

@@ -278,6 +278,13 @@ private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", le
         #expect(l.outcome == .accepted)
     }
 
+    /// The rule is iptables: IPv6 passes untouched (it would need ip6tables).
+    @Test func fillIsIPv4Only() throws {
+        let t = try with(loadShipped("ipv6-routed-netns").topology, ["router.checksum-fill=all"])
+        let l = try #require(leg(try run(t, flow: "ssh6"), "ssh6", "SYN"))
+        #expect(l.step("checksum_tg") == nil)
+    }
+
     @Test func udpOnlyRuleLeavesTCPAlone() throws {
         let t = try with(loadShipped("seed-routed-netns").topology, ["router.checksum-fill=udp"])
         let l = try #require(leg(try run(t, flow: "ssh"), "ssh", "SYN"))
@@ -344,6 +351,35 @@ private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", le
     }
 }
 
+@Suite struct MTUTests {
+    private func flow(_ file: String, _ sets: [String], payload: Int, mss: Int?) throws -> LegTrace {
+        var t = try with(loadShipped(file).topology, sets)
+        t.flows[0].payload = payload
+        t.flows[0].mss = mss
+        return try #require(leg(try run(t, flow: t.flows[0].name), t.flows[0].name, "data vm1→vm2"))
+    }
+
+    /// ip_forward → ip_exceeds_mtu: DF packets (or GSO segments) above the egress MTU are dropped.
+    @Test func routerDropsPacketsAboveTheMTU() throws {
+        let big = try flow("seed-routed-netns", [], payload: 3000, mss: 1460)
+        #expect(big.step("ip_exceeds_mtu", at: "router") != nil)
+        if case .droppedOnPath(let at, _) = big.outcome { #expect(at == "router") } else { Issue.record("\(big.outcome)") }
+        let ok = try flow("seed-routed-netns", [], payload: 3000, mss: nil)
+        #expect(ok.outcome == .accepted)
+    }
+
+    /// __dev_forward_skb → is_skb_forwardable: veth drops a non-GSO frame above MTU + 18.
+    @Test func vethDropsOversizedFrames() throws {
+        // A full 1514-byte frame fits (MTU 1500 + 14); 1526 bytes do not, at the bridge as at veth.
+        let fits = try flow("seed-bridged", ["vm1.eth0.tso=off", "vm1.eth0.gso=off"], payload: 1448, mss: nil)
+        #expect(fits.outcome == .accepted)
+        let over = try flow("seed-bridged", ["vm1.eth0.tso=off", "vm1.eth0.gso=off"], payload: 1460, mss: 1460)
+        #expect(over.step("is_skb_forwardable", at: "br0") != nil)
+        let v = try flow("fix-tx-off-host-veths", ["router.flavour=netns"], payload: 3000, mss: 1460)
+        #expect(v.step("is_skb_forwardable") != nil)
+    }
+}
+
 @Suite struct GSOHeaderLengthTests {
     /// virtio_net_hdr_from_skb writes hdr_len = skb_headlen(skb): tun_get_user builds a frame
     /// that fits a page fully linear, a larger one with only hdr_len bytes linear (measured).
@@ -355,6 +391,12 @@ private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", le
         let large = try ssh("tso-to-tap-without-tso", flow: "bulk-no-csum", leg: "data vm2→vm1")
         let b = try #require(large.step("tun_put_user", at: "tap1"))
         #expect(b.after.vnet?.hdrLen == 66)
+        // tun_alloc_skb: "Under a page? Don't bother with paged skb." — 3966 bytes stay linear.
+        var t = try loadShipped("tso-to-tap-without-tso").topology
+        t.flows[2].payload = 3900
+        let mid = try #require(leg(try run(t, flow: t.flows[2].name), t.flows[2].name, "data vm2→vm1"))
+        let m = try #require(mid.step("tun_put_user", at: "tap1"))
+        #expect(m.frame.count == 3966 && m.after.vnet?.hdrLen == 3966)
     }
 }
 
