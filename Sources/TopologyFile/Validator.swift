@@ -107,10 +107,9 @@ struct Validator {
                 guard let slot else { continue }
                 if let first = used[slot] {
                     let what = r == .tap ? (slot.hasSuffix(":fd") ? "its file-descriptor side (VM or program)" : "its kernel side (bridge or namespace)") : ""
-                    error("link:\(i):\(j)", "\(e) is linked twice\(what.isEmpty ? "" : " on " + what) (first at \(first))")
+                    error("link:\(i):\(j)", "\(e) is linked twice\(what.isEmpty ? "" : " on " + what)\(first.isEmpty ? "" : " (first at \(first))")")
                 } else {
-                    let m = marks["link:\(i):\(j)"]
-                    used[slot] = "line \(m?.line ?? 0)"
+                    used[slot] = marks["link:\(i):\(j)"].map { "line \($0.line)" } ?? ""
                 }
             }
         }
