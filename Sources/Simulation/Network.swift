@@ -105,6 +105,17 @@ public struct Network: Sendable {
         for l in t.links { connect(l) }
         // 3. Features (need the connections: a virtio NIC's capabilities depend on its TAP).
         for d in devices.indices { devices[d].features = computeFeatures(d) }
+        // 4. br_features_recompute(): a bridge's SG/TSO/GSO ("one for all" features) come from
+        // its ports — it keeps one only if some port has it. Its checksum feature stays its own.
+        for b in devices.indices where devices[b].kind == .bridge && !devices[b].ports.isEmpty {
+            for f in [Feature.scatterGather, .tso, .gso] where devices[b].features.on.contains(f) {
+                if !devices[b].ports.contains(where: { devices[$0].features.has(f) }) {
+                    devices[b].features.on.remove(f)
+                    devices[b].features.adjustments.append(Features.Adjustment(
+                        feature: f, reason: "br_features_recompute: no port of \(devices[b].name) has it"))
+                }
+            }
+        }
     }
 
     @discardableResult

@@ -74,6 +74,16 @@ private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", le
         #expect(d.adjustments.contains { $0.feature == .tso && $0.reason.contains("no CSUM feature") })
     }
 
+    /// br_features_recompute: a bridge keeps SG/TSO/GSO only if a port has them (measured with
+    /// verify: `vnet0.sg=off` turns them off on virbr0), while its checksum feature stays.
+    @Test func bridgeFeaturesFollowItsPorts() throws {
+        let t = try with(loadShipped("dhcp-raw-client").topology, ["vnet0.sg=off"])
+        let br = try #require(try run(t).devices.first { $0.device == "virbr0" })
+        #expect(!br.on.contains(.scatterGather) && !br.on.contains(.tso) && !br.on.contains(.gso))
+        #expect(br.on.contains(.txChecksumming))
+        #expect(br.adjustments.contains { $0.reason.contains("br_features_recompute") })
+    }
+
     /// A TAP has no tx-checksumming until TUNSETOFFLOAD sets TUN_F_CSUM ([fixed] off).
     @Test func tapWithoutTunCsumIsFixedOff() throws {
         let t = try with(loadShipped("seed-bridged").topology, ["tap2.tun-csum=off", "tap2.tx=on"])
