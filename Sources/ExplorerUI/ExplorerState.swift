@@ -1,4 +1,5 @@
 import Simulation
+import TopologyFile
 
 /// A modal box over the main screen.
 public enum Overlay: Sendable, Hashable {
@@ -291,8 +292,18 @@ public struct ExplorerState: Sendable {
     /// Replace any earlier assignment of the same setting, drop it if it restores the file's
     /// value, and re-run the simulation.
     mutating func setAssignment(_ a: String, key: String, restoresFile: Bool, described: String) {
-        assignments.removeAll { $0.hasPrefix(key) }
-        if !restoresFile { assignments.append(a) }
+        var candidate = assignments
+        candidate.removeAll { $0.hasPrefix(key) }
+        if !restoresFile { candidate.append(a) }
+        // A toggle may describe a lab that cannot exist (a router flavour whose interfaces no
+        // longer fit its links): refuse it with the reason instead of simulating nonsense.
+        var t = base
+        for x in candidate { try? t.apply(assignment: x) }
+        if let problem = TopologyFile.validate(t, file: fileLabel).first {
+            message = "\(described): not possible here — \(problem.message)"
+            return
+        }
+        assignments = candidate
         rerun(described: described)
     }
 

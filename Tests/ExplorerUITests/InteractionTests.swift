@@ -51,6 +51,18 @@ import TopologyFile
         #expect(s.flow?.verdict.completes == true)
     }
 
+    /// userspace → netns → vm: a router VM's NICs cannot sit on veth ends, so the third
+    /// flavour is refused with the validator's reason and nothing changes.
+    @Test func impossibleToggleIsRefusedWithTheReason() throws {
+        var s = try defaultState()
+        try toggle(&s, node: "router", setting: "flavour")
+        #expect(s.assignments == ["router.flavour=netns"])
+        try toggle(&s, node: "router", setting: "flavour")
+        #expect(s.assignments == ["router.flavour=netns"])
+        #expect(s.message?.contains("not possible here") == true)
+        #expect(s.message?.contains("guest NIC") == true)
+    }
+
     @Test func togglingBackRemovesTheAssignment() throws {
         var s = try defaultState()
         try toggle(&s, node: "vm1", setting: "eth0 tx-checksumming")
@@ -206,16 +218,18 @@ import TopologyFile
 
 @Suite struct MenuTests {
     @Test func theSelectionStaysOnTheSettingWhenTheMenuChangesShape() throws {
-        var s = try defaultState()
+        let loaded = try TopologyFile.load(path: packageRoot + "/topologies/seed-routed-vm-router.yaml")
+        var s = try ExplorerState(topology: loaded.topology, fileLabel: "seed-routed-vm-router.yaml")
         s.perform(.selectNode("router"))
         s.perform(.openOptions)
-        #expect(s.menuItems.first?.key == "flavour")
-        s.perform(.menuActivate)  // userspace → netns
-        s.perform(.menuActivate)  // netns → vm: the router gains NIC features above
-        #expect(s.topology.node(named: "router").map { if case let .router(r) = $0.kind { return r.flavour == .vm }; return false } == true)
+        #expect(s.menuItems.contains { $0.label == "eth0 tx-checksumming" })
+        let flavour = try #require(s.menuItems.firstIndex { $0.key == "flavour" })
+        s.overlay = .menu(node: "router", selected: flavour)
+        s.perform(.menuActivate)  // vm → userspace (a forwarder on the TAP fds): the NIC features go
+        #expect(s.topology.node(named: "router").map { if case let .router(r) = $0.kind { return r.flavour == .userspace }; return false } == true)
         guard case let .menu(_, sel) = s.overlay else { Issue.record("menu closed"); return }
         #expect(s.menuItems[sel].key == "flavour")
-        #expect(s.menuItems.contains { $0.label == "eth0 tx-checksumming" })
+        #expect(!s.menuItems.contains { $0.label == "eth0 tx-checksumming" })
     }
 }
 
