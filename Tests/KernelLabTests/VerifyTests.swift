@@ -379,3 +379,15 @@ flows:
         #expect(guests.map(\.what) == ["vm1's guest kernel (linux-4.4)", "vm2's guest kernel (linux-4.4)"])
     }
 }
+
+@Suite struct LabCommandTests {
+    @Test func deviceNamesFollowTheirKeyword() {
+        // `a` and `b` abbreviate `address`/`broadcast` when iproute2 reads them bare.
+        let veth = LabBuilder.vethArgs("a", macA: "02:00:00:00:00:01", "b", macB: "02:00:00:00:00:02", peerNamespace: "ns2")
+        #expect(veth == ["link", "add", "name", "a", "address", "02:00:00:00:00:01", "type", "veth",
+                         "peer", "name", "b", "address", "02:00:00:00:00:02", "netns", "ns2"])
+        let br = LabBuilder.bridgeArgs("a", mac: "02:00:00:00:00:03")
+        #expect(Array(br.prefix(4)) == ["link", "add", "name", "a"])
+    }
+
+}
