@@ -35,6 +35,13 @@ import Wire
 ///   quit
 /// `read` and `observed` take an optional last argument FIRST_MS: how long to wait for the first
 /// frame (default: IDLE_MS).
+/// Protocol words are split on spaces, so an empty byte string (a UDP datagram with no
+/// payload) travels as `-`.
+func agentHex(_ bytes: [UInt8]) -> String { bytes.isEmpty ? "-" : bytes.hexString }
+
+/// The inverse of `agentHex`.
+func bytesFromAgentHex(_ word: String) -> [UInt8]? { word == "-" ? [] : bytesFromHex(word) }
+
 public struct AgentServer {
     private var taps: [String: Tap] = [:]
     private var observers: [String: PacketSocket] = [:]
@@ -121,7 +128,7 @@ public struct AgentServer {
             return "ok " + MAC.format(try Ethtool.mac(try arg(1))) + "\n"
         case "write":
             let t = try tap(try arg(1))
-            guard let bytes = bytesFromHex(try arg(2)) else { throw .agent("bad hex") }
+            guard let bytes = bytesFromAgentHex(try arg(2)) else { throw .agent("bad hex") }
             return "ok \(try t.write(bytes))\n"
         case "drain":
             let t = try tap(try arg(1))
@@ -186,7 +193,7 @@ public struct AgentServer {
             }
             return out + "ok\n"
         case "udp-send":
-            guard let payload = bytesFromHex(try arg(5)) else { throw .agent("bad hex") }
+            guard let payload = bytesFromAgentHex(try arg(5)) else { throw .agent("bad hex") }
             let src = try arg(1), sport = try int(2), dst = try arg(3), dport = try int(4)
             let n = payload.withUnsafeBufferPointer { p in ckl_udp_send(src, sport, dst, dport, p.baseAddress, Int32(p.count)) }
             guard n >= 0 else { throw .system("sendto \(w[3]):\(w[4])", errno: -n) }
@@ -207,7 +214,7 @@ public struct AgentServer {
                 sock = try PacketSocket.open(interface: name, vnetHeader: vnet)
                 senders[key] = sock
             }
-            guard let bytes = bytesFromHex(try arg(3)) else { throw .agent("bad hex") }
+            guard let bytes = bytesFromAgentHex(try arg(3)) else { throw .agent("bad hex") }
             return "ok \(try sock.send(bytes))\n"
         case "urouter":
             guard let mode = UserspaceRouter.Mode(rawValue: try arg(2)), let header = UserspaceRouter.HeaderMode(rawValue: try arg(3)) else {

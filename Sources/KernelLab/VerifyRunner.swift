@@ -197,10 +197,10 @@ public final class VerifyRunner {
         for w in c.writes {
             do {
                 switch c.injection {
-                case let .tap(role, name): try lab.agent(role).call(["write", name, w.hexString])
-                case let .packet(role, dev, vnet): try lab.agent(role).call(["send", dev, vnet ? "1" : "0", w.hexString])
+                case let .tap(role, name): try lab.agent(role).call(["write", name, agentHex(w)])
+                case let .packet(role, dev, vnet): try lab.agent(role).call(["send", dev, vnet ? "1" : "0", agentHex(w)])
                 case let .udp(role, src, sport, dst, dport):
-                    try lab.agent(role).call(["udp-send", src, "\(sport)", dst, "\(dport)", w.hexString])
+                    try lab.agent(role).call(["udp-send", src, "\(sport)", dst, "\(dport)", agentHex(w)])
                 }
             } catch {
                 writeResult = "error: \(error)"

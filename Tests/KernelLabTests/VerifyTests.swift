@@ -390,4 +390,12 @@ flows:
         #expect(Array(br.prefix(4)) == ["link", "add", "name", "a"])
     }
 
+    @Test func emptyBytesSurviveTheAgentProtocol() {
+        #expect(agentHex([]) == "-")
+        #expect(bytesFromAgentHex("-") == [])
+        #expect(bytesFromAgentHex(agentHex([0, 0xab])) == [0, 0xab])
+        // A command with an empty payload keeps all its words.
+        let line = ["udp-send", "10.0.0.1", "1", "10.0.0.2", "2", agentHex([])].joined(separator: " ")
+        #expect(line.split(separator: " ").count == 6)
+    }
 }
