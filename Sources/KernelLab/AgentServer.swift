@@ -31,6 +31,7 @@ import Wire
 ///   uroute ID ADDRESS PORT NEXTHOP_MAC        route ADDRESS out of PORT to NEXTHOP_MAC
 ///   urouted                                   data: `urouted ID RECORD` for every frame handled
 ///   udp-send SRC SPORT DST DPORT HEX          one datagram through this namespace's UDP stack; ok BYTES
+///   link-state IF                             ok BRPORT_STATE OPERSTATE (from this namespace's /sys; -1 if not a bridge port)
 ///   persist                                   TUNSETPERSIST every TAP (they outlive this helper)
 ///   quit
 /// `read` and `observed` take an optional last argument FIRST_MS: how long to wait for the first
@@ -92,6 +93,17 @@ public struct AgentServer {
         return 0
     }
 
+    /// The first line of a small sysfs file, or nil.
+    private static func sysfs(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 64) }
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n], as: UTF8.self).split(whereSeparator: \.isWhitespace).first.map(String.init)
+    }
+
     private mutating func handle(_ w: [String]) throws(LabError) -> String {
         func arg(_ i: Int) throws(LabError) -> String {
             guard i < w.count else { throw .agent("missing argument \(i) for \(w.first ?? "")") }
@@ -124,6 +136,11 @@ public struct AgentServer {
         case "set-feature":
             let r = try Ethtool.set(try arg(1), feature: try arg(2), on: try int(3) != 0)
             return "ok \(r)\n"
+        case "link-state":
+            let dev = try arg(1)
+            let state = Self.sysfs("/sys/class/net/\(dev)/brport/state") ?? "-1"
+            let oper = Self.sysfs("/sys/class/net/\(dev)/operstate") ?? "missing"
+            return "ok \(state) \(oper)\n"
         case "mac":
             return "ok " + MAC.format(try Ethtool.mac(try arg(1))) + "\n"
         case "write":

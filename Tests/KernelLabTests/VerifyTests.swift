@@ -399,3 +399,13 @@ flows:
         #expect(line.split(separator: " ").count == 6)
     }
 }
+
+@Suite struct BridgePortReadinessTests {
+    @Test func onlyAForwardingPortWithCarrierIsReady() {
+        #expect(VerifyLab.portForwarding(brportState: "3", operstate: "up"))
+        #expect(VerifyLab.portForwarding(brportState: "3", operstate: "unknown"))
+        #expect(!VerifyLab.portForwarding(brportState: "0", operstate: "lowerlayerdown"))  // DISABLED
+        #expect(!VerifyLab.portForwarding(brportState: "3", operstate: "down"))
+        #expect(!VerifyLab.portForwarding(brportState: "-1", operstate: "up"))
+    }
+}
