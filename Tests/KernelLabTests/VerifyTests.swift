@@ -409,3 +409,37 @@ flows:
         #expect(!VerifyLab.portForwarding(brportState: "-1", operstate: "up"))
     }
 }
+
+@Suite struct GuestStandInTests {
+    static let v4 = PacketBuilder(sourceMAC: [2, 0, 0, 0, 0, 1], destinationMAC: [2, 0, 0, 0, 0, 2],
+                                  source: IPAddress("10.0.0.1")!, destination: IPAddress("10.0.0.2")!)
+
+    @Test func aGuestWithoutOffloadsCompletesAPendingChecksum() throws {
+        let partial = Self.v4.tcp(sourcePort: 40000, destinationPort: 22, seq: 1, ack: 0, flags: [.syn], checksum: .partial)
+        let l = try partial.layout()
+        #expect(!partial.l4ChecksumIsValid(l))
+        let h = VirtioNetHeader(flags: VirtioNetHeader.needsCsum, csumStart: UInt16(l.l4Offset), csumOffset: 16)
+        let out = UserspaceRouter.guestCompletes(partial.bytes, received: h)
+        #expect(out.count == 1)
+        let f = Frame(bytes: out[0])
+        #expect(f.l4ChecksumIsValid(try f.layout()))
+        // Nothing pending: the bytes are left as they are.
+        #expect(UserspaceRouter.guestCompletes(partial.bytes, received: VirtioNetHeader()) == [partial.bytes])
+    }
+
+    @Test func aGuestWithoutTSOSegmentsASuperFrame() throws {
+        let big = Self.v4.tcp(sourcePort: 40000, destinationPort: 22, seq: 1, ack: 1, flags: [.ack],
+                              payload: [UInt8](repeating: 7, count: 3000), checksum: .partial)
+        let l = try big.layout()
+        let h = VirtioNetHeader(flags: VirtioNetHeader.needsCsum, gsoType: 1, hdrLen: UInt16(l.payloadOffset), gsoSize: 1448,
+                                csumStart: UInt16(l.l4Offset), csumOffset: 16)
+        let out = UserspaceRouter.guestCompletes(big.bytes, received: h)
+        #expect(out.count == 3)
+        for b in out {
+            let f = Frame(bytes: b)
+            let fl = try f.layout()
+            #expect(f.l4ChecksumIsValid(fl))
+            #expect(fl.end - fl.payloadOffset <= 1448)
+        }
+    }
+}
