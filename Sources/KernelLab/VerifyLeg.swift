@@ -111,6 +111,9 @@ extension LegCheck {
         guard let from = t.node(named: leg.from) ?? t.nodes.first(where: { "\($0.name)-remote" == leg.from }) else {
             return .failure(NotCheckableLeg("unknown sender \(leg.from)"))
         }
+        if let flip = Self.interiorCorruption(leg, sender: from.name) {
+            return .failure(NotCheckableLeg("interior corruption is not reproduced (the simulation flips a bit after \(flip); the lab injects the sender's frames and nothing flips them on the way)"))
+        }
         // 1. The sender.
         var injection: Injection
         var label: String
@@ -232,6 +235,12 @@ extension LegCheck {
         let captures = Capture.implied(by: leg.steps, plan: plan).filter { !finalSockets.contains($0.role + "/" + $0.device) }
         return .success(LegCheck(injection: injection, injectionLabel: label, writes: writes, points: points, expected: expected,
                                  identity: sent.first.flatMap { FlowIdentity($0) }, captures: captures))
+    }
+
+    /// The element after which the simulation flips a bit of this leg, when that is not the
+    /// sender (whose frames the lab injects as they are, flip included); nil otherwise.
+    static func interiorCorruption(_ leg: LegTrace, sender: String) -> String? {
+        leg.steps.first { $0.function.hasPrefix("(fault injected") && $0.element != sender && $0.element != leg.from }?.element
     }
 
     /// The virtio_net_hdr that makes `packet_snd()` rebuild skb state `s`.

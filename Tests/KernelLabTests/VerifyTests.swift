@@ -307,6 +307,24 @@ flows:
         #expect(c.identity == FlowIdentity(emitted.frame))
     }
 
+    @Test func aBitFlippedAfterAnInteriorNodeIsNotCheckable() throws {
+        var t = try Shipped.topology("seed-bridged")
+        let i = try #require(t.flows.firstIndex { $0.name == "ssh" })
+        for (at, checkable) in [("br0", false), ("vm1", true)] {
+            t.flows[i].corruptAfter = Endpoint(at)
+            let (v, _) = VerifyRunner.onThisKernel(t)
+            let trace = try Simulator(v).run(flow: "ssh")
+            let data = try #require(trace.flows[0].legs.first { $0.name.hasPrefix("data vm1") })
+            let c = LegCheck.make(data, plan: LabPlan(v))
+            if checkable {
+                #expect((try? c.get()) != nil)
+            } else {
+                #expect(throws: NotCheckableLeg.self) { try c.get() }
+                if case let .failure(e) = c { #expect(e.reason.hasPrefix("interior corruption is not reproduced")) }
+            }
+        }
+    }
+
     @Test func everyTapAndVethEndOnThePathIsCaptured() throws {
         let (_, trace, plan) = try Shipped.prepared("seed-routed-netns", flow: "ssh")
         let c = try LegCheck.make(trace.flows[0].legs[0], plan: plan).get()
