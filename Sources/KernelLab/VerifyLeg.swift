@@ -48,6 +48,15 @@ public struct LegCheck: Sendable, Equatable {
         if case .udp = injection { return true }
         return false
     }
+
+    /// Whether the vnet `hdr_len` of GSO frames tells anything about the simulated sender.
+    /// Frames injected with `packet_snd()` come from `packet_alloc_skb()`, which makes anything
+    /// under a page linear, so a TAP downstream reports the whole frame as `hdr_len`; a TCP
+    /// socket's skb keeps only the headers linear (payload in page frags), as the simulation has it.
+    public var hdrLenComparable: Bool {
+        if case .packet(_, _, true) = injection { return false }
+        return true
+    }
 }
 
 /// Frames of a leg seen by an AF_PACKET socket on one device in one direction: received

@@ -233,7 +233,7 @@ public final class VerifyRunner {
             }
         }
         var rows = [ComparisonRow(frame: 0, observable: "write", kernel: writeResult, simulation: "ok")]
-            + LegComparison.compare(kernel: seen, simulation: c.expected, l4BytesOnly: c.kernelBuildsIPHeader)
+            + LegComparison.compare(kernel: seen, simulation: c.expected, l4BytesOnly: c.kernelBuildsIPHeader, hdrLen: c.hdrLenComparable)
         var captured: [String: [(Bool, Observation)]] = [:]
         for cap in c.captures where captured[cap.role + "/" + cap.device] == nil {
             var got: [(Bool, Observation)] = []
@@ -247,7 +247,7 @@ public final class VerifyRunner {
         }
         for cap in c.captures {
             let got = (captured[cap.role + "/" + cap.device] ?? []).filter { $0.0 == cap.outgoing }.map(\.1)
-            rows += LegComparison.compare(kernel: got, simulation: cap.expected, l4BytesOnly: c.kernelBuildsIPHeader, point: cap.label)
+            rows += LegComparison.compare(kernel: got, simulation: cap.expected, l4BytesOnly: c.kernelBuildsIPHeader, hdrLen: c.hdrLenComparable, point: cap.label)
         }
         return rows
     }

@@ -398,6 +398,22 @@ flows:
     }
 }
 
+@Suite struct HdrLenTests {
+    @Test func aPacketSndInjectionLeavesHdrLenOut() {
+        let frame = FrameReportTests.syn(.partial).bytes
+        let k = Observation(vnet: VirtioNetHeader(gsoType: 1, hdrLen: 4066, gsoSize: 1448), frame: frame)
+        let s = Observation(vnet: VirtioNetHeader(gsoType: 1, hdrLen: 66, gsoSize: 1448), frame: frame)
+        #expect(LegComparison.compare(kernel: [k], simulation: [s]).contains { !$0.matches })
+        let rows = LegComparison.compare(kernel: [k], simulation: [s], hdrLen: false)
+        #expect(rows.allSatisfy { $0.matches })
+        #expect(rows.contains { $0.observable.contains("not hdr_len") && $0.kernel == "TCPV4/1448" })
+        var c = LegCheck(injection: .packet(role: "h", device: "eth0", vnet: true), injectionLabel: "", writes: [], points: [], expected: [], identity: nil)
+        #expect(!c.hdrLenComparable)
+        c.injection = .tap(role: "h", name: "tap1")
+        #expect(c.hdrLenComparable)
+    }
+}
+
 @Suite struct LabCommandTests {
     @Test func deviceNamesFollowTheirKeyword() {
         // `a` and `b` abbreviate `address`/`broadcast` when iproute2 reads them bare.
