@@ -189,6 +189,10 @@ extension LegCheck {
                 writes.append(leg.steps[k - 1].frame)
                 sent.append(leg.steps[k - 1].frame)
             }
+            if let big = writes.first(where: { $0.count > Self.wireFrameLimit }) {
+                return .failure(NotCheckableLeg("the remote host's frame is \(big.count) bytes, more than a 1500-byte MTU wire carries; "
+                    + "its NIC's TSO would put segments on the wire, which the simulation does not trace (it hands the wire one frame)"))
+            }
             injection = .packet(role: w.role, device: w.name, vnet: false)
             label = "\(w.name) in \(w.role) (the wire, AF_PACKET)"
         default:
@@ -245,6 +249,9 @@ extension LegCheck {
         return .success(LegCheck(injection: injection, injectionLabel: label, writes: writes, points: points, expected: expected,
                                  identity: sent.first.flatMap { FlowIdentity($0) }, captures: captures))
     }
+
+    /// The largest frame the lab's wires (veths at the default MTU of 1500) carry: MTU + Ethernet header.
+    static let wireFrameLimit = 1500 + 14
 
     /// The element after which the simulation flips a bit of this leg, when that is not the
     /// sender (whose frames the lab injects as they are, flip included); nil otherwise.

@@ -325,6 +325,26 @@ flows:
         }
     }
 
+    @Test func aRemoteFrameLargerThanTheWireIsNotCheckable() throws {
+        var t = try Shipped.topology("veth-pre44-corruption")
+        let i = try #require(t.flows.firstIndex { $0.name == "http" })
+        t.flows[i].corruptAfter = nil
+        for (payload, checkable) in [(500, true), (3000, false)] {
+            t.flows[i].payload = payload
+            let (v, _) = VerifyRunner.onThisKernel(t)
+            let trace = try Simulator(v).run(flow: "http")
+            let data = try #require(trace.flows[0].legs.first { $0.name.hasPrefix("data nic0") })
+            let c = LegCheck.make(data, plan: LabPlan(v))
+            if checkable {
+                #expect((try? c.get()) != nil)
+            } else if case let .failure(e) = c {
+                #expect(e.reason.hasPrefix("the remote host's frame is 3066 bytes"))
+            } else {
+                Issue.record("a 3066-byte frame on a 1500-byte wire was checkable")
+            }
+        }
+    }
+
     @Test func everyTapAndVethEndOnThePathIsCaptured() throws {
         let (_, trace, plan) = try Shipped.prepared("seed-routed-netns", flow: "ssh")
         let c = try LegCheck.make(trace.flows[0].legs[0], plan: plan).get()
