@@ -31,10 +31,18 @@ import Wire
 ///   uroute ID ADDRESS PORT NEXTHOP_MAC        route ADDRESS out of PORT to NEXTHOP_MAC
 ///   urouted                                   data: `urouted ID RECORD` for every frame handled
 ///   udp-send SRC SPORT DST DPORT HEX          one datagram through this namespace's UDP stack; ok BYTES
+///   link-state IF                             ok BRPORT_STATE OPERSTATE (from this namespace's /sys; -1 if not a bridge port)
 ///   persist                                   TUNSETPERSIST every TAP (they outlive this helper)
 ///   quit
 /// `read` and `observed` take an optional last argument FIRST_MS: how long to wait for the first
 /// frame (default: IDLE_MS).
+/// Protocol words are split on spaces, so an empty byte string (a UDP datagram with no
+/// payload) travels as `-`.
+func agentHex(_ bytes: [UInt8]) -> String { bytes.isEmpty ? "-" : bytes.hexString }
+
+/// The inverse of `agentHex`.
+func bytesFromAgentHex(_ word: String) -> [UInt8]? { word == "-" ? [] : bytesFromHex(word) }
+
 public struct AgentServer {
     private var taps: [String: Tap] = [:]
     private var observers: [String: PacketSocket] = [:]
@@ -85,6 +93,17 @@ public struct AgentServer {
         return 0
     }
 
+    /// The first line of a small sysfs file, or nil.
+    private static func sysfs(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 64) }
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n], as: UTF8.self).split(whereSeparator: \.isWhitespace).first.map(String.init)
+    }
+
     private mutating func handle(_ w: [String]) throws(LabError) -> String {
         func arg(_ i: Int) throws(LabError) -> String {
             guard i < w.count else { throw .agent("missing argument \(i) for \(w.first ?? "")") }
@@ -117,11 +136,16 @@ public struct AgentServer {
         case "set-feature":
             let r = try Ethtool.set(try arg(1), feature: try arg(2), on: try int(3) != 0)
             return "ok \(r)\n"
+        case "link-state":
+            let dev = try arg(1)
+            let state = Self.sysfs("/sys/class/net/\(dev)/brport/state") ?? "-1"
+            let oper = Self.sysfs("/sys/class/net/\(dev)/operstate") ?? "missing"
+            return "ok \(state) \(oper)\n"
         case "mac":
             return "ok " + MAC.format(try Ethtool.mac(try arg(1))) + "\n"
         case "write":
             let t = try tap(try arg(1))
-            guard let bytes = bytesFromHex(try arg(2)) else { throw .agent("bad hex") }
+            guard let bytes = bytesFromAgentHex(try arg(2)) else { throw .agent("bad hex") }
             return "ok \(try t.write(bytes))\n"
         case "drain":
             let t = try tap(try arg(1))
@@ -186,7 +210,7 @@ public struct AgentServer {
             }
             return out + "ok\n"
         case "udp-send":
-            guard let payload = bytesFromHex(try arg(5)) else { throw .agent("bad hex") }
+            guard let payload = bytesFromAgentHex(try arg(5)) else { throw .agent("bad hex") }
             let src = try arg(1), sport = try int(2), dst = try arg(3), dport = try int(4)
             let n = payload.withUnsafeBufferPointer { p in ckl_udp_send(src, sport, dst, dport, p.baseAddress, Int32(p.count)) }
             guard n >= 0 else { throw .system("sendto \(w[3]):\(w[4])", errno: -n) }
@@ -207,7 +231,7 @@ public struct AgentServer {
                 sock = try PacketSocket.open(interface: name, vnetHeader: vnet)
                 senders[key] = sock
             }
-            guard let bytes = bytesFromHex(try arg(3)) else { throw .agent("bad hex") }
+            guard let bytes = bytesFromAgentHex(try arg(3)) else { throw .agent("bad hex") }
             return "ok \(try sock.send(bytes))\n"
         case "urouter":
             guard let mode = UserspaceRouter.Mode(rawValue: try arg(2)), let header = UserspaceRouter.HeaderMode(rawValue: try arg(3)) else {

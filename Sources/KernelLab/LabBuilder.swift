@@ -66,21 +66,32 @@ public final class LabBuilder {
     }
 
     public func bridge(_ role: String, _ name: String, mac: String) throws(LabError) {
-        try ip(role, ["link", "add", name, "address", mac, "type", "bridge", "forward_delay", "0"])
-        try ip(role, ["link", "set", name, "up"])
+        try ip(role, Self.bridgeArgs(name, mac: mac))
+        try ip(role, ["link", "set", "dev", name, "up"])
         settings.macs["\(role):\(name)"] = mac
     }
 
+    /// `ip link add` arguments for a bridge. Names always follow the `name`/`dev` keyword:
+    /// iproute2 reads a bare word as a keyword when it abbreviates one (`a` is `address`).
+    static func bridgeArgs(_ name: String, mac: String) -> [String] {
+        ["link", "add", "name", name, "address", mac, "type", "bridge", "forward_delay", "0"]
+    }
+
+    /// `ip link add` arguments for a veth pair whose second end goes to `peerNamespace`.
+    static func vethArgs(_ nameA: String, macA: String, _ nameB: String, macB: String, peerNamespace: String) -> [String] {
+        ["link", "add", "name", nameA, "address", macA, "type", "veth", "peer", "name", nameB, "address", macB,
+         "netns", peerNamespace]
+    }
+
     public func veth(_ roleA: String, _ nameA: String, macA: String, _ roleB: String, _ nameB: String, macB: String) throws(LabError) {
-        try ip(roleA, ["link", "add", nameA, "address", macA, "type", "veth", "peer", "name", nameB, "address", macB,
-                       "netns", prefix.namespace(roleB)])
+        try ip(roleA, Self.vethArgs(nameA, macA: macA, nameB, macB: macB, peerNamespace: prefix.namespace(roleB)))
         settings.macs["\(roleA):\(nameA)"] = macA
         settings.macs["\(roleB):\(nameB)"] = macB
     }
 
     public func up(_ role: String, _ dev: String, master: String? = nil) throws(LabError) {
-        if let m = master { try ip(role, ["link", "set", dev, "master", m]) }
-        try ip(role, ["link", "set", dev, "up"])
+        if let m = master { try ip(role, ["link", "set", "dev", dev, "master", m]) }
+        try ip(role, ["link", "set", "dev", dev, "up"])
     }
 
     /// Open a TAP in `role` (as QEMU does for a guest NIC) and set its host-side MAC.
@@ -90,7 +101,7 @@ public final class LabBuilder {
         step("[\(prefix.namespace(role))] open /dev/net/tun TUNSETIFF \(name) IFF_TAP|IFF_NO_PI\(vnetHeader ? "|IFF_VNET_HDR; TUNSETVNETHDRSZ 10" : ""); TUNSETOFFLOAD \(offloads.names.isEmpty ? "0" : offloads.names.joined(separator: "|"))")
         settings.taps.append(TapRecord(namespace: role, name: name, vnetHeader: vnetHeader, vnetHeaderSize: vnetHeader ? 10 : 0,
                                        offloads: offloads.names, iffFlags: iff, guestMAC: guestMAC))
-        try ip(role, ["link", "set", name, "address", mac])
+        try ip(role, ["link", "set", "dev", name, "address", mac])
         settings.macs["\(role):\(name)"] = mac
     }
 

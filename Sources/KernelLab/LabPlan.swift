@@ -202,6 +202,7 @@ public struct LabPlan: Sendable {
             switch n.kind {
             case let .netns(f):
                 nf = f
+                netfilter.append(Command(role: role, argv: ["nft", Self.quietStack]))
                 if f.conntrackActive {
                     unsupported[n.name] = "conntrack/NAT on a netns host is not modelled by the simulator"
                 }
@@ -217,6 +218,15 @@ public struct LabPlan: Sendable {
             addNetfilter(nf, role: role, node: ni)
         }
     }
+
+    /// Every leg is injected, so a netns host's own stack must not answer what it receives: a RST
+    /// for a SYN to a closed port (or an ICMP unreachable for a datagram) would move a router's
+    /// conntrack entry on (CLOSE), and the next injected leg would be INVALID where the simulation
+    /// traced the handshake it was given. Injections bypass OUTPUT (AF_PACKET) or are UDP.
+    static let quietStack = "add table inet csumlab_quiet; add chain inet csumlab_quiet csl_out { type filter hook output priority filter; }; "
+        + "add rule inet csumlab_quiet csl_out tcp flags & rst == rst counter drop; "
+        + "add rule inet csumlab_quiet csl_out icmp type destination-unreachable counter drop; "
+        + "add rule inet csumlab_quiet csl_out icmpv6 type destination-unreachable counter drop"
 
     private mutating func addNetfilter(_ nf: Netfilter, role: String, node ni: Int) {
         let n = topology.nodes[ni]

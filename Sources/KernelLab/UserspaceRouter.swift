@@ -80,6 +80,26 @@ public struct UserspaceRouter: Sendable {
         }
     }
 
+    /// What a Linux guest writes to a NIC without offloads (QEMU offers no VIRTIO_NET_F_CSUM or
+    /// TSO when its TAP has no vnet header) for a frame it received as `received`: a TCP GSO
+    /// super-frame is segmented per `gso_size` with complete checksums (`skb_gso_segment`,
+    /// `gso_make_checksum`), a pending checksum is completed (`validate_xmit_skb` →
+    /// `skb_checksum_help`); anything else goes out as it is.
+    public static func guestCompletes(_ bytes: [UInt8], received: VirtioNetHeader?) -> [[UInt8]] {
+        guard let h = received else { return [bytes] }
+        var frame = Frame(bytes: bytes)
+        guard let l = try? frame.layout() else { return [bytes] }
+        if h.isGSO, l.l4Protocol == .tcp, h.gsoSize > 0, l.end - l.payloadOffset > Int(h.gsoSize) {
+            return frame.tcpSegments(mss: Int(h.gsoSize), l, complete: true, mangleZero: true).map(\.frame.bytes)
+        }
+        if h.needsChecksum {
+            let start = Int(h.csumStart), offset = Int(h.csumOffset)
+            guard start + offset + 2 <= l.end else { return [bytes] }
+            frame.completeChecksum(start: start, offset: offset, end: l.end, mangleZero: true)
+        }
+        return [frame.bytes]
+    }
+
     /// Handle every frame waiting on port `i`.
     public mutating func pump(port i: Int) {
         while let (bytes, outgoing) = read(i) {
@@ -96,17 +116,20 @@ public struct UserspaceRouter: Sendable {
                 guard let (o, f) = routeFrame(frame, from: i) else { continue }
                 outs = [(o, f)]
             }
-            for (o, f) in outs {
+            for (o, routed) in outs {
                 let out = ports[o].port
                 let hdr = out.vnetHeader ? Self.outgoingHeader(h, mode: header).bytes : []
-                var result: String
-                switch out {
-                case let .tap(t):
-                    result = (try? t.write(hdr + f)).map { "sent:\($0)" } ?? "error"
-                case let .packet(p):
-                    do { result = "sent:\(try p.send(hdr + f))" } catch { result = "error:" + error.description.replacingSpaces }
+                let frames = header == .guest && !out.vnetHeader ? Self.guestCompletes(routed, received: h) : [routed]
+                for f in frames {
+                    var result: String
+                    switch out {
+                    case let .tap(t):
+                        result = (try? t.write(hdr + f)).map { "sent:\($0)" } ?? "error"
+                    case let .packet(p):
+                        do { result = "sent:\(try p.send(hdr + f))" } catch { result = "error:" + error.description.replacingSpaces }
+                    }
+                    records.append("\(ports[i].name)->\(ports[o].name) \(result)")
                 }
-                records.append("\(ports[i].name)->\(ports[o].name) \(result)")
             }
         }
     }

@@ -69,22 +69,28 @@ public enum LegComparison {
     /// Compare two lists of observations at one point (in arrival / segment order). With
     /// `l4BytesOnly` (the kernel's own stack built the IP header: its IP ID and DF are its own) the
     /// bytes are compared from the L4 header on.
-    public static func compare(kernel: [Observation], simulation: [Observation], l4BytesOnly: Bool = false, point: String = "") -> [ComparisonRow] {
+    /// Without `hdrLen` the GSO row leaves the vnet `hdr_len` out (and says so).
+    public static func compare(kernel: [Observation], simulation: [Observation], l4BytesOnly: Bool = false, hdrLen: Bool = true,
+                               point: String = "") -> [ComparisonRow] {
         var rows = [ComparisonRow(frame: 0, observable: "frames", kernel: "\(kernel.count)", simulation: "\(simulation.count)")]
         for (i, (k, s)) in zip(kernel, simulation).enumerated() {
-            rows += frameRows(i + 1, k, s, l4BytesOnly: l4BytesOnly)
+            rows += frameRows(i + 1, k, s, l4BytesOnly: l4BytesOnly, hdrLen: hdrLen)
         }
         for i in rows.indices { rows[i].point = point }
         return rows
     }
 
-    static func frameRows(_ n: Int, _ k: Observation, _ s: Observation, l4BytesOnly: Bool) -> [ComparisonRow] {
+    static func frameRows(_ n: Int, _ k: Observation, _ s: Observation, l4BytesOnly: Bool, hdrLen: Bool = true) -> [ComparisonRow] {
         var rows: [ComparisonRow] = []
         func row(_ what: String, _ kv: String, _ sv: String) { rows.append(ComparisonRow(frame: n, observable: what, kernel: kv, simulation: sv)) }
         if k.vnet != nil || s.vnet != nil {
             row("virtio flags", flags(k.vnet), flags(s.vnet))
             row("csum_start/offset", startOffset(k.vnet), startOffset(s.vnet))
-            row("gso type/size/hdr_len", gso(k.vnet), gso(s.vnet))
+            if hdrLen || !(k.vnet?.isGSO ?? false || s.vnet?.isGSO ?? false) {
+                row("gso type/size/hdr_len", gso(k.vnet), gso(s.vnet))
+            } else {
+                row("gso type/size, not hdr_len (packet_snd)", gso(k.vnet, hdrLen: false), gso(s.vnet, hdrLen: false))
+            }
         }
         if k.status != nil || s.status != nil {
             row("tp_status checksum", k.status?.rawValue ?? "-", s.status?.rawValue ?? "-")
@@ -116,7 +122,7 @@ public enum LegComparison {
         return "\(h.csumStart)/\(h.csumOffset)"
     }
 
-    static func gso(_ h: VirtioNetHeader?) -> String {
+    static func gso(_ h: VirtioNetHeader?, hdrLen: Bool = true) -> String {
         guard let h else { return "-" }
         if !h.isGSO && h.gsoSize == 0 && h.hdrLen == 0 { return "none" }
         let type: String
@@ -128,7 +134,7 @@ public enum LegComparison {
         case .udpL4?: type = "UDP_L4"
         case nil: type = "\(h.gsoType & 0x7F)"
         }
-        return "\(type)\(h.gsoType & 0x80 != 0 ? "|ECN" : "")/\(h.gsoSize)/\(h.hdrLen)"
+        return "\(type)\(h.gsoType & 0x80 != 0 ? "|ECN" : "")/\(h.gsoSize)" + (hdrLen ? "/\(h.hdrLen)" : "")
     }
 }
 

@@ -1,3 +1,4 @@
+import Glibc
 import Simulation
 import Wire
 
@@ -121,6 +122,7 @@ public final class VerifyLab {
             for p in r.ports { try a.call(["uport", id, p.name, p.kind, p.vnetHeader ? "1" : "0", p.mac]) }
             for rt in r.routes { try a.call(["uroute", id, rt.destination.description, rt.port, rt.nextHopMAC]) }
         }
+        try waitForBridgePorts(real.filter { g.devices[$0.graphID].master != nil }, deadlineMs: 3000)
         var readings: [FeatureReading] = []
         for r in real where g.devices[r.graphID].kind != .hostNIC {
             let lines = try b.agent(r.role).call(["features", r.name]).data
@@ -142,6 +144,32 @@ public final class VerifyLab {
             }
         }
         return readings
+    }
+
+    /// A bridge port passes frames once the bridge enabled it (`brport/state` 3, forwarding) and
+    /// its operstate is up (or unknown). The bridge enables a port only when linkwatch has set its
+    /// operstate, and linkwatch may hold a TAP's event for up to a second
+    /// (`linkwatch_schedule_work`), so a frame injected right after building can be dropped.
+    static func portForwarding(brportState: String, operstate: String) -> Bool {
+        brportState == "3" && (operstate == "up" || operstate == "unknown")
+    }
+
+    /// Wait (up to `deadlineMs`) until every bridge port forwards; a port that never does is left
+    /// for the comparison to show.
+    private func waitForBridgePorts(_ ports: [LabPlan.RealDevice], deadlineMs: Int) throws(LabError) {
+        var pending = ports
+        var waited = 0
+        while !pending.isEmpty {
+            var still: [LabPlan.RealDevice] = []
+            for r in pending {
+                let w = try builder.agent(r.role).call(["link-state", r.name]).result
+                if !(w.count == 2 && Self.portForwarding(brportState: w[0], operstate: w[1])) { still.append(r) }
+            }
+            pending = still
+            if pending.isEmpty || waited >= deadlineMs { break }
+            usleep(20_000)
+            waited += 20
+        }
     }
 
     private func setFeature(_ role: String, _ dev: String, _ f: Feature, on: Bool) throws(LabError) {

@@ -48,6 +48,15 @@ public struct LegCheck: Sendable, Equatable {
         if case .udp = injection { return true }
         return false
     }
+
+    /// Whether the vnet `hdr_len` of GSO frames tells anything about the simulated sender.
+    /// Frames injected with `packet_snd()` come from `packet_alloc_skb()`, which makes anything
+    /// under a page linear, so a TAP downstream reports the whole frame as `hdr_len`; a TCP
+    /// socket's skb keeps only the headers linear (payload in page frags), as the simulation has it.
+    public var hdrLenComparable: Bool {
+        if case .packet(_, _, true) = injection { return false }
+        return true
+    }
 }
 
 /// Frames of a leg seen by an AF_PACKET socket on one device in one direction: received
@@ -110,6 +119,9 @@ extension LegCheck {
         }
         guard let from = t.node(named: leg.from) ?? t.nodes.first(where: { "\($0.name)-remote" == leg.from }) else {
             return .failure(NotCheckableLeg("unknown sender \(leg.from)"))
+        }
+        if let flip = Self.interiorCorruption(leg, sender: from.name) {
+            return .failure(NotCheckableLeg("interior corruption is not reproduced (the simulation flips a bit after \(flip); the lab injects the sender's frames and nothing flips them on the way)"))
         }
         // 1. The sender.
         var injection: Injection
@@ -177,6 +189,10 @@ extension LegCheck {
                 writes.append(leg.steps[k - 1].frame)
                 sent.append(leg.steps[k - 1].frame)
             }
+            if let big = writes.first(where: { $0.count > Self.wireFrameLimit }) {
+                return .failure(NotCheckableLeg("the remote host's frame is \(big.count) bytes, more than a 1500-byte MTU wire carries; "
+                    + "its NIC's TSO would put segments on the wire, which the simulation does not trace (it hands the wire one frame)"))
+            }
             injection = .packet(role: w.role, device: w.name, vnet: false)
             label = "\(w.name) in \(w.role) (the wire, AF_PACKET)"
         default:
@@ -232,6 +248,15 @@ extension LegCheck {
         let captures = Capture.implied(by: leg.steps, plan: plan).filter { !finalSockets.contains($0.role + "/" + $0.device) }
         return .success(LegCheck(injection: injection, injectionLabel: label, writes: writes, points: points, expected: expected,
                                  identity: sent.first.flatMap { FlowIdentity($0) }, captures: captures))
+    }
+
+    /// The largest frame the lab's wires (veths at the default MTU of 1500) carry: MTU + Ethernet header.
+    static let wireFrameLimit = 1500 + 14
+
+    /// The element after which the simulation flips a bit of this leg, when that is not the
+    /// sender (whose frames the lab injects as they are, flip included); nil otherwise.
+    static func interiorCorruption(_ leg: LegTrace, sender: String) -> String? {
+        leg.steps.first { $0.function.hasPrefix("(fault injected") && $0.element != sender && $0.element != leg.from }?.element
     }
 
     /// The virtio_net_hdr that makes `packet_snd()` rebuild skb state `s`.

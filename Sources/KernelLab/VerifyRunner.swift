@@ -197,10 +197,10 @@ public final class VerifyRunner {
         for w in c.writes {
             do {
                 switch c.injection {
-                case let .tap(role, name): try lab.agent(role).call(["write", name, w.hexString])
-                case let .packet(role, dev, vnet): try lab.agent(role).call(["send", dev, vnet ? "1" : "0", w.hexString])
+                case let .tap(role, name): try lab.agent(role).call(["write", name, agentHex(w)])
+                case let .packet(role, dev, vnet): try lab.agent(role).call(["send", dev, vnet ? "1" : "0", agentHex(w)])
                 case let .udp(role, src, sport, dst, dport):
-                    try lab.agent(role).call(["udp-send", src, "\(sport)", dst, "\(dport)", w.hexString])
+                    try lab.agent(role).call(["udp-send", src, "\(sport)", dst, "\(dport)", agentHex(w)])
                 }
             } catch {
                 writeResult = "error: \(error)"
@@ -233,7 +233,7 @@ public final class VerifyRunner {
             }
         }
         var rows = [ComparisonRow(frame: 0, observable: "write", kernel: writeResult, simulation: "ok")]
-            + LegComparison.compare(kernel: seen, simulation: c.expected, l4BytesOnly: c.kernelBuildsIPHeader)
+            + LegComparison.compare(kernel: seen, simulation: c.expected, l4BytesOnly: c.kernelBuildsIPHeader, hdrLen: c.hdrLenComparable)
         var captured: [String: [(Bool, Observation)]] = [:]
         for cap in c.captures where captured[cap.role + "/" + cap.device] == nil {
             var got: [(Bool, Observation)] = []
@@ -247,7 +247,7 @@ public final class VerifyRunner {
         }
         for cap in c.captures {
             let got = (captured[cap.role + "/" + cap.device] ?? []).filter { $0.0 == cap.outgoing }.map(\.1)
-            rows += LegComparison.compare(kernel: got, simulation: cap.expected, l4BytesOnly: c.kernelBuildsIPHeader, point: cap.label)
+            rows += LegComparison.compare(kernel: got, simulation: cap.expected, l4BytesOnly: c.kernelBuildsIPHeader, hdrLen: c.hdrLenComparable, point: cap.label)
         }
         return rows
     }

@@ -179,7 +179,7 @@ enum Shipped {
         #expect(ct.netfilter.contains { $0.argv.joined(separator: " ").contains("ct state invalid counter drop") })
         #expect(ct.conntrackSysctls.contains(LabPlan.Sysctl(role: "n-router", key: "net.netfilter.nf_conntrack_checksum", value: "1")))
         let (_, _, fill) = try Shipped.prepared("dhcp-checksum-fill")
-        #expect(fill.netfilter == [LabPlan.Command(role: "n-host", argv: ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-p", "udp", "-j", "CHECKSUM", "--checksum-fill"])])
+        #expect(fill.netfilter.filter { $0.argv != ["nft", LabPlan.quietStack] } == [LabPlan.Command(role: "n-host", argv: ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-p", "udp", "-j", "CHECKSUM", "--checksum-fill"])])
         // The host's bridge is its interface: the bridge and its TAP live in the host's namespace.
         #expect(fill.real("virbr0")?.role == "n-host" && fill.real("vnet0")?.role == "n-host")
     }
@@ -307,6 +307,44 @@ flows:
         #expect(c.identity == FlowIdentity(emitted.frame))
     }
 
+    @Test func aBitFlippedAfterAnInteriorNodeIsNotCheckable() throws {
+        var t = try Shipped.topology("seed-bridged")
+        let i = try #require(t.flows.firstIndex { $0.name == "ssh" })
+        for (at, checkable) in [("br0", false), ("vm1", true)] {
+            t.flows[i].corruptAfter = Endpoint(at)
+            let (v, _) = VerifyRunner.onThisKernel(t)
+            let trace = try Simulator(v).run(flow: "ssh")
+            let data = try #require(trace.flows[0].legs.first { $0.name.hasPrefix("data vm1") })
+            let c = LegCheck.make(data, plan: LabPlan(v))
+            if checkable {
+                #expect((try? c.get()) != nil)
+            } else {
+                #expect(throws: NotCheckableLeg.self) { try c.get() }
+                if case let .failure(e) = c { #expect(e.reason.hasPrefix("interior corruption is not reproduced")) }
+            }
+        }
+    }
+
+    @Test func aRemoteFrameLargerThanTheWireIsNotCheckable() throws {
+        var t = try Shipped.topology("veth-pre44-corruption")
+        let i = try #require(t.flows.firstIndex { $0.name == "http" })
+        t.flows[i].corruptAfter = nil
+        for (payload, checkable) in [(500, true), (3000, false)] {
+            t.flows[i].payload = payload
+            let (v, _) = VerifyRunner.onThisKernel(t)
+            let trace = try Simulator(v).run(flow: "http")
+            let data = try #require(trace.flows[0].legs.first { $0.name.hasPrefix("data nic0") })
+            let c = LegCheck.make(data, plan: LabPlan(v))
+            if checkable {
+                #expect((try? c.get()) != nil)
+            } else if case let .failure(e) = c {
+                #expect(e.reason.hasPrefix("the remote host's frame is 3066 bytes"))
+            } else {
+                Issue.record("a 3066-byte frame on a 1500-byte wire was checkable")
+            }
+        }
+    }
+
     @Test func everyTapAndVethEndOnThePathIsCaptured() throws {
         let (_, trace, plan) = try Shipped.prepared("seed-routed-netns", flow: "ssh")
         let c = try LegCheck.make(trace.flows[0].legs[0], plan: plan).get()
@@ -377,5 +415,95 @@ flows:
         #expect(nc.contains { $0.what.contains("linux-3.x") })
         let (_, guests) = VerifyRunner.onThisKernel(try Shipped.topology("seed-bridged"))
         #expect(guests.map(\.what) == ["vm1's guest kernel (linux-4.4)", "vm2's guest kernel (linux-4.4)"])
+    }
+}
+
+@Suite struct HdrLenTests {
+    @Test func aPacketSndInjectionLeavesHdrLenOut() {
+        let frame = FrameReportTests.syn(.partial).bytes
+        let k = Observation(vnet: VirtioNetHeader(gsoType: 1, hdrLen: 4066, gsoSize: 1448), frame: frame)
+        let s = Observation(vnet: VirtioNetHeader(gsoType: 1, hdrLen: 66, gsoSize: 1448), frame: frame)
+        #expect(LegComparison.compare(kernel: [k], simulation: [s]).contains { !$0.matches })
+        let rows = LegComparison.compare(kernel: [k], simulation: [s], hdrLen: false)
+        #expect(rows.allSatisfy { $0.matches })
+        #expect(rows.contains { $0.observable.contains("not hdr_len") && $0.kernel == "TCPV4/1448" })
+        var c = LegCheck(injection: .packet(role: "h", device: "eth0", vnet: true), injectionLabel: "", writes: [], points: [], expected: [], identity: nil)
+        #expect(!c.hdrLenComparable)
+        c.injection = .tap(role: "h", name: "tap1")
+        #expect(c.hdrLenComparable)
+    }
+}
+
+@Suite struct QuietStackTests {
+    @Test func aNetnsHostsStackDoesNotAnswerInjectedSegments() throws {
+        let (_, _, plan) = try Shipped.prepared("veth-pre44-corruption")
+        let quiet = plan.netfilter.filter { $0.argv == ["nft", LabPlan.quietStack] }
+        #expect(quiet.map(\.role) == [LabPlan.role(node: "container")])
+        #expect(LabPlan.quietStack.contains("hook output"))
+        #expect(LabPlan.quietStack.contains("tcp flags & rst == rst"))
+    }
+}
+
+@Suite struct LabCommandTests {
+    @Test func deviceNamesFollowTheirKeyword() {
+        // `a` and `b` abbreviate `address`/`broadcast` when iproute2 reads them bare.
+        let veth = LabBuilder.vethArgs("a", macA: "02:00:00:00:00:01", "b", macB: "02:00:00:00:00:02", peerNamespace: "ns2")
+        #expect(veth == ["link", "add", "name", "a", "address", "02:00:00:00:00:01", "type", "veth",
+                         "peer", "name", "b", "address", "02:00:00:00:00:02", "netns", "ns2"])
+        let br = LabBuilder.bridgeArgs("a", mac: "02:00:00:00:00:03")
+        #expect(Array(br.prefix(4)) == ["link", "add", "name", "a"])
+    }
+
+    @Test func emptyBytesSurviveTheAgentProtocol() {
+        #expect(agentHex([]) == "-")
+        #expect(bytesFromAgentHex("-") == [])
+        #expect(bytesFromAgentHex(agentHex([0, 0xab])) == [0, 0xab])
+        // A command with an empty payload keeps all its words.
+        let line = ["udp-send", "10.0.0.1", "1", "10.0.0.2", "2", agentHex([])].joined(separator: " ")
+        #expect(line.split(separator: " ").count == 6)
+    }
+}
+
+@Suite struct BridgePortReadinessTests {
+    @Test func onlyAForwardingPortWithCarrierIsReady() {
+        #expect(VerifyLab.portForwarding(brportState: "3", operstate: "up"))
+        #expect(VerifyLab.portForwarding(brportState: "3", operstate: "unknown"))
+        #expect(!VerifyLab.portForwarding(brportState: "0", operstate: "lowerlayerdown"))  // DISABLED
+        #expect(!VerifyLab.portForwarding(brportState: "3", operstate: "down"))
+        #expect(!VerifyLab.portForwarding(brportState: "-1", operstate: "up"))
+    }
+}
+
+@Suite struct GuestStandInTests {
+    static let v4 = PacketBuilder(sourceMAC: [2, 0, 0, 0, 0, 1], destinationMAC: [2, 0, 0, 0, 0, 2],
+                                  source: IPAddress("10.0.0.1")!, destination: IPAddress("10.0.0.2")!)
+
+    @Test func aGuestWithoutOffloadsCompletesAPendingChecksum() throws {
+        let partial = Self.v4.tcp(sourcePort: 40000, destinationPort: 22, seq: 1, ack: 0, flags: [.syn], checksum: .partial)
+        let l = try partial.layout()
+        #expect(!partial.l4ChecksumIsValid(l))
+        let h = VirtioNetHeader(flags: VirtioNetHeader.needsCsum, csumStart: UInt16(l.l4Offset), csumOffset: 16)
+        let out = UserspaceRouter.guestCompletes(partial.bytes, received: h)
+        #expect(out.count == 1)
+        let f = Frame(bytes: out[0])
+        #expect(f.l4ChecksumIsValid(try f.layout()))
+        // Nothing pending: the bytes are left as they are.
+        #expect(UserspaceRouter.guestCompletes(partial.bytes, received: VirtioNetHeader()) == [partial.bytes])
+    }
+
+    @Test func aGuestWithoutTSOSegmentsASuperFrame() throws {
+        let big = Self.v4.tcp(sourcePort: 40000, destinationPort: 22, seq: 1, ack: 1, flags: [.ack],
+                              payload: [UInt8](repeating: 7, count: 3000), checksum: .partial)
+        let l = try big.layout()
+        let h = VirtioNetHeader(flags: VirtioNetHeader.needsCsum, gsoType: 1, hdrLen: UInt16(l.payloadOffset), gsoSize: 1448,
+                                csumStart: UInt16(l.l4Offset), csumOffset: 16)
+        let out = UserspaceRouter.guestCompletes(big.bytes, received: h)
+        #expect(out.count == 3)
+        for b in out {
+            let f = Frame(bytes: b)
+            let fl = try f.layout()
+            #expect(f.l4ChecksumIsValid(fl))
+            #expect(fl.end - fl.payloadOffset <= 1448)
+        }
     }
 }
