@@ -92,6 +92,8 @@ public struct Capture: Sendable, Equatable {
             } else if s.function.hasPrefix("veth_xmit"), let end = s.interface, let d = plan.graph.device(named: end),
                       let p = plan.graph.devices[d].peer {
                 add(end, outgoing: true, s.before, s.frame)
+                // Dropped in veth_xmit (is_skb_forwardable): the peer never receives it.
+                if s.drop != nil { continue }
                 let peer = plan.graph.devices[p].name
                 if k + 1 < steps.count, steps[k + 1].interface == peer, steps[k + 1].function.contains("napi_gro_receive") {
                     add(peer, outgoing: false, steps[k + 1].after, steps[k + 1].frame)

@@ -270,19 +270,19 @@ struct Walk {
                 fn = "veth_xmit (before ce8c839b74e3)"
                 what = "Pre-4.4 veth rewrites CHECKSUM_NONE to CHECKSUM_UNNECESSARY because the peer has rx-checksumming: the next stack will not verify these bytes, good or bad."
             }
-            if s.isGSO { what += " The GSO skb is not segmented (veth has TSO)." }
-            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, fn, what) }
             guard let peer = dev.peer else { return finish(.droppedOnPath(at: name(d), reason: "veth has no peer")) }
             // __dev_forward_skb() → is_skb_forwardable(): a non-GSO frame longer than the peer's
             // MTU + Ethernet header + VLAN tag (1518) is dropped.
             if !s.isGSO && q.frame.count > 1518 {
-                let r = q
+                let r = p
                 _ = watch(r) { w in
-                    w.record(r, r, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive, "veth_xmit → __dev_forward_skb → is_skb_forwardable",
+                    w.record(r, r, node: node, iface: w.ifLabel(d), .transmit, "veth_xmit → __dev_forward_skb → is_skb_forwardable",
                              "The frame is longer than \(w.name(peer))'s MTU and is not GSO: veth drops it.", drop: "frame exceeds MTU")
                 }
                 return finish(.droppedOnPath(at: name(d), reason: "frame exceeds the veth peer's MTU"))
             }
+            if s.isGSO { what += " The GSO skb is not segmented (veth has TSO)." }
+            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, fn, what) }
             // veth_skb_is_eligible_for_gro(): with GRO on the peer, frames from a sender without
             // TSO take the NAPI path, where GRO validates a NONE checksum and marks it UNNECESSARY.
             if dev.profile == .linux6, net.devices[peer].features.has(.gro), !dev.features.has(.tso),

@@ -96,6 +96,9 @@ struct VerifyCommand: ParsableCommand {
                 for a in assignments {
                     do { try t.apply(assignment: a) } catch { throw ValidationFailure(message: "--set \(error.message)") }
                 }
+                if !assignments.isEmpty, let problem = TopologyFile.validate(t, file: f).first {
+                    throw ValidationFailure(message: "\(f): after --set: \(problem.message)")
+                }
                 r = runner.run(topology: t, file: f, flow: flow)
             } catch let e as TopologyFileError {
                 r = FileResult(file: f, topology: "?")
