@@ -278,6 +278,18 @@ public struct Network: Sendable {
         return nil
     }
 
+    /// The MAC address of the remote machine beyond a host NIC (a frame to it must not carry the
+    /// NIC's own MAC: on a bridge port that address belongs to the bridge and stays local).
+    public func remoteMAC(ofNIC d: Int) -> [UInt8] {
+        [0x02, 0xee, 0x00, 0x00, UInt8(devices[d].node & 0xFF), 0x01]
+    }
+
+    /// The destination MAC of a frame whose next hop is `target`: the device's own MAC, or the
+    /// remote machine's for a host NIC.
+    public func destinationMAC(for target: Int) -> [UInt8] {
+        devices[target].kind == .hostNIC ? remoteMAC(ofNIC: target) : devices[target].mac
+    }
+
     /// Every address a frame in this topology can be sent to: hosts' interfaces and remote hosts.
     public var allAddresses: [IPAddress] {
         var out: [IPAddress] = []

@@ -63,7 +63,9 @@ extension Walk {
         guard let g = gw, let owner = net.owner(of: g), let target = net.deviceOf(node: owner.node, iface: owner.iface) else {
             return finish(.droppedOnPath(at: hostName(leg.from), reason: "the remote host has no route into the lab (remote-gateway)"))
         }
-        var b = PacketBuilder(sourceMAC: [0x02, 0xee, 0, 0, 0, 1], destinationMAC: net.devices[target].mac, source: leg.source, destination: leg.destination)
+        // The remote addresses its gateway's device (the NIC itself when the NIC is a host's
+        // interface).
+        var b = PacketBuilder(sourceMAC: net.remoteMAC(ofNIC: nic), destinationMAC: net.devices[target].mac, source: leg.source, destination: leg.destination)
         b.ipID = leg.ipID
         var p = Packet(frame: leg.build(b, .complete, 0), carrier: .wire, target: target)
         let before = p
@@ -100,7 +102,7 @@ extension Walk {
             return finish(.droppedOnPath(at: node.name, reason: "nobody owns next hop \(nextHop)"))
         }
         let feats = net.devices[dev].features
-        let dstMAC: [UInt8] = leg.broadcast ? [0xff, 0xff, 0xff, 0xff, 0xff, 0xff] : net.devices[target].mac
+        let dstMAC: [UInt8] = leg.broadcast ? [0xff, 0xff, 0xff, 0xff, 0xff, 0xff] : net.destinationMAC(for: target)
         var b = PacketBuilder(sourceMAC: net.devices[dev].mac, destinationMAC: dstMAC, source: leg.source, destination: leg.destination)
         b.ipID = leg.ipID
         let v4 = leg.destination.version == .v4
@@ -312,7 +314,7 @@ extension Walk {
             }
             q.carrier = .skb(s)
             q.frame.decrementTTL(l)
-            q.frame.setMACs(source: net.devices[outDev].mac, destination: net.devices[target].mac)
+            q.frame.setMACs(source: net.devices[outDev].mac, destination: net.destinationMAC(for: target))
             q.target = target
             let fn = v4 ? "ip_forward → skb_forward_csum → ip_decrease_ttl" : "ip6_forward → skb_forward_csum (hop_limit − 1)"
             q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward, fn, what) }
@@ -526,7 +528,7 @@ extension Walk {
         }
         if r.forwarding == .l3 {
             let before = q
-            q.frame.setMACs(source: net.devices[outDev].mac, destination: net.devices[tgt].mac)
+            q.frame.setMACs(source: net.devices[outDev].mac, destination: net.destinationMAC(for: tgt))
             if l.ipVersion == .v4 {
                 q.frame.bytes[l.l3Offset + 8] &-= 1
                 q.frame.fillIPv4Checksum(l)
