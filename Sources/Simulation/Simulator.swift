@@ -39,7 +39,7 @@ public struct Simulator: Sendable {
         }
         var notes: [String] = []
         if topology.hostKernel == .linux6 {
-            notes.append("linux-6.x TAPs report CHECKSUM_UNNECESSARY as DATA_VALID (has_data_valid=true, as through 6.16; a ~6.17 change dropped it and a fix was posted in November 2025).")
+            notes.append("linux-6.x TAPs report CHECKSUM_UNNECESSARY as DATA_VALID (has_data_valid=true; measured on 6.18.44 — a ~6.17 change had dropped it and a fix was posted in November 2025; `csumlab verify` probes the running kernel).")
         }
         notes += net.warnings
         return Trace(topology: topology.name, hostKernel: topology.hostKernel, flows: out, devices: devices, notes: notes)
