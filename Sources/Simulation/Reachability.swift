@@ -32,10 +32,9 @@ extension Simulator {
         var device: Int?
         if case .hostNIC = topology.nodes[start].kind {
             // The remote host sends to its gateway through the NIC.
-            guard case let .hostNIC(h) = topology.nodes[start].kind,
-                  let gw = dst.version == .v4 ? h.remoteGateway : h.remoteGateway6 else {
-                return "\(topology.nodes[start].name)'s remote host has no remote-gateway for IPv\(dst.version.rawValue)"
-            }
+            guard case let .hostNIC(h) = topology.nodes[start].kind else { return nil }
+            // Without remote-gateway the destination must be on the remote's own link.
+            let gw = (dst.version == .v4 ? h.remoteGateway : h.remoteGateway6) ?? dst
             guard let o = net.owner(of: gw), let d = net.deviceOf(node: o.node, iface: o.iface) else { return "nobody owns \(gw)" }
             guard let nic = net.interfaceDevice[start][0], net.l2Reaches(from: nic, target: d) else {
                 return "\(gw) is not reachable from \(topology.nodes[start].name)'s wire"

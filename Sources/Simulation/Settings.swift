@@ -43,7 +43,9 @@ extension Topology {
     public static func nodeSettingNames(_ kind: NodeKind) -> [String] {
         switch kind {
         case .vm: return ["kernel", "guest-csum", "guest-tso"]
-        case .netns: return netfilterKeys
+        // A namespace host does not forward: of the netfilter rules only CHECKSUM --checksum-fill
+        // acts on what it sends; conntrack and NAT on a host's own traffic are not modelled.
+        case .netns: return ["checksum-fill"]
         case .tap: return ["vnet-hdr", "tun-csum", "tun-tso4", "tun-tso6"] + featureKeys
         case .bridge: return featureKeys
         case .veth: return []

@@ -59,8 +59,9 @@ extension Walk {
     private mutating func sendFromRemote(_ leg: LegSpec, nic: Int) {
         let n = net.devices[nic]
         guard case let .hostNIC(hs) = topology.nodes[n.node].kind else { preconditionFailure("remote needs a host NIC") }
-        let gw = leg.destination.version == .v4 ? hs.remoteGateway : hs.remoteGateway6
-        guard let g = gw, let owner = net.owner(of: g), let target = net.deviceOf(node: owner.node, iface: owner.iface) else {
+        // No remote-gateway: the destination is on the remote's own link.
+        let gw = (leg.destination.version == .v4 ? hs.remoteGateway : hs.remoteGateway6) ?? leg.destination
+        guard let owner = net.owner(of: gw), let target = net.deviceOf(node: owner.node, iface: owner.iface) else {
             return finish(.droppedOnPath(at: hostName(leg.from), reason: "the remote host has no route into the lab (remote-gateway)"))
         }
         // The remote addresses its gateway's device (the NIC itself when the NIC is a host's
