@@ -16,8 +16,8 @@ public enum FixtureTable {
         rows.append(row("in " + f.injected.at, 0, f.injected.frame))
         for (i, o) in f.intermediate.enumerated() {
             var status: [String] = []
-            if let t = o.tpStatus, let p = o.packetType {
-                status.append(o.tpStatusNames.isEmpty ? "\(t)" : o.tpStatusNames.map { $0.replacingOccurrences("TP_STATUS_", "") }.joined(separator: "|"))
+            if o.tpStatus != nil, let p = o.packetType {
+                status.append(o.tpStatusNames.isEmpty ? "-" : o.tpStatusNames.map { $0.replacingOccurrences("TP_STATUS_", "") }.joined(separator: "|"))
                 status.append("type=\(p)")
             }
             if let r = o.forwarderResult { status.append(r) }

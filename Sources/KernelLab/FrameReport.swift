@@ -138,8 +138,9 @@ public struct PacketObservation: Codable, Equatable, Sendable {
     public var at: String
     /// sll_pkttype (0 host, 3 otherhost, 4 outgoing); nil for a TAP read.
     public var packetType: Int?
-    /// PACKET_AUXDATA tp_status; nil for a TAP read.
+    /// PACKET_AUXDATA tp_status (TP_STATUS_USER, 1, is always set); nil for a TAP read.
     public var tpStatus: Int?
+    /// The checksum bits of `tpStatus` by name (CSUMNOTREADY, CSUM_VALID).
     public var tpStatusNames: [String]
     public var frame: FrameReport
     /// For a forwarder or relay: `sent:<bytes>` or `error:<reason>`.
