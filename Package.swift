@@ -52,7 +52,10 @@ let package = Package(
         .testTarget(name: "KernelLabTests", dependencies: ["KernelLab", "Simulation", "TopologyFile", "Wire", "Checksum"]),
         // Benchmarks that print ratios against peers measured in the same run, plus the
         // simulation (traces per second) and the explorer (frame times, first frame in tmux).
+        // posix_spawn with a cleared signal mask (Foundation's Process hangs with tmux here).
+        .target(name: "ProcessSpawn"),
         .executableTarget(name: "csumlab-bench", dependencies: [
+            "ProcessSpawn",
             "Checksum", "CChecksumPeers", "Simulation", "TopologyFile", "ExplorerUI",
         ]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
@@ -65,7 +68,7 @@ let package = Package(
         .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile"],
                     exclude: ["Snapshots"]),
         // Drives the built csumlab binary in tmux (private socket); skipped when tmux is absent.
-        .testTarget(name: "EndToEndTests", dependencies: ["csumlab"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["csumlab", "ProcessSpawn", "TopologyFile"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -152,9 +152,7 @@ struct Walk {
                     q.frame = seg.frame
                     q.segment = i + 1
                     q.payloadOffset = p.payloadOffset + seg.payloadOffset
-                    var ns = SkbState(ipSummed: complete ? .none : .partial, csumStart: l.l4Offset, csumOffset: 16)
-                    if complete { ns = SkbState(ipSummed: .none) }
-                    q.carrier = .skb(ns)
+                    q.carrier = .skb(complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: l.l4Offset, csumOffset: 16))
                     let why = complete
                         ? "\(name(d)) has no TSO and no checksum offload: the kernel cuts the super-frame into \(segs.count) segments and computes each one's full checksum (CHECKSUM_NONE)."
                         : "\(name(d)) has no TSO: the kernel cuts the super-frame into \(segs.count) segments; each keeps a pseudo-header sum for its own length and stays CHECKSUM_PARTIAL."

@@ -1,3 +1,4 @@
+import ProcessSpawn
 import ExplorerUI
 import Simulation
 import TopologyFile

@@ -1,3 +1,4 @@
+import ProcessSpawn
 import Testing
 
 #if canImport(Glibc)

@@ -15,23 +15,11 @@ let packageRoot: String = {
 }()
 
 func readFile(_ path: String) -> String? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var bytes: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buf, 1, buf.count, f)
-        if n <= 0 { break }
-        bytes += buf[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    try? FileText.read(path)
 }
 
 func writeFile(_ path: String, _ text: String) {
-    guard let f = fopen(path, "wb") else { return }
-    defer { fclose(f) }
-    let bytes = Array(text.utf8)
-    _ = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, f) }
+    try? FileText.writeAtomically(text, to: path)
 }
 
 func defaultState() throws -> ExplorerState {

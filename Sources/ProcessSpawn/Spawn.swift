@@ -5,16 +5,16 @@ import Darwin
 #endif
 
 /// Starts programs with `posix_spawn` and a cleared signal mask. (Foundation's `Process` hangs
-/// here when launching `tmux new-session`; see design/swift-ncurses-notes.md. The same helper
-/// lives in Tests/EndToEndTests.)
-enum Spawn {
-    struct Result {
-        var status: Int32
-        var output: String
+/// here when launching `tmux new-session`; see design/swift-ncurses-notes.md.) Used by the
+/// tmux end-to-end tests and by csumlab-bench's first-frame timing.
+public enum Spawn {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var output: String
     }
 
     /// The environment children get: enough for tmux, and a UTF-8 locale.
-    static func environment() -> [String] {
+    public static func environment() -> [String] {
         var env = ["LANG=C.UTF-8", "TERM=xterm-256color"]
         for k in ["PATH", "HOME", "USER"] {
             if let v = getenv(k) { env.append("\(k)=\(String(cString: v))") }
@@ -25,7 +25,7 @@ enum Spawn {
     /// Run `argv` to completion; `capture` collects standard output (standard error is dropped),
     /// otherwise both go to /dev/null (a daemon keeping our pipe open would block us).
     @discardableResult
-    static func run(_ argv: [String], capture: Bool = false) -> Result {
+    public static func run(_ argv: [String], capture: Bool = false) -> Result {
         var fds: [Int32] = [-1, -1]
         if capture { _ = pipe(&fds) }
         var actions = posix_spawn_file_actions_t()
@@ -80,7 +80,7 @@ enum Spawn {
     }
 
     /// The full path of an executable on PATH, or nil.
-    static func which(_ name: String) -> String? {
+    public static func which(_ name: String) -> String? {
         guard let p = getenv("PATH") else { return nil }
         for dir in String(cString: p).split(separator: ":") {
             let path = "\(dir)/\(name)"
