@@ -107,39 +107,46 @@ public struct ChecksumEngine: Sendable, Equatable {
         }
     }
 
-    /// The `current` engine's sum, out of line so that inlined callers carry no dispatch code.
-    /// The chosen path is cached in C (`csumlab_current_path`) so that a call costs one load and
-    /// a switch, not a lazy-global check of `current`.
-    @usableFromInline
+    /// The `current` engine's sum. After the first call this is one relaxed load of a C function
+    /// pointer (`csumlab_current_sum`) and one indirect call, inlined at the call site: the
+    /// kernel is entered directly, with no Swift frame or jump table in between.
+    @inlinable
     static func currentSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
-        switch csumlab_current_path() {
-        case CSUMLAB_PATH_AVX512_VNNI: csumlab_sum_avx512_vnni(bytes.baseAddress, bytes.count, initial)
-        case CSUMLAB_PATH_AVX512: csumlab_sum_avx512(bytes.baseAddress, bytes.count, initial)
-        case CSUMLAB_PATH_AVX2: csumlab_sum_avx2(bytes.baseAddress, bytes.count, initial)
-        case CSUMLAB_PATH_PORTABLE: portableSumOutOfLine(bytes, initial: initial)
-        default: firstCurrentSum(bytes, initial: initial)
+        // Safety: every kernel reads exactly `count` bytes from `baseAddress` (none when 0).
+        if let kernel = csumlab_current_sum() {
+            return kernel(bytes.baseAddress, bytes.count, initial)
         }
+        return firstCurrentSum(bytes, initial: initial)
     }
 
-    /// Kept out of `sum` and `currentSum` so that their SIMD cases stay plain tail calls (an
-    /// inlined portable loop there made every call save six registers first).
+    /// Kept out of `sum` so that its SIMD cases stay plain tail calls (an inlined portable loop
+    /// there made every call save six registers first).
     @usableFromInline @inline(never)
     static func portableSumOutOfLine(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
         portableSum(bytes, initial: initial)
     }
 
-    /// The first call: settle `current` and cache its path for `currentSum`.
-    @inline(never)
-    static func firstCurrentSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
-        let e = current
-        let id: Int32 = switch e.path {
-        case .portable: CSUMLAB_PATH_PORTABLE
-        case .avx2: CSUMLAB_PATH_AVX2
+    /// The portable path as a C function pointer for `csumlab_current_sum`.
+    static let portableKernel: csumlab_sum_fn = { base, count, initial in
+        portableSum(UnsafeRawBufferPointer(start: base, count: count), initial: initial)
+    }
+
+    /// The kernel `current` runs above the inline threshold, as a C function pointer.
+    static func kernel(for path: Path) -> csumlab_sum_fn {
+        switch path {
+        case .portable: portableKernel
+        case .avx2: csumlab_sum_avx2
         case .avx512:
-            csumlab_cpu_features() & CSUMLAB_CPU_AVX512VNNI != 0 ? CSUMLAB_PATH_AVX512_VNNI : CSUMLAB_PATH_AVX512
+            csumlab_cpu_features() & CSUMLAB_CPU_AVX512VNNI != 0 ? csumlab_sum_avx512_vnni : csumlab_sum_avx512
         }
-        csumlab_set_current_path(id)
-        return e.sum(bytes, initial: initial)
+    }
+
+    /// The first call: settle `current` and cache its kernel for `currentSum`.
+    @usableFromInline @inline(never)
+    static func firstCurrentSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
+        let k = kernel(for: current.path)
+        csumlab_set_current_sum(k)
+        return k(bytes.baseAddress, bytes.count, initial)
     }
 
     /// Test seam: the AVX-512 kernel's non-VNNI variant (which the avx512 path runs only on a

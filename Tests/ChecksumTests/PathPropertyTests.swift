@@ -111,6 +111,26 @@ func withAligned<R>(_ b: [UInt8], align: Int, _ body: (UnsafeRawBufferPointer) -
         }
     }
 
+    /// Lengths around the kernels' internal limits: the portable path's chunk (1020 iterations
+    /// of 160 bytes, then up to 159 more bytes), the AVX-512 chunk (64 KiB) and the size from
+    /// which the AVX-512 path streams with 256-bit loads (4 MiB). Random bytes and all 0xFF
+    /// (the largest lane sums).
+    @Test(arguments: enginesUnderTest.map(\.path))
+    func internalLimits(path: ChecksumEngine.Path) {
+        let e = ChecksumEngine(path: path)
+        let portableChunk = 160 * ChecksumEngine.portableChunkIterations
+        var lengths = [portableChunk - 1, portableChunk, portableChunk + 1, portableChunk + 159,
+                       portableChunk + 160, 2 * portableChunk + 17, 65535, 131_072, 131_073]
+        lengths += [(4 << 20) - 1, 4 << 20, (4 << 20) + 3]
+        var rng = TestRandom(seed: 0x11_0000)
+        for n in lengths {
+            for b in [rng.bytes(n), [UInt8](repeating: 0xFF, count: n)] {
+                let got = b.withUnsafeBytes { InternetChecksum.fold(e.sum($0, initial: 0)) }
+                #expect(got == naiveSum(b), "\(path) length \(n)")
+            }
+        }
+    }
+
     /// Carry-heavy inputs: all 0xFF (every add carries) and all zero (the only input whose
     /// folded sum is 0 rather than 0xFFFF), at sizes around every loop boundary.
     @Test(arguments: enginesUnderTest.map(\.path))
