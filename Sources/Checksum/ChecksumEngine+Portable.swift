@@ -25,8 +25,8 @@ extension ChecksumEngine {
     @usableFromInline static var portableChunkIterations: Int { 1020 }
 
     /// The bulk loop of `portableSum`. Not inlinable into other modules (not worth it there);
-    /// inside this one it is inlined into the out-of-line entry points, so that a forced
-    /// portable sum is one call (`portableSumOutOfLine`, `portableKernel`), not two.
+    /// inside this one it is inlined into `portableKernel`, so that a portable sum above the
+    /// inline threshold is one call, not two.
     @usableFromInline @inline(__always)
     static func portableLongSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
         guard var p = bytes.baseAddress else { return initial }
@@ -89,8 +89,11 @@ extension ChecksumEngine {
                 p += 16
                 n &-= 16
             }
-            let lo = all &- (hi &<< 16)
-            total &+= UInt64((lo &+ hi).wrappedSum())
+            // Lanes reduced by halves (the standard library's `wrappedSum` is an out-of-line call).
+            let lanes = (all &- (hi &<< 16)) &+ hi
+            let l8 = lanes.lowHalf &+ lanes.highHalf
+            let l4 = l8.lowHalf &+ l8.highHalf
+            total &+= UInt64((l4[0] &+ l4[1]) &+ (l4[2] &+ l4[3]))
         }
         total = addEAC(addEAC(total, addEAC(s0, s1)), carries)
         let tail = shortSumLE(UnsafeRawBufferPointer(start: p, count: n))

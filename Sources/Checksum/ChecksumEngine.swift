@@ -23,17 +23,25 @@ public struct ChecksumEngine: Sendable, Equatable {
 
     public let path: Path
 
+    /// This path's kernel (for `.avx512`, the VNNI variant when the CPU has it), chosen once so
+    /// that `sum` is one indirect call with no switch in front of it.
+    @usableFromInline let kernel: csumlab_sum_fn
+
+    public static func == (a: ChecksumEngine, b: ChecksumEngine) -> Bool { a.path == b.path }
+
     /// An engine for `path`. The path must be in `availablePaths` (a SIMD path on a CPU without
     /// its ISA would trap); use `init?(ifAvailable:)` when that is not known.
     public init(path: Path) {
         precondition(Self.availablePaths.contains(path), "checksum path \(path) is not available on this CPU")
         self.path = path
+        self.kernel = Self.kernel(for: path)
     }
 
     /// An engine for `path`, or nil if this CPU cannot run it.
     public init?(ifAvailable path: Path) {
         guard Self.availablePaths.contains(path) else { return nil }
         self.path = path
+        self.kernel = Self.kernel(for: path)
     }
 
     /// Paths this CPU can run, slowest first; `portable` is always there.
@@ -98,13 +106,8 @@ public struct ChecksumEngine: Sendable, Equatable {
     /// engine's path, whatever the length.
     @inlinable
     public func sum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
-        // Safety: the C kernels read exactly `count` bytes from `baseAddress`; an empty buffer
-        // may have a nil base and is never dereferenced (count 0).
-        switch path {
-        case .avx512: csumlab_sum_avx512(bytes.baseAddress, bytes.count, initial)
-        case .avx2: csumlab_sum_avx2(bytes.baseAddress, bytes.count, initial)
-        case .portable: Self.portableSumOutOfLine(bytes, initial: initial)
-        }
+        // Safety: every kernel reads exactly `count` bytes from `baseAddress` (none when 0).
+        kernel(bytes.baseAddress, bytes.count, initial)
     }
 
     /// The `current` engine's sum. After the first call this is one relaxed load of a C function
@@ -119,19 +122,12 @@ public struct ChecksumEngine: Sendable, Equatable {
         return firstCurrentSum(bytes, initial: initial)
     }
 
-    /// Kept out of `sum` so that its SIMD cases stay plain tail calls (an inlined portable loop
-    /// there made every call save six registers first).
-    @usableFromInline @inline(never)
-    static func portableSumOutOfLine(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
-        portableSum(bytes, initial: initial)
-    }
-
-    /// The portable path as a C function pointer for `csumlab_current_sum`.
+    /// The portable path as a C function pointer (for `kernel` and `csumlab_current_sum`).
     static let portableKernel: csumlab_sum_fn = { base, count, initial in
         portableSum(UnsafeRawBufferPointer(start: base, count: count), initial: initial)
     }
 
-    /// The kernel `current` runs above the inline threshold, as a C function pointer.
+    /// The kernel of `path`, as a C function pointer.
     static func kernel(for path: Path) -> csumlab_sum_fn {
         switch path {
         case .portable: portableKernel
@@ -144,7 +140,7 @@ public struct ChecksumEngine: Sendable, Equatable {
     /// The first call: settle `current` and cache its kernel for `currentSum`.
     @usableFromInline @inline(never)
     static func firstCurrentSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
-        let k = kernel(for: current.path)
+        let k = current.kernel
         csumlab_set_current_sum(k)
         return k(bytes.baseAddress, bytes.count, initial)
     }
