@@ -12,6 +12,10 @@ struct Packet: Sendable {
     var payloadOffset = 0
     /// The corruption fault has been applied to this packet.
     var corrupted = false
+    /// A copy a bridge flooded (unknown unicast): the receiving NIC checks its destination MAC.
+    /// Other frames in the model are addressed to the device they reach (and frames injected
+    /// from kernel fixtures carry the lab's MACs, not the model's), so only these are filtered.
+    var flooded = false
 
     var layout: FrameLayout {
         // Frames in flight are built by PacketBuilder or derived from one by kernel operations

@@ -20,6 +20,17 @@ extension Walk {
             // A userspace forwarder inside a VM reads the guest's NIC through AF_PACKET.
             return userspaceReceive(p, node: ref.node, iface: ref.iface, via: d)
         }
+        // eth_type_trans() marks a unicast frame for another MAC PACKET_OTHERHOST and
+        // ip_rcv_core() drops it (a flooded copy). QEMU filtered a VM's frames already.
+        if p.flooded, net.devices[d].kind != .virtio, Self.isForeignUnicast(p.frame.bytes, mac: net.devices[d].mac) {
+            _ = watch(p) { w in
+                w.record(p, p, node: ref.node, iface: w.ifLabel(d), .receive,
+                         p.layout.ipVersion == .v4 ? "eth_type_trans → ip_rcv → ip_rcv_core" : "eth_type_trans → ipv6_rcv → ip6_rcv_core",
+                         "The destination MAC \(Self.macString(p.frame.destinationMAC)) is not \(w.name(d))'s: the frame is PACKET_OTHERHOST and IP drops it.",
+                         drop: "PACKET_OTHERHOST")
+            }
+            return finish(.droppedOnPath(at: name(d), reason: "frame not addressed to this interface's MAC"))
+        }
         ipReceive(p, node: ref.node, iface: ref.iface, device: d)
     }
 

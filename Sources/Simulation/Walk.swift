@@ -303,10 +303,20 @@ struct Walk {
                 w.record(p, p, node: node, iface: w.ifLabel(d), .transmit, "br_dev_xmit → br_forward (local origin)",
                          "The host sends through the bridge device; its own features applied above. The bridge now picks the port.")
             }
-            guard let port = pickPort(bridge: d, excluding: nil, q) else {
-                return finish(.droppedOnPath(at: name(d), reason: "no bridge port leads to the destination"))
+            if let port = pickPort(bridge: d, excluding: nil, q) {
+                return transmit(q, on: port)
             }
-            transmit(q, on: port)
+            let flood = floodPorts(bridge: d, excluding: nil)
+            guard let port = flood.follow else {
+                return finish(.droppedOnPath(at: name(d), reason: flood.ports.isEmpty ? "the bridge has no port" : "unknown unicast flooded to \(flood.ports.map(name).joined(separator: ", ")); none leads to the destination host"))
+            }
+            var fq = q
+            fq.flooded = true
+            let r = watch(fq) { w in
+                w.record(q, fq, node: node, iface: w.ifLabel(d), .transmit, "br_dev_xmit → br_flood",
+                         "No forwarding entry for the destination MAC: the bridge floods the frame to \(flood.ports.map(w.name).joined(separator: ", ")). The copy toward the destination host is followed.")
+            }
+            transmit(r, on: port)
         case .hostNIC:
             var q = p
             var what = "The NIC puts the frame on the wire."
@@ -335,6 +345,16 @@ struct Walk {
         var q = p
         let profile = dev.profile
         let guestName = topology.nodes[node].name
+        // QEMU virtio-net receive_filter(): a unicast frame for another MAC is dropped unless
+        // the guest put its NIC in promiscuous mode (a flooded copy, for instance).
+        if p.flooded, Self.isForeignUnicast(p.frame.bytes, mac: dev.mac), !guestNICIsPromiscuous(nic) {
+            _ = watch(p) { w in
+                w.record(p, p, node: node, iface: w.ifLabel(nic), .receive, "virtio-net receive_filter (QEMU)",
+                         "The destination MAC \(Self.macString(p.frame.destinationMAC)) is not \(guestName)'s: QEMU drops the frame before the guest sees it.",
+                         drop: "not for this MAC")
+            }
+            return finish(.droppedOnPath(at: name(nic), reason: "frame not addressed to this NIC's MAC"))
+        }
         switch p.carrier {
         case let .vnet(h):
             if h.isGSO, !guestAcceptsGSO(nic) {
@@ -373,6 +393,13 @@ struct Walk {
             preconditionFailure("QEMU delivers vnet or raw frames")
         }
         arriveAtHost(q, device: nic)
+    }
+
+    /// A guest NIC read by a userspace forwarder (AF_PACKET, pcap) is promiscuous; a guest
+    /// host's or kernel router's is not.
+    func guestNICIsPromiscuous(_ nic: Int) -> Bool {
+        if case let .router(r) = topology.nodes[net.devices[nic].node].kind, r.flavour == .userspace { return true }
+        return false
     }
 
     func guestAcceptsGSO(_ nic: Int) -> Bool {
@@ -447,15 +474,29 @@ struct Walk {
             }
             return arriveAtHost(q, device: br)
         }
-        guard let out = pickPort(bridge: br, excluding: inPort, p) else {
-            return finish(.droppedOnPath(at: name(br), reason: "no bridge port leads to the destination"))
+        var out: Int
+        var fn = "br_handle_frame → br_forward → __br_forward → skb_forward_csum"
+        var flooded = ""
+        if let port = pickPort(bridge: br, excluding: inPort, p) {
+            out = port
+        } else {
+            // br_handle_frame_finish(): no fdb entry for the destination MAC → br_flood() to
+            // every port but the ingress one.
+            let flood = floodPorts(bridge: br, excluding: inPort)
+            guard let port = flood.follow else {
+                return finish(.droppedOnPath(at: name(br), reason: flood.ports.isEmpty ? "no other bridge port" : "unknown unicast flooded to \(flood.ports.map(name).joined(separator: ", ")); none leads to the destination host"))
+            }
+            out = port
+            fn = "br_handle_frame_finish → br_flood → maybe_deliver → __br_forward → skb_forward_csum"
+            flooded = " No forwarding entry matches the destination MAC \(Self.macString(p.frame.destinationMAC)), so the bridge floods the frame to \(flood.ports.map(name).joined(separator: ", ")); the copy toward the destination host is followed."
         }
         var q = p
+        q.flooded = p.flooded || !flooded.isEmpty
         let s = p.skb!
-        var what = "The bridge forwards \(s.ipSummed.short) unchanged from \(name(inPort)) to \(name(out)); \(name(out))'s own features decide what happens next."
+        var what = "The bridge forwards \(s.ipSummed.short) unchanged from \(name(inPort)) to \(name(out)); \(name(out))'s own features decide what happens next." + flooded
         if s.ipSummed == .complete {
             q.carrier = .skb(s.with(.none))
-            what = "skb_forward_csum() turns CHECKSUM_COMPLETE into CHECKSUM_NONE: the sum no longer describes a forwarded frame."
+            what = "skb_forward_csum() turns CHECKSUM_COMPLETE into CHECKSUM_NONE: the sum no longer describes a forwarded frame." + flooded
         }
         // is_skb_forwardable(): a non-GSO frame larger than the egress MTU is dropped.
         if !s.isGSO && p.frame.count > 1518 {
@@ -466,9 +507,34 @@ struct Walk {
             return finish(.droppedOnPath(at: name(br), reason: "frame exceeds MTU"))
         }
         q = watch(q) { w in
-            w.record(p, q, node: node, iface: w.ifLabel(br), .forward, "br_handle_frame → br_forward → __br_forward → skb_forward_csum", what)
+            w.record(p, q, node: node, iface: w.ifLabel(br), .forward, fn, what)
         }
         transmit(q, on: out)
+    }
+
+    /// `br_flood()` for unknown unicast: the ports a copy goes out of (every port but the
+    /// ingress one, in port order) and the one whose far side holds the leg's destination host,
+    /// which the walk follows (the copies elsewhere end at NICs whose MAC does not match).
+    func floodPorts(bridge br: Int, excluding inPort: Int?) -> (ports: [Int], follow: Int?) {
+        let ports = net.devices[br].ports.filter { $0 != inPort }
+        let hostDevices: [Int]
+        switch destinationHost {
+        case let .node(ni): hostDevices = net.devices.indices.filter { net.devices[$0].node == ni }
+        case let .remote(nic): hostDevices = [nic]
+        }
+        let follow = ports.first { port in
+            hostDevices.contains { port == $0 || reachesBeyond(port, target: $0, bridge: br) }
+        }
+        return (ports, follow)
+    }
+
+    static func macString(_ m: [UInt8]) -> String {
+        m.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: ":")
+    }
+
+    /// Unicast frames carry a destination MAC with the group bit clear.
+    static func isForeignUnicast(_ frame: [UInt8], mac: [UInt8]) -> Bool {
+        frame.count >= 6 && frame[0] & 1 == 0 && Array(frame[0..<6]) != mac
     }
 
     /// The bridge port whose side of the network holds the packet's target.
