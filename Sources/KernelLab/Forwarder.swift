@@ -50,14 +50,10 @@ extension Forwarder {
     /// header checksum recomputed. L4 bytes are left exactly as they were.
     public static func route(_ bytes: [UInt8], inputMAC: [UInt8], outputMAC: [UInt8], nextHopMAC: [UInt8]) -> [UInt8]? {
         var frame = Frame(bytes: bytes)
-        guard bytes.count >= 14, frame.destinationMAC == inputMAC, let layout = try? frame.layout(), frame.ttl(layout) > 0 else { return nil }
+        // Routed from the IP header alone, so IP fragments pass like any packet.
+        guard bytes.count >= 14, frame.destinationMAC == inputMAC, let h = frame.networkHeader, h.ttl > 0 else { return nil }
         frame.setMACs(source: outputMAC, destination: nextHopMAC)
-        if layout.ipVersion == .v4 {
-            frame.bytes[layout.l3Offset + 8] -= 1
-            frame.fillIPv4Checksum(layout)
-        } else {
-            frame.bytes[layout.l3Offset + 7] -= 1
-        }
+        frame.decrementTTLRecomputingHeader(h)
         return frame.bytes
     }
 }

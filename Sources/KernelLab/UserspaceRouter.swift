@@ -145,15 +145,11 @@ public struct UserspaceRouter: Sendable {
 
     private func routeFrame(_ bytes: [UInt8], from i: Int) -> (Int, [UInt8])? {
         var frame = Frame(bytes: bytes)
-        guard frame.destinationMAC == ports[i].mac, let l = try? frame.layout(), frame.ttl(l) > 0,
-              let (o, next) = routes[frame.destinationAddress(l)] else { return nil }
+        // Routed from the IP header alone, so IP fragments pass like any packet.
+        guard frame.destinationMAC == ports[i].mac, let h = frame.networkHeader, h.ttl > 0,
+              let (o, next) = routes[h.destination] else { return nil }
         frame.setMACs(source: ports[o].mac, destination: next)
-        if l.ipVersion == .v4 {
-            frame.bytes[l.l3Offset + 8] -= 1
-            frame.fillIPv4Checksum(l)
-        } else {
-            frame.bytes[l.l3Offset + 7] -= 1
-        }
+        frame.decrementTTLRecomputingHeader(h)
         return (o, frame.bytes)
     }
 }

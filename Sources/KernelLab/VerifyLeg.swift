@@ -59,6 +59,15 @@ public struct LegCheck: Sendable, Equatable {
     }
 }
 
+extension LegCheck {
+    /// The frames a simulated step puts on a link: its IP fragments when the datagram does not
+    /// fit the MTU (the lab must reassemble real fragments), else the frame itself.
+    static func linkFrames(_ s: Step) -> [[UInt8]] {
+        guard s.ipFragments != nil, let l = try? Frame(bytes: s.frame).layout() else { return [s.frame] }
+        return Frame(bytes: s.frame).ipFragments(l, mtu: 1500, identification: 0x1234_5678).map(\.bytes)
+    }
+}
+
 /// Frames of a leg seen by an AF_PACKET socket on one device in one direction: received
 /// (`__netif_receive_skb`, after GRO) or sent (`dev_queue_xmit_nit`, after `validate_xmit_skb`).
 public struct Capture: Sendable, Equatable {
@@ -86,19 +95,19 @@ public struct Capture: Sendable, Equatable {
         }
         for (k, s) in steps.enumerated() {
             if s.function.hasPrefix("tun_get_user") {
-                add(s.element, outgoing: false, s.after, s.frame)
+                add(s.element, outgoing: false, s.after, s.firstFragment)
             } else if s.function.contains("tun_put_user") {
-                add(s.element, outgoing: true, s.before, s.frame)
+                add(s.element, outgoing: true, s.before, s.firstFragment)
             } else if s.function.hasPrefix("veth_xmit"), let end = s.interface, let d = plan.graph.device(named: end),
                       let p = plan.graph.devices[d].peer {
-                add(end, outgoing: true, s.before, s.frame)
+                add(end, outgoing: true, s.before, s.firstFragment)
                 // Dropped in veth_xmit (is_skb_forwardable): the peer never receives it.
                 if s.drop != nil { continue }
                 let peer = plan.graph.devices[p].name
                 if k + 1 < steps.count, steps[k + 1].interface == peer, steps[k + 1].function.contains("napi_gro_receive") {
-                    add(peer, outgoing: false, steps[k + 1].after, steps[k + 1].frame)
+                    add(peer, outgoing: false, steps[k + 1].after, steps[k + 1].firstFragment)
                 } else {
-                    add(peer, outgoing: false, s.after, s.frame)
+                    add(peer, outgoing: false, s.after, s.firstFragment)
                 }
             }
         }
@@ -122,6 +131,9 @@ extension LegCheck {
         guard let from = t.node(named: leg.from) ?? t.nodes.first(where: { "\($0.name)-remote" == leg.from }) else {
             return .failure(NotCheckableLeg("unknown sender \(leg.from)"))
         }
+        if let s = leg.steps.first(where: { $0.ipFragments != nil }), (try? Frame(bytes: s.frame).layout())?.ipVersion == .v6 {
+            return .failure(NotCheckableLeg("the datagram travels as IPv6 fragments, whose Fragment header the capture filter does not follow"))
+        }
         if let flip = Self.interiorCorruption(leg, sender: from.name) {
             return .failure(NotCheckableLeg("interior corruption is not reproduced (the simulation flips a bit after \(flip); the lab injects the sender's frames and nothing flips them on the way)"))
         }
@@ -141,7 +153,9 @@ extension LegCheck {
             for s in leg.steps where s.element == first.element && s.function.hasPrefix("tun_get_user") {
                 var h: VirtioNetHeader?
                 if case let .vnet(v) = s.before { h = v }
-                writes.append(ts.vnetHdr ? (h ?? VirtioNetHeader()).bytes + s.frame : s.frame)
+                for f in Self.linkFrames(s) {
+                    writes.append(ts.vnetHdr ? (h ?? VirtioNetHeader()).bytes + f : f)
+                }
                 sent.append(s.frame)
             }
         case .netns where leg.steps.first.map({ $0.element == leg.from && ($0.function.hasPrefix("udp_sendmsg") || $0.function.hasPrefix("udpv6_sendmsg")) }) == true:
@@ -176,7 +190,9 @@ extension LegCheck {
                 }
                 device = real.name
                 role = real.role
-                writes.append(Self.header(s, frame: steps[j].frame).bytes + steps[j].frame)
+                for f in Self.linkFrames(steps[j]) {
+                    writes.append(Self.header(s, frame: f).bytes + f)
+                }
                 sent.append(steps[j].frame)
                 i = j + 1
             }
@@ -188,7 +204,7 @@ extension LegCheck {
                 return .failure(NotCheckableLeg("no wire for \(from.name)"))
             }
             for (k, s) in leg.steps.enumerated() where s.function.contains("NIC rx checksum") && k > 0 {
-                writes.append(leg.steps[k - 1].frame)
+                writes += Self.linkFrames(leg.steps[k - 1])
                 sent.append(leg.steps[k - 1].frame)
             }
             if let big = writes.first(where: { $0.count > Self.wireFrameLimit }) {
@@ -215,7 +231,7 @@ extension LegCheck {
             points = [.packetTx(role: nic.role, device: nic.name)]
             for (k, s) in leg.steps.enumerated() where k > 0 && s.element == to.name && s.function.hasPrefix("ndo_start_xmit") {
                 guard case let .skb(state) = s.before else { continue }
-                expected.append(Observation(status: ChecksumStatus(state, outgoing: true), frame: leg.steps[k - 1].frame))
+                expected.append(Observation(status: ChecksumStatus(state, outgoing: true), frame: leg.steps[k - 1].firstFragment))
             }
         case .vm:
             let taps = plan.taps(ofVM: to.name)
@@ -227,13 +243,13 @@ extension LegCheck {
             for s in leg.steps where names.contains(s.element) && s.function.contains("tun_put_user") {
                 var h: VirtioNetHeader?
                 if case let .vnet(v) = s.after { h = v }
-                expected.append(Observation(vnet: h, frame: s.frame))
+                expected.append(Observation(vnet: h, frame: s.firstFragment))
             }
         case .netns:
             points = plan.interfaces(ofHost: to.name).map { .packet(role: $0.role, device: $0.name) }
             for (k, s) in leg.steps.enumerated() where s.element == to.name && (k == 0 || leg.steps[k - 1].element != to.name) {
                 guard case let .skb(state) = s.before else { continue }
-                expected.append(Observation(status: ChecksumStatus(state), frame: s.frame))
+                expected.append(Observation(status: ChecksumStatus(state), frame: s.firstFragment))
             }
         default:
             return .failure(NotCheckableLeg("receiver \(leg.to) is a \(to.kind.name): what its stack does is not observable here"))

@@ -40,8 +40,16 @@ public struct Flow: Sendable, Hashable {
     public var ipVersion: IPVersion = .v4
     /// Server port (TCP/UDP); DHCP uses 67/68.
     public var port: UInt16 = 22
-    /// Application payload per data leg, bytes.
-    public var payload: Int = 100
+    /// Application payload per data leg, bytes. For a ping, the echo data (`ping -s`); a ping
+    /// whose payload was never set sends ping's default 56 bytes.
+    public var payload: Int = 100 {
+        didSet { payloadGiven = true }
+    }
+    /// `payload` was set (by the file or in code) rather than left at its default.
+    public private(set) var payloadGiven = false
+
+    /// The echo data a ping sends: `payload` when given, else ping's default 56 bytes.
+    public var echoPayload: Int { payloadGiven ? payload : 56 }
     /// TCP maximum segment size (GSO size); nil means what MTU 1500 gives with timestamps
     /// (1448 over IPv4, 1428 over IPv6).
     public var mss: Int?

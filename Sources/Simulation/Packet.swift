@@ -16,6 +16,10 @@ struct Packet: Sendable {
     /// Other frames in the model are addressed to the device they reach (and frames injected
     /// from kernel fixtures carry the lab's MACs, not the model's), so only these are filtered.
     var flooded = false
+    /// Set when the datagram does not fit the MTU (1500) and travels as IP fragments: the walk
+    /// carries the whole datagram (what every hop does to the checksum is the same for each
+    /// fragment, and reassembly gives it back whole), while MTU checks apply per fragment.
+    var fragmentMTU: Int?
 
     var layout: FrameLayout {
         // Frames in flight are built by PacketBuilder or derived from one by kernel operations

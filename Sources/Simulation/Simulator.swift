@@ -167,7 +167,7 @@ public struct Simulator: Sendable {
         case .icmp:
             let proto: IPProtocol = f.ipVersion == .v4 ? .icmp : .icmpv6
             var q = leg("echo request", c, s, clientAddr, serverAddr, proto)
-            q.sourcePort = 0x0b0b; q.ipID = 0x5555; q.payload = Self.payload(56, seed: 0x30)
+            q.sourcePort = 0x0b0b; q.ipID = 0x5555; q.payload = Self.payload(f.echoPayload, seed: 0x30)
             var r = leg("echo reply", s, c, serverAddr, clientAddr, proto)
             r.reply = true
             r.sourcePort = 0x0b0b; r.ipID = 0x6666; r.payload = q.payload

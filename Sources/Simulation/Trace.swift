@@ -35,10 +35,23 @@ public struct Step: Sendable, Hashable {
     public var destination: String
     /// Segment number (1-based) after software segmentation, else nil.
     public var segment: Int?
+    /// The number of IP fragments the datagram travels as here (nil: one frame). `frame` is the
+    /// whole datagram; `firstFragment` is the first of them, the one carrying the L4 header.
+    public var ipFragments: Int? = nil
     /// One sentence a student understands.
     public var explanation: String
     /// Set when the packet ends here (delivered or dropped): what happened.
     public var drop: String?
+}
+
+extension Step {
+    /// The frame as it is on the link here: the first IP fragment when the datagram is
+    /// fragmented (the one that carries the L4 header and the whole datagram's checksum), else
+    /// the frame itself.
+    public var firstFragment: [UInt8] {
+        guard ipFragments != nil, let l = try? Frame(bytes: frame).layout() else { return frame }
+        return Frame(bytes: frame).ipFragments(l, mtu: 1500).first?.bytes ?? frame
+    }
 }
 
 /// What became of one packet (one leg of a flow).

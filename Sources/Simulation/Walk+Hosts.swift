@@ -80,6 +80,12 @@ extension Walk {
         var b = PacketBuilder(sourceMAC: net.remoteMAC(ofNIC: nic), destinationMAC: net.devices[target].mac, source: leg.source, destination: leg.destination)
         b.ipID = leg.ipID
         var p = Packet(frame: leg.build(b, .complete, 0), carrier: .wire, target: target)
+        let fl = p.layout
+        if leg.proto != .tcp && fl.end - fl.l3Offset > 1500 {
+            // The remote's own stack fragments a UDP/ICMP datagram larger than the MTU.
+            p.fragmentMTU = 1500
+            p.frame.clearDontFragment(fl)
+        }
         let before = p
         p = watch(p) { w in
             w.record(before, p, node: n.node, iface: "wire", .send, "remote host: NIC hardware checksum",
@@ -89,12 +95,14 @@ extension Walk {
         var q = p
         let l = q.layout
         let valid = q.frame.l4ChecksumIsValid(l)
-        if n.features.has(.rxChecksumming) && valid {
+        if n.features.has(.rxChecksumming) && valid && q.fragmentMTU == nil {
             q.carrier = .skb(SkbState(ipSummed: .unnecessary))
         } else {
             q.carrier = .skb(SkbState(ipSummed: .none))
         }
-        let what = n.features.has(.rxChecksumming)
+        let what = q.fragmentMTU != nil
+            ? "The datagram arrives as IP fragments: a NIC cannot verify an L4 checksum that spans several frames, so every fragment is CHECKSUM_NONE and the stack verifies after reassembly."
+            : n.features.has(.rxChecksumming)
             ? (valid ? "The NIC verified the checksum in hardware: CHECKSUM_UNNECESSARY." : "The NIC found the checksum wrong and leaves CHECKSUM_NONE for the stack to verify (and drop).")
             : "rx-checksumming is off: the NIC leaves CHECKSUM_NONE; the stack verifies."
         q = watch(q) { w in w.record(p, q, node: n.node, iface: w.ifLabel(nic), .receive, "napi_gro_receive (NIC rx checksum)", what) }
@@ -162,6 +170,7 @@ extension Walk {
         // TCP payload beyond one MSS: a GSO super-frame if the route can do GSO/TSO, else
         // separate MSS-sized skbs built by TCP itself.
         var frames: [(Frame, Int)] = []
+        var fragmentMTU: Int?
         var gso = 0
         if leg.proto == .tcp && leg.payloadLength > mss {
             // A program that writes whole frames (software sender) never builds a GSO skb.
@@ -178,7 +187,31 @@ extension Walk {
                 }
             }
         } else {
-            frames = [(leg.build(b, fill, 0), 0)]
+            var f = leg.build(b, fill, 0)
+            let fl = try! f.layout()
+            let ipLen = fl.end - fl.l3Offset
+            // __ip_append_data() / __ip6_append_data(): a UDP or ICMP datagram larger than the
+            // MTU is built as a list of fragments; CHECKSUM_PARTIAL is chosen only when it fits,
+            // so UDP computes its checksum in software (udp_csum, over every fragment) and
+            // ip_fragment()/ip6_fragment() send it with DF clear.
+            if leg.proto != .tcp && !software && ipLen > 1500 {
+                fragmentMTU = 1500
+                if fill == .partial {
+                    fill = .complete
+                    f = leg.build(b, .complete, 0)
+                }
+                f.clearDontFragment(fl)
+                let n = f.fragmentCount(fl, mtu: 1500)
+                if leg.proto == .udp {
+                    fn = v4 ? "udp_sendmsg → ip_make_skb → __ip_append_data → udp_send_skb → udp_csum → ip_fragment"
+                        : "udpv6_sendmsg → ip6_make_skb → __ip6_append_data → udp_v6_send_skb → udp_csum → ip6_fragment"
+                    what = "The datagram (\(ipLen) bytes of IP) does not fit the 1500-byte MTU, so __ip\(v4 ? "" : "6")_append_data never chooses CHECKSUM_PARTIAL, whatever \(name(dev)) offers: UDP computes the checksum in software over the whole datagram (CHECKSUM_NONE, correct bytes) and the kernel sends it as \(n) IP fragments; only the first carries the UDP header."
+                } else {
+                    fn += v4 ? " → ip_fragment" : " → ip6_fragment"
+                    what += " The datagram (\(ipLen) bytes of IP) does not fit the 1500-byte MTU: it leaves as \(n) IP fragments."
+                }
+            }
+            frames = [(f, 0)]
         }
         for (i, (frame, off)) in frames.enumerated() {
             let l = try! frame.layout()
@@ -188,6 +221,7 @@ extension Walk {
                 s.gsoType = v4 ? .tcpv4 : .tcpv6
             }
             var p = Packet(frame: frame, carrier: .skb(s), target: target, segment: frames.count > 1 ? i + 1 : nil, payloadOffset: off)
+            p.fragmentMTU = fragmentMTU
             let empty = Packet(frame: frame, carrier: .socket, target: target)
             var explanation = what
             if gso > 0 { explanation += " The payload exceeds one MSS (\(mss)), so TCP builds one GSO super-frame (gso_size \(mss)) for the device or the kernel to segment." }
@@ -299,7 +333,7 @@ extension Walk {
         }
         // ip_exceeds_mtu() / ip6_pkt_too_big(): a packet larger than the egress MTU (IPv4 with
         // DF; a GSO skb by its segments' size) is dropped with "fragmentation needed".
-        if let s = q.skb {
+        if let s = q.skb, q.fragmentMTU == nil {
             let mtu = 1500
             let dfSet = !v4 || q.frame.bytes[l.l3Offset + 6] & 0x40 != 0
             let ipLen = s.isGSO ? (l.payloadOffset - l.l3Offset + s.gsoSize) : (l.end - l.l3Offset)
@@ -427,7 +461,13 @@ extension Walk {
         } else {
             what = "The stack verifies the checksum from the bytes: wrong. The segment is dropped silently and \(counter) goes up (the sender retransmits into the same wall)."
         }
-        let fnFull = isDestination ? fn : fn + " (no socket here)"
+        var fnFull = isDestination ? fn : fn + " (no socket here)"
+        if let n = Self.fragments(p) {
+            // ip_local_deliver() → ip_defrag() / ipv6_frag_rcv(): the fragments are reassembled
+            // first; the checksum is then verified over the whole datagram.
+            fnFull = (v4 ? "ip_local_deliver → ip_defrag → " : "ipv6_frag_rcv → ip6_frag_reasm → ") + fnFull
+            what = "The \(n) IP fragments are reassembled first (CHECKSUM_NONE: no device could verify a checksum spread over several frames). " + what
+        }
         _ = watch(p) { w in
             w.record(p, p, node: ni, iface: iface, .deliver, fnFull, what, drop: ok ? (isDestination ? "delivered" : "no socket") : "checksum error")
         }
@@ -575,7 +615,7 @@ extension Walk {
             sndWhat = "packet_snd with a vnet header rebuilds the skb state: \(s.summary)."
             q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .transmit, "packet_snd → virtio_net_hdr_to_skb", sndWhat) }
         } else {
-            if q.frame.count > 1514 {
+            if Self.linkFrameLength(q) > 1514 {
                 _ = watch(q) { w in
                     w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .transmit, "packet_snd",
                              "A GSO super-frame read as bytes is larger than the MTU: packet_snd refuses it (EMSGSIZE).", drop: "EMSGSIZE")

@@ -54,8 +54,20 @@ struct Walk {
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
                           bytesValid: valid, receiverWouldAccept: after.carrier.trustedWithoutBytes || valid,
                           condition: Self.condition(after), ttl: f.ttl(l), source: src, destination: dst,
-                          segment: after.segment, explanation: explanation, drop: drop))
+                          segment: after.segment, ipFragments: Self.fragments(after), explanation: explanation, drop: drop))
         applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
+    }
+
+    /// The fragment count a step records for `p` (nil when it is one frame).
+    static func fragments(_ p: Packet) -> Int? {
+        guard let mtu = p.fragmentMTU else { return nil }
+        let n = p.frame.fragmentCount(p.layout, mtu: mtu)
+        return n > 1 ? n : nil
+    }
+
+    /// The largest frame `p` puts on a link: per fragment when it is fragmented.
+    static func linkFrameLength(_ p: Packet) -> Int {
+        p.fragmentMTU != nil ? min(p.frame.count, 14 + 1500) : p.frame.count
     }
 
     static func condition(_ p: Packet) -> ChecksumCondition {
@@ -89,7 +101,7 @@ struct Walk {
                           condition: Self.condition(p), ttl: f.ttl(l),
                           source: IPAddress(bytes: f.sourceAddress(l)).description,
                           destination: IPAddress(bytes: f.destinationAddress(l)).description,
-                          segment: p.segment,
+                          segment: p.segment, ipFragments: Self.fragments(p),
                           explanation: "A bit of the payload flips after \(element) (a bad cable, a buggy device): the checksum field no longer matches the data.",
                           drop: nil))
     }
@@ -271,7 +283,7 @@ struct Walk {
             guard let peer = dev.peer else { return finish(.droppedOnPath(at: name(d), reason: "veth has no peer")) }
             // __dev_forward_skb() → is_skb_forwardable(): a non-GSO frame longer than the peer's
             // MTU + Ethernet header + VLAN tag (1518) is dropped.
-            if !s.isGSO && q.frame.count > 1518 {
+            if !s.isGSO && Self.linkFrameLength(q) > 1518 {
                 let r = p
                 _ = watch(r) { w in
                     w.record(r, r, node: node, iface: w.ifLabel(d), .transmit, "veth_xmit → __dev_forward_skb → is_skb_forwardable",
@@ -284,7 +296,7 @@ struct Walk {
             // veth_skb_is_eligible_for_gro(): with GRO on the peer, frames from a sender without
             // TSO take the NAPI path, where GRO validates a NONE checksum and marks it UNNECESSARY.
             if dev.profile == .linux6, net.devices[peer].features.has(.gro), !dev.features.has(.tso),
-               case let .skb(cur) = q.carrier, cur.ipSummed == .none, !cur.isGSO, l.l4Protocol == .tcp || l.l4Protocol == .udp {
+               case let .skb(cur) = q.carrier, cur.ipSummed == .none, !cur.isGSO, q.fragmentMTU == nil, l.l4Protocol == .tcp || l.l4Protocol == .udp {
                 let r = q
                 let valid = q.frame.l4ChecksumIsValid(l)
                 if valid { q.carrier = .skb(SkbState(ipSummed: .unnecessary)) }
@@ -499,7 +511,7 @@ struct Walk {
             what = "skb_forward_csum() turns CHECKSUM_COMPLETE into CHECKSUM_NONE: the sum no longer describes a forwarded frame." + flooded
         }
         // is_skb_forwardable(): a non-GSO frame larger than the egress MTU is dropped.
-        if !s.isGSO && p.frame.count > 1518 {
+        if !s.isGSO && Self.linkFrameLength(p) > 1518 {
             q = watch(q) { w in
                 w.record(p, q, node: node, iface: w.ifLabel(br), .forward, "br_forward → is_skb_forwardable",
                          "The frame is larger than \(w.name(out))'s MTU and is not GSO: the bridge drops it.", drop: "frame exceeds MTU")

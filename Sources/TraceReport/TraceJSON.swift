@@ -92,6 +92,7 @@ public enum TraceJSON {
             ("source", .string(s.source)),
             ("destination", .string(s.destination)),
             ("segment", s.segment.map { .int($0) } ?? .null),
+            ("ipFragments", s.ipFragments.map { .int($0) } ?? .null),
             ("changedBytes", .array(s.changedBytes.map { .int($0) })),
             ("frame", .string(s.frame.hexString)),
             ("explanation", .string(s.explanation)),

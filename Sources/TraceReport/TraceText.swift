@@ -21,7 +21,7 @@ public enum TraceText {
                 var notes: [String] = []
                 for (i, s) in leg.steps.enumerated() {
                     let el = s.interface.map { s.element == $0 ? $0 : "\(s.element):\($0)" } ?? s.element
-                    let seg = s.segment.map { " [seg \($0)]" } ?? ""
+                    let seg = (s.segment.map { " [seg \($0)]" } ?? "") + (s.ipFragments.map { " [\($0) IP frags]" } ?? "")
                     rows.append(["\(i + 1)", el + seg, s.direction.rawValue, s.function,
                                  "\(s.before.summary) → \(s.after.summary)",
                                  "0x" + hex16(s.l4Field), "0x" + hex16(s.l4Correct),

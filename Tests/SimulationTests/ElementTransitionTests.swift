@@ -478,3 +478,42 @@ private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", le
         }
     }
 }
+
+/// UDP larger than the MTU (measured with `csumlab verify`: a 3000-byte datagram from a netns
+/// UDP socket leaves as CHECKSUM_NONE IP fragments, first fragment 1480 bytes of UDP, field the
+/// complete checksum; through a userspace router and through MASQUERADE alike).
+@Suite struct UDPFragmentTests {
+    @Test func bigDatagramIsChecksummedInSoftwareAndFragmented() throws {
+        let tr = try run(try loadShipped("udp-fragments-userspace-router").topology)
+        let big = try #require(leg(tr, "udp-3000", "query"))
+        let send = try #require(big.steps.first)
+        #expect(send.function.contains("__ip_append_data") && send.function.contains("udp_csum"))
+        #expect(send.after.ipSummed == IPSummed.none)
+        #expect(send.ipFragments == 3)
+        #expect(send.l4Field == naiveL4Checksum(send.frame))
+        // DF is clear on a datagram the sender fragments.
+        #expect(send.frame[20] & 0x40 == 0)
+        // The first fragment on the link: 1480 bytes of UDP, MF set.
+        #expect(send.firstFragment.count == 14 + 20 + 1480)
+        #expect(send.firstFragment[20] & 0x20 != 0)
+        // The userspace router cannot lose a promise that was never made.
+        #expect(big.outcome == .accepted)
+        #expect(big.steps.last?.function.contains("ip_defrag") == true)
+        // The same socket, a datagram that fits: CHECKSUM_PARTIAL, lost at the router.
+        let small = try #require(leg(tr, "udp-1000", "query"))
+        #expect(small.steps.first?.after.ipSummed == .partial)
+        #expect(small.steps.first?.ipFragments == nil)
+        #expect(small.outcome == .droppedByReceiver(counter: "Udp: InCsumErrors"))
+    }
+
+    /// IPv4 fragments have DF clear, so a kernel router forwards them (ip_forward's MTU check
+    /// is for DF packets); TCP is never fragmented (MSS).
+    @Test func kernelRouterForwardsFragments() throws {
+        var t = try loadShipped("seed-routed-netns").topology
+        let i = try #require(t.flows.firstIndex { $0.name == "ping" })
+        t.flows[i].payload = 3000
+        let l = try #require(leg(try run(t, flow: "ping"), "ping", "echo request"))
+        #expect(l.outcome == .accepted)
+        #expect(l.steps.allSatisfy { $0.ipFragments == 3 }, "\(l.steps.map { "\($0.element) \($0.function) \(String(describing: $0.ipFragments))" })")
+    }
+}
