@@ -265,6 +265,17 @@ extension Walk {
         }
     }
 
+    /// Why a packet cannot create a conntrack entry (nil when it can): `icmp_new()` accepts only
+    /// requests (echo, timestamp, info, address mask), `tcp_new()` rejects a SYN-ACK (sIV).
+    static func cannotStartConnection(_ f: Frame, _ l: FrameLayout) -> String? {
+        switch l.l4Protocol {
+        case .icmp where f.bytes[l.l4Offset] == 0: return "an ICMP echo reply"
+        case .icmpv6 where f.bytes[l.l4Offset] == 129: return "an ICMPv6 echo reply"
+        case .tcp where f.bytes[l.l4Offset + 13] & 0x12 == 0x12: return "a TCP SYN-ACK"
+        default: return nil
+        }
+    }
+
     /// Kernel forwarding in a namespace or a router VM's guest.
     mutating func forward(_ p: Packet, node ni: Int, settings nf: Netfilter, device inDev: Int) {
         let node = topology.nodes[ni]
@@ -274,6 +285,9 @@ extension Walk {
         let v4 = l.ipVersion == .v4
         let inIf = net.devices[inDev].l3.map { node.interfaces[$0.iface].name } ?? ifLabel(inDev)
         var ctValid = true
+        // Whether the packet travels in its connection's original direction (MASQUERADE applies
+        // to those; replies are un-NATed). Without conntrack: the leg's own direction.
+        var original = !leg.reply
         // 1. Conntrack in PRE_ROUTING.
         if nf.conntrackActive {
             let s = q.skb!
@@ -305,6 +319,32 @@ extension Walk {
                              "A rule drops packets conntrack marked INVALID.", drop: "ct state invalid")
                 }
                 return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (bad checksum) dropped by a ct state invalid rule"))
+            }
+            // The connection's entry: found (this flow's earlier packets passed here), or a new
+            // one, which an ICMP echo reply or a TCP SYN-ACK cannot start (icmp_new / tcp_new
+            // return false: INVALID). A UDP packet or a TCP ACK (nf_conntrack_tcp_loose) can.
+            if ctValid {
+                if let creatorWasReply = nat.connections[ni] {
+                    original = creatorWasReply == leg.reply
+                } else if let why = Self.cannotStartConnection(q.frame, l) {
+                    ctValid = false
+                    let r = q
+                    q = watch(r) { w in
+                        w.record(r, r, node: ni, iface: inIf, .receive, "nf_conntrack_in → resolve_normal_ct → init_conntrack → \(l.l4Protocol == .tcp ? "tcp_new" : "icmp_new")",
+                                 "No conntrack entry exists for this connection here (the packet that would have made one never passed), and \(why) cannot start one: the packet is INVALID.")
+                    }
+                    if nf.dropInvalid {
+                        let d = q
+                        _ = watch(d) { w in
+                            w.record(d, d, node: ni, iface: inIf, .forward, "nft/iptables: ct state invalid drop",
+                                     "A rule drops packets conntrack marked INVALID.", drop: "ct state invalid")
+                        }
+                        return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (no entry for a reply) dropped by a ct state invalid rule"))
+                    }
+                } else {
+                    nat.connections[ni] = leg.reply
+                    original = true
+                }
             }
         }
         // 2. Reply to a masqueraded connection: translate the destination back (PRE_ROUTING NAT).
@@ -370,7 +410,7 @@ extension Walk {
         // 6. nat POSTROUTING: MASQUERADE. The nat table sees only a connection's new packets: a
         // reply belongs to the connection its original packet made, so it is never masqueraded
         // (it was un-NATed above if the original was).
-        if v4, !leg.reply, nf.masqueradeOn == node.interfaces[outIf].name, ctValid, let addr = node.interfaces[outIf].address(.v4)?.address {
+        if v4, original, nf.masqueradeOn == node.interfaces[outIf].name, ctValid, let addr = node.interfaces[outIf].address(.v4)?.address {
             let before = q
             let src = IPAddress(bytes: q.frame.sourceAddress(l))
             if src != addr {
@@ -385,7 +425,7 @@ extension Walk {
                                 : "MASQUERADE rewrites the source to \(addr) and updates the finished checksum incrementally (RFC 1624): a correct one stays correct, a wrong one stays wrong.")
                 }
             }
-        } else if v4, !leg.reply, nf.masqueradeOn == node.interfaces[outIf].name, !ctValid {
+        } else if v4, original, nf.masqueradeOn == node.interfaces[outIf].name, !ctValid {
             let r = q
             q = watch(r) { w in
                 w.record(r, r, node: ni, iface: w.topology.nodes[ni].interfaces[outIf].name, .forward, "nf_nat_ipv4_out (no conntrack entry)",

@@ -581,4 +581,8 @@ enum HostRef: Sendable, Hashable {
 struct NATState: Sendable {
     /// Router node → (original client address, translated address).
     var masquerades: [Int: (original: IPAddress, translated: IPAddress)] = [:]
+    /// Router node → the conntrack entry this flow's connection has there, by the `reply` flag
+    /// of the leg that created it (its original direction). Legs run in order and share it, as
+    /// the packets of one connection share a conntrack entry in the kernel.
+    var connections: [Int: Bool] = [:]
 }

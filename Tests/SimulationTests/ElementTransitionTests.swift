@@ -517,3 +517,31 @@ private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", le
         #expect(l.steps.allSatisfy { $0.ipFragments == 3 }, "\(l.steps.map { "\($0.element) \($0.function) \(String(describing: $0.ipFragments))" })")
     }
 }
+
+/// Conntrack state is shared by the legs of a flow (measured with `csumlab verify`: a corrupted
+/// echo request dropped as INVALID leaves no entry, and the echo reply is then INVALID too).
+@Suite struct ConntrackAcrossLegsTests {
+    @Test func unsolicitedEchoReplyIsInvalid() throws {
+        let tr = try run(try loadShipped("conntrack-invalid").topology, flow: "ping-corrupted")
+        let req = try #require(leg(tr, "ping-corrupted", "echo request"))
+        #expect(req.step("ct state invalid drop", at: "router") != nil)
+        let reply = try #require(leg(tr, "ping-corrupted", "echo reply"))
+        let invalid = try #require(reply.step("icmp_new", at: "router"))
+        #expect(invalid.explanation.contains("cannot start one"))
+        if case let .droppedOnPath(at, reason) = reply.outcome {
+            #expect(at == "router" && reason.contains("no entry"))
+        } else {
+            Issue.record("expected the reply to be dropped at the router, got \(reply.outcome)")
+        }
+    }
+
+    /// The same ping uncorrupted: the request makes the entry, the reply finds it.
+    @Test func answeredEchoReplyPasses() throws {
+        var t = try loadShipped("conntrack-invalid").topology
+        let i = try #require(t.flows.firstIndex { $0.name == "ping-corrupted" })
+        t.flows[i].corruptAfter = nil
+        let tr = try run(t, flow: "ping-corrupted")
+        #expect(tr.flows.first?.verdict.completes == true)
+        #expect(leg(tr, "ping-corrupted", "echo reply")?.step("icmp_new") == nil)
+    }
+}
