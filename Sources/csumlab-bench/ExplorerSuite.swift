@@ -30,7 +30,7 @@ struct ExplorerFrames: BenchSuite {
         ["a frame = Screen.render into a Canvas (+ GraphLayout.make where named); the ncurses blit and the terminal are not included",
          "default lab = the built-in seed-routed-userspace lab, as `csumlab` opens it",
          "300-node chain = vmA, 298 alternating TAPs and bridges, vmB, as Tests/ExplorerUITests builds it (its ping stops at the first TAP)",
-         "300-node bridge/veth lab = vm1–tap1–148 bridges joined by 147 veths–tap2–vm2 plus an idle TAP; its SYN stops at the model's 64-transmit loop guard"]
+         "300-node bridge/veth lab = vm1–tap1–148 bridges joined by 147 veths–tap2–vm2 plus an idle TAP; every leg of its SSH flow crosses the whole chain"]
             + (debugBuildCaveat.map { [$0] } ?? [])
     }
 
@@ -91,8 +91,8 @@ struct ExplorerFrames: BenchSuite {
             return Screen.render(big, width: w, height: h, layout: l).hits.count
         })
         // 300 nodes a packet really crosses: vm1, tap1, 148 bridges joined by 147 veth pairs,
-        // tap2, vm2, and an idle TAP on the first bridge; SSH from vm1 to vm2. (The model stops
-        // a packet after 64 transmits as a forwarding loop, so the SYN ends about 60 veths in.)
+        // tap2, vm2, and an idle TAP on the first bridge; SSH from vm1 to vm2, every leg across
+        // the whole chain (the model's forwarding-loop guard is 4096 transmits).
         let walk = try bridgeChain(300)
         let walkLayout = GraphLayout.make(walk.topology, root: walk.flow?.from)
         out.append(BenchCase(name: "300-node bridge/veth lab (\(walk.steps.count) steps): layout + frame", unit: "frame", goalMilliseconds: ExplorerGoals.bigRenderMs, releaseOnly: true) {
