@@ -32,6 +32,9 @@ enum DetailView {
         var where_ = csumRange(st).map { "csum_start \($0.start)  csum_offset \($0.offset)  " } ?? ""
         where_ += "TTL \(st.ttl)"
         add(where_)
+        if let n = st.ipFragments {
+            add("on the link as \(n) IP fragments (\(st.firstFragment.count)-byte first frame); the checksum covers the whole \(st.frame.count)-byte datagram")
+        }
         for carrier in [st.before, st.after] {
             if case let .vnet(h) = carrier {
                 add("virtio_net_hdr flags=\(h.flags) gso_type=\(h.gsoType) hdr_len=\(h.hdrLen) gso_size=\(h.gsoSize) csum_start=\(h.csumStart) csum_offset=\(h.csumOffset)")

@@ -25,7 +25,7 @@ enum StepsView {
 
     static func elementName(_ st: Step) -> String {
         let base = st.interface.map { st.element == $0 ? $0 : "\(st.element):\($0)" } ?? st.element
-        return base + (st.segment.map { "#\($0)" } ?? "")
+        return base + (st.segment.map { "#\($0)" } ?? "") + (st.ipFragments.map { " [\($0) frags]" } ?? "")
     }
 
     static func firstFunction(_ f: String) -> String {
