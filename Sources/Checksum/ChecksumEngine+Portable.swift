@@ -60,15 +60,9 @@ extension ChecksumEngine {
                 n &-= 160
                 budget &-= 1
             }
-            // Then up to 159 bytes: 64, 64, 32 and 16, each at most once.
-            if n >= 64 {
-                let v = p.loadUnaligned(as: SIMD16<UInt32>.self)
-                all &+= v
-                hi &+= v &>> 16
-                p += 64
-                n &-= 64
-            }
-            if n >= 64 {
+            // Then up to 159 bytes: 64 at most twice, 32 and 16 at most once (a bounded count,
+            // so the lane bound holds when the budget, not the input, ended the loop).
+            for _ in 0..<2 where n >= 64 {
                 let v = p.loadUnaligned(as: SIMD16<UInt32>.self)
                 all &+= v
                 hi &+= v &>> 16
