@@ -323,9 +323,15 @@ extension Walk {
             // The connection's entry: found (this flow's earlier packets passed here), or a new
             // one, which an ICMP echo reply or a TCP SYN-ACK cannot start (icmp_new / tcp_new
             // return false: INVALID). A UDP packet or a TCP ACK (nf_conntrack_tcp_loose) can.
+            // A packet against the entry's direction belongs to it only if it is addressed as
+            // the reply tuple says (to the masqueraded address when the original was NATed).
+            let dstNow = IPAddress(bytes: q.frame.destinationAddress(l))
+            let entry = nat.connections[ni].flatMap { e in
+                e.creatorWasReply == leg.reply || e.replyDestination == dstNow ? e : nil
+            }
             if ctValid {
-                if let creatorWasReply = nat.connections[ni] {
-                    original = creatorWasReply == leg.reply
+                if let e = entry {
+                    original = e.creatorWasReply == leg.reply
                 } else if let why = Self.cannotStartConnection(q.frame, l) {
                     ctValid = false
                     let r = q
@@ -342,7 +348,10 @@ extension Walk {
                         return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (no entry for a reply) dropped by a ct state invalid rule"))
                     }
                 } else {
-                    nat.connections[ni] = leg.reply
+                    // A new entry (the model keeps one per router and flow: the first).
+                    if nat.connections[ni] == nil {
+                        nat.connections[ni] = ConntrackEntry(creatorWasReply: leg.reply, replyDestination: IPAddress(bytes: q.frame.sourceAddress(l)))
+                    }
                     original = true
                 }
             }
@@ -417,6 +426,7 @@ extension Walk {
                 let mode: Frame.L4ChecksumUpdate = q.skb?.ipSummed == .partial ? .pseudoHeader : .incremental
                 q.frame.natRewriteIPv4(source: true, to: be32(addr), l, l4: mode)
                 nat.masquerades[ni] = (src, addr)
+                nat.connections[ni]?.replyDestination = addr
                 q = watch(q) { w in
                     w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward,
                              "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → inet_proto_csum_replace4",

@@ -581,8 +581,17 @@ enum HostRef: Sendable, Hashable {
 struct NATState: Sendable {
     /// Router node → (original client address, translated address).
     var masquerades: [Int: (original: IPAddress, translated: IPAddress)] = [:]
-    /// Router node → the conntrack entry this flow's connection has there, by the `reply` flag
-    /// of the leg that created it (its original direction). Legs run in order and share it, as
-    /// the packets of one connection share a conntrack entry in the kernel.
-    var connections: [Int: Bool] = [:]
+    /// Router node → the conntrack entry this flow's connection has there. Legs run in order and
+    /// share it, as the packets of one connection share a conntrack entry in the kernel.
+    var connections: [Int: ConntrackEntry] = [:]
+}
+
+/// A conntrack entry, as far as the model needs it: which way its first packet went and where a
+/// reply must be addressed to match its reply tuple (the original source, or the address
+/// MASQUERADE gave it).
+struct ConntrackEntry: Sendable {
+    /// The `reply` flag of the leg whose packet created the entry (its original direction).
+    var creatorWasReply: Bool
+    /// The destination a packet in the reply direction must carry to belong to the entry.
+    var replyDestination: IPAddress
 }
