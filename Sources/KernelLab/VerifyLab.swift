@@ -105,6 +105,10 @@ public final class VerifyLab {
                 let rx = effective[d.name]?.contains(.rxChecksumming) ?? true
                 try setFeature(r.role, r.name, .gro, on: rx)
                 if let w = plan.wires[r.graphID] { try setFeature(w.role, w.name, .tso, on: false) }
+                // The NIC's transmit side (tx-checksumming, SG, TSO, GSO) is the near end's own.
+                for f in [Feature.txChecksumming, .scatterGather, .tso, .gso] {
+                    if let on = node.features.requested[f] { try setFeature(r.role, r.name, f, on: on) }
+                }
                 continue
             case .virtio: continue
             }

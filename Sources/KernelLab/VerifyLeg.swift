@@ -131,6 +131,9 @@ extension LegCheck {
         guard let from = t.node(named: leg.from) ?? t.nodes.first(where: { "\($0.name)-remote" == leg.from }) else {
             return .failure(NotCheckableLeg("unknown sender \(leg.from)"))
         }
+        if let s = leg.steps.first(where: { $0.function.contains("nf_nat_used_tuple") }) {
+            return .failure(NotCheckableLeg("at \(s.element) the kernel's NAT gives this packet a random source port (its new connection clashes with the request's entry)"))
+        }
         if let s = leg.steps.first(where: { $0.ipFragments != nil }), (try? Frame(bytes: s.frame).layout())?.ipVersion == .v6 {
             return .failure(NotCheckableLeg("the datagram travels as IPv6 fragments, whose Fragment header the capture filter does not follow"))
         }
@@ -158,7 +161,10 @@ extension LegCheck {
                 }
                 sent.append(s.frame)
             }
-        case .netns where leg.steps.first.map({ $0.element == leg.from && ($0.function.hasPrefix("udp_sendmsg") || $0.function.hasPrefix("udpv6_sendmsg")) }) == true:
+        case .netns where leg.steps.first.map({ $0.element == leg.from && ($0.function.hasPrefix("udp_sendmsg") || $0.function.hasPrefix("udpv6_sendmsg")) }) == true
+            // A bit flipped right after the sender is in the frame, not in what a socket would
+            // send: such a leg takes the AF_PACKET path below with the flipped frame.
+            && !leg.steps.contains(where: { $0.element == leg.from && $0.function.hasPrefix("(fault injected") }):
             let f = Frame(bytes: leg.steps[0].frame)
             guard let ni = t.nodeIndex(named: leg.from), let l = try? f.layout(), let role = plan.hostRole(ni) else {
                 return .failure(NotCheckableLeg("the sender's datagram does not parse"))

@@ -105,15 +105,21 @@ public struct Network: Sendable {
         for l in t.links { connect(l) }
         // 3. Features (need the connections: a virtio NIC's capabilities depend on its TAP).
         for d in devices.indices { devices[d].features = computeFeatures(d) }
-        // 4. br_features_recompute(): a bridge's SG/TSO/GSO ("one for all" features) come from
-        // its ports — it keeps one only if some port has it. Its checksum feature stays its own.
+        // 4. br_features_recompute(): of the features csumlab models, SG is "one for all" — the
+        // bridge keeps it only if some port has it. TSO is one too, but netdev_add_tso_features()
+        // adds it back, and GSO is not in NETIF_F_ONE_FOR_ALL; then netdev_fix_features() drops
+        // TSO and GSO without SG (measured with verify: ports without TSO/GSO leave the bridge
+        // both; a port without SG takes all three). The bridge's checksum feature stays its own.
         for b in devices.indices where devices[b].kind == .bridge && !devices[b].ports.isEmpty {
-            for f in [Feature.scatterGather, .tso, .gso] where devices[b].features.on.contains(f) {
-                if !devices[b].ports.contains(where: { devices[$0].features.has(f) }) {
-                    devices[b].features.on.remove(f)
-                    devices[b].features.adjustments.append(Features.Adjustment(
-                        feature: f, reason: "br_features_recompute: no port of \(devices[b].name) has it"))
-                }
+            guard devices[b].features.on.contains(.scatterGather),
+                  !devices[b].ports.contains(where: { devices[$0].features.has(.scatterGather) }) else { continue }
+            devices[b].features.on.remove(.scatterGather)
+            devices[b].features.adjustments.append(Features.Adjustment(
+                feature: .scatterGather, reason: "br_features_recompute: no port of \(devices[b].name) has it"))
+            for f in [Feature.tso, .gso] where devices[b].features.on.contains(f) {
+                devices[b].features.on.remove(f)
+                devices[b].features.adjustments.append(Features.Adjustment(
+                    feature: f, reason: "netdev_fix_features: \(f == .tso ? "TSO" : "NETIF_F_GSO") needs scatter-gather, which no port of \(devices[b].name) has"))
             }
         }
     }

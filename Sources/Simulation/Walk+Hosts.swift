@@ -95,7 +95,9 @@ extension Walk {
         var q = p
         let l = q.layout
         let valid = q.frame.l4ChecksumIsValid(l)
-        if n.features.has(.rxChecksumming) && valid && q.fragmentMTU == nil {
+        // CHECKSUM_UNNECESSARY is defined for TCP and UDP (skbuff.h): an ICMP checksum is left
+        // to the stack.
+        if n.features.has(.rxChecksumming) && valid && q.fragmentMTU == nil && (l.l4Protocol == .tcp || l.l4Protocol == .udp) {
             q.carrier = .skb(SkbState(ipSummed: .unnecessary))
         } else {
             q.carrier = .skb(SkbState(ipSummed: .none))
@@ -130,7 +132,10 @@ extension Walk {
         var fill: PacketBuilder.ChecksumFill
         var fn: String
         var what: String
-        let software = flow.sender == .software || leg.userspaceSender
+        // A program that builds whole frames (sender: software) sends the flow's frames; an ICMP
+        // echo reply is always the receiving kernel's (icmp_reply).
+        let kernelEchoReply = leg.reply && (leg.proto == .icmp || leg.proto == .icmpv6)
+        let software = (flow.sender == .software && !kernelEchoReply) || leg.userspaceSender
         switch leg.proto {
         case .tcp where !software:
             // tcp_init_nondata_skb: SYN/ACK/FIN are always PARTIAL. Data: sk_setup_caps gives the
@@ -226,6 +231,18 @@ extension Walk {
             var explanation = what
             if gso > 0 { explanation += " The payload exceeds one MSS (\(mss)), so TCP builds one GSO super-frame (gso_size \(mss)) for the device or the kernel to segment." }
             p = watch(p) { w in w.record(empty, p, node: ni, iface: node.interfaces[iface].name, .send, fn, explanation) }
+            // packet_snd(): a frame longer than the device MTU (plus its header) and not GSO is
+            // refused with EMSGSIZE; a program writing frames cannot fragment.
+            if software && gso == 0 && frame.count > 1514 {
+                let r = p
+                _ = watch(r) { w in
+                    w.record(r, r, node: ni, iface: node.interfaces[iface].name, .transmit, "packet_snd",
+                             "The frame (\(frame.count) bytes) is longer than the 1500-byte MTU allows and a program that writes whole frames cannot fragment: packet_snd refuses it (EMSGSIZE), nothing is sent.",
+                             drop: "EMSGSIZE")
+                }
+                finish(.droppedOnPath(at: node.name, reason: "packet_snd: frame larger than MTU (EMSGSIZE)"))
+                continue
+            }
             if case let .netns(nf) = node.kind {
                 p = checksumFill(p, node: ni, nf, profile: profile, iface: node.interfaces[iface].name)
             }
@@ -348,6 +365,18 @@ extension Walk {
                         return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (no entry for a reply) dropped by a ct state invalid rule"))
                     }
                 } else {
+                    if let e = nat.connections[ni], l.l4Protocol == .tcp || l.l4Protocol == .udp,
+                       e.replyDestination != IPAddress(bytes: q.frame.destinationAddress(l)) {
+                        // The request was MASQUERADEd but never answered through its entry: this
+                        // packet starts a connection whose reply tuple is the request's original
+                        // tuple, so NAT's null binding clashes (nf_nat_used_tuple) and
+                        // get_unique_tuple() gives it a random source port. Not modelled further.
+                        let r = q
+                        q = watch(r) { w in
+                            w.record(r, r, node: ni, iface: inIf, .receive, "nf_conntrack_in → init_conntrack; nf_nat_setup_info → get_unique_tuple → nf_nat_used_tuple",
+                                     "No entry matches this reply (its request was masqueraded, so replies are expected at the masqueraded address): it starts a new connection whose reply tuple clashes with the request's entry, and the kernel's NAT gives it a random source port. The simulation keeps the original port from here on.")
+                        }
+                    }
                     // A new entry (the model keeps one per router and flow: the first).
                     if nat.connections[ni] == nil {
                         nat.connections[ni] = ConntrackEntry(creatorWasReply: leg.reply, replyDestination: IPAddress(bytes: q.frame.sourceAddress(l)))

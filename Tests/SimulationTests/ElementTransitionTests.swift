@@ -74,14 +74,19 @@ private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", le
         #expect(d.adjustments.contains { $0.feature == .tso && $0.reason.contains("no CSUM feature") })
     }
 
-    /// br_features_recompute: a bridge keeps SG/TSO/GSO only if a port has them (measured with
-    /// verify: `vnet0.sg=off` turns them off on virbr0), while its checksum feature stays.
+    /// br_features_recompute: a bridge keeps SG only if a port has it, and without SG it loses
+    /// TSO and GSO (measured with verify: `vnet0.sg=off` turns all three off on virbr0), while
+    /// its checksum feature stays. Ports without TSO or GSO (but with SG) leave the bridge both
+    /// (measured: netdev_add_tso_features adds TSO back; GSO is not "one for all").
     @Test func bridgeFeaturesFollowItsPorts() throws {
         let t = try with(loadShipped("dhcp-raw-client").topology, ["vnet0.sg=off"])
         let br = try #require(try run(t).devices.first { $0.device == "virbr0" })
         #expect(!br.on.contains(.scatterGather) && !br.on.contains(.tso) && !br.on.contains(.gso))
         #expect(br.on.contains(.txChecksumming))
         #expect(br.adjustments.contains { $0.reason.contains("br_features_recompute") })
+        let t2 = try with(loadShipped("dhcp-raw-client").topology, ["vnet0.tso=off", "vnet0.gso=off"])
+        let br2 = try #require(try run(t2).devices.first { $0.device == "virbr0" })
+        #expect(br2.on.contains(.scatterGather) && br2.on.contains(.tso) && br2.on.contains(.gso))
     }
 
     /// A TAP has no tx-checksumming until TUNSETOFFLOAD sets TUN_F_CSUM ([fixed] off).
@@ -543,5 +548,50 @@ private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", le
         let tr = try run(t, flow: "ping-corrupted")
         #expect(tr.flows.first?.verdict.completes == true)
         #expect(leg(tr, "ping-corrupted", "echo reply")?.step("icmp_new") == nil)
+    }
+}
+
+/// Found by the second verify campaign (each measured on 6.18.44 with `csumlab verify`).
+@Suite struct CampaignTwoTests {
+    /// A program writing whole frames cannot send more than the MTU: packet_snd refuses it.
+    /// The echo reply to its big ping is the receiving kernel's, and that kernel fragments.
+    @Test func softwareSenderAboveTheMTUIsRefusedButTheKernelsEchoReplyFragments() throws {
+        var t = try loadShipped("seed-routed-netns").topology
+        let i = try #require(t.flows.firstIndex { $0.name == "ping" })
+        t.flows[i].payload = 1473
+        t.flows[i].sender = .software
+        let tr = try run(t, flow: "ping")
+        let req = try #require(leg(tr, "ping", "echo request"))
+        if case let .droppedOnPath(_, reason) = req.outcome { #expect(reason.contains("EMSGSIZE")) } else { Issue.record("\(req.outcome)") }
+        let reply = try #require(leg(tr, "ping", "echo reply"))
+        #expect(reply.steps.first?.ipFragments == 2)
+    }
+
+    /// CHECKSUM_UNNECESSARY is for TCP and UDP: a NIC with rx-checksumming leaves ICMP NONE.
+    @Test func hostNICDoesNotVouchForICMP() throws {
+        var t = try loadShipped("veth-pre44-corruption").topology
+        var ping = Flow(name: "ping", kind: .icmp, from: "nic0", to: "container")
+        ping.ipVersion = .v4
+        t.flows.append(ping)
+        let tr = try run(t, flow: "ping")
+        let rx = try #require(leg(tr, "ping", "echo request")?.step("NIC rx checksum"))
+        #expect(rx.bytesValid)
+        #expect(rx.after.ipSummed == IPSummed.none)
+        // TCP through the same NIC is vouched for.
+        let tcp = try #require(leg(try run(t, flow: "http"), "http", "SYN")?.step("NIC rx checksum"))
+        #expect(tcp.after.ipSummed == .unnecessary)
+    }
+
+    /// A reply addressed to the untranslated client (its MASQUERADEd request was dropped at
+    /// the receiver) matches no entry: an echo reply is INVALID and dropped.
+    @Test func replyToAnUntranslatedClientMatchesNoEntry() throws {
+        var t = try with(loadShipped("nat-masquerade").topology, ["router.drop-invalid=on", "router.conntrack-checksum=off"])
+        let i = try #require(t.flows.firstIndex { $0.name == "ping" })
+        t.flows[i].corruptAfter = Endpoint(node: "vm1")
+        t.flows[i].corruptByte = 10
+        let tr = try run(t, flow: "ping")
+        #expect(leg(tr, "ping", "echo request")?.outcome == .droppedByReceiver(counter: "Icmp: InCsumErrors"))
+        let reply = try #require(leg(tr, "ping", "echo reply"))
+        #expect(reply.step("icmp_new", at: "router") != nil)
     }
 }
