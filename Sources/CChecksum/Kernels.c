@@ -16,22 +16,17 @@ static inline uint64_t add_eac(uint64_t a, uint64_t b) {
     return s + c;
 }
 
-// A folded little-endian sum, byte-swapped into network order and added to a partial sum with
-// end-around carry (Linux csum_add).
-static inline uint32_t add_network_order(uint32_t le16, uint32_t initial) {
-    uint32_t s;
-    uint32_t c = __builtin_add_overflow((uint32_t)__builtin_bswap16((uint16_t)le16), initial, &s);
-    return s + c;
-}
-
-// 2^32 ≡ 2^16 ≡ 1 (mod 0xFFFF): fold 64 → 33 bits, then 16-bit halves until it fits (< 2^18,
-// < 2^16 + 4, < 2^16).
-static inline uint32_t fold64(uint64_t x) {
-    x = (x & 0xffffffffu) + (x >> 32);
-    x = (x & 0xffffu) + (x >> 16);
-    x = (x & 0xffffu) + (x >> 16);
-    x = (x & 0xffffu) + (x >> 16);
-    return (uint32_t)x;
+// A little-endian 64-bit sum as a network-order 32-bit partial sum added to `initial` (csum_add):
+// fold to 32 bits with an end-around carry, then swap all four bytes. Swapping a 16-bit word's
+// bytes multiplies it by 256 modulo 0xFFFF, so the swapped 32-bit value is congruent to the
+// swapped folded sum; callers fold (the contract is an unfolded partial sum). Nonzero stays
+// nonzero.
+static inline uint32_t network_order32(uint64_t x, uint32_t initial) {
+    uint32_t t, s;
+    uint32_t c = __builtin_add_overflow((uint32_t)x, (uint32_t)(x >> 32), &t);
+    t += c;
+    uint32_t c2 = __builtin_add_overflow(__builtin_bswap32(t), initial, &s);
+    return s + c2;
 }
 
 #if defined(__x86_64__)
@@ -140,7 +135,7 @@ uint32_t csumlab_sum_avx2(const void *buf, size_t len, uint32_t initial) {
         if (len & 1) w |= (uint64_t)*p << ((len & 6) * 8);
         t = add_eac(t, w);
     }
-    return add_network_order(fold64(add_eac(s, t)), initial);
+    return network_order32(add_eac(s, t), initial);
 }
 
 // One AVX-512 kernel, instantiated with VNNI `vpdpwssd` and with `vpmaddwd` + add. Shape, as
@@ -210,7 +205,7 @@ uint32_t csumlab_sum_avx2(const void *buf, size_t len, uint32_t initial) {
             }                                                                                       \
         }                                                                                           \
         uint64_t words = (uint64_t)((len + 63) / 64) * 32;                                          \
-        return add_network_order(fold64((uint64_t)signed_sum + 32768u * words), initial);           \
+        return network_order32((uint64_t)signed_sum + 32768u * words, initial);                     \
     }
 
 #define CSUMLAB_DPWSSD(acc, v) _mm512_dpwssd_epi32((acc), _mm512_xor_si512((v), bias), ones)
@@ -235,7 +230,7 @@ uint32_t csumlab_sum_avx512_vnni(const void *buf, size_t len, uint32_t initial) 
     const unsigned char *p = buf;
     if (__builtin_expect(len > CSUMLAB_CHUNK, 0)) return sum_avx512_vnni(buf, len, initial);
     uint64_t words = (uint64_t)((len + 63) / 64) * 32;
-    return add_network_order(fold64((uint64_t)sum_avx512_vnni_chunk(p, len) + 32768u * words), initial);
+    return network_order32((uint64_t)sum_avx512_vnni_chunk(p, len) + 32768u * words, initial);
 }
 
 uint32_t csumlab_sum_avx512(const void *buf, size_t len, uint32_t initial) {
@@ -255,26 +250,26 @@ uint32_t csumlab_sum_avx512(const void *buf, size_t len, uint32_t initial) {
 
 // Not x86: no SIMD path is ever selected (`csumlab_cpu_features()` is 0), but the symbols exist
 // so the Swift side links everywhere. A plain scalar loop keeps them correct if called anyway.
-static uint32_t scalar_sum16le(const void *buf, size_t len) {
+static uint64_t scalar_sum16le(const void *buf, size_t len) {
     const unsigned char *p = buf;
     uint64_t s = 0;
     while (len >= 2) { s = add_eac(s, (uint64_t)p[0] | (uint64_t)p[1] << 8); p += 2; len -= 2; }
     if (len) s = add_eac(s, p[0]);
-    return fold64(s);
+    return s;
 }
 
 uint32_t csumlab_cpu_features(void) { return 0; }
 uint32_t csumlab_sum_avx2(const void *buf, size_t len, uint32_t initial) {
-    return add_network_order(scalar_sum16le(buf, len), initial);
+    return network_order32(scalar_sum16le(buf, len), initial);
 }
 uint32_t csumlab_sum_avx512(const void *buf, size_t len, uint32_t initial) {
-    return add_network_order(scalar_sum16le(buf, len), initial);
+    return network_order32(scalar_sum16le(buf, len), initial);
 }
 uint32_t csumlab_sum_avx512_madd(const void *buf, size_t len, uint32_t initial) {
-    return add_network_order(scalar_sum16le(buf, len), initial);
+    return network_order32(scalar_sum16le(buf, len), initial);
 }
 uint32_t csumlab_sum_avx512_vnni(const void *buf, size_t len, uint32_t initial) {
-    return add_network_order(scalar_sum16le(buf, len), initial);
+    return network_order32(scalar_sum16le(buf, len), initial);
 }
 
 #endif

@@ -91,7 +91,7 @@ extension ChecksumEngine {
         }
         total = addEAC(addEAC(total, addEAC(s0, s1)), carries)
         let tail = shortSumLE(UnsafeRawBufferPointer(start: p, count: n))
-        return addNetworkOrder(fold64(addEAC(total, tail)), initial)
+        return networkOrder32(addEAC(total, tail), initial)
     }
 
     /// The short path by itself, for `csumlab-bench --threshold`.
@@ -102,7 +102,7 @@ extension ChecksumEngine {
     /// `portableSum` for short inputs: scalar, carry-free (see `shortSumLE`).
     @inlinable @inline(__always)
     static func shortSum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
-        addNetworkOrder(fold64(shortSumLE(bytes)), initial)
+        networkOrder32(shortSumLE(bytes), initial)
     }
 
     /// Unfolded one's-complement sum of little-endian words, as a plain 64-bit integer: 32-bit
@@ -138,6 +138,19 @@ extension ChecksumEngine {
         return (a0 &+ a1) &+ (a2 &+ a3)
     }
 
+    /// A little-endian 64-bit sum as a network-order 32-bit partial sum added to `initial`
+    /// (Linux `csum_add`): fold to 32 bits with an end-around carry, then swap all four bytes.
+    /// Swapping the bytes of a 16-bit word multiplies it by 256 modulo 0xFFFF, so swapping both
+    /// halves of a 32-bit sum gives a value congruent to the swapped folded sum: no 16-bit fold
+    /// is needed here (every consumer folds), which saves a dependent chain on every call.
+    /// Nonzero stays nonzero.
+    @inlinable @inline(__always)
+    static func networkOrder32(_ x: UInt64, _ initial: UInt32) -> UInt32 {
+        let (t, o) = UInt32(truncatingIfNeeded: x).addingReportingOverflow(UInt32(truncatingIfNeeded: x &>> 32))
+        let (r, o2) = (t &+ UInt32(unsafeBitCast(o, to: UInt8.self))).byteSwapped.addingReportingOverflow(initial)
+        return r &+ UInt32(unsafeBitCast(o2, to: UInt8.self))
+    }
+
     /// 0 or 1 from a `Bool` without a branch.
     @inlinable @inline(__always)
     static func bit(_ b: Bool) -> UInt64 {
@@ -149,23 +162,5 @@ extension ChecksumEngine {
     static func addEAC(_ a: UInt64, _ b: UInt64) -> UInt64 {
         let (s, o) = a.addingReportingOverflow(b)
         return s &+ bit(o)
-    }
-
-    /// Fold a 64-bit one's-complement sum to 16 bits; nonzero stays nonzero. 64 → 32 bits with
-    /// an end-around carry, then Linux's `csum_fold` trick: the upper half of `s + ror(s, 16)` is
-    /// `hi + lo` with the carry out of the lower half already added back.
-    @inlinable @inline(__always)
-    static func fold64(_ x: UInt64) -> UInt16 {
-        let (t, o) = UInt32(truncatingIfNeeded: x).addingReportingOverflow(UInt32(truncatingIfNeeded: x &>> 32))
-        let s = t &+ UInt32(unsafeBitCast(o, to: UInt8.self))
-        return UInt16(truncatingIfNeeded: (s &+ (s &<< 16 | s &>> 16)) &>> 16)
-    }
-
-    /// Add a folded little-endian sum to a network-order partial sum: swap its bytes, then an
-    /// end-around-carry 32-bit add (Linux `csum_add`).
-    @inlinable @inline(__always)
-    static func addNetworkOrder(_ le: UInt16, _ initial: UInt32) -> UInt32 {
-        let (s, o) = UInt32(le.byteSwapped).addingReportingOverflow(initial)
-        return s &+ UInt32(unsafeBitCast(o, to: UInt8.self))
     }
 }
