@@ -83,10 +83,12 @@ extension ChecksumEngine {
                 p += 16
                 n &-= 16
             }
-            // Lanes reduced by halves (the standard library's `wrappedSum` is an out-of-line call).
-            let lanes = (all &- (hi &<< 16)) &+ hi
-            let l8 = lanes.lowHalf &+ lanes.highHalf
-            let l4 = l8.lowHalf &+ l8.highHalf
+            // Lanes reduced by halves (the standard library's `wrappedSum` is an out-of-line
+            // call), `all` and `hi` separately down to four lanes first: the low halves of four
+            // lanes still sum to less than 2^32, so `all − (hi << 16)` stays exact there.
+            let a8 = all.lowHalf &+ all.highHalf, h8 = hi.lowHalf &+ hi.highHalf
+            let a4 = a8.lowHalf &+ a8.highHalf, h4 = h8.lowHalf &+ h8.highHalf
+            let l4 = (a4 &- (h4 &<< 16)) &+ h4
             total &+= UInt64((l4[0] &+ l4[1]) &+ (l4[2] &+ l4[3]))
         }
         total = addEAC(addEAC(total, addEAC(s0, s1)), carries)

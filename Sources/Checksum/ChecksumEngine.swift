@@ -107,8 +107,10 @@ public struct ChecksumEngine: Sendable, Equatable {
     /// engine's path, whatever the length.
     @inlinable
     public func sum(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
+        // The portable path is Swift: a direct call, not the C function pointer's thunk.
+        if path == .portable { return Self.portableSum(bytes, initial: initial) }
         // Safety: every kernel reads exactly `count` bytes from `baseAddress` (none when 0).
-        kernel(bytes.baseAddress, bytes.count, initial)
+        return kernel(bytes.baseAddress, bytes.count, initial)
     }
 
     /// The `current` engine's sum. After the first call this is one relaxed load of a C function
