@@ -59,15 +59,6 @@ public struct LegCheck: Sendable, Equatable {
     }
 }
 
-extension LegCheck {
-    /// The frames a simulated step puts on a link: its IP fragments when the datagram does not
-    /// fit the MTU (the lab must reassemble real fragments), else the frame itself.
-    static func linkFrames(_ s: Step) -> [[UInt8]] {
-        guard s.ipFragments != nil, let l = try? Frame(bytes: s.frame).layout() else { return [s.frame] }
-        return Frame(bytes: s.frame).ipFragments(l, mtu: 1500, identification: 0x1234_5678).map(\.bytes)
-    }
-}
-
 /// Frames of a leg seen by an AF_PACKET socket on one device in one direction: received
 /// (`__netif_receive_skb`, after GRO) or sent (`dev_queue_xmit_nit`, after `validate_xmit_skb`).
 public struct Capture: Sendable, Equatable {
@@ -156,7 +147,7 @@ extension LegCheck {
             for s in leg.steps where s.element == first.element && s.function.hasPrefix("tun_get_user") {
                 var h: VirtioNetHeader?
                 if case let .vnet(v) = s.before { h = v }
-                for f in Self.linkFrames(s) {
+                for f in s.linkFrames {
                     writes.append(ts.vnetHdr ? (h ?? VirtioNetHeader()).bytes + f : f)
                 }
                 sent.append(s.frame)
@@ -196,7 +187,7 @@ extension LegCheck {
                 }
                 device = real.name
                 role = real.role
-                for f in Self.linkFrames(steps[j]) {
+                for f in steps[j].linkFrames {
                     writes.append(Self.header(s, frame: f).bytes + f)
                 }
                 sent.append(steps[j].frame)
@@ -210,7 +201,7 @@ extension LegCheck {
                 return .failure(NotCheckableLeg("no wire for \(from.name)"))
             }
             for (k, s) in leg.steps.enumerated() where s.function.contains("NIC rx checksum") && k > 0 {
-                writes += Self.linkFrames(leg.steps[k - 1])
+                writes += leg.steps[k - 1].linkFrames
                 sent.append(leg.steps[k - 1].frame)
             }
             if let big = writes.first(where: { $0.count > Self.wireFrameLimit }) {
@@ -275,7 +266,7 @@ extension LegCheck {
     }
 
     /// The largest frame the lab's wires (veths at the default MTU of 1500) carry: MTU + Ethernet header.
-    static let wireFrameLimit = 1500 + 14
+    static let wireFrameLimit = Frame.linkMTU + 14
 
     /// The element after which the simulation flips a bit of this leg, when that is not the
     /// sender (whose frames the lab injects as they are, flip included); nil otherwise.

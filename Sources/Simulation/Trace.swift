@@ -45,13 +45,16 @@ public struct Step: Sendable, Hashable {
 }
 
 extension Step {
-    /// The frame as it is on the link here: the first IP fragment when the datagram is
-    /// fragmented (the one that carries the L4 header and the whole datagram's checksum), else
+    /// The frames on the link here: the datagram's IP fragments when it is fragmented, else
     /// the frame itself.
-    public var firstFragment: [UInt8] {
-        guard ipFragments != nil, let l = try? Frame(bytes: frame).layout() else { return frame }
-        return Frame(bytes: frame).ipFragments(l, mtu: 1500).first?.bytes ?? frame
+    public var linkFrames: [[UInt8]] {
+        guard ipFragments != nil, let l = try? Frame(bytes: frame).layout() else { return [frame] }
+        return Frame(bytes: frame).ipFragments(l, mtu: Frame.linkMTU).map(\.bytes)
     }
+
+    /// The first of `linkFrames`: the one that carries the L4 header and, for a fragmented
+    /// datagram, the whole datagram's checksum.
+    public var firstFragment: [UInt8] { linkFrames.first ?? frame }
 }
 
 /// What became of one packet (one leg of a flow).

@@ -81,9 +81,9 @@ extension Walk {
         b.ipID = leg.ipID
         var p = Packet(frame: leg.build(b, .complete, 0), carrier: .wire, target: target)
         let fl = p.layout
-        if leg.proto != .tcp && fl.end - fl.l3Offset > 1500 {
+        if leg.proto != .tcp && fl.end - fl.l3Offset > Frame.linkMTU {
             // The remote's own stack fragments a UDP/ICMP datagram larger than the MTU.
-            p.fragmentMTU = 1500
+            p.fragmentMTU = Frame.linkMTU
             p.frame.clearDontFragment(fl)
         }
         let before = p
@@ -128,7 +128,7 @@ extension Walk {
         var b = PacketBuilder(sourceMAC: net.devices[dev].mac, destinationMAC: dstMAC, source: leg.source, destination: leg.destination)
         b.ipID = leg.ipID
         let v4 = leg.destination.version == .v4
-        let mss = flow.mss ?? (1500 - (v4 ? 20 : 40) - 20 - 12)
+        let mss = flow.mss ?? (Frame.linkMTU - (v4 ? 20 : 40) - 20 - 12)
         var fill: PacketBuilder.ChecksumFill
         var fn: String
         var what: String
@@ -199,14 +199,14 @@ extension Walk {
             // MTU is built as a list of fragments; CHECKSUM_PARTIAL is chosen only when it fits,
             // so UDP computes its checksum in software (udp_csum, over every fragment) and
             // ip_fragment()/ip6_fragment() send it with DF clear.
-            if leg.proto != .tcp && !software && ipLen > 1500 {
-                fragmentMTU = 1500
+            if leg.proto != .tcp && !software && ipLen > Frame.linkMTU {
+                fragmentMTU = Frame.linkMTU
                 if fill == .partial {
                     fill = .complete
                     f = leg.build(b, .complete, 0)
                 }
                 f.clearDontFragment(fl)
-                let n = f.fragmentCount(fl, mtu: 1500)
+                let n = f.fragmentCount(fl, mtu: Frame.linkMTU)
                 if leg.proto == .udp {
                     fn = v4 ? "udp_sendmsg → ip_make_skb → __ip_append_data → udp_send_skb → udp_csum → ip_fragment"
                         : "udpv6_sendmsg → ip6_make_skb → __ip6_append_data → udp_v6_send_skb → udp_csum → ip6_fragment"
@@ -233,7 +233,7 @@ extension Walk {
             p = watch(p) { w in w.record(empty, p, node: ni, iface: node.interfaces[iface].name, .send, fn, explanation) }
             // packet_snd(): a frame longer than the device MTU (plus its header) and not GSO is
             // refused with EMSGSIZE; a program writing frames cannot fragment.
-            if software && gso == 0 && frame.count > 1514 {
+            if software && gso == 0 && frame.count > FrameLayout.ethernetLength + Frame.linkMTU {
                 let r = p
                 _ = watch(r) { w in
                     w.record(r, r, node: ni, iface: node.interfaces[iface].name, .transmit, "packet_snd",
@@ -412,7 +412,7 @@ extension Walk {
         // ip_exceeds_mtu() / ip6_pkt_too_big(): a packet larger than the egress MTU (IPv4 with
         // DF; a GSO skb by its segments' size) is dropped with "fragmentation needed".
         if let s = q.skb, q.fragmentMTU == nil {
-            let mtu = 1500
+            let mtu = Frame.linkMTU
             let dfSet = !v4 || q.frame.bytes[l.l3Offset + 6] & 0x40 != 0
             let ipLen = s.isGSO ? (l.payloadOffset - l.l3Offset + s.gsoSize) : (l.end - l.l3Offset)
             if dfSet && ipLen > mtu {

@@ -67,7 +67,7 @@ struct Walk {
 
     /// The largest frame `p` puts on a link: per fragment when it is fragmented.
     static func linkFrameLength(_ p: Packet) -> Int {
-        p.fragmentMTU != nil ? min(p.frame.count, 14 + 1500) : p.frame.count
+        p.fragmentMTU != nil ? min(p.frame.count, FrameLayout.ethernetLength + Frame.linkMTU) : p.frame.count
     }
 
     static func condition(_ p: Packet) -> ChecksumCondition {
@@ -320,7 +320,7 @@ struct Walk {
             }
             let flood = floodPorts(bridge: d, excluding: nil)
             guard let port = flood.follow else {
-                return finish(.droppedOnPath(at: name(d), reason: flood.ports.isEmpty ? "the bridge has no port" : "unknown unicast flooded to \(flood.ports.map(name).joined(separator: ", ")); none leads to the destination host"))
+                return finish(.droppedOnPath(at: name(d), reason: floodDropReason(flood.ports)))
             }
             var fq = q
             fq.flooded = true
@@ -486,7 +486,7 @@ struct Walk {
             }
             return arriveAtHost(q, device: br)
         }
-        var out: Int
+        let out: Int
         var fn = "br_handle_frame → br_forward → __br_forward → skb_forward_csum"
         var flooded = ""
         if let port = pickPort(bridge: br, excluding: inPort, p) {
@@ -496,7 +496,7 @@ struct Walk {
             // every port but the ingress one.
             let flood = floodPorts(bridge: br, excluding: inPort)
             guard let port = flood.follow else {
-                return finish(.droppedOnPath(at: name(br), reason: flood.ports.isEmpty ? "no other bridge port" : "unknown unicast flooded to \(flood.ports.map(name).joined(separator: ", ")); none leads to the destination host"))
+                return finish(.droppedOnPath(at: name(br), reason: floodDropReason(flood.ports)))
             }
             out = port
             fn = "br_handle_frame_finish → br_flood → maybe_deliver → __br_forward → skb_forward_csum"
@@ -538,6 +538,11 @@ struct Walk {
             hostDevices.contains { port == $0 || reachesBeyond(port, target: $0, bridge: br) }
         }
         return (ports, follow)
+    }
+
+    /// Why a flooded frame ends at the bridge: no port, or none leading to the destination host.
+    func floodDropReason(_ ports: [Int]) -> String {
+        ports.isEmpty ? "no bridge port to flood to" : "unknown unicast flooded to \(ports.map(name).joined(separator: ", ")); none leads to the destination host"
     }
 
     static func macString(_ m: [UInt8]) -> String {

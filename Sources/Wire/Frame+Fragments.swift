@@ -6,6 +6,10 @@ import Checksum
 /// fragment but the last holds a multiple of 8 bytes of it, IPv4 fragments have DF clear and MF
 /// on all but the last, IPv6 fragments carry a Fragment extension header.
 extension Frame {
+    /// The MTU of every link in csumlab's labs (Ethernet, veth, TAP, bridge defaults): the size
+    /// above which a datagram is fragmented and a non-GSO frame is refused.
+    public static let linkMTU = 1500
+
     /// The IPv6 Fragment extension header's next-header number.
     public static let ipv6FragmentHeader: UInt8 = 44
 
