@@ -145,7 +145,8 @@ uint32_t csumlab_sum_avx2(const void *buf, size_t len, uint32_t initial) {
 // packet sizes), 320 bytes per iteration, then whole vectors by a 4/2/1 ladder, each into a
 // different accumulator, then one masked load for the last partial vector; the lanes are
 // reduced with 256/128-bit adds. Eight accumulators, a `switch` on the vector count and
-// `_mm512_reduce_add_epi32` cost ~10 % more at 1500 B.
+// `_mm512_reduce_add_epi32` cost ~10 % more at 1500 B (a throwaway C harness; the kept
+// microbenchmarks are in assets/microbench).
 //
 // The chunk function returns the signed sum of the biased words of p[0..<len] (len <= 64 KiB;
 // a partial last vector is loaded with a mask and counted as 32 words).

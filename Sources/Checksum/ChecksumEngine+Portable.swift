@@ -7,7 +7,8 @@ extension ChecksumEngine {
     /// (`all − (hi << 16)` mod 2^32), and `lo + hi` is the lane's one's-complement sum
     /// (2^16 ≡ 1 mod 0xFFFF): three vector operations per 16 bytes and no carries. A fifth of
     /// the bytes go through the integer ALUs at the same time, as 64-bit adds whose carries are
-    /// counted (`add` + `adc $0`; Swift cannot express the `adc` chains Linux uses). Measured on
+    /// counted (`add` + `adc $0`; Swift cannot express the `adc` chains Linux uses). Measured (a
+    /// throwaway Swift harness; the shipped result is in assets/benchmarks.md) on
     /// AMD Zen 4 against the vector loop alone: ~5 % faster at 1500 B; 64-bit lanes with a
     /// high-half accumulator were ~8 % slower, a scalar carry-counting loop ~25 %, and a Swift
     /// "carry diamond" that LLVM could fold into `adc` was not folded (2× slower). Inputs below
@@ -41,7 +42,7 @@ extension ChecksumEngine {
             var budget = portableChunkIterations
             // 160 bytes per iteration: 128 through the vector unit and 32 through the integer
             // ALUs, which would otherwise idle (the vector loop alone is bound by its vector
-            // operations; measured ~5 % faster at 1500 B than 128-byte vector iterations).
+            // operations; ~5 % faster at 1500 B than 128-byte vector iterations, throwaway harness).
             while n >= 160 && budget > 0 {
                 let v0 = p.loadUnaligned(fromByteOffset: 0, as: SIMD16<UInt32>.self)
                 let v1 = p.loadUnaligned(fromByteOffset: 64, as: SIMD16<UInt32>.self)
