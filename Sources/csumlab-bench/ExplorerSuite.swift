@@ -119,20 +119,10 @@ struct BenchSetupError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// A chain of `n` nodes as Tests/ExplorerUITests builds it (vmA, tap0, br1, tap2, …, vmB), plus
+/// The chain of `n` nodes the ExplorerUI tests draw (`SampleTopology.tapBridgeChain`), plus
 /// one ICMP flow from vmA to vmB.
 func longChain(_ n: Int) throws -> ExplorerState {
-    var t = Topology(name: "long")
-    t.nodes.append(Node(name: "vmA", kind: .vm(VMSettings()), interfaces: [Interface(name: "eth0", addresses: [IPNetwork("10.0.0.1/24")!])]))
-    var prev = Endpoint(node: "vmA", interface: "eth0")
-    for i in 0..<(n - 2) {
-        let name = i % 2 == 0 ? "tap\(i)" : "br\(i)"
-        t.nodes.append(Node(name: name, kind: i % 2 == 0 ? .tap(TapSettings()) : .bridge))
-        t.links.append(Link(prev, Endpoint(node: name)))
-        prev = Endpoint(node: name)
-    }
-    t.nodes.append(Node(name: "vmB", kind: .vm(VMSettings()), interfaces: [Interface(name: "eth0", addresses: [IPNetwork("10.0.0.2/24")!])]))
-    t.links.append(Link(prev, Endpoint(node: "vmB", interface: "eth0")))
+    var t = SampleTopology.tapBridgeChain(n)
     t.flows.append(Flow(name: "ping", kind: .icmp, from: "vmA", to: "vmB"))
     return try ExplorerState(topology: t, fileLabel: "long.yaml")
 }

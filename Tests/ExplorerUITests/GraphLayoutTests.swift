@@ -111,18 +111,7 @@ flows:
     }
 }
 
-/// A chain of `n` nodes: a vm, taps and bridges alternating, a vm.
+/// A chain of `n` nodes: a vm, taps and bridges alternating, a vm (no flow).
 func longChain(_ n: Int) throws -> ExplorerState {
-    var t = Topology(name: "long")
-    t.nodes.append(Node(name: "vmA", kind: .vm(VMSettings()), interfaces: [Interface(name: "eth0", addresses: [IPNetwork("10.0.0.1/24")!])]))
-    var prev = Endpoint(node: "vmA", interface: "eth0")
-    for i in 0..<(n - 2) {
-        let name = i % 2 == 0 ? "tap\(i)" : "br\(i)"
-        t.nodes.append(Node(name: name, kind: i % 2 == 0 ? .tap(TapSettings()) : .bridge))
-        t.links.append(Link(prev, Endpoint(node: name)))
-        prev = Endpoint(node: name)
-    }
-    t.nodes.append(Node(name: "vmB", kind: .vm(VMSettings()), interfaces: [Interface(name: "eth0", addresses: [IPNetwork("10.0.0.2/24")!])]))
-    t.links.append(Link(prev, Endpoint(node: "vmB", interface: "eth0")))
-    return try ExplorerState(topology: t, fileLabel: "long.yaml")
+    try ExplorerState(topology: SampleTopology.tapBridgeChain(n), fileLabel: "long.yaml")
 }
