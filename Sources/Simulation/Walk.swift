@@ -54,14 +54,14 @@ struct Walk {
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
                           bytesValid: valid, receiverWouldAccept: after.carrier.trustedWithoutBytes || valid,
                           condition: Self.condition(after), ttl: f.ttl(l), source: src, destination: dst,
-                          segment: after.segment, ipFragments: Self.fragments(after), explanation: explanation, drop: drop))
+                          segment: after.segment, ipFragments: Self.fragments(after, l), explanation: explanation, drop: drop))
         applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
     }
 
     /// The fragment count a step records for `p` (nil when it is one frame).
-    static func fragments(_ p: Packet) -> Int? {
+    static func fragments(_ p: Packet, _ l: FrameLayout? = nil) -> Int? {
         guard let mtu = p.fragmentMTU else { return nil }
-        let n = p.frame.fragmentCount(p.layout, mtu: mtu)
+        let n = p.frame.fragmentCount(l ?? p.layout, mtu: mtu)
         return n > 1 ? n : nil
     }
 
