@@ -21,6 +21,9 @@ let package = Package(
         // Bench-only peers (Linux-like adc, AVX2, AVX-512, memory-read floor), written
         // independently of CChecksum. Only csumlab-bench may depend on this.
         .target(name: "CChecksumPeers"),
+        // Text from files made safe and measurable for a terminal: control characters escaped,
+        // display width in columns. No dependencies, so every front end can use it.
+        .target(name: "TerminalText"),
         // Typed views over frame bytes (Ethernet, IPv4/6, TCP, UDP, ICMP, virtio_net_hdr).
         .target(name: "Wire", dependencies: ["Checksum"]),
         // Model, engine, trace: pure value types, no terminal, no files, no clock.
@@ -59,6 +62,7 @@ let package = Package(
             "Checksum", "CChecksumPeers", "Simulation", "TopologyFile", "ExplorerUI",
         ]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
+        .testTarget(name: "TerminalTextTests", dependencies: ["TerminalText"]),
         // Independent reference computations shared by tests (deliberately not using Checksum).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum", "TestSupport"]),
