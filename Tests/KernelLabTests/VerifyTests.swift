@@ -134,6 +134,25 @@ enum Shipped {
         #expect(VerifyReport.disagreements([FileResult(file: "c", topology: "c")]) == "no disagreements\n")
     }
 
+    /// Paths, names, notes and errors may hold control characters (a file not validated, an error
+    /// quoting one): the report shows them escaped, on the lines it means to print.
+    @Test func theReportEscapesControlCharactersFromTheFile() {
+        let bad = "a\u{1B}]0;PWNED\u{07}\u{1B}[2J"
+        var r = FileResult(file: "x\u{1B}[2J.yaml", topology: bad)
+        r.notes = ["\(bad) note"]
+        r.error = "error quoting \(bad)\r\n"
+        r.notCheckable = [NotCheckable(what: bad, reason: "\u{9B}31m")]
+        r.features = [FeatureReading(device: bad, kernel: [.gro], simulation: [])]
+        r.legs = [LegResult(flow: bad, leg: "SYN \(bad)", from: bad, to: "b", injectedAt: bad, observedAt: bad, rows: [
+            ComparisonRow(point: "\(bad) rx", frame: 1, observable: "TTL / hop limit", kernel: "63", simulation: "64"),
+        ]), LegResult(flow: bad, leg: "ACK", from: bad, to: "b", notCheckable: "passes \(bad)")]
+        let text = VerifyReport.render(r, full: true) + VerifyReport.summary([r, r]) + VerifyReport.disagreements([r])
+        let controls = text.unicodeScalars.filter { $0 != "\n" && ($0.value < 0x20 || (0x7F...0x9F).contains($0.value)) }
+        #expect(controls.isEmpty, "raw controls: \(controls.map(\.value))")
+        #expect(text.contains("== x\\e[2J.yaml (a\\e]0;PWNED\\a\\e[2J)\n"))
+        #expect(text.contains("   ERROR: error quoting a\\e]0;PWNED\\a\\e[2J\\r\\n\n"))
+    }
+
     @Test func aFileWithNothingComparedFails() {
         var r = FileResult(file: "x.yaml", topology: "x")
         #expect(!r.passed)
