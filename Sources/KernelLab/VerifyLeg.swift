@@ -214,7 +214,7 @@ extension LegCheck {
                     + "its NIC's TSO would put segments on the wire, which the simulation does not trace (it hands the wire one frame)"))
             }
             injection = .packet(role: w.role, device: w.name, vnet: false)
-            label = "\(w.simName) (the wire beyond \(from.name), AF_PACKET)"
+            label = "the wire beyond \(from.name) (AF_PACKET)"
         default:
             return .failure(NotCheckableLeg("sender \(leg.from) is a \(from.kind.name): no way to inject its frames faithfully"))
         }

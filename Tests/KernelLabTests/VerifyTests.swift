@@ -424,7 +424,7 @@ flows:
         let legs = trace.flows[0].legs
         let syn = try LegCheck.make(legs[0], plan: plan).get()
         let wire = try #require(plan.real("nic0").flatMap { plan.wires[$0.graphID] })
-        #expect(syn.injection == .packet(role: wire.role, device: "wire0", vnet: false))
+        #expect(syn.injection == .packet(role: wire.role, device: "wire0", vnet: false) && syn.injectionLabel == "the wire beyond nic0 (AF_PACKET)")
         #expect(syn.points == [.packet(role: plan.ns("container"), device: plan.dev("ceth0"))])
         let synack = try LegCheck.make(legs[1], plan: plan).get()
         #expect(synack.points == [.packetTx(role: plan.ns("host"), device: plan.dev("nic0"))])
