@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport", "TestSupport"],
                     exclude: ["Golden", "Fixtures"]),
         .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation"]),
-        .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile"],
+        .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile", "TestSupport"],
                     exclude: ["Snapshots"]),
         // Drives the built csumlab binary in tmux (private socket); skipped when tmux is absent.
         .testTarget(name: "EndToEndTests", dependencies: ["csumlab", "ProcessSpawn", "TopologyFile"]),

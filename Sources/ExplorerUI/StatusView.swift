@@ -14,6 +14,10 @@ enum StatusView {
         c.put(top, x: r.x, y: r.y, style: Theme.statusBar, maxWidth: w)
         // 2: the verdict, then the counters.
         var counters = "no checksum errors counted"
+        if s.flow == nil {
+            c.put(" no flows in this lab", x: r.x, y: r.y + 1, style: Theme.title, maxWidth: w)
+            counters = ""
+        }
         if let f = s.flow {
             let good = f.verdict.completes && !f.verdict.corruptedData
             let x = c.put(" " + (good ? "✓ " : "✗ ") + f.verdict.summary, x: r.x, y: r.y + 1, style: good ? Theme.ok : Theme.bad, maxWidth: w)

@@ -36,7 +36,16 @@ enum StepsView {
         let total = s.steps.count
         Screen.title(Pane.steps.title, extra: total > 0 ? "\(s.position + 1)/\(total)" : "", focused: s.focus == .steps, in: r, on: &c)
         let area = Rect(x: r.x, y: r.y + 1, width: r.width - 1, height: r.height - 1)
-        guard !area.isEmpty, let f = s.flow else { return }
+        // Separator to the detail pane.
+        for y in r.y + 1..<max(r.y + 1, r.maxY) { c[r.maxX - 1, y] = Cell("│", Theme.rule) }
+        guard !area.isEmpty else { return }
+        guard let f = s.flow else {
+            let text = "No flows in this lab, so no packet to follow. Add one under flows: in the file (from, to, type), then open it again."
+            for (i, l) in text.wrapped(area.width - 1).prefix(area.height).enumerated() {
+                c.put(l, x: area.x + 1, y: area.y + i, style: Theme.title)
+            }
+            return
+        }
         let all = rows(s)
         let curRow = all.firstIndex { if case let .step(i, _) = $0 { return i == s.position }; return false } ?? 0
         let start = all.count <= area.height ? 0 : min(max(0, curRow - area.height / 2), all.count - area.height)
@@ -67,7 +76,5 @@ enum StepsView {
                 hits.append(HitRegion(rect: Rect(x: area.x, y: y, width: area.width, height: 1), action: .jumpToStep(flat)))
             }
         }
-        // Separator to the detail pane.
-        for y in r.y + 1..<r.maxY { c[r.maxX - 1, y] = Cell("│", Theme.rule) }
     }
 }

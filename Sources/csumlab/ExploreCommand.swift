@@ -49,7 +49,8 @@ struct ExploreCommand: ParsableCommand {
         }
         if let flow {
             guard let i = state.trace.flows.firstIndex(where: { $0.flow == flow }) else {
-                throw ValidationFailure(message: "\(label): no flow named '\(flow)' (flows: \(state.trace.flows.map(\.flow).joined(separator: ", ")))")
+                let known = state.trace.flows.isEmpty ? "this lab has no flows" : "flows: " + state.trace.flows.map(\.flow).joined(separator: ", ")
+                throw ValidationFailure(message: "\(label): no flow named '\(flow)' (\(known))")
             }
             state.flowIndex = i
         }
