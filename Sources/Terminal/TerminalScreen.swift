@@ -14,7 +14,9 @@ public struct TerminalUnavailable: Error, CustomStringConvertible {
 /// The ncurses screen: started with `newterm` (so an unknown `TERM` is an error we can report,
 /// not an `exit()`), drawn by copying the cells of a `Canvas` that differ from the last frame,
 /// and restored by `close()`. Crash signals restore the terminal in C (CursesShim) with
-/// async-signal-safe calls; SIGINT/SIGTERM/SIGHUP only set a flag that `pendingSignal` reads.
+/// async-signal-safe calls; the other signals that end a process (SIGINT, SIGTERM, SIGHUP,
+/// SIGQUIT, SIGUSR1, SIGPIPE, SIGALRM…) only set a flag that `pendingSignal` reads. Standard
+/// error is captured while the screen is up and shown after it is restored.
 final class TerminalScreen {
     private let screen: OpaquePointer
     private let window: UnsafeMutablePointer<WINDOW>
@@ -42,6 +44,7 @@ final class TerminalScreen {
             throw TerminalUnavailable(description: "ncurses gave no screen")
         }
         window = w
+        csl_terminal_ready()
         cbreak()
         noecho()
         nonl()
@@ -68,10 +71,11 @@ final class TerminalScreen {
         endwin()
         delscreen(screen)
         csl_restore_termios()
+        csl_release_stderr()
         csl_uninstall_signal_handlers()
     }
 
-    /// The pending SIGINT/SIGTERM/SIGHUP, if one arrived.
+    /// The pending ordinary signal (SIGINT, SIGTERM, SIGQUIT, SIGUSR1…), if one arrived.
     func pendingSignal() -> Int32? {
         let s = csl_take_signal()
         return s == 0 ? nil : s

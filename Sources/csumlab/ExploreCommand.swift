@@ -66,9 +66,11 @@ struct ExploreCommand: ParsableCommand {
             return
         }
         if case let .signal(s) = exit, s != SIGINT {
-            // Die of the signal that asked us to stop, now that the terminal is restored.
+            // Die of the signal that asked us to stop, now that the terminal is restored, so
+            // the parent sees it (status 128+signal in a shell). Ctrl-C is the quit key too.
             signal(s, SIG_DFL)
             raise(s)
+            Glibc.exit(128 + s)
         }
     }
 
