@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "TraceReport", dependencies: ["Simulation", "Wire"]),
         // The explorer without a terminal: state, actions, key bindings, graph layout, views that
         // render into a Canvas cell buffer. Imports no ncurses; tested with screen snapshots.
-        .target(name: "ExplorerUI", dependencies: ["Simulation", "TopologyFile", "Wire"]),
+        .target(name: "ExplorerUI", dependencies: ["Simulation", "TopologyFile", "Wire", "TerminalText"]),
         // ncursesw as a system library (wide-character build), linked by name.
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
         // static inline wrappers for what Swift cannot see (macros, globals) and the

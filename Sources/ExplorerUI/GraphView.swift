@@ -17,7 +17,7 @@ enum GraphView {
     }
 
     static func draw(_ s: ExplorerState, layout g: GraphLayout, in r: Rect, on c: inout Canvas, hits: inout [HitRegion]) {
-        let legendWidth = ChecksumCondition.allCases.map { $0.legendWord.count + 4 }.reduce(0, +) - 2
+        let legendWidth = ChecksumCondition.allCases.map { $0.legendWord.columns + 4 }.reduce(0, +) - 2
         Screen.title(Pane.graph.title, focused: s.focus == .graph, in: r, on: &c)
         // Legend, right-aligned on the title row, each letter in its colour.
         var lx = max(r.x + 9, r.maxX - legendWidth - 1)

@@ -49,8 +49,8 @@ enum StepsView {
         let all = rows(s)
         let curRow = all.firstIndex { if case let .step(i, _) = $0 { return i == s.position }; return false } ?? 0
         let start = all.count <= area.height ? 0 : min(max(0, curRow - area.height / 2), all.count - area.height)
-        let elW = min(14, f.legs.flatMap(\.steps).map { elementName($0).count }.max() ?? 8)
-        let stW = min(23, f.legs.flatMap(\.steps).map { $0.before.short.count + 1 + $0.after.short.count }.max() ?? 10)
+        let elW = min(14, f.legs.flatMap(\.steps).map { elementName($0).columns }.max() ?? 8)
+        let stW = min(23, f.legs.flatMap(\.steps).map { $0.before.short.columns + 1 + $0.after.short.columns }.max() ?? 10)
         for (i, row) in all.dropFirst(start).prefix(area.height).enumerated() {
             let y = area.y + i
             switch row {
@@ -70,7 +70,7 @@ enum StepsView {
                 var line = String(repeating: " ", count: max(0, 3 - num.count)) + num + " "
                 line += elementName(st).padded(elW) + " "
                 line += (st.before.short + "→" + st.after.short).padded(stW) + " "
-                if area.width - 3 - line.count >= 8 { line += firstFunction(st.function) }
+                if area.width - 3 - line.columns >= 8 { line += firstFunction(st.function) }
                 if st.drop != nil && st.drop != "delivered" { line += " ✗" }
                 c.put(line.padded(area.maxX - x), x: x, y: y, style: isCur ? Theme.selected : .plain)
                 hits.append(HitRegion(rect: Rect(x: area.x, y: y, width: area.width, height: 1), action: .jumpToStep(flat)))

@@ -102,21 +102,28 @@ final class TerminalScreen {
     }
 
     private func put(_ cell: Cell, x: Int, y: Int) {
+        // The right half of a wide character: drawing the character covered it. Without UTF-8
+        // the character became one `?`, so the half gets one too and the columns stay put.
+        if cell.isContinuation && utf8 { return }
         var a = csl_a_normal()
         if cell.style.bold { a |= csl_a_bold() }
         if cell.style.dim { a |= csl_a_dim() }
         if cell.style.reverse { a |= csl_a_reverse() }
         if cell.style.underline { a |= csl_a_underline() }
         let pair = useColour ? pairFor(cell.style.fg, cell.style.bg) : 0
-        let scalar = cell.char.unicodeScalars.first ?? " "
-        if scalar.isASCII {
+        let scalar = cell.isContinuation ? "?" : cell.char.unicodeScalars.first ?? " "
+        if scalar.isASCII && cell.char.unicodeScalars.count == 1 {
             _ = csl_put_ch(window, Int32(y), Int32(x), chtype(scalar.value), a, pair)
         } else if utf8 {
-            _ = csl_put_wch(window, Int32(y), Int32(x), wchar_t(bitPattern: scalar.value), a, pair)
+            // The spacing character and its combining marks (the canvas keeps one spacing
+            // character per cell), as many as a cchar_t holds.
+            var wide = cell.char.unicodeScalars.prefix(Int(csl_cchar_max())).map { wchar_t(bitPattern: $0.value) }
+            wide.append(0)
+            _ = csl_put_wch(window, Int32(y), Int32(x), wide, a, pair)
         } else if let acs = Self.acsLetter[scalar] {
             _ = csl_put_ch(window, Int32(y), Int32(x), csl_acs(acs), a, pair)
         } else {
-            let ascii = Self.asciiFallback[scalar] ?? "?"
+            let ascii = cell.isWide ? "?" : Self.asciiFallback[scalar] ?? "?"
             _ = csl_put_ch(window, Int32(y), Int32(x), chtype(ascii.value), a, pair)
         }
     }

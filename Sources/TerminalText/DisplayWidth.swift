@@ -18,6 +18,13 @@ public enum DisplayWidth {
     public static func of(_ scalar: Unicode.Scalar) -> Int {
         let v = scalar.value
         if v < 0x7F { return v < 0x20 ? 0 : 1 }
+        if v < 0x10000 { return Int(basicPlane[Int(v)]) }
+        return lookUp(v)
+    }
+
+    /// The tables searched: for the supplementary planes, and to build `basicPlane`.
+    static func lookUp(_ v: UInt32) -> Int {
+        if v < 0x7F { return v < 0x20 ? 0 : 1 }
         if v < 0xA0 { return 0 }
         if v < 0x300 { return 1 }
         if v == 0x2028 || v == 0x2029 { return 0 }
@@ -26,12 +33,18 @@ public enum DisplayWidth {
         return 1
     }
 
+    /// The width of every scalar of the Basic Multilingual Plane, one byte each (64 KiB, built
+    /// on first use): what nearly all text needs, without a search per character.
+    static let basicPlane: [UInt8] = (0..<0x10000).map { UInt8(lookUp(UInt32($0))) }
+
     /// Columns a character (a grapheme cluster) takes: the sum over its scalars, as `wcswidth`
     /// counts them (`e` + U+0301 is 1, a CJK ideograph 2, an emoji with a variation selector 2).
     public static func of(_ character: Character) -> Int {
-        if character.isASCII { return character == "\r\n" ? 0 : of(character.unicodeScalars.first!) }
-        var n = 0
-        for s in character.unicodeScalars { n += of(s) }
+        let scalars = character.unicodeScalars
+        var it = scalars.makeIterator()
+        guard let first = it.next() else { return 0 }
+        var n = of(first)
+        while let s = it.next() { n += of(s) }
         return n
     }
 

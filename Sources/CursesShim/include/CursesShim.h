@@ -58,10 +58,13 @@ static inline int csl_getmouse(int *x, int *y) {
     return (e.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) ? 1 : 0;
 }
 
-/// Draw one wide character with attributes and a colour pair.
-static inline int csl_put_wch(WINDOW *w, int y, int x, wchar_t ch, attr_t a, short pair) {
+/// How many wide characters a cchar_t holds (a spacing one and its combining marks).
+static inline int csl_cchar_max(void) { return CCHARW_MAX; }
+
+/// Draw one character cell: `wc` is a spacing character followed by combining characters (at
+/// most CCHARW_MAX in all), terminated by 0. A wide character covers the next cell too.
+static inline int csl_put_wch(WINDOW *w, int y, int x, const wchar_t *wc, attr_t a, short pair) {
     cchar_t cc;
-    wchar_t wc[2] = {ch, 0};
     if (setcchar(&cc, wc, a, pair, NULL) != OK) return ERR;
     return mvwadd_wch(w, y, x, &cc);
 }
