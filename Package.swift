@@ -31,7 +31,7 @@ let package = Package(
         // YAML topology files with file:line:column errors.
         .target(name: "TopologyFile", dependencies: ["Simulation", .product(name: "Yams", package: "Yams")]),
         // Trace rendering shared by the CLI and tests: text table and versioned JSON.
-        .target(name: "TraceReport", dependencies: ["Simulation", "Wire"]),
+        .target(name: "TraceReport", dependencies: ["Simulation", "Wire", "TerminalText"]),
         // The explorer without a terminal: state, actions, key bindings, graph layout, views that
         // render into a Canvas cell buffer. Imports no ncurses; tested with screen snapshots.
         .target(name: "ExplorerUI", dependencies: ["Simulation", "TopologyFile", "Wire", "TerminalText"]),
@@ -66,7 +66,7 @@ let package = Package(
         // Independent reference computations shared by tests (deliberately not using Checksum).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum", "TestSupport"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport", "TestSupport"],
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport", "TestSupport", "TerminalText"],
                     exclude: ["Golden", "Fixtures"]),
         .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation"]),
         .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile", "TestSupport"],

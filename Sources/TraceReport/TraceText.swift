@@ -1,4 +1,5 @@
 import Simulation
+import TerminalText
 import Wire
 
 /// Renders a trace as a readable table: one row per step, then each flow's verdict.
@@ -45,13 +46,14 @@ public enum TraceText {
     }
 
     static func table(_ header: [String], _ rows: [[String]], indent: String) -> String {
-        var w = header.map(\.count)
-        for r in rows { for (i, c) in r.enumerated() { w[i] = max(w[i], c.count) } }
+        // Widths in terminal columns: a CJK node name takes two per character.
+        var w = header.map(\.displayWidth)
+        for r in rows { for (i, c) in r.enumerated() { w[i] = max(w[i], c.displayWidth) } }
         func line(_ r: [String]) -> String {
             var s = indent
             for (i, c) in r.enumerated() {
                 s += c
-                if i < r.count - 1 { s += String(repeating: " ", count: w[i] - c.count + 2) }
+                if i < r.count - 1 { s += String(repeating: " ", count: w[i] - c.displayWidth + 2) }
             }
             return s + "\n"
         }
