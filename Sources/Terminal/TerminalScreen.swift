@@ -123,7 +123,7 @@ final class TerminalScreen {
         } else if let acs = Self.acsLetter[scalar] {
             _ = csl_put_ch(window, Int32(y), Int32(x), csl_acs(acs), a, pair)
         } else {
-            let ascii = cell.isWide ? "?" : Self.asciiFallback[scalar] ?? "?"
+            let ascii = cell.isWide ? "?" : scalar.isASCII ? scalar : Self.asciiFallback[scalar] ?? "?"
             _ = csl_put_ch(window, Int32(y), Int32(x), chtype(ascii.value), a, pair)
         }
     }
