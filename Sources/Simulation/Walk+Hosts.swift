@@ -25,8 +25,7 @@ extension Walk {
         if p.flooded, net.devices[d].kind != .virtio, Self.isForeignUnicast(p.frame.bytes, mac: net.devices[d].mac) {
             _ = watch(p) { w in
                 w.record(p, p, node: ref.node, iface: w.ifLabel(d), .receive,
-                         p.layout.ipVersion == .v4 ? "eth_type_trans → ip_rcv → ip_rcv_core" : "eth_type_trans → ipv6_rcv → ip6_rcv_core",
-                         "The destination MAC \(Self.macString(p.frame.destinationMAC)) is not \(w.name(d))'s: the frame is PACKET_OTHERHOST and IP drops it.",
+                         .otherHost(v6: p.layout.ipVersion == .v6, mac: Self.macString(p.frame.destinationMAC), device: w.name(d)),
                          drop: "PACKET_OTHERHOST")
             }
             return finish(.droppedOnPath(at: name(d), reason: "frame not addressed to this interface's MAC"))
@@ -49,8 +48,7 @@ extension Walk {
             return localDeliver(p, node: ni, device: d)
         }
         _ = watch(p) { w in
-            w.record(p, p, node: ni, iface: w.ifLabel(d), .receive, l.ipVersion == .v4 ? "ip_rcv → ip_route_input" : "ipv6_rcv → ip6_route_input",
-                     "\(node.name) is not the destination and does not forward: the packet is dropped.", drop: "not forwarded")
+            w.record(p, p, node: ni, iface: w.ifLabel(d), .receive, .notForwarded(v6: l.ipVersion == .v6, node: node.name), drop: "not forwarded")
         }
         finish(.droppedOnPath(at: node.name, reason: "not the destination and not a router"))
     }
@@ -88,8 +86,7 @@ extension Walk {
         }
         let before = p
         p = watch(p) { w in
-            w.record(before, p, node: n.node, iface: "wire", .send, "remote host: NIC hardware checksum",
-                     "A machine beyond the wire sends the packet; its NIC filled in every checksum, so the bytes are correct on the wire.")
+            w.record(before, p, node: n.node, iface: "wire", .send, .remoteSend)
         }
         // The NIC's receive: hardware verification decides UNNECESSARY or NONE.
         var q = p
@@ -102,12 +99,8 @@ extension Walk {
         } else {
             q.carrier = .skb(SkbState(ipSummed: .none))
         }
-        let what = q.fragmentMTU != nil
-            ? "The datagram arrives as IP fragments: a NIC cannot verify an L4 checksum that spans several frames, so every fragment is CHECKSUM_NONE and the stack verifies after reassembly."
-            : n.features.has(.rxChecksumming)
-            ? (valid ? "The NIC verified the checksum in hardware: CHECKSUM_UNNECESSARY." : "The NIC found the checksum wrong and leaves CHECKSUM_NONE for the stack to verify (and drop).")
-            : "rx-checksumming is off: the NIC leaves CHECKSUM_NONE; the stack verifies."
-        q = watch(q) { w in w.record(p, q, node: n.node, iface: w.ifLabel(nic), .receive, "napi_gro_receive (NIC rx checksum)", what) }
+        let event = StepEvent.nicReceive(fragmented: q.fragmentMTU != nil, rxChecksumming: n.features.has(.rxChecksumming), valid: valid)
+        q = watch(q) { w in w.record(p, q, node: n.node, iface: w.ifLabel(nic), .receive, event) }
         ingress(q, on: nic, via: nil)
     }
 
@@ -130,8 +123,7 @@ extension Walk {
         let v4 = leg.destination.version == .v4
         let mss = flow.mss ?? (Frame.linkMTU - (v4 ? 20 : 40) - 20 - 12)
         var fill: PacketBuilder.ChecksumFill
-        var fn: String
-        var what: String
+        var event: StepEvent
         // A program that builds whole frames (sender: software) sends the flow's frames; an ICMP
         // echo reply is always the receiving kernel's (icmp_reply).
         let kernelEchoReply = leg.reply && (leg.proto == .icmp || leg.proto == .icmpv6)
@@ -143,34 +135,17 @@ extension Walk {
             // offload nor GSO take the software branch; 6.x has no software branch at all.
             let partial = profile == .linux6 || leg.payloadLength == 0 || feats.txChecksum || feats.has(.gso)
             fill = partial ? .partial : .complete
-            fn = v4 ? "tcp_transmit_skb → tcp_v4_send_check → __tcp_v4_send_check" : "tcp_transmit_skb → tcp_v6_send_check → __tcp_v6_send_check"
-            if partial {
-                what = "TCP leaves only the pseudo-header sum in the checksum field and marks the skb CHECKSUM_PARTIAL: a promise that someone finishes it later."
-                if !feats.txChecksum {
-                    what += profile == .linux6 || leg.payloadLength == 0
-                        ? " (\(profile.rawValue) does this for every segment; \(name(dev))'s missing checksum offload is handled at transmit.)"
-                        : " (GSO on \(name(dev)) gives the socket HW_CSUM in sk_setup_caps; the missing offload is handled at transmit.)"
-                }
-            } else {
-                fn += " (software branch)"
-                what = "The route's device \(name(dev)) has neither checksum offload nor GSO, so \(profile.rawValue) TCP computes the full checksum itself: CHECKSUM_NONE."
-            }
+            event = .tcpSend(StepEvent.TCPSend(v6: !v4, partial: partial, profile: profile, device: name(dev), deviceChecksums: feats.txChecksum,
+                                               bare: leg.payloadLength == 0, gsoSize: nil))
         case .udp where !software:
             fill = feats.txChecksum ? .partial : .complete
-            fn = v4 ? (feats.txChecksum ? "udp_sendmsg → udp_send_skb → udp4_hwcsum" : "udp_sendmsg → udp_send_skb → udp_csum")
-                : (feats.txChecksum ? "udpv6_sendmsg → udp_v6_send_skb → udp6_hwcsum_outgoing" : "udpv6_sendmsg → udp_v6_send_skb → udp_csum")
-            what = feats.txChecksum
-                ? "\(name(dev)) can checksum, so UDP leaves the pseudo-header sum and marks the skb CHECKSUM_PARTIAL."
-                : "\(name(dev)) cannot checksum, so UDP computes the checksum in software (a computed 0 is sent as 0xFFFF)."
+            event = .udpSend(StepEvent.UDPSend(v6: !v4, hwChecksum: feats.txChecksum, device: name(dev), fragments: nil))
         case .icmp, .icmpv6:
             fill = .complete
-            fn = leg.reply ? (v4 ? "icmp_echo → icmp_reply → icmp_push_reply" : "icmpv6_echo_reply → icmpv6_push_pending_frames")
-                : (v4 ? "ping_v4_sendmsg → ping_v4_push_pending_frames" : "ping_v6_sendmsg → icmpv6_push_pending_frames")
-            what = "ICMP computes its checksum in software, whatever the device offers: CHECKSUM_NONE with correct bytes. This is why ping works where SSH dies."
+            event = .icmpSend(StepEvent.ICMPSend(v6: !v4, reply: leg.reply, fragments: nil))
         default:
             fill = .complete
-            fn = leg.userspaceSender ? "packet_snd (AF_PACKET, checksum computed by the program)" : "userspace sender (software checksum)"
-            what = "The program builds the whole frame itself, checksum included, and sends it as-is: CHECKSUM_NONE."
+            event = .programSend(packetSocket: leg.userspaceSender)
         }
         // TCP payload beyond one MSS: a GSO super-frame if the route can do GSO/TSO, else
         // separate MSS-sized skbs built by TCP itself.
@@ -206,14 +181,16 @@ extension Walk {
                     f = leg.build(b, .complete, 0)
                 }
                 f.clearDontFragment(fl)
-                let n = f.fragmentCount(fl, mtu: Frame.linkMTU)
-                if leg.proto == .udp {
-                    fn = v4 ? "udp_sendmsg → ip_make_skb → __ip_append_data → udp_send_skb → udp_csum → ip_fragment"
-                        : "udpv6_sendmsg → ip6_make_skb → __ip6_append_data → udp_v6_send_skb → udp_csum → ip6_fragment"
-                    what = "The datagram (\(ipLen) bytes of IP) does not fit the 1500-byte MTU, so __ip\(v4 ? "" : "6")_append_data never chooses CHECKSUM_PARTIAL, whatever \(name(dev)) offers: UDP computes the checksum in software over the whole datagram (CHECKSUM_NONE, correct bytes) and the kernel sends it as \(n) IP fragments; only the first carries the UDP header."
-                } else {
-                    fn += v4 ? " → ip_fragment" : " → ip6_fragment"
-                    what += " The datagram (\(ipLen) bytes of IP) does not fit the 1500-byte MTU: it leaves as \(n) IP fragments."
+                let fragments = StepEvent.Fragmentation(ipLength: ipLen, count: f.fragmentCount(fl, mtu: Frame.linkMTU))
+                switch event {
+                case var .udpSend(u):
+                    u.fragments = fragments
+                    event = .udpSend(u)
+                case var .icmpSend(i):
+                    i.fragments = fragments
+                    event = .icmpSend(i)
+                default:
+                    preconditionFailure("only UDP and ICMP datagrams are fragmented at the sender")
                 }
             }
             frames = [(f, 0)]
@@ -228,17 +205,18 @@ extension Walk {
             var p = Packet(frame: frame, carrier: .skb(s), target: target, segment: frames.count > 1 ? i + 1 : nil, payloadOffset: off)
             p.fragmentMTU = fragmentMTU
             let empty = Packet(frame: frame, carrier: .socket, target: target)
-            var explanation = what
-            if gso > 0 { explanation += " The payload exceeds one MSS (\(mss)), so TCP builds one GSO super-frame (gso_size \(mss)) for the device or the kernel to segment." }
-            p = watch(p) { w in w.record(empty, p, node: ni, iface: node.interfaces[iface].name, .send, fn, explanation) }
+            var sent = event
+            if gso > 0, case var .tcpSend(t) = event {
+                t.gsoSize = mss
+                sent = .tcpSend(t)
+            }
+            p = watch(p) { w in w.record(empty, p, node: ni, iface: node.interfaces[iface].name, .send, sent) }
             // packet_snd(): a frame longer than the device MTU (plus its header) and not GSO is
             // refused with EMSGSIZE; a program writing frames cannot fragment.
             if software && gso == 0 && frame.count > FrameLayout.ethernetLength + Frame.linkMTU {
                 let r = p
                 _ = watch(r) { w in
-                    w.record(r, r, node: ni, iface: node.interfaces[iface].name, .transmit, "packet_snd",
-                             "The frame (\(frame.count) bytes) is longer than the 1500-byte MTU allows and a program that writes whole frames cannot fragment: packet_snd refuses it (EMSGSIZE), nothing is sent.",
-                             drop: "EMSGSIZE")
+                    w.record(r, r, node: ni, iface: node.interfaces[iface].name, .transmit, .programSendTooBig(length: frame.count), drop: "EMSGSIZE")
                 }
                 finish(.droppedOnPath(at: node.name, reason: "packet_snd: frame larger than MTU (EMSGSIZE)"))
                 continue
@@ -269,16 +247,12 @@ extension Walk {
         if nf.checksumFill == .udp && l.l4Protocol != .udp { return p }
         var q = p
         if s.isGSO {
-            let what = profile.checksumFillSkipsGSO
-                ? "checksum_tg skips GSO skbs on \(profile.rawValue): the promise stays pending."
-                : "checksum_tg calls skb_checksum_help on a GSO skb, which refuses it (skb_warn_bad_offload): nothing changes."
-            return watch(q) { w in w.record(p, q, node: ni, iface: iface, .transmit, "nf_hook(POSTROUTING) → checksum_tg", what) }
+            return watch(q) { w in w.record(p, q, node: ni, iface: iface, .transmit, .checksumFillGSO(profile: profile)) }
         }
         q.frame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: l.end, mangleZero: profile.checksumHelpMangles0)
         q.carrier = .skb(SkbState(ipSummed: .none))
         return watch(q) { w in
-            w.record(p, q, node: ni, iface: iface, .transmit, "nf_hook(POSTROUTING) → checksum_tg → skb_checksum_help",
-                     "The CHECKSUM --checksum-fill rule finishes the checksum here: CHECKSUM_NONE with correct bytes, safe for any reader.")
+            w.record(p, q, node: ni, iface: iface, .transmit, .checksumFill)
         }
     }
 
@@ -308,32 +282,28 @@ extension Walk {
         // 1. Conntrack in PRE_ROUTING.
         if nf.conntrackActive {
             let s = q.skb!
-            let proto = l.l4Protocol == .tcp ? "tcp_error" : (l.l4Protocol == .udp ? "udp_error" : "icmp_error")
-            var what: String
+            let check: StepEvent.ConntrackCheck
             let before = q
             if nf.conntrackChecksum && (s.ipSummed == .none || s.ipSummed == .complete) {
                 if q.frame.l4ChecksumIsValid(l) {
                     var ns = s.with(.complete)
                     ns.csumValid = true
                     q.carrier = .skb(ns)
-                    what = "Conntrack verifies the checksum (nf_conntrack_checksum=1, skb not PARTIAL): correct; __skb_checksum_complete leaves CHECKSUM_COMPLETE."
+                    check = .valid
                 } else {
                     ctValid = false
-                    what = "Conntrack verifies the checksum and finds it wrong: the packet is INVALID, gets no conntrack entry and so no NAT."
+                    check = .invalid
                 }
             } else if s.ipSummed == .partial || s.ipSummed == .unnecessary {
-                what = "Conntrack skips the check for \(s.ipSummed.short): nf_ip_checksum treats it as fine."
+                check = .skipped(s.ipSummed)
             } else {
-                what = "nf_conntrack_checksum=0: conntrack does not verify."
+                check = .disabled
             }
-            q = watch(q) { w in
-                w.record(before, q, node: ni, iface: inIf, .receive, "nf_conntrack_in → \(proto) → \(v4 ? "nf_ip_checksum" : "nf_ip6_checksum")", what)
-            }
+            q = watch(q) { w in w.record(before, q, node: ni, iface: inIf, .receive, .conntrackCheck(l4: l.l4Protocol, v6: !v4, result: check)) }
             if !ctValid && nf.dropInvalid {
                 let r = q
                 _ = watch(r) { w in
-                    w.record(r, r, node: ni, iface: inIf, .forward, "nft/iptables: ct state invalid drop",
-                             "A rule drops packets conntrack marked INVALID.", drop: "ct state invalid")
+                    w.record(r, r, node: ni, iface: inIf, .forward, .conntrackInvalidDrop, drop: "ct state invalid")
                 }
                 return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (bad checksum) dropped by a ct state invalid rule"))
             }
@@ -353,14 +323,12 @@ extension Walk {
                     ctValid = false
                     let r = q
                     q = watch(r) { w in
-                        w.record(r, r, node: ni, iface: inIf, .receive, "nf_conntrack_in → resolve_normal_ct → init_conntrack → \(l.l4Protocol == .tcp ? "tcp_new" : "icmp_new")",
-                                 "No conntrack entry exists for this connection here (the packet that would have made one never passed), and \(why) cannot start one: the packet is INVALID.")
+                        w.record(r, r, node: ni, iface: inIf, .receive, .conntrackCannotStart(l4: l.l4Protocol, why: why))
                     }
                     if nf.dropInvalid {
                         let d = q
                         _ = watch(d) { w in
-                            w.record(d, d, node: ni, iface: inIf, .forward, "nft/iptables: ct state invalid drop",
-                                     "A rule drops packets conntrack marked INVALID.", drop: "ct state invalid")
+                            w.record(d, d, node: ni, iface: inIf, .forward, .conntrackInvalidDrop, drop: "ct state invalid")
                         }
                         return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (no entry for a reply) dropped by a ct state invalid rule"))
                     }
@@ -373,8 +341,7 @@ extension Walk {
                         // get_unique_tuple() gives it a random source port. Not modelled further.
                         let r = q
                         q = watch(r) { w in
-                            w.record(r, r, node: ni, iface: inIf, .receive, "nf_conntrack_in → init_conntrack; nf_nat_setup_info → get_unique_tuple → nf_nat_used_tuple",
-                                     "No entry matches this reply (its request was masqueraded, so replies are expected at the masqueraded address): it starts a new connection whose reply tuple clashes with the request's entry, and the kernel's NAT gives it a random source port. The simulation keeps the original port from here on.")
+                            w.record(r, r, node: ni, iface: inIf, .receive, .natTupleClash)
                         }
                     }
                     // A new entry (the model keeps one per router and flow: the first).
@@ -393,10 +360,7 @@ extension Walk {
             q.frame.natRewriteIPv4(source: false, to: m.original.bytes.withUnsafeBytes { _ in be32(m.original) }, l, l4: mode)
             l = q.layout
             q = watch(q) { w in
-                w.record(before, q, node: ni, iface: inIf, .receive, "nf_nat_ipv4_fn → nf_nat_ipv4_manip_pkt → inet_proto_csum_replace4",
-                         mode == .pseudoHeader
-                            ? "Un-NAT of the reply: the destination goes back to \(m.original); the PARTIAL field is updated as a pseudo-header sum."
-                            : "Un-NAT of the reply: the destination goes back to \(m.original); the finished checksum is updated incrementally (a wrong one stays wrong).")
+                w.record(before, q, node: ni, iface: inIf, .receive, .unNAT(to: m.original, pseudoHeader: mode == .pseudoHeader))
             }
         }
         // 3. Local after all (e.g. an un-translated reply addressed to the router itself).
@@ -419,9 +383,7 @@ extension Walk {
                 let r = q
                 _ = watch(r) { w in
                     w.record(r, r, node: ni, iface: node.interfaces[outIf].name, .forward,
-                             v4 ? "ip_forward → ip_exceeds_mtu" : "ip6_forward → ip6_pkt_too_big",
-                             "The packet (\(ipLen) bytes of IP\(s.isGSO ? " per segment" : "")) is larger than the egress MTU (\(mtu)) and may not be fragmented: the router drops it and answers ICMP fragmentation needed.",
-                             drop: "exceeds MTU")
+                             .exceedsMTU(v6: !v4, ipLength: ipLen, gso: s.isGSO, mtu: mtu), drop: "exceeds MTU")
                 }
                 return finish(.droppedOnPath(at: node.name, reason: "larger than the egress MTU (\(ipLen) > \(mtu)), DF set"))
             }
@@ -429,19 +391,15 @@ extension Walk {
         do {
             let before = q
             var s = q.skb!
-            var what = "The router forwards: TTL − 1 with the IP header checksum updated incrementally; the TCP/UDP field is not touched (TTL is not in the pseudo-header)."
+            let event = StepEvent.ipForward(v6: !v4, summed: s.ipSummed, csumValid: s.csumValid)
             if s.ipSummed == .complete {
                 s = s.with(.none)
-                what += " skb_forward_csum turns COMPLETE into NONE" + (s.csumValid ? " (csum_valid from the check stays set, so later stacks trust it)." : ".")
-            } else {
-                what += " skb_forward_csum keeps \(s.ipSummed.short)."
             }
             q.carrier = .skb(s)
             q.frame.decrementTTL(l)
             q.frame.setMACs(source: net.devices[outDev].mac, destination: net.destinationMAC(for: target))
             q.target = target
-            let fn = v4 ? "ip_forward → skb_forward_csum → ip_decrease_ttl" : "ip6_forward → skb_forward_csum (hop_limit − 1)"
-            q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward, fn, what) }
+            q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward, event) }
         }
         // 5. mangle POSTROUTING: CHECKSUM --checksum-fill.
         q = checksumFill(q, node: ni, nf, profile: profile, iface: node.interfaces[outIf].name)
@@ -457,18 +415,13 @@ extension Walk {
                 nat.masquerades[ni] = (src, addr)
                 nat.connections[ni]?.replyDestination = addr
                 q = watch(q) { w in
-                    w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward,
-                             "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → inet_proto_csum_replace4",
-                             mode == .pseudoHeader
-                                ? "MASQUERADE rewrites the source to \(addr). The skb is PARTIAL, so the field is updated as a pseudo-header sum (pseudohdr=true): still unfinished, still consistent."
-                                : "MASQUERADE rewrites the source to \(addr) and updates the finished checksum incrementally (RFC 1624): a correct one stays correct, a wrong one stays wrong.")
+                    w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward, .masquerade(to: addr, pseudoHeader: mode == .pseudoHeader))
                 }
             }
         } else if v4, original, nf.masqueradeOn == node.interfaces[outIf].name, !ctValid {
             let r = q
             q = watch(r) { w in
-                w.record(r, r, node: ni, iface: w.topology.nodes[ni].interfaces[outIf].name, .forward, "nf_nat_ipv4_out (no conntrack entry)",
-                         "The packet is INVALID, has no conntrack entry, and so is forwarded without MASQUERADE.")
+                w.record(r, r, node: ni, iface: w.topology.nodes[ni].interfaces[outIf].name, .forward, .masqueradeWithoutConntrack)
             }
         }
         transmit(q, on: outDev)
@@ -494,61 +447,25 @@ extension Walk {
             let notReady = s.ipSummed == .partial
             let trusted = flow.dhcpClient == .rawAuxdata && (notReady || s.ipSummed == .unnecessary || s.csumValid)
             let ok = trusted || valid
-            let what: String
-            if trusted {
-                what = "The client reads PACKET_AUXDATA: TP_STATUS_\(notReady ? "CSUMNOTREADY" : "CSUM_VALID") tells it to skip its own check, so it accepts."
-            } else if ok {
-                what = "The DHCP client (AF_PACKET socket) checks the UDP checksum itself from the bytes: correct, accepted."
-            } else {
-                what = "The DHCP client (AF_PACKET socket) checks the UDP checksum itself from the bytes and finds the unfinished pseudo-header sum: \"bad udp checksum\", the OFFER is ignored."
-            }
             _ = watch(p) { w in
-                w.record(p, p, node: ni, iface: iface, .deliver, "tpacket_rcv → dhclient (userspace checksum check)", what,
+                w.record(p, p, node: ni, iface: iface, .deliver, .dhcpClientCheck(auxdataTrusted: trusted, notReady: notReady, valid: valid),
                          drop: ok ? "delivered" : "bad udp checksum")
             }
             if ok { return deliver(p) }
             count(node.name, "dhclient: bad udp checksums")
             return finish(.droppedByReceiver(counter: "dhclient: bad udp checksums"))
         }
-        let fn: String
-        let counter: String
-        switch l.l4Protocol {
-        case .tcp:
-            fn = v4 ? "tcp_v4_rcv → skb_checksum_init → __skb_checksum_validate" : "tcp_v6_rcv → skb_checksum_init → __skb_checksum_validate"
-            counter = v4 ? "Tcp: InCsumErrors" : "Tcp: InCsumErrors"
-        case .udp:
-            fn = v4 ? "udp_rcv → __udp4_lib_rcv → udp4_csum_init → __udp_lib_checksum_complete" : "udpv6_rcv → __udp6_lib_rcv → udp6_csum_init → __udp_lib_checksum_complete"
-            counter = v4 ? "Udp: InCsumErrors" : "Udp6: InCsumErrors"
-        case .icmp:
-            fn = "icmp_rcv → skb_checksum_simple_validate"
-            counter = "Icmp: InCsumErrors"
-        case .icmpv6:
-            fn = "icmpv6_rcv → skb_checksum_validate"
-            counter = "Icmp6: InCsumErrors"
-        }
         let udpNoCsum = l.l4Protocol == .udp && v4 && p.frame.l4Checksum(l) == 0
         let trusted = s.csumUnnecessary
         let ok = trusted || valid || udpNoCsum
-        var what: String
-        if trusted {
-            what = "skb_csum_unnecessary: \(s.csumValid && s.ipSummed == .none ? "csum_valid (an earlier software check)" : s.ipSummed.short) is taken as valid, so the stack does not look at the checksum bytes."
-            if !valid && s.ipSummed == .unnecessary { what += " The bytes are wrong, but nobody checks." }
-        } else if udpNoCsum {
-            what = "UDP checksum 0 means \"none\" over IPv4: accepted unverified."
-        } else if valid {
-            what = "The stack verifies the checksum from the bytes: correct."
-        } else {
-            what = "The stack verifies the checksum from the bytes: wrong. The segment is dropped silently and \(counter) goes up (the sender retransmits into the same wall)."
-        }
-        var fnFull = isDestination ? fn : fn + " (no socket here)"
-        if let n = Self.fragments(p) {
-            // ip_local_deliver() → ip_defrag() / ipv6_frag_rcv(): the fragments are reassembled
-            // first; the checksum is then verified over the whole datagram.
-            fnFull = (v4 ? "ip_local_deliver → ip_defrag → " : "ipv6_frag_rcv → ip6_frag_reasm → ") + fnFull
-            what = "The \(n) IP fragments are reassembled first (CHECKSUM_NONE: no device could verify a checksum spread over several frames). " + what
-        }
+        let check: StepEvent.ReceiveCheck = trusted ? .trusted(summed: s.ipSummed, csumValid: s.csumValid, bytesValid: valid)
+            : udpNoCsum ? .udpZero : .verified(valid: valid)
+        // ip_local_deliver() → ip_defrag() / ipv6_frag_rcv(): the fragments are reassembled
+        // first; the checksum is then verified over the whole datagram.
+        let receive = StepEvent.TransportReceive(l4: l.l4Protocol, v6: !v4, hasSocket: isDestination, fragments: Self.fragments(p), check: check)
+        let counter = receive.counter
         _ = watch(p) { w in
-            w.record(p, p, node: ni, iface: iface, .deliver, fnFull, what, drop: ok ? (isDestination ? "delivered" : "no socket") : "checksum error")
+            w.record(p, p, node: ni, iface: iface, .deliver, .transportReceive(receive), drop: ok ? (isDestination ? "delivered" : "no socket") : "checksum error")
         }
         if !ok {
             count(node.name, counter)
@@ -576,9 +493,7 @@ extension Walk {
         let l = p.layout
         let valid = p.frame.l4ChecksumIsValid(l) || (l.l4Protocol == .udp && p.frame.l4Checksum(l) == 0)
         _ = watch(p) { w in
-            w.record(p, p, node: node, iface: "wire", .deliver, "remote host: NIC rx checksum → stack",
-                     valid ? "The remote host receives correct bytes." : "The remote host finds the checksum wrong and drops the packet.",
-                     drop: valid ? "delivered" : "checksum error")
+            w.record(p, p, node: node, iface: "wire", .deliver, .remoteReceive(valid: valid), drop: valid ? "delivered" : "checksum error")
         }
         guard destinationHost == .remote(nic: nic) else {
             return finish(.droppedOnPath(at: hostName(.remote(nic: nic)), reason: "left the lab"))
@@ -600,11 +515,9 @@ extension Walk {
         var q = p
         let l = p.layout
         // Read.
-        let readFn: String
-        var what: String
+        let read: StepEvent
         switch p.carrier {
         case let .skb(s):
-            readFn = r.vnetHdrAware ? "packet_rcv → virtio_net_hdr_from_skb (PACKET_VNET_HDR)" : "packet_rcv / tpacket_rcv (AF_PACKET)"
             if r.vnetHdrAware {
                 var h = VirtioNetHeader()
                 if s.ipSummed == .partial {
@@ -616,27 +529,23 @@ extension Walk {
                 }
                 if s.isGSO { setGSO(&h, s, l) }
                 q.carrier = .vnet(h)
-                what = "The forwarder reads with PACKET_VNET_HDR: the skb's checksum state comes along as a virtio header (\(h.summary))."
+                read = .forwarderReadSocket(vnet: h, partial: s.ipSummed == .partial, bytesValid: p.frame.l4ChecksumIsValid(l))
             } else {
                 q.carrier = .raw
-                what = s.ipSummed == .partial
-                    ? "The forwarder reads only the bytes. The kernel flags TP_STATUS_CSUMNOTREADY, but the program ignores it: the PARTIAL promise is lost here."
-                    : "The forwarder reads only the bytes; their checksum is already \(p.frame.l4ChecksumIsValid(l) ? "final" : "wrong")."
+                read = .forwarderReadSocket(vnet: nil, partial: s.ipSummed == .partial, bytesValid: p.frame.l4ChecksumIsValid(l))
             }
         case .vnet:
-            readFn = "read() on the TAP fd"
             if r.vnetHdrAware {
-                what = "The forwarder reads the TAP with its vnet header and keeps it."
+                read = .forwarderReadTap(.kept)
             } else {
                 q.carrier = .raw
-                what = "The forwarder reads the TAP but drops the vnet header: any NEEDS_CSUM promise is lost here."
+                read = .forwarderReadTap(.dropped)
             }
         default:
-            readFn = "read() on the TAP fd"
             q.carrier = .raw
-            what = "The forwarder reads bare bytes from the TAP: no metadata exists."
+            read = .forwarderReadTap(.none)
         }
-        q = watch(q) { w in w.record(p, q, node: ni, iface: node.interfaces[iface].name, .userspace, readFn, what) }
+        q = watch(q) { w in w.record(p, q, node: ni, iface: node.interfaces[iface].name, .userspace, read) }
         // Route.
         let dst = IPAddress(bytes: q.frame.destinationAddress(l))
         let outIf: Int
@@ -668,8 +577,7 @@ extension Walk {
             }
             q.target = tgt
             q = watch(q) { w in
-                w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .userspace, "userspace forwarder: route, rewrite MACs, TTL − 1, recompute IP header checksum",
-                         "The program routes in userspace; it never touches the TCP/UDP checksum field.")
+                w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .userspace, .forwarderRoute)
             }
         }
         // Write.
@@ -679,7 +587,6 @@ extension Walk {
             return tapWrite(w, tap: outDev, vnet: ts.vnetHdr)
         }
         let before = q
-        var sndWhat: String
         if case let .vnet(h) = q.carrier {
             var s = SkbState(ipSummed: .none)
             if h.needsChecksum { s = SkbState(ipSummed: .partial, csumStart: Int(h.csumStart), csumOffset: Int(h.csumOffset)) }
@@ -691,19 +598,16 @@ extension Walk {
                 s.headLength = q.frame.count + 16 < 4096 ? q.frame.count : max(Int(h.hdrLen), 14)
             }
             q.carrier = .skb(s)
-            sndWhat = "packet_snd with a vnet header rebuilds the skb state: \(s.summary)."
-            q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .transmit, "packet_snd → virtio_net_hdr_to_skb", sndWhat) }
+            q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .transmit, .packetSndVnet(s)) }
         } else {
             if Self.linkFrameLength(q) > 1514 {
                 _ = watch(q) { w in
-                    w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .transmit, "packet_snd",
-                             "A GSO super-frame read as bytes is larger than the MTU: packet_snd refuses it (EMSGSIZE).", drop: "EMSGSIZE")
+                    w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .transmit, .packetSndTooBig, drop: "EMSGSIZE")
                 }
                 return finish(.droppedOnPath(at: node.name, reason: "packet_snd: frame larger than MTU (EMSGSIZE)"))
             }
             q.carrier = .skb(SkbState(ipSummed: .none))
-            sndWhat = "packet_snd makes a new skb from the bytes: CHECKSUM_NONE. If the field still holds the pseudo-header sum, nobody will ever finish it."
-            q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .transmit, "packet_snd", sndWhat) }
+            q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .transmit, .packetSnd) }
         }
         transmit(q, on: outDev)
     }

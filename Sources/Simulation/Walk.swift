@@ -36,8 +36,8 @@ struct Walk {
 
     // MARK: Recording
 
-    mutating func record(_ before: Packet, _ after: Packet, node: Int, iface: String?, _ dir: Direction, _ fn: String,
-                         _ explanation: String, drop: String? = nil) {
+    mutating func record(_ before: Packet, _ after: Packet, node: Int, iface: String?, _ dir: Direction, _ event: StepEvent,
+                         drop: String? = nil) {
         let l = after.layout
         let f = after.frame
         let valid = f.l4ChecksumIsValid(l)
@@ -49,12 +49,12 @@ struct Walk {
         }
         let src = IPAddress(bytes: f.sourceAddress(l)).description
         let dst = IPAddress(bytes: f.destinationAddress(l)).description
-        steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, function: fn,
+        steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, event: event, function: event.function,
                           before: before.carrier, after: after.carrier, frame: f.bytes, changedBytes: changed,
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
                           bytesValid: valid, receiverWouldAccept: after.carrier.trustedWithoutBytes || valid,
                           condition: Self.condition(after), ttl: f.ttl(l), source: src, destination: dst,
-                          segment: after.segment, ipFragments: Self.fragments(after, l), explanation: explanation, drop: drop))
+                          segment: after.segment, ipFragments: Self.fragments(after, l), explanation: event.explanation, drop: drop))
         applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
     }
 
@@ -93,7 +93,8 @@ struct Walk {
         current = p
         let l = p.layout
         let f = p.frame
-        steps.append(Step(element: element, interface: iface, direction: .transmit, function: "(fault injected: bit flip)",
+        let event = StepEvent.faultInjected(after: element)
+        steps.append(Step(element: element, interface: iface, direction: .transmit, event: event, function: event.function,
                           before: before.carrier, after: p.carrier, frame: f.bytes,
                           changedBytes: (0..<f.count).filter { before.frame.bytes[$0] != f.bytes[$0] },
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
@@ -102,8 +103,7 @@ struct Walk {
                           source: IPAddress(bytes: f.sourceAddress(l)).description,
                           destination: IPAddress(bytes: f.destinationAddress(l)).description,
                           segment: p.segment, ipFragments: Self.fragments(p),
-                          explanation: "A bit of the payload flips after \(element) (a bad cable, a buggy device): the checksum field no longer matches the data.",
-                          drop: nil))
+                          explanation: event.explanation, drop: nil))
     }
 
     /// Run one event with the corruption hook watching `p`: returns the possibly corrupted packet.
@@ -158,19 +158,15 @@ struct Walk {
                 // 4.4 quirk: a device without SG gets NONE segments even if it can checksum.
                 let complete = !(dev.features.txChecksum && s.ipSummed == .partial && (profile == .linux6 || dev.features.has(.scatterGather)))
                 let segs = p.frame.tcpSegments(mss: s.gsoSize, l, complete: complete, mangleZero: false)
-                let proto = l.ipVersion == .v4 ? "tcp4_gso_segment" : "tcp6_gso_segment"
                 for (i, seg) in segs.enumerated() {
                     var q = p
                     q.frame = seg.frame
                     q.segment = i + 1
                     q.payloadOffset = p.payloadOffset + seg.payloadOffset
                     q.carrier = .skb(complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: l.l4Offset, csumOffset: 16))
-                    let why = complete
-                        ? "\(name(d)) has no TSO and no checksum offload: the kernel cuts the super-frame into \(segs.count) segments and computes each one's full checksum (CHECKSUM_NONE)."
-                        : "\(name(d)) has no TSO: the kernel cuts the super-frame into \(segs.count) segments; each keeps a pseudo-header sum for its own length and stays CHECKSUM_PARTIAL."
                     let q2 = watch(q) { w in
                         w.record(p, q, node: node, iface: w.ifLabel(d), .transmit,
-                                 "validate_xmit_skb → skb_gso_segment → \(proto) → tcp_gso_segment", why)
+                                 .gsoSegment(v6: l.ipVersion == .v6, complete: complete, count: segs.count, device: w.name(d)))
                     }
                     transmitDriver(q2, on: d)
                 }
@@ -189,8 +185,7 @@ struct Walk {
             q.carrier = .skb(s)
             let reason = dev.features.fixedOff[.txChecksumming] ?? "tx-checksumming is off"
             q = watch(q) { w in
-                w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, profile.hwOffloadHelp,
-                         "\(w.name(d)) cannot checksum (\(reason)), so the kernel finishes the checksum in software before the driver sees the frame: CHECKSUM_NONE with correct bytes.")
+                w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .checksumHelp(profile: profile, device: w.name(d), reason: reason))
             }
         }
         transmitDriver(q, on: d)
@@ -214,15 +209,7 @@ struct Walk {
             if s.isGSO { setGSO(&h, s, l) }
             var q = p
             q.carrier = .vnet(h)
-            let capture = s.ipSummed == .partial
-                ? " A tcpdump in the guest shows \"incorrect cksum\" here: the field holds only the pseudo-header sum."
-                : ""
-            q = watch(q) { w in
-                w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, "start_xmit → xmit_skb → virtio_net_hdr_from_skb",
-                         (s.ipSummed == .partial
-                          ? "The guest's virtio-net driver passes the promise to the host as NEEDS_CSUM with csum_start=\(s.csumStart), csum_offset=\(s.csumOffset)."
-                          : "The guest's virtio-net driver sends the frame with flags 0: its checksum is already final.") + capture)
-            }
+            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .virtioXmit(h)) }
             guard let tap = dev.peer else {
                 finish(.droppedOnPath(at: name(d), reason: "NIC has no backend"))
                 return
@@ -245,23 +232,10 @@ struct Walk {
                 }
                 if s.isGSO { setGSO(&h, s, l) }
                 q.carrier = .vnet(h)
-                let what: String
-                switch s.ipSummed {
-                case .partial: what = "The promise leaves the kernel as NEEDS_CSUM in the vnet header; the reader must finish or trust it."
-                case .unnecessary: what = "The frame was verified, so the vnet header says DATA_VALID."
-                default: what = "The checksum is final; the vnet header carries flags 0."
-                }
-                q = watch(q) { w in
-                    w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, "tun_net_xmit → tun_put_user → virtio_net_hdr_from_skb", what)
-                }
+                q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .tunPutUser(vnet: h, summed: s.ipSummed)) }
             } else {
                 q.carrier = .raw
-                let what = s.ipSummed == .partial
-                    ? "This TAP has no vnet header, yet it kept checksum offload (TUN_F_CSUM): tun_put_user copies the unfinished bytes and nothing tells the reader the checksum is missing."
-                    : "This TAP has no vnet header: the reader gets bare bytes (already final here)."
-                q = watch(q) { w in
-                    w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, "tun_net_xmit → tun_put_user", what)
-                }
+                q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .tunPutUser(vnet: nil, summed: s.ipSummed)) }
             }
             switch dev.fdSide {
             case let .vm(v)?:
@@ -273,12 +247,10 @@ struct Walk {
             }
         case .vethEnd:
             var q = p
-            var fn = "veth_xmit → veth_forward_skb → __dev_forward_skb"
-            var what = "veth hands the skb to its peer unchanged: \(s.ipSummed.short) crosses the pair."
+            var marks = false
             if let peer = dev.peer, dev.profile.vethMarksUnnecessary, s.ipSummed == .none, net.devices[peer].features.has(.rxChecksumming) {
                 q.carrier = .skb(s.with(.unnecessary))
-                fn = "veth_xmit (before ce8c839b74e3)"
-                what = "Pre-4.4 veth rewrites CHECKSUM_NONE to CHECKSUM_UNNECESSARY because the peer has rx-checksumming: the next stack will not verify these bytes, good or bad."
+                marks = true
             }
             guard let peer = dev.peer else { return finish(.droppedOnPath(at: name(d), reason: "veth has no peer")) }
             // __dev_forward_skb() → is_skb_forwardable(): a non-GSO frame longer than the peer's
@@ -286,13 +258,13 @@ struct Walk {
             if !s.isGSO && Self.linkFrameLength(q) > 1518 {
                 let r = p
                 _ = watch(r) { w in
-                    w.record(r, r, node: node, iface: w.ifLabel(d), .transmit, "veth_xmit → __dev_forward_skb → is_skb_forwardable",
-                             "The frame is longer than \(w.name(peer))'s MTU and is not GSO: veth drops it.", drop: "frame exceeds MTU")
+                    w.record(r, r, node: node, iface: w.ifLabel(d), .transmit, .vethTooBig(peer: w.name(peer)), drop: "frame exceeds MTU")
                 }
                 return finish(.droppedOnPath(at: name(d), reason: "frame exceeds the veth peer's MTU"))
             }
-            if s.isGSO { what += " The GSO skb is not segmented (veth has TSO)." }
-            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, fn, what) }
+            q = watch(q) { w in
+                w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .vethXmit(summed: s.ipSummed, marksUnnecessary: marks, gso: s.isGSO))
+            }
             // veth_skb_is_eligible_for_gro(): with GRO on the peer, frames from a sender without
             // TSO take the NAPI path, where GRO validates a NONE checksum and marks it UNNECESSARY.
             if dev.profile == .linux6, net.devices[peer].features.has(.gro), !dev.features.has(.tso),
@@ -300,20 +272,16 @@ struct Walk {
                 let r = q
                 let valid = q.frame.l4ChecksumIsValid(l)
                 if valid { q.carrier = .skb(SkbState(ipSummed: .unnecessary)) }
-                let gro = l.ipVersion == .v4 ? (l.l4Protocol == .tcp ? "tcp4_gro_receive" : "udp4_gro_receive") : (l.l4Protocol == .tcp ? "tcp6_gro_receive" : "udp6_gro_receive")
                 q = watch(q) { w in
                     w.record(r, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive,
-                             "veth_poll → napi_gro_receive → \(gro) → skb_gro_checksum_validate",
-                             valid ? "GRO is on at \(w.name(peer)) and \(w.name(d)) has no TSO, so the frame takes the NAPI path: GRO verifies the checksum and marks the skb CHECKSUM_UNNECESSARY."
-                                   : "GRO verifies the checksum, finds it wrong and leaves CHECKSUM_NONE for the stack to drop.")
+                             .vethGRO(v6: l.ipVersion == .v6, l4: l.l4Protocol, valid: valid, device: w.name(d), peer: w.name(peer)))
                 }
             }
             ingress(q, on: peer, via: "netif_rx")
         case .bridge:
             // br_dev_xmit: locally originated, forwarded without skb_forward_csum().
             let q = watch(p) { w in
-                w.record(p, p, node: node, iface: w.ifLabel(d), .transmit, "br_dev_xmit → br_forward (local origin)",
-                         "The host sends through the bridge device; its own features applied above. The bridge now picks the port.")
+                w.record(p, p, node: node, iface: w.ifLabel(d), .transmit, .bridgeLocalXmit)
             }
             if let port = pickPort(bridge: d, excluding: nil, q) {
                 return transmit(q, on: port)
@@ -325,20 +293,16 @@ struct Walk {
             var fq = q
             fq.flooded = true
             let r = watch(fq) { w in
-                w.record(q, fq, node: node, iface: w.ifLabel(d), .transmit, "br_dev_xmit → br_flood",
-                         "No forwarding entry for the destination MAC: the bridge floods the frame to \(flood.ports.map(w.name).joined(separator: ", ")). The copy toward the destination host is followed.")
+                w.record(q, fq, node: node, iface: w.ifLabel(d), .transmit, .bridgeLocalFlood(ports: flood.ports.map(w.name)))
             }
             transmit(r, on: port)
         case .hostNIC:
             var q = p
-            var what = "The NIC puts the frame on the wire."
             if s.ipSummed == .partial {
                 q.frame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: l.end, mangleZero: false)
-                what = "The NIC's hardware finishes the checksum as it transmits (tx-checksumming): the wire carries correct bytes."
             }
-            if s.isGSO { what += " Its TSO engine segments the super-frame on the wire (not modelled byte by byte)." }
             q.carrier = .wire
-            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, "ndo_start_xmit (hardware checksum)", what) }
+            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .hostNICXmit(partial: s.ipSummed == .partial, gso: s.isGSO)) }
             remoteReceive(q, nic: d)
         }
     }
@@ -361,9 +325,8 @@ struct Walk {
         // the guest put its NIC in promiscuous mode (a flooded copy, for instance).
         if p.flooded, Self.isForeignUnicast(p.frame.bytes, mac: dev.mac), !guestNICIsPromiscuous(nic) {
             _ = watch(p) { w in
-                w.record(p, p, node: node, iface: w.ifLabel(nic), .receive, "virtio-net receive_filter (QEMU)",
-                         "The destination MAC \(Self.macString(p.frame.destinationMAC)) is not \(guestName)'s: QEMU drops the frame before the guest sees it.",
-                         drop: "not for this MAC")
+                w.record(p, p, node: node, iface: w.ifLabel(nic), .receive,
+                         .qemuReceiveFilter(mac: Self.macString(p.frame.destinationMAC), guest: guestName), drop: "not for this MAC")
             }
             return finish(.droppedOnPath(at: name(nic), reason: "frame not addressed to this NIC's MAC"))
         }
@@ -373,20 +336,11 @@ struct Walk {
                 return finish(.droppedOnPath(at: name(tap), reason: "GSO frame to a guest without GUEST_TSO"))
             }
             var s = SkbState(ipSummed: .none)
-            var fn = "receive_buf"
-            var what: String
             if h.isDataValid {
                 s.ipSummed = .unnecessary
-                what = "DATA_VALID: the guest marks the skb CHECKSUM_UNNECESSARY and will not verify it."
-            } else {
-                what = "No flag: the guest's stack will verify the checksum from the bytes."
             }
             if h.needsChecksum {
                 s = SkbState(ipSummed: .partial, csumStart: Int(h.csumStart), csumOffset: Int(h.csumOffset))
-                fn = profile == .linux6 ? "receive_buf → virtnet_receive_done → virtio_net_hdr_to_skb" : "receive_buf → skb_partial_csum_set"
-                what = "NEEDS_CSUM: the guest marks the skb CHECKSUM_PARTIAL, which its TCP/UDP treat as valid without looking at the bytes."
-            } else if profile == .linux6 {
-                fn = "receive_buf → virtnet_receive_done"
             }
             if h.isGSO {
                 s.gsoSize = Int(h.gsoSize)
@@ -394,13 +348,10 @@ struct Walk {
                 s.gsoDodgy = true
             }
             q.carrier = .skb(s)
-            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(nic), .receive, fn, what) }
+            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(nic), .receive, .receiveBuf(vnet: h, profile: profile, guest: guestName)) }
         case .raw:
             q.carrier = .skb(SkbState(ipSummed: .none))
-            q = watch(q) { w in
-                w.record(p, q, node: node, iface: w.ifLabel(nic), .receive, "receive_buf",
-                         "QEMU had no vnet header to pass: \(guestName) gets CHECKSUM_NONE and verifies the bytes itself.")
-            }
+            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(nic), .receive, .receiveBuf(vnet: nil, profile: profile, guest: guestName)) }
         default:
             preconditionFailure("QEMU delivers vnet or raw frames")
         }
@@ -430,17 +381,17 @@ struct Walk {
         let profile = dev.profile
         var q = p
         var s = SkbState(ipSummed: .none)
-        var what = "No NEEDS_CSUM: the host skb is CHECKSUM_NONE (a DATA_VALID flag from the writer would be ignored)."
-        var fn = "tun_get_user"
+        var written: VirtioNetHeader?
+        var gsoApplied = false
         if ts.vnetHdr, case let .vnet(h) = p.carrier {
+            written = h
             if h.needsChecksum {
                 s = SkbState(ipSummed: .partial, csumStart: Int(h.csumStart), csumOffset: Int(h.csumOffset))
-                fn = "tun_get_user → " + profile.vnetToSkb
-                what = "NEEDS_CSUM becomes CHECKSUM_PARTIAL on the host: the promise is now skb metadata."
             }
             if h.isGSO {
                 let payloadLen = p.layout.end - p.layout.payloadOffset
                 if payloadLen > Int(h.gsoSize) {
+                    gsoApplied = true
                     s.gsoSize = Int(h.gsoSize)
                     s.gsoType = VirtioNetHeader.GSOType(rawValue: h.gsoType & 0x7F)
                     s.gsoDodgy = true
@@ -450,14 +401,12 @@ struct Walk {
                     let fitsPage = (p.frame.count + 64 + 256 + 63) / 64 * 64 + 320 <= 4096
                     let linear = fitsPage || p.frame.count + 64 < 4096 || h.hdrLen == 0
                     s.headLength = linear ? p.frame.count : Int(h.hdrLen)
-                    what += " The header's GSO fields make it a GSO skb (gso_size \(h.gsoSize), SKB_GSO_DODGY)."
                 }
             }
-        } else if !ts.vnetHdr {
-            what = "This TAP has no vnet header: the bytes arrive with no metadata, CHECKSUM_NONE."
         }
         q.carrier = .skb(s)
-        q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(tap), .receive, fn, what) }
+        let event = StepEvent.tunGetUser(tapVnetHdr: ts.vnetHdr, vnet: written, gso: gsoApplied, profile: profile)
+        q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(tap), .receive, event) }
         ingress(q, on: tap, via: nil)
     }
 
@@ -481,14 +430,12 @@ struct Walk {
         let node = net.devices[br].node
         if p.target == br || (p.target.map { net.devices[$0].l3 == nil && $0 == br } ?? false) {
             let q = watch(p) { w in
-                w.record(p, p, node: node, iface: w.ifLabel(br), .receive, "br_handle_frame → br_pass_frame_up",
-                         "The frame is for the bridge device itself: it goes up to the host's stack on \(w.name(br)).")
+                w.record(p, p, node: node, iface: w.ifLabel(br), .receive, .bridgePassUp(bridge: w.name(br)))
             }
             return arriveAtHost(q, device: br)
         }
         let out: Int
-        var fn = "br_handle_frame → br_forward → __br_forward → skb_forward_csum"
-        var flooded = ""
+        var flooded: StepEvent.BridgeFlood?
         if let port = pickPort(bridge: br, excluding: inPort, p) {
             out = port
         } else {
@@ -499,27 +446,24 @@ struct Walk {
                 return finish(.droppedOnPath(at: name(br), reason: floodDropReason(flood.ports)))
             }
             out = port
-            fn = "br_handle_frame_finish → br_flood → maybe_deliver → __br_forward → skb_forward_csum"
-            flooded = " No forwarding entry matches the destination MAC \(Self.macString(p.frame.destinationMAC)), so the bridge floods the frame to \(flood.ports.map(name).joined(separator: ", ")); the copy toward the destination host is followed."
+            flooded = StepEvent.BridgeFlood(destinationMAC: Self.macString(p.frame.destinationMAC), ports: flood.ports.map(name))
         }
         var q = p
-        q.flooded = p.flooded || !flooded.isEmpty
+        q.flooded = p.flooded || flooded != nil
         let s = p.skb!
-        var what = "The bridge forwards \(s.ipSummed.short) unchanged from \(name(inPort)) to \(name(out)); \(name(out))'s own features decide what happens next." + flooded
         if s.ipSummed == .complete {
             q.carrier = .skb(s.with(.none))
-            what = "skb_forward_csum() turns CHECKSUM_COMPLETE into CHECKSUM_NONE: the sum no longer describes a forwarded frame." + flooded
         }
         // is_skb_forwardable(): a non-GSO frame larger than the egress MTU is dropped.
         if !s.isGSO && Self.linkFrameLength(p) > 1518 {
             q = watch(q) { w in
-                w.record(p, q, node: node, iface: w.ifLabel(br), .forward, "br_forward → is_skb_forwardable",
-                         "The frame is larger than \(w.name(out))'s MTU and is not GSO: the bridge drops it.", drop: "frame exceeds MTU")
+                w.record(p, q, node: node, iface: w.ifLabel(br), .forward, .bridgeTooBig(egress: w.name(out)), drop: "frame exceeds MTU")
             }
             return finish(.droppedOnPath(at: name(br), reason: "frame exceeds MTU"))
         }
         q = watch(q) { w in
-            w.record(p, q, node: node, iface: w.ifLabel(br), .forward, fn, what)
+            w.record(p, q, node: node, iface: w.ifLabel(br), .forward,
+                     .bridgeForward(summed: s.ipSummed, from: w.name(inPort), to: w.name(out), flood: flooded))
         }
         transmit(q, on: out)
     }

@@ -300,7 +300,7 @@ flows:
         let c = try LegCheck.make(syn, plan: plan).get()
         #expect(c.injection == .tap(role: "hub", name: "tap1"))
         #expect(c.points == [.tap(role: "hub", name: "tap2", vnetHeader: true)])
-        let emitted = try #require(syn.steps.first { $0.function.hasSuffix("virtio_net_hdr_from_skb") })
+        let emitted = try #require(syn.steps.first { $0.event.kind == .virtioXmit })
         guard case let .vnet(h) = emitted.after else { Issue.record("no vnet header"); return }
         #expect(c.writes == [h.bytes + emitted.frame])
         #expect(c.expected.count == 1 && c.expected[0].vnet?.needsChecksum == true)
