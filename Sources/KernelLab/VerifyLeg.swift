@@ -279,18 +279,7 @@ extension LegCheck {
 
     /// The virtio_net_hdr that makes `packet_snd()` rebuild skb state `s`.
     public static func header(_ s: SkbState, frame: [UInt8]) -> VirtioNetHeader {
-        var h = VirtioNetHeader()
-        if s.ipSummed == .partial {
-            h.flags = VirtioNetHeader.needsCsum
-            h.csumStart = UInt16(s.csumStart)
-            h.csumOffset = UInt16(s.csumOffset)
-        }
-        if s.isGSO {
-            h.gsoType = (s.gsoType ?? .tcpv4).rawValue
-            h.gsoSize = UInt16(s.gsoSize)
-            h.hdrLen = UInt16((try? Frame(bytes: frame).layout())?.payloadOffset ?? 0)
-        }
-        return h
+        VirtioNetHeader(skb: s, hasDataValid: false, headersLength: (try? Frame(bytes: frame).layout())?.payloadOffset ?? 0)
     }
 }
 

@@ -519,15 +519,7 @@ extension Walk {
         switch p.carrier {
         case let .skb(s):
             if r.vnetHdrAware {
-                var h = VirtioNetHeader()
-                if s.ipSummed == .partial {
-                    h.flags = VirtioNetHeader.needsCsum
-                    h.csumStart = UInt16(s.csumStart)
-                    h.csumOffset = UInt16(s.csumOffset)
-                } else if s.ipSummed == .unnecessary {
-                    h.flags = VirtioNetHeader.dataValid
-                }
-                if s.isGSO { setGSO(&h, s, l) }
+                let h = VirtioNetHeader(skb: s, hasDataValid: true, headersLength: l.payloadOffset)
                 q.carrier = .vnet(h)
                 read = .forwarderReadSocket(vnet: h, partial: s.ipSummed == .partial, bytesValid: p.frame.l4ChecksumIsValid(l))
             } else {
@@ -588,12 +580,8 @@ extension Walk {
         }
         let before = q
         if case let .vnet(h) = q.carrier {
-            var s = SkbState(ipSummed: .none)
-            if h.needsChecksum { s = SkbState(ipSummed: .partial, csumStart: Int(h.csumStart), csumOffset: Int(h.csumOffset)) }
+            var s = SkbState(virtioHeader: h)
             if h.isGSO {
-                s.gsoSize = Int(h.gsoSize)
-                s.gsoType = VirtioNetHeader.GSOType(rawValue: h.gsoType & 0x7F)
-                s.gsoDodgy = true
                 // packet_alloc_skb(): fully linear when it fits in a page, else hdr_len linear.
                 s.headLength = q.frame.count + 16 < 4096 ? q.frame.count : max(Int(h.hdrLen), 14)
             }

@@ -199,14 +199,7 @@ struct Walk {
         let l = p.layout
         switch dev.kind {
         case .virtio:
-            // virtio_net_hdr_from_skb(..., has_data_valid=false)
-            var h = VirtioNetHeader()
-            if s.ipSummed == .partial {
-                h.flags = VirtioNetHeader.needsCsum
-                h.csumStart = UInt16(s.csumStart)
-                h.csumOffset = UInt16(s.csumOffset)
-            }
-            if s.isGSO { setGSO(&h, s, l) }
+            let h = VirtioNetHeader(skb: s, hasDataValid: false, headersLength: l.payloadOffset)
             var q = p
             q.carrier = .vnet(h)
             q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .virtioXmit(h)) }
@@ -218,19 +211,7 @@ struct Walk {
         case let .tap(ts):
             var q = p
             if ts.vnetHdr {
-                // tun_put_user(): virtio_net_hdr_from_skb(..., has_data_valid=true)
-                var h = VirtioNetHeader()
-                switch s.ipSummed {
-                case .partial:
-                    h.flags = VirtioNetHeader.needsCsum
-                    h.csumStart = UInt16(s.csumStart)
-                    h.csumOffset = UInt16(s.csumOffset)
-                case .unnecessary:
-                    h.flags = VirtioNetHeader.dataValid
-                case .none, .complete:
-                    break
-                }
-                if s.isGSO { setGSO(&h, s, l) }
+                let h = VirtioNetHeader(skb: s, hasDataValid: true, headersLength: l.payloadOffset)
                 q.carrier = .vnet(h)
                 q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .tunPutUser(vnet: h, summed: s.ipSummed)) }
             } else {
@@ -307,13 +288,6 @@ struct Walk {
         }
     }
 
-    /// `virtio_net_hdr_from_skb()` for a GSO skb: `hdr_len = skb_headlen(skb)`.
-    func setGSO(_ h: inout VirtioNetHeader, _ s: SkbState, _ l: FrameLayout) {
-        h.gsoType = (s.gsoType ?? .tcpv4).rawValue
-        h.gsoSize = UInt16(s.gsoSize)
-        h.hdrLen = UInt16(s.headLength ?? l.payloadOffset)
-    }
-
     /// QEMU hands a frame the host wrote to the TAP to the guest's virtio-net device.
     mutating func qemuToGuest(_ p: Packet, nic: Int, tap: Int) {
         let dev = net.devices[nic]
@@ -335,17 +309,10 @@ struct Walk {
             if h.isGSO, !guestAcceptsGSO(nic) {
                 return finish(.droppedOnPath(at: name(tap), reason: "GSO frame to a guest without GUEST_TSO"))
             }
-            var s = SkbState(ipSummed: .none)
-            if h.isDataValid {
+            // virtnet_receive_done(): DATA_VALID → CHECKSUM_UNNECESSARY, then virtio_net_hdr_to_skb().
+            var s = SkbState(virtioHeader: h)
+            if h.isDataValid && !h.needsChecksum {
                 s.ipSummed = .unnecessary
-            }
-            if h.needsChecksum {
-                s = SkbState(ipSummed: .partial, csumStart: Int(h.csumStart), csumOffset: Int(h.csumOffset))
-            }
-            if h.isGSO {
-                s.gsoSize = Int(h.gsoSize)
-                s.gsoType = VirtioNetHeader.GSOType(rawValue: h.gsoType & 0x7F)
-                s.gsoDodgy = true
             }
             q.carrier = .skb(s)
             q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(nic), .receive, .receiveBuf(vnet: h, profile: profile, guest: guestName)) }
@@ -385,23 +352,15 @@ struct Walk {
         var gsoApplied = false
         if ts.vnetHdr, case let .vnet(h) = p.carrier {
             written = h
-            if h.needsChecksum {
-                s = SkbState(ipSummed: .partial, csumStart: Int(h.csumStart), csumOffset: Int(h.csumOffset))
-            }
-            if h.isGSO {
-                let payloadLen = p.layout.end - p.layout.payloadOffset
-                if payloadLen > Int(h.gsoSize) {
-                    gsoApplied = true
-                    s.gsoSize = Int(h.gsoSize)
-                    s.gsoType = VirtioNetHeader.GSOType(rawValue: h.gsoType & 0x7F)
-                    s.gsoDodgy = true
-                    // tun_can_build_skb(): a frame that fits a page with XDP headroom and
-                    // skb_shared_info is built fully linear; larger ones get hdr_len linear.
-                    // tun_alloc_skb(): "Under a page? Don't bother with paged skb." (prepad 64).
-                    let fitsPage = (p.frame.count + 64 + 256 + 63) / 64 * 64 + 320 <= 4096
-                    let linear = fitsPage || p.frame.count + 64 < 4096 || h.hdrLen == 0
-                    s.headLength = linear ? p.frame.count : Int(h.hdrLen)
-                }
+            gsoApplied = h.isGSO && p.layout.end - p.layout.payloadOffset > Int(h.gsoSize)
+            s = SkbState(virtioHeader: h, gso: gsoApplied)
+            if gsoApplied {
+                // tun_can_build_skb(): a frame that fits a page with XDP headroom and
+                // skb_shared_info is built fully linear; larger ones get hdr_len linear.
+                // tun_alloc_skb(): "Under a page? Don't bother with paged skb." (prepad 64).
+                let fitsPage = (p.frame.count + 64 + 256 + 63) / 64 * 64 + 320 <= 4096
+                let linear = fitsPage || p.frame.count + 64 < 4096 || h.hdrLen == 0
+                s.headLength = linear ? p.frame.count : Int(h.hdrLen)
             }
         }
         q.carrier = .skb(s)
