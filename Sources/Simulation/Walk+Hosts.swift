@@ -260,10 +260,10 @@ extension Walk {
     /// requests (echo, timestamp, info, address mask), `tcp_new()` rejects a SYN-ACK (sIV).
     static func cannotStartConnection(_ f: Frame, _ l: FrameLayout) -> String? {
         switch l.l4Protocol {
-        case .icmp where f.bytes[l.l4Offset] == 0: return "an ICMP echo reply"
-        case .icmpv6 where f.bytes[l.l4Offset] == 129: return "an ICMPv6 echo reply"
-        case .tcp where f.bytes[l.l4Offset + 13] & 0x12 == 0x12: return "a TCP SYN-ACK"
-        default: return nil
+        case .icmp where f.icmpType(l) == 0: return "an ICMP echo reply"
+        case .icmpv6 where f.icmpType(l) == 129: return "an ICMPv6 echo reply"
+        case .tcp where f.tcpFlags(l).isSuperset(of: [.syn, .ack]): return "a TCP SYN-ACK"
+        case .icmp, .icmpv6, .tcp, .udp: return nil
         }
     }
 
@@ -377,7 +377,7 @@ extension Walk {
         // DF; a GSO skb by its segments' size) is dropped with "fragmentation needed".
         if let s = q.skb, q.fragmentMTU == nil {
             let mtu = Frame.linkMTU
-            let dfSet = !v4 || q.frame.bytes[l.l3Offset + 6] & 0x40 != 0
+            let dfSet = q.frame.mayNotFragment(l)
             let ipLen = s.isGSO ? (l.payloadOffset - l.l3Offset + s.gsoSize) : (l.end - l.l3Offset)
             if dfSet && ipLen > mtu {
                 let r = q
@@ -561,12 +561,7 @@ extension Walk {
         if r.forwarding == .l3 {
             let before = q
             q.frame.setMACs(source: net.devices[outDev].mac, destination: net.destinationMAC(for: tgt))
-            if l.ipVersion == .v4 {
-                q.frame.bytes[l.l3Offset + 8] &-= 1
-                q.frame.fillIPv4Checksum(l)
-            } else {
-                q.frame.bytes[l.l3Offset + 7] &-= 1
-            }
+            q.frame.decrementTTLRecomputingHeader(l)
             q.target = tgt
             q = watch(q) { w in
                 w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .userspace, .forwarderRoute)
@@ -588,7 +583,7 @@ extension Walk {
             q.carrier = .skb(s)
             q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .transmit, .packetSndVnet(s)) }
         } else {
-            if Self.linkFrameLength(q) > 1514 {
+            if Self.linkFrameLength(q) > FrameLayout.ethernetLength + Frame.linkMTU {
                 _ = watch(q) { w in
                     w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .transmit, .packetSndTooBig, drop: "EMSGSIZE")
                 }

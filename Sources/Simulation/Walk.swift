@@ -163,7 +163,7 @@ struct Walk {
                     q.frame = seg.frame
                     q.segment = i + 1
                     q.payloadOffset = p.payloadOffset + seg.payloadOffset
-                    q.carrier = .skb(complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: l.l4Offset, csumOffset: 16))
+                    q.carrier = .skb(complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: l.l4Offset, csumOffset: l.l4Protocol.checksumOffset))
                     let q2 = watch(q) { w in
                         w.record(p, q, node: node, iface: w.ifLabel(d), .transmit,
                                  .gsoSegment(v6: l.ipVersion == .v6, complete: complete, count: segs.count, device: w.name(d)))
@@ -236,7 +236,7 @@ struct Walk {
             guard let peer = dev.peer else { return finish(.droppedOnPath(at: name(d), reason: "veth has no peer")) }
             // __dev_forward_skb() → is_skb_forwardable(): a non-GSO frame longer than the peer's
             // MTU + Ethernet header + VLAN tag (1518) is dropped.
-            if !s.isGSO && Self.linkFrameLength(q) > 1518 {
+            if !s.isGSO && Self.linkFrameLength(q) > Frame.forwardableLength {
                 let r = p
                 _ = watch(r) { w in
                     w.record(r, r, node: node, iface: w.ifLabel(d), .transmit, .vethTooBig(peer: w.name(peer)), drop: "frame exceeds MTU")
@@ -414,7 +414,7 @@ struct Walk {
             q.carrier = .skb(s.with(.none))
         }
         // is_skb_forwardable(): a non-GSO frame larger than the egress MTU is dropped.
-        if !s.isGSO && Self.linkFrameLength(p) > 1518 {
+        if !s.isGSO && Self.linkFrameLength(p) > Frame.forwardableLength {
             q = watch(q) { w in
                 w.record(p, q, node: node, iface: w.ifLabel(br), .forward, .bridgeTooBig(egress: w.name(out)), drop: "frame exceeds MTU")
             }
@@ -454,7 +454,8 @@ struct Walk {
 
     /// Unicast frames carry a destination MAC with the group bit clear.
     static func isForeignUnicast(_ frame: [UInt8], mac: [UInt8]) -> Bool {
-        frame.count >= 6 && frame[0] & 1 == 0 && Array(frame[0..<6]) != mac
+        let f = Frame(bytes: frame)
+        return f.destinationIsUnicast && f.destinationMAC != mac
     }
 
     /// The bridge port whose side of the network holds the packet's target.
