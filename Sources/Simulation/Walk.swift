@@ -2,7 +2,8 @@ import Checksum
 import Wire
 
 /// Walks one packet of one leg through the network, recording a `Step` at every kernel function
-/// that touches it. Device behaviour lives here; host stacks are in `Walk+Hosts.swift`.
+/// that touches it. What each element does lives in `Elements/` (one file per kind); this file
+/// holds the recording, `validate_xmit_skb()` and the dispatch to each kind.
 struct Walk {
     let net: Network
     let flow: Flow
@@ -191,182 +192,17 @@ struct Walk {
         transmitDriver(q, on: d)
     }
 
-    /// The driver's transmit routine of device `d` (after validation).
+    /// The driver's transmit routine of device `d` (after validation): each kind's own, in
+    /// `Elements/`.
     mutating func transmitDriver(_ p: Packet, on d: Int) {
-        let dev = net.devices[d]
-        let node = dev.node
         guard let s = p.skb else { preconditionFailure("driver transmit needs an skb") }
-        let l = p.layout
-        switch dev.kind {
-        case .virtio:
-            let h = VirtioNetHeader(skb: s, hasDataValid: false, headersLength: l.payloadOffset)
-            var q = p
-            q.carrier = .vnet(h)
-            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .virtioXmit(h)) }
-            guard let tap = dev.peer else {
-                finish(.droppedOnPath(at: name(d), reason: "NIC has no backend"))
-                return
-            }
-            tapWrite(q, tap: tap, vnet: true)
-        case let .tap(ts):
-            var q = p
-            if ts.vnetHdr {
-                let h = VirtioNetHeader(skb: s, hasDataValid: true, headersLength: l.payloadOffset)
-                q.carrier = .vnet(h)
-                q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .tunPutUser(vnet: h, summed: s.ipSummed)) }
-            } else {
-                q.carrier = .raw
-                q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .tunPutUser(vnet: nil, summed: s.ipSummed)) }
-            }
-            switch dev.fdSide {
-            case let .vm(v)?:
-                qemuToGuest(q, nic: v, tap: d)
-            case let .userspace(ni, ii)?:
-                userspaceReceive(q, node: ni, iface: ii, via: d)
-            case nil:
-                finish(.droppedOnPath(at: name(d), reason: "nobody reads this TAP"))
-            }
-        case .vethEnd:
-            var q = p
-            var marks = false
-            if let peer = dev.peer, dev.profile.vethMarksUnnecessary, s.ipSummed == .none, net.devices[peer].features.has(.rxChecksumming) {
-                q.carrier = .skb(s.with(.unnecessary))
-                marks = true
-            }
-            guard let peer = dev.peer else { return finish(.droppedOnPath(at: name(d), reason: "veth has no peer")) }
-            // __dev_forward_skb() → is_skb_forwardable(): a non-GSO frame longer than the peer's
-            // MTU + Ethernet header + VLAN tag (1518) is dropped.
-            if !s.isGSO && Self.linkFrameLength(q) > Frame.forwardableLength {
-                let r = p
-                _ = watch(r) { w in
-                    w.record(r, r, node: node, iface: w.ifLabel(d), .transmit, .vethTooBig(peer: w.name(peer)), drop: "frame exceeds MTU")
-                }
-                return finish(.droppedOnPath(at: name(d), reason: "frame exceeds the veth peer's MTU"))
-            }
-            q = watch(q) { w in
-                w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .vethXmit(summed: s.ipSummed, marksUnnecessary: marks, gso: s.isGSO))
-            }
-            // veth_skb_is_eligible_for_gro(): with GRO on the peer, frames from a sender without
-            // TSO take the NAPI path, where GRO validates a NONE checksum and marks it UNNECESSARY.
-            if dev.profile == .linux6, net.devices[peer].features.has(.gro), !dev.features.has(.tso),
-               case let .skb(cur) = q.carrier, cur.ipSummed == .none, !cur.isGSO, q.fragmentMTU == nil, l.l4Protocol == .tcp || l.l4Protocol == .udp {
-                let r = q
-                let valid = q.frame.l4ChecksumIsValid(l)
-                if valid { q.carrier = .skb(SkbState(ipSummed: .unnecessary)) }
-                q = watch(q) { w in
-                    w.record(r, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive,
-                             .vethGRO(v6: l.ipVersion == .v6, l4: l.l4Protocol, valid: valid, device: w.name(d), peer: w.name(peer)))
-                }
-            }
-            ingress(q, on: peer, via: "netif_rx")
-        case .bridge:
-            // br_dev_xmit: locally originated, forwarded without skb_forward_csum().
-            let q = watch(p) { w in
-                w.record(p, p, node: node, iface: w.ifLabel(d), .transmit, .bridgeLocalXmit)
-            }
-            if let port = pickPort(bridge: d, excluding: nil, q) {
-                return transmit(q, on: port)
-            }
-            let flood = floodPorts(bridge: d, excluding: nil)
-            guard let port = flood.follow else {
-                return finish(.droppedOnPath(at: name(d), reason: floodDropReason(flood.ports)))
-            }
-            var fq = q
-            fq.flooded = true
-            let r = watch(fq) { w in
-                w.record(q, fq, node: node, iface: w.ifLabel(d), .transmit, .bridgeLocalFlood(ports: flood.ports.map(w.name)))
-            }
-            transmit(r, on: port)
-        case .hostNIC:
-            var q = p
-            if s.ipSummed == .partial {
-                q.frame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: l.end, mangleZero: false)
-            }
-            q.carrier = .wire
-            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .hostNICXmit(partial: s.ipSummed == .partial, gso: s.isGSO)) }
-            remoteReceive(q, nic: d)
+        switch net.devices[d].kind {
+        case .virtio: virtioXmit(p, on: d, s)
+        case let .tap(ts): tunNetXmit(p, on: d, s, ts)
+        case .vethEnd: vethXmit(p, on: d, s)
+        case .bridge: bridgeDevXmit(p, on: d)
+        case .hostNIC: hostNICXmit(p, on: d, s)
         }
-    }
-
-    /// QEMU hands a frame the host wrote to the TAP to the guest's virtio-net device.
-    mutating func qemuToGuest(_ p: Packet, nic: Int, tap: Int) {
-        let dev = net.devices[nic]
-        let node = dev.node
-        var q = p
-        let profile = dev.profile
-        let guestName = topology.nodes[node].name
-        // QEMU virtio-net receive_filter(): a unicast frame for another MAC is dropped unless
-        // the guest put its NIC in promiscuous mode (a flooded copy, for instance).
-        if p.flooded, Self.isForeignUnicast(p.frame.bytes, mac: dev.mac), !guestNICIsPromiscuous(nic) {
-            _ = watch(p) { w in
-                w.record(p, p, node: node, iface: w.ifLabel(nic), .receive,
-                         .qemuReceiveFilter(mac: Self.macString(p.frame.destinationMAC), guest: guestName), drop: "not for this MAC")
-            }
-            return finish(.droppedOnPath(at: name(nic), reason: "frame not addressed to this NIC's MAC"))
-        }
-        switch p.carrier {
-        case let .vnet(h):
-            if h.isGSO, !guestAcceptsGSO(nic) {
-                return finish(.droppedOnPath(at: name(tap), reason: "GSO frame to a guest without GUEST_TSO"))
-            }
-            // virtnet_receive_done(): DATA_VALID → CHECKSUM_UNNECESSARY, then virtio_net_hdr_to_skb().
-            var s = SkbState(virtioHeader: h)
-            if h.isDataValid && !h.needsChecksum {
-                s.ipSummed = .unnecessary
-            }
-            q.carrier = .skb(s)
-            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(nic), .receive, .receiveBuf(vnet: h, profile: profile, guest: guestName)) }
-        case .raw:
-            q.carrier = .skb(SkbState(ipSummed: .none))
-            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(nic), .receive, .receiveBuf(vnet: nil, profile: profile, guest: guestName)) }
-        default:
-            preconditionFailure("QEMU delivers vnet or raw frames")
-        }
-        arriveAtHost(q, device: nic)
-    }
-
-    /// A guest NIC read by a userspace forwarder (AF_PACKET, pcap) is promiscuous; a guest
-    /// host's or kernel router's is not.
-    func guestNICIsPromiscuous(_ nic: Int) -> Bool {
-        if case let .router(r) = topology.nodes[net.devices[nic].node].kind, r.flavour == .userspace { return true }
-        return false
-    }
-
-    func guestAcceptsGSO(_ nic: Int) -> Bool {
-        switch topology.nodes[net.devices[nic].node].kind {
-        case let .vm(v): return v.guestTSO
-        case let .router(r): return r.vm.guestTSO
-        default: return false
-        }
-    }
-
-    /// A frame written to a TAP's fd: `tun_get_user()`.
-    mutating func tapWrite(_ p: Packet, tap: Int, vnet: Bool) {
-        let dev = net.devices[tap]
-        guard case let .tap(ts) = dev.kind else { preconditionFailure("tapWrite needs a TAP") }
-        let node = dev.node
-        let profile = dev.profile
-        var q = p
-        var s = SkbState(ipSummed: .none)
-        var written: VirtioNetHeader?
-        var gsoApplied = false
-        if ts.vnetHdr, case let .vnet(h) = p.carrier {
-            written = h
-            gsoApplied = h.isGSO && p.layout.end - p.layout.payloadOffset > Int(h.gsoSize)
-            s = SkbState(virtioHeader: h, gso: gsoApplied)
-            if gsoApplied {
-                // tun_can_build_skb(): a frame that fits a page with XDP headroom and
-                // skb_shared_info is built fully linear; larger ones get hdr_len linear.
-                // tun_alloc_skb(): "Under a page? Don't bother with paged skb." (prepad 64).
-                let fitsPage = (p.frame.count + 64 + 256 + 63) / 64 * 64 + 320 <= 4096
-                let linear = fitsPage || p.frame.count + 64 < 4096 || h.hdrLen == 0
-                s.headLength = linear ? p.frame.count : Int(h.hdrLen)
-            }
-        }
-        q.carrier = .skb(s)
-        let event = StepEvent.tunGetUser(tapVnetHdr: ts.vnetHdr, vnet: written, gso: gsoApplied, profile: profile)
-        q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(tap), .receive, event) }
-        ingress(q, on: tap, via: nil)
     }
 
     /// A frame enters the kernel on device `d` (from its peer, its fd, or the wire).
@@ -384,70 +220,6 @@ struct Walk {
         finish(.droppedOnPath(at: name(d), reason: "the device is not attached to anything"))
     }
 
-    /// `br_handle_frame()` → `br_forward()` → `__br_forward()` → `br_dev_queue_push_xmit()`.
-    mutating func bridgeForward(_ p: Packet, bridge br: Int, from inPort: Int) {
-        let node = net.devices[br].node
-        if p.target == br || (p.target.map { net.devices[$0].l3 == nil && $0 == br } ?? false) {
-            let q = watch(p) { w in
-                w.record(p, p, node: node, iface: w.ifLabel(br), .receive, .bridgePassUp(bridge: w.name(br)))
-            }
-            return arriveAtHost(q, device: br)
-        }
-        let out: Int
-        var flooded: StepEvent.BridgeFlood?
-        if let port = pickPort(bridge: br, excluding: inPort, p) {
-            out = port
-        } else {
-            // br_handle_frame_finish(): no fdb entry for the destination MAC → br_flood() to
-            // every port but the ingress one.
-            let flood = floodPorts(bridge: br, excluding: inPort)
-            guard let port = flood.follow else {
-                return finish(.droppedOnPath(at: name(br), reason: floodDropReason(flood.ports)))
-            }
-            out = port
-            flooded = StepEvent.BridgeFlood(destinationMAC: Self.macString(p.frame.destinationMAC), ports: flood.ports.map(name))
-        }
-        var q = p
-        q.flooded = p.flooded || flooded != nil
-        let s = p.skb!
-        if s.ipSummed == .complete {
-            q.carrier = .skb(s.with(.none))
-        }
-        // is_skb_forwardable(): a non-GSO frame larger than the egress MTU is dropped.
-        if !s.isGSO && Self.linkFrameLength(p) > Frame.forwardableLength {
-            q = watch(q) { w in
-                w.record(p, q, node: node, iface: w.ifLabel(br), .forward, .bridgeTooBig(egress: w.name(out)), drop: "frame exceeds MTU")
-            }
-            return finish(.droppedOnPath(at: name(br), reason: "frame exceeds MTU"))
-        }
-        q = watch(q) { w in
-            w.record(p, q, node: node, iface: w.ifLabel(br), .forward,
-                     .bridgeForward(summed: s.ipSummed, from: w.name(inPort), to: w.name(out), flood: flooded))
-        }
-        transmit(q, on: out)
-    }
-
-    /// `br_flood()` for unknown unicast: the ports a copy goes out of (every port but the
-    /// ingress one, in port order) and the one whose far side holds the leg's destination host,
-    /// which the walk follows (the copies elsewhere end at NICs whose MAC does not match).
-    func floodPorts(bridge br: Int, excluding inPort: Int?) -> (ports: [Int], follow: Int?) {
-        let ports = net.devices[br].ports.filter { $0 != inPort }
-        let hostDevices: [Int]
-        switch destinationHost {
-        case let .node(ni): hostDevices = net.devices.indices.filter { net.devices[$0].node == ni }
-        case let .remote(nic): hostDevices = [nic]
-        }
-        let follow = ports.first { port in
-            hostDevices.contains { port == $0 || reachesBeyond(port, target: $0, bridge: br) }
-        }
-        return (ports, follow)
-    }
-
-    /// Why a flooded frame ends at the bridge: no port, or none leading to the destination host.
-    func floodDropReason(_ ports: [Int]) -> String {
-        ports.isEmpty ? "no bridge port to flood to" : "unknown unicast flooded to \(ports.map(name).joined(separator: ", ")); none leads to the destination host"
-    }
-
     static func macString(_ m: [UInt8]) -> String {
         m.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: ":")
     }
@@ -458,26 +230,6 @@ struct Walk {
         return f.destinationIsUnicast && f.destinationMAC != mac
     }
 
-    /// The bridge port whose side of the network holds the packet's target.
-    func pickPort(bridge br: Int, excluding inPort: Int?, _ p: Packet) -> Int? {
-        guard let target = p.target else { return nil }
-        for port in net.devices[br].ports where port != inPort {
-            if port == target || reachesBeyond(port, target: target, bridge: br) { return port }
-        }
-        return nil
-    }
-
-    /// Does the far side of `port` (away from `bridge`) hold `target`?
-    func reachesBeyond(_ port: Int, target: Int, bridge: Int) -> Bool {
-        var seen: Set<Int> = [bridge]
-        var stack = [port]
-        while let d = stack.popLast() {
-            if d == target { return true }
-            if !seen.insert(d).inserted { continue }
-            stack.append(contentsOf: net.l2Neighbours(d).filter { !seen.contains($0) })
-        }
-        return false
-    }
 }
 
 /// A host that sends or receives: a node, or the remote machine beyond a host NIC.
