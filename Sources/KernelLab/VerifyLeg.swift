@@ -213,7 +213,7 @@ extension LegCheck {
             }
             injection = .packet(role: w.role, device: w.name, vnet: false)
             label = "\(w.name) in \(w.role) (the wire, AF_PACKET)"
-        default:
+        case .tap, .bridge, .veth, .router:
             return .failure(NotCheckableLeg("sender \(leg.from) is a \(from.kind.name): no way to inject its frames faithfully"))
         }
         if writes.isEmpty { return .failure(NotCheckableLeg("the simulated sender emits nothing")) }
@@ -251,7 +251,7 @@ extension LegCheck {
                 guard case let .skb(state) = s.before else { continue }
                 expected.append(Observation(status: ChecksumStatus(state), frame: s.firstFragment))
             }
-        default:
+        case .tap, .bridge, .veth, .router:
             return .failure(NotCheckableLeg("receiver \(leg.to) is a \(to.kind.name): what its stack does is not observable here"))
         }
         if points.isEmpty { return .failure(NotCheckableLeg("no observation point at \(leg.to)")) }

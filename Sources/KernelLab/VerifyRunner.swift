@@ -83,7 +83,7 @@ public final class VerifyRunner {
                 }
             case let .router(r) where r.inVM:
                 nc.append(NotCheckable(what: "\(n.name)'s router guest kernel (\(original.profile(of: n).rawValue))", reason: "stood in for by a csumlab relay that forwards like a default Linux guest"))
-            default:
+            case .router, .netns, .tap, .bridge, .veth, .hostNIC:
                 if n.kernel != nil { t.nodes[i].kernel = nil }
             }
         }

@@ -29,7 +29,7 @@ extension Walk {
                 q.carrier = .raw
                 read = .forwarderReadTap(.dropped)
             }
-        default:
+        case .raw, .wire, .socket:
             q.carrier = .raw
             read = .forwarderReadTap(.none)
         }

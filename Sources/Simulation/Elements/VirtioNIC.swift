@@ -52,7 +52,7 @@ extension Walk {
         case .raw:
             q.carrier = .skb(SkbState(ipSummed: .none))
             q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(nic), .receive, .receiveBuf(vnet: nil, profile: profile, guest: guestName)) }
-        default:
+        case .skb, .wire, .socket:
             preconditionFailure("QEMU delivers vnet or raw frames")
         }
         arriveAtHost(q, device: nic)
@@ -69,7 +69,7 @@ extension Walk {
         switch topology.nodes[net.devices[nic].node].kind {
         case let .vm(v): return v.guestTSO
         case let .router(r): return r.vm.guestTSO
-        default: return false
+        case .netns, .tap, .bridge, .veth, .hostNIC: return false
         }
     }
 }
