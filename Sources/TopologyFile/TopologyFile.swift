@@ -14,19 +14,29 @@ public struct LoadedTopology: Sendable {
 public enum TopologyFile {
     public static let formatVersion = 1
 
-    /// Load and validate a file from disk.
+    /// The largest topology file read, in bytes.
+    public static let maxFileBytes = YAMLGate.maxBytes
+
+    /// Load and validate a file from disk. Reads at most `maxFileBytes + 1` bytes.
     public static func load(path: String) throws(TopologyFileError) -> LoadedTopology {
         let text: String
         do {
-            text = try FileText.read(path)
+            text = try FileText.read(path, maxBytes: maxFileBytes)
+        } catch where error.tooLarge {
+            throw TopologyFileError([Diagnostic(file: path, line: 1, column: 1, message: YAMLGate.sizeMessage)])
         } catch {
             throw TopologyFileError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read file: \(error)")])
         }
         return try parse(text, file: path)
     }
 
-    /// Parse and validate YAML text; `file` names it in diagnostics.
+    /// Parse and validate YAML text; `file` names it in diagnostics. The text first passes
+    /// `YAMLGate` (size, characters, no anchors or aliases, nesting and token limits), so Yams
+    /// only ever composes a tree as large as the text.
     public static func parse(_ text: String, file: String) throws(TopologyFileError) -> LoadedTopology {
+        if let p = YAMLGate.check(text) {
+            throw TopologyFileError([Diagnostic(file: file, line: p.line, column: p.column, message: p.message)])
+        }
         let root: Yams.Node?
         do {
             root = try Yams.compose(yaml: text)
