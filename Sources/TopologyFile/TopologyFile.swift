@@ -41,9 +41,9 @@ public enum TopologyFile {
         do {
             root = try Yams.compose(yaml: text)
         } catch let e as YamlError {
-            throw TopologyFileError([yamlDiagnostic(e, file: file)])
+            throw TopologyFileError([yamlDiagnostic(e, text: text, file: file)])
         } catch {
-            throw TopologyFileError([Diagnostic(file: file, line: 1, column: 1, message: "YAML error: \(error)")])
+            throw TopologyFileError([Diagnostic(file: file, line: 1, column: 1, message: "YAML: cannot read the file")])
         }
         var p = Parser(file: file)
         guard let root else {
@@ -70,15 +70,49 @@ public enum TopologyFile {
         return v.diagnostics
     }
 
-    static func yamlDiagnostic(_ e: YamlError, file: String) -> Diagnostic {
-        switch e {
-        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
-            return Diagnostic(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(problem)")
-        case let .duplicatedKeysInMapping(dups, ctx):
-            return Diagnostic(file: file, line: ctx.mark.line, column: ctx.mark.column,
-                              message: "duplicate key\(dups.count > 1 ? "s" : "") \(dups.map { "'\($0)'" }.joined(separator: ", ")) in this mapping (node, interface and flow names must be unique)")
-        default:
-            return Diagnostic(file: file, line: 1, column: 1, message: "YAML error: \(e)")
+    /// A Yams error as one diagnostic at the line and column it names, with a message of our
+    /// own: Yams' descriptions repeat the location and echo the source line, which may hold
+    /// control characters.
+    static func yamlDiagnostic(_ e: YamlError, text: String, file: String) -> Diagnostic {
+        func located(_ mark: Mark, _ message: String) -> Diagnostic {
+            Diagnostic(file: file, line: mark.line, column: mark.column, message: message)
         }
+        func syntax(_ context: YamlError.Context?, _ problem: String) -> String {
+            let while_ = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
+            return "YAML syntax: \(problem)\(while_)"
+        }
+        switch e {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            return located(mark, syntax(context, problem))
+        case let .reader(problem, offset, value, _):
+            let (line, column) = offset.map { position(ofCharacter: $0, in: text) } ?? (1, 1)
+            let what = value >= 0 ? " (U+\(String(value, radix: 16, uppercase: true)))" : ""
+            return Diagnostic(file: file, line: line, column: column, message: "YAML: \(problem)\(what)")
+        case let .duplicatedKeysInMapping(dups, ctx):
+            return located(ctx.mark, "duplicate key\(dups.count > 1 ? "s" : "") \(dups.map { "'\($0)'" }.joined(separator: ", ")) in this mapping (node, interface and flow names must be unique)")
+        case .no, .memory, .writer, .emitter, .representer, .dataCouldNotBeDecoded:
+            return Diagnostic(file: file, line: 1, column: 1, message: "YAML: cannot read the file (\(String(describing: e).prefix(200)))")
+        }
+    }
+
+    /// The 1-based line and column (in Unicode scalars, as Yams' marks count) of the character
+    /// `offset` characters into `text`. Line breaks are YAML's: LF, CR, CR LF, NEL, LS, PS.
+    static func position(ofCharacter offset: Int, in text: String) -> (line: Int, column: Int) {
+        let end = text.index(text.startIndex, offsetBy: offset, limitedBy: text.endIndex) ?? text.endIndex
+        var line = 1, column = 1
+        var previousCR = false
+        for s in text.unicodeScalars[..<end] {
+            switch s {
+            case "\n" where previousCR:
+                break
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                line += 1
+                column = 1
+            default:
+                column += 1
+            }
+            previousCR = s == "\r"
+        }
+        return (line, column)
     }
 }
