@@ -8,7 +8,7 @@ struct Parser {
     let file: String
     var diagnostics: [Diagnostic] = []
     /// Where things were written: `node:NAME`, `iface:NODE:IF`, `link:I`, `link:I:E`,
-    /// `flow:NAME`, `flow:NAME:KEY`, `set:NODE[:IF]:KEY`.
+    /// `flow:NAME`, `flow:NAME:KEY`, `set:NODE[:IF]:KEY`, `name`, `description`.
     var marks: [String: Mark] = [:]
     var expectations: [String: Expectation] = [:]
 
@@ -77,8 +77,12 @@ struct Parser {
                 if scalar(e.value, "csumlab") != String(TopologyFile.formatVersion) {
                     error(e.value.mark, "unsupported format version: expected 'csumlab: \(TopologyFile.formatVersion)'")
                 }
-            case "name": t.name = scalar(e.value, "name") ?? ""
-            case "description": t.description = scalar(e.value, "description") ?? ""
+            case "name":
+                t.name = scalar(e.value, "name") ?? ""
+                marks["name"] = e.value.mark
+            case "description":
+                t.description = scalar(e.value, "description") ?? ""
+                marks["description"] = e.value.mark
             case "kernel":
                 if let v = scalar(e.value, "kernel") {
                     if let k = KernelProfile(rawValue: v) { t.kernel = k } else {
@@ -329,6 +333,7 @@ struct Parser {
                 }
             case "leg":
                 exp.leg = scalar(f.value, "leg")
+                if let leg = exp.leg, let p = FreeTextRule.problem(leg, multiline: false) { error(f.value.mark, "'leg': \(p)") }
             default:
                 error(f.keyMark, unknown(f.key, in: "'expect'", expected: ["verdict", "leg"]))
             }

@@ -50,11 +50,9 @@ public enum TopologyFile {
             throw TopologyFileError([Diagnostic(file: file, line: 1, column: 1, message: "empty file: expected a mapping with 'nodes', 'links' and 'flows'")])
         }
         let t = p.topology(root)
-        if p.diagnostics.isEmpty {
-            var v = Validator(topology: t, marks: p.marks, file: file)
-            v.run()
-            p.diagnostics += v.diagnostics
-        }
+        var v = Validator(topology: t, marks: p.marks, file: file)
+        if p.diagnostics.isEmpty { v.run() } else { v.checkNames() }
+        p.diagnostics += v.diagnostics
         if !p.diagnostics.isEmpty {
             throw TopologyFileError(p.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
@@ -62,7 +60,7 @@ public enum TopologyFile {
     }
 
     /// The semantic checks of `check` on a topology changed after loading (by `--set` or the
-    /// explorer): impossible links, unreachable flows… Positions are unknown here, so each
+    /// explorer): names (`NameRule`), impossible links, unreachable flows… Positions are unknown here, so each
     /// diagnostic points at line 1 of `file`; callers say what changed.
     public static func validate(_ t: Topology, file: String) -> [Diagnostic] {
         var v = Validator(topology: t, marks: [:], file: file)

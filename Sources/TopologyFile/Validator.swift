@@ -22,9 +22,42 @@ struct Validator {
     }
 
     mutating func run() {
+        checkNames()
         checkLinks()
         checkAddresses()
         if diagnostics.isEmpty { checkFlows() }
+    }
+
+    // MARK: Names and text
+
+    /// `NameRule` for every node, interface and flow name; `FreeTextRule` for the lab's name and
+    /// description. Runs even when parsing found other errors (names are known by then).
+    mutating func checkNames() {
+        for n in topology.nodes {
+            if let p = NameRule.problem(n.name) {
+                error("node:\(n.name)", "invalid node name '\(n.name)': \(p); \(NameRule.summary)")
+            }
+            switch n.kind {
+            case .tap, .bridge, .hostNIC: continue   // one interface, named like the node
+            case .vm, .netns, .router, .veth: break
+            }
+            for i in n.interfaces {
+                if let p = NameRule.problem(i.name) {
+                    error("iface:\(n.name):\(i.name)", "invalid interface name '\(i.name)' in '\(n.name)': \(p); \(NameRule.summary)")
+                }
+            }
+        }
+        for f in topology.flows {
+            if let p = NameRule.problem(f.name) {
+                error("flow:\(f.name)", "invalid flow name '\(f.name)': \(p); \(NameRule.summary)")
+            }
+        }
+        if let p = FreeTextRule.problem(topology.name, multiline: false) {
+            error("name", "'name': \(p)")
+        }
+        if let p = FreeTextRule.problem(topology.description, multiline: true) {
+            error("description", "'description': \(p)")
+        }
     }
 
     // MARK: Links
