@@ -113,6 +113,7 @@ struct Parser {
 
     mutating func parseNodes(_ n: Yams.Node, into t: inout Topology) {
         guard let entries = mapping(n, "'nodes'") else { return }
+        var seen = Set<String>()
         for e in entries {
             marks["node:\(e.key)"] = e.keyMark
             guard let fields = mapping(e.value, "node '\(e.key)'") else { continue }
@@ -162,10 +163,11 @@ struct Parser {
             } else if case .veth = kind {
                 error(e.keyMark, "veth '\(e.key)' needs 'ends:' with its two interface names")
             }
-            if t.node(named: e.key) != nil {
+            guard seen.insert(e.key).inserted else {
                 error(e.keyMark, "duplicate node name '\(e.key)'")
                 continue
             }
+            let ni = t.nodes.count
             t.nodes.append(node)
             let structural = ["kind", ifKey].compactMap { $0 }
             for s in fields where !structural.contains(s.key) {
@@ -176,7 +178,7 @@ struct Parser {
                 guard let v = scalar(s.value, "'\(s.key)'") else { continue }
                 marks["set:\(e.key):\(s.key)"] = s.value.mark
                 do {
-                    try t.set(node: e.key, interface: nil, key: s.key, value: v)
+                    try t.set(nodeAt: ni, interface: nil, key: s.key, value: v)
                 } catch {
                     let isUnknown = !Topology.nodeSettingNames(kind).contains(s.key)
                     self.error(isUnknown ? s.keyMark : s.value.mark, error.message)
@@ -186,9 +188,9 @@ struct Parser {
                 guard let v = scalar(s.value, "'\(s.key)'") else { continue }
                 marks["set:\(e.key):\(s.iface):\(s.key)"] = s.value.mark
                 do {
-                    try t.set(node: e.key, interface: s.iface, key: s.key, value: v)
+                    try t.set(nodeAt: ni, interface: s.iface, key: s.key, value: v)
                 } catch {
-                    let isUnknown = !Topology.interfaceSettingNames(t.node(named: e.key)!).contains(s.key)
+                    let isUnknown = !Topology.interfaceSettingNames(t.nodes[ni]).contains(s.key)
                     self.error(isUnknown ? s.keyMark : s.value.mark, error.message)
                 }
             }
@@ -239,6 +241,7 @@ struct Parser {
     mutating func parseFlows(_ n: Yams.Node, into t: inout Topology) {
         guard let entries = mapping(n, "'flows'") else { return }
         let keys = ["type", "from", "to", "ip", "port", "payload", "mss", "sender", "client", "corrupt-after", "corrupt-byte", "expect"]
+        var seen = Set<String>()
         for e in entries {
             marks["flow:\(e.key)"] = e.keyMark
             guard let fields = mapping(e.value, "flow '\(e.key)'") else { continue }
@@ -307,7 +310,7 @@ struct Parser {
                     error(f.keyMark, unknown(f.key, in: "a flow", expected: keys))
                 }
             }
-            if t.flows.contains(where: { $0.name == e.key }) { error(e.keyMark, "duplicate flow name '\(e.key)'") }
+            if !seen.insert(e.key).inserted { error(e.keyMark, "duplicate flow name '\(e.key)'") }
             t.flows.append(flow)
         }
     }

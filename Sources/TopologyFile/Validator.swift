@@ -9,11 +9,18 @@ struct Validator {
     let marks: [String: Mark]
     let file: String
     var diagnostics: [Diagnostic] = []
+    /// Node indexes by name, built once: the passes look names up per link and per flow.
+    let nodeIndex: [String: Int]
 
     init(topology: Topology, marks: [String: Mark], file: String) {
         self.topology = topology
         self.marks = marks
         self.file = file
+        nodeIndex = topology.nodeIndexesByName()
+    }
+
+    func node(named name: String) -> Simulation.Node? {
+        nodeIndex[name].map { topology.nodes[$0] }
     }
 
     mutating func error(_ key: String, _ message: String) {
@@ -74,7 +81,7 @@ struct Validator {
     }
 
     func role(_ e: Endpoint) -> Role? {
-        guard let n = topology.node(named: e.node) else { return nil }
+        guard let n = node(named: e.node) else { return nil }
         switch n.kind {
         case .vm: return .virtio
         case .tap: return .tap
@@ -95,7 +102,7 @@ struct Validator {
             var roles: [Role?] = []
             for (j, e) in [l.a, l.b].enumerated() {
                 let key = "link:\(i):\(j)"
-                guard let n = topology.node(named: e.node) else {
+                guard let n = node(named: e.node) else {
                     error(key, "unknown node '\(e.node)' (nodes: \(topology.nodes.map(\.name).joined(separator: ", ")))")
                     roles.append(nil)
                     continue
@@ -197,10 +204,11 @@ struct Validator {
 
     mutating func checkFlows() {
         let sim = Simulator(topology)
+        let net = Network(topology)
         for f in topology.flows {
             var ok = true
             for (key, name) in [("from", f.from), ("to", f.to)] {
-                guard let n = topology.node(named: name) else {
+                guard let n = node(named: name) else {
                     error("flow:\(f.name):\(key)", "unknown host '\(name)'")
                     ok = false
                     continue
@@ -226,7 +234,7 @@ struct Validator {
                 ok = false
             }
             if let c = f.corruptAfter {
-                if let n = topology.node(named: c.node) {
+                if let n = node(named: c.node) {
                     if let i = c.interface, n.interface(named: i) == nil {
                         error("flow:\(f.name):corrupt-after", "node '\(c.node)' has no interface '\(i)'")
                     }
@@ -238,7 +246,7 @@ struct Validator {
                 error("flow:\(f.name):ip", "DHCP flows are IPv4 (DHCPv6 is not modelled)")
                 ok = false
             }
-            if ok, let problem = sim.reachabilityProblem(f) {
+            if ok, let problem = sim.reachabilityProblem(f, in: net) {
                 error("flow:\(f.name)", "flow '\(f.name)' cannot reach its endpoint: \(problem)")
             }
         }
