@@ -41,7 +41,7 @@ public enum TopologyFile {
         do {
             root = try Yams.compose(yaml: text)
         } catch let e as YamlError {
-            throw TopologyFileError([yamlDiagnostic(e, text: text, file: file)])
+            throw TopologyFileError([clamped(yamlDiagnostic(e, text: text, file: file), to: text)])
         } catch {
             throw TopologyFileError([Diagnostic(file: file, line: 1, column: 1, message: "YAML: cannot read the file")])
         }
@@ -91,6 +91,18 @@ public enum TopologyFile {
         case .no, .memory, .writer, .emitter, .representer, .dataCouldNotBeDecoded:
             return Diagnostic(file: file, line: 1, column: 1, message: "YAML: cannot read the file (\(String(describing: e).prefix(200)))")
         }
+    }
+
+    /// `d` moved inside `text`: libyaml places an error at the end of the stream on a line after
+    /// the last when the text does not end with a line break; that is the end of the last line.
+    static func clamped(_ d: Diagnostic, to text: String) -> Diagnostic {
+        let end = position(ofCharacter: text.count, in: text)
+        var d = d
+        if d.line > end.line || (d.line == end.line && d.column > end.column) {
+            d.line = end.line
+            d.column = end.column
+        }
+        return d
     }
 
     /// The 1-based line and column (in Unicode scalars, as Yams' marks count) of the character

@@ -72,12 +72,6 @@ struct YAMLGate {
         var index = 0
     }
 
-    private let b: UnsafeBufferPointer<UInt8>
-    private var p = 0
-    private var line = 0
-    private var column = 0
-    /// Characters consumed (libyaml's `mark.index`), for the 1024-character simple-key limit.
-    private var index = 0
     private var flowLevel = 0
     private var indent = -1
     private var indents: [Int] = []
@@ -86,92 +80,31 @@ struct YAMLGate {
     private var tokens = 0
     private let limits: Limits
 
+    private var cur: Cursor
+
     private init(_ bytes: UnsafeBufferPointer<UInt8>, _ limits: Limits) {
-        b = bytes
+        cur = Cursor(b: bytes)
         self.limits = limits
     }
 
-    // MARK: Characters
 
-    /// The byte `k` bytes ahead, or 0 at the end (libyaml's `IS_Z` is a NUL; a real NUL byte is
-    /// refused before scanning, so 0 only ever means the end here).
-    private func at(_ k: Int = 0) -> UInt8 {
-        p + k < b.count ? b[p + k] : 0
-    }
-
-    private var atEnd: Bool { p >= b.count }
-
-    /// Length in bytes of a line break at `p + k`, or 0.
-    private func breakLength(_ k: Int = 0) -> Int {
-        switch at(k) {
-        case 0x0A: return 1
-        case 0x0D: return at(k + 1) == 0x0A ? 2 : 1
-        case 0xC2: return at(k + 1) == 0x85 ? 2 : 0                                   // NEL
-        case 0xE2: return at(k + 1) == 0x80 && (at(k + 2) == 0xA8 || at(k + 2) == 0xA9) ? 3 : 0  // LS, PS
-        default: return 0
-        }
-    }
-
-    private func isBreak(_ k: Int = 0) -> Bool { breakLength(k) > 0 }
-    private func isBlank(_ k: Int = 0) -> Bool { at(k) == 0x20 || at(k) == 0x09 }
-    private func isBreakZ(_ k: Int = 0) -> Bool { p + k >= b.count || isBreak(k) }
-    private func isBlankZ(_ k: Int = 0) -> Bool { isBlank(k) || isBreakZ(k) }
-
-    private func isAlpha(_ c: UInt8) -> Bool {
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D
-    }
-
-    /// Consume one character (not a line break).
-    private mutating func skip() {
-        guard !atEnd else { return }
-        let c = b[p]
-        p += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4
-        if p > b.count { p = b.count }
-        column += 1
-        index += 1
-    }
-
-    /// Consume a line break (CR LF counts as one).
-    private mutating func skipLine() {
-        let n = breakLength()
-        guard n > 0 else { return }
-        index += (n == 2 && at() == 0x0D) ? 2 : 1
-        p += n
-        line += 1
-        column = 0
-    }
-
-    private func problem(_ message: String) -> Problem {
-        Problem(line: line + 1, column: column + 1, message: message)
-    }
-
-    // MARK: The reader's check
-
-    /// The Unicode scalar at `p` (the text is valid UTF-8: it came from a `String`).
-    private func scalarValue() -> UInt32 {
-        let c = UInt32(at())
-        if c < 0x80 { return c }
-        if c < 0xE0 { return (c & 0x1F) << 6 | UInt32(at(1) & 0x3F) }
-        if c < 0xF0 { return (c & 0x0F) << 12 | UInt32(at(1) & 0x3F) << 6 | UInt32(at(2) & 0x3F) }
-        return (c & 0x07) << 18 | UInt32(at(1) & 0x3F) << 12 | UInt32(at(2) & 0x3F) << 6 | UInt32(at(3) & 0x3F)
-    }
 
     /// The first character libyaml's reader refuses ("control characters are not allowed"):
     /// everything below U+0020 but tab, LF and CR; DEL; C1 controls but NEL; U+FFFE and U+FFFF.
     /// Reported here, located, rather than as a reader error at a byte offset.
     private mutating func firstForbiddenCharacter() -> Problem? {
-        while !atEnd {
-            if isBreak() {
-                skipLine()
+        while !cur.atEnd {
+            if cur.isBreak() {
+                cur.skipLine()
                 continue
             }
-            let v = scalarValue()
-            skip()
+            let v = cur.scalarValue()
+            cur.skip()
             let ok = v == 0x09 || (0x20...0x7E).contains(v) || v == 0x85 || (0xA0...0xD7FF).contains(v)
                 || (0xE000...0xFFFD).contains(v) || (0x10000...0x10FFFF).contains(v)
             if !ok {
                 let hex = String(v, radix: 16, uppercase: true)
-                return Problem(line: line + 1, column: column,
+                return Problem(line: cur.line + 1, column: cur.column,
                                message: "control character U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex) is not allowed in a YAML file (write it as an escape in a double-quoted string, if it is wanted at all)")
             }
         }
@@ -183,7 +116,7 @@ struct YAMLGate {
     private mutating func countToken() throws(Problem) {
         tokens += 1
         if tokens > limits.maxTokens {
-            throw problem("more than \(limits.maxTokens) YAML tokens (the limit for a topology file)")
+            throw cur.problem("more than \(limits.maxTokens) YAML tokens (the limit for a topology file)")
         }
     }
 
@@ -200,23 +133,23 @@ struct YAMLGate {
         while true {
             scanToNextToken()
             staleSimpleKeys()
-            unrollIndent(column)
-            if atEnd { return }
+            unrollIndent(cur.column)
+            if cur.atEnd { return }
             try countToken()
-            let c = at()
-            if column == 0 && c == UInt8(ascii: "%") {
+            let c = cur.at()
+            if cur.column == 0 && c == UInt8(ascii: "%") {
                 unrollIndent(-1)
                 removeSimpleKey()
                 simpleKeyAllowed = false
-                while !isBreakZ() { skip() }
-                skipLine()
+                while !cur.isBreakZ() { cur.skip() }
+                cur.skipLine()
                 continue
             }
-            if column == 0 && isDocumentIndicator() {
+            if cur.column == 0 && cur.isDocumentIndicator() {
                 unrollIndent(-1)
                 removeSimpleKey()
                 simpleKeyAllowed = false
-                skip(); skip(); skip()
+                cur.skip(); cur.skip(); cur.skip()
                 continue
             }
             switch c {
@@ -226,7 +159,7 @@ struct YAMLGate {
                 simpleKeys.append(SimpleKey())
                 try checkDepth()
                 simpleKeyAllowed = true
-                skip()
+                cur.skip()
             case UInt8(ascii: "]"), UInt8(ascii: "}"):
                 removeSimpleKey()
                 if flowLevel > 0 {
@@ -234,27 +167,27 @@ struct YAMLGate {
                     simpleKeys.removeLast()
                 }
                 simpleKeyAllowed = false
-                skip()
+                cur.skip()
             case UInt8(ascii: ","):
                 removeSimpleKey()
                 simpleKeyAllowed = true
-                skip()
-            case UInt8(ascii: "-") where isBlankZ(1):
-                if flowLevel == 0 { try rollIndent(column) }
+                cur.skip()
+            case UInt8(ascii: "-") where cur.isBlankZ(1):
+                if flowLevel == 0 { try rollIndent(cur.column) }
                 removeSimpleKey()
                 simpleKeyAllowed = true
-                skip()
-            case UInt8(ascii: "?") where flowLevel > 0 || isBlankZ(1):
-                if flowLevel == 0 { try rollIndent(column) }
+                cur.skip()
+            case UInt8(ascii: "?") where flowLevel > 0 || cur.isBlankZ(1):
+                if flowLevel == 0 { try rollIndent(cur.column) }
                 removeSimpleKey()
                 simpleKeyAllowed = flowLevel == 0
-                skip()
-            case UInt8(ascii: ":") where flowLevel > 0 || isBlankZ(1):
+                cur.skip()
+            case UInt8(ascii: ":") where flowLevel > 0 || cur.isBlankZ(1):
                 try fetchValue()
             case UInt8(ascii: "*"):
-                throw problem("YAML aliases (*name) are not supported in topology files: write the value out")
+                throw cur.problem("YAML aliases (*name) are not supported in topology files: write the value out")
             case UInt8(ascii: "&"):
-                throw problem("YAML anchors (&name) are not supported in topology files: write the value out")
+                throw cur.problem("YAML anchors (&name) are not supported in topology files: write the value out")
             case UInt8(ascii: "!"):
                 saveSimpleKey()
                 simpleKeyAllowed = false
@@ -274,19 +207,15 @@ struct YAMLGate {
                     scanPlainScalar()
                 } else {
                     // libyaml stops here ("found character that cannot start any token").
-                    skip()
+                    cur.skip()
                 }
             }
         }
     }
 
-    private func isDocumentIndicator() -> Bool {
-        let c = at()
-        return (c == UInt8(ascii: "-") || c == UInt8(ascii: ".")) && at(1) == c && at(2) == c && isBlankZ(3)
-    }
-
     private func startsPlainScalar() -> Bool {
-        let c = at()
+        let cur = self.cur
+        let c = cur.at()
         let isIndicator: Bool
         switch c {
         case UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "["),
@@ -297,20 +226,20 @@ struct YAMLGate {
         default:
             isIndicator = false
         }
-        if !(isBlankZ() || isIndicator) { return true }
-        if c == UInt8(ascii: "-") && !isBlank(1) { return true }
-        return flowLevel == 0 && (c == UInt8(ascii: "?") || c == UInt8(ascii: ":")) && !isBlankZ(1)
+        if !(cur.isBlankZ() || isIndicator) { return true }
+        if c == UInt8(ascii: "-") && !cur.isBlank(1) { return true }
+        return flowLevel == 0 && (c == UInt8(ascii: "?") || c == UInt8(ascii: ":")) && !cur.isBlankZ(1)
     }
 
     private mutating func scanToNextToken() {
         while true {
-            if column == 0 && at() == 0xEF && at(1) == 0xBB && at(2) == 0xBF { skip() }
-            while at() == 0x20 || ((flowLevel > 0 || !simpleKeyAllowed) && at() == 0x09) { skip() }
-            if at() == UInt8(ascii: "#") {
-                while !isBreakZ() { skip() }
+            if cur.column == 0 && cur.at() == 0xEF && cur.at(1) == 0xBB && cur.at(2) == 0xBF { cur.skip() }
+            while cur.at() == 0x20 || ((flowLevel > 0 || !simpleKeyAllowed) && cur.at() == 0x09) { cur.skip() }
+            if cur.at() == UInt8(ascii: "#") {
+                while !cur.isBreakZ() { cur.skip() }
             }
-            guard isBreak() else { return }
-            skipLine()
+            guard cur.isBreak() else { return }
+            cur.skipLine()
             if flowLevel == 0 { simpleKeyAllowed = true }
         }
     }
@@ -319,7 +248,7 @@ struct YAMLGate {
 
     private mutating func checkDepth() throws(Problem) {
         if indents.count + flowLevel > limits.maxDepth {
-            throw problem("lists and maps nested more than \(limits.maxDepth) deep (the limit for a topology file)")
+            throw cur.problem("lists and maps nested more than \(limits.maxDepth) deep (the limit for a topology file)")
         }
     }
 
@@ -337,19 +266,19 @@ struct YAMLGate {
 
     private mutating func saveSimpleKey() {
         guard simpleKeyAllowed else { return }
-        simpleKeys[simpleKeys.count - 1] = SimpleKey(possible: true, line: line, column: column, index: index)
+        simpleKeys[simpleKeys.count - 1] = SimpleKey(possible: true, line: cur.line, column: cur.column, index: cur.index)
     }
 
     private mutating func removeSimpleKey() {
         simpleKeys[simpleKeys.count - 1].possible = false
     }
 
-    /// A key stops being possible on the next line or 1024 characters on. Only the innermost
+    /// A key stops being possible on the next cur.line or 1024 characters on. Only the innermost
     /// level can change state here, the outer ones are checked when they become innermost again
     /// (libyaml walks them all; the result is the same because only the top key is ever used).
     private mutating func staleSimpleKeys() {
         let k = simpleKeys[simpleKeys.count - 1]
-        if k.possible && (k.line < line || k.index + 1024 < index) {
+        if k.possible && (k.line < cur.line || k.index + 1024 < cur.index) {
             simpleKeys[simpleKeys.count - 1].possible = false
         }
     }
@@ -361,10 +290,10 @@ struct YAMLGate {
             simpleKeys[simpleKeys.count - 1].possible = false
             simpleKeyAllowed = false
         } else {
-            if flowLevel == 0 { try rollIndent(column) }
+            if flowLevel == 0 { try rollIndent(cur.column) }
             simpleKeyAllowed = flowLevel == 0
         }
-        skip()
+        cur.skip()
     }
 
     // MARK: Scalars and tags
@@ -373,84 +302,84 @@ struct YAMLGate {
         let minIndent = indent + 1
         var leadingBlanks = false
         while true {
-            if column == 0 && isDocumentIndicator() { break }
-            if at() == UInt8(ascii: "#") { break }
-            while !isBlankZ() {
-                let c = at()
-                if c == UInt8(ascii: ":") && isBlankZ(1) { break }
+            if cur.column == 0 && cur.isDocumentIndicator() { break }
+            if cur.at() == UInt8(ascii: "#") { break }
+            while !cur.isBlankZ() {
+                let c = cur.at()
+                if c == UInt8(ascii: ":") && cur.isBlankZ(1) { break }
                 if flowLevel > 0 && (c == UInt8(ascii: ",") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
                                      || c == UInt8(ascii: "{") || c == UInt8(ascii: "}")) { break }
                 leadingBlanks = false
-                skip()
+                cur.skip()
             }
-            guard isBlank() || isBreak() else { break }
-            while isBlank() || isBreak() {
-                if isBlank() {
-                    skip()
+            guard cur.isBlank() || cur.isBreak() else { break }
+            while cur.isBlank() || cur.isBreak() {
+                if cur.isBlank() {
+                    cur.skip()
                 } else {
-                    skipLine()
+                    cur.skipLine()
                     leadingBlanks = true
                 }
             }
-            if flowLevel == 0 && column < minIndent { break }
+            if flowLevel == 0 && cur.column < minIndent { break }
         }
         if leadingBlanks { simpleKeyAllowed = true }
     }
 
     private mutating func scanQuotedScalar(single: Bool) {
         let quote = single ? UInt8(ascii: "'") : UInt8(ascii: "\"")
-        skip()
+        cur.skip()
         while true {
-            if atEnd { return }
-            while !isBlankZ() {
-                let c = at()
-                if single && c == quote && at(1) == quote {
-                    skip(); skip()
+            if cur.atEnd { return }
+            while !cur.isBlankZ() {
+                let c = cur.at()
+                if single && c == quote && cur.at(1) == quote {
+                    cur.skip(); cur.skip()
                 } else if c == quote {
                     break
-                } else if !single && c == UInt8(ascii: "\\") && isBreak(1) {
-                    skip()
-                    skipLine()
+                } else if !single && c == UInt8(ascii: "\\") && cur.isBreak(1) {
+                    cur.skip()
+                    cur.skipLine()
                     break
                 } else if !single && c == UInt8(ascii: "\\") {
-                    skip()
-                    skip()
+                    cur.skip()
+                    cur.skip()
                 } else {
-                    skip()
+                    cur.skip()
                 }
             }
-            if at() == quote && !atEnd { break }
-            while isBlank() || isBreak() {
-                if isBlank() { skip() } else { skipLine() }
+            if cur.at() == quote && !cur.atEnd { break }
+            while cur.isBlank() || cur.isBreak() {
+                if cur.isBlank() { cur.skip() } else { cur.skipLine() }
             }
         }
-        skip()
+        cur.skip()
     }
 
     private mutating func scanBlockScalar() {
-        skip()
+        cur.skip()
         var increment = 0
         func digit(_ c: UInt8) -> Int? { c >= 0x31 && c <= 0x39 ? Int(c - 0x30) : nil }
-        if at() == UInt8(ascii: "+") || at() == UInt8(ascii: "-") {
-            skip()
-            if let d = digit(at()) { increment = d; skip() }
-        } else if let d = digit(at()) {
+        if cur.at() == UInt8(ascii: "+") || cur.at() == UInt8(ascii: "-") {
+            cur.skip()
+            if let d = digit(cur.at()) { increment = d; cur.skip() }
+        } else if let d = digit(cur.at()) {
             increment = d
-            skip()
-            if at() == UInt8(ascii: "+") || at() == UInt8(ascii: "-") { skip() }
+            cur.skip()
+            if cur.at() == UInt8(ascii: "+") || cur.at() == UInt8(ascii: "-") { cur.skip() }
         }
-        while isBlank() { skip() }
-        if at() == UInt8(ascii: "#") {
-            while !isBreakZ() { skip() }
+        while cur.isBlank() { cur.skip() }
+        if cur.at() == UInt8(ascii: "#") {
+            while !cur.isBreakZ() { cur.skip() }
         }
-        // libyaml stops unless the header line ends here.
-        guard isBreakZ() else { return }
-        skipLine()
+        // libyaml stops unless the header cur.line ends here.
+        guard cur.isBreakZ() else { return }
+        cur.skipLine()
         var blockIndent = increment > 0 ? (indent >= 0 ? indent + increment : increment) : 0
         blockScalarBreaks(&blockIndent)
-        while column == blockIndent && !atEnd {
-            while !isBreakZ() { skip() }
-            skipLine()
+        while cur.column == blockIndent && !cur.atEnd {
+            while !cur.isBreakZ() { cur.skip() }
+            cur.skipLine()
             blockScalarBreaks(&blockIndent)
         }
     }
@@ -458,12 +387,12 @@ struct YAMLGate {
     private mutating func blockScalarBreaks(_ blockIndent: inout Int) {
         var maxIndent = 0
         while true {
-            while (blockIndent == 0 || column < blockIndent) && at() == 0x20 { skip() }
-            if column > maxIndent { maxIndent = column }
+            while (blockIndent == 0 || cur.column < blockIndent) && cur.at() == 0x20 { cur.skip() }
+            if cur.column > maxIndent { maxIndent = cur.column }
             // A tab in the indentation: libyaml stops here.
-            if (blockIndent == 0 || column < blockIndent) && at() == 0x09 { break }
-            guard isBreak() else { break }
-            skipLine()
+            if (blockIndent == 0 || cur.column < blockIndent) && cur.at() == 0x09 { break }
+            guard cur.isBreak() else { break }
+            cur.skipLine()
         }
         if blockIndent == 0 {
             blockIndent = max(maxIndent, indent + 1, 1)
@@ -472,9 +401,9 @@ struct YAMLGate {
 
     /// `!tag`, `!handle!suffix` or `!<verbatim>`: URI characters, among them `&` and `*`.
     private mutating func scanTag() {
-        skip()
-        let verbatim = at() == UInt8(ascii: "<")
-        if verbatim { skip() }
+        cur.skip()
+        let verbatim = cur.at() == UInt8(ascii: "<")
+        if verbatim { cur.skip() }
         func isURI(_ c: UInt8) -> Bool {
             switch c {
             case UInt8(ascii: ";"), UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: "@"),
@@ -485,10 +414,90 @@ struct YAMLGate {
             case UInt8(ascii: ","), UInt8(ascii: "["), UInt8(ascii: "]"):
                 return verbatim
             default:
-                return isAlpha(c)
+                return Cursor.isAlpha(c)
             }
         }
-        while !atEnd && isURI(at()) { skip() }
-        if verbatim && at() == UInt8(ascii: ">") { skip() }
+        while !cur.atEnd && isURI(cur.at()) { cur.skip() }
+        if verbatim && cur.at() == UInt8(ascii: ">") { cur.skip() }
+    }
+}
+
+/// The reading position: bytes, and the line, column and character count libyaml keeps.
+/// Trivial to copy (no references), so the scanner's many small reads stay cheap in debug builds.
+private struct Cursor {
+    let b: UnsafeBufferPointer<UInt8>
+    var p = 0
+    var line = 0
+    var column = 0
+    /// Characters consumed (libyaml's `mark.index`), for the 1024-character simple-key limit.
+    var index = 0
+
+    // MARK: Characters
+
+    /// The byte `k` bytes ahead, or 0 at the end (libyaml's `IS_Z` is a NUL; a real NUL byte is
+    /// refused before scanning, so 0 only ever means the end here).
+    func at(_ k: Int = 0) -> UInt8 {
+        p + k < b.count ? b[p + k] : 0
+    }
+
+    var atEnd: Bool { p >= b.count }
+
+    /// Length in bytes of a line break at `p + k`, or 0.
+    func breakLength(_ k: Int = 0) -> Int {
+        switch at(k) {
+        case 0x0A: return 1
+        case 0x0D: return at(k + 1) == 0x0A ? 2 : 1
+        case 0xC2: return at(k + 1) == 0x85 ? 2 : 0                                   // NEL
+        case 0xE2: return at(k + 1) == 0x80 && (at(k + 2) == 0xA8 || at(k + 2) == 0xA9) ? 3 : 0  // LS, PS
+        default: return 0
+        }
+    }
+
+    func isBreak(_ k: Int = 0) -> Bool { breakLength(k) > 0 }
+    func isBlank(_ k: Int = 0) -> Bool { at(k) == 0x20 || at(k) == 0x09 }
+    func isBreakZ(_ k: Int = 0) -> Bool { p + k >= b.count || isBreak(k) }
+    func isBlankZ(_ k: Int = 0) -> Bool { isBlank(k) || isBreakZ(k) }
+
+    static func isAlpha(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D
+    }
+
+    /// Consume one character (not a line break).
+    mutating func skip() {
+        guard !atEnd else { return }
+        let c = b[p]
+        p += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4
+        if p > b.count { p = b.count }
+        column += 1
+        index += 1
+    }
+
+    /// Consume a line break (CR LF counts as one).
+    mutating func skipLine() {
+        let n = breakLength()
+        guard n > 0 else { return }
+        index += (n == 2 && at() == 0x0D) ? 2 : 1
+        p += n
+        line += 1
+        column = 0
+    }
+
+    func problem(_ message: String) -> YAMLGate.Problem {
+        YAMLGate.Problem(line: line + 1, column: column + 1, message: message)
+    }
+
+
+    /// The Unicode scalar at `p` (the text is valid UTF-8: it came from a `String`).
+    func scalarValue() -> UInt32 {
+        let c = UInt32(at())
+        if c < 0x80 { return c }
+        if c < 0xE0 { return (c & 0x1F) << 6 | UInt32(at(1) & 0x3F) }
+        if c < 0xF0 { return (c & 0x0F) << 12 | UInt32(at(1) & 0x3F) << 6 | UInt32(at(2) & 0x3F) }
+        return (c & 0x07) << 18 | UInt32(at(1) & 0x3F) << 12 | UInt32(at(2) & 0x3F) << 6 | UInt32(at(3) & 0x3F)
+    }
+
+    func isDocumentIndicator() -> Bool {
+        let c = at()
+        return (c == UInt8(ascii: "-") || c == UInt8(ascii: ".")) && at(1) == c && at(2) == c && isBlankZ(3)
     }
 }

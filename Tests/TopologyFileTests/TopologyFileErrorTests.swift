@@ -233,3 +233,14 @@ func getpidSafe() -> Int32 { getpid() }
         }
     }
 }
+
+@Suite struct YAMLEndOfTextTests {
+    /// libyaml reports an unterminated last line at the line after it; the diagnostic stays in
+    /// the text, at the end of the last line (found by the fuzz test).
+    @Test func errorAtTheEndOfTheTextIsOnItsLastLine() {
+        let e = errors("csumlab: 1\nnodes: {a: [x")
+        #expect(e.map { [$0.line, $0.column] } == [[2, 14]])   // after "nodes: {a: [x"
+        let e2 = errors("csumlab: 1\nnodes:\n  bad")
+        #expect(e2.first.map { $0.line <= 3 } == true)
+    }
+}
