@@ -15,6 +15,8 @@ public enum Namespaces {
     /// Returns why it could not be deleted (`ip netns del` failed, e.g. without root), or nil.
     @discardableResult
     public static func destroy(_ name: String) -> String? {
+        // Already gone (removed by an earlier teardown of the same run): nothing to report.
+        if access("/run/netns/" + name, F_OK) != 0 && errno == ENOENT { return nil }
         if let pids = try? Spawn.run(["ip", "netns", "pids", name]), pids.status == 0 {
             for p in pids.stdout.split(separator: "\n") {
                 if let pid = Int32(p.trimmingCharacters(in: " ")), pid > 1, pid != getpid() { kill(pid, SIGKILL) }
