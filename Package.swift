@@ -31,7 +31,7 @@ let package = Package(
         // YAML topology files with file:line:column errors.
         .target(name: "TopologyFile", dependencies: ["Simulation", .product(name: "Yams", package: "Yams")]),
         // Trace rendering shared by the CLI and tests: text table and versioned JSON.
-        .target(name: "TraceReport", dependencies: ["Simulation", "Wire"]),
+        .target(name: "TraceReport", dependencies: ["Simulation", "Wire", "TerminalText"]),
         // The explorer without a terminal: state, actions, key bindings, graph layout, views that
         // render into a Canvas cell buffer. Imports no ncurses; tested with screen snapshots.
         .target(name: "ExplorerUI", dependencies: ["Simulation", "TopologyFile", "Wire"]),
