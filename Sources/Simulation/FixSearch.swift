@@ -197,7 +197,7 @@ public struct FixSearch: Sendable {
     /// stops at the smallest size that works — except that a one-change fix is shown with the
     /// two-change fixes that do not contain it (they teach what else works, at another cost). Only minimal sets are kept: a set that
     /// contains a smaller fix is not a fix of its own.
-    public func run(maxChanges: Int = 3, allNodes: Bool = false) -> Result? {
+    public func run(maxChanges: Int = 3) -> Result? {
         guard let baseline = evaluate([]) else { return nil }
         var result = Result(baseline: baseline, fixes: [], evaluated: 1, searchedUpTo: 0, bestPartial: nil)
         if baseline.allWork { return result }
@@ -205,10 +205,9 @@ public struct FixSearch: Sendable {
         let relevantPerFlow = failing.map { relevantNodes($0) }
         var relevant: [String: Set<String>] = [:]
         for f in baseline.trace.flows { relevant[f.flow] = relevantNodes(f) }
-        if allNodes { relevant = [:] }
         // Flows that fail now first: a set that leaves one failing is rejected after one run.
         let order = failing.map(\.flow) + flowNames.filter { baseline.works[$0] == true }
-        let scope = allNodes ? nil : relevantPerFlow.reduce(into: Set<String>()) { $0.formUnion($1) }
+        let scope = relevantPerFlow.reduce(into: Set<String>()) { $0.formUnion($1) }
         let cands = candidates(baseTrace: baseline.trace, nodes: scope)
         var bestCount = baseline.works.values.filter { $0 }.count
         var firstWorking: Int?
@@ -219,9 +218,7 @@ public struct FixSearch: Sendable {
             result.searchedUpTo = size
             forEachCombination(of: cands.count, size: size) { idx in
                 // Every failing flow needs a change on a node that can affect it.
-                if !allNodes {
-                    for r in relevantPerFlow where !idx.contains(where: { r.contains(cands[$0].node) }) { return }
-                }
+                for r in relevantPerFlow where !idx.contains(where: { r.contains(cands[$0].node) }) { return }
                 forEachChoice(idx.map { cands[$0].alternatives.count }) { choice in
                     let changes = zip(idx, choice).map { i, c in
                         SettingChange(node: cands[i].node, interface: cands[i].interface, key: cands[i].key, value: cands[i].alternatives[c])

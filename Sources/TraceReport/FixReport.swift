@@ -64,7 +64,7 @@ public struct FixReport: Sendable {
         var scope = Set<String>()
         for f in failing { scope.formUnion(search.relevantNodes(f)) }
         for c in search.candidates(baseTrace: result.baseline.trace, nodes: scope)
-        where (c.key == Feature.txChecksumming.rawValue || c.key == Feature.rxChecksumming.rawValue) && c.current == "on" {
+        where [Feature.txChecksumming, .rxChecksumming].contains(Feature(named: c.key)) && c.current == "on" {
             let change = SettingChange(node: c.node, interface: c.interface, key: c.key, value: "off")
             if fixSets.contains([change]) { continue }
             guard let o = search.evaluate([change]) else { continue }
