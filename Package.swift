@@ -43,13 +43,13 @@ let package = Package(
         // The ncurses backend: newterm, blit a Canvas diff, keys/mouse/resize, restore on every exit.
         .target(name: "Terminal", dependencies: ["CNcursesw", "CursesShim", "ExplorerUI"]),
         .executableTarget(name: "csumlab", dependencies: [
-            "Simulation", "TopologyFile", "TraceReport", "Wire", "Checksum", "ExplorerUI", "Terminal", "KernelLab",
+            "Simulation", "TopologyFile", "TraceReport", "Wire", "Checksum", "ExplorerUI", "Terminal", "KernelLab", "TerminalText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // ioctl/setns/AF_PACKET calls Swift cannot express directly (Linux only).
         .target(name: "CKernelLab"),
         // Builds labs on the real kernel (namespaces, bridges, veth, TAPs), injects and captures frames.
-        .target(name: "KernelLab", dependencies: ["CKernelLab", "Simulation", "Wire", "Checksum"]),
+        .target(name: "KernelLab", dependencies: ["CKernelLab", "Simulation", "Wire", "Checksum", "TerminalText"]),
         // Measures the seed labs on the running kernel and writes fixtures (to be folded into `csumlab verify`).
         .executableTarget(name: "csumlab-kprobe", dependencies: ["KernelLab", "Wire", "Checksum"]),
         .testTarget(name: "KernelLabTests", dependencies: ["KernelLab", "Simulation", "TopologyFile", "Wire", "Checksum"]),

@@ -7,10 +7,11 @@ import Wire
 /// nothing; `VerifyLab` carries it out.
 ///
 /// Namespaces: `hub` holds bridges, TAPs and host-side veth ends; every netns host and kernel
-/// router gets `n-NAME`; a host NIC is emulated by a veth pair whose far end lives in `w-NAME`
-/// (the wire, where the remote host's frames are written).
+/// router gets one of its own; a host NIC is emulated by a veth pair whose far end lives in a
+/// wire namespace (where the remote host's frames are written). Namespaces and devices have
+/// generated names (`KernelNames`); the file's names stay for display (`RealDevice.simName`).
 public struct LabPlan: Sendable {
-    public static let hub = "hub"
+    public static let hub = KernelNames.hub
 
     public struct Namespace: Sendable, Equatable {
         public var role: String
@@ -64,6 +65,8 @@ public struct LabPlan: Sendable {
     }
 
     public let graph: LabGraph
+    /// The kernel's names for this lab's namespaces and devices.
+    public let names: KernelNames
     public private(set) var namespaces: [Namespace] = []
     /// By graph device id (virtio NICs have none).
     public private(set) var devices: [Int: RealDevice] = [:]
@@ -83,6 +86,7 @@ public struct LabPlan: Sendable {
 
     public init(_ t: Topology) {
         graph = LabGraph(t)
+        names = KernelNames(graph)
         place()
         configureHosts()
         configureRouters()
@@ -90,28 +94,28 @@ public struct LabPlan: Sendable {
 
     public var topology: Topology { graph.topology }
 
-    static func role(node name: String) -> String { "n-" + sanitize(name) }
-
-    static func sanitize(_ s: String) -> String {
-        String(s.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "_" })
-    }
-
     static func macText(_ b: [UInt8]) -> String { MAC.format(b) }
-
-    /// Is `s` usable as a Linux interface name as it is?
-    static func validInterfaceName(_ s: String) -> Bool {
-        (1...15).contains(s.utf8.count) && s != "lo" && s != "." && s != ".."
-            && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
-    }
 
     /// The namespace a kernel host node gets, if it gets one.
     public func hostRole(_ ni: Int) -> String? {
         switch topology.nodes[ni].kind {
-        case .netns: return Self.role(node: topology.nodes[ni].name)
-        case let .router(r) where r.flavour == .netns: return Self.role(node: topology.nodes[ni].name)
-        case let .router(r) where r.flavour == .userspace && r.placement == .netns: return Self.role(node: topology.nodes[ni].name)
+        case .netns: return names.nodeNamespaces[ni]
+        case let .router(r) where r.flavour == .netns: return names.nodeNamespaces[ni]
+        case let .router(r) where r.flavour == .userspace && r.placement == .netns: return names.nodeNamespaces[ni]
         default: return nil
         }
+    }
+
+    /// The namespace of the node named `node`, if it has one (for tests and the report).
+    public func hostRole(named node: String) -> String? {
+        topology.nodeIndex(named: node).flatMap(hostRole)
+    }
+
+    /// The file's name for the real device `name` in namespace `role`, for the report.
+    public func shown(role: String, device name: String) -> String {
+        if let d = devices.values.first(where: { $0.role == role && $0.name == name }) { return d.simName }
+        if let w = wires.values.first(where: { $0.role == role && $0.name == name }) { return w.simName }
+        return name
     }
 
     // MARK: Placement
@@ -136,13 +140,11 @@ public struct LabPlan: Sendable {
             anchor[root] = w
         }
         var roles: [String] = [Self.hub]
-        var names: [String: Set<String>] = [:]
+        var nodeOfRole: [String: Int] = [:]
         for d in g.devices where d.kind != .virtio {
             let role = anchor[find(d.id)] ?? Self.hub
             if !roles.contains(role) { roles.append(role) }
-            var name = d.name
-            if !Self.validInterfaceName(name) || names[role, default: []].contains(name) { name = "d\(d.id)" }
-            names[role, default: []].insert(name)
+            let name = names.devices[d.id]
             // A TAP read by a userspace router: frames for the router carry the simulator's MAC of
             // the TAP, which must not be the host-side device's own (a bridge would keep such
             // frames as local instead of forwarding them to the port).
@@ -150,18 +152,20 @@ public struct LabPlan: Sendable {
             if d.fdUserspace != nil { mac[0] = 0x06 }
             devices[d.id] = RealDevice(graphID: d.id, simName: d.name, role: role, name: name, mac: Self.macText(mac))
             if d.kind == .hostNIC {
-                let w = "w-" + Self.sanitize(topology.nodes[d.node].name)
+                let w = names.wireNamespaces[d.node]
                 roles.append(w)
-                wires[d.id] = RealDevice(graphID: d.id, simName: "\(d.name)-wire", role: w, name: "wire0", mac: "02:ee:00:00:00:01")
+                wires[d.id] = RealDevice(graphID: d.id, simName: "\(d.name)-wire", role: w, name: KernelNames.wireDevice, mac: "02:ee:00:00:00:01")
                 notes.append("\(d.name) is emulated by a veth pair: the remote host writes into its far end (\(w)); rx-checksumming is emulated by GRO validation on the near end.")
             }
         }
         // Every kernel host gets its namespace even if no device is placed in it.
-        for (ni, _) in topology.nodes.enumerated() {
-            if let r = hostRole(ni), !roles.contains(r) { roles.append(r) }
+        for ni in topology.nodes.indices {
+            guard let r = hostRole(ni) else { continue }
+            nodeOfRole[r] = ni
+            if !roles.contains(r) { roles.append(r) }
         }
         for r in roles {
-            let node = topology.nodes.first { Self.role(node: $0.name) == r }
+            let node = nodeOfRole[r].map { topology.nodes[$0] }
             let v6 = node.map { n in n.interfaces.contains { $0.addresses.contains { $0.address.version == .v6 } } } ?? false
             namespaces.append(Namespace(role: r, ipv6: v6, node: node?.name))
         }

@@ -12,13 +12,41 @@ public enum Namespaces {
     }
 
     /// Kill every process still inside the namespace (only lab helpers live there), then delete it.
-    public static func destroy(_ name: String) {
+    /// Returns why it could not be deleted (`ip netns del` failed, e.g. without root), or nil.
+    @discardableResult
+    public static func destroy(_ name: String) -> String? {
         if let pids = try? Spawn.run(["ip", "netns", "pids", name]), pids.status == 0 {
             for p in pids.stdout.split(separator: "\n") {
                 if let pid = Int32(p.trimmingCharacters(in: " ")), pid > 1, pid != getpid() { kill(pid, SIGKILL) }
             }
         }
-        _ = try? Spawn.run(["ip", "netns", "del", name])
+        do {
+            let r = try Spawn.run(["ip", "netns", "del", name])
+            if r.status == 0 { return nil }
+            let why = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
+            return "`ip netns del` exited \(r.status)" + (why.isEmpty ? "" : ": " + why)
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// What a cleanup removed, and what it could not remove with why.
+    public struct Removal: Sendable, Equatable {
+        public struct Failure: Sendable, Equatable {
+            public var name: String
+            public var reason: String
+        }
+
+        public var removed: [String] = []
+        public var failed: [Failure] = []
+    }
+
+    static func destroy(_ names: [String]) -> Removal {
+        var r = Removal()
+        for n in names {
+            if let why = destroy(n) { r.failed.append(.init(name: n, reason: why)) } else { r.removed.append(n) }
+        }
+        return r
     }
 
     /// The lab namespaces present now (all runs, or one run's).
@@ -36,20 +64,16 @@ public enum Namespaces {
         }
     }
 
-    /// Remove the namespaces of dead runs. Returns the names removed.
+    /// Remove the namespaces of dead runs.
     @discardableResult
-    public static func cleanupLeftovers() -> [String] {
-        let names = leftovers()
-        for n in names { destroy(n) }
-        return names
+    public static func cleanupLeftovers() -> Removal {
+        destroy(leftovers())
     }
 
-    /// Remove every lab namespace (of one run, or of all runs). Returns the names removed.
+    /// Remove every lab namespace (of one run, or of all runs).
     @discardableResult
-    public static func cleanup(prefix: RunPrefix? = nil) -> [String] {
-        let names = list(prefix: prefix)
-        for n in names { destroy(n) }
-        return names
+    public static func cleanup(prefix: RunPrefix? = nil) -> Removal {
+        destroy(list(prefix: prefix))
     }
 }
 

@@ -23,11 +23,12 @@ public struct LegCheck: Sendable, Equatable {
         /// What a device's driver is handed (AF_PACKET, outgoing frames only).
         case packetTx(role: String, device: String)
 
-        public var label: String {
+        /// What the report calls the point: with the file's name of the device.
+        public func label(in plan: LabPlan) -> String {
             switch self {
-            case let .tap(_, n, v): return "\(n) (TAP fd\(v ? ", vnet header" : ""))"
-            case let .packet(_, d): return "\(d) (AF_PACKET, PACKET_AUXDATA)"
-            case let .packetTx(_, d): return "\(d) tx (AF_PACKET: what the NIC's driver is handed; its hardware checksum is not emulated)"
+            case let .tap(r, n, v): return "\(plan.shown(role: r, device: n)) (TAP fd\(v ? ", vnet header" : ""))"
+            case let .packet(r, d): return "\(plan.shown(role: r, device: d)) (AF_PACKET, PACKET_AUXDATA)"
+            case let .packetTx(r, d): return "\(plan.shown(role: r, device: d)) tx (AF_PACKET: what the NIC's driver is handed; its hardware checksum is not emulated)"
             }
         }
     }
@@ -64,10 +65,12 @@ public struct LegCheck: Sendable, Equatable {
 public struct Capture: Sendable, Equatable {
     public var role: String
     public var device: String
+    /// The file's name of the device, for the report.
+    public var shown: String
     public var outgoing: Bool
     public var expected: [Observation]
 
-    public var label: String { "\(device) \(outgoing ? "tx" : "rx")" }
+    public var label: String { "\(shown) \(outgoing ? "tx" : "rx")" }
 
     /// The captures the simulated steps imply on the lab's real devices (TAPs and veth ends): a
     /// TAP receives in `tun_get_user` and sends in `tun_put_user`; a veth end sends in `veth_xmit`
@@ -81,7 +84,7 @@ public struct Capture: Sendable, Equatable {
             if let i = out.firstIndex(where: { $0.device == real.name && $0.role == real.role && $0.outgoing == outgoing }) {
                 out[i].expected.append(o)
             } else {
-                out.append(Capture(role: real.role, device: real.name, outgoing: outgoing, expected: [o]))
+                out.append(Capture(role: real.role, device: real.name, shown: real.simName, outgoing: outgoing, expected: [o]))
             }
         }
         for (k, s) in steps.enumerated() {
@@ -143,7 +146,7 @@ extension LegCheck {
                 return .failure(NotCheckableLeg("the simulated frame never reaches a TAP of \(leg.from)"))
             }
             injection = .tap(role: tap.role, name: tap.name)
-            label = "\(tap.name) (TAP fd)"
+            label = "\(tap.simName) (TAP fd)"
             for s in leg.steps where s.element == first.element && s.function.hasPrefix("tun_get_user") {
                 var h: VirtioNetHeader?
                 if case let .vnet(v) = s.before { h = v }
@@ -172,6 +175,7 @@ extension LegCheck {
             // The packet as the sender's stack hands it to dev_queue_xmit: the last of each run of
             // steps at the sender.
             var device: String?
+            var shownDevice = ""
             var role = ""
             var i = 0
             let steps = leg.steps
@@ -186,6 +190,7 @@ extension LegCheck {
                     return .failure(NotCheckableLeg("no device for \(leg.from)'s route"))
                 }
                 device = real.name
+                shownDevice = real.simName
                 role = real.role
                 for f in steps[j].linkFrames {
                     writes.append(Self.header(s, frame: f).bytes + f)
@@ -195,7 +200,7 @@ extension LegCheck {
             }
             guard let dev = device else { return .failure(NotCheckableLeg("\(leg.from) sends nothing")) }
             injection = .packet(role: role, device: dev, vnet: true)
-            label = "\(dev) (AF_PACKET, PACKET_VNET_HDR, the sender's skb state)"
+            label = "\(shownDevice) (AF_PACKET, PACKET_VNET_HDR, the sender's skb state)"
         case .hostNIC:
             guard let ni = t.nodeIndex(named: from.name), let d = plan.graph.deviceOf(LabGraph.Ref(node: ni, iface: 0)), let w = plan.wires[d] else {
                 return .failure(NotCheckableLeg("no wire for \(from.name)"))
@@ -209,7 +214,7 @@ extension LegCheck {
                     + "its NIC's TSO would put segments on the wire, which the simulation does not trace (it hands the wire one frame)"))
             }
             injection = .packet(role: w.role, device: w.name, vnet: false)
-            label = "\(w.name) in \(w.role) (the wire, AF_PACKET)"
+            label = "the wire beyond \(from.name) (AF_PACKET)"
         default:
             return .failure(NotCheckableLeg("sender \(leg.from) is a \(from.kind.name): no way to inject its frames faithfully"))
         }

@@ -1,12 +1,15 @@
+import TerminalText
+
 /// Text rendering of `csumlab verify` results: per leg a side-by-side table (kernel | simulation)
-/// of every observable, per file the counts.
+/// of every observable, per file the counts. File paths, names and error texts may hold control
+/// characters: every line and cell goes through `TerminalEscape.escaped`.
 public enum VerifyReport {
     /// One file. `full`: every row; otherwise one line per leg and the rows that differ.
     public static func render(_ r: FileResult, full: Bool) -> String {
-        var out = "== \(r.file) (\(r.topology))\n"
-        for n in r.notes { out += "   note: \(n)\n" }
-        if let e = r.error { out += "   ERROR: \(e)\n" }
-        for nc in r.notCheckable { out += "   not checkable: \(nc.what): \(nc.reason)\n" }
+        var out = line("== \(r.file) (\(r.topology))")
+        for n in r.notes { out += line("   note: \(n)") }
+        if let e = r.error { out += line("   ERROR: \(e)") }
+        for nc in r.notCheckable { out += line("   not checkable: \(nc.what): \(nc.reason)") }
         let featureMismatch = r.featureRows.filter { !$0.matches }
         if (full && !r.featureRows.isEmpty) || !featureMismatch.isEmpty {
             out += "   device features after the file's requests (kernel | simulation):\n"
@@ -17,23 +20,26 @@ public enum VerifyReport {
         for l in r.legs {
             if l.flow != flow {
                 flow = l.flow
-                out += "   flow \(flow)\n"
+                out += line("   flow \(flow)")
             }
             let head = "     \(l.leg): \(l.from) → \(l.to)"
             if let why = l.notCheckable {
-                out += head + ": not checkable: \(why)\n"
+                out += line(head + ": not checkable: \(why)")
                 continue
             }
             let bad = l.rows.filter { !$0.matches }
             let frames = l.rows.first { $0.observable == "frames" && $0.point.isEmpty }
-            out += head + "  [written at \(l.injectedAt); read at \(l.observedAt)]  "
-            out += "frames kernel \(frames?.kernel ?? "?") / simulation \(frames?.simulation ?? "?"); "
-            out += bad.isEmpty ? "\(l.rows.count) observables match\n" : "\(bad.count) of \(l.rows.count) observables DIFFER\n"
+            out += line(head + "  [written at \(l.injectedAt); read at \(l.observedAt)]  "
+                + "frames kernel \(frames?.kernel ?? "?") / simulation \(frames?.simulation ?? "?"); "
+                + (bad.isEmpty ? "\(l.rows.count) observables match" : "\(bad.count) of \(l.rows.count) observables DIFFER"))
             if full || !bad.isEmpty { out += table(full ? l.rows : bad, indent: "       ") }
         }
         out += "   \(counts(r))\n"
         return out
     }
+
+    /// One line of output: `text` escaped, then a newline.
+    static func line(_ text: String) -> String { TerminalEscape.escaped(text) + "\n" }
 
     public static func counts(_ r: FileResult) -> String {
         "compared \(r.compared), not checkable \(r.notCheckableCount), mismatched \(r.mismatched)"
@@ -46,7 +52,7 @@ public enum VerifyReport {
         var cells: [[String]] = [header]
         for r in rows {
             cells.append([r.point.isEmpty ? "receiver" : r.point, r.frame == 0 ? "-" : "#\(r.frame)", r.observable, r.kernel, r.simulation,
-                          r.matches ? "ok" : "DIFFERS"])
+                          r.matches ? "ok" : "DIFFERS"].map { TerminalEscape.escaped($0) })
         }
         var widths = [Int](repeating: 0, count: header.count)
         for c in cells { for (i, s) in c.enumerated() { widths[i] = max(widths[i], s.count) } }
@@ -83,7 +89,7 @@ public enum VerifyReport {
         var out = ""
         for k in order {
             let w = seen[k] ?? []
-            out += "  \(k.point) \(k.observable): kernel \(k.kernel), simulation \(k.simulation) — \(w.count)×, e.g. \(w.prefix(3).joined(separator: "; "))\n"
+            out += line("  \(k.point) \(k.observable): kernel \(k.kernel), simulation \(k.simulation) — \(w.count)×, e.g. \(w.prefix(3).joined(separator: "; "))")
         }
         return out
     }
@@ -92,7 +98,7 @@ public enum VerifyReport {
     public static func summary(_ results: [FileResult]) -> String {
         var cells: [[String]] = [["file", "compared", "not checkable", "mismatched", "result"]]
         for r in results {
-            cells.append([r.file, "\(r.compared)", "\(r.notCheckableCount)", "\(r.mismatched)",
+            cells.append([TerminalEscape.escaped(r.file), "\(r.compared)", "\(r.notCheckableCount)", "\(r.mismatched)",
                           r.passed ? "pass" : (r.error != nil ? "ERROR" : (r.compared == 0 ? "FAIL (nothing compared)" : "FAIL"))])
         }
         cells.append(["total", "\(results.map(\.compared).reduce(0, +))", "\(results.map(\.notCheckableCount).reduce(0, +))",

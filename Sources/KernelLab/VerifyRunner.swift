@@ -144,7 +144,7 @@ public final class VerifyRunner {
                         r.notCheckable = e.reason
                     case let .success(check):
                         r.injectedAt = check.injectionLabel
-                        r.observedAt = check.points.map(\.label).joined(separator: ", ")
+                        r.observedAt = check.points.map { $0.label(in: plan) }.joined(separator: ", ")
                         r.rows = try Self.runLeg(check, lab)
                     }
                     result.legs.append(r)

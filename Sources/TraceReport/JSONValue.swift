@@ -70,7 +70,9 @@ public indirect enum JSONValue: Sendable, Equatable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if u.value < 0x20 {
+                // C0 controls must be escaped in JSON; DEL and C1 (U+0080–U+009F, which some
+                // terminals act on like ESC [) may be, and are, so the output is safe to cat.
+                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
                     let h = String(u.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
                 } else {

@@ -1,21 +1,29 @@
 import Simulation
+import TerminalText
 import Wire
 
 /// Renders a trace as a readable table: one row per step, then each flow's verdict.
+///
+/// Names, descriptions and every sentence built from them come from a file: each line and table
+/// cell goes through `TerminalEscape.escaped`, so no control character reaches the terminal raw
+/// (the description keeps its newlines and tabs). `TraceJSON` escapes by JSON's rules instead.
 public enum TraceText {
     public static func render(_ t: Trace, topology: Topology, verbose: Bool = false) -> String {
-        var out = "csumlab trace: \(t.topology) (host kernel \(t.hostKernel.rawValue))\n"
-        if !topology.description.isEmpty { out += wrap(topology.description, indent: "  ") }
+        var out = line("csumlab trace: \(t.topology) (host kernel \(t.hostKernel.rawValue))")
+        if !topology.description.isEmpty {
+            let text = TerminalEscape.escaped(topology.description, keepingLayout: true)
+            for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) { out += wrap(String(paragraph), indent: "  ") }
+        }
         let adjusted = t.devices.filter { !$0.adjustments.isEmpty }
         for d in adjusted {
             for a in d.adjustments {
-                out += "  note: \(d.device): \(a.feature.rawValue) off — \(a.reason)\n"
+                out += line("  note: \(d.device): \(a.feature.rawValue) off — \(a.reason)")
             }
         }
         for f in t.flows {
-            out += "\nflow \(f.flow) (\(f.kind.rawValue), \(f.from) → \(f.to))\n"
+            out += "\n" + line("flow \(f.flow) (\(f.kind.rawValue), \(f.from) → \(f.to))")
             for leg in f.legs {
-                out += "\n  \(leg.name): \(leg.from) → \(leg.to)\n"
+                out += "\n" + line("  \(leg.name): \(leg.from) → \(leg.to)")
                 let header = ["#", "element", "dir", "kernel function", "state before → after", "field", "correct", "ok?", "TTL"]
                 var rows: [[String]] = []
                 var notes: [String] = []
@@ -31,20 +39,24 @@ public enum TraceText {
                 }
                 out += table(header, rows, indent: "  ")
                 if verbose {
-                    for n in notes { out += wrap(n, indent: "     ") }
+                    for n in notes { out += wrap(TerminalEscape.escaped(n), indent: "     ") }
                 }
-                out += "  → \(leg.outcome.summary)\n"
+                out += line("  → \(leg.outcome.summary)")
             }
-            out += "\n  verdict: \(f.verdict.summary)\n"
+            out += "\n" + line("  verdict: \(f.verdict.summary)")
             for (host, cs) in f.counters.sorted(by: { $0.key < $1.key }) {
-                for (k, v) in cs.sorted(by: { $0.key < $1.key }) { out += "  counter: \(host) \(k) +\(v)\n" }
+                for (k, v) in cs.sorted(by: { $0.key < $1.key }) { out += line("  counter: \(host) \(k) +\(v)") }
             }
         }
-        for n in t.notes { out += "\nnote: \(n)\n" }
+        for n in t.notes { out += "\n" + line("note: \(n)") }
         return out
     }
 
+    /// One line of output: `text` escaped, then a newline.
+    static func line(_ text: String) -> String { TerminalEscape.escaped(text) + "\n" }
+
     static func table(_ header: [String], _ rows: [[String]], indent: String) -> String {
+        let rows = rows.map { $0.map { TerminalEscape.escaped($0) } }
         var w = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() { w[i] = max(w[i], c.count) } }
         func line(_ r: [String]) -> String {

@@ -39,9 +39,10 @@ case "cleanup":
         guard let p = RunPrefix(args[i + 1]) else { fail("bad prefix \(args[i + 1])") }
         prefix = p
     }
-    let removed = Namespaces.cleanup(prefix: prefix)
-    print(removed.isEmpty ? "no lab namespaces" : "removed: " + removed.joined(separator: " "))
-    exit(args.contains("--signalled") ? 130 : 0)
+    let r = Namespaces.cleanup(prefix: prefix)
+    if !r.removed.isEmpty || r.failed.isEmpty { print(r.removed.isEmpty ? "no lab namespaces" : "removed: " + r.removed.joined(separator: " ")) }
+    for f in r.failed { print("could not remove \(f.name): \(f.reason)") }
+    exit(!r.failed.isEmpty ? 1 : args.contains("--signalled") ? 130 : 0)
 case "help", "-h", "--help":
     print("""
     usage: csumlab-kprobe all | NAME... [--fixtures DIR | --no-fixtures]

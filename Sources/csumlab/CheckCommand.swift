@@ -1,4 +1,5 @@
 import ArgumentParser
+import TerminalText
 import TopologyFile
 
 struct CheckCommand: ParsableCommand {
@@ -12,13 +13,15 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         var failed = 0
         for f in files {
+            let t: LoadedTopology
             do {
-                let t = try TopologyFile.load(path: f)
-                print("\(f): ok (\(t.topology.nodes.count) nodes, \(t.topology.links.count) links, \(t.topology.flows.count) flows)")
+                t = try TopologyFile.load(path: f)
             } catch {
                 failed += 1
-                for d in error.diagnostics { printError(d.description) }
+                for d in error.diagnostics { printError(TerminalEscape.escaped(d.description)) }
+                continue
             }
+            try StandardOutput.line(TerminalEscape.escaped("\(f): ok (\(t.topology.nodes.count) nodes, \(t.topology.links.count) links, \(t.topology.flows.count) flows)"))
         }
         if failed > 0 { throw ExitCode(1) }
     }

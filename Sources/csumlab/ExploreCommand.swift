@@ -2,6 +2,7 @@ import ArgumentParser
 import ExplorerUI
 import Simulation
 import Terminal
+import TerminalText
 import TopologyFile
 import TraceReport
 
@@ -54,14 +55,14 @@ struct ExploreCommand: ParsableCommand {
             state.flowIndex = i
         }
         guard isatty(0) == 1, isatty(1) == 1 else {
-            printTrace(state, label: label, why: "not a terminal")
+            try printTrace(state, label: label, why: "not a terminal")
             return
         }
         let exit: TerminalApp.Exit
         do {
             exit = try TerminalApp.run(state)
         } catch {
-            printTrace(state, label: label, why: error.description)
+            try printTrace(state, label: label, why: error.description)
             return
         }
         if case let .signal(s) = exit, s != SIGINT {
@@ -72,8 +73,8 @@ struct ExploreCommand: ParsableCommand {
     }
 
     /// The non-interactive fallback: the trace as text, and a hint on standard error.
-    func printTrace(_ state: ExplorerState, label: String, why: String) {
-        print(TraceText.render(state.trace, topology: state.topology), terminator: "")
-        printError("csumlab: \(why): printed the trace of \(label). Run csumlab in a terminal to step through it interactively.")
+    func printTrace(_ state: ExplorerState, label: String, why: String) throws(OutputFailure) {
+        try StandardOutput.write(TraceText.render(state.trace, topology: state.topology))
+        printError(TerminalEscape.escaped("csumlab: \(why): printed the trace of \(label). Run csumlab in a terminal to step through it interactively."))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Simulation
+import TerminalText
 import TopologyFile
 
 extension KernelProfile: ExpressibleByArgument {}
@@ -56,8 +57,9 @@ struct TopologyOptions: ParsableArguments {
     }
 }
 
-/// An error whose text is already what the user should read.
+/// An error whose text is already what the user should read. It quotes names and text from a
+/// file, so control characters are shown escaped (its lines stay lines).
 struct ValidationFailure: Error, CustomStringConvertible {
     var message: String
-    var description: String { message }
+    var description: String { TerminalEscape.escaped(message, keepingLayout: true) }
 }

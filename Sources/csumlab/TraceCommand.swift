@@ -25,9 +25,9 @@ struct TraceCommand: ParsableCommand {
             throw ValidationFailure(message: "\(options.file): \(error)")
         }
         if json {
-            print(TraceJSON.render(trace, topology: loaded.topology), terminator: "")
+            try StandardOutput.write(TraceJSON.render(trace, topology: loaded.topology))
         } else {
-            print(TraceText.render(trace, topology: loaded.topology, verbose: verbose), terminator: "")
+            try StandardOutput.write(TraceText.render(trace, topology: loaded.topology, verbose: verbose))
         }
     }
 }

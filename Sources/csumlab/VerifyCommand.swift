@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import KernelLab
 import Simulation
+import TerminalText
 import TopologyFile
 
 struct VerifyCommand: ParsableCommand {
@@ -79,16 +80,24 @@ struct VerifyCommand: ParsableCommand {
         let executable = Host.executablePath
         let prefix = RunPrefix(pid: getpid())
         Host.execOnSignal(executable: executable, arguments: ["verify", "--cleanup", "--prefix", prefix.value, "--signalled"])
-        let removed = Namespaces.cleanupLeftovers()
-        if !removed.isEmpty { print("removed leftovers of killed runs: \(removed.joined(separator: " "))") }
+        // The report goes out as it is made; when standard output fails, the run stops after the
+        // current file, still removes its lab, and then ends as `OutputFailure.exit` says.
+        var outputFailure: OutputFailure?
+        func say(_ text: String) {
+            guard outputFailure == nil else { return }
+            do { try StandardOutput.write(text) } catch { outputFailure = error }
+        }
+        let leftovers = Namespaces.cleanupLeftovers()
+        if !leftovers.removed.isEmpty { say(TerminalEscape.escaped("removed leftovers of killed runs: \(leftovers.removed.joined(separator: " "))") + "\n") }
+        reportFailures(leftovers)
         let agentArguments = ["verify", "--agent"]
         let probe = DataValidProbe.run(prefix: prefix, executable: executable, agentArguments: agentArguments)
-        print("csumlab verify on Linux \(Host.kernelRelease) (run prefix \(prefix)); the host side is compared with the simulation at linux-6.x")
+        say(TerminalEscape.escaped("csumlab verify on Linux \(Host.kernelRelease) (run prefix \(prefix)); the host side is compared with the simulation at linux-6.x") + "\n")
         let dv = probe.reportsDataValid.map { $0 ? "yes" : "NO" } ?? "unknown"
-        print("probe: tun reports CHECKSUM_UNNECESSARY as DATA_VALID on this kernel: \(dv) (\(probe.detail)); the linux-6.x model assumes yes")
+        say(TerminalEscape.escaped("probe: tun reports CHECKSUM_UNNECESSARY as DATA_VALID on this kernel: \(dv) (\(probe.detail)); the linux-6.x model assumes yes") + "\n")
         let runner = VerifyRunner(prefix: prefix, executable: executable, agentArguments: agentArguments)
         var results: [FileResult] = []
-        for (i, f) in files.enumerated() {
+        for (i, f) in files.enumerated() where outputFailure == nil {
             runner.keep = keep && i == files.count - 1
             var r: FileResult
             do {
@@ -107,36 +116,51 @@ struct VerifyCommand: ParsableCommand {
                 r = FileResult(file: f, topology: "?")
                 r.error = "\(error)"
             }
-            print(VerifyReport.render(r, full: verbose || directory == nil), terminator: "")
+            say(VerifyReport.render(r, full: verbose || directory == nil))
             results.append(r)
         }
-        if results.count > 1 { print("== summary\n" + VerifyReport.summary(results), terminator: "") }
+        if results.count > 1 { say("== summary\n" + VerifyReport.summary(results)) }
         if results.contains(where: { $0.mismatched > 0 }) {
-            print("== disagreements between the kernel and the simulation\n" + VerifyReport.disagreements(results), terminator: "")
+            say("== disagreements between the kernel and the simulation\n" + VerifyReport.disagreements(results))
         }
-        if keep, runner.keptLab != nil {
-            print("lab kept: namespaces \(Namespaces.list(prefix: prefix).joined(separator: " ")) (TAPs made persistent; the VM and router stand-ins are stopped); remove with `csumlab verify --cleanup --prefix \(prefix)`")
+        var removalFailed = false
+        if keep, runner.keptLab != nil, outputFailure == nil {
+            say(TerminalEscape.escaped("lab kept: namespaces \(Namespaces.list(prefix: prefix).joined(separator: " ")) (TAPs made persistent; the VM and router stand-ins are stopped); remove with `csumlab verify --cleanup --prefix \(prefix)`") + "\n")
         } else {
             let left = Namespaces.cleanup(prefix: prefix)
-            if !left.isEmpty { print("warning: namespaces were left behind and removed: \(left.joined(separator: " "))") }
+            if !left.removed.isEmpty { say(TerminalEscape.escaped("warning: namespaces were left behind and removed: \(left.removed.joined(separator: " "))") + "\n") }
+            removalFailed = reportFailures(left)
         }
-        if probe.reportsDataValid == nil { printError("csumlab verify: the DATA_VALID probe failed: \(probe.detail)") }
-        if !results.allSatisfy(\.passed) || probe.reportsDataValid == nil { throw ExitCode(1) }
+        if let outputFailure { throw outputFailure }
+        if probe.reportsDataValid == nil { printError(TerminalEscape.escaped("csumlab verify: the DATA_VALID probe failed: \(probe.detail)")) }
+        if !results.allSatisfy(\.passed) || probe.reportsDataValid == nil || removalFailed { throw ExitCode(1) }
+    }
+
+    /// Say on standard error which namespaces could not be removed, and why. True if any.
+    @discardableResult
+    private func reportFailures(_ r: Namespaces.Removal) -> Bool {
+        for f in r.failed { printError(TerminalEscape.escaped("csumlab verify: could not remove namespace \(f.name): \(f.reason)")) }
+        return !r.failed.isEmpty
     }
 
     private func runCleanup() throws {
-        let removed: [String]
+        let r: Namespaces.Removal
         if let p = prefix {
             guard let rp = RunPrefix(p) else { throw ValidationFailure(message: "bad prefix \(p) (expected csl<pid>-)") }
-            removed = Namespaces.cleanup(prefix: rp)
+            r = Namespaces.cleanup(prefix: rp)
         } else {
             guard Host.isRoot else {
                 printError("csumlab verify --cleanup: needs root; skipped")
                 throw ExitCode(77)
             }
-            removed = Namespaces.cleanupLeftovers()
+            r = Namespaces.cleanupLeftovers()
         }
-        print(removed.isEmpty ? "no lab namespaces to remove" : "removed: " + removed.joined(separator: " "))
+        if !r.removed.isEmpty {
+            try StandardOutput.line(TerminalEscape.escaped("removed: " + r.removed.joined(separator: " ")))
+        } else if r.failed.isEmpty {
+            try StandardOutput.line("no lab namespaces to remove")
+        }
+        if reportFailures(r) { throw ExitCode(1) }
         if signalled { throw ExitCode(130) }
     }
 

@@ -111,7 +111,7 @@ import Wire
         let prefix = RunPrefix(pid: getpid())
         try Namespaces.create(prefix.namespace("leftover"))
         #expect(Namespaces.list(prefix: prefix) == [prefix.namespace("leftover")])
-        #expect(Namespaces.cleanup(prefix: prefix) == [prefix.namespace("leftover")])
+        #expect(Namespaces.cleanup(prefix: prefix) == Namespaces.Removal(removed: [prefix.namespace("leftover")]))
         #expect(Namespaces.list(prefix: prefix).isEmpty)
     }
 }

@@ -83,6 +83,47 @@ import Testing
                 "the run left namespaces behind")
     }
 
+    /// Without root `ip netns del` fails: `--cleanup --prefix` must say so and fail, not report
+    /// the namespace as removed. The prefix is that of a live `sleep` of this test's own, so no
+    /// other test's lab or leftover cleanup is involved.
+    @Test(.enabled(if: VerifyCleanupTests.enabled && access("/usr/bin/setpriv", X_OK) == 0, "needs root (to drop it) and setpriv"))
+    func aNamespaceThatCannotBeRemovedIsReportedAsAFailure() throws {
+        let holder = try Spawn.start(["sleep", "600"])
+        defer {
+            kill(holder.pid, SIGKILL)
+            close(holder.stdin)
+            close(holder.stdout)
+            Spawn.wait(holder.pid)
+        }
+        let prefix = RunPrefix(pid: holder.pid)
+        let ns = prefix.namespace("stuck")
+        try Namespaces.create(ns)
+        defer { Namespaces.destroy(ns) }
+        let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Self.csumlab]
+        let r = try Spawn.run(asNobody + ["verify", "--cleanup", "--prefix", prefix.value])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("could not remove namespace \(ns): `ip netns del` exited"), "\(r.stderr)")
+        #expect(!r.stdout.contains("removed"), "\(r.stdout)")
+        #expect(Namespaces.list(prefix: prefix) == [ns])
+        // As root the same cleanup removes it and says so.
+        let root = try Spawn.run([Self.csumlab, "verify", "--cleanup", "--prefix", prefix.value])
+        #expect(root.status == 0 && root.stdout == "removed: \(ns)\n", "\(root.stdout) \(root.stderr)")
+        #expect(Namespaces.list(prefix: prefix).isEmpty)
+    }
+
+    /// verify ignores SIGPIPE for its helpers' pipes; a reader of its report that went away must
+    /// still end it by SIGPIPE (141), after its lab is gone. The pipe's reader has exited before
+    /// verify starts, so the first line it writes meets a closed pipe.
+    @Test(.enabled(if: VerifyCleanupTests.enabled && access("/bin/bash", X_OK) == 0, "needs root, network namespaces, bash and a built csumlab"))
+    func aClosedPipeEndsVerifyBySIGPIPEWithItsLabRemoved() throws {
+        let script = #"exec 4> >(exit 0); wait $!; "$0" verify "$1" 2>&1 >&4 & echo "pid=$!"; wait $!; echo "status=$?""#
+        let r = try Spawn.run(["/bin/bash", "-c", script, Self.csumlab, Shipped.root + "/topologies/seed-bridged.yaml"])
+        let pid = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("pid=") }.flatMap { Int32($0.dropFirst(4)) })
+        #expect(r.stdout.hasSuffix("status=141\n"), "\(r.stdout)")
+        #expect(!r.stdout.contains("csumlab"), "quietly: \(r.stdout)")
+        #expect(Namespaces.list(prefix: RunPrefix(pid: pid)).isEmpty, "the run left its lab behind")
+    }
+
     @Test(.enabled(if: access(VerifyCleanupTests.csumlab, X_OK) == 0, "needs a built csumlab"))
     func argumentsMustNameOneFileOrADirectory() throws {
         #expect(try Spawn.run([Self.csumlab, "verify"]).status == 64)

@@ -134,6 +134,25 @@ enum Shipped {
         #expect(VerifyReport.disagreements([FileResult(file: "c", topology: "c")]) == "no disagreements\n")
     }
 
+    /// Paths, names, notes and errors may hold control characters (a file not validated, an error
+    /// quoting one): the report shows them escaped, on the lines it means to print.
+    @Test func theReportEscapesControlCharactersFromTheFile() {
+        let bad = "a\u{1B}]0;PWNED\u{07}\u{1B}[2J"
+        var r = FileResult(file: "x\u{1B}[2J.yaml", topology: bad)
+        r.notes = ["\(bad) note"]
+        r.error = "error quoting \(bad)\r\n"
+        r.notCheckable = [NotCheckable(what: bad, reason: "\u{9B}31m")]
+        r.features = [FeatureReading(device: bad, kernel: [.gro], simulation: [])]
+        r.legs = [LegResult(flow: bad, leg: "SYN \(bad)", from: bad, to: "b", injectedAt: bad, observedAt: bad, rows: [
+            ComparisonRow(point: "\(bad) rx", frame: 1, observable: "TTL / hop limit", kernel: "63", simulation: "64"),
+        ]), LegResult(flow: bad, leg: "ACK", from: bad, to: "b", notCheckable: "passes \(bad)")]
+        let text = VerifyReport.render(r, full: true) + VerifyReport.summary([r, r]) + VerifyReport.disagreements([r])
+        let controls = text.unicodeScalars.filter { $0 != "\n" && ($0.value < 0x20 || (0x7F...0x9F).contains($0.value)) }
+        #expect(controls.isEmpty, "raw controls: \(controls.map(\.value))")
+        #expect(text.contains("== x\\e[2J.yaml (a\\e]0;PWNED\\a\\e[2J)\n"))
+        #expect(text.contains("   ERROR: error quoting a\\e]0;PWNED\\a\\e[2J\\r\\n\n"))
+    }
+
     @Test func aFileWithNothingComparedFails() {
         var r = FileResult(file: "x.yaml", topology: "x")
         #expect(!r.passed)
@@ -159,37 +178,38 @@ enum Shipped {
 
     @Test func routedNetnsPlacesEachVethEndWhereItBelongs() throws {
         let (_, _, plan) = try Shipped.prepared("seed-routed-netns")
-        #expect(plan.namespaces.map(\.role) == ["hub", "n-router"])
+        let router = plan.ns("router")
+        #expect(plan.namespaces.map(\.role) == ["hub", router])
         #expect(plan.real("vethA")?.role == "hub")
-        #expect(plan.real("vethA-r")?.role == "n-router")
+        #expect(plan.real("vethA-r")?.role == router)
         #expect(plan.real("br1")?.role == "hub" && plan.real("tap1")?.role == "hub")
-        #expect(plan.sysctls.contains(LabPlan.Sysctl(role: "n-router", key: "net.ipv4.ip_forward", value: "1")))
-        #expect(plan.addresses.contains(LabPlan.Command(role: "n-router", argv: ["addr", "add", "10.0.1.1/24", "dev", "vethA-r"])))
+        #expect(plan.sysctls.contains(LabPlan.Sysctl(role: router, key: "net.ipv4.ip_forward", value: "1")))
+        #expect(plan.addresses.contains(LabPlan.Command(role: router, argv: ["addr", "add", "10.0.1.1/24", "dev", plan.dev("vethA-r")])))
         // The router reaches VM2 at VM2's virtio MAC, as the simulated frames say.
         let vm2 = try #require(plan.graph.device(named: "vm2:eth0"))
-        #expect(plan.neighbours.contains(LabPlan.Command(role: "n-router", argv: ["neigh", "replace", "10.0.2.2", "lladdr",
-                                                                                   MAC.format(plan.graph.devices[vm2].mac), "dev", "vethB-r", "nud", "permanent"])))
+        #expect(plan.neighbours.contains(LabPlan.Command(role: router, argv: ["neigh", "replace", "10.0.2.2", "lladdr",
+                                                                               MAC.format(plan.graph.devices[vm2].mac), "dev", plan.dev("vethB-r"), "nud", "permanent"])))
         #expect(plan.routers.isEmpty)
     }
 
     @Test func natAndConntrackBecomeNftRules() throws {
         let (_, _, nat) = try Shipped.prepared("nat-masquerade")
-        #expect(nat.netfilter.contains { $0.argv.joined(separator: " ").contains("oifname vethB-r masquerade") })
+        #expect(nat.netfilter.contains { $0.argv.joined(separator: " ").contains("oifname \(nat.dev("vethB-r")) masquerade") })
         let (_, _, ct) = try Shipped.prepared("conntrack-invalid")
         #expect(ct.netfilter.contains { $0.argv.joined(separator: " ").contains("ct state invalid counter drop") })
-        #expect(ct.conntrackSysctls.contains(LabPlan.Sysctl(role: "n-router", key: "net.netfilter.nf_conntrack_checksum", value: "1")))
+        #expect(ct.conntrackSysctls.contains(LabPlan.Sysctl(role: ct.ns("router"), key: "net.netfilter.nf_conntrack_checksum", value: "1")))
         let (_, _, fill) = try Shipped.prepared("dhcp-checksum-fill")
-        #expect(fill.netfilter.filter { $0.argv != ["nft", LabPlan.quietStack] } == [LabPlan.Command(role: "n-host", argv: ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-p", "udp", "-j", "CHECKSUM", "--checksum-fill"])])
+        #expect(fill.netfilter.filter { $0.argv != ["nft", LabPlan.quietStack] } == [LabPlan.Command(role: fill.ns("host"), argv: ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-p", "udp", "-j", "CHECKSUM", "--checksum-fill"])])
         // The host's bridge is its interface: the bridge and its TAP live in the host's namespace.
-        #expect(fill.real("virbr0")?.role == "n-host" && fill.real("vnet0")?.role == "n-host")
+        #expect(fill.real("virbr0")?.role == fill.ns("host") && fill.real("vnet0")?.role == fill.ns("host"))
     }
 
     @Test func userspaceRoutersGetPortsRoutesAndHeaderModes() throws {
         let (_, _, plain) = try Shipped.prepared("seed-routed-userspace")
         let r = try #require(plain.routers.first)
-        #expect(r.role == "n-router" && r.mode == .l3 && r.header == .drop)
-        #expect(r.ports.map(\.name) == ["vethA-r", "vethB-r"] && r.ports.allSatisfy { $0.kind == "packet" && !$0.vnetHeader })
-        #expect(r.routes.contains { $0.destination == IPAddress("10.0.2.2")! && $0.port == "vethB-r" })
+        #expect(r.role == plain.ns("router") && r.mode == .l3 && r.header == .drop)
+        #expect(r.ports.map(\.name) == [plain.dev("vethA-r"), plain.dev("vethB-r")] && r.ports.allSatisfy { $0.kind == "packet" && !$0.vnetHeader })
+        #expect(r.routes.contains { $0.destination == IPAddress("10.0.2.2")! && $0.port == plain.dev("vethB-r") })
         let (_, _, aware) = try Shipped.prepared("seed-routed-userspace-vnet-hdr")
         #expect(aware.routers.first?.header == .keep && aware.routers.first?.ports.allSatisfy { $0.vnetHeader } == true)
         let (_, _, vm) = try Shipped.prepared("seed-routed-vm-router")
@@ -203,7 +223,7 @@ enum Shipped {
         let d = try #require(plan.graph.device(named: "rtap1"))
         let sim = MAC.format(plan.graph.devices[d].mac)
         #expect(plan.real("rtap1")?.mac != sim)
-        #expect(plan.routers.first?.ports.first { $0.name == "rtap1" }?.mac == sim)
+        #expect(plan.routers.first?.ports.first { $0.name == plan.dev("rtap1") }?.mac == sim)
         #expect(plan.graph.tunOffloads(d) == [])
     }
 
@@ -271,11 +291,11 @@ flows:
         let (t, _) = VerifyRunner.onThisKernel(try TopologyFile.parse(Self.mixed, file: "mixed.yaml").topology)
         let plan = LabPlan(t)
         #expect(plan.unsupported.isEmpty)
-        #expect(plan.real("tap1")?.role == "n-router", "a TAP is created where its kernel side lives")
-        #expect(plan.real("br0")?.role == "n-router" && plan.real("va-br")?.role == "n-router", "a bridge and its ports share the router's namespace")
-        #expect(plan.real("va-c")?.role == "n-c1" && plan.real("vb-c")?.role == "n-c2")
-        #expect(plan.namespaces.map(\.role).sorted() == ["hub", "n-c1", "n-c2", "n-router"])
-        #expect(plan.routes.contains(LabPlan.Command(role: "n-c1", argv: ["route", "replace", "default", "via", "10.2.0.1", "dev", "va-c"])))
+        #expect(plan.real("tap1")?.role == plan.ns("router"), "a TAP is created where its kernel side lives")
+        #expect(plan.real("br0")?.role == plan.ns("router") && plan.real("va-br")?.role == plan.ns("router"), "a bridge and its ports share the router's namespace")
+        #expect(plan.real("va-c")?.role == plan.ns("c1") && plan.real("vb-c")?.role == plan.ns("c2"))
+        #expect(Set(plan.namespaces.map(\.role)) == ["hub", plan.ns("c1"), plan.ns("c2"), plan.ns("router")] && plan.namespaces.count == 4)
+        #expect(plan.routes.contains(LabPlan.Command(role: plan.ns("c1"), argv: ["route", "replace", "default", "via", "10.2.0.1", "dev", plan.dev("va-c")])))
         let trace = try Simulator(t).run()
         #expect(VerifyRunner.macDrift(trace, plan) == nil)
         for f in trace.flows {
@@ -298,8 +318,9 @@ flows:
         let (_, trace, plan) = try Shipped.prepared("seed-bridged", flow: "ssh")
         let syn = trace.flows[0].legs[0]
         let c = try LegCheck.make(syn, plan: plan).get()
-        #expect(c.injection == .tap(role: "hub", name: "tap1"))
-        #expect(c.points == [.tap(role: "hub", name: "tap2", vnetHeader: true)])
+        #expect(c.injection == .tap(role: "hub", name: plan.dev("tap1")))
+        #expect(c.points == [.tap(role: "hub", name: plan.dev("tap2"), vnetHeader: true)])
+        #expect(c.injectionLabel == "tap1 (TAP fd)" && c.points.map { $0.label(in: plan) } == ["tap2 (TAP fd, vnet header)"], "the report shows the file's names")
         let emitted = try #require(syn.steps.first { $0.function.hasSuffix("virtio_net_hdr_from_skb") })
         guard case let .vnet(h) = emitted.after else { Issue.record("no vnet header"); return }
         #expect(c.writes == [h.bytes + emitted.frame])
@@ -373,7 +394,7 @@ flows:
         let (_, trace, plan) = try Shipped.prepared("dhcp-raw-client", flow: "dhcp")
         let discover = trace.flows[0].legs[0]
         let c = try LegCheck.make(discover, plan: plan).get()
-        #expect(c.points == [.packet(role: "n-host", device: "virbr0")])
+        #expect(c.points == [.packet(role: plan.ns("host"), device: plan.dev("virbr0"))])
         #expect(c.expected.first?.status != nil)
     }
 
@@ -381,7 +402,7 @@ flows:
         let (_, trace, plan) = try Shipped.prepared("dhcp-checksum-fill", flow: "dhcp")
         let offer = trace.flows[0].legs[1]
         let c = try LegCheck.make(offer, plan: plan).get()
-        #expect(c.injection == .udp(role: "n-host", source: "192.168.122.1", sourcePort: 67, destination: "192.168.122.50", destinationPort: 68))
+        #expect(c.injection == .udp(role: plan.ns("host"), source: "192.168.122.1", sourcePort: 67, destination: "192.168.122.50", destinationPort: 68))
         #expect(c.kernelBuildsIPHeader)
         #expect(c.expected.first?.vnet?.flags == 0, "checksum-fill completes the OFFER before vnet0")
     }
@@ -402,10 +423,12 @@ flows:
         let (_, trace, plan) = try Shipped.prepared("veth-pre44-corruption")
         let legs = trace.flows[0].legs
         let syn = try LegCheck.make(legs[0], plan: plan).get()
-        #expect(syn.injection == .packet(role: "w-nic0", device: "wire0", vnet: false))
-        #expect(syn.points == [.packet(role: "n-container", device: "ceth0")])
+        let wire = try #require(plan.real("nic0").flatMap { plan.wires[$0.graphID] })
+        #expect(syn.injection == .packet(role: wire.role, device: "wire0", vnet: false) && syn.injectionLabel == "the wire beyond nic0 (AF_PACKET)")
+        #expect(syn.points == [.packet(role: plan.ns("container"), device: plan.dev("ceth0"))])
         let synack = try LegCheck.make(legs[1], plan: plan).get()
-        #expect(synack.points == [.packetTx(role: "n-host", device: "nic0")])
+        #expect(synack.points == [.packetTx(role: plan.ns("host"), device: plan.dev("nic0"))])
+        #expect(synack.points.map { $0.label(in: plan) }.allSatisfy { $0.hasPrefix("nic0 tx ") })
         #expect(synack.expected.count == 1 && synack.expected[0].status == .notReady, "the host hands the NIC a PARTIAL skb to finish")
     }
 
@@ -438,7 +461,7 @@ flows:
     @Test func aNetnsHostsStackDoesNotAnswerInjectedSegments() throws {
         let (_, _, plan) = try Shipped.prepared("veth-pre44-corruption")
         let quiet = plan.netfilter.filter { $0.argv == ["nft", LabPlan.quietStack] }
-        #expect(quiet.map(\.role) == [LabPlan.role(node: "container")])
+        #expect(quiet.map(\.role) == [plan.ns("container")])
         #expect(LabPlan.quietStack.contains("hook output"))
         #expect(LabPlan.quietStack.contains("tcp flags & rst == rst"))
     }
@@ -506,4 +529,11 @@ flows:
             #expect(fl.end - fl.payloadOffset <= 1448)
         }
     }
+}
+
+extension LabPlan {
+    /// The namespace of the file's node `node` (the plan generates namespace names).
+    func ns(_ node: String) -> String { hostRole(named: node) ?? "no namespace for \(node)" }
+    /// The real name of the file's device `name` (the plan generates device names).
+    func dev(_ name: String) -> String { real(name)?.name ?? "no device \(name)" }
 }
