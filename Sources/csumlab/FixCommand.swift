@@ -1,6 +1,7 @@
 import ArgumentParser
 import Simulation
 import TopologyFile
+import TerminalText
 import TraceReport
 
 /// `csumlab fix`: the smallest sets of settings a user can change on a real host that make the
@@ -72,7 +73,7 @@ struct FixCommand: ParsableCommand {
             loaded = try TopologyFile.load(path: file)
             try overrides.apply(to: &loaded)
         } catch {
-            printError("\(error)")
+            printError(TerminalEscape.escaped("\(error)", keepingLayout: true))
             throw ExitCode(65)
         }
         let path = file
@@ -89,7 +90,7 @@ struct FixCommand: ParsableCommand {
         }
         let report = FixReport(file: file, search: search, result: result, maxChanges: maxChanges,
                                bitsPerSecond: Self.bitsPerSecond(rate) ?? 1e9)
-        print(json ? report.json().serialized() : report.text(limit: all ? nil : 6), terminator: json ? "\n" : "")
+        try StandardOutput.write(json ? report.json().serialized() + "\n" : report.text(limit: all ? nil : 6))
         if let write {
             try save(report, to: write, expectations: loaded.expectations)
         }
