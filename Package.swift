@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "TraceReport", dependencies: ["Simulation", "Wire", "TerminalText"]),
         // The explorer without a terminal: state, actions, key bindings, graph layout, views that
         // render into a Canvas cell buffer. Imports no ncurses; tested with screen snapshots.
-        .target(name: "ExplorerUI", dependencies: ["Simulation", "TopologyFile", "Wire"]),
+        .target(name: "ExplorerUI", dependencies: ["Simulation", "TopologyFile", "Wire", "TerminalText"]),
         // ncursesw as a system library (wide-character build), linked by name.
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
         // static inline wrappers for what Swift cannot see (macros, globals) and the
@@ -66,10 +66,10 @@ let package = Package(
         // Independent reference computations shared by tests (deliberately not using Checksum).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum", "TestSupport"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport", "TestSupport"],
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport", "TestSupport", "TerminalText"],
                     exclude: ["Golden", "Fixtures"]),
         .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation"]),
-        .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile"],
+        .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile", "TestSupport"],
                     exclude: ["Snapshots"]),
         // Drives the built csumlab binary in tmux (private socket); skipped when tmux is absent.
         .testTarget(name: "EndToEndTests", dependencies: ["csumlab", "ProcessSpawn", "TopologyFile"]),

@@ -164,4 +164,14 @@ public enum InternetChecksum {
     public static func udpMangleZero(_ c: UInt16) -> UInt16 {
         c == 0 ? 0xFFFF : c
     }
+
+    /// `ip_decrease_ttl()`'s update of the IPv4 header checksum for TTL − 1:
+    /// `check += htons(0x0100)` with the end-around carry `check += (check >= 0xFFFF)`, the
+    /// kernel's shortcut for RFC 1624 when only the TTL byte changes.
+    @inlinable
+    public static func decrementTTL(checksum: UInt16) -> UInt16 {
+        var check = UInt32(checksum) + 0x0100
+        check = (check & 0xFFFF) + (check >= 0xFFFF ? 1 : 0)
+        return UInt16(truncatingIfNeeded: check)
+    }
 }

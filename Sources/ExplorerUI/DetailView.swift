@@ -15,7 +15,18 @@ enum DetailView {
     }
 
     static func lines(_ s: ExplorerState, width: Int) -> [(String, Style)] {
-        guard let ref = s.current, let f = s.flow, let st = s.currentStep else { return [("No steps: this flow produced no packets.", .plain)] }
+        guard let f = s.flow else {
+            var out: [(String, Style)] = []
+            let what = s.topology.nodes.isEmpty ? "This lab has no nodes and no flows." : "This lab has \(s.topology.nodes.count) node\(s.topology.nodes.count == 1 ? "" : "s") and no flows."
+            for l in what.wrapped(width) { out.append((l, Theme.title)) }
+            for l in "A flow (under flows: in the file: type, from, to) is a packet exchange to step through; csumlab check FILE says what is wrong with one.".wrapped(width) {
+                out.append((l, .plain))
+            }
+            return out
+        }
+        guard let ref = s.current, let st = s.currentStep else {
+            return "No steps: this flow produced no packets.".wrapped(width).map { ($0, .plain) }
+        }
         let leg = f.legs[ref.leg]
         var out: [(String, Style)] = []
         func add(_ text: String, _ style: Style = .plain) {

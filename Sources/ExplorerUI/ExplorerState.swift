@@ -74,10 +74,16 @@ public struct ExplorerState: Sendable {
 
     /// Throws only for a topology that did not pass validation.
     public init(topology: Topology, fileLabel: String) throws(SimulationError) {
+        self.init(topology: topology, trace: try Simulator(topology).run(), fileLabel: fileLabel)
+    }
+
+    /// A state over a trace already simulated (or, in tests, cut down to shapes a file cannot
+    /// produce: a flow without packets, a packet without steps).
+    init(topology: Topology, trace: Trace, fileLabel: String) {
         base = topology
         self.fileLabel = fileLabel
         self.topology = topology
-        trace = try Simulator(topology).run()
+        self.trace = trace
         baseTrace = trace
         selectedNode = topology.flows.first?.from ?? topology.nodes.first?.name ?? ""
         if topology.node(named: selectedNode) == nil { selectedNode = topology.nodes.first?.name ?? "" }
@@ -153,6 +159,7 @@ public struct ExplorerState: Sendable {
         case .pageUp: setPosition(position - 10)
         case .jumpToStep(let i): setPosition(i); focus = .steps
         case .togglePlay:
+            guard playing || !steps.isEmpty else { message = nothingToStep; return }
             playing.toggle()
             if playing && position + 1 >= steps.count { setPosition(0) }
             message = playing ? "playing (\(playInterval) ms a step; +/- to change)" : "paused"
@@ -171,11 +178,14 @@ public struct ExplorerState: Sendable {
         case .nextPane: cyclePane(+1)
         case .previousPane: cyclePane(-1)
         case .openOptions:
+            guard topology.node(named: selectedNode) != nil else { message = "this lab has no nodes to set"; return }
             overlay = .menu(node: selectedNode, selected: 0)
             if menuItems.isEmpty { overlay = nil; message = "\(selectedNode) has no settings to toggle" }
         case .openCommands: overlay = .commands(scroll: 0)
         case .openHelp: overlay = .help(scroll: 0)
-        case .openFlows: overlay = .flows(selected: flowIndex)
+        case .openFlows:
+            guard !trace.flows.isEmpty else { message = Self.noFlows; return }
+            overlay = .flows(selected: min(flowIndex, trace.flows.count - 1))
         case .openKernels: overlay = .kernels(selected: KernelProfile.allCases.firstIndex(of: topology.hostKernel) ?? 0)
         case .openSearch: overlay = .search(text: "")
         case .searchNext: search(lastSearch)
@@ -283,6 +293,7 @@ public struct ExplorerState: Sendable {
             message = "flow \(f.flow): \(f.verdict.summary)"
         case let .kernels(s):
             overlay = nil
+            guard KernelProfile.allCases.indices.contains(s) else { return }
             let k = KernelProfile.allCases[s]
             setAssignment("kernel=\(k.rawValue)", key: "kernel=", restoresFile: k == base.hostKernel, described: "host kernel \(k.rawValue)")
         default: break
@@ -386,12 +397,24 @@ public struct ExplorerState: Sendable {
         return out
     }
 
+    /// What the status bar says when there is nothing to step through.
+    static let noFlows = "no flows in this lab: add one under flows: in the file to trace a packet"
+
+    /// Why stepping, playing or searching does nothing.
+    var nothingToStep: String { flow == nil ? Self.noFlows : "this flow has no steps" }
+
     mutating func search(_ text: String) {
         guard !text.isEmpty else { return }
         let all = steps
+        // An empty lab, or a flow without steps: nothing to look through (and no index to take
+        // modulo of).
+        guard !all.isEmpty else {
+            message = "/\(text): \(nothingToStep)"
+            return
+        }
         let needle = text.lowercased()
-        for k in 1...max(all.count, 1) {
-            let i = (position + k) % max(all.count, 1)
+        for k in 1...all.count {
+            let i = (position + k) % all.count
             guard let s = step(all[i]) else { continue }
             let hay = [s.element, s.interface ?? "", s.function, s.explanation, s.before.summary, s.after.summary].joined(separator: " ").lowercased()
             if hay.contains(needle) {

@@ -180,6 +180,7 @@ public struct GraphLayout: Sendable, Equatable {
         return GraphLayout(boxes: boxes, routes: routes, width: width + 3, height: height)
     }
 
-    /// Box width: the name with a space and a border each side.
-    static func boxWidth(_ name: String) -> Int { name.count + 4 }
+    /// Box width: the name (in terminal columns: a CJK character takes two) with a space and a
+    /// border each side.
+    static func boxWidth(_ name: String) -> Int { name.columns + 4 }
 }

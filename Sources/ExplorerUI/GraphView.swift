@@ -17,7 +17,7 @@ enum GraphView {
     }
 
     static func draw(_ s: ExplorerState, layout g: GraphLayout, in r: Rect, on c: inout Canvas, hits: inout [HitRegion]) {
-        let legendWidth = ChecksumCondition.allCases.map { $0.legendWord.count + 4 }.reduce(0, +) - 2
+        let legendWidth = ChecksumCondition.allCases.map { $0.legendWord.columns + 4 }.reduce(0, +) - 2
         Screen.title(Pane.graph.title, focused: s.focus == .graph, in: r, on: &c)
         // Legend, right-aligned on the title row, each letter in its colour.
         var lx = max(r.x + 9, r.maxX - legendWidth - 1)
@@ -30,6 +30,11 @@ enum GraphView {
         }
         let area = Rect(x: r.x, y: r.y + 1, width: r.width, height: r.height - 1)
         guard !area.isEmpty else { return }
+        if g.boxes.isEmpty {
+            c.put("This lab has no nodes: add some under nodes: in the file.", x: area.x + 1, y: area.y + min(1, area.height - 1),
+                  style: Theme.title, maxWidth: area.width - 1)
+            return
+        }
         let content = canvas(s, layout: g)
         // Pan so the followed box is in view.
         let followed = s.graphFollowsSelection ? s.selectedNode : (s.currentStep?.element ?? s.selectedNode)

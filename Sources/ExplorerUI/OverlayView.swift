@@ -7,7 +7,7 @@ enum OverlayView {
         case let .menu(node, sel):
             let items = s.menuItems
             let kind = s.topology.node(named: node)?.kind.name ?? ""
-            let labelW = min(34, (items.map(\.label.count).max() ?? 10) + 2)
+            let labelW = min(34, (items.map(\.label.columns).max() ?? 10) + 2)
             let rows: [(String, Style)] = items.enumerated().map { i, it in
                 let text = "\(it.label.padded(labelW)) \(it.value)"
                 var st: Style = it.disabled != nil ? Theme.disabled : .plain
@@ -47,7 +47,7 @@ enum OverlayView {
 
     static func box(title: String, rows: [(String, Style)], selected: Int?, scroll: Int = 0, footer: [(String, Style)],
                     hints: BindingContext, on c: inout Canvas, preferredWidth: Int) {
-        let w = min(c.width - 2, max(preferredWidth, title.count + 6))
+        let w = min(c.width - 2, max(preferredWidth, title.columns + 6))
         guard w >= 10, c.height >= 6 else { return }
         let inner = w - 4
         let footerLines = footer.flatMap { f in f.0.wrapped(inner).map { ($0, f.1) } }

@@ -69,7 +69,7 @@ public enum Screen {
         let top = max(0, (height - lines.count) / 2)
         for (i, l) in lines.enumerated() {
             let t = l.truncated(width)
-            c.put(t, x: max(0, (width - t.count) / 2), y: top + i, style: i == 0 ? Theme.title : .plain)
+            c.put(t, x: max(0, (width - t.columns) / 2), y: top + i, style: i == 0 ? Theme.title : .plain)
         }
     }
 

@@ -14,12 +14,16 @@ enum StatusView {
         c.put(top, x: r.x, y: r.y, style: Theme.statusBar, maxWidth: w)
         // 2: the verdict, then the counters.
         var counters = "no checksum errors counted"
+        if s.flow == nil {
+            c.put(" no flows in this lab", x: r.x, y: r.y + 1, style: Theme.title, maxWidth: w)
+            counters = ""
+        }
         if let f = s.flow {
             let good = f.verdict.completes && !f.verdict.corruptedData
             let x = c.put(" " + (good ? "✓ " : "✗ ") + f.verdict.summary, x: r.x, y: r.y + 1, style: good ? Theme.ok : Theme.bad, maxWidth: w)
             let cs = f.counters.sorted { $0.key < $1.key }.flatMap { h, cs in cs.sorted { $0.key < $1.key }.map { "\(h) \($0.key) +\($0.value)" } }
             if !cs.isEmpty { counters = cs.joined(separator: ", ") }
-            if x + 3 + counters.count <= r.maxX {
+            if x + 3 + counters.columns <= r.maxX {
                 c.put(" │ " + counters, x: x, y: r.y + 1, maxWidth: r.maxX - x)
                 counters = ""
             }
@@ -32,15 +36,15 @@ enum StatusView {
         var x = r.x
         for b in fittedHints(Bindings.hints(for: s), width: w) {
             let k = b.0
-            c.restyle(Rect(x: x + 1, y: r.y + 3, width: k.count, height: 1)) { $0 = Theme.title }
-            x += 1 + k.count + 1 + b.1.count + 1
+            c.restyle(Rect(x: x + 1, y: r.y + 3, width: k.columns, height: 1)) { $0 = Theme.title }
+            x += 1 + k.columns + 1 + b.1.columns + 1
         }
     }
 
     /// Key texts and labels that fit the width: full key lists first, then the first key only,
     /// then dropping from the end but always keeping help and quit.
     static func fittedHints(_ hs: [Binding], width: Int) -> [(String, String)] {
-        func len(_ xs: [(String, String)]) -> Int { xs.reduce(0) { $0 + 1 + $1.0.count + 1 + $1.1.count + 1 } }
+        func len(_ xs: [(String, String)]) -> Int { xs.reduce(0) { $0 + 1 + $1.0.columns + 1 + $1.1.columns + 1 } }
         var items = hs.map { ($0.keyText, $0.label) }
         if len(items) <= width { return items }
         items = hs.map { ($0.keys.first?.description ?? "", $0.label) }

@@ -36,12 +36,21 @@ enum StepsView {
         let total = s.steps.count
         Screen.title(Pane.steps.title, extra: total > 0 ? "\(s.position + 1)/\(total)" : "", focused: s.focus == .steps, in: r, on: &c)
         let area = Rect(x: r.x, y: r.y + 1, width: r.width - 1, height: r.height - 1)
-        guard !area.isEmpty, let f = s.flow else { return }
+        // Separator to the detail pane.
+        for y in r.y + 1..<max(r.y + 1, r.maxY) { c[r.maxX - 1, y] = Cell("│", Theme.rule) }
+        guard !area.isEmpty else { return }
+        guard let f = s.flow else {
+            let text = "No flows in this lab, so no packet to follow. Add one under flows: in the file (from, to, type), then open it again."
+            for (i, l) in text.wrapped(area.width - 1).prefix(area.height).enumerated() {
+                c.put(l, x: area.x + 1, y: area.y + i, style: Theme.title)
+            }
+            return
+        }
         let all = rows(s)
         let curRow = all.firstIndex { if case let .step(i, _) = $0 { return i == s.position }; return false } ?? 0
         let start = all.count <= area.height ? 0 : min(max(0, curRow - area.height / 2), all.count - area.height)
-        let elW = min(14, f.legs.flatMap(\.steps).map { elementName($0).count }.max() ?? 8)
-        let stW = min(23, f.legs.flatMap(\.steps).map { $0.before.short.count + 1 + $0.after.short.count }.max() ?? 10)
+        let elW = min(14, f.legs.flatMap(\.steps).map { elementName($0).columns }.max() ?? 8)
+        let stW = min(23, f.legs.flatMap(\.steps).map { $0.before.short.columns + 1 + $0.after.short.columns }.max() ?? 10)
         for (i, row) in all.dropFirst(start).prefix(area.height).enumerated() {
             let y = area.y + i
             switch row {
@@ -61,13 +70,11 @@ enum StepsView {
                 var line = String(repeating: " ", count: max(0, 3 - num.count)) + num + " "
                 line += elementName(st).padded(elW) + " "
                 line += (st.before.short + "→" + st.after.short).padded(stW) + " "
-                if area.width - 3 - line.count >= 8 { line += firstFunction(st.function) }
+                if area.width - 3 - line.columns >= 8 { line += firstFunction(st.function) }
                 if st.drop != nil && st.drop != "delivered" { line += " ✗" }
                 c.put(line.padded(area.maxX - x), x: x, y: y, style: isCur ? Theme.selected : .plain)
                 hits.append(HitRegion(rect: Rect(x: area.x, y: y, width: area.width, height: 1), action: .jumpToStep(flat)))
             }
         }
-        // Separator to the detail pane.
-        for y in r.y + 1..<r.maxY { c[r.maxX - 1, y] = Cell("│", Theme.rule) }
     }
 }

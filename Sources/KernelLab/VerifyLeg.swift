@@ -88,21 +88,24 @@ public struct Capture: Sendable, Equatable {
             }
         }
         for (k, s) in steps.enumerated() {
-            if s.function.hasPrefix("tun_get_user") {
+            switch s.event.kind {
+            case .tunGetUser:
                 add(s.element, outgoing: false, s.after, s.firstFragment)
-            } else if s.function.contains("tun_put_user") {
+            case .tunPutUser:
                 add(s.element, outgoing: true, s.before, s.firstFragment)
-            } else if s.function.hasPrefix("veth_xmit"), let end = s.interface, let d = plan.graph.device(named: end),
-                      let p = plan.graph.devices[d].peer {
+            case .vethXmit, .vethTooBig:
+                guard let end = s.interface, let d = plan.graph.device(named: end), let p = plan.graph.devices[d].peer else { continue }
                 add(end, outgoing: true, s.before, s.firstFragment)
                 // Dropped in veth_xmit (is_skb_forwardable): the peer never receives it.
                 if s.drop != nil { continue }
                 let peer = plan.graph.devices[p].name
-                if k + 1 < steps.count, steps[k + 1].interface == peer, steps[k + 1].function.contains("napi_gro_receive") {
+                if k + 1 < steps.count, steps[k + 1].interface == peer, steps[k + 1].event.kind == .vethGRO {
                     add(peer, outgoing: false, steps[k + 1].after, steps[k + 1].firstFragment)
                 } else {
                     add(peer, outgoing: false, s.after, s.firstFragment)
                 }
+            default:
+                continue
             }
         }
         return out
@@ -125,7 +128,7 @@ extension LegCheck {
         guard let from = t.node(named: leg.from) ?? t.nodes.first(where: { "\($0.name)-remote" == leg.from }) else {
             return .failure(NotCheckableLeg("unknown sender \(leg.from)"))
         }
-        if let s = leg.steps.first(where: { $0.function.contains("nf_nat_used_tuple") }) {
+        if let s = leg.steps.first(where: { $0.event.kind == .natTupleClash }) {
             return .failure(NotCheckableLeg("at \(s.element) the kernel's NAT gives this packet a random source port (its new connection clashes with the request's entry)"))
         }
         if let s = leg.steps.first(where: { $0.ipFragments != nil }), (try? Frame(bytes: s.frame).layout())?.ipVersion == .v6 {
@@ -141,13 +144,13 @@ extension LegCheck {
         var sent: [[UInt8]] = []
         switch from.kind {
         case .vm:
-            guard let first = leg.steps.first(where: { $0.function.hasPrefix("tun_get_user") }), let tap = plan.real(first.element),
+            guard let first = leg.steps.first(where: { $0.event.kind == .tunGetUser }), let tap = plan.real(first.element),
                   let ti = plan.graph.device(named: first.element), case let .tap(ts) = plan.graph.devices[ti].kind else {
                 return .failure(NotCheckableLeg("the simulated frame never reaches a TAP of \(leg.from)"))
             }
             injection = .tap(role: tap.role, name: tap.name)
             label = "\(tap.simName) (TAP fd)"
-            for s in leg.steps where s.element == first.element && s.function.hasPrefix("tun_get_user") {
+            for s in leg.steps where s.element == first.element && s.event.kind == .tunGetUser {
                 var h: VirtioNetHeader?
                 if case let .vnet(v) = s.before { h = v }
                 for f in s.linkFrames {
@@ -155,10 +158,10 @@ extension LegCheck {
                 }
                 sent.append(s.frame)
             }
-        case .netns where leg.steps.first.map({ $0.element == leg.from && ($0.function.hasPrefix("udp_sendmsg") || $0.function.hasPrefix("udpv6_sendmsg")) }) == true
+        case .netns where leg.steps.first.map({ $0.element == leg.from && $0.event.kind == .udpSend }) == true
             // A bit flipped right after the sender is in the frame, not in what a socket would
             // send: such a leg takes the AF_PACKET path below with the flipped frame.
-            && !leg.steps.contains(where: { $0.element == leg.from && $0.function.hasPrefix("(fault injected") }):
+            && !leg.steps.contains(where: { $0.element == leg.from && $0.event.kind == .faultInjected }):
             let f = Frame(bytes: leg.steps[0].frame)
             guard let ni = t.nodeIndex(named: leg.from), let l = try? f.layout(), let role = plan.hostRole(ni) else {
                 return .failure(NotCheckableLeg("the sender's datagram does not parse"))
@@ -205,7 +208,7 @@ extension LegCheck {
             guard let ni = t.nodeIndex(named: from.name), let d = plan.graph.deviceOf(LabGraph.Ref(node: ni, iface: 0)), let w = plan.wires[d] else {
                 return .failure(NotCheckableLeg("no wire for \(from.name)"))
             }
-            for (k, s) in leg.steps.enumerated() where s.function.contains("NIC rx checksum") && k > 0 {
+            for (k, s) in leg.steps.enumerated() where s.event.kind == .nicReceive && k > 0 {
                 writes += leg.steps[k - 1].linkFrames
                 sent.append(leg.steps[k - 1].frame)
             }
@@ -215,7 +218,7 @@ extension LegCheck {
             }
             injection = .packet(role: w.role, device: w.name, vnet: false)
             label = "the wire beyond \(from.name) (AF_PACKET)"
-        default:
+        case .tap, .bridge, .veth, .router:
             return .failure(NotCheckableLeg("sender \(leg.from) is a \(from.kind.name): no way to inject its frames faithfully"))
         }
         if writes.isEmpty { return .failure(NotCheckableLeg("the simulated sender emits nothing")) }
@@ -231,7 +234,7 @@ extension LegCheck {
             // observable; the NIC's hardware checksum and the remote stack are not.
             guard let nic = plan.real(to.name) else { return .failure(NotCheckableLeg("no device for \(to.name)")) }
             points = [.packetTx(role: nic.role, device: nic.name)]
-            for (k, s) in leg.steps.enumerated() where k > 0 && s.element == to.name && s.function.hasPrefix("ndo_start_xmit") {
+            for (k, s) in leg.steps.enumerated() where k > 0 && s.element == to.name && s.event.kind == .hostNICXmit {
                 guard case let .skb(state) = s.before else { continue }
                 expected.append(Observation(status: ChecksumStatus(state, outgoing: true), frame: leg.steps[k - 1].firstFragment))
             }
@@ -242,7 +245,7 @@ extension LegCheck {
                 guard let ti = plan.graph.device(named: r.simName), case let .tap(ts) = plan.graph.devices[ti].kind else { continue }
                 points.append(.tap(role: r.role, name: r.name, vnetHeader: ts.vnetHdr))
             }
-            for s in leg.steps where names.contains(s.element) && s.function.contains("tun_put_user") {
+            for s in leg.steps where names.contains(s.element) && s.event.kind == .tunPutUser {
                 var h: VirtioNetHeader?
                 if case let .vnet(v) = s.after { h = v }
                 expected.append(Observation(vnet: h, frame: s.firstFragment))
@@ -253,7 +256,7 @@ extension LegCheck {
                 guard case let .skb(state) = s.before else { continue }
                 expected.append(Observation(status: ChecksumStatus(state), frame: s.firstFragment))
             }
-        default:
+        case .tap, .bridge, .veth, .router:
             return .failure(NotCheckableLeg("receiver \(leg.to) is a \(to.kind.name): what its stack does is not observable here"))
         }
         if points.isEmpty { return .failure(NotCheckableLeg("no observation point at \(leg.to)")) }
@@ -276,23 +279,12 @@ extension LegCheck {
     /// The element after which the simulation flips a bit of this leg, when that is not the
     /// sender (whose frames the lab injects as they are, flip included); nil otherwise.
     static func interiorCorruption(_ leg: LegTrace, sender: String) -> String? {
-        leg.steps.first { $0.function.hasPrefix("(fault injected") && $0.element != sender && $0.element != leg.from }?.element
+        leg.steps.first { $0.event.kind == .faultInjected && $0.element != sender && $0.element != leg.from }?.element
     }
 
     /// The virtio_net_hdr that makes `packet_snd()` rebuild skb state `s`.
     public static func header(_ s: SkbState, frame: [UInt8]) -> VirtioNetHeader {
-        var h = VirtioNetHeader()
-        if s.ipSummed == .partial {
-            h.flags = VirtioNetHeader.needsCsum
-            h.csumStart = UInt16(s.csumStart)
-            h.csumOffset = UInt16(s.csumOffset)
-        }
-        if s.isGSO {
-            h.gsoType = (s.gsoType ?? .tcpv4).rawValue
-            h.gsoSize = UInt16(s.gsoSize)
-            h.hdrLen = UInt16((try? Frame(bytes: frame).layout())?.payloadOffset ?? 0)
-        }
-        return h
+        VirtioNetHeader(skb: s, hasDataValid: false, headersLength: (try? Frame(bytes: frame).layout())?.payloadOffset ?? 0)
     }
 }
 

@@ -83,7 +83,7 @@ public final class VerifyRunner {
                 }
             case let .router(r) where r.inVM:
                 nc.append(NotCheckable(what: "\(n.name)'s router guest kernel (\(original.profile(of: n).rawValue))", reason: "stood in for by a csumlab relay that forwards like a default Linux guest"))
-            default:
+            case .router, .netns, .tap, .bridge, .veth, .hostNIC:
                 if n.kernel != nil { t.nodes[i].kernel = nil }
             }
         }
@@ -167,7 +167,7 @@ public final class VerifyRunner {
     static func macDrift(_ trace: Trace, _ plan: LabPlan) -> String? {
         for f in trace.flows {
             for l in f.legs {
-                for s in l.steps where s.function.hasSuffix("virtio_net_hdr_from_skb") && s.direction == .transmit && s.frame.count >= 12 {
+                for s in l.steps where s.emitsVirtioHeader && s.direction == .transmit && s.frame.count >= 12 {
                     guard let iface = s.interface, let d = plan.graph.device(named: "\(s.element):\(iface)") else { continue }
                     if Array(s.frame[6..<12]) != plan.graph.devices[d].mac {
                         return "internal: the simulator's MAC for \(s.element):\(iface) (\(MAC.format(Array(s.frame[6..<12])))) is not the lab's (\(MAC.format(plan.graph.devices[d].mac)))"
@@ -250,5 +250,15 @@ public final class VerifyRunner {
             rows += LegComparison.compare(kernel: got, simulation: cap.expected, l4BytesOnly: c.kernelBuildsIPHeader, hdrLen: c.hdrLenComparable, point: cap.label)
         }
         return rows
+    }
+}
+
+private extension Step {
+    /// The guest driver's or a TAP's `virtio_net_hdr_from_skb()`.
+    var emitsVirtioHeader: Bool {
+        switch event {
+        case .virtioXmit, .tunPutUser(vnet: .some, _): return true
+        default: return false
+        }
     }
 }

@@ -28,13 +28,13 @@ public enum HostCommands {
                         switch peer.kind {
                         case .netns, .router:
                             return ["ip netns exec \(peer.name) ethtool -K \(other.interface ?? end) \(short) \(onOff)"]
-                        default:
+                        case .vm, .tap, .bridge, .veth, .hostNIC:
                             break
                         }
                     }
                 }
                 return ["ethtool -K \(end) \(short) \(onOff)"]
-            default:
+            case .netns, .tap, .bridge, .hostNIC:
                 return ["ethtool -K \(node.name) \(short) \(onOff)"]
             }
         }

@@ -20,13 +20,4 @@ public enum KernelProfile: String, Sendable, CaseIterable, Codable {
     /// `skb_checksum_help()`, which refuses them with a bad-offload warning.
     public var checksumFillSkipsGSO: Bool { self == .linux6 }
 
-    /// The name of the transmit-side completion helper in `validate_xmit_skb()`.
-    public var hwOffloadHelp: String {
-        self == .linux6 ? "validate_xmit_skb → skb_csum_hwoffload_help → skb_checksum_help" : "validate_xmit_skb → skb_checksum_help"
-    }
-
-    /// Where the vnet header is turned into skb state on receive.
-    public var vnetToSkb: String {
-        self == .linux6 ? "virtio_net_hdr_to_skb → skb_partial_csum_set" : "skb_partial_csum_set"
-    }
 }

@@ -250,7 +250,7 @@ public struct Network: Sendable {
             switch topology.nodes[devices[v].node].kind {
             case let .vm(s): guest = s
             case let .router(r): guest = r.vm
-            default: break
+            case .netns, .tap, .bridge, .veth, .hostNIC: break
             }
         }
         // QEMU sets offloads only for a backend with a vnet header.

@@ -12,7 +12,9 @@ public struct Step: Sendable, Hashable {
     /// Device or interface name at that node, if any.
     public var interface: String?
     public var direction: Direction
-    /// The kernel function(s) that did it (a userspace program says so).
+    /// What the kernel (or a program) did: the typed record to decide by.
+    public var event: StepEvent
+    /// The kernel function(s) that did it (a userspace program says so), from `event`.
     public var function: String
     public var before: Carrier
     public var after: Carrier
@@ -38,7 +40,7 @@ public struct Step: Sendable, Hashable {
     /// The number of IP fragments the datagram travels as here (nil: one frame). `frame` is the
     /// whole datagram; `firstFragment` is the first of them, the one carrying the L4 header.
     public var ipFragments: Int? = nil
-    /// One sentence a student understands.
+    /// One sentence a student understands, from `event`.
     public var explanation: String
     /// Set when the packet ends here (delivered or dropped): what happened.
     public var drop: String?

@@ -2,7 +2,8 @@ import Checksum
 import Wire
 
 /// Walks one packet of one leg through the network, recording a `Step` at every kernel function
-/// that touches it. Device behaviour lives here; host stacks are in `Walk+Hosts.swift`.
+/// that touches it. What each element does lives in `Elements/` (one file per kind); this file
+/// holds the recording, `validate_xmit_skb()` and the dispatch to each kind.
 struct Walk {
     let net: Network
     let flow: Flow
@@ -36,8 +37,8 @@ struct Walk {
 
     // MARK: Recording
 
-    mutating func record(_ before: Packet, _ after: Packet, node: Int, iface: String?, _ dir: Direction, _ fn: String,
-                         _ explanation: String, drop: String? = nil) {
+    mutating func record(_ before: Packet, _ after: Packet, node: Int, iface: String?, _ dir: Direction, _ event: StepEvent,
+                         drop: String? = nil) {
         let l = after.layout
         let f = after.frame
         let valid = f.l4ChecksumIsValid(l)
@@ -49,12 +50,12 @@ struct Walk {
         }
         let src = IPAddress(bytes: f.sourceAddress(l)).description
         let dst = IPAddress(bytes: f.destinationAddress(l)).description
-        steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, function: fn,
+        steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, event: event, function: event.function,
                           before: before.carrier, after: after.carrier, frame: f.bytes, changedBytes: changed,
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
                           bytesValid: valid, receiverWouldAccept: after.carrier.trustedWithoutBytes || valid,
                           condition: Self.condition(after), ttl: f.ttl(l), source: src, destination: dst,
-                          segment: after.segment, ipFragments: Self.fragments(after, l), explanation: explanation, drop: drop))
+                          segment: after.segment, ipFragments: Self.fragments(after, l), explanation: event.explanation, drop: drop))
         applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
     }
 
@@ -93,7 +94,8 @@ struct Walk {
         current = p
         let l = p.layout
         let f = p.frame
-        steps.append(Step(element: element, interface: iface, direction: .transmit, function: "(fault injected: bit flip)",
+        let event = StepEvent.faultInjected(after: element)
+        steps.append(Step(element: element, interface: iface, direction: .transmit, event: event, function: event.function,
                           before: before.carrier, after: p.carrier, frame: f.bytes,
                           changedBytes: (0..<f.count).filter { before.frame.bytes[$0] != f.bytes[$0] },
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
@@ -102,8 +104,7 @@ struct Walk {
                           source: IPAddress(bytes: f.sourceAddress(l)).description,
                           destination: IPAddress(bytes: f.destinationAddress(l)).description,
                           segment: p.segment, ipFragments: Self.fragments(p),
-                          explanation: "A bit of the payload flips after \(element) (a bad cable, a buggy device): the checksum field no longer matches the data.",
-                          drop: nil))
+                          explanation: event.explanation, drop: nil))
     }
 
     /// Run one event with the corruption hook watching `p`: returns the possibly corrupted packet.
@@ -158,19 +159,15 @@ struct Walk {
                 // 4.4 quirk: a device without SG gets NONE segments even if it can checksum.
                 let complete = !(dev.features.txChecksum && s.ipSummed == .partial && (profile == .linux6 || dev.features.has(.scatterGather)))
                 let segs = p.frame.tcpSegments(mss: s.gsoSize, l, complete: complete, mangleZero: false)
-                let proto = l.ipVersion == .v4 ? "tcp4_gso_segment" : "tcp6_gso_segment"
                 for (i, seg) in segs.enumerated() {
                     var q = p
                     q.frame = seg.frame
                     q.segment = i + 1
                     q.payloadOffset = p.payloadOffset + seg.payloadOffset
-                    q.carrier = .skb(complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: l.l4Offset, csumOffset: 16))
-                    let why = complete
-                        ? "\(name(d)) has no TSO and no checksum offload: the kernel cuts the super-frame into \(segs.count) segments and computes each one's full checksum (CHECKSUM_NONE)."
-                        : "\(name(d)) has no TSO: the kernel cuts the super-frame into \(segs.count) segments; each keeps a pseudo-header sum for its own length and stays CHECKSUM_PARTIAL."
+                    q.carrier = .skb(complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: l.l4Offset, csumOffset: l.l4Protocol.checksumOffset))
                     let q2 = watch(q) { w in
                         w.record(p, q, node: node, iface: w.ifLabel(d), .transmit,
-                                 "validate_xmit_skb → skb_gso_segment → \(proto) → tcp_gso_segment", why)
+                                 .gsoSegment(v6: l.ipVersion == .v6, complete: complete, count: segs.count, device: w.name(d)))
                     }
                     transmitDriver(q2, on: d)
                 }
@@ -189,276 +186,23 @@ struct Walk {
             q.carrier = .skb(s)
             let reason = dev.features.fixedOff[.txChecksumming] ?? "tx-checksumming is off"
             q = watch(q) { w in
-                w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, profile.hwOffloadHelp,
-                         "\(w.name(d)) cannot checksum (\(reason)), so the kernel finishes the checksum in software before the driver sees the frame: CHECKSUM_NONE with correct bytes.")
+                w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .checksumHelp(profile: profile, device: w.name(d), reason: reason))
             }
         }
         transmitDriver(q, on: d)
     }
 
-    /// The driver's transmit routine of device `d` (after validation).
+    /// The driver's transmit routine of device `d` (after validation): each kind's own, in
+    /// `Elements/`.
     mutating func transmitDriver(_ p: Packet, on d: Int) {
-        let dev = net.devices[d]
-        let node = dev.node
         guard let s = p.skb else { preconditionFailure("driver transmit needs an skb") }
-        let l = p.layout
-        switch dev.kind {
-        case .virtio:
-            // virtio_net_hdr_from_skb(..., has_data_valid=false)
-            var h = VirtioNetHeader()
-            if s.ipSummed == .partial {
-                h.flags = VirtioNetHeader.needsCsum
-                h.csumStart = UInt16(s.csumStart)
-                h.csumOffset = UInt16(s.csumOffset)
-            }
-            if s.isGSO { setGSO(&h, s, l) }
-            var q = p
-            q.carrier = .vnet(h)
-            let capture = s.ipSummed == .partial
-                ? " A tcpdump in the guest shows \"incorrect cksum\" here: the field holds only the pseudo-header sum."
-                : ""
-            q = watch(q) { w in
-                w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, "start_xmit → xmit_skb → virtio_net_hdr_from_skb",
-                         (s.ipSummed == .partial
-                          ? "The guest's virtio-net driver passes the promise to the host as NEEDS_CSUM with csum_start=\(s.csumStart), csum_offset=\(s.csumOffset)."
-                          : "The guest's virtio-net driver sends the frame with flags 0: its checksum is already final.") + capture)
-            }
-            guard let tap = dev.peer else {
-                finish(.droppedOnPath(at: name(d), reason: "NIC has no backend"))
-                return
-            }
-            tapWrite(q, tap: tap, vnet: true)
-        case let .tap(ts):
-            var q = p
-            if ts.vnetHdr {
-                // tun_put_user(): virtio_net_hdr_from_skb(..., has_data_valid=true)
-                var h = VirtioNetHeader()
-                switch s.ipSummed {
-                case .partial:
-                    h.flags = VirtioNetHeader.needsCsum
-                    h.csumStart = UInt16(s.csumStart)
-                    h.csumOffset = UInt16(s.csumOffset)
-                case .unnecessary:
-                    h.flags = VirtioNetHeader.dataValid
-                case .none, .complete:
-                    break
-                }
-                if s.isGSO { setGSO(&h, s, l) }
-                q.carrier = .vnet(h)
-                let what: String
-                switch s.ipSummed {
-                case .partial: what = "The promise leaves the kernel as NEEDS_CSUM in the vnet header; the reader must finish or trust it."
-                case .unnecessary: what = "The frame was verified, so the vnet header says DATA_VALID."
-                default: what = "The checksum is final; the vnet header carries flags 0."
-                }
-                q = watch(q) { w in
-                    w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, "tun_net_xmit → tun_put_user → virtio_net_hdr_from_skb", what)
-                }
-            } else {
-                q.carrier = .raw
-                let what = s.ipSummed == .partial
-                    ? "This TAP has no vnet header, yet it kept checksum offload (TUN_F_CSUM): tun_put_user copies the unfinished bytes and nothing tells the reader the checksum is missing."
-                    : "This TAP has no vnet header: the reader gets bare bytes (already final here)."
-                q = watch(q) { w in
-                    w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, "tun_net_xmit → tun_put_user", what)
-                }
-            }
-            switch dev.fdSide {
-            case let .vm(v)?:
-                qemuToGuest(q, nic: v, tap: d)
-            case let .userspace(ni, ii)?:
-                userspaceReceive(q, node: ni, iface: ii, via: d)
-            case nil:
-                finish(.droppedOnPath(at: name(d), reason: "nobody reads this TAP"))
-            }
-        case .vethEnd:
-            var q = p
-            var fn = "veth_xmit → veth_forward_skb → __dev_forward_skb"
-            var what = "veth hands the skb to its peer unchanged: \(s.ipSummed.short) crosses the pair."
-            if let peer = dev.peer, dev.profile.vethMarksUnnecessary, s.ipSummed == .none, net.devices[peer].features.has(.rxChecksumming) {
-                q.carrier = .skb(s.with(.unnecessary))
-                fn = "veth_xmit (before ce8c839b74e3)"
-                what = "Pre-4.4 veth rewrites CHECKSUM_NONE to CHECKSUM_UNNECESSARY because the peer has rx-checksumming: the next stack will not verify these bytes, good or bad."
-            }
-            guard let peer = dev.peer else { return finish(.droppedOnPath(at: name(d), reason: "veth has no peer")) }
-            // __dev_forward_skb() → is_skb_forwardable(): a non-GSO frame longer than the peer's
-            // MTU + Ethernet header + VLAN tag (1518) is dropped.
-            if !s.isGSO && Self.linkFrameLength(q) > 1518 {
-                let r = p
-                _ = watch(r) { w in
-                    w.record(r, r, node: node, iface: w.ifLabel(d), .transmit, "veth_xmit → __dev_forward_skb → is_skb_forwardable",
-                             "The frame is longer than \(w.name(peer))'s MTU and is not GSO: veth drops it.", drop: "frame exceeds MTU")
-                }
-                return finish(.droppedOnPath(at: name(d), reason: "frame exceeds the veth peer's MTU"))
-            }
-            if s.isGSO { what += " The GSO skb is not segmented (veth has TSO)." }
-            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, fn, what) }
-            // veth_skb_is_eligible_for_gro(): with GRO on the peer, frames from a sender without
-            // TSO take the NAPI path, where GRO validates a NONE checksum and marks it UNNECESSARY.
-            if dev.profile == .linux6, net.devices[peer].features.has(.gro), !dev.features.has(.tso),
-               case let .skb(cur) = q.carrier, cur.ipSummed == .none, !cur.isGSO, q.fragmentMTU == nil, l.l4Protocol == .tcp || l.l4Protocol == .udp {
-                let r = q
-                let valid = q.frame.l4ChecksumIsValid(l)
-                if valid { q.carrier = .skb(SkbState(ipSummed: .unnecessary)) }
-                let gro = l.ipVersion == .v4 ? (l.l4Protocol == .tcp ? "tcp4_gro_receive" : "udp4_gro_receive") : (l.l4Protocol == .tcp ? "tcp6_gro_receive" : "udp6_gro_receive")
-                q = watch(q) { w in
-                    w.record(r, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive,
-                             "veth_poll → napi_gro_receive → \(gro) → skb_gro_checksum_validate",
-                             valid ? "GRO is on at \(w.name(peer)) and \(w.name(d)) has no TSO, so the frame takes the NAPI path: GRO verifies the checksum and marks the skb CHECKSUM_UNNECESSARY."
-                                   : "GRO verifies the checksum, finds it wrong and leaves CHECKSUM_NONE for the stack to drop.")
-                }
-            }
-            ingress(q, on: peer, via: "netif_rx")
-        case .bridge:
-            // br_dev_xmit: locally originated, forwarded without skb_forward_csum().
-            let q = watch(p) { w in
-                w.record(p, p, node: node, iface: w.ifLabel(d), .transmit, "br_dev_xmit → br_forward (local origin)",
-                         "The host sends through the bridge device; its own features applied above. The bridge now picks the port.")
-            }
-            if let port = pickPort(bridge: d, excluding: nil, q) {
-                return transmit(q, on: port)
-            }
-            let flood = floodPorts(bridge: d, excluding: nil)
-            guard let port = flood.follow else {
-                return finish(.droppedOnPath(at: name(d), reason: floodDropReason(flood.ports)))
-            }
-            var fq = q
-            fq.flooded = true
-            let r = watch(fq) { w in
-                w.record(q, fq, node: node, iface: w.ifLabel(d), .transmit, "br_dev_xmit → br_flood",
-                         "No forwarding entry for the destination MAC: the bridge floods the frame to \(flood.ports.map(w.name).joined(separator: ", ")). The copy toward the destination host is followed.")
-            }
-            transmit(r, on: port)
-        case .hostNIC:
-            var q = p
-            var what = "The NIC puts the frame on the wire."
-            if s.ipSummed == .partial {
-                q.frame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: l.end, mangleZero: false)
-                what = "The NIC's hardware finishes the checksum as it transmits (tx-checksumming): the wire carries correct bytes."
-            }
-            if s.isGSO { what += " Its TSO engine segments the super-frame on the wire (not modelled byte by byte)." }
-            q.carrier = .wire
-            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, "ndo_start_xmit (hardware checksum)", what) }
-            remoteReceive(q, nic: d)
+        switch net.devices[d].kind {
+        case .virtio: virtioXmit(p, on: d, s)
+        case let .tap(ts): tunNetXmit(p, on: d, s, ts)
+        case .vethEnd: vethXmit(p, on: d, s)
+        case .bridge: bridgeDevXmit(p, on: d)
+        case .hostNIC: hostNICXmit(p, on: d, s)
         }
-    }
-
-    /// `virtio_net_hdr_from_skb()` for a GSO skb: `hdr_len = skb_headlen(skb)`.
-    func setGSO(_ h: inout VirtioNetHeader, _ s: SkbState, _ l: FrameLayout) {
-        h.gsoType = (s.gsoType ?? .tcpv4).rawValue
-        h.gsoSize = UInt16(s.gsoSize)
-        h.hdrLen = UInt16(s.headLength ?? l.payloadOffset)
-    }
-
-    /// QEMU hands a frame the host wrote to the TAP to the guest's virtio-net device.
-    mutating func qemuToGuest(_ p: Packet, nic: Int, tap: Int) {
-        let dev = net.devices[nic]
-        let node = dev.node
-        var q = p
-        let profile = dev.profile
-        let guestName = topology.nodes[node].name
-        // QEMU virtio-net receive_filter(): a unicast frame for another MAC is dropped unless
-        // the guest put its NIC in promiscuous mode (a flooded copy, for instance).
-        if p.flooded, Self.isForeignUnicast(p.frame.bytes, mac: dev.mac), !guestNICIsPromiscuous(nic) {
-            _ = watch(p) { w in
-                w.record(p, p, node: node, iface: w.ifLabel(nic), .receive, "virtio-net receive_filter (QEMU)",
-                         "The destination MAC \(Self.macString(p.frame.destinationMAC)) is not \(guestName)'s: QEMU drops the frame before the guest sees it.",
-                         drop: "not for this MAC")
-            }
-            return finish(.droppedOnPath(at: name(nic), reason: "frame not addressed to this NIC's MAC"))
-        }
-        switch p.carrier {
-        case let .vnet(h):
-            if h.isGSO, !guestAcceptsGSO(nic) {
-                return finish(.droppedOnPath(at: name(tap), reason: "GSO frame to a guest without GUEST_TSO"))
-            }
-            var s = SkbState(ipSummed: .none)
-            var fn = "receive_buf"
-            var what: String
-            if h.isDataValid {
-                s.ipSummed = .unnecessary
-                what = "DATA_VALID: the guest marks the skb CHECKSUM_UNNECESSARY and will not verify it."
-            } else {
-                what = "No flag: the guest's stack will verify the checksum from the bytes."
-            }
-            if h.needsChecksum {
-                s = SkbState(ipSummed: .partial, csumStart: Int(h.csumStart), csumOffset: Int(h.csumOffset))
-                fn = profile == .linux6 ? "receive_buf → virtnet_receive_done → virtio_net_hdr_to_skb" : "receive_buf → skb_partial_csum_set"
-                what = "NEEDS_CSUM: the guest marks the skb CHECKSUM_PARTIAL, which its TCP/UDP treat as valid without looking at the bytes."
-            } else if profile == .linux6 {
-                fn = "receive_buf → virtnet_receive_done"
-            }
-            if h.isGSO {
-                s.gsoSize = Int(h.gsoSize)
-                s.gsoType = VirtioNetHeader.GSOType(rawValue: h.gsoType & 0x7F)
-                s.gsoDodgy = true
-            }
-            q.carrier = .skb(s)
-            q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(nic), .receive, fn, what) }
-        case .raw:
-            q.carrier = .skb(SkbState(ipSummed: .none))
-            q = watch(q) { w in
-                w.record(p, q, node: node, iface: w.ifLabel(nic), .receive, "receive_buf",
-                         "QEMU had no vnet header to pass: \(guestName) gets CHECKSUM_NONE and verifies the bytes itself.")
-            }
-        default:
-            preconditionFailure("QEMU delivers vnet or raw frames")
-        }
-        arriveAtHost(q, device: nic)
-    }
-
-    /// A guest NIC read by a userspace forwarder (AF_PACKET, pcap) is promiscuous; a guest
-    /// host's or kernel router's is not.
-    func guestNICIsPromiscuous(_ nic: Int) -> Bool {
-        if case let .router(r) = topology.nodes[net.devices[nic].node].kind, r.flavour == .userspace { return true }
-        return false
-    }
-
-    func guestAcceptsGSO(_ nic: Int) -> Bool {
-        switch topology.nodes[net.devices[nic].node].kind {
-        case let .vm(v): return v.guestTSO
-        case let .router(r): return r.vm.guestTSO
-        default: return false
-        }
-    }
-
-    /// A frame written to a TAP's fd: `tun_get_user()`.
-    mutating func tapWrite(_ p: Packet, tap: Int, vnet: Bool) {
-        let dev = net.devices[tap]
-        guard case let .tap(ts) = dev.kind else { preconditionFailure("tapWrite needs a TAP") }
-        let node = dev.node
-        let profile = dev.profile
-        var q = p
-        var s = SkbState(ipSummed: .none)
-        var what = "No NEEDS_CSUM: the host skb is CHECKSUM_NONE (a DATA_VALID flag from the writer would be ignored)."
-        var fn = "tun_get_user"
-        if ts.vnetHdr, case let .vnet(h) = p.carrier {
-            if h.needsChecksum {
-                s = SkbState(ipSummed: .partial, csumStart: Int(h.csumStart), csumOffset: Int(h.csumOffset))
-                fn = "tun_get_user → " + profile.vnetToSkb
-                what = "NEEDS_CSUM becomes CHECKSUM_PARTIAL on the host: the promise is now skb metadata."
-            }
-            if h.isGSO {
-                let payloadLen = p.layout.end - p.layout.payloadOffset
-                if payloadLen > Int(h.gsoSize) {
-                    s.gsoSize = Int(h.gsoSize)
-                    s.gsoType = VirtioNetHeader.GSOType(rawValue: h.gsoType & 0x7F)
-                    s.gsoDodgy = true
-                    // tun_can_build_skb(): a frame that fits a page with XDP headroom and
-                    // skb_shared_info is built fully linear; larger ones get hdr_len linear.
-                    // tun_alloc_skb(): "Under a page? Don't bother with paged skb." (prepad 64).
-                    let fitsPage = (p.frame.count + 64 + 256 + 63) / 64 * 64 + 320 <= 4096
-                    let linear = fitsPage || p.frame.count + 64 < 4096 || h.hdrLen == 0
-                    s.headLength = linear ? p.frame.count : Int(h.hdrLen)
-                    what += " The header's GSO fields make it a GSO skb (gso_size \(h.gsoSize), SKB_GSO_DODGY)."
-                }
-            }
-        } else if !ts.vnetHdr {
-            what = "This TAP has no vnet header: the bytes arrive with no metadata, CHECKSUM_NONE."
-        }
-        q.carrier = .skb(s)
-        q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(tap), .receive, fn, what) }
-        ingress(q, on: tap, via: nil)
     }
 
     /// A frame enters the kernel on device `d` (from its peer, its fd, or the wire).
@@ -476,104 +220,16 @@ struct Walk {
         finish(.droppedOnPath(at: name(d), reason: "the device is not attached to anything"))
     }
 
-    /// `br_handle_frame()` → `br_forward()` → `__br_forward()` → `br_dev_queue_push_xmit()`.
-    mutating func bridgeForward(_ p: Packet, bridge br: Int, from inPort: Int) {
-        let node = net.devices[br].node
-        if p.target == br || (p.target.map { net.devices[$0].l3 == nil && $0 == br } ?? false) {
-            let q = watch(p) { w in
-                w.record(p, p, node: node, iface: w.ifLabel(br), .receive, "br_handle_frame → br_pass_frame_up",
-                         "The frame is for the bridge device itself: it goes up to the host's stack on \(w.name(br)).")
-            }
-            return arriveAtHost(q, device: br)
-        }
-        let out: Int
-        var fn = "br_handle_frame → br_forward → __br_forward → skb_forward_csum"
-        var flooded = ""
-        if let port = pickPort(bridge: br, excluding: inPort, p) {
-            out = port
-        } else {
-            // br_handle_frame_finish(): no fdb entry for the destination MAC → br_flood() to
-            // every port but the ingress one.
-            let flood = floodPorts(bridge: br, excluding: inPort)
-            guard let port = flood.follow else {
-                return finish(.droppedOnPath(at: name(br), reason: floodDropReason(flood.ports)))
-            }
-            out = port
-            fn = "br_handle_frame_finish → br_flood → maybe_deliver → __br_forward → skb_forward_csum"
-            flooded = " No forwarding entry matches the destination MAC \(Self.macString(p.frame.destinationMAC)), so the bridge floods the frame to \(flood.ports.map(name).joined(separator: ", ")); the copy toward the destination host is followed."
-        }
-        var q = p
-        q.flooded = p.flooded || !flooded.isEmpty
-        let s = p.skb!
-        var what = "The bridge forwards \(s.ipSummed.short) unchanged from \(name(inPort)) to \(name(out)); \(name(out))'s own features decide what happens next." + flooded
-        if s.ipSummed == .complete {
-            q.carrier = .skb(s.with(.none))
-            what = "skb_forward_csum() turns CHECKSUM_COMPLETE into CHECKSUM_NONE: the sum no longer describes a forwarded frame." + flooded
-        }
-        // is_skb_forwardable(): a non-GSO frame larger than the egress MTU is dropped.
-        if !s.isGSO && Self.linkFrameLength(p) > 1518 {
-            q = watch(q) { w in
-                w.record(p, q, node: node, iface: w.ifLabel(br), .forward, "br_forward → is_skb_forwardable",
-                         "The frame is larger than \(w.name(out))'s MTU and is not GSO: the bridge drops it.", drop: "frame exceeds MTU")
-            }
-            return finish(.droppedOnPath(at: name(br), reason: "frame exceeds MTU"))
-        }
-        q = watch(q) { w in
-            w.record(p, q, node: node, iface: w.ifLabel(br), .forward, fn, what)
-        }
-        transmit(q, on: out)
-    }
-
-    /// `br_flood()` for unknown unicast: the ports a copy goes out of (every port but the
-    /// ingress one, in port order) and the one whose far side holds the leg's destination host,
-    /// which the walk follows (the copies elsewhere end at NICs whose MAC does not match).
-    func floodPorts(bridge br: Int, excluding inPort: Int?) -> (ports: [Int], follow: Int?) {
-        let ports = net.devices[br].ports.filter { $0 != inPort }
-        let hostDevices: [Int]
-        switch destinationHost {
-        case let .node(ni): hostDevices = net.devices.indices.filter { net.devices[$0].node == ni }
-        case let .remote(nic): hostDevices = [nic]
-        }
-        let follow = ports.first { port in
-            hostDevices.contains { port == $0 || reachesBeyond(port, target: $0, bridge: br) }
-        }
-        return (ports, follow)
-    }
-
-    /// Why a flooded frame ends at the bridge: no port, or none leading to the destination host.
-    func floodDropReason(_ ports: [Int]) -> String {
-        ports.isEmpty ? "no bridge port to flood to" : "unknown unicast flooded to \(ports.map(name).joined(separator: ", ")); none leads to the destination host"
-    }
-
     static func macString(_ m: [UInt8]) -> String {
         m.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: ":")
     }
 
     /// Unicast frames carry a destination MAC with the group bit clear.
     static func isForeignUnicast(_ frame: [UInt8], mac: [UInt8]) -> Bool {
-        frame.count >= 6 && frame[0] & 1 == 0 && Array(frame[0..<6]) != mac
+        let f = Frame(bytes: frame)
+        return f.destinationIsUnicast && f.destinationMAC != mac
     }
 
-    /// The bridge port whose side of the network holds the packet's target.
-    func pickPort(bridge br: Int, excluding inPort: Int?, _ p: Packet) -> Int? {
-        guard let target = p.target else { return nil }
-        for port in net.devices[br].ports where port != inPort {
-            if port == target || reachesBeyond(port, target: target, bridge: br) { return port }
-        }
-        return nil
-    }
-
-    /// Does the far side of `port` (away from `bridge`) hold `target`?
-    func reachesBeyond(_ port: Int, target: Int, bridge: Int) -> Bool {
-        var seen: Set<Int> = [bridge]
-        var stack = [port]
-        while let d = stack.popLast() {
-            if d == target { return true }
-            if !seen.insert(d).inserted { continue }
-            stack.append(contentsOf: net.l2Neighbours(d).filter { !seen.contains($0) })
-        }
-        return false
-    }
 }
 
 /// A host that sends or receives: a node, or the remote machine beyond a host NIC.

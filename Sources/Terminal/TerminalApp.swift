@@ -6,8 +6,9 @@ import Glibc
 #endif
 
 /// Runs the explorer on the terminal until the user quits or a signal asks it to stop. The
-/// terminal is restored on every way out: `q`, Ctrl-C, SIGTERM, SIGHUP (the loop sees the flag)
-/// and a thrown error (`defer`); crashes are handled by the signal handlers in CursesShim.
+/// terminal is restored on every way out: `q`, Ctrl-C, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and the
+/// other signals that end a process (the loop sees the flag) and a thrown error (`defer`);
+/// crashes are handled by the signal handlers in CursesShim.
 public enum TerminalApp {
     /// Why the loop ended.
     public enum Exit: Sendable, Equatable {
@@ -30,6 +31,7 @@ public enum TerminalApp {
             let (w, h) = term.size
             let frame = Screen.render(state, width: w, height: h, layout: layout)
             term.draw(frame.canvas)
+            if testTrap { fatalError("CSUMLAB_TEST_TRAP_AFTER_FIRST_FRAME is set: a deliberate crash for the end-to-end tests") }
             if state.quitRequested { return .quit }
             if let sig = term.pendingSignal() { return .signal(sig) }
             // While playing, wake for the next step; otherwise wake now and then to notice signals.
@@ -59,6 +61,12 @@ public enum TerminalApp {
             }
         }
     }
+
+    /// Test-only: with `CSUMLAB_TEST_TRAP_AFTER_FIRST_FRAME` in the environment the explorer
+    /// traps (a Swift runtime fatal error, SIGILL) right after drawing its first frame, so the
+    /// end-to-end tests can check that a crash's message is shown once the terminal is restored.
+    /// Nothing else reads it; it is not a user setting.
+    static let testTrap = getenv("CSUMLAB_TEST_TRAP_AFTER_FIRST_FRAME") != nil
 
     static func monotonicMilliseconds() -> Int64 {
         var ts = timespec()

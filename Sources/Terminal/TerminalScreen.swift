@@ -14,7 +14,9 @@ public struct TerminalUnavailable: Error, CustomStringConvertible {
 /// The ncurses screen: started with `newterm` (so an unknown `TERM` is an error we can report,
 /// not an `exit()`), drawn by copying the cells of a `Canvas` that differ from the last frame,
 /// and restored by `close()`. Crash signals restore the terminal in C (CursesShim) with
-/// async-signal-safe calls; SIGINT/SIGTERM/SIGHUP only set a flag that `pendingSignal` reads.
+/// async-signal-safe calls; the other signals that end a process (SIGINT, SIGTERM, SIGHUP,
+/// SIGQUIT, SIGUSR1, SIGPIPE, SIGALRM…) only set a flag that `pendingSignal` reads. Standard
+/// error is captured while the screen is up and shown after it is restored.
 final class TerminalScreen {
     private let screen: OpaquePointer
     private let window: UnsafeMutablePointer<WINDOW>
@@ -42,6 +44,7 @@ final class TerminalScreen {
             throw TerminalUnavailable(description: "ncurses gave no screen")
         }
         window = w
+        csl_terminal_ready()
         cbreak()
         noecho()
         nonl()
@@ -68,10 +71,11 @@ final class TerminalScreen {
         endwin()
         delscreen(screen)
         csl_restore_termios()
+        csl_release_stderr()
         csl_uninstall_signal_handlers()
     }
 
-    /// The pending SIGINT/SIGTERM/SIGHUP, if one arrived.
+    /// The pending ordinary signal (SIGINT, SIGTERM, SIGQUIT, SIGUSR1…), if one arrived.
     func pendingSignal() -> Int32? {
         let s = csl_take_signal()
         return s == 0 ? nil : s
@@ -98,21 +102,28 @@ final class TerminalScreen {
     }
 
     private func put(_ cell: Cell, x: Int, y: Int) {
+        // The right half of a wide character: drawing the character covered it. Without UTF-8
+        // the character became one `?`, so the half gets one too and the columns stay put.
+        if cell.isContinuation && utf8 { return }
         var a = csl_a_normal()
         if cell.style.bold { a |= csl_a_bold() }
         if cell.style.dim { a |= csl_a_dim() }
         if cell.style.reverse { a |= csl_a_reverse() }
         if cell.style.underline { a |= csl_a_underline() }
         let pair = useColour ? pairFor(cell.style.fg, cell.style.bg) : 0
-        let scalar = cell.char.unicodeScalars.first ?? " "
-        if scalar.isASCII {
+        let scalar = cell.isContinuation ? "?" : cell.char.unicodeScalars.first ?? " "
+        if scalar.isASCII && cell.char.unicodeScalars.count == 1 {
             _ = csl_put_ch(window, Int32(y), Int32(x), chtype(scalar.value), a, pair)
         } else if utf8 {
-            _ = csl_put_wch(window, Int32(y), Int32(x), wchar_t(bitPattern: scalar.value), a, pair)
+            // The spacing character and its combining marks (the canvas keeps one spacing
+            // character per cell), as many as a cchar_t holds.
+            var wide = cell.char.unicodeScalars.prefix(Int(csl_cchar_max())).map { wchar_t(bitPattern: $0.value) }
+            wide.append(0)
+            _ = csl_put_wch(window, Int32(y), Int32(x), wide, a, pair)
         } else if let acs = Self.acsLetter[scalar] {
             _ = csl_put_ch(window, Int32(y), Int32(x), csl_acs(acs), a, pair)
         } else {
-            let ascii = Self.asciiFallback[scalar] ?? "?"
+            let ascii = cell.isWide ? "?" : scalar.isASCII ? scalar : Self.asciiFallback[scalar] ?? "?"
             _ = csl_put_ch(window, Int32(y), Int32(x), chtype(ascii.value), a, pair)
         }
     }

@@ -70,7 +70,7 @@ struct Validator {
                 let single: Bool
                 switch n.kind {
                 case .tap, .bridge, .hostNIC: single = true
-                default: single = false
+                case .vm, .netns, .veth, .router: single = false
                 }
                 if single, let i = e.interface {
                     error(key, "'\(e.node)' is a single device (\(n.kind.name)): write '\(e.node)', not '\(e.node):\(i)'")
@@ -102,7 +102,7 @@ struct Validator {
                 switch r {
                 case .bridge: slot = other == .l3 ? "\(e.node):l3" : nil
                 case .tap: slot = (other == .virtio || other == .socket) ? "\(e.node):fd" : "\(e.node):dev"
-                default: slot = "\(e)"
+                case .virtio, .vethEnd, .hostNIC, .l3, .socket: slot = "\(e)"
                 }
                 guard let slot else { continue }
                 if let first = used[slot] {

@@ -57,13 +57,14 @@ public enum TraceText {
 
     static func table(_ header: [String], _ rows: [[String]], indent: String) -> String {
         let rows = rows.map { $0.map { TerminalEscape.escaped($0) } }
-        var w = header.map(\.count)
-        for r in rows { for (i, c) in r.enumerated() { w[i] = max(w[i], c.count) } }
+        // Widths in terminal columns: a CJK node name takes two per character.
+        var w = header.map(\.displayWidth)
+        for r in rows { for (i, c) in r.enumerated() { w[i] = max(w[i], c.displayWidth) } }
         func line(_ r: [String]) -> String {
             var s = indent
             for (i, c) in r.enumerated() {
                 s += c
-                if i < r.count - 1 { s += String(repeating: " ", count: w[i] - c.count + 2) }
+                if i < r.count - 1 { s += String(repeating: " ", count: w[i] - c.displayWidth + 2) }
             }
             return s + "\n"
         }

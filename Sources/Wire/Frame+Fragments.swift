@@ -9,6 +9,8 @@ extension Frame {
     /// The MTU of every link in csumlab's labs (Ethernet, veth, TAP, bridge defaults): the size
     /// above which a datagram is fragmented and a non-GSO frame is refused.
     public static let linkMTU = 1500
+    /// The longest frame `is_skb_forwardable()` lets through: MTU + Ethernet header + a VLAN tag.
+    public static let forwardableLength = FrameLayout.ethernetLength + linkMTU + 4
 
     /// The IPv6 Fragment extension header's next-header number.
     public static let ipv6FragmentHeader: UInt8 = 44
@@ -74,8 +76,8 @@ extension Frame {
     /// Clear the IPv4 Don't Fragment bit (and fix the header checksum): what a datagram the
     /// local stack fragments carries.
     public mutating func clearDontFragment(_ l: FrameLayout) {
-        guard l.ipVersion == .v4, bytes[l.l3Offset + 6] & 0x40 != 0 else { return }
-        bytes[l.l3Offset + 6] &= ~0x40
+        guard l.ipVersion == .v4, mayNotFragment(l) else { return }
+        bytes[l.l3Offset + IPv4Field.flagsFragment] &= ~IPv4Field.dontFragment
         fillIPv4Checksum(l)
     }
 }
@@ -113,11 +115,10 @@ extension Frame {
     public mutating func decrementTTLRecomputingHeader(_ h: NetworkHeader) {
         switch h.ipVersion {
         case .v4:
-            bytes[h.l3Offset + 8] &-= 1
-            bytes.setBE16(0, at: h.l3Offset + 10)
-            bytes.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(bytes[h.l3Offset..<(h.l3Offset + h.headerLength)])), at: h.l3Offset + 10)
+            bytes[h.l3Offset + IPv4Field.ttl] &-= 1
+            fillIPv4Checksum(l3Offset: h.l3Offset, headerLength: h.headerLength)
         case .v6:
-            bytes[h.l3Offset + 7] &-= 1
+            bytes[h.l3Offset + IPv6Field.hopLimit] &-= 1
         }
     }
 }

@@ -7,10 +7,8 @@ extension Frame {
     /// (it holds the pseudo-header sum) and store the complement at `start + offset`.
     /// - Parameter mangleZero: 6.x writes `CSUM_MANGLED_0` (0xFFFF) for a computed 0.
     public mutating func completeChecksum(start: Int, offset: Int, end: Int, mangleZero: Bool) {
-        let s = InternetChecksum.sum(bytes, range: start..<end)
-        var c = InternetChecksum.finish(s)
-        if mangleZero && c == 0 { c = 0xFFFF }
-        bytes.setBE16(c, at: start + offset)
+        let c = InternetChecksum.finish(InternetChecksum.sum(bytes, range: start..<end))
+        bytes.setBE16(mangleZero ? InternetChecksum.udpMangleZero(c) : c, at: start + offset)
     }
 
     /// `ip_decrease_ttl()`: `check += htons(0x0100)` with end-around carry, then `--ttl`.
@@ -18,12 +16,10 @@ extension Frame {
     public mutating func decrementTTL(_ l: FrameLayout) {
         switch l.ipVersion {
         case .v4:
-            var check = UInt32(ipv4Checksum(l)) + 0x0100
-            check = (check & 0xFFFF) + (check >= 0xFFFF ? 1 : 0)
-            bytes.setBE16(UInt16(truncatingIfNeeded: check), at: l.l3Offset + 10)
-            bytes[l.l3Offset + 8] &-= 1
+            bytes.setBE16(InternetChecksum.decrementTTL(checksum: ipv4Checksum(l)), at: l.l3Offset + IPv4Field.checksum)
+            bytes[l.l3Offset + IPv4Field.ttl] &-= 1
         case .v6:
-            bytes[l.l3Offset + 7] &-= 1
+            bytes[l.l3Offset + IPv6Field.hopLimit] &-= 1
         }
     }
 
@@ -39,10 +35,10 @@ extension Frame {
     /// header checksum (`csum_replace4`) and the L4 field (`inet_proto_csum_replace4(...,
     /// pseudohdr=true)`). A UDP field of 0 ("no checksum") is left alone unless `PARTIAL`.
     public mutating func natRewriteIPv4(source: Bool, to new: UInt32, _ l: FrameLayout, l4: L4ChecksumUpdate) {
-        let at = l.l3Offset + (source ? 12 : 16)
+        let at = l.l3Offset + (source ? IPv4Field.source : IPv4Field.destination)
         let old = bytes.be32(at: at)
         bytes.setBE32(new, at: at)
-        bytes.setBE16(InternetChecksum.replace32(checksum: ipv4Checksum(l), old: old, new: new), at: l.l3Offset + 10)
+        bytes.setBE16(InternetChecksum.replace32(checksum: ipv4Checksum(l), old: old, new: new), at: l.l3Offset + IPv4Field.checksum)
         guard l.l4Protocol == .tcp || l.l4Protocol == .udp else { return }
         let field = l4Checksum(l)
         switch l4 {
@@ -50,9 +46,8 @@ extension Frame {
             setL4Checksum(InternetChecksum.replacePseudo32(partialField: field, old: old, new: new), l)
         case .incremental:
             if l.l4Protocol == .udp && field == 0 { return }
-            var c = InternetChecksum.replace32(checksum: field, old: old, new: new)
-            if l.l4Protocol == .udp && c == 0 { c = 0xFFFF }
-            setL4Checksum(c, l)
+            let c = InternetChecksum.replace32(checksum: field, old: old, new: new)
+            setL4Checksum(l.l4Protocol == .udp ? InternetChecksum.udpMangleZero(c) : c, l)
         }
     }
 
@@ -86,8 +81,8 @@ extension Frame {
         let payload = Array(bytes[l.payloadOffset..<l.end])
         let thlen = l.l4HeaderLength
         let oldLen = UInt32(l.l4Length)
-        let baseSeq = bytes.be32(at: l.l4Offset + 4)
-        let flags = bytes[l.l4Offset + 13]
+        let baseSeq = bytes.be32(at: l.l4Offset + TCPField.sequence)
+        let flags = PacketBuilder.TCPFlags(rawValue: bytes[l.l4Offset + TCPField.flags])
         let oldCheck = l4Checksum(l)
         let baseID = l.ipVersion == .v4 ? ipv4Identification(l) : 0
         var out: [TCPSegment] = []
@@ -99,11 +94,11 @@ extension Frame {
             var b = header + payload[off..<off + len]
             let newL4 = UInt32(thlen + len)
             // Sequence number and flags.
-            b.setBE32(baseSeq &+ UInt32(off), at: l.l4Offset + 4)
+            b.setBE32(baseSeq &+ UInt32(off), at: l.l4Offset + TCPField.sequence)
             var f = flags
-            if index > 0 { f &= ~0x80 }            // CWR only on the first segment
-            if !last { f &= ~(0x01 | 0x08) }        // FIN and PSH only on the last
-            b[l.l4Offset + 13] = f
+            if index > 0 { f.remove(.cwr) }         // CWR only on the first segment
+            if !last { f.subtract([.fin, .psh]) }   // FIN and PSH only on the last
+            b[l.l4Offset + TCPField.flags] = f.rawValue
             // TCP field: adjust the pseudo-header sum for the new length (tcp_gso_segment's delta).
             let delta = InternetChecksum.add(~oldLen & 0xFFFF, newL4)
             let newcheck = InternetChecksum.fold(InternetChecksum.add(UInt32(oldCheck), delta))
@@ -111,16 +106,15 @@ extension Frame {
             // IP header.
             switch l.ipVersion {
             case .v4:
-                b.setBE16(UInt16(l.l4Offset - l.l3Offset + Int(newL4)), at: l.l3Offset + 2)
-                b.setBE16(baseID &+ UInt16(truncatingIfNeeded: index), at: l.l3Offset + 4)
-                b.setBE16(0, at: l.l3Offset + 10)
-                b.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(b[l.l3Offset..<l.l4Offset])), at: l.l3Offset + 10)
+                b.setBE16(UInt16(l.l4Offset - l.l3Offset + Int(newL4)), at: l.l3Offset + IPv4Field.totalLength)
+                b.setBE16(baseID &+ UInt16(truncatingIfNeeded: index), at: l.l3Offset + IPv4Field.identification)
             case .v6:
-                b.setBE16(UInt16(newL4), at: l.l3Offset + 4)
+                b.setBE16(UInt16(newL4), at: l.l3Offset + IPv6Field.payloadLength)
             }
             var seg = Frame(bytes: b)
+            if l.ipVersion == .v4 { seg.fillIPv4Checksum(l) }
             if complete {
-                seg.completeChecksum(start: l.l4Offset, offset: 16, end: l.l4Offset + Int(newL4), mangleZero: mangleZero)
+                seg.completeChecksum(start: l.l4Offset, offset: TCPField.checksum, end: l.l4Offset + Int(newL4), mangleZero: mangleZero)
             }
             out.append(TCPSegment(frame: seg, payloadOffset: off))
             off += len

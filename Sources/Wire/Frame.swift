@@ -25,15 +25,35 @@ public struct Frame: Sendable, Equatable, Hashable {
         bytes.replaceSubrange(6..<12, with: source)
     }
 
+    /// The destination MAC is a unicast address (the group bit is clear).
+    public var destinationIsUnicast: Bool { bytes.count >= 6 && bytes[0] & 1 == 0 }
+
     // MARK: IP
 
     /// TTL (IPv4) or hop limit (IPv6).
     public func ttl(_ l: FrameLayout) -> UInt8 {
-        l.ipVersion == .v4 ? bytes[l.l3Offset + 8] : bytes[l.l3Offset + 7]
+        l.ipVersion == .v4 ? bytes[l.l3Offset + IPv4Field.ttl] : bytes[l.l3Offset + IPv6Field.hopLimit]
+    }
+
+    /// A router's TTL (hop limit) − 1 that recomputes the whole IPv4 header checksum, as a
+    /// userspace program does (the kernel's `ip_decrease_ttl()` is `decrementTTL(_:)`).
+    public mutating func decrementTTLRecomputingHeader(_ l: FrameLayout) {
+        switch l.ipVersion {
+        case .v4:
+            bytes[l.l3Offset + IPv4Field.ttl] &-= 1
+            fillIPv4Checksum(l)
+        case .v6:
+            bytes[l.l3Offset + IPv6Field.hopLimit] &-= 1
+        }
+    }
+
+    /// IPv4: the Don't Fragment bit is set. (IPv6 routers never fragment: always true.)
+    public func mayNotFragment(_ l: FrameLayout) -> Bool {
+        l.ipVersion == .v6 || bytes[l.l3Offset + IPv4Field.flagsFragment] & IPv4Field.dontFragment != 0
     }
 
     public func ipv4Checksum(_ l: FrameLayout) -> UInt16 {
-        bytes.be16(at: l.l3Offset + 10)
+        bytes.be16(at: l.l3Offset + IPv4Field.checksum)
     }
 
     public func ipv4HeaderLength(_ l: FrameLayout) -> Int { l.l4Offset - l.l3Offset }
@@ -44,13 +64,20 @@ public struct Frame: Sendable, Equatable, Hashable {
     }
 
     public mutating func fillIPv4Checksum(_ l: FrameLayout) {
-        bytes.setBE16(correctIPv4Checksum(l), at: l.l3Offset + 10)
+        fillIPv4Checksum(l3Offset: l.l3Offset, headerLength: l.l4Offset - l.l3Offset)
     }
 
-    public func ipv4Identification(_ l: FrameLayout) -> UInt16 { bytes.be16(at: l.l3Offset + 4) }
+    /// The one place an IPv4 header checksum is written: over the header with the field taken
+    /// as zero.
+    mutating func fillIPv4Checksum(l3Offset: Int, headerLength: Int) {
+        let header = Array(bytes[l3Offset..<(l3Offset + headerLength)])
+        bytes.setBE16(InternetChecksum.ipv4HeaderChecksum(header), at: l3Offset + IPv4Field.checksum)
+    }
 
-    public func ipv4Source(_ l: FrameLayout) -> UInt32 { bytes.be32(at: l.l3Offset + 12) }
-    public func ipv4Destination(_ l: FrameLayout) -> UInt32 { bytes.be32(at: l.l3Offset + 16) }
+    public func ipv4Identification(_ l: FrameLayout) -> UInt16 { bytes.be16(at: l.l3Offset + IPv4Field.identification) }
+
+    public func ipv4Source(_ l: FrameLayout) -> UInt32 { bytes.be32(at: l.l3Offset + IPv4Field.source) }
+    public func ipv4Destination(_ l: FrameLayout) -> UInt32 { bytes.be32(at: l.l3Offset + IPv4Field.destination) }
 
     /// Source address bytes (4 or 16).
     public func sourceAddress(_ l: FrameLayout) -> [UInt8] {
@@ -65,6 +92,16 @@ public struct Frame: Sendable, Equatable, Hashable {
 
     public func sourcePort(_ l: FrameLayout) -> UInt16 { bytes.be16(at: l.l4Offset) }
     public func destinationPort(_ l: FrameLayout) -> UInt16 { bytes.be16(at: l.l4Offset + 2) }
+
+    /// The TCP header's flags (empty for another protocol).
+    public func tcpFlags(_ l: FrameLayout) -> PacketBuilder.TCPFlags {
+        l.l4Protocol == .tcp ? PacketBuilder.TCPFlags(rawValue: bytes[l.l4Offset + TCPField.flags]) : []
+    }
+
+    /// The ICMP / ICMPv6 message type (nil for another protocol).
+    public func icmpType(_ l: FrameLayout) -> UInt8? {
+        l.l4Protocol == .icmp || l.l4Protocol == .icmpv6 ? bytes[l.l4Offset + ICMPField.type] : nil
+    }
 
     /// The L4 checksum field as it is in the bytes now.
     public func l4Checksum(_ l: FrameLayout) -> UInt16 {

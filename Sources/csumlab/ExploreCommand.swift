@@ -50,7 +50,8 @@ struct ExploreCommand: ParsableCommand {
         }
         if let flow {
             guard let i = state.trace.flows.firstIndex(where: { $0.flow == flow }) else {
-                throw ValidationFailure(message: "\(label): no flow named '\(flow)' (flows: \(state.trace.flows.map(\.flow).joined(separator: ", ")))")
+                let known = state.trace.flows.isEmpty ? "this lab has no flows" : "flows: " + state.trace.flows.map(\.flow).joined(separator: ", ")
+                throw ValidationFailure(message: "\(label): no flow named '\(flow)' (\(known))")
             }
             state.flowIndex = i
         }
@@ -66,9 +67,11 @@ struct ExploreCommand: ParsableCommand {
             return
         }
         if case let .signal(s) = exit, s != SIGINT {
-            // Die of the signal that asked us to stop, now that the terminal is restored.
+            // Die of the signal that asked us to stop, now that the terminal is restored, so
+            // the parent sees it (status 128+signal in a shell). Ctrl-C is the quit key too.
             signal(s, SIG_DFL)
             raise(s)
+            Glibc.exit(128 + s)
         }
     }
 

@@ -103,6 +103,14 @@ final class TmuxSession {
         Issue.record("timed out waiting for \"\(text)\"; screen:\n\(screen)", sourceLocation: sourceLocation)
     }
 
+    /// The pane's terminal modes tmux tracks: alternate screen, keypad (application keys and
+    /// cursor keys), mouse reporting, cursor visibility.
+    func modes() -> String {
+        tmux("display-message", "-p", "-t", "e2e",
+             "alternate=#{alternate_on} keypad=#{keypad_flag} keypad_cursor=#{keypad_cursor_flag} mouse=#{mouse_any_flag} cursor=#{cursor_flag}").output
+            .split(separator: "\n").first.map(String.init) ?? ""
+    }
+
     func waitForAbsence(_ text: String, timeout: Int = 5000, sourceLocation: SourceLocation = #_sourceLocation) {
         let deadline = monotonicMilliseconds() + timeout
         var screen = ""
@@ -174,11 +182,7 @@ struct ExplorerEndToEndTests {
         t.waitFor("Graph")
         // Quit; the shell prints the exit status and the terminal settings afterwards.
         t.send("q")
-        t.waitFor("DONE")
-        #expect(t.capture().contains("EXIT=0"))
-        let before = readText(t.dir + "/before")
-        let after = readText(t.dir + "/after")
-        #expect(before != nil && before == after, "stty -a changed:\n\(before ?? "")\n---\n\(after ?? "")")
+        expectRestored(t, status: 0)
     }
 
     @Test func ctrlCRestoresTheTerminal() throws {
@@ -188,27 +192,72 @@ struct ExplorerEndToEndTests {
         })
         t.waitFor("connection fails")
         t.send("C-c")
-        t.waitFor("DONE")
-        #expect(t.capture().contains("EXIT=0"))
-        #expect(readText(t.dir + "/before") == readText(t.dir + "/after"))
+        expectRestored(t, status: 0)
     }
 
-    /// SIGTERM and SIGHUP are handled by the loop; SIGSEGV and SIGABRT by the crash handler
-    /// (termios and a reset sequence, async-signal-safe). Each restores the terminal and then
-    /// dies of its signal.
-    @Test(arguments: [SIGTERM, SIGHUP, SIGSEGV, SIGABRT])
-    func signalRestoresTheTerminal(_ sig: Int32) throws {
+    /// The terminal modes of a shell prompt: what every way out must leave.
+    static let restoredModes = "alternate=0 keypad=0 keypad_cursor=0 mouse=0 cursor=1"
+
+    /// Start csumlab in a shell that records `stty -a` before and after and echoes the exit
+    /// status; the inner shell writes its pid and becomes csumlab, so `pid` is exactly it.
+    /// `ignore` lists signals the outer shell ignores (those a key sends to the whole
+    /// foreground group, which would otherwise end the recording shell too); `env` goes before
+    /// the binary.
+    func session(ignore: [String] = [], env: String = "") throws -> TmuxSession {
         let bin = try binary()
-        // The inner shell writes its pid and becomes csumlab, so we signal exactly that process.
+        let traps = ignore.map { "trap \"\" \($0); " }.joined()
         let t = try TmuxSession(width: 100, height: 30, command: { dir in
-            "sh -c 'ulimit -c 0; stty -a > \(dir)/before; sh -c \"echo \\$\\$ > \(dir)/pid; exec \(bin)\"; echo EXIT=$?; stty -a > \(dir)/after; echo DONE; sleep 60'"
+            "sh -c '\(traps)ulimit -c 0; stty -a > \(dir)/before; sh -c \"echo \\$\\$ > \(dir)/pid; exec \(env)\(bin)\"; echo EXIT=$?; stty -a > \(dir)/after; echo DONE; sleep 60'"
         })
+        return t
+    }
+
+    /// After csumlab ended: the exit status, `stty -a` unchanged, the modes of a prompt.
+    func expectRestored(_ t: TmuxSession, status: Int32, sourceLocation: SourceLocation = #_sourceLocation) {
+        t.waitFor("DONE", sourceLocation: sourceLocation)
+        let screen = t.capture()
+        #expect(screen.contains("EXIT=\(status)"), "\(screen)", sourceLocation: sourceLocation)
+        let before = readText(t.dir + "/before"), after = readText(t.dir + "/after")
+        #expect(before != nil && before == after, "stty -a changed:\n\(before ?? "")\n---\n\(after ?? "")", sourceLocation: sourceLocation)
+        #expect(t.modes() == Self.restoredModes, sourceLocation: sourceLocation)
+    }
+
+    /// Every catchable signal whose default action ends the process restores the terminal and
+    /// then dies of that signal (status 128+n): the asynchronous ones through the loop (endwin),
+    /// the faults through the crash handler (termios and a reset sequence, async-signal-safe).
+    @Test(arguments: [SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ,
+                      SIGIO, SIGPWR, SIGSTKFLT, __libc_current_sigrtmin(), __libc_current_sigrtmax(), SIGSEGV, SIGABRT, SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSYS])
+    func signalRestoresTheTerminal(_ sig: Int32) throws {
+        let t = try session()
         t.waitFor("connection fails")
         let pid = try #require(readText(t.dir + "/pid").flatMap { Int32($0.split(separator: "\n").first ?? "") })
         kill(pid, sig)
-        t.waitFor("DONE")
-        #expect(t.capture().contains("EXIT=\(128 + sig)"))
-        #expect(readText(t.dir + "/before") == readText(t.dir + "/after"))
+        expectRestored(t, status: 128 + sig)
+    }
+
+    /// Ctrl-\\ sends SIGQUIT to the foreground group. The Swift runtime's crash reporter used to
+    /// take it (printing over the screen and waiting 30 s for a key); now the terminal is
+    /// restored and csumlab ends with SIGQUIT.
+    @Test func ctrlBackslashRestoresAndQuits() throws {
+        let t = try session(ignore: ["QUIT"])
+        t.waitFor("connection fails")
+        t.send("C-\\")
+        expectRestored(t, status: 128 + SIGQUIT)
+        #expect(!t.capture().contains("backtrace"))
+    }
+
+    /// A Swift runtime trap inside the explorer (forced by the test-only environment variable
+    /// CSUMLAB_TEST_TRAP_AFTER_FIRST_FRAME) prints its message where the user sees it: after the
+    /// alternate screen is gone, on the normal screen.
+    @Test func aCrashMessageIsShownAfterTheTerminalIsRestored() throws {
+        let t = try session(env: "env CSUMLAB_TEST_TRAP_AFTER_FIRST_FRAME=1 ")
+        expectRestored(t, status: 128 + SIGILL)
+        let screen = t.capture()
+        #expect(screen.contains("Fatal error: CSUMLAB_TEST_TRAP_AFTER_FIRST_FRAME"), "\(screen)")
+        // Written after the screen was restored: the message comes before the shell's status line.
+        let lines = screen.split(separator: "\n").map(String.init)
+        let fatal = lines.firstIndex { $0.contains("Fatal error:") }, exit = lines.firstIndex { $0.hasPrefix("EXIT=") }
+        #expect(fatal != nil && exit != nil && fatal! < exit!)
     }
 
     /// Under NO_COLOR the screen has attributes (bold, reverse) but no colour; under LANG=C the

@@ -128,7 +128,7 @@ import TopologyFile
     @Test func searchJumpsToMatchingStep() throws {
         var s = try defaultState()
         press(&s, .char("/"), .char("p"), .char("a"), .char("c"), .char("k"), .char("e"), .char("t"), .char("_"), .char("r"), .enter)
-        #expect(s.currentStep?.function.contains("packet_rcv") == true)
+        #expect(s.currentStep?.event.kind == .forwarderReadSocket)
         let first = s.position
         press(&s, .char("n"))
         #expect(s.position > first)

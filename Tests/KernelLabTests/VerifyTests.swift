@@ -321,7 +321,7 @@ flows:
         #expect(c.injection == .tap(role: "hub", name: plan.dev("tap1")))
         #expect(c.points == [.tap(role: "hub", name: plan.dev("tap2"), vnetHeader: true)])
         #expect(c.injectionLabel == "tap1 (TAP fd)" && c.points.map { $0.label(in: plan) } == ["tap2 (TAP fd, vnet header)"], "the report shows the file's names")
-        let emitted = try #require(syn.steps.first { $0.function.hasSuffix("virtio_net_hdr_from_skb") })
+        let emitted = try #require(syn.steps.first { $0.event.kind == .virtioXmit })
         guard case let .vnet(h) = emitted.after else { Issue.record("no vnet header"); return }
         #expect(c.writes == [h.bytes + emitted.frame])
         #expect(c.expected.count == 1 && c.expected[0].vnet?.needsChecksum == true)

@@ -125,7 +125,7 @@ import TestSupport
             return
         }
         let leg = try Simulator(c.topology).inject(frame: c.frame, vnetHeader: c.vnet, atTap: "tap1", sender: "vm1")
-        let delivered = leg.steps.filter { $0.element == "tap2" && $0.function.contains("tun_put_user") }
+        let delivered = leg.steps.filter { $0.element == "tap2" && $0.event.kind == .tunPutUser }
         #expect(delivered.count == c.observed.count, "\(file): kernel delivered \(c.observed.count) frame(s) at tap2, simulation \(delivered.count) (\(leg.outcome.summary))")
         for (s, o) in zip(delivered, c.observed) {
             let simVnet: VirtioNetHeader? = { if case let .vnet(h) = s.after { return h }; return nil }()

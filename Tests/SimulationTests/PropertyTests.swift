@@ -187,7 +187,7 @@ struct LabGenerator {
             bad.flows[0].corruptByte = 3
             let base = try Simulator(clean).run()
             let hit = try Simulator(bad).run()
-            for (b, h) in zip(base.flows[0].legs, hit.flows[0].legs) where h.steps.contains(where: { $0.function.contains("fault injected") }) {
+            for (b, h) in zip(base.flows[0].legs, hit.flows[0].legs) where h.steps.contains(where: { $0.event.kind == .faultInjected }) {
                 let sent = try #require(b.steps.first?.after.ipSummed)
                 if sent == .partial {
                     if b.outcome == .accepted {
@@ -197,6 +197,23 @@ struct LabGenerator {
                     }
                 } else {
                     #expect(h.outcome != .accepted && h.outcome != .acceptedCorrupted, "\(path) \(f.name) \(b.name): a final checksum over flipped bytes must be caught, got \(h.outcome)")
+                }
+            }
+        }
+    }
+}
+
+/// The narration layer is the only source of a step's prose: every step's function and
+/// explanation are its event's.
+@Suite struct NarrationTests {
+    @Test func everyStepIsNarratedFromItsEvent() throws {
+        for path in shippedTopologyPaths() {
+            let tr = try run(TopologyFile.load(path: path).topology)
+            for f in tr.flows {
+                for l in f.legs {
+                    for s in l.steps {
+                        #expect(s.function == s.event.function && s.explanation == s.event.explanation, "\(path) \(l.name) \(s.element)")
+                    }
                 }
             }
         }

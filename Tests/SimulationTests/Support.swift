@@ -33,12 +33,13 @@ func leg(_ tr: Trace, _ flow: String, _ name: String) -> LegTrace? {
 }
 
 extension LegTrace {
-    func step(_ functionContains: String, at element: String? = nil) -> Step? {
-        steps.first { $0.function.contains(functionContains) && (element == nil || $0.element == element) }
+    /// The first step whose event is one of `kinds` (at `element`, when given).
+    func step(_ kinds: StepEvent.Kind..., at element: String? = nil) -> Step? {
+        steps.first { kinds.contains($0.event.kind) && (element == nil || $0.element == element) }
     }
 
-    func steps(_ functionContains: String) -> [Step] {
-        steps.filter { $0.function.contains(functionContains) }
+    func steps(_ kind: StepEvent.Kind) -> [Step] {
+        steps.filter { $0.event.kind == kind }
     }
 }
 

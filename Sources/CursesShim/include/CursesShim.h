@@ -58,10 +58,13 @@ static inline int csl_getmouse(int *x, int *y) {
     return (e.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) ? 1 : 0;
 }
 
-/// Draw one wide character with attributes and a colour pair.
-static inline int csl_put_wch(WINDOW *w, int y, int x, wchar_t ch, attr_t a, short pair) {
+/// How many wide characters a cchar_t holds (a spacing one and its combining marks).
+static inline int csl_cchar_max(void) { return CCHARW_MAX; }
+
+/// Draw one character cell: `wc` is a spacing character followed by combining characters (at
+/// most CCHARW_MAX in all), terminated by 0. A wide character covers the next cell too.
+static inline int csl_put_wch(WINDOW *w, int y, int x, const wchar_t *wc, attr_t a, short pair) {
     cchar_t cc;
-    wchar_t wc[2] = {ch, 0};
     if (setcchar(&cc, wc, a, pair, NULL) != OK) return ERR;
     return mvwadd_wch(w, y, x, &cc);
 }
@@ -86,11 +89,20 @@ int csl_setlocale_is_utf8(void);
 /// the cursor.
 SCREEN *csl_newterm(void);
 
-/// Save the terminal's termios and install handlers: SIGINT, SIGTERM and SIGHUP set a flag the
-/// main loop reads (`csl_take_signal`); SIGSEGV, SIGILL, SIGTRAP, SIGABRT, SIGBUS and SIGFPE
-/// restore the saved termios, write a reset sequence and re-raise, with async-signal-safe calls
-/// only. Call before newterm so ncurses keeps its hands off these signals.
+/// Save the terminal's termios and install handlers. Every catchable signal whose default action
+/// ends the process is covered: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2, SIGPIPE, SIGALRM,
+/// SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGIO, SIGPWR, SIGSTKFLT and the real-time signals set
+/// a flag the main loop reads (`csl_take_signal`; a second one before the loop answers restores
+/// at once and dies); SIGSEGV, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE and SIGSYS restore the
+/// terminal in the handler (saved termios, a reset sequence, standard error back) and re-raise,
+/// with async-signal-safe calls only. Call before newterm so ncurses keeps its hands off these
+/// signals.
 void csl_install_signal_handlers(void);
+
+/// After newterm: build the reset sequence from the terminal's own terminfo strings (keypad
+/// off, attributes, cursor, alternate screen; mouse reporting off) and start capturing standard
+/// error, so that a message written while curses owns the screen is shown after it is restored.
+void csl_terminal_ready(void);
 
 /// The pending ordinary signal (and clear it), or 0.
 int csl_take_signal(void);
@@ -98,7 +110,12 @@ int csl_take_signal(void);
 /// Put back the termios saved at start (after endwin, belt and braces).
 void csl_restore_termios(void);
 
-/// Forget the crash handlers (after the terminal is restored).
+/// Point standard error back at the terminal and copy what it received while captured (after
+/// endwin, so the text lands on the normal screen).
+void csl_release_stderr(void);
+
+/// Put back the handlers that were there before `csl_install_signal_handlers` (the Swift
+/// runtime's, or an inherited disposition), after the terminal is restored.
 void csl_uninstall_signal_handlers(void);
 
 #endif

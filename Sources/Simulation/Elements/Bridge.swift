@@ -1,0 +1,113 @@
+import Checksum
+import Wire
+
+/// A Linux bridge: forwarding between ports (`br_handle_frame()`), flooding, and the host's own
+/// transmit through the bridge device (`br_dev_xmit()`).
+extension Walk {
+    /// `br_dev_xmit()`: the host sends through its bridge device; the bridge picks the port as
+    /// `br_forward()` does, with `local_orig` (no `skb_forward_csum()`).
+    mutating func bridgeDevXmit(_ p: Packet, on d: Int) {
+        let node = net.devices[d].node
+        // br_dev_xmit: locally originated, forwarded without skb_forward_csum().
+        let q = watch(p) { w in
+            w.record(p, p, node: node, iface: w.ifLabel(d), .transmit, .bridgeLocalXmit)
+        }
+        guard let egress = bridgeEgress(bridge: d, excluding: nil, q) else { return }
+        guard let flooded = egress.flood else { return transmit(q, on: egress.port) }
+        var fq = q
+        fq.flooded = true
+        let r = watch(fq) { w in
+            w.record(q, fq, node: node, iface: w.ifLabel(d), .transmit, .bridgeLocalFlood(ports: flooded.map(w.name)))
+        }
+        transmit(r, on: egress.port)
+    }
+
+    /// `br_forward()` or, with no fdb entry for the destination MAC, `br_flood()` to every port
+    /// but `inPort` (nil: a locally originated frame, `local_orig`): the port the walk follows
+    /// and, when flooded, every port a copy leaves by. Nil, with the drop recorded, when no
+    /// flooded port leads to the destination host.
+    mutating func bridgeEgress(bridge br: Int, excluding inPort: Int?, _ p: Packet) -> (port: Int, flood: [Int]?)? {
+        if let port = pickPort(bridge: br, excluding: inPort, p) { return (port, nil) }
+        let flood = floodPorts(bridge: br, excluding: inPort)
+        guard let port = flood.follow else {
+            finish(.droppedOnPath(at: name(br), reason: floodDropReason(flood.ports)))
+            return nil
+        }
+        return (port, flood.ports)
+    }
+
+    /// `br_handle_frame()` → `br_forward()` → `__br_forward()` → `br_dev_queue_push_xmit()`.
+    mutating func bridgeForward(_ p: Packet, bridge br: Int, from inPort: Int) {
+        let node = net.devices[br].node
+        if p.target == br || (p.target.map { net.devices[$0].l3 == nil && $0 == br } ?? false) {
+            let q = watch(p) { w in
+                w.record(p, p, node: node, iface: w.ifLabel(br), .receive, .bridgePassUp(bridge: w.name(br)))
+            }
+            return arriveAtHost(q, device: br)
+        }
+        // br_handle_frame_finish(): br_forward(), or br_flood() to every port but the ingress one.
+        guard let egress = bridgeEgress(bridge: br, excluding: inPort, p) else { return }
+        let out = egress.port
+        let flooded = egress.flood.map { StepEvent.BridgeFlood(destinationMAC: Self.macString(p.frame.destinationMAC), ports: $0.map(name)) }
+        var q = p
+        q.flooded = p.flooded || flooded != nil
+        let s = p.skb!
+        if s.ipSummed == .complete {
+            q.carrier = .skb(s.with(.none))
+        }
+        // is_skb_forwardable(): a non-GSO frame larger than the egress MTU is dropped.
+        if !s.isGSO && Self.linkFrameLength(p) > Frame.forwardableLength {
+            q = watch(q) { w in
+                w.record(p, q, node: node, iface: w.ifLabel(br), .forward, .bridgeTooBig(egress: w.name(out)), drop: "frame exceeds MTU")
+            }
+            return finish(.droppedOnPath(at: name(br), reason: "frame exceeds MTU"))
+        }
+        q = watch(q) { w in
+            w.record(p, q, node: node, iface: w.ifLabel(br), .forward,
+                     .bridgeForward(summed: s.ipSummed, from: w.name(inPort), to: w.name(out), flood: flooded))
+        }
+        transmit(q, on: out)
+    }
+
+    /// `br_flood()` for unknown unicast: the ports a copy goes out of (every port but the
+    /// ingress one, in port order) and the one whose far side holds the leg's destination host,
+    /// which the walk follows (the copies elsewhere end at NICs whose MAC does not match).
+    func floodPorts(bridge br: Int, excluding inPort: Int?) -> (ports: [Int], follow: Int?) {
+        let ports = net.devices[br].ports.filter { $0 != inPort }
+        let hostDevices: [Int]
+        switch destinationHost {
+        case let .node(ni): hostDevices = net.devices.indices.filter { net.devices[$0].node == ni }
+        case let .remote(nic): hostDevices = [nic]
+        }
+        let follow = ports.first { port in
+            hostDevices.contains { port == $0 || reachesBeyond(port, target: $0, bridge: br) }
+        }
+        return (ports, follow)
+    }
+
+    /// Why a flooded frame ends at the bridge: no port, or none leading to the destination host.
+    func floodDropReason(_ ports: [Int]) -> String {
+        ports.isEmpty ? "no bridge port to flood to" : "unknown unicast flooded to \(ports.map(name).joined(separator: ", ")); none leads to the destination host"
+    }
+
+    /// The bridge port whose side of the network holds the packet's target.
+    func pickPort(bridge br: Int, excluding inPort: Int?, _ p: Packet) -> Int? {
+        guard let target = p.target else { return nil }
+        for port in net.devices[br].ports where port != inPort {
+            if port == target || reachesBeyond(port, target: target, bridge: br) { return port }
+        }
+        return nil
+    }
+
+    /// Does the far side of `port` (away from `bridge`) hold `target`?
+    func reachesBeyond(_ port: Int, target: Int, bridge: Int) -> Bool {
+        var seen: Set<Int> = [bridge]
+        var stack = [port]
+        while let d = stack.popLast() {
+            if d == target { return true }
+            if !seen.insert(d).inserted { continue }
+            stack.append(contentsOf: net.l2Neighbours(d).filter { !seen.contains($0) })
+        }
+        return false
+    }
+}

@@ -1,0 +1,199 @@
+import Checksum
+import Wire
+
+/// Kernel forwarding, in a namespace router or a router VM's guest: conntrack, NAT, `ip_forward()`
+/// and the CHECKSUM target.
+extension Walk {
+    /// Kernel forwarding in a namespace or a router VM's guest.
+    mutating func forward(_ p: Packet, node ni: Int, settings nf: Netfilter, device inDev: Int) {
+        let node = topology.nodes[ni]
+        let profile = topology.profile(of: node)
+        var q = p
+        var l = q.layout
+        let v4 = l.ipVersion == .v4
+        let inIf = net.devices[inDev].l3.map { node.interfaces[$0.iface].name } ?? ifLabel(inDev)
+        var ctValid = true
+        // Whether the packet travels in its connection's original direction (MASQUERADE applies
+        // to those; replies are un-NATed). Without conntrack: the leg's own direction.
+        var original = !leg.reply
+        // 1. Conntrack in PRE_ROUTING.
+        if nf.conntrackActive {
+            let s = q.skb!
+            let check: StepEvent.ConntrackCheck
+            let before = q
+            if nf.conntrackChecksum && (s.ipSummed == .none || s.ipSummed == .complete) {
+                if q.frame.l4ChecksumIsValid(l) {
+                    var ns = s.with(.complete)
+                    ns.csumValid = true
+                    q.carrier = .skb(ns)
+                    check = .valid
+                } else {
+                    ctValid = false
+                    check = .invalid
+                }
+            } else if s.ipSummed == .partial || s.ipSummed == .unnecessary {
+                check = .skipped(s.ipSummed)
+            } else {
+                check = .disabled
+            }
+            q = watch(q) { w in w.record(before, q, node: ni, iface: inIf, .receive, .conntrackCheck(l4: l.l4Protocol, v6: !v4, result: check)) }
+            if !ctValid && nf.dropInvalid {
+                let r = q
+                _ = watch(r) { w in
+                    w.record(r, r, node: ni, iface: inIf, .forward, .conntrackInvalidDrop, drop: "ct state invalid")
+                }
+                return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (bad checksum) dropped by a ct state invalid rule"))
+            }
+            // The connection's entry: found (this flow's earlier packets passed here), or a new
+            // one, which an ICMP echo reply or a TCP SYN-ACK cannot start (icmp_new / tcp_new
+            // return false: INVALID). A UDP packet or a TCP ACK (nf_conntrack_tcp_loose) can.
+            // A packet against the entry's direction belongs to it only if it is addressed as
+            // the reply tuple says (to the masqueraded address when the original was NATed).
+            let dstNow = IPAddress(bytes: q.frame.destinationAddress(l))
+            let entry = nat.connections[ni].flatMap { e in
+                e.creatorWasReply == leg.reply || e.replyDestination == dstNow ? e : nil
+            }
+            if ctValid {
+                if let e = entry {
+                    original = e.creatorWasReply == leg.reply
+                } else if let why = Self.cannotStartConnection(q.frame, l) {
+                    ctValid = false
+                    let r = q
+                    q = watch(r) { w in
+                        w.record(r, r, node: ni, iface: inIf, .receive, .conntrackCannotStart(l4: l.l4Protocol, why: why))
+                    }
+                    if nf.dropInvalid {
+                        let d = q
+                        _ = watch(d) { w in
+                            w.record(d, d, node: ni, iface: inIf, .forward, .conntrackInvalidDrop, drop: "ct state invalid")
+                        }
+                        return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (no entry for a reply) dropped by a ct state invalid rule"))
+                    }
+                } else {
+                    if let e = nat.connections[ni], l.l4Protocol == .tcp || l.l4Protocol == .udp,
+                       e.replyDestination != IPAddress(bytes: q.frame.destinationAddress(l)) {
+                        // The request was MASQUERADEd but never answered through its entry: this
+                        // packet starts a connection whose reply tuple is the request's original
+                        // tuple, so NAT's null binding clashes (nf_nat_used_tuple) and
+                        // get_unique_tuple() gives it a random source port. Not modelled further.
+                        let r = q
+                        q = watch(r) { w in
+                            w.record(r, r, node: ni, iface: inIf, .receive, .natTupleClash)
+                        }
+                    }
+                    // A new entry (the model keeps one per router and flow: the first).
+                    if nat.connections[ni] == nil {
+                        nat.connections[ni] = ConntrackEntry(creatorWasReply: leg.reply, replyDestination: IPAddress(bytes: q.frame.sourceAddress(l)))
+                    }
+                    original = true
+                }
+            }
+        }
+        // 2. Reply to a masqueraded connection: translate the destination back (PRE_ROUTING NAT).
+        if v4, let m = nat.masquerades[ni], ctValid, IPAddress(bytes: q.frame.destinationAddress(l)) == m.translated,
+           IPAddress(bytes: q.frame.sourceAddress(l)) != m.original {
+            let before = q
+            let mode: Frame.L4ChecksumUpdate = q.skb?.ipSummed == .partial ? .pseudoHeader : .incremental
+            q.frame.natRewriteIPv4(source: false, to: m.original.bytes.withUnsafeBytes { _ in be32(m.original) }, l, l4: mode)
+            l = q.layout
+            q = watch(q) { w in
+                w.record(before, q, node: ni, iface: inIf, .receive, .unNAT(to: m.original, pseudoHeader: mode == .pseudoHeader))
+            }
+        }
+        // 3. Local after all (e.g. an un-translated reply addressed to the router itself).
+        let dst = IPAddress(bytes: q.frame.destinationAddress(l))
+        if node.interfaces.contains(where: { $0.addresses.contains { $0.address == dst } }) {
+            return localDeliver(q, node: ni, device: inDev)
+        }
+        // 4. ip_forward: skb_forward_csum, TTL.
+        guard let (outIf, nextHop) = net.route(from: ni, to: dst), let outDev = net.deviceOf(node: ni, iface: outIf),
+              let target = targetDevice(for: nextHop, broadcastLeg: nil) else {
+            return finish(.droppedOnPath(at: node.name, reason: "no route to \(dst)"))
+        }
+        // ip_exceeds_mtu() / ip6_pkt_too_big(): a packet larger than the egress MTU (IPv4 with
+        // DF; a GSO skb by its segments' size) is dropped with "fragmentation needed".
+        if let s = q.skb, q.fragmentMTU == nil {
+            let mtu = Frame.linkMTU
+            let dfSet = q.frame.mayNotFragment(l)
+            let ipLen = s.isGSO ? (l.payloadOffset - l.l3Offset + s.gsoSize) : (l.end - l.l3Offset)
+            if dfSet && ipLen > mtu {
+                let r = q
+                _ = watch(r) { w in
+                    w.record(r, r, node: ni, iface: node.interfaces[outIf].name, .forward,
+                             .exceedsMTU(v6: !v4, ipLength: ipLen, gso: s.isGSO, mtu: mtu), drop: "exceeds MTU")
+                }
+                return finish(.droppedOnPath(at: node.name, reason: "larger than the egress MTU (\(ipLen) > \(mtu)), DF set"))
+            }
+        }
+        do {
+            let before = q
+            var s = q.skb!
+            let event = StepEvent.ipForward(v6: !v4, summed: s.ipSummed, csumValid: s.csumValid)
+            if s.ipSummed == .complete {
+                s = s.with(.none)
+            }
+            q.carrier = .skb(s)
+            q.frame.decrementTTL(l)
+            q.frame.setMACs(source: net.devices[outDev].mac, destination: net.destinationMAC(for: target))
+            q.target = target
+            q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward, event) }
+        }
+        // 5. mangle POSTROUTING: CHECKSUM --checksum-fill.
+        q = checksumFill(q, node: ni, nf, profile: profile, iface: node.interfaces[outIf].name)
+        // 6. nat POSTROUTING: MASQUERADE. The nat table sees only a connection's new packets: a
+        // reply belongs to the connection its original packet made, so it is never masqueraded
+        // (it was un-NATed above if the original was).
+        if v4, original, nf.masqueradeOn == node.interfaces[outIf].name, ctValid, let addr = node.interfaces[outIf].address(.v4)?.address {
+            let before = q
+            let src = IPAddress(bytes: q.frame.sourceAddress(l))
+            if src != addr {
+                let mode: Frame.L4ChecksumUpdate = q.skb?.ipSummed == .partial ? .pseudoHeader : .incremental
+                q.frame.natRewriteIPv4(source: true, to: be32(addr), l, l4: mode)
+                nat.masquerades[ni] = (src, addr)
+                nat.connections[ni]?.replyDestination = addr
+                q = watch(q) { w in
+                    w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward, .masquerade(to: addr, pseudoHeader: mode == .pseudoHeader))
+                }
+            }
+        } else if v4, original, nf.masqueradeOn == node.interfaces[outIf].name, !ctValid {
+            let r = q
+            q = watch(r) { w in
+                w.record(r, r, node: ni, iface: w.topology.nodes[ni].interfaces[outIf].name, .forward, .masqueradeWithoutConntrack)
+            }
+        }
+        transmit(q, on: outDev)
+    }
+
+    /// `checksum_tg()` in mangle POSTROUTING (`CHECKSUM --checksum-fill`).
+    mutating func checksumFill(_ p: Packet, node ni: Int, _ nf: Netfilter, profile: KernelProfile, iface: String) -> Packet {
+        guard nf.checksumFill != .off, let s = p.skb, s.ipSummed == .partial else { return p }
+        let l = p.layout
+        // The rule is iptables (NFPROTO_IPV4); IPv6 would need ip6tables, which is not modelled.
+        guard l.ipVersion == .v4 else { return p }
+        if nf.checksumFill == .udp && l.l4Protocol != .udp { return p }
+        var q = p
+        if s.isGSO {
+            return watch(q) { w in w.record(p, q, node: ni, iface: iface, .transmit, .checksumFillGSO(profile: profile)) }
+        }
+        q.frame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: l.end, mangleZero: profile.checksumHelpMangles0)
+        q.carrier = .skb(SkbState(ipSummed: .none))
+        return watch(q) { w in
+            w.record(p, q, node: ni, iface: iface, .transmit, .checksumFill)
+        }
+    }
+
+    /// Why a packet cannot create a conntrack entry (nil when it can): `icmp_new()` accepts only
+    /// requests (echo, timestamp, info, address mask), `tcp_new()` rejects a SYN-ACK (sIV).
+    static func cannotStartConnection(_ f: Frame, _ l: FrameLayout) -> String? {
+        switch l.l4Protocol {
+        case .icmp where f.icmpType(l) == 0: return "an ICMP echo reply"
+        case .icmpv6 where f.icmpType(l) == 129: return "an ICMPv6 echo reply"
+        case .tcp where f.tcpFlags(l).isSuperset(of: [.syn, .ack]): return "a TCP SYN-ACK"
+        case .icmp, .icmpv6, .tcp, .udp: return nil
+        }
+    }
+
+    func be32(_ a: IPAddress) -> UInt32 {
+        a.bytes.be32(at: 0)
+    }
+}

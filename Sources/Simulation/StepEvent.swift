@@ -1,0 +1,316 @@
+import Wire
+
+/// What the kernel (or a program) did at one step: the typed record that `verify`, the tests and
+/// any script decide by. The English of a step (`Step.function`, `Step.explanation`) is derived
+/// from it in one place, `Narration.swift`, so rewording a sentence changes no decision.
+///
+/// The payloads carry what the narration needs and what a reader would ask ("which header did
+/// `tun_put_user` write?"); the packet's bytes and skb state are on the `Step` itself.
+public enum StepEvent: Sendable, Hashable {
+    // MARK: Senders
+    /// `tcp_transmit_skb()` → `__tcp_v4_send_check()` / `__tcp_v6_send_check()`.
+    case tcpSend(TCPSend)
+    /// `udp_sendmsg()` / `udpv6_sendmsg()`.
+    case udpSend(UDPSend)
+    /// `ping_v4_sendmsg()` / `icmp_reply()` and their IPv6 forms.
+    case icmpSend(ICMPSend)
+    /// A program that builds whole frames itself (`packet_snd()` when it writes to an AF_PACKET
+    /// socket, `packetSocket`).
+    case programSend(packetSocket: Bool)
+    /// `packet_snd()` refuses a software sender's frame longer than the MTU (`EMSGSIZE`).
+    case programSendTooBig(length: Int)
+    /// The remote machine beyond a host NIC sends (its NIC filled in every checksum).
+    case remoteSend
+    /// The host NIC's receive: hardware checksum verification.
+    case nicReceive(fragmented: Bool, rxChecksumming: Bool, valid: Bool)
+    /// The fault hook: a payload bit flips after `element`.
+    case faultInjected(after: String)
+
+    // MARK: validate_xmit_skb
+    /// `skb_gso_segment()` → `tcp_gso_segment()` on a device without TSO; `complete`: segments
+    /// get their full checksum (CHECKSUM_NONE), else stay PARTIAL.
+    case gsoSegment(v6: Bool, complete: Bool, count: Int, device: String)
+    /// `skb_checksum_help()` before a driver that cannot checksum.
+    case checksumHelp(profile: KernelProfile, device: String, reason: String)
+
+    // MARK: Drivers
+    /// The guest's virtio-net `start_xmit()`: `virtio_net_hdr_from_skb(…, has_data_valid=false)`.
+    case virtioXmit(VirtioNetHeader)
+    /// `tun_put_user()`: the header written to the reader (nil: the TAP has no vnet header) and
+    /// the skb's `ip_summed`.
+    case tunPutUser(vnet: VirtioNetHeader?, summed: IPSummed)
+    /// `veth_xmit()`; `marksUnnecessary`: the pre-4.4 rewrite of NONE to UNNECESSARY.
+    case vethXmit(summed: IPSummed, marksUnnecessary: Bool, gso: Bool)
+    /// `veth_xmit()` → `is_skb_forwardable()` drops a frame longer than the peer's MTU.
+    case vethTooBig(peer: String)
+    /// The veth peer's NAPI path: GRO validates a NONE checksum.
+    case vethGRO(v6: Bool, l4: IPProtocol, valid: Bool, device: String, peer: String)
+    /// `br_dev_xmit()`: the host sends through its bridge device.
+    case bridgeLocalXmit
+    /// `br_dev_xmit()` → `br_flood()`: no fdb entry for a locally sent frame.
+    case bridgeLocalFlood(ports: [String])
+    /// A host NIC's `ndo_start_xmit()` (hardware checksum and TSO).
+    case hostNICXmit(partial: Bool, gso: Bool)
+
+    // MARK: QEMU and TAP receive
+    /// QEMU's virtio-net `receive_filter()` drops a unicast frame for another MAC.
+    case qemuReceiveFilter(mac: String, guest: String)
+    /// The guest's `receive_buf()`: the header QEMU passed (nil: none).
+    case receiveBuf(vnet: VirtioNetHeader?, profile: KernelProfile, guest: String)
+    /// `tun_get_user()`: whether the TAP has a vnet header, the header written (nil: bare bytes),
+    /// and whether its GSO fields made a GSO skb.
+    case tunGetUser(tapVnetHdr: Bool, vnet: VirtioNetHeader?, gso: Bool, profile: KernelProfile)
+
+    // MARK: Bridge
+    /// `br_pass_frame_up()`: the frame is for the bridge device itself.
+    case bridgePassUp(bridge: String)
+    /// `br_forward()` → `is_skb_forwardable()` drops a frame larger than the egress MTU.
+    case bridgeTooBig(egress: String)
+    /// `__br_forward()` → `skb_forward_csum()` (after `br_flood()` when `flood` is set).
+    case bridgeForward(summed: IPSummed, from: String, to: String, flood: BridgeFlood?)
+
+    // MARK: IP
+    /// `ip_rcv_core()` drops a PACKET_OTHERHOST frame.
+    case otherHost(v6: Bool, mac: String, device: String)
+    /// `ip_route_input()` on a host that does not forward.
+    case notForwarded(v6: Bool, node: String)
+    /// `nf_conntrack_in()` → `nf_ip_checksum()`.
+    case conntrackCheck(l4: IPProtocol, v6: Bool, result: ConntrackCheck)
+    /// A `ct state invalid drop` rule.
+    case conntrackInvalidDrop
+    /// `init_conntrack()` refuses to start a connection with this packet (`why`).
+    case conntrackCannotStart(l4: IPProtocol, why: String)
+    /// `nf_nat_used_tuple()`: a reply starts a connection whose NAT tuple clashes.
+    case natTupleClash
+    /// Un-NAT of a reply (PRE_ROUTING): the destination goes back to `to`.
+    case unNAT(to: IPAddress, pseudoHeader: Bool)
+    /// MASQUERADE rewrites the source to `to`.
+    case masquerade(to: IPAddress, pseudoHeader: Bool)
+    /// MASQUERADE skipped: the packet has no conntrack entry.
+    case masqueradeWithoutConntrack
+    /// `ip_exceeds_mtu()` / `ip6_pkt_too_big()`.
+    case exceedsMTU(v6: Bool, ipLength: Int, gso: Bool, mtu: Int)
+    /// `ip_forward()` / `ip6_forward()`: `summed` and `csumValid` before `skb_forward_csum()`.
+    case ipForward(v6: Bool, summed: IPSummed, csumValid: Bool)
+    /// `CHECKSUM --checksum-fill` (`checksum_tg()` → `skb_checksum_help()`).
+    case checksumFill
+    /// `checksum_tg()` on a GSO skb: skipped (6.x) or refused by `skb_checksum_help()`.
+    case checksumFillGSO(profile: KernelProfile)
+
+    // MARK: Receivers
+    /// A DHCP client on an AF_PACKET socket checks the UDP checksum itself (or trusts auxdata).
+    case dhcpClientCheck(auxdataTrusted: Bool, notReady: Bool, valid: Bool)
+    /// The transport protocol's receive checksum check.
+    case transportReceive(TransportReceive)
+    /// The remote machine beyond a host NIC receives.
+    case remoteReceive(valid: Bool)
+
+    // MARK: Userspace forwarders
+    /// AF_PACKET read (`packet_rcv()`): with PACKET_VNET_HDR the header it got, else nil.
+    case forwarderReadSocket(vnet: VirtioNetHeader?, partial: Bool, bytesValid: Bool)
+    /// `read()` on a TAP fd and what became of the vnet header.
+    case forwarderReadTap(TapReadHeader)
+    /// The forwarder routes: MACs, TTL − 1, IP header checksum.
+    case forwarderRoute
+    /// `packet_snd()` → `virtio_net_hdr_to_skb()`: the skb state it rebuilt.
+    case packetSndVnet(SkbState)
+    /// `packet_snd()` refuses a GSO super-frame read as bytes (`EMSGSIZE`).
+    case packetSndTooBig
+    /// `packet_snd()` of bare bytes: CHECKSUM_NONE.
+    case packetSnd
+}
+
+extension StepEvent {
+    public struct TCPSend: Sendable, Hashable {
+        public var v6: Bool
+        /// CHECKSUM_PARTIAL, else the software branch (CHECKSUM_NONE).
+        public var partial: Bool
+        public var profile: KernelProfile
+        public var device: String
+        /// The route's device has checksum offload.
+        public var deviceChecksums: Bool
+        /// A non-data segment (SYN, ACK, FIN).
+        public var bare: Bool
+        /// `gso_size` of the GSO super-frame TCP built, nil when none.
+        public var gsoSize: Int?
+    }
+
+    public struct UDPSend: Sendable, Hashable {
+        public var v6: Bool
+        /// The device can checksum: CHECKSUM_PARTIAL.
+        public var hwChecksum: Bool
+        public var device: String
+        /// Sent as IP fragments.
+        public var fragments: Fragmentation?
+    }
+
+    public struct ICMPSend: Sendable, Hashable {
+        public var v6: Bool
+        /// The kernel's echo reply.
+        public var reply: Bool
+        public var fragments: Fragmentation?
+    }
+
+    /// A datagram built as IP fragments: its IP length and the number of fragments.
+    public struct Fragmentation: Sendable, Hashable {
+        public var ipLength: Int
+        public var count: Int
+    }
+
+    public struct BridgeFlood: Sendable, Hashable {
+        public var destinationMAC: String
+        public var ports: [String]
+    }
+
+    public enum ConntrackCheck: Sendable, Hashable {
+        /// Verified (skb not PARTIAL): correct.
+        case valid
+        /// Verified: wrong, the packet is INVALID.
+        case invalid
+        /// Skipped for this `ip_summed`.
+        case skipped(IPSummed)
+        /// `nf_conntrack_checksum=0`.
+        case disabled
+    }
+
+    public struct TransportReceive: Sendable, Hashable {
+        public var l4: IPProtocol
+        public var v6: Bool
+        /// A socket waits for it (else it reached a host that is not the destination).
+        public var hasSocket: Bool
+        /// Reassembled from this many IP fragments first.
+        public var fragments: Int?
+        public var check: ReceiveCheck
+
+        /// The counter a failed check increments.
+        public var counter: String {
+            switch l4 {
+            case .tcp: return "Tcp: InCsumErrors"
+            case .udp: return v6 ? "Udp6: InCsumErrors" : "Udp: InCsumErrors"
+            case .icmp: return "Icmp: InCsumErrors"
+            case .icmpv6: return "Icmp6: InCsumErrors"
+            }
+        }
+    }
+
+    public enum ReceiveCheck: Sendable, Hashable {
+        /// `skb_csum_unnecessary()`: taken as valid without reading the bytes.
+        case trusted(summed: IPSummed, csumValid: Bool, bytesValid: Bool)
+        /// UDP checksum 0 over IPv4: none.
+        case udpZero
+        /// Verified from the bytes.
+        case verified(valid: Bool)
+    }
+
+    public enum TapReadHeader: Sendable, Hashable {
+        /// A vnet-header-aware forwarder keeps it.
+        case kept
+        /// The forwarder drops it.
+        case dropped
+        /// The TAP gave bare bytes.
+        case none
+    }
+}
+
+extension StepEvent {
+    /// The event without its payload, for matching (`step.event.kind == .tunPutUser`).
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case tcpSend
+        case udpSend
+        case icmpSend
+        case programSend
+        case programSendTooBig
+        case remoteSend
+        case nicReceive
+        case faultInjected
+        case gsoSegment
+        case checksumHelp
+        case virtioXmit
+        case tunPutUser
+        case vethXmit
+        case vethTooBig
+        case vethGRO
+        case bridgeLocalXmit
+        case bridgeLocalFlood
+        case hostNICXmit
+        case qemuReceiveFilter
+        case receiveBuf
+        case tunGetUser
+        case bridgePassUp
+        case bridgeTooBig
+        case bridgeForward
+        case otherHost
+        case notForwarded
+        case conntrackCheck
+        case conntrackInvalidDrop
+        case conntrackCannotStart
+        case natTupleClash
+        case unNAT
+        case masquerade
+        case masqueradeWithoutConntrack
+        case exceedsMTU
+        case ipForward
+        case checksumFill
+        case checksumFillGSO
+        case dhcpClientCheck
+        case transportReceive
+        case remoteReceive
+        case forwarderReadSocket
+        case forwarderReadTap
+        case forwarderRoute
+        case packetSndVnet
+        case packetSndTooBig
+        case packetSnd
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .tcpSend: return .tcpSend
+        case .udpSend: return .udpSend
+        case .icmpSend: return .icmpSend
+        case .programSend: return .programSend
+        case .programSendTooBig: return .programSendTooBig
+        case .remoteSend: return .remoteSend
+        case .nicReceive: return .nicReceive
+        case .faultInjected: return .faultInjected
+        case .gsoSegment: return .gsoSegment
+        case .checksumHelp: return .checksumHelp
+        case .virtioXmit: return .virtioXmit
+        case .tunPutUser: return .tunPutUser
+        case .vethXmit: return .vethXmit
+        case .vethTooBig: return .vethTooBig
+        case .vethGRO: return .vethGRO
+        case .bridgeLocalXmit: return .bridgeLocalXmit
+        case .bridgeLocalFlood: return .bridgeLocalFlood
+        case .hostNICXmit: return .hostNICXmit
+        case .qemuReceiveFilter: return .qemuReceiveFilter
+        case .receiveBuf: return .receiveBuf
+        case .tunGetUser: return .tunGetUser
+        case .bridgePassUp: return .bridgePassUp
+        case .bridgeTooBig: return .bridgeTooBig
+        case .bridgeForward: return .bridgeForward
+        case .otherHost: return .otherHost
+        case .notForwarded: return .notForwarded
+        case .conntrackCheck: return .conntrackCheck
+        case .conntrackInvalidDrop: return .conntrackInvalidDrop
+        case .conntrackCannotStart: return .conntrackCannotStart
+        case .natTupleClash: return .natTupleClash
+        case .unNAT: return .unNAT
+        case .masquerade: return .masquerade
+        case .masqueradeWithoutConntrack: return .masqueradeWithoutConntrack
+        case .exceedsMTU: return .exceedsMTU
+        case .ipForward: return .ipForward
+        case .checksumFill: return .checksumFill
+        case .checksumFillGSO: return .checksumFillGSO
+        case .dhcpClientCheck: return .dhcpClientCheck
+        case .transportReceive: return .transportReceive
+        case .remoteReceive: return .remoteReceive
+        case .forwarderReadSocket: return .forwarderReadSocket
+        case .forwarderReadTap: return .forwarderReadTap
+        case .forwarderRoute: return .forwarderRoute
+        case .packetSndVnet: return .packetSndVnet
+        case .packetSndTooBig: return .packetSndTooBig
+        case .packetSnd: return .packetSnd
+        }
+    }
+}
