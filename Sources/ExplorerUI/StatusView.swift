@@ -22,7 +22,7 @@ enum StatusView {
             let good = f.verdict.completes && !f.verdict.corruptedData
             let x = c.put(" " + (good ? "✓ " : "✗ ") + f.verdict.summary, x: r.x, y: r.y + 1, style: good ? Theme.ok : Theme.bad, maxWidth: w)
             let cs = f.counters.sorted { $0.key < $1.key }.flatMap { h, cs in cs.sorted { $0.key < $1.key }.map { "\(h) \($0.key) +\($0.value)" } }
-            if !cs.isEmpty { counters = cs.joined(separator: ", ") }
+            if !cs.isEmpty { counters = cs.joined(separator: ", ") + (f.window.retransmits ? " in \(Int(f.window.seconds)) s" : "") }
             if x + 3 + counters.columns <= r.maxX {
                 c.put(" │ " + counters, x: x, y: r.y + 1, maxWidth: r.maxX - x)
                 counters = ""
