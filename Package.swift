@@ -29,7 +29,7 @@ let package = Package(
         // Model, engine, trace: pure value types, no terminal, no files, no clock.
         .target(name: "Simulation", dependencies: ["Wire", "Checksum"]),
         // YAML topology files with file:line:column errors.
-        .target(name: "TopologyFile", dependencies: ["Simulation", .product(name: "Yams", package: "Yams")]),
+        .target(name: "TopologyFile", dependencies: ["Simulation", "TerminalText", .product(name: "Yams", package: "Yams")]),
         // Trace rendering shared by the CLI and tests: text table and versioned JSON.
         .target(name: "TraceReport", dependencies: ["Simulation", "Wire", "TerminalText"]),
         // The explorer without a terminal: state, actions, key bindings, graph layout, views that
@@ -68,7 +68,9 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "Checksum", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Wire", "Checksum", "TopologyFile", "TraceReport", "TestSupport", "TerminalText"],
                     exclude: ["Golden", "Fixtures"]),
-        .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation"]),
+        // Yams here only as an oracle: the fuzz test checks YAMLGate's anchors against Yams' own.
+        .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation", "TestSupport",
+                                                              .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile", "TestSupport"],
                     exclude: ["Snapshots"]),
         // Drives the built csumlab binary in tmux (private socket); skipped when tmux is absent.

@@ -76,8 +76,21 @@ public struct Network: Sendable {
     /// Links that could not be resolved (a validated topology has none).
     public private(set) var warnings: [String] = []
 
+    /// `topology.nodeIndexesByName()`, built once: links and flows name their nodes.
+    private let nodeIndexByName: [String: Int]
+    /// `owner(of:)` for every address, built once: routing asks at every hop of every flow.
+    private let ownerByAddress: [IPAddress: L3Ref]
+
     public init(_ t: Topology) {
         topology = t
+        nodeIndexByName = t.nodeIndexesByName()
+        var owners: [IPAddress: L3Ref] = [:]
+        for (ni, n) in t.nodes.enumerated() where n.isHost {
+            for (ii, i) in n.interfaces.enumerated() {
+                for a in i.addresses where owners[a.address] == nil { owners[a.address] = L3Ref(node: ni, iface: ii) }
+            }
+        }
+        ownerByAddress = owners
         interfaceDevice = t.nodes.map { [Int?](repeating: nil, count: max($0.interfaces.count, 1)) }
         // 1. Devices.
         for (ni, n) in t.nodes.enumerated() {
@@ -140,7 +153,7 @@ public struct Network: Sendable {
 
     /// The device an endpoint names (nil for a host's interface, which a device is placed at).
     public func device(for e: Endpoint) -> Int? {
-        guard let ni = topology.nodeIndex(named: e.node) else { return nil }
+        guard let ni = nodeIndexByName[e.node] else { return nil }
         let n = topology.nodes[ni]
         switch n.kind {
         case .tap, .bridge, .hostNIC:
@@ -192,7 +205,7 @@ public struct Network: Sendable {
 
     /// A device placed as a host's interface (or under a userspace forwarder's socket).
     private mutating func place(_ d: Int, at e: Endpoint) {
-        guard let ni = topology.nodeIndex(named: e.node), let ifn = e.interface,
+        guard let ni = nodeIndexByName[e.node], let ifn = e.interface,
               let ii = topology.nodes[ni].interfaceIndex(named: ifn) else { return }
         let ref = L3Ref(node: ni, iface: ii)
         if case let .router(r) = topology.nodes[ni].kind, r.flavour == .userspace {
@@ -308,14 +321,10 @@ public struct Network: Sendable {
     }
 
     /// The host interface owning an address.
-    public func owner(of a: IPAddress) -> L3Ref? {
-        for (ni, n) in topology.nodes.enumerated() where n.isHost {
-            for (ii, i) in n.interfaces.enumerated() where i.addresses.contains(where: { $0.address == a }) {
-                return L3Ref(node: ni, iface: ii)
-            }
-        }
-        return nil
-    }
+    public func owner(of a: IPAddress) -> L3Ref? { ownerByAddress[a] }
+
+    /// The index of the node named `name` (the first of that name), without a scan.
+    public func nodeIndex(named name: String) -> Int? { nodeIndexByName[name] }
 
     /// `fib_lookup()`: the interface and next hop a host uses for `dst` (a connected subnet, else
     /// the first interface whose gateway is on its own subnet).

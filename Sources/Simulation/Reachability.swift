@@ -4,8 +4,13 @@ extension Simulator {
     /// Why a flow's packets cannot reach the other end (nil when a path exists both ways). Follows
     /// routing host by host and layer-2 adjacency between them; checksum state plays no part.
     public func reachabilityProblem(_ f: Flow) -> String? {
-        let net = Network(topology)
-        guard let c = topology.nodeIndex(named: f.from), let s = topology.nodeIndex(named: f.to) else { return nil }
+        reachabilityProblem(f, in: Network(topology))
+    }
+
+    /// The same on a network already built from `topology` (to check many flows at the cost of
+    /// building it once).
+    public func reachabilityProblem(_ f: Flow, in net: Network) -> String? {
+        guard let c = net.nodeIndex(named: f.from), let s = net.nodeIndex(named: f.to) else { return nil }
         if f.kind == .dhcp {
             // DISCOVER is a broadcast on the client's first link: the server must be on it.
             guard let cd = net.deviceOf(node: c, iface: 0) else { return "\(f.from) has no linked interface" }

@@ -70,7 +70,14 @@ extension Topology {
         guard let ni = nodeIndex(named: nodeName) else {
             throw SettingError("no node named '\(nodeName)' (nodes: \(nodes.map(\.name).joined(separator: ", ")))")
         }
+        try set(nodeAt: ni, interface: ifName, key: key, value: value)
+    }
+
+    /// Apply `value` to `key` of the node at index `ni` (or of its interface): no lookup by
+    /// name, so loading a file with thousands of nodes stays linear.
+    public mutating func set(nodeAt ni: Int, interface ifName: String?, key: String, value: String) throws(SettingError) {
         var node = nodes[ni]
+        let nodeName = node.name
         if let ifName {
             guard let ii = node.interfaceIndex(named: ifName) else {
                 throw SettingError("node '\(nodeName)' has no interface '\(ifName)' (it has: \(node.interfaces.map(\.name).joined(separator: ", ")))")

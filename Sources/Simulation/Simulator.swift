@@ -50,7 +50,7 @@ public struct Simulator: Sendable {
     }
 
     private func host(_ name: String, flow: Flow, _ net: Network) throws(SimulationError) -> HostRef {
-        if let i = topology.nodeIndex(named: name) {
+        if let i = net.nodeIndex(named: name) {
             if case .hostNIC = topology.nodes[i].kind, let d = net.interfaceDevice[i][0] { return .remote(nic: d) }
             return .node(i)
         }

@@ -27,6 +27,15 @@ public struct Topology: Sendable, Hashable {
 
     public func nodeIndex(named n: String) -> Int? { nodes.firstIndex { $0.name == n } }
 
+    /// Every node's index by name (the first node of a name, as `nodeIndex(named:)` finds it):
+    /// for callers that look up many names, so their work stays linear in the topology.
+    public func nodeIndexesByName() -> [String: Int] {
+        var byName: [String: Int] = [:]
+        byName.reserveCapacity(nodes.count)
+        for (i, n) in nodes.enumerated() where byName[n.name] == nil { byName[n.name] = i }
+        return byName
+    }
+
     /// The profile a node runs: its own (guests) or the host's.
     public func profile(of node: Node) -> KernelProfile {
         node.kernel ?? hostKernel

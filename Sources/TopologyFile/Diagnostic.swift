@@ -1,4 +1,8 @@
+import TerminalText
+
 /// A problem in a topology file, at a line and column (1-based), as `file:line:column: message`.
+/// Safe to print: the message (which may quote names and values from the file) keeps no control
+/// characters (`TerminalEscape`), nor does `description` (the file name may hold some).
 public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     public var file: String
     public var line: Int
@@ -9,10 +13,10 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
         self.file = file
         self.line = line
         self.column = column
-        self.message = message
+        self.message = TerminalEscape.escaped(message)
     }
 
-    public var description: String { "\(file):\(line):\(column): error: \(message)" }
+    public var description: String { "\(TerminalEscape.escaped(file)):\(line):\(column): error: \(message)" }
 }
 
 /// Every problem found in one file (parsing stops at a YAML syntax error; otherwise all are

@@ -10,17 +10,25 @@ import Darwin
 public enum FileText {
     public struct IOError: Error, CustomStringConvertible {
         public var description: String
+        /// The file holds more than the `maxBytes` given to `read` (only `maxBytes + 1` were read).
+        public var tooLarge = false
     }
 
-    public static func read(_ path: String) throws(IOError) -> String {
+    /// The file's text (invalid UTF-8 becomes U+FFFD). Reads at most `maxBytes + 1` bytes, so an
+    /// endless file (`/dev/zero`, a pipe) stops at the limit with `tooLarge` set.
+    public static func read(_ path: String, maxBytes: Int = Int.max - 1) throws(IOError) -> String {
         guard let f = fopen(path, "rb") else { throw IOError(description: String(cString: strerror(errno))) }
         defer { fclose(f) }
         var bytes: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = fread(&buf, 1, buf.count, f)
+            let want = min(buf.count, maxBytes + 1 - bytes.count)
+            let n = fread(&buf, 1, want, f)
             if n > 0 { bytes += buf[0..<n] }
-            if n < buf.count {
+            if bytes.count > maxBytes {
+                throw IOError(description: "larger than \(maxBytes) bytes", tooLarge: true)
+            }
+            if n < want {
                 if ferror(f) != 0 { throw IOError(description: String(cString: strerror(errno))) }
                 break
             }

@@ -8,7 +8,7 @@ struct Parser {
     let file: String
     var diagnostics: [Diagnostic] = []
     /// Where things were written: `node:NAME`, `iface:NODE:IF`, `link:I`, `link:I:E`,
-    /// `flow:NAME`, `flow:NAME:KEY`, `set:NODE[:IF]:KEY`.
+    /// `flow:NAME`, `flow:NAME:KEY`, `set:NODE[:IF]:KEY`, `name`, `description`.
     var marks: [String: Mark] = [:]
     var expectations: [String: Expectation] = [:]
 
@@ -77,8 +77,12 @@ struct Parser {
                 if scalar(e.value, "csumlab") != String(TopologyFile.formatVersion) {
                     error(e.value.mark, "unsupported format version: expected 'csumlab: \(TopologyFile.formatVersion)'")
                 }
-            case "name": t.name = scalar(e.value, "name") ?? ""
-            case "description": t.description = scalar(e.value, "description") ?? ""
+            case "name":
+                t.name = scalar(e.value, "name") ?? ""
+                marks["name"] = e.value.mark
+            case "description":
+                t.description = scalar(e.value, "description") ?? ""
+                marks["description"] = e.value.mark
             case "kernel":
                 if let v = scalar(e.value, "kernel") {
                     if let k = KernelProfile(rawValue: v) { t.kernel = k } else {
@@ -109,6 +113,7 @@ struct Parser {
 
     mutating func parseNodes(_ n: Yams.Node, into t: inout Topology) {
         guard let entries = mapping(n, "'nodes'") else { return }
+        var seen = Set<String>()
         for e in entries {
             marks["node:\(e.key)"] = e.keyMark
             guard let fields = mapping(e.value, "node '\(e.key)'") else { continue }
@@ -158,10 +163,11 @@ struct Parser {
             } else if case .veth = kind {
                 error(e.keyMark, "veth '\(e.key)' needs 'ends:' with its two interface names")
             }
-            if t.node(named: e.key) != nil {
+            guard seen.insert(e.key).inserted else {
                 error(e.keyMark, "duplicate node name '\(e.key)'")
                 continue
             }
+            let ni = t.nodes.count
             t.nodes.append(node)
             let structural = ["kind", ifKey].compactMap { $0 }
             for s in fields where !structural.contains(s.key) {
@@ -172,7 +178,7 @@ struct Parser {
                 guard let v = scalar(s.value, "'\(s.key)'") else { continue }
                 marks["set:\(e.key):\(s.key)"] = s.value.mark
                 do {
-                    try t.set(node: e.key, interface: nil, key: s.key, value: v)
+                    try t.set(nodeAt: ni, interface: nil, key: s.key, value: v)
                 } catch {
                     let isUnknown = !Topology.nodeSettingNames(kind).contains(s.key)
                     self.error(isUnknown ? s.keyMark : s.value.mark, error.message)
@@ -182,9 +188,9 @@ struct Parser {
                 guard let v = scalar(s.value, "'\(s.key)'") else { continue }
                 marks["set:\(e.key):\(s.iface):\(s.key)"] = s.value.mark
                 do {
-                    try t.set(node: e.key, interface: s.iface, key: s.key, value: v)
+                    try t.set(nodeAt: ni, interface: s.iface, key: s.key, value: v)
                 } catch {
-                    let isUnknown = !Topology.interfaceSettingNames(t.node(named: e.key)!).contains(s.key)
+                    let isUnknown = !Topology.interfaceSettingNames(t.nodes[ni]).contains(s.key)
                     self.error(isUnknown ? s.keyMark : s.value.mark, error.message)
                 }
             }
@@ -235,6 +241,7 @@ struct Parser {
     mutating func parseFlows(_ n: Yams.Node, into t: inout Topology) {
         guard let entries = mapping(n, "'flows'") else { return }
         let keys = ["type", "from", "to", "ip", "port", "payload", "mss", "sender", "client", "corrupt-after", "corrupt-byte", "expect"]
+        var seen = Set<String>()
         for e in entries {
             marks["flow:\(e.key)"] = e.keyMark
             guard let fields = mapping(e.value, "flow '\(e.key)'") else { continue }
@@ -303,7 +310,7 @@ struct Parser {
                     error(f.keyMark, unknown(f.key, in: "a flow", expected: keys))
                 }
             }
-            if t.flows.contains(where: { $0.name == e.key }) { error(e.keyMark, "duplicate flow name '\(e.key)'") }
+            if !seen.insert(e.key).inserted { error(e.keyMark, "duplicate flow name '\(e.key)'") }
             t.flows.append(flow)
         }
     }
@@ -329,6 +336,7 @@ struct Parser {
                 }
             case "leg":
                 exp.leg = scalar(f.value, "leg")
+                if let leg = exp.leg, let p = FreeTextRule.problem(leg, multiline: false) { error(f.value.mark, "'leg': \(p)") }
             default:
                 error(f.keyMark, unknown(f.key, in: "'expect'", expected: ["verdict", "leg"]))
             }

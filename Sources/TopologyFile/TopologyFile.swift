@@ -14,37 +14,45 @@ public struct LoadedTopology: Sendable {
 public enum TopologyFile {
     public static let formatVersion = 1
 
-    /// Load and validate a file from disk.
+    /// The largest topology file read, in bytes.
+    public static let maxFileBytes = YAMLGate.maxBytes
+
+    /// Load and validate a file from disk. Reads at most `maxFileBytes + 1` bytes.
     public static func load(path: String) throws(TopologyFileError) -> LoadedTopology {
         let text: String
         do {
-            text = try FileText.read(path)
+            text = try FileText.read(path, maxBytes: maxFileBytes)
+        } catch where error.tooLarge {
+            throw TopologyFileError([Diagnostic(file: path, line: 1, column: 1, message: YAMLGate.sizeMessage)])
         } catch {
             throw TopologyFileError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read file: \(error)")])
         }
         return try parse(text, file: path)
     }
 
-    /// Parse and validate YAML text; `file` names it in diagnostics.
+    /// Parse and validate YAML text; `file` names it in diagnostics. The text first passes
+    /// `YAMLGate` (size, characters, no anchors or aliases, nesting and token limits), so Yams
+    /// only ever composes a tree as large as the text.
     public static func parse(_ text: String, file: String) throws(TopologyFileError) -> LoadedTopology {
+        if let p = YAMLGate.check(text) {
+            throw TopologyFileError([Diagnostic(file: file, line: p.line, column: p.column, message: p.message)])
+        }
         let root: Yams.Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch let e as YamlError {
-            throw TopologyFileError([yamlDiagnostic(e, file: file)])
+            throw TopologyFileError([clamped(yamlDiagnostic(e, text: text, file: file), to: text)])
         } catch {
-            throw TopologyFileError([Diagnostic(file: file, line: 1, column: 1, message: "YAML error: \(error)")])
+            throw TopologyFileError([Diagnostic(file: file, line: 1, column: 1, message: "YAML: cannot read the file")])
         }
         var p = Parser(file: file)
         guard let root else {
             throw TopologyFileError([Diagnostic(file: file, line: 1, column: 1, message: "empty file: expected a mapping with 'nodes', 'links' and 'flows'")])
         }
         let t = p.topology(root)
-        if p.diagnostics.isEmpty {
-            var v = Validator(topology: t, marks: p.marks, file: file)
-            v.run()
-            p.diagnostics += v.diagnostics
-        }
+        var v = Validator(topology: t, marks: p.marks, file: file)
+        if p.diagnostics.isEmpty { v.run() } else { v.checkNames() }
+        p.diagnostics += v.diagnostics
         if !p.diagnostics.isEmpty {
             throw TopologyFileError(p.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
@@ -52,7 +60,7 @@ public enum TopologyFile {
     }
 
     /// The semantic checks of `check` on a topology changed after loading (by `--set` or the
-    /// explorer): impossible links, unreachable flows… Positions are unknown here, so each
+    /// explorer): names (`NameRule`), impossible links, unreachable flows… Positions are unknown here, so each
     /// diagnostic points at line 1 of `file`; callers say what changed.
     public static func validate(_ t: Topology, file: String) -> [Diagnostic] {
         var v = Validator(topology: t, marks: [:], file: file)
@@ -60,15 +68,61 @@ public enum TopologyFile {
         return v.diagnostics
     }
 
-    static func yamlDiagnostic(_ e: YamlError, file: String) -> Diagnostic {
-        switch e {
-        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
-            return Diagnostic(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(problem)")
-        case let .duplicatedKeysInMapping(dups, ctx):
-            return Diagnostic(file: file, line: ctx.mark.line, column: ctx.mark.column,
-                              message: "duplicate key\(dups.count > 1 ? "s" : "") \(dups.map { "'\($0)'" }.joined(separator: ", ")) in this mapping (node, interface and flow names must be unique)")
-        default:
-            return Diagnostic(file: file, line: 1, column: 1, message: "YAML error: \(e)")
+    /// A Yams error as one diagnostic at the line and column it names, with a message of our
+    /// own: Yams' descriptions repeat the location and echo the source line, which may hold
+    /// control characters.
+    static func yamlDiagnostic(_ e: YamlError, text: String, file: String) -> Diagnostic {
+        func located(_ mark: Mark, _ message: String) -> Diagnostic {
+            Diagnostic(file: file, line: mark.line, column: mark.column, message: message)
         }
+        func syntax(_ context: YamlError.Context?, _ problem: String) -> String {
+            let while_ = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
+            return "YAML syntax: \(problem)\(while_)"
+        }
+        switch e {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            return located(mark, syntax(context, problem))
+        case let .reader(problem, offset, value, _):
+            let (line, column) = offset.map { position(ofCharacter: $0, in: text) } ?? (1, 1)
+            let what = value >= 0 ? " (U+\(String(value, radix: 16, uppercase: true)))" : ""
+            return Diagnostic(file: file, line: line, column: column, message: "YAML: \(problem)\(what)")
+        case let .duplicatedKeysInMapping(dups, ctx):
+            return located(ctx.mark, "duplicate key\(dups.count > 1 ? "s" : "") \(dups.map { "'\($0)'" }.joined(separator: ", ")) in this mapping (node, interface and flow names must be unique)")
+        case .no, .memory, .writer, .emitter, .representer, .dataCouldNotBeDecoded:
+            return Diagnostic(file: file, line: 1, column: 1, message: "YAML: cannot read the file (\(String(describing: e).prefix(200)))")
+        }
+    }
+
+    /// `d` moved inside `text`: libyaml places an error at the end of the stream on a line after
+    /// the last when the text does not end with a line break; that is the end of the last line.
+    static func clamped(_ d: Diagnostic, to text: String) -> Diagnostic {
+        let end = position(ofCharacter: text.count, in: text)
+        var d = d
+        if d.line > end.line || (d.line == end.line && d.column > end.column) {
+            d.line = end.line
+            d.column = end.column
+        }
+        return d
+    }
+
+    /// The 1-based line and column (in Unicode scalars, as Yams' marks count) of the character
+    /// `offset` characters into `text`. Line breaks are YAML's: LF, CR, CR LF, NEL, LS, PS.
+    static func position(ofCharacter offset: Int, in text: String) -> (line: Int, column: Int) {
+        let end = text.index(text.startIndex, offsetBy: offset, limitedBy: text.endIndex) ?? text.endIndex
+        var line = 1, column = 1
+        var previousCR = false
+        for s in text.unicodeScalars[..<end] {
+            switch s {
+            case "\n" where previousCR:
+                break
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                line += 1
+                column = 1
+            default:
+                column += 1
+            }
+            previousCR = s == "\r"
+        }
+        return (line, column)
     }
 }

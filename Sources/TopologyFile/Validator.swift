@@ -9,11 +9,18 @@ struct Validator {
     let marks: [String: Mark]
     let file: String
     var diagnostics: [Diagnostic] = []
+    /// Node indexes by name, built once: the passes look names up per link and per flow.
+    let nodeIndex: [String: Int]
 
     init(topology: Topology, marks: [String: Mark], file: String) {
         self.topology = topology
         self.marks = marks
         self.file = file
+        nodeIndex = topology.nodeIndexesByName()
+    }
+
+    func node(named name: String) -> Simulation.Node? {
+        nodeIndex[name].map { topology.nodes[$0] }
     }
 
     mutating func error(_ key: String, _ message: String) {
@@ -22,9 +29,42 @@ struct Validator {
     }
 
     mutating func run() {
+        checkNames()
         checkLinks()
         checkAddresses()
         if diagnostics.isEmpty { checkFlows() }
+    }
+
+    // MARK: Names and text
+
+    /// `NameRule` for every node, interface and flow name; `FreeTextRule` for the lab's name and
+    /// description. Runs even when parsing found other errors (names are known by then).
+    mutating func checkNames() {
+        for n in topology.nodes {
+            if let p = NameRule.problem(n.name) {
+                error("node:\(n.name)", "invalid node name '\(n.name)': \(p); \(NameRule.summary)")
+            }
+            switch n.kind {
+            case .tap, .bridge, .hostNIC: continue   // one interface, named like the node
+            case .vm, .netns, .router, .veth: break
+            }
+            for i in n.interfaces {
+                if let p = NameRule.problem(i.name) {
+                    error("iface:\(n.name):\(i.name)", "invalid interface name '\(i.name)' in '\(n.name)': \(p); \(NameRule.summary)")
+                }
+            }
+        }
+        for f in topology.flows {
+            if let p = NameRule.problem(f.name) {
+                error("flow:\(f.name)", "invalid flow name '\(f.name)': \(p); \(NameRule.summary)")
+            }
+        }
+        if let p = FreeTextRule.problem(topology.name, multiline: false) {
+            error("name", "'name': \(p)")
+        }
+        if let p = FreeTextRule.problem(topology.description, multiline: true) {
+            error("description", "'description': \(p)")
+        }
     }
 
     // MARK: Links
@@ -41,7 +81,7 @@ struct Validator {
     }
 
     func role(_ e: Endpoint) -> Role? {
-        guard let n = topology.node(named: e.node) else { return nil }
+        guard let n = node(named: e.node) else { return nil }
         switch n.kind {
         case .vm: return .virtio
         case .tap: return .tap
@@ -62,7 +102,7 @@ struct Validator {
             var roles: [Role?] = []
             for (j, e) in [l.a, l.b].enumerated() {
                 let key = "link:\(i):\(j)"
-                guard let n = topology.node(named: e.node) else {
+                guard let n = node(named: e.node) else {
                     error(key, "unknown node '\(e.node)' (nodes: \(topology.nodes.map(\.name).joined(separator: ", ")))")
                     roles.append(nil)
                     continue
@@ -164,10 +204,11 @@ struct Validator {
 
     mutating func checkFlows() {
         let sim = Simulator(topology)
+        let net = Network(topology)
         for f in topology.flows {
             var ok = true
             for (key, name) in [("from", f.from), ("to", f.to)] {
-                guard let n = topology.node(named: name) else {
+                guard let n = node(named: name) else {
                     error("flow:\(f.name):\(key)", "unknown host '\(name)'")
                     ok = false
                     continue
@@ -193,7 +234,7 @@ struct Validator {
                 ok = false
             }
             if let c = f.corruptAfter {
-                if let n = topology.node(named: c.node) {
+                if let n = node(named: c.node) {
                     if let i = c.interface, n.interface(named: i) == nil {
                         error("flow:\(f.name):corrupt-after", "node '\(c.node)' has no interface '\(i)'")
                     }
@@ -205,7 +246,7 @@ struct Validator {
                 error("flow:\(f.name):ip", "DHCP flows are IPv4 (DHCPv6 is not modelled)")
                 ok = false
             }
-            if ok, let problem = sim.reachabilityProblem(f) {
+            if ok, let problem = sim.reachabilityProblem(f, in: net) {
                 error("flow:\(f.name)", "flow '\(f.name)' cannot reach its endpoint: \(problem)")
             }
         }

@@ -1,5 +1,6 @@
 import Testing
 import Simulation
+import Yams
 @testable import TopologyFile
 
 private let good = """
@@ -172,3 +173,74 @@ extension String {
 import Glibc
 func getpidSafe() -> Int32 { getpid() }
 #endif
+
+/// Item 5 of issue 10: a YAML reader error is reported once, at its own line and column, and
+/// nothing echoed from the file reaches the terminal raw.
+@Suite struct YAMLLocationTests {
+    static let controlInKey = "csumlab: 1\nname: x\nnodes: {}\nddd\u{1}: 4\n"
+
+    @Test func readerErrorFromYamsIsLocatedOnce() throws {
+        do {
+            _ = try Yams.compose(yaml: Self.controlInKey)
+            Issue.record("Yams accepted a control character")
+        } catch let e as YamlError {
+            let d = TopologyFile.yamlDiagnostic(e, text: Self.controlInKey, file: "f.yaml")
+            #expect(d.line == 4 && d.column == 4)
+            #expect(d.description == "f.yaml:4:4: error: YAML: control characters are not allowed (U+1)")
+        }
+    }
+
+    @Test func controlCharacterIsReportedWhereItIs() {
+        let e = errors(Self.controlInKey)
+        #expect(e.map(\.description) == ["lab.yaml:4:4: error: control character U+0001 is not allowed in a YAML file (write it as an escape in a double-quoted string, if it is wanted at all)"])
+    }
+
+    @Test func syntaxErrorHasOneLocation() {
+        let e = errors("csumlab: 1\nnodes:\n  a: [x\n  b: y\n")
+        #expect(e.count == 1)
+        #expect(e.first.map { !$0.message.contains("line 4, column") && !$0.message.contains("\n") } == true)
+    }
+
+    @Test func positionCountsYAMLLineBreaks() {
+        #expect(TopologyFile.position(ofCharacter: 0, in: "abc") == (1, 1))
+        #expect(TopologyFile.position(ofCharacter: 5, in: "ab\r\ncd\u{2028}é") == (2, 3))
+        #expect(TopologyFile.position(ofCharacter: 7, in: "ab\r\ncd\u{2028}é") == (3, 2))
+        #expect(TopologyFile.position(ofCharacter: 4, in: "a\rb\nc") == (3, 1))
+    }
+
+    @Test func namesInMessagesAreEscaped() {
+        let e = errors("csumlab: 1\nnodes:\n  \"a\\e]0;PWNED\\a\\e[2J\": {}\n")
+        #expect(!e.isEmpty)
+        for d in e {
+            #expect(!d.description.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
+        }
+        #expect(e.contains { $0.description.contains("a\\e]0;PWNED\\a\\e[2J") })
+        #expect(Diagnostic(file: "x\u{1B}.yaml", line: 1, column: 1, message: "m").description == "x\\e.yaml:1:1: error: m")
+    }
+
+    @Test func endlessFileStopsAtTheCap() throws {
+        #expect(throws: FileText.IOError.self) { try FileText.read("/dev/zero", maxBytes: 1000) }
+        do {
+            _ = try FileText.read("/dev/zero", maxBytes: 1000)
+        } catch {
+            #expect(error.tooLarge)
+        }
+        do {
+            _ = try TopologyFile.load(path: "/dev/zero")
+            Issue.record("/dev/zero loaded")
+        } catch {
+            #expect(error.diagnostics.map(\.description) == ["/dev/zero:1:1: error: \(YAMLGate.sizeMessage)"])
+        }
+    }
+}
+
+@Suite struct YAMLEndOfTextTests {
+    /// libyaml reports an unterminated last line at the line after it; the diagnostic stays in
+    /// the text, at the end of the last line (found by the fuzz test).
+    @Test func errorAtTheEndOfTheTextIsOnItsLastLine() {
+        let e = errors("csumlab: 1\nnodes: {a: [x")
+        #expect(e.map { [$0.line, $0.column] } == [[2, 14]])   // after "nodes: {a: [x"
+        let e2 = errors("csumlab: 1\nnodes:\n  bad")
+        #expect(e2.first.map { $0.line <= 3 } == true)
+    }
+}
