@@ -29,7 +29,9 @@ enum StatusView {
             }
         }
         // 3: what the last action did (and the counters when they did not fit above).
-        let third = [s.message ?? "", counters].filter { !$0.isEmpty }.joined(separator: " │ ")
+        var hint = ""
+        if s.message == nil, let f = s.flow, !f.verdict.completes || f.verdict.corruptedData { hint = "press F for fixes" }
+        let third = [s.message ?? hint, counters].filter { !$0.isEmpty }.joined(separator: " │ ")
         c.put(" " + third, x: r.x, y: r.y + 2, style: Theme.title, maxWidth: w)
         // 4: the keys that matter in the focused pane, keys in bold.
         c.put(hintLine(Bindings.hints(for: s), width: w), x: r.x, y: r.y + 3, style: Theme.rule)
