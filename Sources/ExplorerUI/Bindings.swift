@@ -5,7 +5,7 @@ public enum Action: Sendable, Hashable {
     case togglePlay, faster, slower
     case nextNode, previousNode
     case nextPane, previousPane
-    case openOptions, openCommands, openHelp, openFlows, openKernels, openSearch
+    case openOptions, openCommands, openHelp, openFlows, openKernels, openSearch, openFixes
     case searchNext
     case resetToggles
     case quit
@@ -40,7 +40,7 @@ public enum Pane: String, Sendable, CaseIterable {
 /// Where a binding applies: everywhere on the main screen, in one pane, or in one overlay.
 public enum BindingContext: String, Sendable, CaseIterable {
     case global, graph, steps, detail, hex
-    case menu, chooser, help, commands, search
+    case menu, chooser, help, commands, search, fixes
 
     public var title: String {
         switch self {
@@ -54,6 +54,7 @@ public enum BindingContext: String, Sendable, CaseIterable {
         case .help: return "Help (?)"
         case .commands: return "Commands (c)"
         case .search: return "Search (/)"
+        case .fixes: return "Fixes (F)"
         }
     }
 
@@ -99,6 +100,7 @@ public enum Bindings {
         b(.global, [.char("o")], .openOptions, "options", "Settings of the selected node: toggle offloads, vnet_hdr, flavour, NAT…", hint: true),
         b(.global, [.char("c")], .openCommands, "cmds", "Real commands for the current toggles, and the csumlab trace --set line", hint: true),
         b(.global, [.char("f")], .openFlows, "flow", "Choose the flow", hint: true),
+        b(.global, [.char("F")], .openFixes, "fixes", "The smallest changes that make the current flow work (csumlab fix), with their commands", hint: true),
         b(.global, [.char("K")], .openKernels, "kernel", "Choose the host kernel profile"),
         b(.global, [.char("r")], .resetToggles, "reset", "Reset all toggles to the file's settings"),
         b(.global, [.char("/")], .openSearch, "search", "Search steps (element, function, explanation)"),
@@ -143,6 +145,11 @@ public enum Bindings {
         b(.commands, [.down, .char("j")], .scrollDown, "scroll", "Scroll down", hint: true),
         b(.commands, [.up, .char("k")], .scrollUp, "scroll up", "Scroll up"),
         b(.commands, [.escape, .char("c"), .char("q")], .closeOverlay, "close", "Close", hint: true),
+        // Fixes.
+        b(.fixes, [.down, .char("j")], .menuDown, "down", "Next fix", hint: true),
+        b(.fixes, [.up, .char("k")], .menuUp, "up", "Previous fix", hint: true),
+        b(.fixes, [.enter, .char(" ")], .menuActivate, "apply", "Apply the fix: its toggles, as one change (r resets)", hint: true),
+        b(.fixes, [.escape, .char("F"), .char("q")], .closeOverlay, "close", "Close", hint: true),
         // Search input (other printable keys type into the field).
         b(.search, [.enter], .searchSubmit, "find", "Jump to the next step that matches", hint: true),
         b(.search, [.backspace], .searchBackspace, "delete", "Delete a character"),

@@ -10,6 +10,8 @@ public enum Overlay: Sendable, Hashable {
     case help(scroll: Int)
     case commands(scroll: Int)
     case search(text: String)
+    /// The fixes `csumlab fix` finds for the current flow (`F`); Enter applies one.
+    case fixes(selected: Int)
 
     var context: BindingContext {
         switch self {
@@ -18,6 +20,7 @@ public enum Overlay: Sendable, Hashable {
         case .help: return .help
         case .commands: return .commands
         case .search: return .search
+        case .fixes: return .fixes
         }
     }
 }
@@ -68,6 +71,10 @@ public struct ExplorerState: Sendable {
     public var hexScroll: Int?
     public private(set) var lastSearch = ""
     public private(set) var quitRequested = false
+    /// The fixes found when `F` was last pressed, smallest first, then cheapest.
+    public private(set) var fixes: [FixSearch.Outcome] = []
+    /// The toggles and flow `fixes` were found for (`F` again without a change reuses them).
+    var fixesFor: (assignments: [String], flow: String)?
 
     /// Milliseconds between steps while playing, for each speed.
     public static let playIntervals = [2000, 1000, 500, 250, 100]
@@ -188,6 +195,7 @@ public struct ExplorerState: Sendable {
             overlay = .flows(selected: min(flowIndex, trace.flows.count - 1))
         case .openKernels: overlay = .kernels(selected: KernelProfile.allCases.firstIndex(of: topology.hostKernel) ?? 0)
         case .openSearch: overlay = .search(text: "")
+        case .openFixes: openFixes()
         case .searchNext: search(lastSearch)
         case .resetToggles:
             let had = !assignments.isEmpty
@@ -260,6 +268,9 @@ public struct ExplorerState: Sendable {
         case let .kernels(s):
             let n = KernelProfile.allCases.count
             overlay = .kernels(selected: (s + d + n) % n)
+        case let .fixes(s):
+            let n = fixes.count
+            overlay = .fixes(selected: n == 0 ? 0 : (s + d + n) % n)
         default: break
         }
     }
@@ -296,8 +307,64 @@ public struct ExplorerState: Sendable {
             guard KernelProfile.allCases.indices.contains(s) else { return }
             let k = KernelProfile.allCases[s]
             setAssignment("kernel=\(k.rawValue)", key: "kernel=", restoresFile: k == base.hostKernel, described: "host kernel \(k.rawValue)")
+        case let .fixes(s):
+            overlay = nil
+            guard fixes.indices.contains(s) else { return }
+            let changes = fixes[s].changes
+            setAssignments(changes.map { ($0.assignment, $0.setting + "=") },
+                           described: "fix \(s + 1): " + changes.map(\.assignment).joined(separator: ", "))
         default: break
         }
+    }
+
+    /// Search the toggles that make the current flow work (as `csumlab fix --flow` does, on the
+    /// lab with the current toggles) and list them.
+    mutating func openFixes() {
+        guard let f = flow else { message = "no flows in this lab: nothing to fix"; return }
+        if f.verdict.completes && !f.verdict.corruptedData && topology.flows.first(where: { $0.name == f.flow })?.corruptAfter == nil {
+            message = "flow \(f.flow) already works: nothing to fix"
+            return
+        }
+        if let k = fixesFor, k.assignments == assignments, k.flow == f.flow, !fixes.isEmpty {
+            overlay = .fixes(selected: 0)
+            return
+        }
+        let label = fileLabel
+        guard let search = try? FixSearch(topology, flow: f.flow, problems: { TopologyFile.validate($0, file: label).map(\.message) }),
+              let result = search.run(maxChanges: 3) else {
+            message = "the fix search cannot run on this lab"
+            return
+        }
+        if result.baseline.allWork { message = "flow \(f.flow) already works: nothing to fix"; return }
+        fixesFor = (assignments, f.flow)
+        fixes = result.fixes.sorted { a, b in
+            let ca = SoftwareWork(a.trace, topology: a.topology, bitsPerSecond: 1e9).totalChecksumCPU
+            let cb = SoftwareWork(b.trace, topology: b.topology, bitsPerSecond: 1e9).totalChecksumCPU
+            return (a.changes.count, ca) < (b.changes.count, cb)
+        }
+        if fixes.isEmpty {
+            message = "no set of up to 3 changes makes flow \(f.flow) work (\(result.evaluated) tried)"
+            return
+        }
+        overlay = .fixes(selected: 0)
+        message = nil
+    }
+
+    /// Apply several toggles as one change (a fix), replacing earlier values of the same settings.
+    mutating func setAssignments(_ list: [(assignment: String, key: String)], described: String) {
+        var candidate = assignments
+        for (a, key) in list {
+            candidate.removeAll { $0.hasPrefix(key) }
+            candidate.append(a)
+        }
+        var t = base
+        for x in candidate { try? t.apply(assignment: x) }
+        if let problem = TopologyFile.validate(t, file: fileLabel).first {
+            message = "\(described): not possible here — \(problem.message)"
+            return
+        }
+        assignments = candidate
+        rerun(described: described)
     }
 
     /// Replace any earlier assignment of the same setting, drop it if it restores the file's

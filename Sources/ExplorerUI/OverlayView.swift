@@ -40,6 +40,21 @@ enum OverlayView {
         case let .commands(scroll):
             let rows = Commands.lines(s).map { ($0, $0.hasPrefix("#") ? Theme.title : Style.plain) }
             box(title: "Commands for the current toggles", rows: rows, selected: nil, scroll: scroll, footer: [], hints: .commands, on: &c, preferredWidth: 110)
+        case let .fixes(sel):
+            let rows: [(String, Style)] = s.fixes.enumerated().map { i, f in
+                let n = f.changes.count
+                let cpu = SoftwareWork(f.trace, topology: f.topology, bitsPerSecond: 1e9).totalChecksumCPU
+                let cost = cpu == 0 ? "no software checksum" : "software checksum ≈\(Int((cpu * 1000).rounded()) == 0 ? "<0.1" : String(Double(Int((cpu * 1000).rounded())) / 10)) % of a core at 1 Gbit/s"
+                return ("\(i + 1). \(f.changes.map(\.assignment).joined(separator: ", "))  (\(n) change\(n == 1 ? "" : "s"); \(cost))",
+                        i == sel ? Theme.selected : .plain)
+            }
+            var footer: [(String, Style)] = []
+            if s.fixes.indices.contains(sel) {
+                for ch in s.fixes[sel].changes {
+                    for line in HostCommands.lines(for: ch.assignment, in: s.topology) { footer.append((line, .plain)) }
+                }
+            }
+            box(title: "Fixes for flow \(s.flow?.flow ?? "")", rows: rows, selected: sel, footer: footer, hints: .fixes, on: &c, preferredWidth: 100)
         case let .search(text):
             box(title: "Search steps", rows: [("/" + text + "█", .plain)], selected: nil, footer: [], hints: .search, on: &c, preferredWidth: 50)
         }

@@ -22,14 +22,16 @@ enum StatusView {
             let good = f.verdict.completes && !f.verdict.corruptedData
             let x = c.put(" " + (good ? "✓ " : "✗ ") + f.verdict.summary, x: r.x, y: r.y + 1, style: good ? Theme.ok : Theme.bad, maxWidth: w)
             let cs = f.counters.sorted { $0.key < $1.key }.flatMap { h, cs in cs.sorted { $0.key < $1.key }.map { "\(h) \($0.key) +\($0.value)" } }
-            if !cs.isEmpty { counters = cs.joined(separator: ", ") }
+            if !cs.isEmpty { counters = cs.joined(separator: ", ") + (f.window.retransmits ? " in \(Int(f.window.seconds)) s" : "") }
             if x + 3 + counters.columns <= r.maxX {
                 c.put(" │ " + counters, x: x, y: r.y + 1, maxWidth: r.maxX - x)
                 counters = ""
             }
         }
         // 3: what the last action did (and the counters when they did not fit above).
-        let third = [s.message ?? "", counters].filter { !$0.isEmpty }.joined(separator: " │ ")
+        var hint = ""
+        if s.message == nil, let f = s.flow, !f.verdict.completes || f.verdict.corruptedData { hint = "press F for fixes" }
+        let third = [s.message ?? hint, counters].filter { !$0.isEmpty }.joined(separator: " │ ")
         c.put(" " + third, x: r.x, y: r.y + 2, style: Theme.title, maxWidth: w)
         // 4: the keys that matter in the focused pane, keys in bold.
         c.put(hintLine(Bindings.hints(for: s), width: w), x: r.x, y: r.y + 3, style: Theme.rule)

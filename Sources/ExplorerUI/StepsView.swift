@@ -57,8 +57,15 @@ enum StepsView {
             case let .leg(li):
                 let leg = f.legs[li]
                 let ok = leg.outcome.isSuccess
-                let text = "\(ok ? "✓" : "✗") \(leg.name) \(leg.from)→\(leg.to): \(leg.outcome.summary)"
-                c.put(text.truncated(area.width), x: area.x, y: y, style: ok ? Theme.ok : Theme.bad)
+                if leg.sent {
+                    let again = leg.transmissions > 1 ? " (sent \(leg.transmissions)×)" : ""
+                    let text = "\(ok ? "✓" : "✗") \(leg.name) \(leg.from)→\(leg.to): \(leg.outcome.summary)\(again)"
+                    c.put(text.truncated(area.width), x: area.x, y: y, style: ok ? Theme.ok : Theme.bad)
+                } else {
+                    // A would-be leg: never sent, walked to show what it would meet.
+                    let text = "· not sent: \(leg.name) \(leg.from)→\(leg.to) would be \(leg.outcome.summary)"
+                    c.put(text.truncated(area.width), x: area.x, y: y, style: Theme.disabled)
+                }
             case let .step(flat, ref):
                 let st = f.legs[ref.leg].steps[ref.step]
                 let isCur = flat == s.position
@@ -72,7 +79,8 @@ enum StepsView {
                 line += (st.before.short + "→" + st.after.short).padded(stW) + " "
                 if area.width - 3 - line.columns >= 8 { line += firstFunction(st.function) }
                 if st.drop != nil && st.drop != "delivered" { line += " ✗" }
-                c.put(line.padded(area.maxX - x), x: x, y: y, style: isCur ? Theme.selected : .plain)
+                let wouldBe = !f.legs[ref.leg].sent
+                c.put(line.padded(area.maxX - x), x: x, y: y, style: isCur ? Theme.selected : (wouldBe ? Theme.disabled : .plain))
                 hits.append(HitRegion(rect: Rect(x: area.x, y: y, width: area.width, height: 1), action: .jumpToStep(flat)))
             }
         }

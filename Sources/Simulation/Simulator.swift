@@ -20,8 +20,12 @@ public enum SimulationError: Error, Equatable, Sendable, CustomStringConvertible
 public struct Simulator: Sendable {
     public let topology: Topology
 
-    public init(_ topology: Topology) {
+    /// Seconds of a connection's life the counters cover (retransmissions within it count).
+    public var window: Double
+
+    public init(_ topology: Topology, window: Double = ObservationWindow.defaultSeconds) {
         self.topology = topology
+        self.window = window
     }
 
     /// Trace every flow, or only the one named.
@@ -90,12 +94,23 @@ public struct Simulator: Sendable {
                 let l = p.layout
                 clientAsSeen = IPAddress(bytes: p.frame.sourceAddress(l))
             }
-            for (h, cs) in w.counters { for (k, n) in cs { counters[h, default: [:]][k, default: 0] += n } }
             traces.append(LegTrace(name: leg.name, from: w.hostName(leg.from), to: w.hostName(leg.to), steps: w.steps,
-                                   outcome: Self.combine(w.results)))
+                                   outcome: Self.combine(w.results), counters: w.counters))
+        }
+        let win = Connection.apply(f.kind, legs: &traces, client: timers(c), server: timers(s), window: window)
+        for l in traces where l.sent {
+            for (h, cs) in l.counters { for (k, n) in cs { counters[h, default: [:]][k, default: 0] += n * l.transmissions } }
         }
         return FlowTrace(flow: f.name, kind: f.kind, from: f.from, to: f.to, legs: traces,
-                         verdict: Self.verdict(f, traces), counters: counters)
+                         verdict: Self.verdict(f, traces.filter(\.sent)), counters: counters, window: win)
+    }
+
+    /// The TCP timers of a host's kernel.
+    private func timers(_ h: HostRef) -> TCPTimers {
+        switch h {
+        case let .node(n): return TCPTimers.defaults(topology.profile(of: topology.nodes[n]))
+        case .remote: return TCPTimers.defaults(topology.hostKernel)
+        }
     }
 
     static func combine(_ rs: [Outcome]) -> Outcome {

@@ -97,6 +97,15 @@ public struct LegTrace: Sendable, Hashable {
     public var to: String
     public var steps: [Step]
     public var outcome: Outcome
+    /// Whether the leg is sent at all: the leg it answers arrived. A would-be leg (false) is
+    /// walked to show what it would meet; verdicts and counters leave it out.
+    public var sent = true
+    /// Transmissions in the flow's window (retransmissions included; 0 for a would-be leg).
+    public var transmissions = 1
+    /// Checksum-error counters one transmission increments, per host.
+    public var counters: [String: [String: Int]] = [:]
+    /// When and why it is sent again, or why it is not sent; nil for a single transmission.
+    public var schedule: String?
 }
 
 /// The connection-level verdict.
@@ -123,8 +132,11 @@ public struct FlowTrace: Sendable, Hashable {
     public var to: String
     public var legs: [LegTrace]
     public var verdict: FlowVerdict
-    /// Per host, the checksum-error counters the flow incremented (`Tcp:InCsumErrors`…).
+    /// Per host, the checksum-error counters the flow increments in its window
+    /// (`Tcp:InCsumErrors`…): each sent leg's counters times its transmissions.
     public var counters: [String: [String: Int]]
+    /// The time the counters cover.
+    public var window = ObservationWindow(seconds: ObservationWindow.defaultSeconds, summary: "one exchange")
 }
 
 /// Effective features of one device, with the kernel's adjustments, for display.

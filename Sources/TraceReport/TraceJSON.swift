@@ -5,7 +5,7 @@ import Wire
 /// incompatible change.
 public enum TraceJSON {
     public static let schema = "csumlab-trace"
-    public static let version = 1
+    public static let version = 2
 
     public static func render(_ t: Trace, topology: Topology) -> String {
         value(t, topology: topology).serialized() + "\n"
@@ -45,9 +45,9 @@ public enum TraceJSON {
                 ("failedLeg", f.verdict.failedLeg.map { .string($0) } ?? .null),
                 ("summary", .string(f.verdict.summary)),
             ])),
-            ("counters", .object(f.counters.sorted { $0.key < $1.key }.map { h, cs in
-                (h, .object(cs.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))
-            })),
+            ("counters", counters(f.counters)),
+            ("window", .object([("seconds", .int(Int(f.window.seconds.rounded()))), ("retransmits", .bool(f.window.retransmits)),
+                                ("summary", .string(f.window.summary))])),
             ("legs", .array(f.legs.map(leg))),
         ])
     }
@@ -58,8 +58,18 @@ public enum TraceJSON {
             ("from", .string(l.from)),
             ("to", .string(l.to)),
             ("outcome", outcome(l.outcome)),
+            ("sent", .bool(l.sent)),
+            ("transmissions", .int(l.transmissions)),
+            ("countersPerTransmission", counters(l.counters)),
+            ("schedule", l.schedule.map { .string($0) } ?? .null),
             ("steps", .array(l.steps.map(step))),
         ])
+    }
+
+    static func counters(_ c: [String: [String: Int]]) -> JSONValue {
+        .object(c.sorted { $0.key < $1.key }.map { h, cs in
+            (h, .object(cs.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))
+        })
     }
 
     static func outcome(_ o: Outcome) -> JSONValue {

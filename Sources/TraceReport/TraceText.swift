@@ -23,7 +23,7 @@ public enum TraceText {
         for f in t.flows {
             out += "\n" + line("flow \(f.flow) (\(f.kind.rawValue), \(f.from) → \(f.to))")
             for leg in f.legs {
-                out += "\n" + line("  \(leg.name): \(leg.from) → \(leg.to)")
+                out += "\n" + line("  \(leg.name): \(leg.from) → \(leg.to)" + (leg.sent ? "" : " (would-be leg)"))
                 let header = ["#", "element", "dir", "kernel function", "state before → after", "field", "correct", "ok?", "TTL"]
                 var rows: [[String]] = []
                 var notes: [String] = []
@@ -41,9 +41,11 @@ public enum TraceText {
                 if verbose {
                     for n in notes { out += wrap(TerminalEscape.escaped(n), indent: "     ") }
                 }
-                out += line("  → \(leg.outcome.summary)")
+                out += line("  → \(leg.sent ? "" : "would be ")\(leg.outcome.summary)")
+                if let sched = leg.schedule { out += wrap(TerminalEscape.escaped((leg.sent ? "↻ " : "") + sched), indent: "    ") }
             }
             out += "\n" + line("  verdict: \(f.verdict.summary)")
+            if !f.counters.isEmpty, f.window.retransmits { out += line("  counters over \(f.window.summary):") }
             for (host, cs) in f.counters.sorted(by: { $0.key < $1.key }) {
                 for (k, v) in cs.sorted(by: { $0.key < $1.key }) { out += line("  counter: \(host) \(k) +\(v)") }
             }

@@ -16,11 +16,18 @@ struct TraceCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Explain every step in a sentence.")
     var verbose = false
 
+    @Option(help: "Seconds of each connection the counters cover: lost TCP packets sent again on the kernel's timers within it count each time.")
+    var window: Int = Int(ObservationWindow.defaultSeconds)
+
+    func validate() throws {
+        guard (1...3600).contains(window) else { throw ValidationError("--window takes 1 to 3600 seconds") }
+    }
+
     func run() throws {
         let loaded = try options.load()
         let trace: Trace
         do {
-            trace = try Simulator(loaded.topology).run(flow: options.flow)
+            trace = try Simulator(loaded.topology, window: Double(window)).run(flow: options.flow)
         } catch {
             throw ValidationFailure(message: "\(options.file): \(error)")
         }

@@ -1,5 +1,3 @@
-import Simulation
-
 /// One line of the settings menu (`o`): a setting of a node or of one of its interfaces, its
 /// current value, what toggling it sets, and why it cannot apply (greyed out) when it cannot.
 public struct SettingItem: Sendable, Hashable {

@@ -1,0 +1,274 @@
+/// One setting a fix changes, in the `--set` vocabulary.
+public struct SettingChange: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var node: String
+    public var interface: String?
+    public var key: String
+    public var value: String
+
+    public init(node: String, interface: String?, key: String, value: String) {
+        self.node = node
+        self.interface = interface
+        self.key = key
+        self.value = value
+    }
+
+    /// `NODE[.IF].KEY=VALUE`, as `--set` takes it.
+    public var assignment: String { "\(setting)=\(value)" }
+    /// `NODE[.IF].KEY`: which setting, whatever its value.
+    public var setting: String { "\(node)\(interface.map { ".\($0)" } ?? "").\(key)" }
+    public var description: String { assignment }
+
+    public static func < (a: SettingChange, b: SettingChange) -> Bool { a.assignment < b.assignment }
+}
+
+/// Does a flow do what it is meant to? Its data arrive intact; a flow that corrupts its data on
+/// purpose (`corrupt-after`) works when the corrupted data are rejected and everything else
+/// arrives. Delivering corrupted data never counts as working.
+public enum FlowIntent {
+    /// `trace` is the flow as configured; `uncorrupted` the same flow without its fault (needed
+    /// only for a flow with `corrupt-after`): whatever the corrupted run loses that the clean
+    /// run delivers was lost because of the fault, i.e. the corruption was caught.
+    public static func works(_ trace: FlowTrace, flow: Flow, uncorrupted: FlowTrace?) -> Bool {
+        if trace.legs.contains(where: { $0.outcome == .acceptedCorrupted }) { return false }
+        guard flow.corruptAfter != nil else { return trace.verdict.completes && !trace.verdict.corruptedData }
+        guard let clean = uncorrupted, clean.verdict.completes, !clean.verdict.corruptedData else { return false }
+        return !trace.verdict.completes
+    }
+}
+
+/// Searches the settings a user can change on a real host for the smallest sets that make the
+/// lab's flows work (`csumlab fix`, the explorer's `F`).
+///
+/// What it may change: every toggle the options menu offers (`SettingItem`) on the nodes the
+/// flows' packets cross, their endpoints and the nodes linked to those — ethtool features, TAP
+/// flags and vnet header, QEMU's guest offers, router flavour and `PACKET_VNET_HDR`,
+/// checksum-fill, conntrack's checksum check and the INVALID drop. Not a kernel profile (not a
+/// fix), not addresses, NAT or a forwarder's placement (they change what the lab is).
+///
+/// Why the neighbours: a device's features can depend on the devices linked to it (a bridge
+/// drops GSO when no port has SG), so a node next to the path can change what the path does.
+/// Nothing further away can: `FixSearchTests` checks the result against a search over every
+/// node of small labs.
+public struct FixSearch: Sendable {
+    /// One setting with the values it may take other than its current one.
+    public struct Candidate: Sendable, Hashable {
+        public var node: String
+        public var interface: String?
+        public var key: String
+        public var current: String
+        public var alternatives: [String]
+    }
+
+    /// A set of changes and what the lab does with them.
+    public struct Outcome: Sendable {
+        public var changes: [SettingChange]
+        public var topology: Topology
+        public var trace: Trace
+        /// Per target flow, in the lab's order: does it work?
+        public var works: [String: Bool]
+        /// Every target flow works (a run that stopped early holds a failing flow).
+        public var allWork: Bool { works.values.allSatisfy { $0 } }
+    }
+
+    public let base: Topology
+    /// The flows that must work (all when nil).
+    public let flowNames: [String]
+    /// Why a changed lab is impossible (the file validator's messages), empty when it is fine.
+    public let problems: @Sendable (Topology) -> [String]
+
+    public init(_ base: Topology, flow: String? = nil, problems: @escaping @Sendable (Topology) -> [String] = { _ in [] }) throws(SimulationError) {
+        if let flow, !base.flows.contains(where: { $0.name == flow }) { throw .unknownFlow(flow) }
+        self.base = base
+        self.flowNames = flow.map { [$0] } ?? base.flows.map(\.name)
+        self.problems = problems
+    }
+
+    // MARK: Evaluating one set
+
+    /// Apply `changes` and run the target flows; nil when the set cannot be applied or makes an
+    /// impossible lab.
+    public func evaluate(_ changes: [SettingChange]) -> Outcome? {
+        evaluate(changes, stopAtFirstFailure: false)
+    }
+
+    /// With `stopAtFirstFailure`, flows are run one by one (those that failed in the baseline
+    /// first) and the run stops at the first that does not work: the outcome then holds only
+    /// the flows run. A flow that works in the baseline and crosses no changed node is not run
+    /// again (nothing it meets changed).
+    func evaluate(_ changes: [SettingChange], stopAtFirstFailure: Bool, baseline: Outcome? = nil,
+                  order: [String]? = nil, relevant: [String: Set<String>] = [:]) -> Outcome? {
+        var t = base
+        for c in changes {
+            do { try t.set(node: c.node, interface: c.interface, key: c.key, value: c.value) } catch { return nil }
+        }
+        if !changes.isEmpty, !problems(t).isEmpty { return nil }
+        let sim = Simulator(t)
+        var works: [String: Bool] = [:]
+        var flows: [FlowTrace] = []
+        var devices: [DeviceFeatures] = []
+        var notes: [String] = []
+        let touched = Set(changes.map(\.node))
+        for name in order ?? flowNames {
+            if let b = baseline, b.works[name] == true, let r = relevant[name], r.isDisjoint(with: touched),
+               let ft = b.trace.flows.first(where: { $0.flow == name }) {
+                works[name] = true
+                flows.append(ft)
+                continue
+            }
+            guard let tr = try? sim.run(flow: name), let ft = tr.flows.first,
+                  let flow = t.flows.first(where: { $0.name == name }) else { return nil }
+            devices = tr.devices
+            notes = tr.notes
+            var clean: FlowTrace?
+            if flow.corruptAfter != nil {
+                var u = t
+                if let i = u.flows.firstIndex(where: { $0.name == name }) { u.flows[i].corruptAfter = nil }
+                clean = (try? Simulator(u).run(flow: name))?.flows.first
+            }
+            let ok = FlowIntent.works(ft, flow: flow, uncorrupted: clean)
+            works[name] = ok
+            flows.append(ft)
+            if !ok, stopAtFirstFailure { break }
+        }
+        let byName = Dictionary(flows.map { ($0.flow, $0) }, uniquingKeysWith: { a, _ in a })
+        let trace = Trace(topology: t.name, hostKernel: t.hostKernel, flows: flowNames.compactMap { byName[$0] },
+                          devices: devices, notes: notes)
+        return Outcome(changes: changes, topology: t, trace: trace, works: works)
+    }
+
+    // MARK: Candidates
+
+    /// Keys a fix may change; the rest of the options menu changes what the lab is.
+    static let fixKeys: Set<String> = ["vnet-hdr", "tun-csum", "tun-tso4", "tun-tso6", "guest-csum", "guest-tso",
+                                       "flavour", "checksum-fill", "conntrack-checksum", "drop-invalid"]
+
+    /// Nodes whose settings can change what `flow`'s packets meet: those they cross, the
+    /// endpoints, and every node linked to one of those.
+    public func relevantNodes(_ ft: FlowTrace) -> Set<String> {
+        var near: Set<String> = [ft.from, ft.to]
+        for l in ft.legs { for s in l.steps { near.insert(s.element) } }
+        var out = near
+        for l in base.links where near.contains(l.a.node) || near.contains(l.b.node) {
+            out.insert(l.a.node)
+            out.insert(l.b.node)
+        }
+        return out
+    }
+
+    /// Every toggle on `nodes` (all nodes when nil) with its other values, from the options menu.
+    public func candidates(baseTrace: Trace, nodes: Set<String>? = nil) -> [Candidate] {
+        var out: [Candidate] = []
+        for n in base.nodes where nodes?.contains(n.name) ?? true {
+            for item in SettingItem.items(for: n.name, topology: base, trace: baseTrace) where item.disabled == nil {
+                guard Feature(rawValue: item.key) != nil || Self.fixKeys.contains(item.key) else { continue }
+                let alternatives: [String]
+                switch item.key {
+                case "flavour": alternatives = RouterSettings.Flavour.allCases.map(\.rawValue)
+                case "checksum-fill": alternatives = Netfilter.ChecksumFill.allCases.map(\.rawValue)
+                default: alternatives = item.value == "auto" ? ["on", "off"] : [item.value == "on" ? "off" : "on"]
+                }
+                let others = alternatives.filter { $0 != item.value }
+                if !others.isEmpty {
+                    let key = Feature(rawValue: item.key)?.shortName ?? item.key
+                    out.append(Candidate(node: item.node, interface: item.interface, key: key, current: item.value, alternatives: others))
+                }
+            }
+        }
+        return out
+    }
+
+    // MARK: The search
+
+    public struct Result: Sendable {
+        /// The lab as it is.
+        public var baseline: Outcome
+        /// Minimal sets that make every target flow work, smallest first (ties in search order;
+        /// callers rank by cost).
+        public var fixes: [Outcome]
+        /// How many sets were simulated.
+        public var evaluated: Int
+        /// The largest set size searched.
+        public var searchedUpTo: Int
+        /// When nothing works within the limit: the set that made the most target flows work.
+        public var bestPartial: Outcome?
+    }
+
+    /// Search sets of up to `maxChanges` changes. Sizes are searched in order and the search
+    /// stops at the smallest size that works — except that a one-change fix is shown with the
+    /// two-change fixes that do not contain it (they teach what else works, at another cost). Only minimal sets are kept: a set that
+    /// contains a smaller fix is not a fix of its own.
+    public func run(maxChanges: Int = 3) -> Result? {
+        guard let baseline = evaluate([]) else { return nil }
+        var result = Result(baseline: baseline, fixes: [], evaluated: 1, searchedUpTo: 0, bestPartial: nil)
+        if baseline.allWork { return result }
+        let failing = baseline.trace.flows.filter { baseline.works[$0.flow] == false }
+        let relevantPerFlow = failing.map { relevantNodes($0) }
+        var relevant: [String: Set<String>] = [:]
+        for f in baseline.trace.flows { relevant[f.flow] = relevantNodes(f) }
+        // Flows that fail now first: a set that leaves one failing is rejected after one run.
+        let order = failing.map(\.flow) + flowNames.filter { baseline.works[$0] == true }
+        let scope = relevantPerFlow.reduce(into: Set<String>()) { $0.formUnion($1) }
+        let cands = candidates(baseTrace: baseline.trace, nodes: scope)
+        var bestCount = baseline.works.values.filter { $0 }.count
+        var firstWorking: Int?
+        var fixSets: [Set<SettingChange>] = []
+        var size = 1
+        while size <= maxChanges, size <= cands.count {
+            if let f = firstWorking, size > (f == 1 ? 2 : f) { break }
+            result.searchedUpTo = size
+            forEachCombination(of: cands.count, size: size) { idx in
+                // Every failing flow needs a change on a node that can affect it.
+                for r in relevantPerFlow where !idx.contains(where: { r.contains(cands[$0].node) }) { return }
+                forEachChoice(idx.map { cands[$0].alternatives.count }) { choice in
+                    let changes = zip(idx, choice).map { i, c in
+                        SettingChange(node: cands[i].node, interface: cands[i].interface, key: cands[i].key, value: cands[i].alternatives[c])
+                    }
+                    let set = Set(changes)
+                    if fixSets.contains(where: { $0.isSubset(of: set) }) { return }
+                    result.evaluated += 1
+                    guard let o = evaluate(changes, stopAtFirstFailure: true, baseline: baseline, order: order, relevant: relevant) else { return }
+                    if o.allWork {
+                        result.fixes.append(o)
+                        fixSets.append(set)
+                        if firstWorking == nil { firstWorking = size }
+                    } else {
+                        let n = o.works.values.filter { $0 }.count
+                        if n > bestCount { bestCount = n; result.bestPartial = o }
+                    }
+                }
+            }
+            size += 1
+        }
+        return result
+    }
+}
+
+/// Calls `body` with each `size`-element combination of `0..<n`, in lexicographic order.
+func forEachCombination(of n: Int, size: Int, _ body: ([Int]) -> Void) {
+    guard size > 0, size <= n else { return }
+    var idx = Array(0..<size)
+    while true {
+        body(idx)
+        var i = size - 1
+        while i >= 0, idx[i] == n - size + i { i -= 1 }
+        if i < 0 { return }
+        idx[i] += 1
+        for j in (i + 1)..<size { idx[j] = idx[j - 1] + 1 }
+    }
+}
+
+/// Calls `body` with each choice vector `c` where `c[i] < counts[i]`.
+func forEachChoice(_ counts: [Int], _ body: ([Int]) -> Void) {
+    var c = Array(repeating: 0, count: counts.count)
+    while true {
+        body(c)
+        var i = counts.count - 1
+        while i >= 0 {
+            c[i] += 1
+            if c[i] < counts[i] { break }
+            c[i] = 0
+            i -= 1
+        }
+        if i < 0 { return }
+    }
+}

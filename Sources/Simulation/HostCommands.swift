@@ -1,0 +1,98 @@
+/// The real commands behind one setting: what to type on the host, in a namespace, in a guest,
+/// or on the QEMU command line to put a lab into the state a `NODE[.IF].KEY=VALUE` assignment
+/// describes. Shared by the explorer's commands view and `csumlab fix`.
+public enum HostCommands {
+    /// The commands for one `NODE[.IF].KEY=VALUE` assignment.
+    public static func lines(for a: String, in t: Topology) -> [String] {
+        guard let eq = a.firstIndex(of: "=") else { return [] }
+        let lhs = a[..<eq].split(separator: ".").map(String.init)
+        let value = String(a[a.index(after: eq)...])
+        if lhs == ["kernel"] { return ["run the host on a \(value) kernel (taps, bridges, veths and namespaces follow it)"] }
+        guard lhs.count >= 2, let node = t.node(named: lhs[0]) else { return [] }
+        let iface = lhs.count == 3 ? lhs[1] : nil
+        let key = lhs.last!
+        if let f = Feature(named: key) {
+            let onOff = Topology.parseBool(value) == false ? "off" : "on"
+            let short = f.shortName
+            switch node.kind {
+            case .vm:
+                return ["inside \(node.name): ethtool -K \(iface ?? "eth0") \(short) \(onOff)"]
+            case .router:
+                return ["inside the router VM \(node.name): ethtool -K \(iface ?? "eth0") \(short) \(onOff)"]
+            case .veth:
+                let end = iface ?? node.name
+                // An end linked to a namespace or netns router is that namespace's interface.
+                for l in t.links {
+                    for (mine, other) in [(l.a, l.b), (l.b, l.a)] where mine.node == node.name && mine.interface == end {
+                        guard let peer = t.node(named: other.node) else { continue }
+                        switch peer.kind {
+                        case .netns, .router:
+                            return ["ip netns exec \(peer.name) ethtool -K \(other.interface ?? end) \(short) \(onOff)"]
+                        case .vm, .tap, .bridge, .veth, .hostNIC:
+                            break
+                        }
+                    }
+                }
+                return ["ethtool -K \(end) \(short) \(onOff)"]
+            case .netns, .tap, .bridge, .hostNIC:
+                return ["ethtool -K \(node.name) \(short) \(onOff)"]
+            }
+        }
+        let on = Topology.parseBool(value) ?? true
+        switch (node.kind, key) {
+        case (.vm, "guest-csum"), (.router, "guest-csum"):
+            return ["QEMU: -device virtio-net-pci,netdev=…,guest_csum=\(on ? "on" : "off")"]
+        case (.vm, "guest-tso"), (.router, "guest-tso"):
+            let v = on ? "on" : "off"
+            return ["QEMU: -device virtio-net-pci,netdev=…,guest_tso4=\(v),guest_tso6=\(v)"]
+        case (.vm, "kernel"), (.router, "kernel"):
+            return ["boot \(node.name) with a \(value) kernel"]
+        case (.tap, "vnet-hdr"):
+            return ["QEMU: -netdev tap,id=…,ifname=\(node.name),vnet_hdr=\(on ? "on" : "off")",
+                    "(a program: open /dev/net/tun with\(on ? "" : "out") IFF_VNET_HDR)"]
+        case (.tap, "tun-csum"), (.tap, "tun-tso4"), (.tap, "tun-tso6"):
+            let flag = "TUN_F_" + key.dropFirst(4).uppercased()
+            return ["ioctl(fd, TUNSETOFFLOAD, flags \(on ? "|" : "& ~")\(flag)) on \(node.name)'s fd (QEMU does this from the guest's offer)"]
+        case (.router, "flavour"):
+            switch value {
+            case "netns":
+                return ["ip netns add \(node.name)",
+                        "ip link set <each router end> netns \(node.name)",
+                        "ip netns exec \(node.name) sysctl -w net.ipv4.ip_forward=1",
+                        "(stop the userspace forwarder: the kernel forwards now)"]
+            case "vm":
+                return ["run \(node.name) as a Linux guest (QEMU, one virtio-net NIC per TAP) with net.ipv4.ip_forward=1"]
+            default:
+                return ["run a userspace forwarder on AF_PACKET sockets in \(node.name) (bmv2, Click, a custom router)"]
+            }
+        case (.router, "vnet-hdr"):
+            return ["forwarder: setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, \(on ? 1 : 0)) on each AF_PACKET socket"]
+        case (.router, "place"):
+            return ["run the forwarder in a \(value == "vm" ? "VM" : "network namespace")"]
+        case (.router, "forwarding"):
+            return [value == "l2" ? "forward as a switch (no TTL or MAC rewrite)" : "route (TTL − 1, MAC rewrite)"]
+        default:
+            break
+        }
+        let ns = "ip netns exec \(node.name) "
+        switch key {
+        case "masquerade":
+            return value == "off" ? ["\(ns)iptables -t nat -D POSTROUTING -o … -j MASQUERADE"]
+                                  : ["\(ns)iptables -t nat -A POSTROUTING -o \(value) -j MASQUERADE"]
+        case "checksum-fill":
+            switch value {
+            case "udp": return ["\(ns)iptables -t mangle -A POSTROUTING -p udp -j CHECKSUM --checksum-fill"]
+            case "all": return ["\(ns)iptables -t mangle -A POSTROUTING -j CHECKSUM --checksum-fill"]
+            default: return ["\(ns)iptables -t mangle -D POSTROUTING … -j CHECKSUM --checksum-fill"]
+            }
+        case "conntrack-checksum":
+            return ["\(ns)sysctl -w net.netfilter.nf_conntrack_checksum=\(on ? 1 : 0)"]
+        case "drop-invalid":
+            return ["\(ns)iptables -\(on ? "A" : "D") FORWARD -m conntrack --ctstate INVALID -j DROP"]
+        case "conntrack":
+            return ["\(ns)iptables -\(on ? "A" : "D") FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT   (loads conntrack)"]
+        default:
+            return []
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import ExplorerUI
+import Simulation
+import Testing
+
+/// `F`: the fixes for the current flow, and Enter applies one as a single change.
+@Suite struct FixOverlayTests {
+    @Test func fixesForTheSeedQuestion() throws {
+        var s = try defaultState()
+        #expect(s.flow?.verdict.completes == false)
+        // The status bar points at F while the flow fails.
+        let before = Screen.render(s, width: 120, height: 40).canvas.lines.joined(separator: "\n")
+        #expect(before.contains("press F for fixes"))
+        press(&s, .char("F"))
+        guard case .fixes(0)? = s.overlay else { Issue.record("no fix list: \(s.message ?? "")"); return }
+        #expect(s.fixes.first?.changes.count == 1, "a one-change fix at the router comes first")
+        #expect(s.fixes.contains { Set($0.changes.map(\.assignment)) == ["router.vnet-hdr=on"] })
+        let screen = Screen.render(s, width: 120, height: 40).canvas.lines.joined(separator: "\n")
+        #expect(screen.contains("Fixes for flow ssh"))
+        // Apply the second one: its toggles become the lab's, in one step, and the flow works.
+        press(&s, .down)
+        let chosen = s.fixes[1].changes.map(\.assignment)
+        press(&s, .enter)
+        #expect(s.overlay == nil)
+        #expect(Set(s.assignments) == Set(chosen))
+        #expect(s.flow?.verdict.completes == true)
+        #expect(s.message?.contains("fix 2") == true)
+        // r returns to the file.
+        press(&s, .char("r"))
+        #expect(s.assignments.isEmpty)
+    }
+
+    @Test func aWorkingFlowHasNothingToFix() throws {
+        var s = try state(file: "seed-routed-netns.yaml")
+        press(&s, .char("F"))
+        #expect(s.overlay == nil)
+        #expect(s.message?.contains("already works") == true)
+    }
+}
