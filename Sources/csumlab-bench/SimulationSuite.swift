@@ -33,11 +33,54 @@ struct TopologyTraces: BenchSuite {
     }
 }
 
-/// The `fix` sweep of issue 4 does not exist yet: the suite has no case and says so.
+/// `csumlab fix` on every shipped topology: one unit is `FixSearch.run(maxChanges: 3)` with the
+/// file validator as `fix` runs it (issue 12's goal: at most 0.5 s each, release build). The notes
+/// add, per lab that needs a fix, the sweep's time against (variants simulated × one full trace of
+/// the lab), measured here in the same run: the pruning (flows that cannot change are reused, a
+/// variant stops at its first failing flow) shows as a ratio below 1 (goal ≤ 0.5).
 struct FixSweep: BenchSuite {
     let name = "fix sweep"
-    let notes = ["not measured: no `fix` sweep exists yet in csumlab (issue 4 asks for its time once it does)"]
-    func cases() throws -> [BenchCase] { [] }
+
+    var notes: [String] {
+        guard let dir = shippedTopologiesDirectory(), let files = try? yamlFiles(in: dir) else { return ["topologies not found"] }
+        var out = ["one sweep = FixSearch(topology).run(maxChanges: 3), as `csumlab fix` runs it"]
+        for file in files {
+            guard let loaded = try? TopologyFile.load(path: dir + "/" + file),
+                  let search = try? Self.search(loaded) else { continue }
+            let t0 = nowNanoseconds()
+            guard let r = search.run(maxChanges: 3), !r.baseline.allWork else { continue }
+            let sweep = Double(nowNanoseconds() - t0)
+            let sim = Simulator(loaded.topology)
+            let t1 = nowNanoseconds()
+            for _ in 0..<r.evaluated { _ = try? sim.run() }
+            let full = Double(nowNanoseconds() - t1)
+            let ratio = sweep / full
+            out.append("\(file): \(r.evaluated) variants in \(Int(sweep / 1e6)) ms; ÷ (variants × one full trace = \(Int(full / 1e6)) ms) = \(String(format2(ratio))) (goal ≤ 0.5: \(ratio <= 0.5 ? "PASS" : "FAIL"))")
+        }
+        return out
+    }
+
+    static func search(_ loaded: LoadedTopology) throws -> FixSearch {
+        let file = loaded.file
+        return try FixSearch(loaded.topology) { TopologyFile.validate($0, file: file).map(\.message) }
+    }
+
+    func cases() throws -> [BenchCase] {
+        guard let dir = shippedTopologiesDirectory() else { throw MissingTopologies() }
+        return try yamlFiles(in: dir).map { file in
+            let loaded = try TopologyFile.load(path: dir + "/" + file)
+            let search = try Self.search(loaded)
+            return BenchCase(name: file, unit: "sweep", goalMilliseconds: 500, releaseOnly: true) {
+                search.run(maxChanges: 3)?.evaluated ?? 0
+            }
+        }
+    }
+}
+
+/// Two decimals.
+func format2(_ v: Double) -> String {
+    let r = (v * 100).rounded() / 100
+    return String(r)
 }
 
 struct MissingTopologies: Error, CustomStringConvertible {
