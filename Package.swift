@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "KernelLab", dependencies: ["CKernelLab", "Simulation", "Wire", "Checksum", "TerminalText"]),
         // Measures the seed labs on the running kernel and writes fixtures (to be folded into `csumlab verify`).
         .executableTarget(name: "csumlab-kprobe", dependencies: ["KernelLab", "Wire", "Checksum"]),
-        .testTarget(name: "KernelLabTests", dependencies: ["KernelLab", "Simulation", "TopologyFile", "Wire", "Checksum"]),
+        .testTarget(name: "KernelLabTests", dependencies: ["KernelLab", "Simulation", "TopologyFile", "Wire", "Checksum", "TerminalText"]),
         // Benchmarks that print ratios against peers measured in the same run, plus the
         // simulation (traces per second) and the explorer (frame times, first frame in tmux).
         // posix_spawn with a cleared signal mask (Foundation's Process hangs with tmux here).

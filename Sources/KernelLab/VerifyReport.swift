@@ -55,12 +55,12 @@ public enum VerifyReport {
                           r.matches ? "ok" : "DIFFERS"].map { TerminalEscape.escaped($0) })
         }
         var widths = [Int](repeating: 0, count: header.count)
-        for c in cells { for (i, s) in c.enumerated() { widths[i] = max(widths[i], s.count) } }
+        for c in cells { for (i, s) in c.enumerated() { widths[i] = max(widths[i], s.displayWidth) } }
         var out = ""
         for c in cells {
             var line = indent
             for (i, s) in c.enumerated() {
-                line += s + (i == c.count - 1 ? "" : String(repeating: " ", count: widths[i] - s.count + 2))
+                line += s + (i == c.count - 1 ? "" : String(repeating: " ", count: widths[i] - s.displayWidth + 2))
             }
             while line.last == " " { line.removeLast() }
             out += line + "\n"
@@ -104,13 +104,13 @@ public enum VerifyReport {
         cells.append(["total", "\(results.map(\.compared).reduce(0, +))", "\(results.map(\.notCheckableCount).reduce(0, +))",
                       "\(results.map(\.mismatched).reduce(0, +))", results.allSatisfy(\.passed) ? "pass" : "FAIL"])
         var widths = [Int](repeating: 0, count: 5)
-        for c in cells { for (i, s) in c.enumerated() { widths[i] = max(widths[i], s.count) } }
+        for c in cells { for (i, s) in c.enumerated() { widths[i] = max(widths[i], s.displayWidth) } }
         var out = ""
         for c in cells {
             var line = ""
             for (i, s) in c.enumerated() {
-                line += i == 0 ? s + String(repeating: " ", count: widths[i] - s.count + 2)
-                    : String(repeating: " ", count: widths[i] - s.count) + s + "  "
+                line += i == 0 ? s + String(repeating: " ", count: widths[i] - s.displayWidth + 2)
+                    : String(repeating: " ", count: widths[i] - s.displayWidth) + s + "  "
             }
             while line.last == " " { line.removeLast() }
             out += line + "\n"

@@ -52,7 +52,9 @@ public enum TerminalApp {
             case .resize?:
                 term.invalidate()
             case .interrupt?:
-                return .signal(SIGINT)
+                // Ctrl-C read as a key (the terminal is raw): the quit key, as the help says.
+                // A SIGINT signal (kill -INT) comes through pendingSignal and ends with 130.
+                return .quit
             case nil:
                 if state.playing, let due = nextTick, monotonicMilliseconds() >= due {
                     state.handle(.tick)

@@ -66,9 +66,10 @@ struct ExploreCommand: ParsableCommand {
             try printTrace(state, label: label, why: error.description)
             return
         }
-        if case let .signal(s) = exit, s != SIGINT {
+        if case let .signal(s) = exit {
             // Die of the signal that asked us to stop, now that the terminal is restored, so
-            // the parent sees it (status 128+signal in a shell). Ctrl-C is the quit key too.
+            // the parent sees it (status 128+signal in a shell). Ctrl-C typed is the quit key
+            // (a key in raw mode, status 0); SIGINT sent as a signal ends with 130.
             signal(s, SIG_DFL)
             raise(s)
             Glibc.exit(128 + s)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import TerminalText
 import Simulation
 import TopologyFile
 import Wire
@@ -151,6 +152,26 @@ enum Shipped {
         #expect(controls.isEmpty, "raw controls: \(controls.map(\.value))")
         #expect(text.contains("== x\\e[2J.yaml (a\\e]0;PWNED\\a\\e[2J)\n"))
         #expect(text.contains("   ERROR: error quoting a\\e]0;PWNED\\a\\e[2J\\r\\n\n"))
+    }
+
+    /// Columns line up in terminal columns: a CJK file name takes two per character.
+    @Test func tablesAlignWideNames() {
+        let a = FileResult(file: "路由器.yaml", topology: "x")
+        let b = FileResult(file: "ab.yaml", topology: "y")
+        let lines = VerifyReport.summary([a, b]).split(separator: "\n").map(String.init)
+        // The display column where the right-aligned second field ("compared") ends.
+        let ends = lines.filter { !$0.isEmpty }.map { line -> Int in
+            var col = 0
+            var phase = 0  // 0: first field, 1: gap, 2: second field
+            for ch in line {
+                if phase == 0, ch == " " { phase = 1 }
+                if phase == 1, ch != " " { phase = 2 }
+                if phase == 2, ch == " " { return col }
+                col += DisplayWidth.of(ch)
+            }
+            return col
+        }
+        #expect(Set(ends).count == 1, "\(lines)")
     }
 
     @Test func aFileWithNothingComparedFails() {
