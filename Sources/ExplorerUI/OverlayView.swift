@@ -44,11 +44,12 @@ enum OverlayView {
             let rows: [(String, Style)] = s.fixes.enumerated().map { i, f in
                 let n = f.changes.count
                 let cpu = SoftwareWork(f.trace, topology: f.topology, bitsPerSecond: 1e9).totalChecksumCPU
-                let cost = cpu == 0 ? "no software checksum" : "software checksum ≈\(Int((cpu * 1000).rounded()) == 0 ? "<0.1" : String(Double(Int((cpu * 1000).rounded())) / 10)) % of a core at 1 Gbit/s"
-                return ("\(i + 1). \(f.changes.map(\.assignment).joined(separator: ", "))  (\(n) change\(n == 1 ? "" : "s"); \(cost))",
+                let pct = (cpu * 1000).rounded() / 10
+                let cost = cpu == 0 ? "all offloaded" : (pct < 0.1 ? "<0.1" : String(pct)) + " % CPU"
+                return ("\(i + 1). \(f.changes.map(\.assignment).joined(separator: ", "))  (\(n) change\(n == 1 ? "" : "s") · \(cost))",
                         i == sel ? Theme.selected : .plain)
             }
-            var footer: [(String, Style)] = []
+            var footer: [(String, Style)] = [("% CPU: checksums left to software at 1 Gbit/s per direction, of one core (csumlab fix --rate for others)", Theme.rule)]
             if s.fixes.indices.contains(sel) {
                 for ch in s.fixes[sel].changes {
                     for line in HostCommands.lines(for: ch.assignment, in: s.topology) { footer.append((line, .plain)) }
