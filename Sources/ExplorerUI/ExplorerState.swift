@@ -72,7 +72,7 @@ public struct ExplorerState: Sendable {
     public private(set) var lastSearch = ""
     public private(set) var quitRequested = false
     /// The fixes found when `F` was last pressed, smallest first, then cheapest.
-    public private(set) var fixes: [FixSearch.Outcome] = []
+    public private(set) var fixes: [RankedFix] = []
     /// The toggles and flow `fixes` were found for (`F` again without a change reuses them).
     var fixesFor: (assignments: [String], flow: String)?
 
@@ -337,11 +337,7 @@ public struct ExplorerState: Sendable {
         }
         if result.baseline.allWork { message = "flow \(f.flow) already works: nothing to fix"; return }
         fixesFor = (assignments, f.flow)
-        fixes = result.fixes.sorted { a, b in
-            let ca = SoftwareWork(a.trace, topology: a.topology, bitsPerSecond: 1e9).totalChecksumCPU
-            let cb = SoftwareWork(b.trace, topology: b.topology, bitsPerSecond: 1e9).totalChecksumCPU
-            return (a.changes.count, ca) < (b.changes.count, cb)
-        }
+        fixes = result.ranked(bitsPerSecond: 1e9)
         if fixes.isEmpty {
             message = "no set of up to 3 changes makes flow \(f.flow) work (\(result.evaluated) tried)"
             return

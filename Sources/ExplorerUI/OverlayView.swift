@@ -43,7 +43,7 @@ enum OverlayView {
         case let .fixes(sel):
             let rows: [(String, Style)] = s.fixes.enumerated().map { i, f in
                 let n = f.changes.count
-                let cpu = SoftwareWork(f.trace, topology: f.topology, bitsPerSecond: 1e9).totalChecksumCPU
+                let cpu = f.cost.totalChecksumCPU
                 let pct = (cpu * 1000).rounded() / 10
                 let cost = cpu == 0 ? "all offloaded" : (pct < 0.1 ? "<0.1" : String(pct)) + " % CPU"
                 return ("\(i + 1). \(f.changes.map(\.assignment).joined(separator: ", "))  (\(n) change\(n == 1 ? "" : "s") · \(cost))",

@@ -249,6 +249,27 @@ public struct FixSearch: Sendable {
     }
 }
 
+/// A fix with the software work it leaves the lab, as `csumlab fix` and the explorer's `F` list it.
+public struct RankedFix: Sendable {
+    public var outcome: FixSearch.Outcome
+    public var cost: SoftwareWork
+    public var changes: [SettingChange] { outcome.changes }
+}
+
+extension FixSearch.Result {
+    /// The fixes ranked: fewest changes, then least checksum CPU, then fewest segments built in
+    /// software, then by their text (so equal fixes keep one order). The cost is computed once.
+    public func ranked(bitsPerSecond: Double) -> [RankedFix] {
+        fixes.map { RankedFix(outcome: $0, cost: SoftwareWork($0.trace, topology: $0.topology, bitsPerSecond: bitsPerSecond)) }
+            .sorted { a, b in
+                let ka = (a.changes.count, a.cost.totalChecksumCPU, a.cost.totalSegments)
+                let kb = (b.changes.count, b.cost.totalChecksumCPU, b.cost.totalSegments)
+                if ka != kb { return ka < kb }
+                return a.changes.map(\.assignment).joined(separator: " ") < b.changes.map(\.assignment).joined(separator: " ")
+            }
+    }
+}
+
 /// Calls `body` with each `size`-element combination of `0..<n`, in lexicographic order.
 func forEachCombination(of n: Int, size: Int, _ body: ([Int]) -> Void) {
     guard size > 0, size <= n else { return }

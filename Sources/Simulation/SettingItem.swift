@@ -28,7 +28,7 @@ public struct SettingItem: Sendable, Hashable {
         let interfaceKeys = Topology.interfaceSettingNames(node)
         if interfaceKeys.contains(Feature.txChecksumming.rawValue) {
             for i in node.interfaces {
-                let device = node.kind.name == "veth" ? i.name : "\(node.name):\(i.name)"
+                let device = deviceName(node: node, interface: i.name)
                 out += featureItems(node: node.name, interface: i.name, device: device, trace: trace)
             }
         }
@@ -40,6 +40,15 @@ public struct SettingItem: Sendable, Hashable {
             out += featureItems(node: node.name, interface: nil, device: node.name, trace: trace)
         }
         return out
+    }
+
+    /// The name `Trace.devices` gives the device whose features `node[.interface]` sets: a
+    /// veth end by its own name, a guest's or router's NIC as `node:if`, a single-device node
+    /// (TAP, bridge, host NIC) by the node's name.
+    public static func deviceName(node: Node, interface: String?) -> String {
+        guard let interface else { return node.name }
+        if case .veth = node.kind { return interface }
+        return "\(node.name):\(interface)"
     }
 
     static func featureItems(node: String, interface: String?, device: String, trace: Trace) -> [SettingItem] {

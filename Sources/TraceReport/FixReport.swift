@@ -41,15 +41,8 @@ public struct FixReport: Sendable {
         self.result = result
         self.bitsPerSecond = bitsPerSecond
         self.maxChanges = maxChanges
-        var entries: [Entry] = result.fixes.map { o in
-            let cost = SoftwareWork(o.trace, topology: o.topology, bitsPerSecond: bitsPerSecond)
-            return Entry(outcome: o, cost: cost, sideEffects: Self.sideEffects(o, baseline: result.baseline), aloneFails: [])
-        }
-        entries.sort { a, b in
-            let ka = (a.outcome.changes.count, a.cost.totalChecksumCPU, a.cost.totalSegments)
-            let kb = (b.outcome.changes.count, b.cost.totalChecksumCPU, b.cost.totalSegments)
-            if ka != kb { return ka < kb }
-            return a.outcome.changes.map(\.assignment).joined(separator: " ") < b.outcome.changes.map(\.assignment).joined(separator: " ")
+        var entries: [Entry] = result.ranked(bitsPerSecond: bitsPerSecond).map { f in
+            Entry(outcome: f.outcome, cost: f.cost, sideEffects: Self.sideEffects(f.outcome, baseline: result.baseline), aloneFails: [])
         }
         for i in entries.indices where entries[i].outcome.changes.count > 1 {
             for c in entries[i].outcome.changes {
@@ -93,10 +86,7 @@ public struct FixReport: Sendable {
             let lost = Set(b.on).subtracting(d.on)
             for f in lost.sorted() {
                 let owner = o.changes.first { c in
-                    let device = c.interface.map { iface in
-                        o.topology.node(named: c.node).map { $0.kind.name == "veth" ? iface : "\(c.node):\(iface)" } ?? iface
-                    } ?? c.node
-                    return device == d.device
+                    o.topology.node(named: c.node).map { SettingItem.deviceName(node: $0, interface: c.interface) } == d.device
                 }
                 guard let owner, Feature(named: owner.key) != f else { continue }
                 let why = d.adjustments.first { $0.feature == f }?.reason

@@ -51,9 +51,6 @@ import TestSupport
         Set(r.fixes.map { Set($0.changes.map(\.assignment)) })
     }
 
-    /// The sizes `run` searches: up to the smallest that works (2 when that is 1).
-    static func searchedLimit(_ r: FixSearch.Result) -> Int { r.searchedUpTo }
-
     @Test func seedUserspaceRouterFixes() throws {
         let t = try loadShipped("seed-routed-userspace").topology
         let s = try FixSearch(t, problems: Self.problems)
@@ -80,7 +77,7 @@ import TestSupport
         let s = try FixSearch(t, problems: Self.problems)
         let r = try #require(s.run(maxChanges: 2))
         let all = s.candidates(baseTrace: r.baseline.trace)
-        #expect(Self.sets(r) == Self.bruteForce(t, all, limit: Self.searchedLimit(r)))
+        #expect(Self.sets(r) == Self.bruteForce(t, all, limit: r.searchedUpTo))
     }
 
     @Test func workingLabNeedsNoFix() throws {
