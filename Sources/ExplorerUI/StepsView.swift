@@ -57,13 +57,15 @@ enum StepsView {
             case let .leg(li):
                 let leg = f.legs[li]
                 let ok = leg.outcome.isSuccess
+                // "data vm1→vm2" already names its endpoints; "SYN" does not.
+                let title = leg.name.contains("\(leg.from)→\(leg.to)") ? leg.name : "\(leg.name) \(leg.from)→\(leg.to)"
                 if leg.sent {
                     let again = leg.transmissions > 1 ? " (sent \(leg.transmissions)×)" : ""
-                    let text = "\(ok ? "✓" : "✗") \(leg.name) \(leg.from)→\(leg.to): \(leg.outcome.summary)\(again)"
+                    let text = "\(ok ? "✓" : "✗") \(title): \(leg.outcome.summary)\(again)"
                     c.put(text.truncated(area.width), x: area.x, y: y, style: ok ? Theme.ok : Theme.bad)
                 } else {
                     // A would-be leg: never sent, walked to show what it would meet.
-                    let text = "· not sent: \(leg.name) \(leg.from)→\(leg.to) would be \(leg.outcome.summary)"
+                    let text = "· not sent: \(title) would be \(leg.outcome.summary)"
                     c.put(text.truncated(area.width), x: area.x, y: y, style: Theme.disabled)
                 }
             case let .step(flat, ref):
