@@ -4,6 +4,10 @@ import TopologyFile
 import TerminalText
 import TraceReport
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `csumlab fix`: the smallest sets of settings a user can change on a real host that make the
 /// lab's flows work, with the commands, where they run, what else they turn off and what they
 /// cost in CPU. Exit status: 0 when the lab already works, 1 when fixes were found, 2 when
@@ -104,7 +108,7 @@ struct FixCommand: ParsableCommand {
             printError("--write: there is no fix \(pick) (\(report.entries.count) found); nothing written")
             throw ExitCode(2)
         }
-        if !force, (try? FileText.read(path)) != nil {
+        if !force, access(path, F_OK) == 0 {
             printError("--write: \(path) exists; add --force to replace it")
             throw ExitCode(73)
         }
