@@ -313,6 +313,18 @@ public enum LabEdit: Sendable, Hashable {
         return nil
     }
 
+    // MARK: Expectations across edits
+
+    /// A leg name (a flow's `failedLeg`, or a file's expected `leg`) as it reads after this edit:
+    /// a TCP flow's data legs name their hosts ("data vm1→vm2"), so a node rename renames them.
+    /// Other names and other edits leave it unchanged.
+    public func carry(leg: String) -> String {
+        guard case let .renameNode(from, to) = self, leg.hasPrefix("data ") else { return leg }
+        let hosts = leg.dropFirst("data ".count).split(separator: "→", omittingEmptySubsequences: false).map(String.init)
+        guard hosts.count == 2, hosts.contains(from) else { return leg }
+        return "data " + hosts.map { $0 == from ? to : $0 }.joined(separator: "→")
+    }
+
     // MARK: Toggles across edits
 
     /// A `--set` assignment (`node.key=v`, `node.if.key=v`, `kernel=v`) as it reads after this
