@@ -105,6 +105,9 @@ public enum LabEdit: Sendable, Hashable {
                     try Self.checkName(i.name, "interface")
                     if !seen.insert(i.name).inserted { throw EditError("'\(n.name)' has two interfaces named '\(i.name)'") }
                 }
+                if let m = n.masqueradeOn, !seen.contains(m) {
+                    throw EditError("'masquerade' names '\(m)', which is not an interface of '\(n.name)'")
+                }
             }
             t.nodes.append(n)
 

@@ -162,7 +162,7 @@ extension Topology {
     }
 
     /// The first host address of `net` (from its base + 1; an IPv4 broadcast address is never
-    /// given) that the lab does not use, looking at most 65536 addresses far.
+    /// given) that the lab does not use, looking at most 65536 addresses far; nil when none is.
     public func freeAddress(in net: IPNetwork) -> IPAddress? {
         let used = usedAddresses
         let bits = net.address.bytes.count * 8
@@ -172,7 +172,8 @@ extension Topology {
             let b = bits - 1 - bit
             base[b / 8] &= ~(UInt8(0x80) >> UInt8(b % 8))
         }
-        let limit = hostBits >= 17 ? 65536 : (1 << hostBits) - (net.address.version == .v4 ? 1 : 0)
+        // An IPv4 subnet of 4 or more addresses keeps its last for broadcast; a /31 has none.
+        let limit = hostBits >= 17 ? 65536 : (1 << hostBits) - (net.address.version == .v4 && hostBits >= 2 ? 1 : 0)
         guard limit > 1 else { return nil }
         for k in 1..<limit {
             var bytes = base

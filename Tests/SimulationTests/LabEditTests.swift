@@ -197,10 +197,16 @@ import Wire
 
     @Test func refusedEditsLeaveTheTopologyUnchanged() throws {
         let t = try seed()
+        var masquerading = NodeTemplate.router.node(named: "gw")
+        if case var .router(r) = masquerading.kind {
+            r.netfilter.masqueradeOn = "eth7"
+            masquerading.kind = .router(r)
+        }
         let bad: [(LabEdit, String)] = [
             (.addNode(NodeTemplate.vm.node(named: "vm1")), "a node named 'vm1' already exists"),
             (.addNode(NodeTemplate.vm.node(named: "a.b")), "invalid node name 'a.b'"),
             (.addNode(Node(name: "v", kind: .veth, interfaces: [Interface(name: "v")])), "exactly two ends"),
+            (.addNode(masquerading), "not an interface of 'gw'"),
             (.deleteNode("nope"), "no node named 'nope'"),
             (.renameNode(from: "vm1", to: "vm2"), "a node named 'vm2' already exists"),
             (.renameNode(from: "vm1", to: "web server"), "invalid node name"),
@@ -428,5 +434,8 @@ import Wire
         #expect(t.freeAddress(in: s) == ip("10.0.3.1"))
         #expect(t.freeAddress(in: net("10.0.1.0/30")) == nil)   // .1 and .2 taken, .3 is the broadcast address
         #expect(t.freeAddress(in: net("fd00::/64")) == ip("fd00::1"))
+        #expect(Topology(name: "x").freeAddress(in: net("10.0.0.0/31")) == ip("10.0.0.1"))
+        #expect(Topology(name: "x").freeAddress(in: net("10.0.0.7/32")) == nil)
+        #expect(Topology(name: "x").freeAddress(in: net("10.0.4.77/16")) == ip("10.0.0.1"))
     }
 }
