@@ -69,30 +69,11 @@ struct Validator {
 
     // MARK: Links
 
-    /// What an endpoint denotes.
-    enum Role: Equatable {
-        case virtio          // a guest NIC (vm, router VM)
-        case tap
-        case bridge
-        case vethEnd
-        case hostNIC
-        case l3              // a namespace's or netns router's interface
-        case socket          // a userspace forwarder's interface in a namespace
-    }
+    /// What an endpoint denotes: `Simulation`'s link rules, shared with the explorer's link picker.
+    typealias Role = LinkRole
 
     func role(_ e: Endpoint) -> Role? {
-        guard let n = node(named: e.node) else { return nil }
-        switch n.kind {
-        case .vm: return .virtio
-        case .tap: return .tap
-        case .bridge: return .bridge
-        case .veth: return .vethEnd
-        case .hostNIC: return .hostNIC
-        case .netns: return .l3
-        case let .router(r):
-            if r.inVM { return .virtio }
-            return r.flavour == .userspace ? .socket : .l3
-        }
+        node(named: e.node).map { LinkRole($0.kind) }
     }
 
     mutating func checkLinks() {
@@ -107,11 +88,7 @@ struct Validator {
                     roles.append(nil)
                     continue
                 }
-                let single: Bool
-                switch n.kind {
-                case .tap, .bridge, .hostNIC: single = true
-                case .vm, .netns, .veth, .router: single = false
-                }
+                let single = LinkRole.isSingleDevice(n.kind)
                 if single, let i = e.interface {
                     error(key, "'\(e.node)' is a single device (\(n.kind.name)): write '\(e.node)', not '\(e.node):\(i)'")
                     roles.append(nil)
@@ -138,13 +115,7 @@ struct Validator {
             }
             // Slots each endpoint occupies.
             for (j, (e, r, other)) in [(l.a, ra, rb), (l.b, rb, ra)].enumerated() {
-                let slot: String?
-                switch r {
-                case .bridge: slot = other == .l3 ? "\(e.node):l3" : nil
-                case .tap: slot = (other == .virtio || other == .socket) ? "\(e.node):fd" : "\(e.node):dev"
-                case .virtio, .vethEnd, .hostNIC, .l3, .socket: slot = "\(e)"
-                }
-                guard let slot else { continue }
+                guard let slot = r.slot(of: e, linkedTo: other) else { continue }
                 if let first = used[slot] {
                     let what = r == .tap ? (slot.hasSuffix(":fd") ? "its file-descriptor side (VM or program)" : "its kernel side (bridge or namespace)") : ""
                     error("link:\(i):\(j)", "\(e) is linked twice\(what.isEmpty ? "" : " on " + what)\(first.isEmpty ? "" : " (first at \(first))")")
@@ -155,35 +126,11 @@ struct Validator {
         }
     }
 
-    func describe(_ r: Role) -> String {
-        switch r {
-        case .virtio: return "a guest NIC"
-        case .tap: return "a TAP"
-        case .bridge: return "a bridge"
-        case .vethEnd: return "a veth end"
-        case .hostNIC: return "a host NIC"
-        case .l3: return "a namespace interface"
-        case .socket: return "a userspace forwarder's interface"
-        }
-    }
+    func describe(_ r: Role) -> String { r.phrase }
 
-    func pairKind(_ a: Role, _ b: Role) -> String? {
-        switch (a, b) {
-        case (.virtio, .tap), (.tap, .virtio): return "backend"
-        case (.tap, .bridge), (.bridge, .tap), (.vethEnd, .bridge), (.bridge, .vethEnd), (.hostNIC, .bridge), (.bridge, .hostNIC): return "port"
-        case (.l3, .vethEnd), (.vethEnd, .l3), (.l3, .bridge), (.bridge, .l3), (.l3, .tap), (.tap, .l3), (.l3, .hostNIC), (.hostNIC, .l3): return "place"
-        case (.socket, .vethEnd), (.vethEnd, .socket), (.socket, .tap), (.tap, .socket): return "socket"
-        default: return nil
-        }
-    }
+    func pairKind(_ a: Role, _ b: Role) -> String? { LinkRole.pairKind(a, b) }
 
-    func hint(_ a: Role, _ b: Role) -> String {
-        if a == .virtio || b == .virtio { return "a guest NIC links only to a TAP (its QEMU backend)" }
-        if a == .vethEnd && b == .vethEnd { return "the two ends of a veth pair are peers already; link each end to a bridge or a namespace" }
-        if a == .bridge && b == .bridge { return "bridges join through a veth pair" }
-        if (a == .l3 || a == .socket) && (b == .l3 || b == .socket) { return "namespaces connect through a veth pair or a bridge" }
-        return "see the link rules in assets/topology-format.md"
-    }
+    func hint(_ a: Role, _ b: Role) -> String { LinkRole.hint(a, b) }
 
     // MARK: Addresses
 
