@@ -71,7 +71,9 @@ public enum LabSaver {
     ///   a hard link to the old file, or a copy where links are not possible).
     /// A symbolic link at `path` is followed: its target is replaced, the link stays. The new file
     /// gets the old file's permission bits (0644 less the umask for a new file).
-    public static func save(text: String, to path: String, expecting: DiskStamp?, keepOriginal: Bool) throws(SaveError) {
+    /// Returns the stamp of the file as saved: the `expecting` of the next save.
+    @discardableResult
+    public static func save(text: String, to path: String, expecting: DiskStamp?, keepOriginal: Bool) throws(SaveError) -> DiskStamp {
         try save(bytes: Array(text.utf8), to: path, expecting: expecting, keepOriginal: keepOriginal, newFileMode: 0o644)
     }
 
@@ -88,7 +90,8 @@ public enum LabSaver {
         return (dir.isEmpty ? "/" : dir, String(path[path.index(after: slash)...]))
     }
 
-    static func save(bytes: [UInt8], to givenPath: String, expecting: DiskStamp?, keepOriginal: Bool, newFileMode: mode_t) throws(SaveError) {
+    @discardableResult
+    static func save(bytes: [UInt8], to givenPath: String, expecting: DiskStamp?, keepOriginal: Bool, newFileMode: mode_t) throws(SaveError) -> DiskStamp {
         let shown = givenPath
         let path = try target(of: givenPath)
         let (dir, _) = split(path)
@@ -115,6 +118,7 @@ public enum LabSaver {
         }
         var done = false
         defer { if !done { unlink(tmp) } }
+        var saved = DiskStamp(device: 0, inode: 0, size: 0, modified: 0, contentHash: 0)
         do throws(SaveError) {
             if exists {
                 // Best effort for the owner (root saving a user's file); the mode is required.
@@ -125,6 +129,12 @@ public enum LabSaver {
             }
             try writeAll(fd, bytes, path: tmp, doing: "cannot save \(shown)")
             guard fsync(fd) == 0 else { throw SaveError(errno: errno, path: tmp, doing: "cannot save \(shown)") }
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { throw SaveError(errno: errno, path: tmp, doing: "cannot save \(shown)") }
+            // The inode keeps its number and times through the rename.
+            saved = DiskStamp(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(bytes.count),
+                              modified: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                              contentHash: DiskStamp.fnv1a64(bytes))
         } catch {
             close(fd)
             throw error
@@ -138,6 +148,7 @@ public enum LabSaver {
         }
         done = true
         syncDirectory(dir)
+        return saved
     }
 
     /// The file a save replaces: `path`, or the target of the symbolic link at `path`.
