@@ -65,7 +65,7 @@ public struct DiskStamp: Equatable, Hashable, Sendable {
             }
         }
         let stamp = DiskStamp(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(bytes.count),
-                              modified: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                              modified: modifiedNanoseconds(st),
                               contentHash: fnv1a64(bytes))
         return (bytes, stamp)
     }
@@ -88,6 +88,16 @@ public struct DiskStamp: Equatable, Hashable, Sendable {
         if device != now.device || inode != now.inode { return "was replaced by another file" }
         if size != now.size || contentHash != now.contentHash { return "was changed" }
         return "is unchanged"
+    }
+
+    /// A `stat`'s modification time in nanoseconds since the epoch.
+    static func modifiedNanoseconds(_ st: stat) -> Int64 {
+        #if canImport(Darwin)
+        let t = st.st_mtimespec
+        #else
+        let t = st.st_mtim
+        #endif
+        return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
     }
 
     /// FNV-1a, 64 bits.

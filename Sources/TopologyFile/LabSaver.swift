@@ -133,7 +133,7 @@ public enum LabSaver {
             guard fstat(fd, &st) == 0 else { throw SaveError(errno: errno, path: tmp, doing: "cannot save \(shown)") }
             // The inode keeps its number and times through the rename.
             saved = DiskStamp(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(bytes.count),
-                              modified: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                              modified: DiskStamp.modifiedNanoseconds(st),
                               contentHash: DiskStamp.fnv1a64(bytes))
         } catch {
             close(fd)
@@ -142,7 +142,7 @@ public enum LabSaver {
         guard close(fd) == 0 else { throw SaveError(errno: errno, path: tmp, doing: "cannot save \(shown)") }
 
         if let expecting { try check(expecting, path: path, shown: shown) }
-        if keepOriginal && exists { try keepCopy(of: path, shown: shown) }
+        if keepOriginal && exists { try keepCopy(of: path, mode: old.st_mode & 0o7777) }
         guard rename(tmp, path) == 0 else {
             throw SaveError(errno: errno, path: path, doing: "cannot save \(shown)")
         }
@@ -196,7 +196,7 @@ public enum LabSaver {
     /// `path.orig` becomes the file at `path` as it is now: a hard link made under a temporary
     /// name and renamed into place (so an old `.orig` is replaced whole), or a copy, written and
     /// flushed the same way, where the file system has no hard links.
-    private static func keepCopy(of path: String, shown: String) throws(SaveError) {
+    private static func keepCopy(of path: String, mode: mode_t) throws(SaveError) {
         let orig = path + ".orig"
         let doing = "cannot keep the original as \(split(orig).base)"
         var tmp = ""
@@ -208,7 +208,7 @@ public enum LabSaver {
         }
         if !linked {
             let (bytes, _) = try DiskStamp.readingBytes(path, maxBytes: Int.max - 1)
-            try save(bytes: bytes, to: orig, expecting: nil, keepOriginal: false, newFileMode: 0o644)
+            try save(bytes: bytes, to: orig, expecting: nil, keepOriginal: false, newFileMode: mode)
             return
         }
         guard rename(tmp, orig) == 0 else {

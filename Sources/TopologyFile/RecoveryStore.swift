@@ -162,7 +162,7 @@ public struct RecoveryStore: Sendable {
             return nil
         }
         var st = stat()
-        let saved = stat(file, &st) == 0 ? Int64(st.st_mtim.tv_sec) : 0
+        let saved = stat(file, &st) == 0 ? DiskStamp.modifiedNanoseconds(st) / 1_000_000_000 : 0
         return Recovery(text: String(text[text.index(after: newline)...]), labPath: lab, saved: saved, file: file)
     }
 
