@@ -15,6 +15,14 @@ public struct LabEntry: Equatable, Sendable {
     public var description: String
     /// Why the file does not load (its first diagnostic), nil when it loads.
     public var error: String?
+
+    public init(name: String, path: String, summary: String, description: String, error: String? = nil) {
+        self.name = name
+        self.path = path
+        self.summary = summary
+        self.description = description
+        self.error = error
+    }
 }
 
 /// Why no lab directory was found, in words.

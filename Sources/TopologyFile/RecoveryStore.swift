@@ -14,6 +14,13 @@ public struct Recovery: Equatable, Sendable {
     public var saved: Int64
     /// The recovery file itself (loadable as a lab: its header is a YAML comment).
     public var file: String
+
+    public init(text: String, labPath: String?, saved: Int64, file: String) {
+        self.text = text
+        self.labPath = labPath
+        self.saved = saved
+        self.file = file
+    }
 }
 
 /// Where a crash handler writes a recovery file, computed before any crash: an async-signal-safe

@@ -10,6 +10,12 @@ public struct RewriteLosses: Equatable, Sendable {
     /// The two texts are byte for byte the same.
     public var identical: Bool
 
+    public init(droppedComments: [CommentLine], layoutChanges: Bool, identical: Bool) {
+        self.droppedComments = droppedComments
+        self.layoutChanges = layoutChanges
+        self.identical = identical
+    }
+
     /// Nothing the user wrote is lost: no comment dropped, no layout changed.
     public var isLossless: Bool { droppedComments.isEmpty && !layoutChanges }
 }
@@ -24,6 +30,13 @@ public struct CommentLine: Equatable, Sendable {
     public var text: String
     /// Something other than blanks comes before the `#` on its line (`port: 22  # ssh`).
     public var trailing: Bool
+
+    public init(line: Int, column: Int, text: String, trailing: Bool) {
+        self.line = line
+        self.column = column
+        self.text = text
+        self.trailing = trailing
+    }
 }
 
 public enum SaveCheck {
