@@ -61,6 +61,38 @@ struct YAMLGate {
         }
     }
 
+    /// A comment as libyaml's scanner finds it: from its `#` to the end of the line.
+    struct Comment: Equatable {
+        /// 1-based line and column (in Unicode scalars) of the `#`.
+        var line: Int
+        var column: Int
+        /// Byte offsets of the `#` and of the end of the comment in the UTF-8 text.
+        var start: Int
+        var end: Int
+    }
+
+    /// Every comment in `text`, in order, found by the same scanner rules as `check`, so a `#` inside
+    /// a quoted scalar, a block scalar (`|`, `>`) or a plain scalar (`a#b`) is text, as it is for
+    /// libyaml, and a `#` that libyaml skips as a comment is one (also `"x"#y`, which libyaml takes
+    /// as a comment although the YAML specification wants a space first). No limits apply and
+    /// anchors are read as names; after a syntax error libyaml would refuse, the rest is scanned
+    /// by the same rules, on a best-effort basis.
+    static func comments(in text: String) -> [Comment] {
+        var copy = text
+        return copy.withUTF8 { bytes -> [Comment] in
+            var gate = YAMLGate(bytes, Limits(maxBytes: .max, maxTokens: .max, maxDepth: .max))
+            gate.comments = []
+            _ = gate.scanned()
+            return gate.comments ?? []
+        }
+    }
+
+    private mutating func skipComment() {
+        let start = cur.p, line = cur.line, column = cur.column
+        while !cur.isBreakZ() { cur.skip() }
+        comments?.append(Comment(line: line + 1, column: column + 1, start: start, end: cur.p))
+    }
+
     static let sizeMessage = "file is larger than \(maxBytes >> 20) MiB (the limit for a topology file)"
 
     // MARK: State (names follow libyaml's scanner)
@@ -79,6 +111,8 @@ struct YAMLGate {
     private var simpleKeys = [SimpleKey()]
     private var tokens = 0
     private let limits: Limits
+    /// Comments found, when scanning for them (`comments(in:)`) rather than gating.
+    private var comments: [Comment]?
 
     private var cur: Cursor
 
@@ -184,6 +218,12 @@ struct YAMLGate {
                 cur.skip()
             case UInt8(ascii: ":") where flowLevel > 0 || cur.isBlankZ(1):
                 try fetchValue()
+            case UInt8(ascii: "*") where comments != nil, UInt8(ascii: "&") where comments != nil:
+                // Looking for comments only: an anchor or alias is a name, as libyaml scans it.
+                saveSimpleKey()
+                simpleKeyAllowed = false
+                cur.skip()
+                while Cursor.isAlpha(cur.at()) { cur.skip() }
             case UInt8(ascii: "*"):
                 throw cur.problem("YAML aliases (*name) are not supported in topology files: write the value out")
             case UInt8(ascii: "&"):
@@ -235,9 +275,7 @@ struct YAMLGate {
         while true {
             if cur.column == 0 && cur.at() == 0xEF && cur.at(1) == 0xBB && cur.at(2) == 0xBF { cur.skip() }
             while cur.at() == 0x20 || ((flowLevel > 0 || !simpleKeyAllowed) && cur.at() == 0x09) { cur.skip() }
-            if cur.at() == UInt8(ascii: "#") {
-                while !cur.isBreakZ() { cur.skip() }
-            }
+            if cur.at() == UInt8(ascii: "#") { skipComment() }
             guard cur.isBreak() else { return }
             cur.skipLine()
             if flowLevel == 0 { simpleKeyAllowed = true }
@@ -369,9 +407,7 @@ struct YAMLGate {
             if cur.at() == UInt8(ascii: "+") || cur.at() == UInt8(ascii: "-") { cur.skip() }
         }
         while cur.isBlank() { cur.skip() }
-        if cur.at() == UInt8(ascii: "#") {
-            while !cur.isBreakZ() { cur.skip() }
-        }
+        if cur.at() == UInt8(ascii: "#") { skipComment() }
         // libyaml stops unless the header cur.line ends here.
         guard cur.isBreakZ() else { return }
         cur.skipLine()

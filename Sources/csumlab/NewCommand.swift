@@ -9,7 +9,7 @@ import Glibc
 
 /// `csumlab new FILE`: a starting lab to edit — the seed question's routed lab (the explorer's
 /// default), a copy of another lab, or an empty one. Never replaces a file without `--force`;
-/// the write is atomic.
+/// the write is atomic (`LabSaver`: a temporary file beside it, fsync, rename).
 struct NewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new",
@@ -18,7 +18,7 @@ struct NewCommand: ParsableCommand {
     @Argument(help: "The file to write (YAML).")
     var file: String
 
-    @Option(help: ArgumentHelp("Copy this lab: a file, or a shipped lab's name (seed-bridged) found in ./topologies.", valueName: "lab"))
+    @Option(help: ArgumentHelp("Copy this lab: a file, or a shipped lab's name (seed-bridged), found from any directory.", valueName: "lab"))
     var from: String?
 
     @Flag(help: "A lab with no nodes.")
@@ -40,7 +40,17 @@ struct NewCommand: ParsableCommand {
             t.kernel = .linux6
             text = TopologyWriter.yaml(t)
         } else if let from {
-            let path = from.contains("/") || from.hasSuffix(".yaml") ? from : "topologies/\(from).yaml"
+            let path: String
+            if from.contains("/") || from.hasSuffix(".yaml") {
+                path = from
+            } else {
+                do {
+                    path = try LabCatalog.shippedLab(named: from)
+                } catch {
+                    printError(TerminalEscape.escaped("csumlab new: \(error)"))
+                    throw ExitCode(66)
+                }
+            }
             do {
                 let source = try FileText.read(path, maxBytes: TopologyFile.maxFileBytes)
                 _ = try TopologyFile.parse(source, file: path)
@@ -60,7 +70,7 @@ struct NewCommand: ParsableCommand {
             throw ExitCode(73)
         }
         do {
-            try FileText.writeAtomically(text, to: file)
+            try LabSaver.save(text: text, to: file, expecting: nil, keepOriginal: false)
         } catch {
             printError(TerminalEscape.escaped("csumlab new: \(error)"))
             throw ExitCode(73)
