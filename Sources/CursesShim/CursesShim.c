@@ -206,10 +206,54 @@ static void die_of(int sig) {
     _exit(128 + sig); /* not reached unless the default action does not end the process */
 }
 
+/* The unsaved lab, staged by the explorer after each change so that a crash (or a second
+   signal while the loop is busy) can still keep it: written with open/write/fsync/rename only,
+   which are async-signal-safe. `staged_ready` is cleared while the buffers change. */
+static char *staged_text;
+static size_t staged_length;
+static char staged_path[4096];
+static char staged_temp[4096];
+static volatile sig_atomic_t staged_ready;
+
+void csl_stage_recovery(const char *path, const char *temp, const char *text, size_t length) {
+    staged_ready = 0;
+    free(staged_text);
+    staged_text = NULL;
+    staged_length = 0;
+    if (!path || !temp || !text || strlen(path) >= sizeof staged_path || strlen(temp) >= sizeof staged_temp) return;
+    char *copy = malloc(length ? length : 1);
+    if (!copy) return;
+    memcpy(copy, text, length);
+    strcpy(staged_path, path);
+    strcpy(staged_temp, temp);
+    staged_text = copy;
+    staged_length = length;
+    staged_ready = 1;
+}
+
+void csl_clear_recovery(void) {
+    staged_ready = 0;
+    free(staged_text);
+    staged_text = NULL;
+    staged_length = 0;
+}
+
+static void write_staged_recovery(void) {
+    if (!staged_ready) return;
+    int fd = open(staged_temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    write_all(fd, staged_text, staged_length);
+    int ok = fsync(fd) == 0;
+    close(fd);
+    if (ok) rename(staged_temp, staged_path);
+    else unlink(staged_temp);
+}
+
 static void on_quit_signal(int sig) {
     if (pending_signal != 0) {
         /* A second signal before the loop answered the first: the loop is busy (a long
            simulation); do not wait for it. */
+        write_staged_recovery();
         restore_terminal_now();
         die_of(sig);
     }
@@ -217,6 +261,7 @@ static void on_quit_signal(int sig) {
 }
 
 static void on_crash_signal(int sig) {
+    write_staged_recovery();
     restore_terminal_now();
     die_of(sig);
 }

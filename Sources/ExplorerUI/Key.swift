@@ -3,7 +3,12 @@ public enum Key: Sendable, Hashable, CustomStringConvertible {
     case char(Character)
     case up, down, left, right
     case home, end, pageUp, pageDown
-    case tab, backTab, enter, escape, backspace
+    case tab, backTab, enter, escape, backspace, delete
+    /// A control key other than Tab, Enter and Backspace: `.ctrl("r")` is Ctrl-R.
+    case ctrl(Character)
+    /// A key the explorer has no name for (a function key, an unmapped escape sequence): it
+    /// binds to nothing, and the status bar says so.
+    case unknown
 
     public var description: String {
         switch self {
@@ -22,6 +27,9 @@ public enum Key: Sendable, Hashable, CustomStringConvertible {
         case .enter: return "Enter"
         case .escape: return "Esc"
         case .backspace: return "Bksp"
+        case .delete: return "Del"
+        case let .ctrl(c): return "Ctrl-" + String(c).uppercased()
+        case .unknown: return "?"
         }
     }
 }

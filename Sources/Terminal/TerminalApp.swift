@@ -1,3 +1,4 @@
+import CursesShim
 import ExplorerUI
 import Simulation
 
@@ -13,13 +14,39 @@ public enum TerminalApp {
     /// Why the loop ended.
     public enum Exit: Sendable, Equatable {
         case quit
+        /// Ctrl-C typed (the terminal is raw, so it is a key): quit without asking.
+        case interrupted
         case signal(Int32)
     }
 
-    public static func run(_ initial: ExplorerState) throws(TerminalUnavailable) -> Exit {
+    /// What the caller does around the loop: keep the unsaved lab before the terminal is
+    /// restored when the user could not be asked (a signal, a typed Ctrl-C), and stage it for a
+    /// crash after each change.
+    public struct Hooks {
+        /// Called with the last state before the terminal is restored (its return value is
+        /// printed after the restore).
+        public var beforeRestore: (ExplorerState, Exit) -> String?
+        /// Called after each event that changed the document.
+        public var documentChanged: (ExplorerState) -> Void
+
+        public init(beforeRestore: @escaping (ExplorerState, Exit) -> String? = { _, _ in nil },
+                    documentChanged: @escaping (ExplorerState) -> Void = { _ in }) {
+            self.beforeRestore = beforeRestore
+            self.documentChanged = documentChanged
+        }
+    }
+
+    public static func run(_ initial: ExplorerState, hooks: Hooks = Hooks()) throws(TerminalUnavailable) -> (exit: Exit, state: ExplorerState, note: String?) {
         let term = try TerminalScreen()
-        defer { term.close() }
         var state = initial
+        func finish(_ e: Exit) -> (exit: Exit, state: ExplorerState, note: String?) {
+            let note = hooks.beforeRestore(state, e)
+            term.close()
+            return (e, state, note)
+        }
+        defer { term.close() }
+        var seen = (state.document.version, state.document.path)
+        hooks.documentChanged(state)
         var layoutKey: (Topology, String?)?
         var layout = GraphLayout.make(state.topology, root: state.flow?.from)
         var nextTick: Int64?
@@ -32,8 +59,8 @@ public enum TerminalApp {
             let frame = Screen.render(state, width: w, height: h, layout: layout)
             term.draw(frame.canvas)
             if testTrap { fatalError("CSUMLAB_TEST_TRAP_AFTER_FIRST_FRAME is set: a deliberate crash for the end-to-end tests") }
-            if state.quitRequested { return .quit }
-            if let sig = term.pendingSignal() { return .signal(sig) }
+            if state.quitRequested { return finish(.quit) }
+            if let sig = term.pendingSignal() { return finish(.signal(sig)) }
             // While playing, wake for the next step; otherwise wake now and then to notice signals.
             var timeout: Int32 = 500
             if state.playing {
@@ -45,7 +72,7 @@ public enum TerminalApp {
                 nextTick = nil
             }
             let event = term.read(timeout: timeout)
-            if let sig = term.pendingSignal() { return .signal(sig) }
+            if let sig = term.pendingSignal() { return finish(.signal(sig)) }
             switch event {
             case let .input(e)?:
                 state.handle(e, hits: frame.hits)
@@ -54,15 +81,33 @@ public enum TerminalApp {
             case .interrupt?:
                 // Ctrl-C read as a key (the terminal is raw): the quit key, as the help says.
                 // A SIGINT signal (kill -INT) comes through pendingSignal and ends with 130.
-                return .quit
+                return finish(.interrupted)
             case nil:
                 if state.playing, let due = nextTick, monotonicMilliseconds() >= due {
                     state.handle(.tick)
                     nextTick = monotonicMilliseconds() + Int64(state.playInterval)
                 }
             }
+            if state.document.version != seen.0 || state.document.path != seen.1 {
+                seen = (state.document.version, state.document.path)
+                hooks.documentChanged(state)
+            }
         }
     }
+
+    /// Stage text for the crash handlers: a crash signal writes it to `temporary`, fsyncs and
+    /// renames it to `path` before restoring the terminal (async-signal-safe calls only).
+    public static func stageCrashRecovery(path: String, temporary: String, text: String) {
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { c in
+                csl_stage_recovery(path, temporary, c.baseAddress, c.count)
+            }
+        }
+    }
+
+    /// Nothing unsaved: a crash writes no recovery file.
+    public static func clearCrashRecovery() { csl_clear_recovery() }
 
     /// Test-only: with `CSUMLAB_TEST_TRAP_AFTER_FIRST_FRAME` in the environment the explorer
     /// traps (a Swift runtime fatal error, SIGILL) right after drawing its first frame, so the

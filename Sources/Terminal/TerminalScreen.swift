@@ -191,7 +191,8 @@ final class TerminalScreen {
             case csl_key_btab(): return .input(.key(.backTab))
             case csl_key_enter(): return .input(.key(.enter))
             case csl_key_backspace(): return .input(.key(.backspace))
-            default: return nil
+            case csl_key_dc(): return .input(.key(.delete))
+            default: return .input(.key(.unknown))
             }
         }
         guard r == OK else { return nil }
@@ -201,6 +202,7 @@ final class TerminalScreen {
         case 27: return .input(.key(.escape))
         case 8, 127: return .input(.key(.backspace))
         case 3: return .interrupt
+        case 1...26: return .input(.key(.ctrl(Character(Unicode.Scalar(UInt8(96 + ch))))))
         default:
             guard ch >= 32, let u = Unicode.Scalar(UInt32(ch)) else { return nil }
             return .input(.key(.char(Character(u))))

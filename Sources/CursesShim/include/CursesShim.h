@@ -39,6 +39,7 @@ static inline int csl_key_npage(void) { return KEY_NPAGE; }
 static inline int csl_key_btab(void) { return KEY_BTAB; }
 static inline int csl_key_enter(void) { return KEY_ENTER; }
 static inline int csl_key_backspace(void) { return KEY_BACKSPACE; }
+static inline int csl_key_dc(void) { return KEY_DC; }
 static inline int csl_key_resize(void) { return KEY_RESIZE; }
 static inline int csl_key_mouse(void) { return KEY_MOUSE; }
 static inline int csl_key_code_yes(void) { return KEY_CODE_YES; }
@@ -117,5 +118,11 @@ void csl_release_stderr(void);
 /// Put back the handlers that were there before `csl_install_signal_handlers` (the Swift
 /// runtime's, or an inherited disposition), after the terminal is restored.
 void csl_uninstall_signal_handlers(void);
+
+/// Stage the unsaved lab for a crash: the handlers for crash signals (and a second quit signal
+/// while the loop is busy) write `text` to `temp`, fsync it and rename it to `path` before they
+/// restore the terminal. Called after each change; `csl_clear_recovery` when nothing is unsaved.
+void csl_stage_recovery(const char *path, const char *temp, const char *text, size_t length);
+void csl_clear_recovery(void);
 
 #endif
