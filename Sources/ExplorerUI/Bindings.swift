@@ -12,12 +12,24 @@ public enum Action: Sendable, Hashable {
     case scrollUp, scrollDown, pageUp, pageDown
     /// Pan the graph by hand (it otherwise follows the current hop or the selected node).
     case panLeft, panRight, panUp, panDown
+    // Editing the lab.
+    case undo, redo
+    case addNode, deleteNode, linkNode, editNode, editLab
+    case addFlow, editFlow, deleteFlow
+    case toggleDescription
+    // Files.
+    case save, saveAs, openBrowser, openFile
+    /// Print the `csumlab trace` line for the current lab on exit.
+    case copyCommand
     // Overlays.
     case closeOverlay
     case menuUp, menuDown
     case menuActivate
     case searchBackspace, searchSubmit
     case searchType(Character)
+    case confirmYes, confirmAlternative
+    case formNext, formPrevious, formSubmit, formBackspace, formLeft, formRight
+    case formType(Character)
     // Mouse.
     case selectNode(String)
     case jumpToStep(Int)
@@ -40,7 +52,7 @@ public enum Pane: String, Sendable, CaseIterable {
 /// Where a binding applies: everywhere on the main screen, in one pane, or in one overlay.
 public enum BindingContext: String, Sendable, CaseIterable {
     case global, graph, steps, detail, hex
-    case menu, chooser, help, commands, search, fixes
+    case menu, flows, chooser, help, commands, search, fixes, confirm, form
 
     public var title: String {
         switch self {
@@ -50,7 +62,10 @@ public enum BindingContext: String, Sendable, CaseIterable {
         case .detail: return "Detail pane"
         case .hex: return "Hex pane"
         case .menu: return "Settings menu (o)"
-        case .chooser: return "Flow / kernel chooser (f, K)"
+        case .flows: return "Flows (f)"
+        case .chooser: return "Lists: kernel (K), add node (a), link (x), open lab (O)"
+        case .confirm: return "Questions (delete, quit, overwrite)"
+        case .form: return "Forms (e, E, W, flows)"
         case .help: return "Help (?)"
         case .commands: return "Commands (c)"
         case .search: return "Search (/)"
@@ -90,6 +105,8 @@ public enum Bindings {
 
     public static let table: [Binding] = [
         // Anywhere on the main screen.
+        b(.global, [.char("o")], .openOptions, "options", "Settings of the selected node: toggle offloads, vnet_hdr, flavour, NAT…", hint: true),
+        b(.global, [.char("u")], .undo, "undo", "Undo the last edit or toggle (no limit)", hint: true),
         b(.global, [.right, .char("l")], .nextStep, "step", "Next step (into the next packet at the end of one)", hint: true),
         b(.global, [.left, .char("h")], .previousStep, "back", "Previous step", hint: true),
         b(.global, [.home, .char("g")], .firstStep, "first", "First step of the flow"),
@@ -97,12 +114,18 @@ public enum Bindings {
         b(.global, [.char(" ")], .togglePlay, "play", "Play / pause", hint: true),
         b(.global, [.char("+"), .char("=")], .faster, "faster", "Play faster"),
         b(.global, [.char("-")], .slower, "slower", "Play slower"),
-        b(.global, [.char("o")], .openOptions, "options", "Settings of the selected node: toggle offloads, vnet_hdr, flavour, NAT…", hint: true),
         b(.global, [.char("c")], .openCommands, "cmds", "Real commands for the current toggles, and the csumlab trace --set line", hint: true),
         b(.global, [.char("f")], .openFlows, "flow", "Choose the flow", hint: true),
         b(.global, [.char("F")], .openFixes, "fixes", "The smallest changes that make the current flow work (csumlab fix), with their commands", hint: true),
         b(.global, [.char("K")], .openKernels, "kernel", "Choose the host kernel profile"),
-        b(.global, [.char("r")], .resetToggles, "reset", "Reset all toggles to the file's settings"),
+        b(.global, [.char("r")], .resetToggles, "reset", "Return to the lab as last saved (undo with u)"),
+        b(.global, [.ctrl("r")], .redo, "redo", "Redo what u undid"),
+        b(.global, [.char("w")], .save, "save", "Save the lab (toggles become part of it); asks before dropping comments", hint: true),
+        b(.global, [.char("W")], .saveAs, "save as", "Save the lab under a new file name"),
+        b(.global, [.char("O")], .openBrowser, "open", "Open another lab: the shipped labs and your own files"),
+        b(.global, [.char("E")], .editLab, "lab", "Edit the lab's name, description and kernel profile"),
+        b(.global, [.char("i")], .toggleDescription, "about", "Show the lab's description in the detail pane (i again: the step)"),
+        b(.global, [.char("y")], .copyCommand, "copy cmd", "Print the csumlab trace line for this lab on exit (to copy it)"),
         b(.global, [.char("/")], .openSearch, "search", "Search steps (element, function, explanation)"),
         b(.global, [.char("n")], .searchNext, "next match", "Next search match"),
         b(.global, [.tab], .nextPane, "pane", "Next pane", hint: true),
@@ -113,6 +136,10 @@ public enum Bindings {
         b(.graph, [.down, .char("j")], .nextNode, "node", "Select the next node along the path", hint: true),
         b(.graph, [.up, .char("k")], .previousNode, "node back", "Select the previous node along the path"),
         b(.graph, [.enter], .openOptions, "options", "Settings of the selected node"),
+        b(.graph, [.char("a")], .addNode, "add", "Add a node: vm, netns, tap, bridge, veth pair, router, host-nic", hint: true),
+        b(.graph, [.char("d"), .delete], .deleteNode, "del", "Delete the selected node (asks first; its links go with it)", hint: true),
+        b(.graph, [.char("x")], .linkNode, "link", "Link or unlink the selected node: choose the other end", hint: true),
+        b(.graph, [.char("e")], .editNode, "edit", "Rename the node, its interfaces, addresses, gateways, its kernel", hint: true),
         b(.graph, [.char("[")], .panLeft, "pan ←", "Pan the graph left (a large topology)"),
         b(.graph, [.char("]")], .panRight, "pan →", "Pan the graph right"),
         b(.graph, [.char("{")], .panUp, "pan ↑", "Pan the graph up"),
@@ -132,7 +159,15 @@ public enum Bindings {
         b(.menu, [.up, .char("k")], .menuUp, "up", "Previous setting", hint: true),
         b(.menu, [.enter, .char(" ")], .menuActivate, "toggle", "Toggle or cycle the setting; the trace re-runs at once", hint: true),
         b(.menu, [.escape, .char("o"), .char("q")], .closeOverlay, "close", "Close the menu", hint: true),
-        // Flow and kernel choosers.
+        // Flows.
+        b(.flows, [.down, .char("j")], .menuDown, "down", "Next flow", hint: true),
+        b(.flows, [.up, .char("k")], .menuUp, "up", "Previous flow", hint: true),
+        b(.flows, [.enter, .char(" ")], .menuActivate, "choose", "Step through this flow", hint: true),
+        b(.flows, [.char("a")], .addFlow, "add", "Add a flow (type, endpoints, port, payload, expectation)", hint: true),
+        b(.flows, [.char("e")], .editFlow, "edit", "Edit the selected flow", hint: true),
+        b(.flows, [.char("d"), .delete], .deleteFlow, "delete", "Delete the selected flow (asks first)", hint: true),
+        b(.flows, [.escape, .char("q")], .closeOverlay, "close", "Close", hint: true),
+        // Lists.
         b(.chooser, [.down, .char("j")], .menuDown, "down", "Next entry", hint: true),
         b(.chooser, [.up, .char("k")], .menuUp, "up", "Previous entry", hint: true),
         b(.chooser, [.enter, .char(" ")], .menuActivate, "choose", "Choose it", hint: true),
@@ -150,6 +185,18 @@ public enum Bindings {
         b(.fixes, [.up, .char("k")], .menuUp, "up", "Previous fix", hint: true),
         b(.fixes, [.enter, .char(" ")], .menuActivate, "apply", "Apply the fix: its toggles, as one change (r resets)", hint: true),
         b(.fixes, [.escape, .char("F"), .char("q")], .closeOverlay, "close", "Close", hint: true),
+        // Questions.
+        b(.confirm, [.char("y"), .enter], .confirmYes, "yes", "Do it", hint: true),
+        b(.confirm, [.char("s")], .confirmAlternative, "other", "The other way offered (save as a new file; save, then quit)"),
+        b(.confirm, [.char("n"), .escape, .char("q")], .closeOverlay, "no", "Do nothing", hint: true),
+        // Forms (other printable keys type into the field).
+        b(.form, [.enter], .formSubmit, "apply", "Apply the form (the validator may refuse it: the reason shows)", hint: true),
+        b(.form, [.tab, .down], .formNext, "next field", "Next field", hint: true),
+        b(.form, [.backTab, .up], .formPrevious, "prev field", "Previous field"),
+        b(.form, [.right], .formRight, "next choice", "Next choice (choice fields)", hint: true),
+        b(.form, [.left], .formLeft, "prev choice", "Previous choice (choice fields)"),
+        b(.form, [.backspace], .formBackspace, "delete", "Delete a character"),
+        b(.form, [.escape], .closeOverlay, "cancel", "Cancel: nothing changes", hint: true),
         // Search input (other printable keys type into the field).
         b(.search, [.enter], .searchSubmit, "find", "Jump to the next step that matches", hint: true),
         b(.search, [.backspace], .searchBackspace, "delete", "Delete a character"),
@@ -168,15 +215,20 @@ public enum Bindings {
             if let b = table.first(where: { $0.context == c && $0.keys.contains(key) }) { return b.action }
         }
         if cs == [.search], case let .char(ch) = key, !ch.isNewline { return .searchType(ch) }
+        if cs == [.form], case let .char(ch) = key, !ch.isNewline { return .formType(ch) }
         return nil
     }
 
     /// The hint bar: the hinted bindings of the active contexts, pane first.
+    /// Stepping is the explorer's first use: its key stays in the hint line of every pane, right
+    /// after the pane's own keys, however narrow the terminal.
     public static func hints(for state: ExplorerState) -> [Binding] {
         var seen = Set<Action>()
         var out: [Binding] = []
         for c in contexts(for: state) {
-            for b in table where b.context == c && b.hint && !seen.contains(b.action) {
+            let own = table.filter { $0.context == c && $0.hint }
+            let ordered = c == .global ? own.filter { $0.action == .nextStep } + own.filter { $0.action != .nextStep } : own
+            for b in ordered where !seen.contains(b.action) {
                 seen.insert(b.action)
                 out.append(b)
             }
@@ -194,6 +246,9 @@ public enum Bindings {
             out.append(c.title)
             for b in bs { out.append("  " + b.keyText.padded(16) + " " + b.help) }
         }
+        out.append("")
+        out.append("Marks")
+        out.append("  " + "*".padded(16) + " " + "A node or step that differs from the lab as last saved (r returns to it, u undoes one change)")
         out.append("")
         out.append("Mouse")
         out.append("  " + "click".padded(16) + " " + "Select a node in the graph, or jump to a step in the list")

@@ -14,12 +14,33 @@ enum DetailView {
         }
     }
 
+    /// The lab itself (`i`): its name, description, file and what is unsaved.
+    static func aboutLines(_ s: ExplorerState, width: Int) -> [(String, Style)] {
+        var out: [(String, Style)] = []
+        func add(_ text: String, _ style: Style = .plain) {
+            for l in text.wrapped(width) { out.append((l, style)) }
+        }
+        let t = s.topology
+        add(t.name.isEmpty ? "(a lab without a name)" : t.name, Theme.title)
+        add(s.document.path.map { "file: \($0)" } ?? "the built-in lab (W saves it to a file)", Theme.rule)
+        if s.document.hasUnsavedChanges { add("unsaved changes (w saves, u undoes)", Theme.changed) }
+        out.append(("", .plain))
+        for para in (t.description.isEmpty ? "No description: E adds one." : t.description).split(separator: "\n", omittingEmptySubsequences: false) {
+            add(String(para))
+        }
+        out.append(("", .plain))
+        add("\(t.nodes.count) nodes, \(t.links.count) links, \(t.flows.count) flows; kernel \(t.hostKernel.rawValue)", Theme.rule)
+        add("i: back to the step", Theme.rule)
+        return out
+    }
+
     static func lines(_ s: ExplorerState, width: Int) -> [(String, Style)] {
+        if s.view.showsDescription { return aboutLines(s, width: width) }
         guard let f = s.flow else {
             var out: [(String, Style)] = []
             let what = s.topology.nodes.isEmpty ? "This lab has no nodes and no flows." : "This lab has \(s.topology.nodes.count) node\(s.topology.nodes.count == 1 ? "" : "s") and no flows."
             for l in what.wrapped(width) { out.append((l, Theme.title)) }
-            for l in "A flow (under flows: in the file: type, from, to) is a packet exchange to step through; csumlab check FILE says what is wrong with one.".wrapped(width) {
+            for l in "A flow (f then a here, or flows: in the file: type, from, to) is a packet exchange to step through; a adds nodes, x links them.".wrapped(width) {
                 out.append((l, .plain))
             }
             return out
@@ -63,7 +84,7 @@ enum DetailView {
     }
 
     static func draw(_ s: ExplorerState, in r: Rect, on c: inout Canvas) {
-        Screen.title(Pane.detail.title, focused: s.focus == .detail, in: r, on: &c)
+        Screen.title(s.view.showsDescription ? "About this lab" : Pane.detail.title, focused: s.focus == .detail, in: r, on: &c)
         let area = Rect(x: r.x + 1, y: r.y + 1, width: r.width - 1, height: r.height - 1)
         guard !area.isEmpty else { return }
         let all = lines(s, width: area.width)

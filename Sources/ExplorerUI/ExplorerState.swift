@@ -1,100 +1,95 @@
 import Simulation
 import TopologyFile
 
-/// A modal box over the main screen.
-public enum Overlay: Sendable, Hashable {
-    /// Settings of a node; `selected` indexes `SettingItem.items`.
-    case menu(node: String, selected: Int)
-    case flows(selected: Int)
-    case kernels(selected: Int)
-    case help(scroll: Int)
-    case commands(scroll: Int)
-    case search(text: String)
-    /// The fixes `csumlab fix` finds for the current flow (`F`); Enter applies one.
-    case fixes(selected: Int)
-
-    var context: BindingContext {
-        switch self {
-        case .menu: return .menu
-        case .flows, .kernels: return .chooser
-        case .help: return .help
-        case .commands: return .commands
-        case .search: return .search
-        case .fixes: return .fixes
-        }
-    }
-}
-
-/// One step of the current flow, addressed by packet (leg) and step within it.
-public struct StepRef: Sendable, Hashable {
-    public var leg: Int
-    public var step: Int
-
-    public init(leg: Int, step: Int) {
-        self.leg = leg
-        self.step = step
-    }
-}
-
-/// The whole explorer: the topology as loaded, the toggles on top of it, the trace they give, and
-/// where the user is. A value; actions (`perform`) return a new state and never touch a terminal.
+/// The whole explorer, as three parts that change for different reasons:
+/// - `document`: the lab (as last saved, the user's edits and toggles on top, the topology and
+///   trace they give) with its undo history;
+/// - `view`: where the user is (flow, step, selected node, pane, playback), which undo does not
+///   touch;
+/// - feedback: the open overlay, the last message, the fixes found.
+///
+/// A value; actions (`perform`) return a new state and never touch a terminal. What each key
+/// does is decided by the controller of the active context (`Controllers/`).
 public struct ExplorerState: Sendable {
-    /// The topology as the file wrote it.
-    public let base: Topology
-    /// How the user named the file (for the `csumlab trace` line).
-    public let fileLabel: String
-    /// Toggles as `--set` assignments, in the order made; one per setting.
-    public private(set) var assignments: [String] = []
-    public private(set) var topology: Topology
-    public private(set) var trace: Trace
-    /// The trace of the file as written (to tell whether a toggle restores it).
-    let baseTrace: Trace
-
-    public var flowIndex = 0
-    /// Index into `steps` of the current flow.
-    public private(set) var position = 0
-    public private(set) var selectedNode: String
-    public var focus: Pane = .graph
+    public var document: LabDocument
+    public var view: ViewState
     public var overlay: Overlay?
-    public private(set) var playing = false
-    public private(set) var speedIndex = 2
     /// What the last action did, for the status bar.
     public var message: String?
-    /// Steps (flat indices in the current flow) whose state changed with the last toggle.
+    /// Steps (flat indices in the current flow) that differ from the lab as last saved.
     public private(set) var changedSteps: Set<Int> = []
-    /// Follow the current hop or the selected node when the graph is wider than its pane.
-    public private(set) var graphFollowsSelection = false
-    public var detailScroll = 0
-    /// Manual pan of the graph (columns, rows) on top of following the current hop; reset when
-    /// the position or the selection moves.
-    public private(set) var graphPan = (x: 0, y: 0)
-    public var hexScroll: Int?
-    public private(set) var lastSearch = ""
-    public private(set) var quitRequested = false
+    /// Nodes that differ from the lab as last saved, or whose steps do (the `*` mark).
+    public private(set) var changedNodes: Set<String> = []
+    public internal(set) var quitRequested = false
+    /// The `csumlab trace` line to print on exit (`y`).
+    public internal(set) var printOnExit: [String] = []
     /// The fixes found when `F` was last pressed, smallest first, then cheapest.
-    public private(set) var fixes: [RankedFix] = []
+    public internal(set) var fixes: [RankedFix] = []
     /// The toggles and flow `fixes` were found for (`F` again without a change reuses them).
-    var fixesFor: (assignments: [String], flow: String)?
+    var fixesFor: (revision: LabDocument.Revision, flow: String)?
+    /// Reads and writes lab files for `w`, `W`, `O` and the recovery file; nil in tests that
+    /// never save.
+    public var storage: (any LabStorage)?
+    /// The labs `O` lists (filled when the browser opens).
+    public internal(set) var browserEntries: [LabEntry] = []
 
     /// Milliseconds between steps while playing, for each speed.
     public static let playIntervals = [2000, 1000, 500, 250, 100]
 
     /// Throws only for a topology that did not pass validation.
     public init(topology: Topology, fileLabel: String) throws(SimulationError) {
-        self.init(topology: topology, trace: try Simulator(topology).run(), fileLabel: fileLabel)
+        try self.init(document: LabDocument(structure: topology, path: nil, label: fileLabel))
+    }
+
+    public init(document: LabDocument, storage: (any LabStorage)? = nil) {
+        self.document = document
+        self.storage = storage
+        let t = document.topology
+        var first = t.flows.first?.from ?? t.nodes.first?.name ?? ""
+        if t.node(named: first) == nil { first = t.nodes.first?.name ?? "" }
+        view = ViewState(selectedNode: first)
+        refreshMarks()
     }
 
     /// A state over a trace already simulated (or, in tests, cut down to shapes a file cannot
     /// produce: a flow without packets, a packet without steps).
     init(topology: Topology, trace: Trace, fileLabel: String) {
-        base = topology
-        self.fileLabel = fileLabel
-        self.topology = topology
-        self.trace = trace
-        baseTrace = trace
-        selectedNode = topology.flows.first?.from ?? topology.nodes.first?.name ?? ""
-        if topology.node(named: selectedNode) == nil { selectedNode = topology.nodes.first?.name ?? "" }
+        self.init(document: LabDocument(topology: topology, trace: trace, label: fileLabel))
     }
+
+    // MARK: The document, for the views
+
+    public var topology: Topology { document.topology }
+    public var trace: Trace { document.trace }
+    /// Toggles made since the lab was last saved, as `--set` assignments.
+    public var assignments: [String] { document.toggles }
+    public var fileLabel: String { document.label }
+
+    // MARK: The view, for the views
+
+    public var flowIndex: Int {
+        get { view.flowIndex }
+        set { view.flowIndex = newValue }
+    }
+    public var position: Int { view.position }
+    public var selectedNode: String { view.selectedNode }
+    public var focus: Pane {
+        get { view.focus }
+        set { view.focus = newValue }
+    }
+    public var playing: Bool { view.playing }
+    public var speedIndex: Int { view.speedIndex }
+    public var graphFollowsSelection: Bool { view.graphFollowsSelection }
+    public var detailScroll: Int {
+        get { view.detailScroll }
+        set { view.detailScroll = newValue }
+    }
+    public var graphPan: (x: Int, y: Int) { view.graphPan }
+    public var hexScroll: Int? {
+        get { view.hexScroll }
+        set { view.hexScroll = newValue }
+    }
+    public var lastSearch: String { view.lastSearch }
 
     // MARK: Derived
 
@@ -141,272 +136,155 @@ public struct ExplorerState: Sendable {
         return SettingItem.items(for: node, topology: topology, trace: trace)
     }
 
-    // MARK: Actions
+    // MARK: Input
 
     public mutating func handle(_ event: InputEvent, hits: [HitRegion] = []) {
         switch event {
         case let .key(k):
-            if let a = Bindings.action(for: k, in: self) { perform(a) }
+            if let a = Bindings.action(for: k, in: self) {
+                perform(a)
+            } else if overlay == nil {
+                message = "unknown key \(k) — ? for help"
+            }
         case let .click(x, y):
             if overlay != nil { return }
             if let h = hits.last(where: { $0.rect.contains(x: x, y: y) }) { perform(h.action) }
         case .tick:
             guard playing else { return }
-            if position + 1 < steps.count { setPosition(position + 1) } else { playing = false; message = "end of the flow" }
+            if position + 1 < steps.count { setPosition(position + 1) } else { view.playing = false; message = "end of the flow" }
         }
     }
 
+    /// Hand the action to the controller of the active context.
     public mutating func perform(_ a: Action) {
-        switch a {
-        case .nextStep: setPosition(position + 1)
-        case .previousStep: setPosition(position - 1)
-        case .firstStep: setPosition(0)
-        case .lastStep: setPosition(steps.count - 1)
-        case .pageDown: setPosition(position + 10)
-        case .pageUp: setPosition(position - 10)
-        case .jumpToStep(let i): setPosition(i); focus = .steps
-        case .togglePlay:
-            guard playing || !steps.isEmpty else { message = nothingToStep; return }
-            playing.toggle()
-            if playing && position + 1 >= steps.count { setPosition(0) }
-            message = playing ? "playing (\(playInterval) ms a step; +/- to change)" : "paused"
-        case .faster:
-            speedIndex = min(speedIndex + 1, Self.playIntervals.count - 1)
-            message = "\(playInterval) ms a step"
-        case .slower:
-            speedIndex = max(speedIndex - 1, 0)
-            message = "\(playInterval) ms a step"
-        case .nextNode: moveSelection(+1)
-        case .previousNode: moveSelection(-1)
-        case .selectNode(let n):
-            selectedNode = n
-            graphFollowsSelection = true
-            focus = .graph
-        case .nextPane: cyclePane(+1)
-        case .previousPane: cyclePane(-1)
-        case .openOptions:
-            guard topology.node(named: selectedNode) != nil else { message = "this lab has no nodes to set"; return }
-            overlay = .menu(node: selectedNode, selected: 0)
-            if menuItems.isEmpty { overlay = nil; message = "\(selectedNode) has no settings to toggle" }
-        case .openCommands: overlay = .commands(scroll: 0)
-        case .openHelp: overlay = .help(scroll: 0)
-        case .openFlows:
-            guard !trace.flows.isEmpty else { message = Self.noFlows; return }
-            overlay = .flows(selected: min(flowIndex, trace.flows.count - 1))
-        case .openKernels: overlay = .kernels(selected: KernelProfile.allCases.firstIndex(of: topology.hostKernel) ?? 0)
-        case .openSearch: overlay = .search(text: "")
-        case .openFixes: openFixes()
-        case .searchNext: search(lastSearch)
-        case .resetToggles:
-            let had = !assignments.isEmpty
-            assignments = []
-            rerun(described: had ? "reset to the file's settings" : "nothing to reset")
-        case .quit: quitRequested = true
-        case .scrollDown, .scrollUp: scroll(a == .scrollDown ? 1 : -1)
-        case .panLeft: graphPan.x -= 10
-        case .panRight: graphPan.x += 10
-        case .panUp: graphPan.y -= 3
-        case .panDown: graphPan.y += 3
-        case .closeOverlay: overlay = nil
-        case .menuUp, .menuDown: moveMenu(a == .menuDown ? 1 : -1)
-        case .menuActivate: activate()
-        case .searchType(let c):
-            if case let .search(t) = overlay { overlay = .search(text: t + String(c)) }
-        case .searchBackspace:
-            if case let .search(t) = overlay { overlay = .search(text: String(t.dropLast())) }
-        case .searchSubmit:
-            if case let .search(t) = overlay {
-                overlay = nil
-                lastSearch = t
-                search(t)
-            }
+        switch overlay?.context {
+        case nil: MainController.perform(a, on: &self)
+        case .menu?: MenuController.perform(a, on: &self)
+        case .flows?: FlowsController.perform(a, on: &self)
+        case .chooser?: ChooserController.perform(a, on: &self)
+        case .help?, .commands?: ScrollController.perform(a, on: &self)
+        case .search?: SearchController.perform(a, on: &self)
+        case .fixes?: FixesController.perform(a, on: &self)
+        case .confirm?: ConfirmController.perform(a, on: &self)
+        case .form?: FormController.perform(a, on: &self)
+        case .global?, .graph?, .steps?, .detail?, .hex?: MainController.perform(a, on: &self)
         }
     }
+
+    // MARK: View moves
 
     mutating func setPosition(_ p: Int) {
         let n = steps.count
-        position = n == 0 ? 0 : min(max(p, 0), n - 1)
-        graphFollowsSelection = false
-        graphPan = (0, 0)
-        detailScroll = 0
-        hexScroll = nil
+        view.position = n == 0 ? 0 : min(max(p, 0), n - 1)
+        view.graphFollowsSelection = false
+        view.graphPan = (0, 0)
+        view.detailScroll = 0
+        view.hexScroll = nil
     }
 
-    mutating func moveSelection(_ d: Int) {
-        let order = nodeOrder
-        guard !order.isEmpty else { return }
-        let i = order.firstIndex(of: selectedNode) ?? 0
-        selectedNode = order[(i + d + order.count) % order.count]
-        graphFollowsSelection = true
-        graphPan = (0, 0)
+    mutating func select(node n: String) {
+        view.selectedNode = n
+        view.graphFollowsSelection = true
+        view.graphPan = (0, 0)
     }
 
-    mutating func cyclePane(_ d: Int) {
-        let all = Pane.allCases
-        let i = all.firstIndex(of: focus) ?? 0
-        focus = all[(i + d + all.count) % all.count]
-    }
+    /// What the status bar says when there is nothing to step through.
+    static let noFlows = "no flows in this lab: press f then a to add one (or add one under flows: in the file)"
 
-    mutating func scroll(_ d: Int) {
-        switch overlay {
-        case let .help(s): overlay = .help(scroll: max(0, s + d))
-        case let .commands(s): overlay = .commands(scroll: max(0, s + d))
-        default:
-            if focus == .detail { detailScroll = max(0, detailScroll + d) }
-            if focus == .hex { hexScroll = max(0, (hexScroll ?? 0) + d) }
+    /// Why stepping, playing or searching does nothing.
+    var nothingToStep: String { flow == nil ? Self.noFlows : "this flow has no steps" }
+
+    // MARK: Changing the lab
+
+    /// Commit a new revision of the lab; on success re-lay the view over the new trace and say
+    /// what changed. Returns false (and says why) when the validator refuses it.
+    @discardableResult
+    mutating func change(to next: LabDocument.Revision, described: String) -> Bool {
+        let old = captureView()
+        do {
+            try document.commit(next, label: described)
+        } catch {
+            message = "\(described): not possible here — \(error.message)"
+            return false
         }
+        settle(after: old, described: described)
+        return true
     }
 
-    mutating func moveMenu(_ d: Int) {
-        switch overlay {
-        case let .menu(node, s):
-            let n = menuItems.count
-            overlay = .menu(node: node, selected: n == 0 ? 0 : (s + d + n) % n)
-        case let .flows(s):
-            let n = trace.flows.count
-            overlay = .flows(selected: n == 0 ? 0 : (s + d + n) % n)
-        case let .kernels(s):
-            let n = KernelProfile.allCases.count
-            overlay = .kernels(selected: (s + d + n) % n)
-        case let .fixes(s):
-            let n = fixes.count
-            overlay = .fixes(selected: n == 0 ? 0 : (s + d + n) % n)
-        default: break
-        }
-    }
-
-    mutating func activate() {
-        switch overlay {
-        case let .menu(_, s):
-            let items = menuItems
-            guard items.indices.contains(s) else { return }
-            let item = items[s]
-            guard let next = item.next else {
-                message = "\(item.label): \(item.disabled ?? "cannot be changed here")"
-                return
-            }
-            let original = SettingItem.items(for: item.node, topology: base, trace: baseTrace)
-                .first { $0.interface == item.interface && $0.key == item.key }?.value
-            setAssignment(item.assignment(next), key: item.assignment(""), restoresFile: original == next,
-                          described: "\(item.node)\(item.interface.map { ".\($0)" } ?? "") \(item.key)=\(next)")
-            // The list can change shape (a router that becomes a VM gains NIC features): keep
-            // the same setting selected.
-            if let i = menuItems.firstIndex(where: { $0.interface == item.interface && $0.key == item.key }) {
-                overlay = .menu(node: item.node, selected: i)
-            }
-        case let .flows(s):
-            overlay = nil
-            guard trace.flows.indices.contains(s) else { return }
-            flowIndex = s
-            changedSteps = []
-            setPosition(0)
-            let f = trace.flows[s]
-            message = "flow \(f.flow): \(f.verdict.summary)"
-        case let .kernels(s):
-            overlay = nil
-            guard KernelProfile.allCases.indices.contains(s) else { return }
-            let k = KernelProfile.allCases[s]
-            setAssignment("kernel=\(k.rawValue)", key: "kernel=", restoresFile: k == base.hostKernel, described: "host kernel \(k.rawValue)")
-        case let .fixes(s):
-            overlay = nil
-            guard fixes.indices.contains(s) else { return }
-            let changes = fixes[s].changes
-            setAssignments(changes.map { ($0.assignment, $0.setting + "=") },
-                           described: "fix \(s + 1): " + changes.map(\.assignment).joined(separator: ", "))
-        default: break
-        }
-    }
-
-    /// Search the toggles that make the current flow work (as `csumlab fix --flow` does, on the
-    /// lab with the current toggles) and list them.
-    mutating func openFixes() {
-        guard let f = flow else { message = "no flows in this lab: nothing to fix"; return }
-        if f.verdict.completes && !f.verdict.corruptedData && topology.flows.first(where: { $0.name == f.flow })?.corruptAfter == nil {
-            message = "flow \(f.flow) already works: nothing to fix"
+    /// Undo (`u`) or redo (Ctrl-R) and say what.
+    mutating func undo(_ redo: Bool) {
+        let old = captureView()
+        let label = redo ? document.redo() : document.undo()
+        guard let label else {
+            message = redo ? "nothing to redo" : "nothing to undo"
             return
         }
-        if let k = fixesFor, k.assignments == assignments, k.flow == f.flow, !fixes.isEmpty {
-            overlay = .fixes(selected: 0)
-            return
-        }
-        let label = fileLabel
-        guard let search = try? FixSearch(topology, flow: f.flow, problems: { TopologyFile.validate($0, file: label).map(\.message) }),
-              let result = search.run(maxChanges: 3) else {
-            message = "the fix search cannot run on this lab"
-            return
-        }
-        if result.baseline.allWork { message = "flow \(f.flow) already works: nothing to fix"; return }
-        fixesFor = (assignments, f.flow)
-        fixes = result.ranked(bitsPerSecond: 1e9)
-        if fixes.isEmpty {
-            message = "no set of up to 3 changes makes flow \(f.flow) work (\(result.evaluated) tried)"
-            return
-        }
-        overlay = .fixes(selected: 0)
-        message = nil
+        settle(after: old, described: (redo ? "redone: " : "undone: ") + label)
     }
 
-    /// Apply several toggles as one change (a fix), replacing earlier values of the same settings.
-    mutating func setAssignments(_ list: [(assignment: String, key: String)], described: String) {
-        var candidate = assignments
-        for (a, key) in list {
-            candidate.removeAll { $0.hasPrefix(key) }
-            candidate.append(a)
-        }
-        var t = base
-        for x in candidate { try? t.apply(assignment: x) }
-        if let problem = TopologyFile.validate(t, file: fileLabel).first {
-            message = "\(described): not possible here — \(problem.message)"
-            return
-        }
-        assignments = candidate
-        rerun(described: described)
+    /// What the view was on before a change, to find the same hop after it.
+    struct ViewAnchor {
+        var flow: FlowTrace?
+        var step: Step?
+        var ref: StepRef?
+        var devices: [DeviceFeatures]
     }
 
-    /// Replace any earlier assignment of the same setting, drop it if it restores the file's
-    /// value, and re-run the simulation.
-    mutating func setAssignment(_ a: String, key: String, restoresFile: Bool, described: String) {
-        var candidate = assignments
-        candidate.removeAll { $0.hasPrefix(key) }
-        if !restoresFile { candidate.append(a) }
-        // A toggle may describe a lab that cannot exist (a router flavour whose interfaces no
-        // longer fit its links): refuse it with the reason instead of simulating nonsense.
-        var t = base
-        for x in candidate { try? t.apply(assignment: x) }
-        if let problem = TopologyFile.validate(t, file: fileLabel).first {
-            message = "\(described): not possible here — \(problem.message)"
-            return
-        }
-        assignments = candidate
-        rerun(described: described)
+    func captureView() -> ViewAnchor {
+        ViewAnchor(flow: flow, step: currentStep, ref: current, devices: trace.devices)
     }
 
-    /// Build the topology from the file plus the toggles, simulate, and say what changed.
-    mutating func rerun(described: String) {
-        var t = base
-        var errors: [String] = []
-        for a in assignments {
-            do { try t.apply(assignment: a) } catch { errors.append(error.message) }
+    /// After the lab changed: the same flow, the same hop (leg, element, function), a node that
+    /// still exists, fresh marks, and a message that says what the change did to the flow.
+    mutating func settle(after old: ViewAnchor, described: String) {
+        let oldFlowName = old.flow?.flow
+        if let name = oldFlowName, let i = trace.flows.firstIndex(where: { $0.flow == name }) { view.flowIndex = i } else { view.flowIndex = 0 }
+        let follow = view.graphFollowsSelection
+        setPosition(Self.sameHop(old.ref, old.step, in: flow, fallback: position))
+        view.graphFollowsSelection = follow
+        if topology.node(named: view.selectedNode) == nil {
+            view.selectedNode = flow?.from ?? topology.nodes.first?.name ?? ""
+            if topology.node(named: view.selectedNode) == nil { view.selectedNode = topology.nodes.first?.name ?? "" }
         }
-        guard let newTrace = try? Simulator(t).run() else {
-            message = "\(described): the simulation cannot run this topology"
-            return
-        }
-        let oldTrace = trace
-        let oldFlowName = flow?.flow
-        let oldDevices = trace.devices
-        topology = t
-        trace = newTrace
-        if let name = oldFlowName, let i = trace.flows.firstIndex(where: { $0.flow == name }) { flowIndex = i } else { flowIndex = 0 }
-        let oldFlow = oldTrace.flows.first { $0.flow == oldFlowName }
-        changedSteps = Self.changed(old: oldFlow, new: flow)
-        let follow = graphFollowsSelection
-        setPosition(position)
-        graphFollowsSelection = follow
+        refreshMarks()
         var parts = [described]
-        let dependent = Self.newAdjustments(old: oldDevices, new: trace.devices)
+        let dependent = Self.newAdjustments(old: old.devices, new: trace.devices)
         if !dependent.isEmpty { parts.append("⇒ " + dependent.joined(separator: ", ")) }
-        message = parts.joined(separator: " ") + ": " + Self.verdictChange(old: oldFlow, new: flow) + (errors.isEmpty ? "" : " (" + errors.joined(separator: "; ") + ")")
+        let errors = document.current.materialized().errors
+        message = parts.joined(separator: " ") + ": " + Self.verdictChange(old: old.flow, new: flow) + (errors.isEmpty ? "" : " (" + errors.joined(separator: "; ") + ")")
+    }
+
+    /// The flat index in `flow` of the step that is the same hop as `step` was (same packet,
+    /// element, interface and function), nearest the old place; else the old number.
+    static func sameHop(_ ref: StepRef?, _ step: Step?, in flow: FlowTrace?, fallback: Int) -> Int {
+        guard let ref, let step, let flow, flow.legs.indices.contains(ref.leg) else { return fallback }
+        var flatStart = 0
+        for l in flow.legs.prefix(ref.leg) { flatStart += l.steps.count }
+        let leg = flow.legs[ref.leg].steps
+        func best(_ match: (Step) -> Bool) -> Int? {
+            leg.indices.filter { match(leg[$0]) }.min { abs($0 - ref.step) < abs($1 - ref.step) }
+        }
+        if let i = best({ $0.element == step.element && $0.interface == step.interface && $0.function == step.function })
+            ?? best({ $0.element == step.element && $0.interface == step.interface })
+            ?? best({ $0.element == step.element }) {
+            return flatStart + i
+        }
+        return fallback
+    }
+
+    /// `*` marks: what differs from the lab as last saved.
+    mutating func refreshMarks() {
+        let savedFlow = document.savedTrace.flows.first { $0.flow == flow?.flow }
+        changedSteps = document.current == document.saved ? [] : Self.changed(old: savedFlow, new: flow)
+        var nodes = Set<String>()
+        if document.current != document.saved {
+            let saved = document.saved.structure
+            for n in topology.nodes where saved.node(named: n.name) != n { nodes.insert(n.name) }
+            if let f = flow {
+                for (i, ref) in steps.enumerated() where changedSteps.contains(i) { nodes.insert(f.legs[ref.leg].steps[ref.step].element) }
+            }
+        }
+        changedNodes = nodes.filter { topology.node(named: $0) != nil }
     }
 
     static func newAdjustments(old: [DeviceFeatures], new: [DeviceFeatures]) -> [String] {
@@ -451,7 +329,7 @@ public struct ExplorerState: Sendable {
                         || p.l4Field != s.l4Field || p.condition != s.condition || p.drop != s.drop || p.frame != s.frame {
                         out.insert(flat)
                     }
-                } else if old != nil {
+                } else {
                     out.insert(flat)
                 }
                 flat += 1
@@ -459,33 +337,31 @@ public struct ExplorerState: Sendable {
         }
         return out
     }
+}
 
-    /// What the status bar says when there is nothing to step through.
-    static let noFlows = "no flows in this lab: add one under flows: in the file to trace a packet"
+extension ExplorerState {
+    /// What `x` offers for the selected node.
+    public var linkChoices: [LinkChoice] { LinkChoice.choices(for: selectedNode, in: document.current.structure) }
+}
 
-    /// Why stepping, playing or searching does nothing.
-    var nothingToStep: String { flow == nil ? Self.noFlows : "this flow has no steps" }
+extension ExplorerState {
+    /// The lab as a file would hold it now (toggles folded in, canonical layout).
+    public var fileText: String { FileController.text(self) }
 
-    mutating func search(_ text: String) {
-        guard !text.isEmpty else { return }
-        let all = steps
-        // An empty lab, or a flow without steps: nothing to look through (and no index to take
-        // modulo of).
-        guard !all.isEmpty else {
-            message = "/\(text): \(nothingToStep)"
-            return
-        }
-        let needle = text.lowercased()
-        for k in 1...all.count {
-            let i = (position + k) % all.count
-            guard let s = step(all[i]) else { continue }
-            let hay = [s.element, s.interface ?? "", s.function, s.explanation, s.before.summary, s.after.summary].joined(separator: " ").lowercased()
-            if hay.contains(needle) {
-                setPosition(i)
-                message = "/\(text): step \(i + 1)"
-                return
-            }
-        }
-        message = "/\(text): no step matches"
+    /// At start: offer back an unsaved lab that a signal or a crash left for this file.
+    public mutating func offerRecovery() { FileController.offerRecovery(&self) }
+
+    /// When the user cannot be asked (a signal, a typed Ctrl-C): keep unsaved changes in the
+    /// recovery store. Returns what to print once the terminal is restored.
+    public func keepUnsavedChanges() -> String? { FileController.writeRecovery(self) }
+
+    /// `csumlab explore DIR`: open the lab browser on a directory's labs (and the shipped ones).
+    public mutating func browse(directory: String) {
+        guard let storage else { return }
+        var entries = storage.labs(in: directory)
+        for e in storage.labs(in: nil) where !entries.contains(where: { $0.path == e.path }) { entries.append(e) }
+        browserEntries = entries
+        if entries.isEmpty { message = "no labs in \(directory)"; return }
+        overlay = .browser(selected: 0)
     }
 }

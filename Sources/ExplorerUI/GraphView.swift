@@ -2,7 +2,7 @@ import Simulation
 
 /// The graph pane: node boxes joined by lines; each link the current packet crossed carries the
 /// state it had there as a letter and a colour (dim ahead of the current step); the current hop is
-/// reversed, the selected node bracketed, nodes whose steps changed with the last toggle starred.
+/// reversed, the selected node bracketed, nodes that differ from the lab as last saved starred.
 enum GraphView {
     /// For the current packet: the state on each link it crossed (unordered node pair), and the
     /// step index at which it crossed.
@@ -109,10 +109,7 @@ enum GraphView {
             }
         }
         let hop = s.currentStep?.element
-        var changedNodes = Set<String>()
-        if let f = s.flow {
-            for (i, ref) in s.steps.enumerated() where s.changedSteps.contains(i) { changedNodes.insert(f.legs[ref.leg].steps[ref.step].element) }
-        }
+        let changedNodes = s.changedNodes
         for b in g.boxes {
             let selected = b.node == s.selectedNode
             let isHop = b.node == hop

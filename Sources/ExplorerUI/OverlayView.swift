@@ -28,7 +28,8 @@ enum OverlayView {
             let rows: [(String, Style)] = s.trace.flows.enumerated().map { i, f in
                 ("\(f.flow.padded(10)) \(f.kind.rawValue.padded(5)) \(f.from)→\(f.to)  \(f.verdict.completes ? "✓" : "✗") \(f.verdict.summary)", i == sel ? Theme.selected : .plain)
             }
-            box(title: "Flow", rows: rows, selected: sel, footer: [], hints: .chooser, on: &c, preferredWidth: 76)
+            let footer: [(String, Style)] = rows.isEmpty ? [("No flows yet: a adds one.", Theme.title)] : []
+            box(title: "Flow", rows: rows, selected: sel, footer: footer, hints: .flows, on: &c, preferredWidth: 76)
         case let .kernels(sel):
             let rows: [(String, Style)] = KernelProfile.allCases.enumerated().map { i, k in
                 ("\(k.rawValue.padded(10)) \(k == s.topology.hostKernel ? "(current)" : "")", i == sel ? Theme.selected : .plain)
@@ -56,6 +57,47 @@ enum OverlayView {
                 }
             }
             box(title: "Fixes for flow \(s.flow?.flow ?? "")", rows: rows, selected: sel, footer: footer, hints: .fixes, on: &c, preferredWidth: 100)
+        case let .addNode(sel):
+            let rows: [(String, Style)] = NodeTemplate.allCases.enumerated().map { i, t in
+                (t.label, i == sel ? Theme.selected : .plain)
+            }
+            let name = NodeTemplate.allCases.indices.contains(sel) ? s.document.current.structure.newNode(NodeTemplate.allCases[sel]).name : ""
+            box(title: "Add a node", rows: rows, selected: sel,
+                footer: [("Enter adds it as \(name) with default settings; e renames it, x links it, o sets it.", Theme.rule)],
+                hints: .chooser, on: &c, preferredWidth: 70)
+        case let .link(sel):
+            let choices = s.linkChoices
+            let rows: [(String, Style)] = choices.enumerated().map { i, ch in (ch.label, i == sel ? Theme.selected : .plain) }
+            box(title: "Link or unlink \(s.selectedNode)", rows: rows, selected: sel,
+                footer: [("Only links the lab format allows, to free endpoints, are offered.", Theme.rule)], hints: .chooser, on: &c, preferredWidth: 70)
+        case let .browser(sel):
+            let es = s.browserEntries
+            let nameW = min(34, (es.map(\.name.columns).max() ?? 10) + 1)
+            let rows: [(String, Style)] = es.enumerated().map { i, e in
+                var st: Style = e.error == nil ? .plain : Theme.disabled
+                if i == sel { st = Theme.selected }
+                return ("\(e.name.padded(nameW)) \(e.error.map { "does not load: " + $0 } ?? e.summary)", st)
+            }
+            var footer: [(String, Style)] = []
+            if es.indices.contains(sel) { footer.append((es[sel].path, Theme.rule)) }
+            box(title: "Open a lab", rows: rows, selected: sel, footer: footer, hints: .chooser, on: &c, preferredWidth: 110)
+        case let .confirm(q):
+            var footer: [(String, Style)] = [("y: \(q.yes)", Theme.title)]
+            if let a = q.alternative { footer.append(("s: \(a)", Theme.title)) }
+            footer.append(("n or Esc: \(q.no)", Theme.rule))
+            let inner = min(c.width - 2, max(80, q.title.columns + 6)) - 4
+            let rows = q.lines.flatMap { l in l.wrapped(max(10, inner)).map { ($0, Style.plain) } }
+            box(title: q.title, rows: rows, selected: nil, footer: footer, hints: .confirm, on: &c, preferredWidth: 80)
+        case let .form(f):
+            let labelW = min(22, (f.fields.map(\.label.columns).max() ?? 8) + 1)
+            let rows: [(String, Style)] = f.fields.enumerated().map { i, fl in
+                let value = fl.choices != nil ? "‹ \(fl.text) ›" : fl.text + (i == f.focused ? "█" : "")
+                return ("\(fl.label.padded(labelW)) \(value)", i == f.focused ? Theme.selected : .plain)
+            }
+            var footer: [(String, Style)] = []
+            if let e = f.error { footer.append(("refused: \(e)", Theme.bad)) }
+            if f.fields.indices.contains(f.focused), !f.fields[f.focused].help.isEmpty { footer.append((f.fields[f.focused].help, Theme.rule)) }
+            box(title: f.title, rows: rows, selected: f.focused, footer: footer, hints: .form, on: &c, preferredWidth: 80)
         case let .search(text):
             box(title: "Search steps", rows: [("/" + text + "█", .plain)], selected: nil, footer: [], hints: .search, on: &c, preferredWidth: 50)
         }
@@ -77,7 +119,10 @@ enum OverlayView {
         var start = min(scroll, max(0, rows.count - bodyH))
         if let sel = selected, rows.count > bodyH { start = min(max(0, sel - bodyH / 2), rows.count - bodyH) }
         for (i, row) in rows.dropFirst(start).prefix(bodyH).enumerated() {
-            c.put(row.0.padded(inner), x: r.x + 2, y: r.y + 1 + i, style: row.1)
+            // In a list, the chosen row is marked in text too (not only reversed), so it shows
+            // without colour or attributes (a screen reader, a plain capture).
+            let text = selected.map { ($0 == start + i ? "▶ " : "  ") + row.0 } ?? row.0
+            c.put(text.padded(inner), x: r.x + 2, y: r.y + 1 + i, style: row.1)
         }
         if start + bodyH < rows.count { c.put("↓ more", x: r.maxX - 9, y: r.y + bodyH, style: Theme.title) }
         var y = r.y + 1 + bodyH

@@ -2,7 +2,7 @@ import Simulation
 
 /// The steps pane: every step of the current flow, packet after packet, with a header line per
 /// packet saying how it ended. Each row: state letter, number, element, `ip_summed` before → after
-/// and the first kernel function; `*` marks steps the last toggle changed.
+/// and the first kernel function; `*` marks steps that differ from the lab as last saved.
 enum StepsView {
     enum Row {
         case leg(Int)
@@ -40,7 +40,7 @@ enum StepsView {
         for y in r.y + 1..<max(r.y + 1, r.maxY) { c[r.maxX - 1, y] = Cell("│", Theme.rule) }
         guard !area.isEmpty else { return }
         guard let f = s.flow else {
-            let text = "No flows in this lab, so no packet to follow. Add one under flows: in the file (from, to, type), then open it again."
+            let text = "No flows in this lab, so no packet to follow. Press f then a to add one (type, from, to), or write one under flows: in the file."
             for (i, l) in text.wrapped(area.width - 1).prefix(area.height).enumerated() {
                 c.put(l, x: area.x + 1, y: area.y + i, style: Theme.title)
             }

@@ -126,9 +126,16 @@ func expectSane(_ s: ExplorerState, _ context: String, sourceLocation: SourceLoc
             // with nothing to set) the menu as a stale overlay would leave it.
             let opened = with { $0.perform(.openOptions) }
             return opened.overlay != nil ? [opened] : [with { $0.overlay = .menu(node: $0.selectedNode, selected: 0) }]
-        case .chooser:
+        case .flows:
             let flows = with { $0.perform(.openFlows) }
-            return [flows.overlay != nil ? flows : with { $0.overlay = .flows(selected: 0) }, with { $0.perform(.openKernels) }]
+            return [flows.overlay != nil ? flows : with { $0.overlay = .flows(selected: 0) }]
+        case .chooser:
+            return [with { $0.perform(.openKernels) }, with { $0.perform(.addNode) }, with { $0.overlay = .link(selected: 0) },
+                    with { $0.overlay = .browser(selected: 0) }]
+        case .confirm:
+            return [with { $0.perform(.deleteNode) }, with { $0.overlay = .confirm(Confirmation(purpose: .quit, title: "q", lines: [], yes: "y", alternative: "s")) }]
+        case .form:
+            return [with { $0.perform(.editNode) }, with { $0.perform(.editLab) }, with { $0.perform(.addFlow) }]
         case .help: return [with { $0.perform(.openHelp) }]
         case .commands: return [with { $0.perform(.openCommands) }]
         case .search: return [with { $0.perform(.openSearch) }, with { $0.perform(.openSearch); $0.perform(.searchType("x")) }]
@@ -188,9 +195,14 @@ func expectSane(_ s: ExplorerState, _ context: String, sourceLocation: SourceLoc
 
     @Test func choosersAndMenusOnAnEmptyLabExplainThemselves() throws {
         var s = try EdgeLab.empty.state()
+        // The flows list opens empty (it is where a flow is added) and says so.
         press(&s, .char("f"))
+        #expect(s.overlay == .flows(selected: 0))
+        #expect(Screen.render(s, width: 80, height: 24).canvas.text.contains("No flows yet: a adds one."))
+        press(&s, .char("e"))
+        #expect(s.message?.contains("no flow to edit") == true)
+        press(&s, .escape)
         #expect(s.overlay == nil)
-        #expect(s.message?.contains("no flows") == true)
         press(&s, .char("o"))
         #expect(s.overlay == nil)
         #expect(s.message?.contains("no nodes") == true)

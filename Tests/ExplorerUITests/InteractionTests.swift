@@ -173,13 +173,29 @@ import TopologyFile
     }
 
     @Test func commandsShowRealCommandsAndTheTraceLine() throws {
-        var s = try defaultState()
+        let loaded = try TopologyFile.parse(DefaultLab.text, file: DefaultLab.fileName)
+        let doc = try LabDocument(structure: loaded.topology, expectations: loaded.expectations, path: "my labs/seed.yaml", label: "my labs/seed.yaml")
+        var s = ExplorerState(document: doc)
         try toggle(&s, node: "vm1", setting: "eth0 tx-checksumming")
         try toggle(&s, node: "router", setting: "flavour")
         let text = Commands.lines(s).joined(separator: "\n")
         #expect(text.contains("inside vm1: ethtool -K eth0 tx off"))
         #expect(text.contains("ip netns exec router sysctl -w net.ipv4.ip_forward=1"))
-        #expect(text.contains("csumlab trace seed-routed-userspace.yaml --set vm1.eth0.tx-checksumming=off --set router.flavour=netns"))
+        // The path as given, quoted for the shell (it has a space), and every toggle.
+        #expect(Commands.reproduce(s) == ["csumlab trace 'my labs/seed.yaml' --set vm1.eth0.tx-checksumming=off --set router.flavour=netns"])
+        // `y` prints it on exit.
+        press(&s, .char("y"))
+        #expect(s.printOnExit == Commands.reproduce(s))
+    }
+
+    /// The built-in lab has no file: the line names its shipped copy when there is one, and
+    /// otherwise says to save first instead of naming a relative path that may not exist.
+    @Test func theBuiltInLabsTraceLineNeedsAFile() throws {
+        var s = try defaultState()
+        try toggle(&s, node: "vm1", setting: "eth0 tx-checksumming")
+        #expect(Commands.reproduce(s).first?.contains("save it first") == true)
+        s.document.referencePath = "/opt/csumlab/topologies/seed-routed-userspace.yaml"
+        #expect(Commands.reproduce(s) == ["csumlab trace /opt/csumlab/topologies/seed-routed-userspace.yaml --set vm1.eth0.tx-checksumming=off"])
     }
 
     @Test func quitKey() throws {

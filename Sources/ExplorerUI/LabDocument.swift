@@ -1,0 +1,213 @@
+import Simulation
+import TopologyFile
+
+/// The lab being explored and edited: the lab as last saved, the user's changes on top of it, the
+/// topology and trace they give, and the history that undo walks.
+///
+/// A change is a whole new `Revision` (a value), committed only after it passes the file
+/// validator and simulates, so nothing is ever half-applied. Undo keeps whole revisions rather
+/// than inverse operations: the inverse of "delete a node" would have to restore its links,
+/// flows and toggles, and a snapshot does that by construction. Revisions share storage
+/// (copy-on-write arrays), so an unlimited history costs little more than the changes made.
+public struct LabDocument: Sendable {
+    /// One state of the lab: its structure (the saved lab plus structural edits), the toggles
+    /// on top (`--set` assignments, in the order made, one per setting) and what the flows are
+    /// expected to do.
+    public struct Revision: Sendable, Hashable {
+        public var structure: Topology
+        public var toggles: [String]
+        public var expectations: [String: Expectation]
+
+        public init(structure: Topology, toggles: [String] = [], expectations: [String: Expectation] = [:]) {
+            self.structure = structure
+            self.toggles = toggles
+            self.expectations = expectations
+        }
+
+        /// The structure with the toggles applied, and the toggles that did not apply (a toggle
+        /// from the command line for a setting the lab lacks).
+        public func materialized() -> (topology: Topology, errors: [String]) {
+            var t = structure
+            var errors: [String] = []
+            for a in toggles {
+                do { try t.apply(assignment: a) } catch { errors.append(error.message) }
+            }
+            return (t, errors)
+        }
+    }
+
+    /// A change that was refused, with the validator's (or the simulator's) reason.
+    public struct Refusal: Error, Sendable, Equatable {
+        public var message: String
+    }
+
+    /// Where the lab lives on disk, or nil for the built-in default lab (never saved to a path
+    /// the user did not choose).
+    public private(set) var path: String?
+    /// How the user named the lab (for messages and the `csumlab trace` line).
+    public private(set) var label: String
+    /// The file as it was on disk when opened or last saved: its text (to tell what a
+    /// rewrite would drop) and its stamp (to notice a change on disk before overwriting it).
+    public var origin: (text: String, stamp: DiskStamp)?
+    /// A file that holds the same lab as `saved` when `path` is nil: the shipped copy of the
+    /// built-in lab, found from the executable. Used for the `csumlab trace` line only, never
+    /// as a place to save.
+    public var referencePath: String?
+    /// The lab as last saved (or as loaded): what `*` marks are measured against, and what `r`
+    /// returns to.
+    public private(set) var saved: Revision
+    public private(set) var savedTrace: Trace
+    /// The lab now.
+    public private(set) var current: Revision
+    public private(set) var topology: Topology
+    public private(set) var trace: Trace
+    /// The trace of the structure without toggles (what a setting's own value is read from).
+    private var structureTrace: Trace
+    /// The revision at the last save or load: the document has unsaved changes when it differs.
+    private var clean: Revision
+    private var undoStack: [(revision: Revision, label: String)] = []
+    private var redoStack: [(revision: Revision, label: String)] = []
+
+    /// A document over a lab as loaded (`toggles` are command-line `--set`s: changes on top of
+    /// the file, shown and undoable like any toggle). Throws when the lab does not simulate.
+    public init(structure: Topology, expectations: [String: Expectation] = [:], toggles: [String] = [],
+                path: String?, label: String) throws(SimulationError) {
+        let base = Revision(structure: structure, expectations: expectations)
+        let baseTrace = try Simulator(structure).run()
+        var now = base
+        now.toggles = toggles
+        let t = now.materialized().topology
+        let tr = toggles.isEmpty ? baseTrace : try Simulator(t).run()
+        self.init(saved: base, savedTrace: baseTrace, current: now, topology: t, trace: tr, path: path, label: label)
+    }
+
+    /// A document over a trace already simulated (tests cut traces to shapes a file cannot give).
+    init(topology: Topology, trace: Trace, label: String) {
+        let r = Revision(structure: topology)
+        self.init(saved: r, savedTrace: trace, current: r, topology: topology, trace: trace, path: nil, label: label)
+    }
+
+    private init(saved: Revision, savedTrace: Trace, current: Revision, topology: Topology, trace: Trace, path: String?, label: String) {
+        self.saved = saved
+        self.savedTrace = savedTrace
+        self.current = current
+        self.topology = topology
+        self.trace = trace
+        structureTrace = savedTrace
+        self.path = path
+        self.label = label
+        self.clean = saved
+    }
+
+    // MARK: State
+
+    /// Toggles made since the lab was last saved.
+    public var toggles: [String] { current.toggles }
+
+    /// The structure differs from the lab as saved (nodes, links, flows, addresses…), so a
+    /// `--set` line alone cannot reproduce it.
+    public var hasStructuralEdits: Bool { current.structure != saved.structure || current.expectations != saved.expectations }
+
+    /// Something would be lost by quitting now.
+    public var hasUnsavedChanges: Bool { current != clean }
+
+    /// Counts the changes (commits, undos, redos, saves): a cheap "did anything change".
+    public private(set) var version = 0
+
+    public var canUndo: Bool { !undoStack.isEmpty }
+    public var canRedo: Bool { !redoStack.isEmpty }
+    /// What `u` would undo and Ctrl-R redo.
+    public var undoLabel: String? { undoStack.last?.label }
+    public var redoLabel: String? { redoStack.last?.label }
+
+    // MARK: Changes
+
+    /// Make `next` the current revision if the lab it gives is valid and simulates; otherwise
+    /// leave everything as it was and say why. The previous revision goes onto the undo stack.
+    public mutating func commit(_ next: Revision, label: String) throws(Refusal) {
+        guard next != current else { throw Refusal(message: "\(label): nothing changes") }
+        let before = try move(to: next)
+        undoStack.append((before, label))
+        redoStack.removeAll()
+    }
+
+    /// Make `next` current; returns the revision it replaced.
+    private mutating func move(to next: Revision) throws(Refusal) -> Revision {
+        let (t, _) = next.materialized()
+        if let problem = TopologyFile.validate(t, file: label).first {
+            throw Refusal(message: problem.message)
+        }
+        let newTrace: Trace
+        do { newTrace = try Simulator(t).run() } catch { throw Refusal(message: "the simulation cannot run this lab: \(error)") }
+        if next.toggles.isEmpty {
+            structureTrace = newTrace
+        } else if next.structure != current.structure {
+            structureTrace = (try? Simulator(next.structure).run()) ?? newTrace
+        }
+        let before = current
+        current = next
+        version += 1
+        topology = t
+        trace = newTrace
+        return before
+    }
+
+    /// Undo the last change; returns what was undone, nil when there is nothing to undo.
+    public mutating func undo() -> String? {
+        guard let last = undoStack.last else { return nil }
+        // A revision once committed was valid and simulated; it still is (the model is a value).
+        guard let before = try? move(to: last.revision) else { return nil }
+        undoStack.removeLast()
+        redoStack.append((before, last.label))
+        return last.label
+    }
+
+    /// Redo the last undone change; returns what was redone.
+    public mutating func redo() -> String? {
+        guard let next = redoStack.last else { return nil }
+        guard let before = try? move(to: next.revision) else { return nil }
+        redoStack.removeLast()
+        undoStack.append((before, next.label))
+        return next.label
+    }
+
+    /// The toggles with `assignment` set (replacing an earlier value of the same setting, whose
+    /// assignments start with `key`), or without it when the value is the structure's own.
+    public func toggles(setting assignment: String, key: String, restoresStructure: Bool) -> [String] {
+        var out = current.toggles
+        out.removeAll { $0.hasPrefix(key) }
+        if !restoresStructure { out.append(assignment) }
+        return out
+    }
+
+    /// The value a setting has in the structure, before any toggle.
+    public func structureValue(of item: SettingItem) -> String? {
+        SettingItem.items(for: item.node, topology: current.structure, trace: structureTrace)
+            .first { $0.interface == item.interface && $0.key == item.key }?.value
+    }
+
+    // MARK: Saving
+
+    /// The lab as it would be written now: the structure with the toggles folded in.
+    public var materialized: Revision {
+        Revision(structure: topology, toggles: [], expectations: current.expectations)
+    }
+
+    /// Record that the current lab was written to `path`: the toggles become part of the lab,
+    /// `*` marks and `r` now measure against it, and it is no longer unsaved. The history stays:
+    /// its revisions are whole labs, so undo after a save gives the lab before the last change
+    /// (an unsaved change again).
+    public mutating func markSaved(path: String, label: String, text: String, stamp: DiskStamp) {
+        origin = (text, stamp)
+        referencePath = nil
+        version += 1
+        let m = materialized
+        current = m
+        saved = m
+        savedTrace = trace
+        structureTrace = trace
+        clean = m
+        self.path = path
+        self.label = label
+    }
+}
