@@ -16,10 +16,11 @@ struct ExploreCommand: ParsableCommand {
         abstract: "Step a packet through a lab in a full-screen explorer (the default command).",
         discussion: """
             Without FILE it opens the seed question's routed lab (built in): SSH dies behind a \
-            userspace router. Press ? inside for the keys. Without a terminal it prints the trace.
+            userspace router. With a directory it opens the lab browser on that directory's labs \
+            and the shipped ones. Press ? inside for the keys. Without a terminal it prints the trace.
             """)
 
-    @Argument(help: "Topology file (YAML); default: the built-in seed-routed-userspace lab.")
+    @Argument(help: "Topology file (YAML) or a directory of them; default: the built-in seed-routed-userspace lab.")
     var file: String?
 
     @Option(help: "Open on this flow.")
@@ -28,23 +29,41 @@ struct ExploreCommand: ParsableCommand {
     @OptionGroup var overrides: OverrideOptions
 
     func run() throws {
-        var loaded: LoadedTopology
-        let label: String
-        do {
-            if let file {
-                loaded = try TopologyFile.load(path: file)
-                label = file
+        let storage = FileStorage()
+        var path: String?
+        var browseDirectory: String?
+        var text = DefaultLab.text
+        var stamp: DiskStamp?
+        if let file {
+            var st = stat()
+            if stat(file, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+                browseDirectory = file
             } else {
-                loaded = try TopologyFile.parse(DefaultLab.text, file: DefaultLab.fileName)
-                label = "topologies/" + DefaultLab.fileName
+                do {
+                    let r = try storage.read(file)
+                    (text, stamp, path) = (r.text, r.stamp, file)
+                } catch {
+                    throw ValidationFailure(message: "\(file): \(error.message)")
+                }
             }
-        } catch {
-            throw ValidationFailure(message: error.description)
         }
-        try overrides.apply(to: &loaded)
+        let label = path ?? DefaultLab.fileName
+        let loaded: LoadedTopology
+        do { loaded = try TopologyFile.parse(text, file: label) } catch { throw ValidationFailure(message: error.description) }
+        // Command-line --kernel and --set stay toggles on top of the file, so the trace line,
+        // r and undo know them (checked here first, with the same errors as trace).
+        var checked = loaded
+        try overrides.apply(to: &checked)
+        let toggles = (overrides.kernel.map { ["kernel=\($0.rawValue)"] } ?? []) + overrides.assignments
         var state: ExplorerState
         do {
-            state = try ExplorerState(topology: loaded.topology, fileLabel: label)
+            var doc = try LabDocument(structure: loaded.topology, expectations: loaded.expectations, toggles: toggles, path: path, label: label)
+            if path != nil, let stamp { doc.origin = (text, stamp) }
+            if path == nil, browseDirectory == nil, let dir = try? LabCatalog.shippedDirectory() {
+                let shipped = dir + "/" + DefaultLab.fileName
+                if (try? storage.read(shipped))?.text == DefaultLab.text { doc.referencePath = shipped }
+            }
+            state = ExplorerState(document: doc, storage: storage)
         } catch {
             throw ValidationFailure(message: "\(label): \(error)")
         }
@@ -59,14 +78,28 @@ struct ExploreCommand: ParsableCommand {
             try printTrace(state, label: label, why: "not a terminal")
             return
         }
-        let exit: TerminalApp.Exit
+        if let browseDirectory { state.browse(directory: browseDirectory) } else { state.offerRecovery() }
+        let hooks = TerminalApp.Hooks(
+            beforeRestore: { s, exit in
+                switch exit {
+                case .quit: return nil
+                case .interrupted, .signal: return s.keepUnsavedChanges()
+                }
+            },
+            documentChanged: { s in Self.stageForCrash(s, storage: storage) })
+        let result: (exit: TerminalApp.Exit, state: ExplorerState, note: String?)
         do {
-            exit = try TerminalApp.run(state)
+            result = try TerminalApp.run(state, hooks: hooks)
         } catch {
             try printTrace(state, label: label, why: error.description)
             return
         }
-        if case let .signal(s) = exit {
+        TerminalApp.clearCrashRecovery()
+        if let note = result.note { printError(TerminalEscape.escaped(note)) }
+        if !result.state.printOnExit.isEmpty, result.exit == .quit {
+            try StandardOutput.write(result.state.printOnExit.joined(separator: "\n") + "\n")
+        }
+        if case let .signal(s) = result.exit {
             // Die of the signal that asked us to stop, now that the terminal is restored, so
             // the parent sees it (status 128+signal in a shell). Ctrl-C typed is the quit key
             // (a key in raw mode, status 0); SIGINT sent as a signal ends with 130.
@@ -74,6 +107,15 @@ struct ExploreCommand: ParsableCommand {
             raise(s)
             Glibc.exit(128 + s)
         }
+    }
+
+    /// Keep the unsaved lab where the crash handlers can write it without allocating.
+    static func stageForCrash(_ s: ExplorerState, storage: FileStorage) {
+        guard s.document.hasUnsavedChanges, let snap = storage.crashSnapshot(for: s.document.path) else {
+            TerminalApp.clearCrashRecovery()
+            return
+        }
+        TerminalApp.stageCrashRecovery(path: snap.recoveryPath, temporary: snap.tempPath, text: snap.header + s.fileText)
     }
 
     /// The non-interactive fallback: the trace as text, and a hint on standard error.

@@ -66,14 +66,15 @@ final class TmuxSession {
         mkdir(dir, 0o700)
         socket = dir + "/tmux.sock"
         let r = Spawn.run([tmuxPath!, "-S", socket, "-f", "/dev/null", "new-session", "-d", "-s", "e2e",
-                           "-x", "\(width)", "-y", "\(height)", "-e", "LANG=C.UTF-8", command(dir)])
+                           "-x", "\(width)", "-y", "\(height)", "-e", "LANG=C.UTF-8",
+                           // Recovery files of the explorers under test stay in the session's directory.
+                           "-e", "XDG_STATE_HOME=\(dir)/state", command(dir)])
         try #require(r.status == 0, "tmux new-session failed (\(r.status))")
     }
 
     deinit {
         tmux("kill-server")
-        for f in ["tmux.sock", "before", "after", "pid"] { unlink(dir + "/" + f) }
-        rmdir(dir)
+        Spawn.run(["/bin/rm", "-rf", dir])
     }
 
     @discardableResult
@@ -161,7 +162,7 @@ struct ExplorerEndToEndTests {
         t.waitForAbsence("Settings of vm2")
         // Reset, then make the router a netns router instead.
         t.send("r")
-        t.waitFor("reset to the file's settings: connection now fails at SYN")
+        t.waitFor("reset to the lab as last saved (u undoes it): connection now fails at SYN")
         for _ in 0..<5 { t.send("j") }
         t.waitFor("[router]")
         t.send("o")
@@ -180,8 +181,11 @@ struct ExplorerEndToEndTests {
         t.waitFor("terminal too small: 50×12")
         t.tmux(["resize-window", "-t", "e2e", "-x", "120", "-y", "40"])
         t.waitFor("Graph")
-        // Quit; the shell prints the exit status and the terminal settings afterwards.
+        // Quit: the router toggle is unsaved, so q asks first; y quits without saving. The
+        // shell prints the exit status and the terminal settings afterwards.
         t.send("q")
+        t.waitFor("Quit with unsaved changes?")
+        t.send("y")
         expectRestored(t, status: 0)
     }
 
