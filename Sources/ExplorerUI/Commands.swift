@@ -33,6 +33,29 @@ public enum Commands {
         return [(["csumlab", "trace", shellQuoted(path)] + s.assignments.map { "--set " + shellQuoted($0) }).joined(separator: " ")]
     }
 
+    /// A long command broken at spaces into lines that end in ` \\` (a continuation the shell
+    /// reads back as one command), continued lines indented, so the whole line can be read
+    /// and copied at any width instead of being cut off.
+    public static func shellWrapped(_ line: String, width: Int) -> [String] {
+        guard line.count > width else { return [line] }
+        if line.hasPrefix("#") { return line.wrapped(width) }
+        let lead = String(line.prefix { $0 == " " })
+        let indent = lead + "    "
+        var out: [String] = []
+        var current = lead
+        for word in line.split(separator: " ") {
+            let start = current == lead || current == indent
+            if !start && current.count + 1 + word.count + 2 > width {
+                out.append(current + " \\")
+                current = indent + word
+            } else {
+                current += (start ? "" : " ") + word
+            }
+        }
+        out.append(current)
+        return out
+    }
+
     /// A word the shell reads back as itself.
     static func shellQuoted(_ w: String) -> String {
         let safe = w.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_./=:,+@%".unicodeScalars.contains($0)) }

@@ -39,7 +39,10 @@ enum OverlayView {
             let rows = Bindings.helpLines().map { ($0, $0.hasPrefix("  ") ? Style.plain : Theme.title) }
             box(title: "csumlab explorer: keys", rows: rows, selected: nil, scroll: scroll, footer: [], hints: .help, on: &c, preferredWidth: 100)
         case let .commands(scroll):
-            let rows = Commands.lines(s).map { ($0, $0.hasPrefix("#") ? Theme.title : Style.plain) }
+            let inner = min(c.width - 2, 110) - 4
+            let rows = Commands.lines(s).flatMap { line in
+                Commands.shellWrapped(line, width: max(20, inner)).map { ($0, line.hasPrefix("#") ? Theme.title : Style.plain) }
+            }
             box(title: "Commands for the current toggles", rows: rows, selected: nil, scroll: scroll, footer: [], hints: .commands, on: &c, preferredWidth: 110)
         case let .fixes(sel):
             let rows: [(String, Style)] = s.fixes.enumerated().map { i, f in

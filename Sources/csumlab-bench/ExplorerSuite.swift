@@ -79,6 +79,21 @@ struct ExplorerFrames: BenchSuite {
             return Screen.render(toggling, width: w, height: h, layout: l).hits.count + (toggling.trace.flows.first?.verdict.completes == true ? 1 : 0)
         })
 
+        // An edit from the keyboard (issue 11): `a` Enter adds a VM (validated, re-simulated,
+        // re-laid out), the next press is `u` (undo: re-simulated, re-laid out). Alternating
+        // keeps the lab the same size however many iterations run.
+        func editing(_ start: ExplorerState, _ name: String, goal: Double) -> BenchCase {
+            var s = start
+            var add = true
+            return BenchCase(name: name, unit: "frame", goalMilliseconds: goal, releaseOnly: true) {
+                if add { s.handle(.key(.char("a"))); s.handle(.key(.enter)) } else { s.handle(.key(.char("u"))) }
+                add.toggle()
+                let l = GraphLayout.make(s.topology, root: s.flow?.from)
+                return Screen.render(s, width: w, height: h, layout: l).hits.count + s.topology.nodes.count
+            }
+        }
+        out.append(editing(initial, "keypress → frame: edit (add a VM / undo; validate, re-simulate, re-layout)", goal: ExplorerGoals.keypressMs))
+
         // 300 nodes: a VM, 298 alternating TAPs and bridges, a VM (as in the ExplorerUI tests),
         // here with a ping between the VMs so the steps, detail and hex panes have content.
         let big = try longChain(300)
@@ -99,6 +114,7 @@ struct ExplorerFrames: BenchSuite {
             let l = GraphLayout.make(walk.topology, root: walk.flow?.from)
             return Screen.render(walk, width: w, height: h, layout: l).hits.count
         })
+        out.append(editing(walk, "300-node bridge/veth lab: keypress → frame: edit (add a VM / undo)", goal: ExplorerGoals.bigRenderMs))
         var walkStepping = walk
         out.append(BenchCase(name: "300-node bridge/veth lab (\(walk.steps.count) steps): keypress → frame (l)", unit: "frame", goalMilliseconds: ExplorerGoals.keypressMs, releaseOnly: true) {
             if walkStepping.position + 1 >= walkStepping.steps.count { walkStepping.handle(.key(.home)) }

@@ -212,6 +212,35 @@ struct EditingEndToEndTests {
     }
 }
 
+extension EditingEndToEndTests {
+    /// A crash cannot run Swift code: the lab staged after the last change is written by the
+    /// signal handler. A `--set` is an unsaved change from the start, so the copy is staged
+    /// before the first frame, when the test-only trap crashes the explorer.
+    @Test func aCrashWritesTheStagedRecoveryFile() throws {
+        let bin = try binary()
+        var template = Array("/tmp/csumlab-edit-e2e-XXXXXX".utf8CString)
+        let dir = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        defer { Spawn.run(["/bin/rm", "-rf", dir]) }
+        let lab = dir + "/lab.yaml"
+        #expect(Spawn.run([bin, "new", lab]).status == 0)
+        let t = try TmuxSession(width: 120, height: 40, command: { _ in
+            "sh -c 'ulimit -c 0; XDG_STATE_HOME=\(dir)/state CSUMLAB_TEST_TRAP_AFTER_FIRST_FRAME=1 \(bin) \(lab) --set router.flavour=netns; echo EXIT=$?; echo DONE; sleep 60'"
+        })
+        t.waitFor("DONE")
+        #expect(t.capture().contains("EXIT=\(128 + SIGILL)"))
+        let u = try TmuxSession(width: 120, height: 40, command: { _ in
+            "sh -c 'XDG_STATE_HOME=\(dir)/state \(bin) \(lab); echo EXIT=$?; echo DONE; sleep 60'"
+        })
+        u.waitFor("Restore unsaved changes?")
+        u.send("y")
+        u.waitFor("restored the unsaved changes: connection now completes")
+        u.send("q")
+        u.waitFor("Quit with unsaved changes?")
+        u.send("y")
+        u.waitFor("EXIT=0")
+    }
+}
+
 extension String {
     var trimmingSpaces: String {
         var s = Substring(self)

@@ -339,3 +339,18 @@ import TopologyFile
         #expect(help.contains("differs from the lab as last saved"))
     }
 }
+
+@Suite struct CommandLineWrapTests {
+    /// The trace line wraps at spaces with shell continuations: joined back, it is the line.
+    @Test func longTraceLinesWrapForTheShell() {
+        let line = "  csumlab trace 'my labs/seed.yaml'" + (1...12).map { " --set vm\($0).eth0.tx-checksumming=off" }.joined()
+        let rows = Commands.shellWrapped(line, width: 60)
+        #expect(rows.count > 1)
+        #expect(rows.allSatisfy { $0.count <= 60 })
+        #expect(rows.dropLast().allSatisfy { $0.hasSuffix(" \\") })
+        let joined = rows.map { $0.hasSuffix(" \\") ? String($0.dropLast(2)) : $0 }
+            .map { $0.split(separator: " ").joined(separator: " ") }.joined(separator: " ")
+        #expect(joined == line.split(separator: " ").joined(separator: " "))
+        #expect(Commands.shellWrapped("short", width: 60) == ["short"])
+    }
+}
