@@ -24,6 +24,12 @@ struct EditingEndToEndTests {
         })
     }
 
+    /// A fresh directory under /tmp (the caller removes it).
+    func temporaryDirectory() throws -> String {
+        var template = Array("/tmp/csumlab-edit-e2e-XXXXXX".utf8CString)
+        return try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+    }
+
     /// The marked (▶) row of the open list or form.
     func marked(_ t: TmuxSession) -> String? {
         // A box row: the border, a space, the mark (the steps pane marks its cursor with ▶ too).
@@ -84,8 +90,7 @@ struct EditingEndToEndTests {
 
     @Test func buildTheSeedLabFromNothingWithTheKeyboard() throws {
         let bin = try binary()
-        var template = Array("/tmp/csumlab-edit-e2e-XXXXXX".utf8CString)
-        let dir = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        let dir = try temporaryDirectory()
         defer { Spawn.run(["/bin/rm", "-rf", dir]) }
         let lab = dir + "/mylab.yaml"
         #expect(Spawn.run([bin, "new", lab, "--empty"]).status == 0)
@@ -174,8 +179,7 @@ struct EditingEndToEndTests {
 
     @Test func sigtermMidEditKeepsTheLabForTheNextStart() throws {
         let bin = try binary()
-        var template = Array("/tmp/csumlab-edit-e2e-XXXXXX".utf8CString)
-        let dir = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        let dir = try temporaryDirectory()
         defer { Spawn.run(["/bin/rm", "-rf", dir]) }
         let lab = dir + "/lab.yaml"
         #expect(Spawn.run([bin, "new", lab]).status == 0)
@@ -218,8 +222,7 @@ extension EditingEndToEndTests {
     /// before the first frame, when the test-only trap crashes the explorer.
     @Test func aCrashWritesTheStagedRecoveryFile() throws {
         let bin = try binary()
-        var template = Array("/tmp/csumlab-edit-e2e-XXXXXX".utf8CString)
-        let dir = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        let dir = try temporaryDirectory()
         defer { Spawn.run(["/bin/rm", "-rf", dir]) }
         let lab = dir + "/lab.yaml"
         #expect(Spawn.run([bin, "new", lab]).status == 0)
