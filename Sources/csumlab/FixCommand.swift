@@ -124,9 +124,11 @@ struct FixCommand: ParsableCommand {
             }
         }
         do {
-            try FileText.writeAtomically(TopologyWriter.yaml(t, expectations: exp), to: path)
+            // The same atomic save as the explorer's and csumlab new's (temporary file beside
+            // the lab, fsync, rename, directory fsync).
+            try LabSaver.save(text: TopologyWriter.yaml(t, expectations: exp), to: path, expecting: nil, keepOriginal: false)
         } catch {
-            printError("--write: \(error)")
+            printError("--write: \(error.message)")
             throw ExitCode(74)
         }
         printError("wrote \(path) with fix \(pick): \(fix.changes.map(\.assignment).joined(separator: ", "))")
