@@ -197,18 +197,19 @@ public struct ExplorerState: Sendable {
     // MARK: Changing the lab
 
     /// Commit a new revision of the lab; on success re-lay the view over the new trace and say
-    /// what changed. Returns false (and says why) when the validator refuses it.
+    /// what changed. Returns the validator's reason when it refuses (also put in the status
+    /// bar), nil when the lab changed.
     @discardableResult
-    mutating func change(to next: LabDocument.Revision, described: String) -> Bool {
+    mutating func change(to next: LabDocument.Revision, described: String) -> String? {
         let old = captureView()
         do {
             try document.commit(next, label: described)
         } catch {
             message = "\(described): not possible here — \(error.message)"
-            return false
+            return error.message
         }
         settle(after: old, described: described)
-        return true
+        return nil
     }
 
     /// Undo (`u`) or redo (Ctrl-R) and say what.

@@ -24,6 +24,25 @@ public struct LabDocument: Sendable {
             self.expectations = expectations
         }
 
+        /// This revision with a structural edit applied: toggles that name a renamed node or
+        /// interface follow it and those of a deleted one go; expectations follow a flow rename
+        /// and a renamed host in an expected leg, and go with a deleted flow.
+        public func applying(_ edit: LabEdit) throws(EditError) -> Revision {
+            var r = self
+            let removed = r.structure.removals(of: edit).flows
+            try r.structure.apply(edit)
+            r.toggles = r.toggles.compactMap { edit.carry(assignment: $0) }
+            r.expectations = r.expectations.mapValues { x in
+                var x = x
+                x.leg = x.leg.map { edit.carry(leg: $0) }
+                return x
+            }
+            for f in removed { r.expectations[f] = nil }
+            if case let .deleteFlow(name) = edit { r.expectations[name] = nil }
+            if let (from, to) = edit.flowRename, let x = r.expectations.removeValue(forKey: from) { r.expectations[to] = x }
+            return r
+        }
+
         /// The structure with the toggles applied, and the toggles that did not apply (a toggle
         /// from the command line for a setting the lab lacks).
         public func materialized() -> (topology: Topology, errors: [String]) {

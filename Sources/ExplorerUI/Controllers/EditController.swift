@@ -17,33 +17,14 @@ enum EditController {
         var labels: [String] = []
         for e in edits {
             labels.append(e.summary(in: r.structure))
-            let removals = r.structure.removals(of: e)
             do {
-                try r.structure.apply(e)
+                r = try r.applying(e)
             } catch {
-                let m = "\(labels.last ?? "edit"): \(error.message)"
-                s.message = m
+                s.message = "\(labels.last ?? "edit"): \(error.message)"
                 return error.message
             }
-            r.toggles = r.toggles.compactMap { e.carry(assignment: $0) }
-            // An expected failing leg may name hosts ("data vm1→vm2"): it follows a rename.
-            r.expectations = r.expectations.mapValues { x in
-                var x = x
-                x.leg = x.leg.map { e.carry(leg: $0) }
-                return x
-            }
-            for f in removals.flows { r.expectations[f] = nil }
-            if case let .deleteFlow(name) = e { r.expectations[name] = nil }
-            if let (from, to) = e.flowRename, let x = r.expectations.removeValue(forKey: from) { r.expectations[to] = x }
         }
-        let label = described ?? labels.joined(separator: ", ")
-        let before = s.message
-        if s.change(to: r, described: label) { return nil }
-        let why = s.message ?? "refused"
-        if s.message == before { return "nothing changes" }
-        // change() put "label: not possible here — reason"; the form shows the reason alone.
-        if let range = why.range(of: "not possible here — ") { return String(why[range.upperBound...]) }
-        return why
+        return s.change(to: r, described: described ?? labels.joined(separator: ", "))
     }
 
     @discardableResult
@@ -226,20 +207,12 @@ enum EditController {
         if remotes.isEmpty { return apply(edits, &s) }
         // Remote addresses are settings of the structure (as the file writes them).
         var r = s.document.current
-        for e in edits {
-            try r.structure.apply(e)
-            r.toggles = r.toggles.compactMap { e.carry(assignment: $0) }
-            r.expectations = r.expectations.mapValues { x in
-                var x = x
-                x.leg = x.leg.map { e.carry(leg: $0) }
-                return x
-            }
-        }
+        for e in edits { r = try r.applying(e) }
         for a in remotes {
             let renamed = newName != name ? newName + a.dropFirst(name.count) : Substring(a)
             do { try r.structure.apply(assignment: String(renamed)) } catch { throw EditError(error.message) }
         }
-        return s.change(to: r, described: "edit \(newName)") ? nil : (s.message ?? "refused")
+        return s.change(to: r, described: "edit \(newName)")
     }
 
     static func submitFlow(_ name: String?, _ f: Form, _ s: inout ExplorerState) throws(EditError) -> String? {
@@ -280,16 +253,10 @@ enum EditController {
             let leg = f["leg"].trimmed
             expectation = Expectation(verdict: v, leg: v == .fails && !leg.isEmpty ? leg : nil)
         }
-        var next = r
-        try next.structure.apply(edit)
-        if let name { next.expectations[name] = nil }
+        var next = try r.applying(edit)
         next.expectations[newName] = expectation
         let label = edit.summary(in: r.structure)
-        guard s.change(to: next, described: label) else {
-            let why = s.message ?? "refused"
-            if let range = why.range(of: "not possible here — ") { return String(why[range.upperBound...]) }
-            return why
-        }
+        if let refusal = s.change(to: next, described: label) { return refusal }
         if let i = s.trace.flows.firstIndex(where: { $0.flow == newName }) {
             s.flowIndex = i
             s.setPosition(0)

@@ -230,7 +230,7 @@ enum FileController {
         next.structure = loaded.topology
         next.toggles = []
         next.expectations = loaded.expectations
-        if s.change(to: next, described: "restored the unsaved changes") {
+        if s.change(to: next, described: "restored the unsaved changes") == nil {
             storage.removeRecovery(for: s.document.path)
         }
     }
