@@ -62,4 +62,12 @@ struct TopologyOptions: ParsableArguments {
 struct ValidationFailure: Error, CustomStringConvertible {
     var message: String
     var description: String { TerminalEscape.escaped(message, keepingLayout: true) }
+
+    /// As printed on standard error: each line once, located lines as they are
+    /// (`file:line:column: error: …`), others prefixed `csumlab: error: `.
+    var printed: String {
+        description.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.contains(": error: ") || line.hasPrefix("csumlab: ") ? String(line) : "csumlab: error: " + line
+        }.joined(separator: "\n")
+    }
 }

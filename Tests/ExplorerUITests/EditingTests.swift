@@ -138,7 +138,7 @@ import TopologyFile
         try InteractionTests().toggle(&s, node: "vm1", setting: "eth0 tx-checksumming")
         #expect(s.assignments == ["vm1.eth0.tx-checksumming=off"])
         s.perform(.selectNode("vm1"))
-        try checkUndoRedo(&s) { s in
+        checkUndoRedo(&s) { s in
             s.handle(.key(.char("e")))
             clear(&s)
             type(&s, "web")
