@@ -19,6 +19,19 @@ public enum Host {
         isRoot && access("/dev/net/tun", R_OK | W_OK) == 0 && access("/proc/self/ns/net", R_OK) == 0
     }
 
+    /// The programs `verify` runs to build a lab, with the package that has each: iproute2 for
+    /// namespaces, links and addresses, nft for NAT and the stack's own rules, iptables for the
+    /// CHECKSUM target (which nft does not have).
+    public static let labTools: [(program: String, package: String)] = [("ip", "iproute2"), ("nft", "nftables"), ("iptables", "iptables")]
+
+    /// Those of `tools` that are not executable in `PATH` (nor in /usr/sbin and /sbin, where
+    /// they live and which a user's PATH may lack): "nft (nftables)".
+    public static func missing(_ tools: [(program: String, package: String)] = labTools) -> [String] {
+        let path = (getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin") + ":/usr/sbin:/sbin"
+        let dirs = path.split(separator: ":").map(String.init)
+        return tools.filter { t in !dirs.contains { access($0 + "/" + t.program, X_OK) == 0 } }.map { "\($0.program) (\($0.package))" }
+    }
+
     /// The path of this executable (to re-exec it as a namespace helper).
     public static var executablePath: String {
         var buf = [CChar](repeating: 0, count: 4096)

@@ -70,6 +70,11 @@ struct VerifyCommand: ParsableCommand {
             printError("csumlab verify: needs root, /dev/net/tun, network namespaces and iproute2 (`ip netns`); skipped")
             throw ExitCode(77)
         }
+        let missing = Host.missing()
+        guard missing.isEmpty else {
+            printError("csumlab verify: needs \(missing.joined(separator: ", ")), not found in PATH; install it to compare with the kernel; skipped")
+            throw ExitCode(77)
+        }
         var files: [String] = []
         if let dir = directory {
             files = listYAML(dir)

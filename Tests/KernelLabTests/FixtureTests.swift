@@ -81,9 +81,9 @@ import Wire
         return parts.joined(separator: "/") + "/csumlab-kprobe"
     }
 
-    static var enabled: Bool { Host.canBuildLabs && access(probe, X_OK) == 0 }
+    static var enabled: Bool { Host.canBuildLabs && access(probe, X_OK) == 0 && VerifyCleanupTests.toolsReady }
 
-    @Test(.enabled(if: KernelLabRootTests.enabled, "needs root, network namespaces and a built csumlab-kprobe"),
+    @Test(.enabled(if: KernelLabRootTests.enabled, VerifyCleanupTests.requirement("needs root, network namespaces and a built csumlab-kprobe")),
           arguments: ["bridged-tcp-syn", "routed-netns-tcp-syn", "routed-userspace-tcp-syn"])
     func measuredAgainAgreesWithFixture(name: String) throws {
         let prefix = RunPrefix(pid: getpid())
@@ -106,7 +106,7 @@ import Wire
         }
     }
 
-    @Test(.enabled(if: KernelLabRootTests.enabled, "needs root and network namespaces"))
+    @Test(.enabled(if: KernelLabRootTests.enabled, VerifyCleanupTests.requirement("needs root and network namespaces")))
     func cleanupRemovesOnlyThisRunsNamespaces() throws {
         let prefix = RunPrefix(pid: getpid())
         try Namespaces.create(prefix.namespace("leftover"))

@@ -166,7 +166,7 @@ enum AwkwardNames {
 
 /// `csumlab verify` builds, compares and removes labs with these names (root, in CI).
 @Suite(.serialized) struct KernelNamesRootTests {
-    @Test(.enabled(if: VerifyCleanupTests.enabled, "needs root, /dev/net/tun, network namespaces and a built csumlab"),
+    @Test(.enabled(if: VerifyCleanupTests.enabled, VerifyCleanupTests.requirement("needs root, /dev/net/tun, network namespaces and a built csumlab")),
           arguments: [("node-names", AwkwardNames.nodes), ("device-names", AwkwardNames.devices)])
     func verifyBuildsComparesAndRemovesTheLab(name: String, text: String) throws {
         var dirTemplate = Array("/tmp/csumlab-names-XXXXXX".utf8CString)

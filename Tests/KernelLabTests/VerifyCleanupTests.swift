@@ -14,7 +14,24 @@ import Testing
         return parts.joined(separator: "/") + "/csumlab"
     }
 
-    static var enabled: Bool { Host.canBuildLabs && access(csumlab, X_OK) == 0 }
+    static var enabled: Bool { Host.canBuildLabs && access(csumlab, X_OK) == 0 && toolsReady }
+
+    /// The programs a lab is built with (`ip`, `nft`, `iptables`). Outside CI a machine without
+    /// them skips these tests and says which is missing; in CI (`CI=true`) they run and fail, so
+    /// `.ci/run` keeps requiring them.
+    static var toolsReady: Bool { Host.missing().isEmpty || getenv("CI").map { String(cString: $0) } == "true" }
+
+    @Test func missingProgramsAreNamedWithTheirPackage() {
+        #expect(Host.missing([("csumlab-no-such-program", "nosuchpkg")]) == ["csumlab-no-such-program (nosuchpkg)"])
+        #expect(Host.missing([("sh", "dash")]).isEmpty)
+        #expect(Self.requirement("needs root").rawValue.hasPrefix("needs root"))
+    }
+
+    /// Why a root test is skipped, naming the missing programs.
+    static func requirement(_ base: String) -> Comment {
+        let missing = Host.missing()
+        return Comment(rawValue: base + (missing.isEmpty ? "" : "; not found: " + missing.joined(separator: ", ")))
+    }
 
     static func nowMs() -> Int64 {
         var ts = timespec()
@@ -22,7 +39,7 @@ import Testing
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
-    @Test(.enabled(if: VerifyCleanupTests.enabled, "needs root, network namespaces and a built csumlab"))
+    @Test(.enabled(if: VerifyCleanupTests.enabled, VerifyCleanupTests.requirement("needs root, network namespaces and a built csumlab")))
     func sigkillDuringSetupThenCleanupLeavesNothing() throws {
         let child = try Spawn.start([Self.csumlab, "verify", Shipped.root + "/topologies/seed-routed-netns.yaml"])
         let prefix = RunPrefix(pid: child.pid)
@@ -52,7 +69,7 @@ import Testing
         #expect(!links.contains(prefix.value), "ip link still shows: \(links)")
     }
 
-    @Test(.enabled(if: VerifyCleanupTests.enabled, "needs root, network namespaces and a built csumlab"))
+    @Test(.enabled(if: VerifyCleanupTests.enabled, VerifyCleanupTests.requirement("needs root, network namespaces and a built csumlab")))
     func cleanupLeavesRunningLabsAlone() throws {
         // A lab of a live process (pid 1 never dies); not this process's prefix, which other
         // suites running in parallel use for their own labs.
@@ -64,7 +81,7 @@ import Testing
         #expect(Namespaces.list().contains(live), "--cleanup must not touch a live run's lab")
     }
 
-    @Test(.enabled(if: VerifyCleanupTests.enabled && access("/usr/bin/setpriv", X_OK) == 0, "needs root (to drop it) and setpriv"))
+    @Test(.enabled(if: VerifyCleanupTests.enabled && access("/usr/bin/setpriv", X_OK) == 0, VerifyCleanupTests.requirement("needs root (to drop it) and setpriv")))
     func withoutRootItIsSkippedWith77() throws {
         let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Self.csumlab, "verify"]
         let r = try Spawn.run(asNobody + [Shipped.root + "/topologies/seed-bridged.yaml"])
@@ -73,7 +90,7 @@ import Testing
         #expect(try Spawn.run(asNobody + ["--cleanup"]).status == 77)
     }
 
-    @Test(.enabled(if: VerifyCleanupTests.enabled, "needs root, network namespaces and a built csumlab"))
+    @Test(.enabled(if: VerifyCleanupTests.enabled, VerifyCleanupTests.requirement("needs root, network namespaces and a built csumlab")))
     func aFileWhereTheModelAgreesPassesEndToEnd() throws {
         let r = try Spawn.run([Self.csumlab, "verify", Shipped.root + "/topologies/mininet-userspace-switch.yaml"])
         #expect(r.status == 0, "\(r.stdout.suffix(2000))")
@@ -86,7 +103,7 @@ import Testing
     /// Without root `ip netns del` fails: `--cleanup --prefix` must say so and fail, not report
     /// the namespace as removed. The prefix is that of a live `sleep` of this test's own, so no
     /// other test's lab or leftover cleanup is involved.
-    @Test(.enabled(if: VerifyCleanupTests.enabled && access("/usr/bin/setpriv", X_OK) == 0, "needs root (to drop it) and setpriv"))
+    @Test(.enabled(if: VerifyCleanupTests.enabled && access("/usr/bin/setpriv", X_OK) == 0, VerifyCleanupTests.requirement("needs root (to drop it) and setpriv")))
     func aNamespaceThatCannotBeRemovedIsReportedAsAFailure() throws {
         let holder = try Spawn.start(["sleep", "600"])
         defer {
@@ -114,7 +131,7 @@ import Testing
     /// verify ignores SIGPIPE for its helpers' pipes; a reader of its report that went away must
     /// still end it by SIGPIPE (141), after its lab is gone. The pipe's reader has exited before
     /// verify starts, so the first line it writes meets a closed pipe.
-    @Test(.enabled(if: VerifyCleanupTests.enabled && access("/bin/bash", X_OK) == 0, "needs root, network namespaces, bash and a built csumlab"))
+    @Test(.enabled(if: VerifyCleanupTests.enabled && access("/bin/bash", X_OK) == 0, VerifyCleanupTests.requirement("needs root, network namespaces, bash and a built csumlab")))
     func aClosedPipeEndsVerifyBySIGPIPEWithItsLabRemoved() throws {
         let script = #"exec 4> >(exit 0); wait $!; "$0" verify "$1" 2>&1 >&4 & echo "pid=$!"; wait $!; echo "status=$?""#
         let r = try Spawn.run(["/bin/bash", "-c", script, Self.csumlab, Shipped.root + "/topologies/seed-bridged.yaml"])
