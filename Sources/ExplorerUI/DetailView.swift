@@ -62,7 +62,7 @@ enum DetailView {
         out.append(("", .plain))
         add("L4 csum field 0x\(hex(st.l4Field))  correct 0x\(hex(st.l4Correct))  pseudo-header sum 0x\(hex(st.l4PseudoSum))")
         var where_ = csumRange(st).map { "csum_start \($0.start)  csum_offset \($0.offset)  " } ?? ""
-        where_ += "TTL \(st.ttl)"
+        where_ += ((try? FrameLayout.parse(st.frame))?.ipVersion == .v6 ? "hop limit " : "TTL ") + "\(st.ttl)"
         add(where_)
         if let n = st.ipFragments {
             add("on the link as \(n) IP fragments (\(st.firstFragment.count)-byte first frame); the checksum covers the whole \(st.frame.count)-byte datagram")

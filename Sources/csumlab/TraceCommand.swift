@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Simulation
 import TopologyFile
 import TraceReport
@@ -16,11 +19,23 @@ struct TraceCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Explain every step in a sentence.")
     var verbose = false
 
+    @Flag(help: "The full step table on one line a step, whatever the terminal's width.")
+    var wide = false
+
     @Option(help: "Seconds of each connection the counters cover: lost TCP packets sent again on the kernel's timers within it count each time.")
     var window: Int = Int(ObservationWindow.defaultSeconds)
 
     func validate() throws {
         guard (1...3600).contains(window) else { throw ValidationError("--window takes 1 to 3600 seconds") }
+    }
+
+    /// The columns to fit: the terminal's when standard output is one, else `COLUMNS` when
+    /// set, else none (a pipe or a file gets the full table).
+    static func terminalWidth() -> Int? {
+        var ws = winsize()
+        if isatty(1) == 1, ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { return Int(ws.ws_col) }
+        if let c = getenv("COLUMNS").flatMap({ Int(String(cString: $0)) }), c > 0 { return c }
+        return nil
     }
 
     func run() throws {
@@ -34,7 +49,7 @@ struct TraceCommand: ParsableCommand {
         if json {
             try StandardOutput.write(TraceJSON.render(trace, topology: loaded.topology))
         } else {
-            try StandardOutput.write(TraceText.render(trace, topology: loaded.topology, verbose: verbose))
+            try StandardOutput.write(TraceText.render(trace, topology: loaded.topology, verbose: verbose, width: wide ? nil : Self.terminalWidth()))
         }
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Simulation
 import TerminalText
 import Testing
@@ -47,5 +50,69 @@ import TraceReport
             rows += 1
         }
         #expect(rows > 10)
+    }
+}
+
+/// `csumlab trace` in a terminal fits its width (#14): at 80 columns every line of every
+/// shipped lab's trace fits, steps keep all their columns (stacked), words are never split, and
+/// without a width (a pipe, `--wide`) the table keeps one line a step.
+@Suite struct TraceTextFitTests {
+    static let labs: [String] = {
+        var out: [String] = []
+        guard let d = opendir(repoRoot + "/topologies") else { return out }
+        defer { closedir(d) }
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(".yaml") { out.append(name) }
+        }
+        return out.sorted()
+    }()
+
+    func rendered(_ lab: String, width: Int?, verbose: Bool = true) throws -> (String, Trace, Topology) {
+        let loaded = try TopologyFile.load(path: repoRoot + "/topologies/" + lab)
+        let trace = try Simulator(loaded.topology).run()
+        return (TraceText.render(trace, topology: loaded.topology, verbose: verbose, width: width), trace, loaded.topology)
+    }
+
+    @Test(arguments: labs)
+    func everyLineFitsEightyColumns(_ lab: String) throws {
+        let (text, trace, _) = try rendered(lab, width: 80)
+        for line in text.split(separator: "\n") {
+            #expect(line.displayWidth <= 80, "\(lab): \(line.displayWidth) columns: \(line)")
+        }
+        // Nothing is lost: every step's kernel function and state are still there, whole.
+        for f in trace.flows {
+            for leg in f.legs {
+                for s in leg.steps {
+                    for word in s.function.split(separator: " ") where word.count > 1 {
+                        #expect(text.contains(word), "\(lab): \(word) missing")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func wordsOfTheDescriptionAreNotSplit() throws {
+        let (text, _, topology) = try rendered("seed-routed-userspace.yaml", width: 80)
+        let printed = Set(text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        for word in topology.description.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            #expect(printed.contains(String(word)), "'\(word)' was split")
+        }
+    }
+
+    @Test func withoutAWidthTheTableKeepsOneLineAStep() throws {
+        let (text, trace, _) = try rendered("seed-bridged.yaml", width: nil, verbose: false)
+        let stepLines = text.split(separator: "\n").filter { $0.contains("0x") }
+        #expect(stepLines.count == trace.flows.flatMap(\.legs).map(\.steps.count).reduce(0, +))
+        let (wide, _, _) = try rendered("seed-bridged.yaml", width: 1000, verbose: false)
+        #expect(wide == text, "a wide terminal gets the full table")
+    }
+
+    @Test func ipv6StepsSayHopLimit() throws {
+        let (text, _, _) = try rendered("ipv6-routed-netns.yaml", width: nil)
+        let headers = text.split(separator: "\n").filter { $0.hasPrefix("  #") }
+        #expect(!headers.isEmpty && headers.allSatisfy { $0.hasSuffix("hop limit") })
+        let (v4, _, _) = try rendered("seed-bridged.yaml", width: nil)
+        #expect(v4.split(separator: "\n").filter { $0.hasPrefix("  #") }.allSatisfy { $0.hasSuffix("TTL") })
     }
 }
