@@ -3,6 +3,7 @@ import ProcessSpawn
 import Simulation
 import Testing
 import TopologyFile
+import TraceReport
 
 #if canImport(Glibc)
 import Glibc
@@ -258,6 +259,30 @@ struct PcapngReader {
             #expect(row.first == hop)
             #expect(row.dropFirst().first == String(s.frame.count))
         }
+    }
+
+    /// Blocks laid out by hand from the draft's figures (§4.1 SHB, §4.2 IDB, §4.3 EPB, §3.5
+    /// options), little-endian, against the writer's bytes.
+    @Test func blockLayoutsMatchTheDraftByteForByte() {
+        // SHB, no options: type, total 28, magic, major 1, minor 0, section length -1, total.
+        #expect(Pcapng.Block.sectionHeader(options: []).bytes == [
+            0x0A, 0x0D, 0x0D, 0x0A, 28, 0, 0, 0, 0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0,
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 28, 0, 0, 0,
+        ])
+        // IDB: linktype 1, reserved 0, snaplen 0x40000; if_name "br" (code 2, length 2, padded
+        // to 4), opt_endofopt; total 8 + 8 + 8 + 4 + 4 = 32.
+        #expect(Pcapng.Block.interfaceDescription(linkType: 1, snapLength: 0x40000, options: [.interfaceName("br")]).bytes == [
+            1, 0, 0, 0, 32, 0, 0, 0, 1, 0, 0, 0, 0x00, 0x00, 0x04, 0x00,
+            2, 0, 2, 0, 0x62, 0x72, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0,
+        ])
+        // EPB: interface 1, timestamp high 1 / low 2, captured 3, original 3, data padded to 4,
+        // epb_flags (code 2, length 4) = outbound | checksum not ready (0x202), opt_endofopt;
+        // total 8 + 20 + 4 + 8 + 4 + 4 = 48.
+        #expect(Pcapng.Block.enhancedPacket(interface: 1, timestamp: 0x1_0000_0002, data: [0xAA, 0xBB, 0xCC], originalLength: 3,
+                                            options: [.flags(Pcapng.Flag.outbound | Pcapng.Flag.checksumNotReady)]).bytes == [
+            6, 0, 0, 0, 48, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0,
+            0xAA, 0xBB, 0xCC, 0, 2, 0, 4, 0, 0x02, 0x02, 0, 0, 0, 0, 0, 0, 48, 0, 0, 0,
+        ])
     }
 
     /// The file is replaced atomically: a failed write (no such directory) says why and leaves
