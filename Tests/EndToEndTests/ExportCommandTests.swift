@@ -218,6 +218,16 @@ struct DotReader {
         for (i, s) in styles.enumerated() { #expect(s.hasPrefix("  linkStyle \(i) stroke:")) }
     }
 
+    @Test func commandLine() throws {
+        let e = try #require(try Csumlab.parseAsRoot(["export", "lab.yaml", "--format", "mermaid", "--flow", "ssh"]) as? ExportCommand)
+        #expect(e.format == .mermaid && e.options.flow == "ssh")
+        #expect(throws: (any Error).self) { try Csumlab.parseAsRoot(["export", "lab.yaml", "--format", "svg"]) }
+        #expect(throws: (any Error).self) { try Csumlab.parseAsRoot(["export", "lab.yaml"]) }
+        #expect(throws: (any Error).self) { try Csumlab.parseAsRoot(["export", "lab.yaml", "--format", "script", "--prefix", "a b"]) }
+        let t = try #require(try Csumlab.parseAsRoot(["trace", "lab.yaml", "--pcapng", "out.pcapng"]) as? TraceCommand)
+        #expect(t.pcapng == "out.pcapng")
+    }
+
     @Test func quotingSurvivesHostileText() {
         #expect(GraphExport.dotQuoted("a\"b\\c\nd\u{7}") == "\"a\\\"b\\\\c\\nd\"")
         #expect(GraphExport.mermaidQuoted("a\"b#<c>&\n") == "\"a#quot;b#35;#lt;c#gt;#amp;<br>\"")
