@@ -62,70 +62,27 @@ public final class VerifyLab {
     public func build(effective: [String: Set<Feature>]) throws(LabError) -> [FeatureReading] {
         let b = builder
         let g = plan.graph
-        for ns in plan.namespaces { try b.namespace(ns.role, ipv6: ns.ipv6) }
-        for s in plan.sysctls { try b.sysctl(s.role, s.key, s.value) }
+        for step in try plan.buildSteps(effective: effective) {
+            switch step {
+            case let .namespace(role, ipv6): try b.namespace(role, ipv6: ipv6)
+            case let .sysctl(s): try b.sysctl(s.role, s.key, s.value)
+            case let .bridge(role, name, mac): try b.bridge(role, name, mac: mac)
+            case let .tap(role, name, vnetHeader, offloads, mac, guestMAC):
+                try b.tap(role, name, vnetHeader: vnetHeader, offloads: offloads, mac: mac, guestMAC: guestMAC ?? "-")
+            case let .veth(roleA, nameA, macA, roleB, nameB, macB): try b.veth(roleA, nameA, macA: macA, roleB, nameB, macB: macB)
+            case let .up(role, device, master): try b.up(role, device, master: master)
+            case let .feature(role, device, f, on): try setFeature(role, device, f, on: on)
+            case let .ip(c): try b.ip(c.role, c.argv)
+            case let .exec(c): try b.exec(c.role, c.argv)
+            case let .router(i, r):
+                let a = try b.agent(r.role)
+                let id = "r\(i)"
+                try a.call(["urouter", id, r.mode.rawValue, r.header.rawValue])
+                for p in r.ports { try a.call(["uport", id, p.name, p.kind, p.vnetHeader ? "1" : "0", p.mac]) }
+                for rt in r.routes { try a.call(["uroute", id, rt.destination.description, rt.port, rt.nextHopMAC]) }
+            }
+        }
         let real = plan.devices.values.sorted { $0.graphID < $1.graphID }
-        for r in real {
-            let d = g.devices[r.graphID]
-            switch d.kind {
-            case .bridge:
-                try b.bridge(r.role, r.name, mac: r.mac)
-            case let .tap(ts):
-                let guest = d.fdVM.map { MAC.format(g.devices[$0].mac) } ?? "-"
-                try b.tap(r.role, r.name, vnetHeader: ts.vnetHdr, offloads: g.tunOffloads(r.graphID), mac: r.mac, guestMAC: guest)
-            case .vethEnd:
-                // Create each pair once, from its first end.
-                guard let p = d.peer, p > d.id, let peer = plan.devices[p] else { continue }
-                try b.veth(r.role, r.name, macA: r.mac, peer.role, peer.name, macB: peer.mac)
-            case .hostNIC:
-                guard let w = plan.wires[r.graphID] else { continue }
-                try b.veth(r.role, r.name, macA: r.mac, w.role, w.name, macB: w.mac)
-                try b.up(w.role, w.name)
-            case .virtio:
-                continue
-            }
-        }
-        for r in real {
-            let d = g.devices[r.graphID]
-            let master = d.master.flatMap { plan.devices[$0] }
-            if let m = master, m.role != r.role { throw .agent("\(r.simName) and its bridge \(m.simName) ended up in different namespaces") }
-            try b.up(r.role, r.name, master: master?.name)
-        }
-        // The file's offload requests, after ports joined their bridges (br_features_recompute).
-        for r in real {
-            let d = g.devices[r.graphID]
-            let node = g.topology.nodes[d.node]
-            var requested: [Feature: Bool] = [:]
-            switch d.kind {
-            case .vethEnd: requested = d.iface.map { $0 < node.interfaces.count ? node.interfaces[$0].features.requested : [:] } ?? [:]
-            case .tap, .bridge: requested = node.features.requested
-            case .hostNIC:
-                // Emulation: GRO validation on the near end stands in for the NIC's rx checksum;
-                // the far end must not offer TSO, or veth skips the NAPI/GRO path.
-                let rx = effective[d.name]?.contains(.rxChecksumming) ?? true
-                try setFeature(r.role, r.name, .gro, on: rx)
-                if let w = plan.wires[r.graphID] { try setFeature(w.role, w.name, .tso, on: false) }
-                // The NIC's transmit side (tx-checksumming, SG, TSO, GSO) is the near end's own.
-                for f in [Feature.txChecksumming, .scatterGather, .tso, .gso] {
-                    if let on = node.features.requested[f] { try setFeature(r.role, r.name, f, on: on) }
-                }
-                continue
-            case .virtio: continue
-            }
-            for f in Feature.allCases { if let on = requested[f] { try setFeature(r.role, r.name, f, on: on) } }
-        }
-        for c in plan.addresses { try b.ip(c.role, c.argv) }
-        for c in plan.routes { try b.ip(c.role, c.argv) }
-        for c in plan.neighbours { try b.ip(c.role, c.argv) }
-        for c in plan.netfilter { try b.exec(c.role, c.argv) }
-        for s in plan.conntrackSysctls { try b.sysctl(s.role, s.key, s.value) }
-        for (i, r) in plan.routers.enumerated() {
-            let a = try b.agent(r.role)
-            let id = "r\(i)"
-            try a.call(["urouter", id, r.mode.rawValue, r.header.rawValue])
-            for p in r.ports { try a.call(["uport", id, p.name, p.kind, p.vnetHeader ? "1" : "0", p.mac]) }
-            for rt in r.routes { try a.call(["uroute", id, rt.destination.description, rt.port, rt.nextHopMAC]) }
-        }
         try waitForBridgePorts(real.filter { g.devices[$0.graphID].master != nil }, deadlineMs: 3000)
         var readings: [FeatureReading] = []
         for r in real where g.devices[r.graphID].kind != .hostNIC {

@@ -77,6 +77,13 @@ public enum LabSaver {
         try save(bytes: Array(text.utf8), to: path, expecting: expecting, keepOriginal: keepOriginal, newFileMode: 0o644)
     }
 
+    /// Save `bytes` at `path` atomically (temporary file, fsync, rename, directory fsync), with no
+    /// stamp check and no `.orig` copy: for exports (`trace --pcapng`) that replace what they wrote.
+    @discardableResult
+    public static func save(bytes: [UInt8], to path: String) throws(SaveError) -> DiskStamp {
+        try save(bytes: bytes, to: path, expecting: nil, keepOriginal: false, newFileMode: 0o644)
+    }
+
     /// The temporary file's name for `path`: hidden, beside it, unique per process and attempt.
     static func temporaryName(for path: String, attempt: Int) -> String {
         let (dir, base) = split(path)

@@ -22,6 +22,9 @@ struct TraceCommand: ParsableCommand {
     @Flag(help: "The full step table on one line a step, whatever the terminal's width.")
     var wide = false
 
+    @Option(help: ArgumentHelp("Also write the trace as a pcapng capture (Wireshark, tshark): one interface per hop, one packet per step with its checksum state.", valueName: "file"))
+    var pcapng: String?
+
     @Option(help: "Seconds of each connection the counters cover: lost TCP packets sent again on the kernel's timers within it count each time.")
     var window: Int = Int(ObservationWindow.defaultSeconds)
 
@@ -45,6 +48,13 @@ struct TraceCommand: ParsableCommand {
             trace = try Simulator(loaded.topology, window: Double(window)).run(flow: options.flow)
         } catch {
             throw ValidationFailure(message: "\(options.file): \(error)")
+        }
+        if let pcapng {
+            do {
+                try LabSaver.save(bytes: TracePcapng.render(trace), to: pcapng)
+            } catch {
+                throw ValidationFailure(message: "--pcapng: \(error.message)")
+            }
         }
         if json {
             try StandardOutput.write(TraceJSON.render(trace, topology: loaded.topology))

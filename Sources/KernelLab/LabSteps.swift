@@ -1,0 +1,93 @@
+import Simulation
+
+/// One thing building a lab does, in the order `VerifyLab.build` does them: what `verify` carries
+/// out on the kernel (through `LabBuilder`) and what `csumlab export --format script` writes as
+/// shell commands. One list for both, so the script builds the lab `verify` compares against.
+public enum LabStep: Sendable, Equatable {
+    /// A namespace (with `lo` up; IPv6 disabled unless `ipv6`).
+    case namespace(role: String, ipv6: Bool)
+    case sysctl(LabPlan.Sysctl)
+    case bridge(role: String, name: String, mac: String)
+    /// A TAP as QEMU (or a userspace router) opens it; `guestMAC`: the VM NIC behind it, if any.
+    case tap(role: String, name: String, vnetHeader: Bool, offloads: TunOffloads, mac: String, guestMAC: String?)
+    /// A veth pair: the first end in `roleA`, its peer created in `roleB`.
+    case veth(roleA: String, nameA: String, macA: String, roleB: String, nameB: String, macB: String)
+    /// Bring a device up, joining `master` (a bridge) first when given.
+    case up(role: String, device: String, master: String?)
+    /// Set one of csumlab's features: every ethtool feature name behind it (`FeatureNames`).
+    case feature(role: String, device: String, Feature, on: Bool)
+    /// `ip -n NS ARGV...`
+    case ip(LabPlan.Command)
+    /// A program in the namespace (`ip netns exec NS ARGV...`): nft, iptables.
+    case exec(LabPlan.Command)
+    /// A userspace router or router VM stand-in (verify: a helper; script: a comment).
+    case router(index: Int, LabPlan.Router)
+}
+
+extension LabPlan {
+    /// The steps that build this lab. `effective`: the simulator's effective features by device
+    /// name (a host NIC's rx-checksumming is emulated by GRO on its near end).
+    public func buildSteps(effective: [String: Set<Feature>]) throws(LabError) -> [LabStep] {
+        let g = graph
+        var steps: [LabStep] = []
+        for ns in namespaces { steps.append(.namespace(role: ns.role, ipv6: ns.ipv6)) }
+        for s in sysctls { steps.append(.sysctl(s)) }
+        let real = devices.values.sorted { $0.graphID < $1.graphID }
+        for r in real {
+            let d = g.devices[r.graphID]
+            switch d.kind {
+            case .bridge:
+                steps.append(.bridge(role: r.role, name: r.name, mac: r.mac))
+            case let .tap(ts):
+                let guest = d.fdVM.map { MAC.format(g.devices[$0].mac) }
+                steps.append(.tap(role: r.role, name: r.name, vnetHeader: ts.vnetHdr, offloads: g.tunOffloads(r.graphID), mac: r.mac, guestMAC: guest))
+            case .vethEnd:
+                // Create each pair once, from its first end.
+                guard let p = d.peer, p > d.id, let peer = devices[p] else { continue }
+                steps.append(.veth(roleA: r.role, nameA: r.name, macA: r.mac, roleB: peer.role, nameB: peer.name, macB: peer.mac))
+            case .hostNIC:
+                guard let w = wires[r.graphID] else { continue }
+                steps.append(.veth(roleA: r.role, nameA: r.name, macA: r.mac, roleB: w.role, nameB: w.name, macB: w.mac))
+                steps.append(.up(role: w.role, device: w.name, master: nil))
+            case .virtio:
+                continue
+            }
+        }
+        for r in real {
+            let d = g.devices[r.graphID]
+            let master = d.master.flatMap { devices[$0] }
+            if let m = master, m.role != r.role { throw .agent("\(r.simName) and its bridge \(m.simName) ended up in different namespaces") }
+            steps.append(.up(role: r.role, device: r.name, master: master?.name))
+        }
+        // The file's offload requests, after ports joined their bridges (br_features_recompute).
+        for r in real {
+            let d = g.devices[r.graphID]
+            let node = g.topology.nodes[d.node]
+            var requested: [Feature: Bool] = [:]
+            switch d.kind {
+            case .vethEnd: requested = d.iface.map { $0 < node.interfaces.count ? node.interfaces[$0].features.requested : [:] } ?? [:]
+            case .tap, .bridge: requested = node.features.requested
+            case .hostNIC:
+                // Emulation: GRO validation on the near end stands in for the NIC's rx checksum;
+                // the far end must not offer TSO, or veth skips the NAPI/GRO path.
+                let rx = effective[d.name]?.contains(.rxChecksumming) ?? true
+                steps.append(.feature(role: r.role, device: r.name, .gro, on: rx))
+                if let w = wires[r.graphID] { steps.append(.feature(role: w.role, device: w.name, .tso, on: false)) }
+                // The NIC's transmit side (tx-checksumming, SG, TSO, GSO) is the near end's own.
+                for f in [Feature.txChecksumming, .scatterGather, .tso, .gso] {
+                    if let on = node.features.requested[f] { steps.append(.feature(role: r.role, device: r.name, f, on: on)) }
+                }
+                continue
+            case .virtio: continue
+            }
+            for f in Feature.allCases { if let on = requested[f] { steps.append(.feature(role: r.role, device: r.name, f, on: on)) } }
+        }
+        for c in addresses { steps.append(.ip(c)) }
+        for c in routes { steps.append(.ip(c)) }
+        for c in neighbours { steps.append(.ip(c)) }
+        for c in netfilter { steps.append(.exec(c)) }
+        for s in conntrackSysctls { steps.append(.sysctl(s)) }
+        for (i, r) in routers.enumerated() { steps.append(.router(index: i, r)) }
+        return steps
+    }
+}
