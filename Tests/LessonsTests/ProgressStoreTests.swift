@@ -1,0 +1,71 @@
+import Testing
+import Lessons
+import TopologyFile
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct ProgressStoreTests {
+    func scratch() -> String {
+        var t = Array("/tmp/csumlab-progress-XXXXXX".utf8CString)
+        let p = t.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        return String(cString: p!)
+    }
+
+    @Test func storeFollowsXDGStateHome() {
+        #expect(LessonProgressStore(environment: ["XDG_STATE_HOME": "/s", "HOME": "/h"]).directory == "/s/csumlab/lessons")
+        #expect(LessonProgressStore(environment: ["XDG_STATE_HOME": "rel", "HOME": "/h"]).directory == "/h/.local/state/csumlab/lessons")
+        #expect(LessonProgressStore(environment: [:]).directory == nil)
+        #expect(LessonProgressStore(environment: [:]).load("x").warning != nil)
+    }
+
+    @Test func roundTripResetAndDamage() throws {
+        let dir = scratch()
+        let store = LessonProgressStore(environment: ["XDG_STATE_HOME": dir])
+        let fresh = store.load("02-seed-routed")
+        #expect(fresh.progress == LessonProgress() && fresh.warning == nil)
+        var p = LessonProgress()
+        p.page = 4
+        p.done = [0, 1, 2, 3]
+        p.solved = [5]
+        p.answers = [1: "CHECKSUM_PARTIAL", 3: "0x1732", 2: "quote \" back\\slash\nnewline \u{1B} é"]
+        try store.save(p, for: "02-seed-routed")
+        let path = dir + "/csumlab/lessons/02-seed-routed.json"
+        #expect(access(path, F_OK) == 0)
+        let back = store.load("02-seed-routed")
+        #expect(back.progress == p && back.warning == nil)
+
+        // Damaged: fresh progress and a warning naming the file.
+        try FileText.writeAtomically("{\"page\": 2, \"done\": [1,", to: path)
+        let damaged = store.load("02-seed-routed")
+        #expect(damaged.progress == LessonProgress())
+        #expect(damaged.warning?.contains(path) == true)
+        try FileText.writeAtomically("{\"page\": \"two\"}", to: path)
+        #expect(store.load("02-seed-routed").warning != nil)
+        // A save after damage repairs it.
+        try store.save(p, for: "02-seed-routed")
+        #expect(store.load("02-seed-routed").progress == p)
+
+        try store.reset("02-seed-routed")
+        #expect(access(path, F_OK) != 0)
+        #expect(store.load("02-seed-routed") == (LessonProgress(), nil))
+        try store.reset("02-seed-routed")   // nothing to reset: fine
+
+        // A name that cannot be a file name is never a path.
+        #expect(store.file(for: "../etc/passwd") == nil)
+        #expect(throws: SaveError.self) { try store.save(p, for: "../x") }
+        unlink(dir + "/csumlab/lessons")
+        rmdir(dir + "/csumlab/lessons")
+        rmdir(dir + "/csumlab")
+        rmdir(dir)
+    }
+
+    @Test func clampedDropsPagesPastTheEnd() {
+        var p = LessonProgress()
+        p.page = 9
+        p.done = [0, 5, 9]
+        p.answers = [9: "x", 1: "y"]
+        let c = p.clamped(pages: 6)
+        #expect(c.page == 5 && c.done == [0, 5] && c.answers == [1: "y"])
+    }
+}
