@@ -195,7 +195,7 @@ struct LessonParser {
             let normal = Self.lexicallyNormal(joined)
             let resolved = RecoveryStore.canonicalPath(normal) == RecoveryStore.canonicalPath(joined) ? normal : joined
             do throws(TopologyFileError) {
-                loaded = try TopologyFile.load(path: resolved)
+                loaded = try TraceCache.shared.lab(resolved)
             } catch {
                 let first = error.diagnostics.first.map(\.description) ?? "cannot load"
                 let more = error.diagnostics.count > 1 ? " (and \(error.diagnostics.count - 1) more)" : ""
@@ -213,7 +213,7 @@ struct LessonParser {
             return error(n.mark, "'lab' must be a topology file's path or an inline topology (a mapping starting with 'csumlab: 1')")
         }
         do throws(SimulationError) {
-            trace = try Simulator(loaded.topology).run()
+            trace = try TraceCache.shared.trace(loaded.topology)
             lab = loaded
         } catch {
             self.error(n.mark, "the lab does not simulate: \(error)")
@@ -471,18 +471,13 @@ struct LessonParser {
             let problems = TopologyFile.validate(copy, file: file)
             if let p = problems.first { return (copy, nil, p.message) }
             do throws(SimulationError) {
-                return (copy, try Simulator(copy).run(), nil)
+                return (copy, try TraceCache.shared.trace(copy), nil)
             } catch {
                 return (copy, nil, "\(error)")
             }
         }
-        let (_, base, _) = run([])
-        if let base {
-            let r = LessonCheck.task(t, live: lab, trace: base, changes: 0, toggles: [], defaultFlow: flow)
-            if t.goal.allSatisfy({ $0.holds(live: lab, trace: base, defaultFlow: flow) }) {
-                error(taskMark, "the lesson's lab already meets this task's goal: there is nothing to do")
-            }
-            _ = r
+        if let base = self.trace, t.goal.allSatisfy({ $0.holds(live: lab, trace: base, defaultFlow: flow) }) {
+            error(taskMark, "the lesson's lab already meets this task's goal: there is nothing to do")
         }
         let (solved, trace, problem) = run(t.solution)
         if let problem {

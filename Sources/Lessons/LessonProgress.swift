@@ -69,7 +69,8 @@ public struct LessonProgress: Codable, Sendable, Equatable {
         do {
             root = try TopologyFile.compose(text, file: "progress")
         } catch {
-            return (nil, error.diagnostics.first?.message ?? "not JSON")
+            let line = error.diagnostics.first.map { " at line \($0.line)" } ?? ""
+            return (nil, "not valid JSON\(line)")
         }
         guard case let .mapping(m)? = root else { return (nil, "not a JSON object") }
         var p = LessonProgress()

@@ -5,7 +5,7 @@ struct Csumlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "csumlab",
         abstract: "Make Linux checksum offload in virtual networks visible, hop by hop.",
-        subcommands: [ExploreCommand.self, TraceCommand.self, CheckCommand.self, FixCommand.self, NewCommand.self, VerifyCommand.self],
+        subcommands: [ExploreCommand.self, TraceCommand.self, CheckCommand.self, FixCommand.self, NewCommand.self, VerifyCommand.self, LessonCommand.self],
         defaultSubcommand: ExploreCommand.self)
 
     /// ArgumentParser's own `main`, except that a failed write to standard output ends the

@@ -69,3 +69,24 @@ import Glibc
         #expect(c.page == 5 && c.done == [0, 5] && c.answers == [1: "y"])
     }
 }
+
+@Suite struct LessonCatalogTests {
+    @Test func shippedLessonsAreFoundFromTheExecutable() throws {
+        let found = try LabCatalog.shippedDirectory(candidates: ["assets/lessons", "share/csumlab/lessons"], variable: "CSUMLAB_LESSONS",
+                                                    value: nil, executable: repositoryRoot + "/.build/debug/csumlab",
+                                                    what: "lessons", directory: "the lessons directory")
+        #expect(found == shippedLessonDirectory)
+        #expect(throws: LabCatalogError.self) {
+            try LabCatalog.shippedDirectory(candidates: ["assets/lessons"], variable: "CSUMLAB_LESSONS", value: "/nonexistent-dir",
+                                            executable: nil, what: "lessons", directory: "the lessons directory")
+        }
+    }
+
+    @Test func entriesListTitlesPagesAndTasks() throws {
+        let entries = LessonCatalog.entries(in: shippedLessonDirectory)
+        let seed = try #require(entries.first { $0.name == "02-seed-routed" })
+        let l = try LessonFile.load(path: seed.path)
+        #expect(seed.title == l.title && seed.pages == l.pages.count && seed.tasks == l.taskPages.count && seed.error == nil)
+        #expect(LessonCatalog.find(seed.path) == seed.path)
+    }
+}
