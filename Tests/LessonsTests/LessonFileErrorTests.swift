@@ -171,3 +171,15 @@ import TopologyFile
         #expect(ds.map(\.line) == ds.map(\.line).sorted())
     }
 }
+
+/// assets/lesson-format.md stays accurate: its example is a lesson that `check` accepts.
+@Suite struct LessonFormatDocTests {
+    @Test func theFormatExampleIsAValidLesson() throws {
+        let doc = try FileText.read(repositoryRoot + "/assets/lesson-format.md")
+        let start = try #require(doc.range(of: "```yaml\n"))
+        let end = try #require(doc.range(of: "```", range: start.upperBound..<doc.endIndex))
+        let example = String(doc[start.upperBound..<end.lowerBound])
+        let l = try LessonFile.parse(example, file: shippedLessonDirectory + "/format-example.yaml")
+        #expect(l.name == "seed-routed" && l.pages.count == 5 && l.flow == "ssh")
+    }
+}
