@@ -191,5 +191,24 @@ import TopologyFile
         #expect(fwd.value(in: netns, defaultFlow: "ssh") == "CHECKSUM_PARTIAL")
         #expect(netns.flows.first { $0.flow == "ssh" }?.verdict.completes == true)
         #expect(trace.flows.first { $0.flow == "ssh" }?.verdict.completes == false)
+        // The last page's fixes: vnet headers at the router (the task), a kernel router (above),
+        // or tx off in both VMs.
+        let (_, both) = try applying(["vm1.eth0.tx=off", "vm2.eth0.tx=off"], to: l.lab.topology)
+        #expect(both.flows.allSatisfy { $0.verdict.completes })
+    }
+
+    /// What lesson 01 teaches: the field holds the pseudo-header sum at every step of the SYN,
+    /// nobody finishes it, and VM2 accepts it.
+    @Test func offloadLessonStatementsHoldOnTheTrace() throws {
+        let l = try LessonFile.load(path: shippedLessonDirectory + "/01-what-offload-is.yaml")
+        let trace = try Simulator(l.lab.topology).run()
+        let ssh = try #require(trace.flows.first { $0.flow == "ssh" })
+        let syn = try #require(ssh.legs.first { $0.name == "SYN" })
+        #expect(syn.outcome == .accepted && ssh.verdict.completes)
+        for s in syn.steps {
+            #expect(s.l4Field == naivePseudoHeaderSum(s.frame), "\(s.element) \(s.function)")
+            #expect(s.l4Field != naiveL4Checksum(s.frame))
+            #expect(s.after.isPartial, "\(s.element) \(s.function): the promise is kept")
+        }
     }
 }
