@@ -68,12 +68,12 @@ public enum GoalCondition: Sendable, Hashable {
         return counters.reduce(0) { key($1.key) == k ? $0 + $1.value : $0 }
     }
 
-    /// The condition in words, for "not yet: …".
+    /// The condition in words, for "not yet: …": "ssh completes", "the SYN of ssh is accepted".
     public var summary: String {
-        func of(_ f: String?) -> String { f.map { " (flow \($0))" } ?? "" }
+        func of(_ f: String?) -> String { f.map { " of \($0)" } ?? "" }
         switch self {
         case let .verdict(f, completes):
-            return "the flow\(of(f)) \(completes ? "completes" : "fails")"
+            return "\(f ?? "the flow") \(completes ? "completes" : "fails")"
         case let .outcome(f, leg, outcome):
             return "the \(leg)\(of(f)) is \(outcome.replacingDashes)"
         case let .sent(f, leg, sent):
@@ -85,7 +85,7 @@ public enum GoalCondition: Sendable, Hashable {
             case let .min(m): b = "at least \(m)"
             case let .equals(m): b = "exactly \(m)"
             }
-            return "\(counter) at \(host)\(of(f)) counts \(b)"
+            return "\(counter) at \(host) counts \(b)\(f.map { " for \($0)" } ?? "")"
         case let .field(ref, value, negated):
             return "\(ref.field.rawValue) after the \(ref.selector.summary) is \(negated ? "not " : "")\(value)"
         case let .setting(a):

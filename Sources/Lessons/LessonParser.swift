@@ -509,6 +509,8 @@ struct LessonParser {
         let before = diagnostics.count
         var flowName: String?
         if let f = entry("flow") { flowName = scalar(f.value, "flow") }
+        // Written into the condition, so its summary names the flow.
+        let resolvedFlow = flowName ?? defaultFlow
         func checkFlow() -> FlowTrace? {
             guard let trace else { return nil }
             let name = flowName ?? defaultFlow
@@ -531,8 +533,9 @@ struct LessonParser {
         }
         if let s = entry("set") {
             reject(fs, allowed: ["set"], in: "a 'set' condition")
-            guard let a = assignments(s.value, "set"), a.count == 1 else {
-                if case .sequence = s.value { error(s.value.mark, "'set' in a goal is one assignment") }
+            guard let a = assignments(s.value, "set") else { return nil }
+            guard a.count == 1 else {
+                error(s.value.mark, "'set' in a goal is one assignment (write one condition per setting)")
                 return nil
             }
             return diagnostics.count == before ? .setting(a[0].0) : nil
@@ -545,7 +548,7 @@ struct LessonParser {
                 error(v.value.mark, "'verdict' expects completes or fails")
                 return nil
             }
-            return diagnostics.count == before ? .verdict(flow: flowName, completes: s == "completes") : nil
+            return diagnostics.count == before ? .verdict(flow: resolvedFlow, completes: s == "completes") : nil
         }
         if let o = entry("outcome") {
             reject(fs, allowed: ["flow", "leg", "outcome"], in: "an 'outcome' condition")
@@ -555,14 +558,14 @@ struct LessonParser {
                 error(o.value.mark, "'outcome' expects one of \(GoalCondition.outcomes.joined(separator: ", ")), got '\(s)'")
             }
             guard let l, let s, diagnostics.count == before else { return nil }
-            return .outcome(flow: flowName, leg: l, outcome: s)
+            return .outcome(flow: resolvedFlow, leg: l, outcome: s)
         }
         if let sentEntry = entry("sent") {
             reject(fs, allowed: ["flow", "leg", "sent"], in: "a 'sent' condition")
             let l = leg("sent")
             let b = bool(sentEntry.value, "sent")
             guard let l, let b, diagnostics.count == before else { return nil }
-            return .sent(flow: flowName, leg: l, sent: b)
+            return .sent(flow: resolvedFlow, leg: l, sent: b)
         }
         if let c = entry("counter") {
             reject(fs, allowed: ["counter", "host", "flow", "max", "min", "equals"], in: "a 'counter' condition")
@@ -589,7 +592,7 @@ struct LessonParser {
                 }
             }
             guard let name, let host, let bound, diagnostics.count == before else { return nil }
-            return .counter(flow: flowName, host: host, counter: name, bound: bound)
+            return .counter(flow: resolvedFlow, host: host, counter: name, bound: bound)
         }
         if entry("field") != nil {
             guard let (ref, rest) = reference(n, "a field condition", extra: ["is", "is-not"]) else { return nil }

@@ -1,6 +1,7 @@
 import Testing
 import Lessons
 import TopologyFile
+import Simulation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -88,5 +89,25 @@ import Glibc
         let l = try LessonFile.load(path: seed.path)
         #expect(seed.title == l.title && seed.pages == l.pages.count && seed.tasks == l.taskPages.count && seed.error == nil)
         #expect(LessonCatalog.find(seed.path) == seed.path)
+    }
+}
+
+@Suite struct GoalSummaryTests {
+    /// "Not yet: …" names what is missing, with the lesson's flow written in.
+    @Test func unmetConditionsAreSaidInWords() throws {
+        let l = try LessonFile.load(path: shippedLessonDirectory + "/02-seed-routed.yaml")
+        let task = try #require(l.pages.compactMap { p -> LessonTask? in if case let .task(t) = p.content { return t } else { return nil } }.first)
+        let lab = l.lab.topology
+        let trace = try Simulator(lab).run()
+        let r = LessonCheck.task(task, live: lab, trace: trace, changes: 0, toggles: [], defaultFlow: l.defaultFlow)
+        #expect(r.unmet == ["ssh completes"])
+        #expect(r.feedback == "Not yet: ssh completes.")
+        // The kernel router makes SSH work but is not the task: the flavour condition says so,
+        // and two changes are one too many.
+        var netns = lab
+        try netns.apply(assignment: "router.flavour=netns")
+        try netns.apply(assignment: "router.vnet-hdr=on")
+        let r2 = LessonCheck.task(task, live: netns, trace: try Simulator(netns).run(), changes: 2, toggles: [], defaultFlow: l.defaultFlow)
+        #expect(r2.unmet == ["the lab has router.flavour=userspace", "at most 1 change (you made 2)"])
     }
 }
