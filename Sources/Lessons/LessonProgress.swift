@@ -52,7 +52,7 @@ public struct LessonProgress: Codable, Sendable, Equatable {
             case "\n": out += "\\n"
             case "\t": out += "\\t"
             default:
-                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 || u.value == 0xFEFF {
+                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) || [0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF].contains(u.value) {
                     let h = String(u.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
                 } else {

@@ -29,7 +29,7 @@ import Glibc
         p.page = 4
         p.done = [0, 1, 2, 3]
         p.solved = [5]
-        p.answers = [1: "CHECKSUM_PARTIAL", 3: "0x1732", 2: "quote \" back\\slash\nnewline \u{1B} é"]
+        p.answers = [1: "CHECKSUM_PARTIAL", 3: "0x1732", 2: "quote \" back\\slash\nnewline \u{1B} é \u{FFFE}\u{2028}\u{85} 日本 😀"]
         try store.save(p, for: "02-seed-routed")
         let path = dir + "/csumlab/lessons/02-seed-routed.json"
         #expect(access(path, F_OK) == 0)
