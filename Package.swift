@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "Simulation", dependencies: ["Wire", "Checksum"]),
         // YAML topology files with file:line:column errors.
         .target(name: "TopologyFile", dependencies: ["Simulation", "TerminalText", .product(name: "Yams", package: "Yams")]),
+        // Lesson files: pages, questions and tasks checked against a lab's trace; progress per user.
+        .target(name: "Lessons", dependencies: ["Simulation", "TopologyFile", "TerminalText", .product(name: "Yams", package: "Yams")]),
         // Trace rendering shared by the CLI and tests: text table and versioned JSON.
         .target(name: "TraceReport", dependencies: ["Simulation", "Wire", "TerminalText"]),
         // The explorer without a terminal: state, actions, key bindings, graph layout, views that
@@ -43,7 +45,7 @@ let package = Package(
         // The ncurses backend: newterm, blit a Canvas diff, keys/mouse/resize, restore on every exit.
         .target(name: "Terminal", dependencies: ["CNcursesw", "CursesShim", "ExplorerUI"]),
         .executableTarget(name: "csumlab", dependencies: [
-            "Simulation", "TopologyFile", "TraceReport", "Wire", "Checksum", "ExplorerUI", "Terminal", "KernelLab", "TerminalText",
+            "Simulation", "TopologyFile", "TraceReport", "Wire", "Checksum", "ExplorerUI", "Terminal", "KernelLab", "TerminalText", "Lessons",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // ioctl/setns/AF_PACKET calls Swift cannot express directly (Linux only).
@@ -71,6 +73,7 @@ let package = Package(
         // Yams here only as an oracle: the fuzz test checks YAMLGate's anchors against Yams' own.
         .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation", "TestSupport",
                                                               .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Simulation", "TopologyFile", "TestSupport"]),
         .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile", "TestSupport"],
                     exclude: ["Snapshots"]),
         // Drives the built csumlab binary in tmux (private socket); skipped when tmux is absent.

@@ -43,25 +43,34 @@ public enum LabCatalog {
     }
 
     static func shippedDirectory(labsVariable: String?, executable: String?) throws(LabCatalogError) -> String {
-        if let dir = labsVariable, !dir.isEmpty {
+        try shippedDirectory(candidates: ["topologies", "share/csumlab/topologies"], variable: "CSUMLAB_LABS",
+                             value: labsVariable, executable: executable, what: "labs", directory: "the topologies directory")
+    }
+
+    /// A shipped directory of YAML files: the variable's `value` if set (it must be a directory);
+    /// else, walking up from the executable's real path, the first of `candidates` (relative paths)
+    /// holding `*.yaml`. `what` and `directory` name them in the error.
+    public static func shippedDirectory(candidates: [String], variable: String, value: String?, executable: String?,
+                                        what: String, directory: String) throws(LabCatalogError) -> String {
+        if let dir = value, !dir.isEmpty {
             guard isDirectory(dir) else {
-                throw LabCatalogError(message: "CSUMLAB_LABS=\(dir) is not a directory")
+                throw LabCatalogError(message: "\(variable)=\(dir) is not a directory")
             }
             return dir
         }
         guard let executable else {
-            throw LabCatalogError(message: "cannot find the shipped labs: the executable's path is unknown; set CSUMLAB_LABS to the topologies directory")
+            throw LabCatalogError(message: "cannot find the shipped \(what): the executable's path is unknown; set \(variable) to \(directory)")
         }
         var dir = LabSaver.split(executable).dir
         while true {
-            for candidate in ["\(dir == "/" ? "" : dir)/topologies", "\(dir == "/" ? "" : dir)/share/csumlab/topologies"]
-            where holdsLabs(candidate) {
-                return candidate
+            for c in candidates {
+                let candidate = "\(dir == "/" ? "" : dir)/\(c)"
+                if holdsLabs(candidate) { return candidate }
             }
             if dir == "/" || dir.isEmpty || !dir.hasPrefix("/") { break }
             dir = LabSaver.split(dir).dir
         }
-        throw LabCatalogError(message: "cannot find the shipped labs: no topologies/ or share/csumlab/topologies/ above \(executable); set CSUMLAB_LABS to the topologies directory")
+        throw LabCatalogError(message: "cannot find the shipped \(what): no \(candidates.map { $0 + "/" }.joined(separator: " or ")) above \(executable); set \(variable) to \(directory)")
     }
 
     /// The shipped labs, listed.
@@ -136,7 +145,7 @@ public enum LabCatalog {
     }
 
     /// The running executable's real path (`/proc/self/exe`).
-    static func executablePath() -> String? {
+    public static func executablePath() -> String? {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
         guard n > 0 else { return nil }

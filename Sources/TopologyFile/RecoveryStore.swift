@@ -43,11 +43,7 @@ public struct RecoveryStore: Sendable {
     /// The store the environment names (`XDG_STATE_HOME`, else `HOME`); an error in words when
     /// neither is set to an absolute path.
     public init() throws(SaveError) {
-        var env: [String: String] = [:]
-        for k in ["XDG_STATE_HOME", "HOME"] {
-            if let v = getenv(k) { env[k] = String(cString: v) }
-        }
-        try self.init(environment: env)
+        try self.init(environment: StateDirectory.processEnvironment())
     }
 
     /// A store in `directory` (created when first written).
@@ -57,10 +53,8 @@ public struct RecoveryStore: Sendable {
 
     init(environment env: [String: String]) throws(SaveError) {
         // The XDG base directory specification ignores a relative XDG_STATE_HOME.
-        if let state = env["XDG_STATE_HOME"], state.hasPrefix("/") {
-            directory = state + "/csumlab/recovery"
-        } else if let home = env["HOME"], home.hasPrefix("/") {
-            directory = home + "/.local/state/csumlab/recovery"
+        if let base = StateDirectory.base(environment: env) {
+            directory = base + "/recovery"
         } else {
             throw SaveError(kind: .noStateDirectory, path: "", code: 0,
                             message: "no place for recovery files: set HOME (or XDG_STATE_HOME) to an absolute directory")
@@ -206,17 +200,7 @@ public struct RecoveryStore: Sendable {
 
     /// Create the store's directory and any missing parents, 0700 (state is private).
     private func makeDirectory() throws(SaveError) {
-        var path = directory.hasPrefix("/") ? "" : "."
-        for part in directory.split(separator: "/") {
-            path += "/" + part
-            if mkdir(path, 0o700) != 0 && errno != EEXIST {
-                throw SaveError(errno: errno, path: path, doing: "cannot create the recovery directory \(directory)")
-            }
-        }
-        var st = stat()
-        guard stat(directory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-            throw SaveError(errno: ENOTDIR, path: directory, doing: "cannot use the recovery directory \(directory)")
-        }
+        try StateDirectory.create(directory, what: "the recovery directory")
     }
 
     private static func realPath(_ path: String) -> String? {

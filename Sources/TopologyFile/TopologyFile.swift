@@ -34,21 +34,32 @@ public enum TopologyFile {
     /// `YAMLGate` (size, characters, no anchors or aliases, nesting and token limits), so Yams
     /// only ever composes a tree as large as the text.
     public static func parse(_ text: String, file: String) throws(TopologyFileError) -> LoadedTopology {
+        guard let root = try compose(text, file: file) else {
+            throw TopologyFileError([Diagnostic(file: file, line: 1, column: 1, message: "empty file: expected a mapping with 'nodes', 'links' and 'flows'")])
+        }
+        return try topology(from: root, file: file)
+    }
+
+    /// The YAML tree of `text` (nil for an empty document), after `YAMLGate`'s checks, or the
+    /// first problem located in `file`. For other formats read with the same limits (lessons).
+    public static func compose(_ text: String, file: String) throws(TopologyFileError) -> Yams.Node? {
         if let p = YAMLGate.check(text) {
             throw TopologyFileError([Diagnostic(file: file, line: p.line, column: p.column, message: p.message)])
         }
-        let root: Yams.Node?
         do {
-            root = try Yams.compose(yaml: text)
+            return try Yams.compose(yaml: text)
         } catch let e as YamlError {
             throw TopologyFileError([clamped(yamlDiagnostic(e, text: text, file: file), to: text)])
         } catch {
             throw TopologyFileError([Diagnostic(file: file, line: 1, column: 1, message: "YAML: cannot read the file")])
         }
+    }
+
+    /// A topology from a composed mapping (a whole file's, or one inside another file: a
+    /// lesson's inline `lab:`), parsed and validated; diagnostics carry the node's own marks, so
+    /// they point into the file that holds it.
+    public static func topology(from root: Yams.Node, file: String) throws(TopologyFileError) -> LoadedTopology {
         var p = Parser(file: file)
-        guard let root else {
-            throw TopologyFileError([Diagnostic(file: file, line: 1, column: 1, message: "empty file: expected a mapping with 'nodes', 'links' and 'flows'")])
-        }
         let t = p.topology(root)
         var v = Validator(topology: t, marks: p.marks, file: file)
         if p.diagnostics.isEmpty { v.run() } else { v.checkNames() }

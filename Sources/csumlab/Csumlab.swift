@@ -6,7 +6,7 @@ struct Csumlab: ParsableCommand {
         commandName: "csumlab",
         abstract: "Make Linux checksum offload in virtual networks visible, hop by hop.",
         version: "csumlab \(Csumlab.version)",
-        subcommands: [ExploreCommand.self, TraceCommand.self, CheckCommand.self, FixCommand.self, NewCommand.self, VerifyCommand.self, ExportCommand.self],
+        subcommands: [ExploreCommand.self, TraceCommand.self, CheckCommand.self, FixCommand.self, NewCommand.self, VerifyCommand.self, ExportCommand.self, LessonCommand.self],
         defaultSubcommand: ExploreCommand.self)
 
     /// The release this binary is; `csumlab --version` prints it.
