@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "TraceReport", dependencies: ["Simulation", "Wire", "TerminalText"]),
         // The explorer without a terminal: state, actions, key bindings, graph layout, views that
         // render into a Canvas cell buffer. Imports no ncurses; tested with screen snapshots.
-        .target(name: "ExplorerUI", dependencies: ["Simulation", "TopologyFile", "Wire", "TerminalText"]),
+        .target(name: "ExplorerUI", dependencies: ["Simulation", "TopologyFile", "Wire", "TerminalText", "Lessons"]),
         // ncursesw as a system library (wide-character build), linked by name.
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
         // static inline wrappers for what Swift cannot see (macros, globals) and the
@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "TopologyFileTests", dependencies: ["TopologyFile", "Simulation", "TestSupport",
                                                               .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "Simulation", "TopologyFile", "TestSupport"]),
-        .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile", "TestSupport"],
+        .testTarget(name: "ExplorerUITests", dependencies: ["ExplorerUI", "Simulation", "TopologyFile", "TestSupport", "Lessons"],
                     exclude: ["Snapshots"]),
         // Drives the built csumlab binary in tmux (private socket); skipped when tmux is absent.
         .testTarget(name: "EndToEndTests", dependencies: ["csumlab", "ProcessSpawn", "TopologyFile"]),

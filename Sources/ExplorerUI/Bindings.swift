@@ -21,6 +21,15 @@ public enum Action: Sendable, Hashable {
     case save, saveAs, openBrowser, openFile
     /// Print the `csumlab trace` line for the current lab on exit.
     case copyCommand
+    // Lessons.
+    case openLessons, toggleLessonPane, nextPage, previousPage
+    /// Answer a multiple-choice question with choice `n` (0-based; the binding's digit).
+    case lessonChoose(Int)
+    /// Enter on a question or task page: answer with what is under the cursor, type a value,
+    /// check the task.
+    case lessonAnswer
+    case answerType(Character)
+    case answerBackspace, answerSubmit
     // Overlays.
     case closeOverlay
     case menuUp, menuDown
@@ -31,6 +40,8 @@ public enum Action: Sendable, Hashable {
     case formNext, formPrevious, formSubmit, formBackspace, formLeft, formRight
     case formType(Character)
     // Mouse.
+    /// A click on a pane's empty space, or the wheel over it, gives it the focus.
+    case focusPane(Pane)
     case selectNode(String)
     case jumpToStep(Int)
 }
@@ -53,6 +64,10 @@ public enum Pane: String, Sendable, CaseIterable {
 public enum BindingContext: String, Sendable, CaseIterable {
     case global, graph, steps, detail, hex
     case menu, flows, chooser, help, commands, search, fixes, confirm, form
+    /// A lesson page that asks (a question or a task) while the lesson pane shows: its keys come first.
+    case lesson
+    /// The typed answer of a lesson question.
+    case answer
 
     public var title: String {
         switch self {
@@ -63,13 +78,15 @@ public enum BindingContext: String, Sendable, CaseIterable {
         case .hex: return "Hex pane"
         case .menu: return "Settings menu (o)"
         case .flows: return "Flows (f)"
-        case .chooser: return "Lists: kernel (K), add node (a), link (x), open lab (O)"
+        case .chooser: return "Lists: kernel (K), add node (a), link (x), open lab (O), lessons (L)"
         case .confirm: return "Questions (delete, quit, overwrite)"
         case .form: return "Forms (e, E, W, flows)"
         case .help: return "Help (?)"
         case .commands: return "Commands (c)"
         case .search: return "Search (/)"
         case .fixes: return "Fixes (F)"
+        case .lesson: return "Lesson questions and tasks (while the page asks; other keys explore)"
+        case .answer: return "Typed answers (the field holds the keys until Enter or Esc)"
         }
     }
 
@@ -95,7 +112,12 @@ public struct Binding: Sendable, Hashable {
     /// Shown in the hint bar (the keys that matter most).
     public var hint: Bool
 
-    public var keyText: String { keys.map(\.description).joined(separator: "/") }
+    public var keyText: String {
+        if keys.count > 2, keys.allSatisfy({ if case let .char(c) = $0 { return c.isWholeNumber } else { return false } }) {
+            return "\(keys.first!)-\(keys.last!)"
+        }
+        return keys.map(\.description).joined(separator: "/")
+    }
 }
 
 public enum Bindings {
@@ -125,13 +147,17 @@ public enum Bindings {
         b(.global, [.char("O")], .openBrowser, "open", "Open another lab: the shipped labs and your own files"),
         b(.global, [.char("E")], .editLab, "lab", "Edit the lab's name, description and kernel profile"),
         b(.global, [.char("i")], .toggleDescription, "about", "Show the lab's description in the detail pane (i again: the step)"),
+        b(.global, [.char("L")], .openLessons, "lessons", "The lessons: a guided walk through a lab with questions and tasks"),
+        b(.global, [.char(">")], .nextPage, "next page", "Next lesson page (a lesson is open)", hint: true),
+        b(.global, [.char("<")], .previousPage, "prev page", "Previous lesson page"),
+        b(.global, [.char("t")], .toggleLessonPane, "lesson⇄detail", "Switch between the lesson pane and the step's details"),
         b(.global, [.char("y")], .copyCommand, "copy cmd", "Print the csumlab trace line for this lab on exit (to copy it)"),
         b(.global, [.char("/")], .openSearch, "search", "Search steps (element, function, explanation)"),
         b(.global, [.char("n")], .searchNext, "next match", "Next search match"),
         b(.global, [.tab], .nextPane, "pane", "Next pane", hint: true),
         b(.global, [.backTab], .previousPane, "pane back", "Previous pane"),
-        b(.global, [.char("?")], .openHelp, "help", "This help", hint: true),
-        b(.global, [.char("q")], .quit, "quit", "Quit (Ctrl-C too)", hint: true),
+        b(.global, [.char("?"), .function(1)], .openHelp, "help", "This help", hint: true),
+        b(.global, [.char("q"), .function(10)], .quit, "quit", "Quit (Ctrl-C too)", hint: true),
         // Graph pane.
         b(.graph, [.down, .char("j")], .nextNode, "node", "Select the next node along the path", hint: true),
         b(.graph, [.up, .char("k")], .previousNode, "node back", "Select the previous node along the path"),
@@ -175,7 +201,7 @@ public enum Bindings {
         // Help.
         b(.help, [.down, .char("j")], .scrollDown, "scroll", "Scroll down", hint: true),
         b(.help, [.up, .char("k")], .scrollUp, "scroll up", "Scroll up"),
-        b(.help, [.escape, .char("?"), .char("q")], .closeOverlay, "close", "Close help", hint: true),
+        b(.help, [.escape, .char("?"), .char("q"), .function(1)], .closeOverlay, "close", "Close help", hint: true),
         // Commands.
         b(.commands, [.down, .char("j")], .scrollDown, "scroll", "Scroll down", hint: true),
         b(.commands, [.up, .char("k")], .scrollUp, "scroll up", "Scroll up"),
@@ -197,6 +223,13 @@ public enum Bindings {
         b(.form, [.left], .formLeft, "prev choice", "Previous choice (choice fields)"),
         b(.form, [.backspace], .formBackspace, "delete", "Delete a character"),
         b(.form, [.escape], .closeOverlay, "cancel", "Cancel: nothing changes", hint: true),
+        // Lesson pages that ask.
+        b(.lesson, (1...9).map { .char(Character(String($0))) }, .lessonChoose(0), "choose", "Answer a multiple-choice question", hint: true),
+        b(.lesson, [.enter], .lessonAnswer, "answer", "Answer with the step (or node) under the cursor; type a value; check the task now", hint: true),
+        // Typed answers (other printable keys type into the field).
+        b(.answer, [.enter], .answerSubmit, "check", "Check the answer", hint: true),
+        b(.answer, [.backspace], .answerBackspace, "delete", "Delete a character"),
+        b(.answer, [.escape], .closeOverlay, "cancel", "Cancel", hint: true),
         // Search input (other printable keys type into the field).
         b(.search, [.enter], .searchSubmit, "find", "Jump to the next step that matches", hint: true),
         b(.search, [.backspace], .searchBackspace, "delete", "Delete a character"),
@@ -206,14 +239,27 @@ public enum Bindings {
     /// The contexts searched for a key, most specific first.
     public static func contexts(for state: ExplorerState) -> [BindingContext] {
         if let o = state.overlay { return [o.context] }
+        if state.view.showsLesson, state.lesson?.asks == true { return [.lesson, BindingContext(state.focus), .global] }
         return [BindingContext(state.focus), .global]
+    }
+
+    /// Keys that only mean something with a lesson open: without one they are neither hinted
+    /// nor dispatched (`L` opens the list).
+    static func lessonOnly(_ a: Action) -> Bool {
+        a == .nextPage || a == .previousPage || a == .toggleLessonPane
     }
 
     public static func action(for key: Key, in state: ExplorerState) -> Action? {
         let cs = contexts(for: state)
         for c in cs {
-            if let b = table.first(where: { $0.context == c && $0.keys.contains(key) }) { return b.action }
+            if let b = table.first(where: { $0.context == c && $0.keys.contains(key) }) {
+                if lessonOnly(b.action) && state.lesson == nil { continue }
+                // The digit bindings answer with the choice the digit names.
+                if b.action == .lessonChoose(0), case let .char(ch) = key, let d = ch.wholeNumberValue { return .lessonChoose(d - 1) }
+                return b.action
+            }
         }
+        if cs == [.answer], case let .char(ch) = key, !ch.isNewline { return .answerType(ch) }
         if cs == [.search], case let .char(ch) = key, !ch.isNewline { return .searchType(ch) }
         if cs == [.form], case let .char(ch) = key, !ch.isNewline { return .formType(ch) }
         return nil
@@ -226,14 +272,34 @@ public enum Bindings {
         var seen = Set<Action>()
         var out: [Binding] = []
         for c in contexts(for: state) {
-            let own = table.filter { $0.context == c && $0.hint }
-            let ordered = c == .global ? own.filter { $0.action == .nextStep } + own.filter { $0.action != .nextStep } : own
+            var own = table.filter { $0.context == c && $0.hint && (state.lesson != nil || !lessonOnly($0.action)) }
+            if c == .lesson { own = lessonHints(own, state) }
+            // With a lesson open, turning its page comes first of all.
+            let first: [Action] = state.lesson != nil ? [.nextPage, .nextStep] : [.nextStep]
+            let ordered = c == .global ? first.flatMap { a in own.filter { $0.action == a } } + own.filter { !first.contains($0.action) } : own
             for b in ordered where !seen.contains(b.action) {
                 seen.insert(b.action)
                 out.append(b)
             }
         }
         return out
+    }
+
+    /// The question keys the open page uses: digits only for a choice, and Enter named for what
+    /// it does there.
+    static func lessonHints(_ bs: [Binding], _ state: ExplorerState) -> [Binding] {
+        guard let p = state.lesson?.current else { return bs }
+        return bs.compactMap { b in
+            var b = b
+            switch (p.content, b.action) {
+            case (.choice, _): return b
+            case (_, .lessonChoose): return nil
+            case (.value, .lessonAnswer): b.label = "type answer"
+            case (.task, .lessonAnswer): b.label = "check task"
+            default: break
+            }
+            return b
+        }
     }
 
     /// The help screen, grouped by context.
@@ -251,7 +317,8 @@ public enum Bindings {
         out.append("  " + "*".padded(16) + " " + "A node or step that differs from the lab as last saved (r returns to it, u undoes one change)")
         out.append("")
         out.append("Mouse")
-        out.append("  " + "click".padded(16) + " " + "Select a node in the graph, or jump to a step in the list")
+        out.append("  " + "click".padded(16) + " " + "Select a node in the graph, jump to a step in the list, or focus a pane")
+        out.append("  " + "wheel".padded(16) + " " + "Over the steps: next / previous step; over the detail or hex pane: scroll it; over the graph: pan; in a list: move")
         return out
     }
 }

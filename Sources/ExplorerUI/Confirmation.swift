@@ -13,6 +13,8 @@ public struct Confirmation: Sendable, Hashable {
         case overwriteChanged(String)
         /// Restore the unsaved lab found in the recovery file.
         case restoreRecovery
+        /// Open the lesson at this path in place of the current lab.
+        case openLesson(String)
     }
 
     public var purpose: Purpose

@@ -1,3 +1,4 @@
+import Lessons
 import Simulation
 import TopologyFile
 
@@ -32,6 +33,10 @@ public struct ExplorerState: Sendable {
     public var storage: (any LabStorage)?
     /// The labs `O` lists (filled when the browser opens).
     public internal(set) var browserEntries: [LabEntry] = []
+    /// The lesson being followed, if any (`csumlab lesson NAME`, or `L`).
+    public internal(set) var lesson: LessonSession?
+    /// The lessons `L` lists.
+    public internal(set) var lessonEntries: [LessonEntry] = []
 
     /// Milliseconds between steps while playing, for each speed.
     public static let playIntervals = [2000, 1000, 500, 250, 100]
@@ -149,6 +154,27 @@ public struct ExplorerState: Sendable {
         case let .click(x, y):
             if overlay != nil { return }
             if let h = hits.last(where: { $0.rect.contains(x: x, y: y) }) { perform(h.action) }
+        case let .wheel(x, y, down):
+            if let o = overlay {
+                switch o.context {
+                case .menu, .flows, .chooser, .fixes: perform(down ? .menuDown : .menuUp)
+                case .help, .commands: perform(down ? .scrollDown : .scrollUp)
+                default: break
+                }
+                return
+            }
+            let pane = hits.lazy.compactMap { h -> Pane? in
+                if case let .focusPane(p) = h.action, h.rect.contains(x: x, y: y) { return p }
+                return nil
+            }.first
+            guard let pane else { return }
+            switch pane {
+            case .steps: perform(down ? .nextStep : .previousStep)
+            case .graph: perform(down ? .panDown : .panUp)
+            case .detail, .hex:
+                focus = pane
+                perform(down ? .scrollDown : .scrollUp)
+            }
         case .tick:
             guard playing else { return }
             if position + 1 < steps.count { setPosition(position + 1) } else { view.playing = false; message = "end of the flow" }
@@ -167,7 +193,8 @@ public struct ExplorerState: Sendable {
         case .fixes?: FixesController.perform(a, on: &self)
         case .confirm?: ConfirmController.perform(a, on: &self)
         case .form?: FormController.perform(a, on: &self)
-        case .global?, .graph?, .steps?, .detail?, .hex?: MainController.perform(a, on: &self)
+        case .answer?: LessonController.perform(a, on: &self)
+        case .lesson?, .global?, .graph?, .steps?, .detail?, .hex?: MainController.perform(a, on: &self)
         }
     }
 
@@ -248,6 +275,7 @@ public struct ExplorerState: Sendable {
             if topology.node(named: view.selectedNode) == nil { view.selectedNode = topology.nodes.first?.name ?? "" }
         }
         refreshMarks()
+        defer { LessonController.labChanged(&self) }
         var parts = [described]
         let dependent = Self.newAdjustments(old: old.devices, new: trace.devices)
         if !dependent.isEmpty { parts.append("⇒ " + dependent.joined(separator: ", ")) }

@@ -1,3 +1,4 @@
+import Lessons
 import TopologyFile
 
 #if canImport(Glibc)
@@ -8,13 +9,17 @@ import Glibc
 /// store under `$XDG_STATE_HOME/csumlab/`, the shipped labs through `LabCatalog`.
 public struct FileStorage: LabStorage {
     let recoveries: RecoveryStore?
+    /// Where lesson progress is kept (`$XDG_STATE_HOME/csumlab/lessons/`).
+    public var progressStore: LessonProgressStore
 
     public init() {
         recoveries = try? RecoveryStore()
+        progressStore = LessonProgressStore()
     }
 
-    public init(recoveryDirectory: String) {
+    public init(recoveryDirectory: String, progressDirectory: String? = nil) {
         recoveries = RecoveryStore(directory: recoveryDirectory)
+        progressStore = progressDirectory.map { LessonProgressStore(directory: $0) } ?? LessonProgressStore()
     }
 
     public func read(_ path: String) throws(StorageError) -> (text: String, stamp: DiskStamp) {
@@ -46,6 +51,24 @@ public struct FileStorage: LabStorage {
     public func removeRecovery(for path: String?) { recoveries?.remove(for: path) }
 
     public func crashSnapshot(for path: String?) -> CrashSnapshot? { try? recoveries?.crashSnapshot(for: path) }
+
+    public func lessons() -> [LessonEntry] {
+        LessonCatalog.shippedDirectory().map { LessonCatalog.entries(in: $0) } ?? []
+    }
+
+    public func loadLesson(_ path: String) throws(StorageError) -> Lesson {
+        do { return try LessonFile.load(path: path) } catch {
+            throw StorageError(error.diagnostics.first.map { "\($0)" } ?? "\(path): does not load")
+        }
+    }
+
+    public func lessonProgress(_ name: String) -> (progress: LessonProgress, warning: String?) {
+        progressStore.load(name)
+    }
+
+    public func saveLessonProgress(_ p: LessonProgress, for name: String) throws(StorageError) {
+        do { try progressStore.save(p, for: name) } catch { throw StorageError("\(error)") }
+    }
 
     /// "3 minutes ago", "on 2026-12-05 13:40 UTC" for a recovery's time.
     static func age(_ epochSeconds: Int64) -> String {

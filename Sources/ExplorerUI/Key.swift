@@ -6,6 +6,8 @@ public enum Key: Sendable, Hashable, CustomStringConvertible {
     case tab, backTab, enter, escape, backspace, delete
     /// A control key other than Tab, Enter and Backspace: `.ctrl("r")` is Ctrl-R.
     case ctrl(Character)
+    /// F1…F12.
+    case function(Int)
     /// A key the explorer has no name for (a function key, an unmapped escape sequence): it
     /// binds to nothing, and the status bar says so.
     case unknown
@@ -29,6 +31,7 @@ public enum Key: Sendable, Hashable, CustomStringConvertible {
         case .backspace: return "Bksp"
         case .delete: return "Del"
         case let .ctrl(c): return "Ctrl-" + String(c).uppercased()
+        case let .function(n): return "F\(n)"
         case .unknown: return "?"
         }
     }
@@ -39,5 +42,7 @@ public enum Key: Sendable, Hashable, CustomStringConvertible {
 public enum InputEvent: Sendable, Hashable {
     case key(Key)
     case click(x: Int, y: Int)
+    /// The mouse wheel turned over a cell: it scrolls the pane under the pointer.
+    case wheel(x: Int, y: Int, down: Bool)
     case tick
 }

@@ -133,6 +133,18 @@ public struct LabDocument: Sendable {
     /// Counts the changes (commits, undos, redos, saves): a cheap "did anything change".
     public private(set) var version = 0
 
+    /// Structural edits (not toggles) in the history that led here: undone ones do not count.
+    /// A lesson's task counts them with the toggles ("with one change").
+    public var structuralEditCount: Int {
+        var n = 0
+        var later = current
+        for e in undoStack.reversed() {
+            if e.revision.structure != later.structure { n += 1 }
+            later = e.revision
+        }
+        return n
+    }
+
     public var canUndo: Bool { !undoStack.isEmpty }
     public var canRedo: Bool { !redoStack.isEmpty }
     /// What `u` would undo and Ctrl-R redo.

@@ -1,3 +1,4 @@
+import Lessons
 import TopologyFile
 
 /// Where the explorer reads and writes lab files, the recovery file and the list of labs. The
@@ -20,6 +21,20 @@ public protocol LabStorage: Sendable {
     /// paths and header to write, or nil when the store cannot be used.
     func crashSnapshot(for path: String?) -> CrashSnapshot?
     func removeRecovery(for path: String?)
+    /// The shipped lessons (`L`).
+    func lessons() -> [LessonEntry]
+    func loadLesson(_ path: String) throws(StorageError) -> Lesson
+    /// A lesson's progress for this user, and a warning when the kept file could not be read.
+    func lessonProgress(_ name: String) -> (progress: LessonProgress, warning: String?)
+    func saveLessonProgress(_ p: LessonProgress, for name: String) throws(StorageError)
+}
+
+/// Storages without lessons (test fakes): no list, nothing kept.
+extension LabStorage {
+    public func lessons() -> [LessonEntry] { [] }
+    public func loadLesson(_ path: String) throws(StorageError) -> Lesson { throw StorageError("no lessons here") }
+    public func lessonProgress(_ name: String) -> (progress: LessonProgress, warning: String?) { (LessonProgress(), nil) }
+    public func saveLessonProgress(_ p: LessonProgress, for name: String) throws(StorageError) {}
 }
 
 /// Why a read or a write failed, in words (with the path and the system's reason).

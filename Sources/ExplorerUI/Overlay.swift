@@ -22,12 +22,18 @@ public enum Overlay: Sendable, Hashable {
     case form(Form)
     /// The labs that can be opened (`O`); `selected` indexes `ExplorerState.browserEntries`.
     case browser(selected: Int)
+    /// The lessons (`L`); `selected` indexes `ExplorerState.lessonEntries`.
+    case lessons(selected: Int)
+    /// The typed answer of a lesson question: it holds the keys until Enter or Esc. Drawn in
+    /// the lesson pane, not as a box.
+    case answer(text: String)
 
     var context: BindingContext {
         switch self {
         case .menu: return .menu
         case .flows: return .flows
-        case .kernels, .addNode, .link, .browser: return .chooser
+        case .kernels, .addNode, .link, .browser, .lessons: return .chooser
+        case .answer: return .answer
         case .help: return .help
         case .commands: return .commands
         case .search: return .search

@@ -36,7 +36,15 @@ enum OverlayView {
             }
             box(title: "Host kernel profile", rows: rows, selected: sel, footer: [("Guests with their own kernel keep it; set them in o.", Theme.rule)], hints: .chooser, on: &c, preferredWidth: 60)
         case let .help(scroll):
-            let rows = Bindings.helpLines().map { ($0, $0.hasPrefix("  ") ? Style.plain : Theme.title) }
+            // Wrapped to the box (a hanging indent under the description), never cut.
+            let inner = min(c.width - 2, 100) - 4
+            let rows = Bindings.helpLines().flatMap { line -> [(String, Style)] in
+                guard line.hasPrefix("  "), line.columns > inner, inner > 30 else { return [(line, line.hasPrefix("  ") ? Style.plain : Theme.title)] }
+                let hang = 19
+                let head = String(line.prefix(hang))
+                let body = String(line.dropFirst(hang)).wrapped(inner - hang)
+                return body.enumerated().map { i, b in ((i == 0 ? head : String(repeating: " ", count: hang)) + b, Style.plain) }
+            }
             box(title: "csumlab explorer: keys", rows: rows, selected: nil, scroll: scroll, footer: [], hints: .help, on: &c, preferredWidth: 100)
         case let .commands(scroll):
             let inner = min(c.width - 2, 110) - 4
@@ -101,6 +109,22 @@ enum OverlayView {
             if let e = f.error { footer.append(("refused: \(e)", Theme.bad)) }
             if f.fields.indices.contains(f.focused), !f.fields[f.focused].help.isEmpty { footer.append((f.fields[f.focused].help, Theme.rule)) }
             box(title: f.title, rows: rows, selected: f.focused, footer: footer, hints: .form, on: &c, preferredWidth: 80)
+        case let .lessons(sel):
+            let es = s.lessonEntries
+            let nameW = min(28, (es.map(\.name.columns).max() ?? 10) + 1)
+            let rows: [(String, Style)] = es.enumerated().map { i, e in
+                var st: Style = e.error == nil ? .plain : Theme.disabled
+                if i == sel { st = Theme.selected }
+                let kept = s.storage?.lessonProgress(e.name).progress
+                let progress = kept.map { p in p.done.isEmpty ? "new" : "\(p.done.filter { $0 < e.pages }.count)/\(e.pages) done" } ?? ""
+                return ("\(e.name.padded(nameW)) \(e.error.map { "does not load: " + $0 } ?? "\(e.title) · \(e.pages) pages · \(progress)")", st)
+            }
+            var footer: [(String, Style)] = []
+            if es.indices.contains(sel) { footer.append((es[sel].summary, .plain)); footer.append((es[sel].path, Theme.rule)) }
+            box(title: "Lessons", rows: rows, selected: sel, footer: footer, hints: .chooser, on: &c, preferredWidth: 100)
+        case .answer:
+            // Drawn in the lesson pane, where the question is.
+            break
         case let .search(text):
             box(title: "Search steps", rows: [("/" + text + "█", .plain)], selected: nil, footer: [], hints: .search, on: &c, preferredWidth: 50)
         }
@@ -127,7 +151,8 @@ enum OverlayView {
             let text = selected.map { ($0 == start + i ? "▶ " : "  ") + row.0 } ?? row.0
             c.put(text.padded(inner), x: r.x + 2, y: r.y + 1 + i, style: row.1)
         }
-        if start + bodyH < rows.count { c.put("↓ more", x: r.maxX - 9, y: r.y + bodyH, style: Theme.title) }
+        // On the top border, not over the last row's text.
+        if start + bodyH < rows.count { c.put(" ↓ more ", x: r.maxX - 10, y: r.y, style: Theme.title) }
         var y = r.y + 1 + bodyH
         if !footerLines.isEmpty {
             for x in r.x + 1..<r.maxX - 1 { c[x, y] = Cell("─", Theme.rule) }

@@ -49,13 +49,19 @@ public enum Screen {
         let g = graph ?? GraphLayout.make(s.topology, root: s.flow?.from)
         let frameLen = s.flow?.legs.flatMap(\.steps).map(\.frame.count).max() ?? 0
         let perRow = HexView.bytesPerRow(width: width)
-        guard let L = ScreenLayout(width: width, height: height, graphHeight: g.height, hexRows: (frameLen + perRow - 1) / perRow) else {
+        // With the lesson pane open on a small terminal, its text gets the hex pane's rows (one
+        // row of bytes stays; Tab and j/k still scroll it).
+        let lessonFirst = s.view.showsLesson && s.lesson != nil && height < 30
+        let hexRows = lessonFirst ? 1 : (frameLen + perRow - 1) / perRow
+        guard let L = ScreenLayout(width: width, height: height, graphHeight: g.height, hexRows: hexRows) else {
             tooSmall(&c, width: width, height: height)
             return Frame(canvas: c, hits: [])
         }
+        // The panes first: a click on a node or a step (a later region) wins over its pane.
+        hits += [(Pane.graph, L.graph), (.steps, L.steps), (.detail, L.detail), (.hex, L.hex)].map { HitRegion(rect: $1, action: .focusPane($0)) }
         GraphView.draw(s, layout: g, in: L.graph, on: &c, hits: &hits)
         StepsView.draw(s, in: L.steps, on: &c, hits: &hits)
-        DetailView.draw(s, in: L.detail, on: &c)
+        if s.view.showsLesson, let l = s.lesson { LessonView.draw(s, l, in: L.detail, on: &c) } else { DetailView.draw(s, in: L.detail, on: &c) }
         HexView.draw(s, in: L.hex, on: &c)
         StatusView.draw(s, in: L.status, on: &c)
         if let o = s.overlay { OverlayView.draw(o, s, on: &c) }

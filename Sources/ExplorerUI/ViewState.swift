@@ -19,6 +19,8 @@ public struct ViewState: Sendable {
     public var lastSearch = ""
     /// The detail pane shows the lab's description instead of the step (`i`).
     public var showsDescription = false
+    /// The lesson pane takes the detail pane's place (`t` switches; only with a lesson open).
+    public var showsLesson = false
 
     public init(selectedNode: String) {
         self.selectedNode = selectedNode

@@ -179,7 +179,12 @@ final class TerminalScreen {
             case csl_key_resize(): return .resize
             case csl_key_mouse():
                 var x: Int32 = 0, y: Int32 = 0
-                return csl_getmouse(&x, &y) != 0 ? .input(.click(x: Int(x), y: Int(y))) : nil
+                switch csl_getmouse(&x, &y) {
+                case 1: return .input(.click(x: Int(x), y: Int(y)))
+                case 2: return .input(.wheel(x: Int(x), y: Int(y), down: false))
+                case 3: return .input(.wheel(x: Int(x), y: Int(y), down: true))
+                default: return nil
+                }
             case csl_key_up(): return .input(.key(.up))
             case csl_key_down(): return .input(.key(.down))
             case csl_key_left(): return .input(.key(.left))
@@ -192,6 +197,7 @@ final class TerminalScreen {
             case csl_key_enter(): return .input(.key(.enter))
             case csl_key_backspace(): return .input(.key(.backspace))
             case csl_key_dc(): return .input(.key(.delete))
+            case csl_key_f(1)...csl_key_f(12): return .input(.key(.function(Int(ch - csl_key_f(0)))))
             default: return .input(.key(.unknown))
             }
         }

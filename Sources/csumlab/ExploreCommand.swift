@@ -79,6 +79,14 @@ struct ExploreCommand: ParsableCommand {
             return
         }
         if let browseDirectory { state.browse(directory: browseDirectory) } else { state.offerRecovery() }
+        try Self.interact(state, storage: storage) { s, why in try printTrace(s, label: label, why: why) }
+    }
+
+    /// Run the explorer in the terminal until the user quits or a signal stops it; keep
+    /// unsaved work on a signal, print what `y` asked for, and die of the signal that stopped
+    /// it. `fallback` prints something useful when the terminal cannot be used after all.
+    static func interact(_ state: ExplorerState, storage: FileStorage,
+                         fallback: (ExplorerState, String) throws -> Void) throws {
         let hooks = TerminalApp.Hooks(
             beforeRestore: { s, exit in
                 switch exit {
@@ -91,7 +99,7 @@ struct ExploreCommand: ParsableCommand {
         do {
             result = try TerminalApp.run(state, hooks: hooks)
         } catch {
-            try printTrace(state, label: label, why: error.description)
+            try fallback(state, error.description)
             return
         }
         TerminalApp.clearCrashRecovery()

@@ -43,20 +43,28 @@ static inline int csl_key_dc(void) { return KEY_DC; }
 static inline int csl_key_resize(void) { return KEY_RESIZE; }
 static inline int csl_key_mouse(void) { return KEY_MOUSE; }
 static inline int csl_key_code_yes(void) { return KEY_CODE_YES; }
+/// F1…F12 (htop users try F1 for help and F10 to quit).
+static inline int csl_key_f(int n) { return KEY_F(n); }
 
-/// Report left-button presses and clicks.
+/// Report left-button presses and clicks, and the wheel (xterm reports it as buttons 4 and 5).
 static inline void csl_mouse_on(void) {
-    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL);
+    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     mouseinterval(0);
 }
 
-/// The last mouse event: 1 and its cell when it was a left press or click, else 0.
+/// The last mouse event and its cell: 1 a left press or click, 2 the wheel turned up, 3 down,
+/// 0 anything else.
 static inline int csl_getmouse(int *x, int *y) {
     MEVENT e;
     if (getmouse(&e) != OK) return 0;
     *x = e.x;
     *y = e.y;
-    return (e.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) ? 1 : 0;
+    if (e.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return 1;
+    if (e.bstate & BUTTON4_PRESSED) return 2;
+#ifdef BUTTON5_PRESSED
+    if (e.bstate & BUTTON5_PRESSED) return 3;
+#endif
+    return 0;
 }
 
 /// How many wide characters a cchar_t holds (a spacing one and its combining marks).

@@ -1,7 +1,7 @@
 import Simulation
 
 /// The lists that choose one entry: the host kernel profile (`K`), the kind of node to add
-/// (`a`), the link to make or undo (`x`) and the lab to open (`O`).
+/// (`a`), the link to make or undo (`x`), the lab to open (`O`) and the lesson to follow (`L`).
 enum ChooserController {
     static func perform(_ a: Action, on s: inout ExplorerState) {
         switch a {
@@ -18,6 +18,7 @@ enum ChooserController {
         case .addNode?: return NodeTemplate.allCases.count
         case .link?: return s.linkChoices.count
         case .browser?: return s.browserEntries.count
+        case .lessons?: return s.lessonEntries.count
         default: return 0
         }
     }
@@ -30,6 +31,7 @@ enum ChooserController {
         case let .addNode(i)?: s.overlay = .addNode(selected: next(i))
         case let .link(i)?: s.overlay = .link(selected: next(i))
         case let .browser(i)?: s.overlay = .browser(selected: next(i))
+        case let .lessons(i)?: s.overlay = .lessons(selected: next(i))
         default: break
         }
     }
@@ -55,6 +57,11 @@ enum ChooserController {
         case let .browser(i)?:
             guard s.browserEntries.indices.contains(i) else { s.overlay = nil; return }
             FileController.open(s.browserEntries[i].path, &s)
+        case let .lessons(i)?:
+            guard s.lessonEntries.indices.contains(i) else { s.overlay = nil; return }
+            let e = s.lessonEntries[i]
+            if let err = e.error { s.message = "\(e.name) does not load: \(err)"; return }
+            LessonController.open(e.path, &s)
         default: break
         }
     }

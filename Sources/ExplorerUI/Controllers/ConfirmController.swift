@@ -13,6 +13,7 @@ enum ConfirmController {
             case let .saveDroppingComments(path): FileController.write(to: path, keepOriginal: true, force: false, &s)
             case let .overwriteChanged(path): FileController.write(to: path, keepOriginal: true, force: true, &s)
             case .restoreRecovery: FileController.restoreRecovery(&s)
+            case let .openLesson(path): LessonController.openConfirmed(path, &s)
             }
         case .confirmAlternative:
             guard q.alternative != nil else { return }

@@ -25,6 +25,7 @@ enum MainController {
             s.message = "\(s.playInterval) ms a step"
         case .nextNode: moveSelection(+1, &s)
         case .previousNode: moveSelection(-1, &s)
+        case .focusPane(let p): s.focus = p
         case .selectNode(let n):
             s.select(node: n)
             s.focus = .graph
@@ -73,7 +74,14 @@ enum MainController {
             s.printOnExit = Commands.reproduce(s)
             s.message = "will print on exit: " + s.printOnExit.joined(separator: " ")
         case .quit: FileController.quit(&s)
-        case .closeOverlay, .menuUp, .menuDown, .menuActivate, .searchBackspace, .searchSubmit, .searchType,
+        case .openLessons: LessonController.openList(&s)
+        case .toggleLessonPane: LessonController.togglePane(&s)
+        case .nextPage: LessonController.turn(+1, &s)
+        case .previousPage: LessonController.turn(-1, &s)
+        case .lessonChoose(let n): LessonController.choose(n, &s)
+        case .lessonAnswer: LessonController.answerHere(&s)
+        case .answerType, .answerBackspace, .answerSubmit,
+             .closeOverlay, .menuUp, .menuDown, .menuActivate, .searchBackspace, .searchSubmit, .searchType,
              .confirmYes, .confirmAlternative, .formNext, .formPrevious, .formSubmit, .formBackspace, .formLeft, .formRight, .formType:
             break
         }
