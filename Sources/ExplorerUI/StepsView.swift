@@ -57,8 +57,7 @@ enum StepsView {
             case let .leg(li):
                 let leg = f.legs[li]
                 let ok = leg.outcome.isSuccess
-                // "data vm1→vm2" already names its endpoints; "SYN" does not.
-                let title = leg.name.contains("\(leg.from)→\(leg.to)") ? leg.name : "\(leg.name) \(leg.from)→\(leg.to)"
+                let title = leg.title
                 if leg.sent {
                     let again = leg.transmissions > 1 ? " (sent \(leg.transmissions)×)" : ""
                     let text = "\(ok ? "✓" : "✗") \(title): \(leg.outcome.summary)\(again)"

@@ -131,7 +131,7 @@ public struct Simulator: Sendable {
         }
         if let bad = legs.first(where: { $0.outcome != .accepted && $0.outcome != .acceptedCorrupted }) {
             return FlowVerdict(completes: false, failedLeg: bad.name, corruptedData: false,
-                               summary: "\(what) fails: \(bad.name) (\(bad.from) → \(bad.to)) \(bad.outcome.summary)")
+                               summary: "\(what) fails: \(bad.namesEndpoints ? bad.name : "\(bad.name) (\(bad.from) → \(bad.to))") \(bad.outcome.summary)")
         }
         if let bad = legs.first(where: { $0.outcome == .acceptedCorrupted }) {
             return FlowVerdict(completes: true, failedLeg: nil, corruptedData: true,

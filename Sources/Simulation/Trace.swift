@@ -106,6 +106,12 @@ public struct LegTrace: Sendable, Hashable {
     public var counters: [String: [String: Int]] = [:]
     /// When and why it is sent again, or why it is not sent; nil for a single transmission.
     public var schedule: String?
+
+    /// The leg's name already says who sends to whom ("data vm1→vm2"); "SYN" does not.
+    public var namesEndpoints: Bool { name.contains("→") }
+
+    /// The name with its endpoints, said once: "SYN vm1→vm2", "data vm1→vm2".
+    public var title: String { namesEndpoints ? name : "\(name) \(from)→\(to)" }
 }
 
 /// The connection-level verdict.

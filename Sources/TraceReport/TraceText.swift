@@ -28,7 +28,7 @@ public enum TraceText {
         for f in t.flows {
             out += "\n" + line("flow \(f.flow) (\(f.kind.rawValue), \(f.from) → \(f.to))")
             for leg in f.legs {
-                out += "\n" + line("  \(leg.name): \(leg.from) → \(leg.to)" + (leg.sent ? "" : " (would-be leg)"))
+                out += "\n" + line("  " + (leg.namesEndpoints ? leg.name : "\(leg.name): \(leg.from) → \(leg.to)") + (leg.sent ? "" : " (would-be leg)"))
                 // IPv6 has a hop limit where IPv4 has a TTL.
                 let v6 = leg.steps.first.flatMap { try? FrameLayout.parse($0.frame) }?.ipVersion == .v6
                 let header = ["#", "element", "dir", "kernel function", "state before → after", "field", "correct", "ok?", v6 ? "hop limit" : "TTL"]

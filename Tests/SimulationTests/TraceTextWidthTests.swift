@@ -115,4 +115,16 @@ import TraceReport
         let (v4, _, _) = try rendered("seed-bridged.yaml", width: nil)
         #expect(v4.split(separator: "\n").filter { $0.hasPrefix("  #") }.allSatisfy { $0.hasSuffix("TTL") })
     }
+
+    /// A leg named after its endpoints ("data vm1→vm2") is not followed by them again, in the
+    /// leg's header or in the verdict; "SYN" still gets them.
+    @Test(arguments: labs)
+    func legHeadersSayTheEndpointsOnce(_ lab: String) throws {
+        let (text, trace, _) = try rendered(lab, width: nil, verbose: false)
+        for leg in trace.flows.flatMap(\.legs) {
+            #expect(!text.contains("\(leg.name): \(leg.from) → \(leg.to)") || !leg.name.contains("→"), "\(lab): \(leg.name)")
+            #expect(!text.contains("\(leg.name) (\(leg.from) → \(leg.to))") || !leg.name.contains("→"), "\(lab): \(leg.name)")
+            if !leg.name.contains("→") { #expect(text.contains("  \(leg.name): \(leg.from) → \(leg.to)")) }
+        }
+    }
 }
