@@ -35,8 +35,9 @@ public struct ExplorerState: Sendable {
     public internal(set) var browserEntries: [LabEntry] = []
     /// The lesson being followed, if any (`csumlab lesson NAME`, or `L`).
     public internal(set) var lesson: LessonSession?
-    /// The lessons `L` lists.
+    /// The lessons `L` lists, and each one's progress in words (read once, when the list opens).
     public internal(set) var lessonEntries: [LessonEntry] = []
+    var lessonProgress: [String: String] = [:]
 
     /// Milliseconds between steps while playing, for each speed.
     public static let playIntervals = [2000, 1000, 500, 250, 100]

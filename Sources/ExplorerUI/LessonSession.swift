@@ -16,13 +16,9 @@ public struct LessonSession: Sendable {
     public var taskStatus: TaskResult?
     /// The highlighted answer of a multiple-choice page (digits answer directly).
     public var choice = 0
-    /// Said once on the status line (a progress file that had to be rebuilt, a resume).
-    public var warning: String?
-
-    public init(lesson: Lesson, progress: LessonProgress, warning: String? = nil) {
+    public init(lesson: Lesson, progress: LessonProgress) {
         self.lesson = lesson
         self.progress = progress
-        self.warning = warning
         page = min(max(progress.page, 0), max(0, lesson.pages.count - 1))
     }
 
@@ -61,7 +57,7 @@ extension ExplorerState {
         doc.referencePath = lesson.labPath
         self.init(document: doc, storage: storage)
         let kept: (progress: LessonProgress, warning: String?) = storage?.lessonProgress(lesson.name) ?? (LessonProgress(), nil)
-        let session = LessonSession(lesson: lesson, progress: kept.progress, warning: kept.warning)
+        let session = LessonSession(lesson: lesson, progress: kept.progress)
         if let f = lesson.flow, let i = trace.flows.firstIndex(where: { $0.flow == f }) { view.flowIndex = i }
         self.lesson = session
         LessonController.show(page: session.page, &self)

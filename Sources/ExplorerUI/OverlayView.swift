@@ -115,8 +115,7 @@ enum OverlayView {
             let rows: [(String, Style)] = es.enumerated().map { i, e in
                 var st: Style = e.error == nil ? .plain : Theme.disabled
                 if i == sel { st = Theme.selected }
-                let kept = s.storage?.lessonProgress(e.name).progress
-                let progress = kept.map { p in p.done.isEmpty ? "new" : "\(p.done.filter { $0 < e.pages }.count)/\(e.pages) done" } ?? ""
+                let progress = s.lessonProgress[e.name] ?? ""
                 return ("\(e.name.padded(nameW)) \(e.error.map { "does not load: " + $0 } ?? "\(e.title) · \(e.pages) pages · \(progress)")", st)
             }
             var footer: [(String, Style)] = []

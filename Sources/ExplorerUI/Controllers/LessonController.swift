@@ -12,6 +12,11 @@ enum LessonController {
     static func openList(_ s: inout ExplorerState) {
         guard let storage = s.storage else { s.message = "this explorer cannot read lesson files"; return }
         s.lessonEntries = storage.lessons()
+        s.lessonProgress = [:]
+        for e in s.lessonEntries {
+            let p = storage.lessonProgress(e.name).progress.clamped(pages: e.pages)
+            s.lessonProgress[e.name] = p.done.isEmpty ? "new" : "\(p.done.count)/\(e.pages) done"
+        }
         guard !s.lessonEntries.isEmpty else {
             s.message = "no lessons found (set CSUMLAB_LESSONS to the assets/lessons directory)"
             return
@@ -174,10 +179,13 @@ enum LessonController {
         s.document.toggles.count + s.document.structuralEditCount
     }
 
+    static let solvedMessage = "✓ task solved — > for the next page"
+
     /// Measure the current page's task on the live lab; when it is met for the first time, mark
-    /// it solved and say so.
-    static func measureTask(_ s: inout ExplorerState, announce: Bool) {
-        guard var l = s.lesson, let p = l.current, case let .task(t) = p.content else { return }
+    /// it solved, keep the progress and return true.
+    @discardableResult
+    static func measureTask(_ s: inout ExplorerState, announce: Bool) -> Bool {
+        guard var l = s.lesson, let p = l.current, case let .task(t) = p.content else { return false }
         let r = LessonCheck.task(t, live: s.topology, trace: s.trace, changes: changes(s), toggles: s.document.toggles, defaultFlow: l.lesson.flow)
         l.taskStatus = r
         let first = r.met && !l.progress.solved.contains(l.page)
@@ -193,17 +201,15 @@ enum LessonController {
             l.feedback = nil
         }
         s.lesson = l
-        if first { s.message = "✓ task solved — > for the next page"; save(&s) } else if announce && r.met { s.message = "✓ the task is solved" }
+        if first { s.message = solvedMessage; save(&s) } else if announce && r.met { s.message = "✓ the task is solved" }
+        return first
     }
 
-    /// After every change of the lab (toggle, edit, undo): the open task is measured again.
+    /// After every change of the lab (toggle, edit, undo): the open task is measured again; the
+    /// change's own message stays, with the news of a solved task after it.
     static func labChanged(_ s: inout ExplorerState) {
-        guard s.lesson?.current.map({ if case .task = $0.content { return true } else { return false } }) == true else { return }
-        let before = s.message
-        measureTask(&s, announce: false)
-        if s.lesson?.taskStatus?.met == true, let m = s.message, m.hasPrefix("✓ task solved"), let before {
-            s.message = before + " │ " + m
-        }
+        let said = s.message
+        if measureTask(&s, announce: false) { s.message = [said, solvedMessage].compactMap { $0 }.joined(separator: " │ ") }
     }
 
     // MARK: Progress
