@@ -35,6 +35,8 @@ public struct ExplorerState: Sendable {
     public internal(set) var browserEntries: [LabEntry] = []
     /// The lesson being followed, if any (`csumlab lesson NAME`, or `L`).
     public internal(set) var lesson: LessonSession?
+    /// The fix under the cursor in the fixes list, applied for a look (see `FixPreview`).
+    public internal(set) var preview: FixPreview?
     /// The lessons `L` lists, and each one's progress in words (read once, when the list opens).
     public internal(set) var lessonEntries: [LessonEntry] = []
     var lessonProgress: [String: String] = [:]
@@ -65,8 +67,10 @@ public struct ExplorerState: Sendable {
 
     // MARK: The document, for the views
 
-    public var topology: Topology { document.topology }
-    public var trace: Trace { document.trace }
+    /// The lab and trace the views show: the document's, or while a fix is previewed in the
+    /// fixes list (`F`), the lab with that fix applied (nothing committed).
+    public var topology: Topology { preview?.topology ?? document.topology }
+    public var trace: Trace { preview?.trace ?? document.trace }
     /// Toggles made since the lab was last saved, as `--set` assignments.
     public var assignments: [String] { document.toggles }
     public var fileLabel: String { document.label }
@@ -303,6 +307,16 @@ public struct ExplorerState: Sendable {
     }
 
     /// `*` marks: what differs from the lab as last saved.
+    /// Mark the steps and nodes of the current flow that differ from `before` (a fix preview).
+    mutating func markChanges(from before: FlowTrace?) {
+        changedSteps = Self.changed(old: before, new: flow)
+        var nodes = Set<String>()
+        if let f = flow {
+            for (i, ref) in steps.enumerated() where changedSteps.contains(i) { nodes.insert(f.legs[ref.leg].steps[ref.step].element) }
+        }
+        changedNodes = nodes
+    }
+
     mutating func refreshMarks() {
         let savedFlow = document.savedTrace.flows.first { $0.flow == flow?.flow }
         changedSteps = document.current == document.saved ? [] : Self.changed(old: savedFlow, new: flow)

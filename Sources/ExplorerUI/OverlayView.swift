@@ -67,6 +67,9 @@ enum OverlayView {
                     for line in HostCommands.lines(for: ch.assignment, in: s.topology) { footer.append((line, .plain)) }
                 }
             }
+            if let p = s.preview, let f = s.flow {
+                footer.insert(("preview (behind this list): \(f.verdict.summary); * marks the hops fix \(p.fix + 1) changes", f.verdict.completes ? Theme.ok : Theme.bad), at: 0)
+            }
             box(title: "Fixes for flow \(s.flow?.flow ?? "")", rows: rows, selected: sel, footer: footer, hints: .fixes, on: &c, preferredWidth: 100)
         case let .addNode(sel):
             let rows: [(String, Style)] = NodeTemplate.allCases.enumerated().map { i, t in

@@ -35,4 +35,31 @@ import Testing
         #expect(s.overlay == nil)
         #expect(s.message?.contains("already works") == true)
     }
+
+    /// Moving through the list previews each fix: the trace behind the list is the lab with that
+    /// fix, its changed hops are marked, nothing is committed; Esc returns to the lab as it was.
+    @Test func selectingAFixPreviewsItAndEscReturns() throws {
+        var s = try defaultState()
+        let position = 3
+        s.perform(.jumpToStep(position))
+        let before = s.trace
+        press(&s, .char("F"))
+        #expect(s.preview?.fix == 0)
+        #expect(s.flow?.verdict.completes == true, "the preview shows the flow working")
+        #expect(!s.changedSteps.isEmpty)
+        #expect(s.assignments.isEmpty, "nothing committed")
+        #expect(!s.document.canUndo)
+        let screen = Screen.render(s, width: 120, height: 40).canvas.lines.joined(separator: "\n")
+        #expect(screen.contains("preview (behind this list): connection completes"))
+        press(&s, .down)
+        #expect(s.preview?.fix == 1)
+        var expected = s.document.current.materialized().topology
+        for ch in s.fixes[1].changes { try expected.apply(assignment: ch.assignment) }
+        #expect(s.trace == (try Simulator(expected).run()))
+        press(&s, .escape)
+        #expect(s.preview == nil)
+        #expect(s.trace == before)
+        #expect(s.position == position)
+        #expect(s.changedSteps.isEmpty)
+    }
 }

@@ -11,8 +11,10 @@ enum FixesController {
             let n = s.fixes.count
             let d = a == .menuDown ? 1 : -1
             s.overlay = .fixes(selected: n == 0 ? 0 : (sel + d + n) % n)
+            if case let .fixes(i)? = s.overlay { preview(i, &s) }
         case .menuActivate:
             s.overlay = nil
+            endPreview(&s)
             guard s.fixes.indices.contains(sel) else { return }
             let changes = s.fixes[sel].changes
             var r = s.document.current
@@ -21,7 +23,9 @@ enum FixesController {
                 r.toggles.append(ch.assignment)
             }
             s.change(to: r, described: "fix \(sel + 1): " + changes.map(\.assignment).joined(separator: ", "))
-        case .closeOverlay: s.overlay = nil
+        case .closeOverlay:
+            s.overlay = nil
+            endPreview(&s)
         default: break
         }
     }
@@ -36,6 +40,7 @@ enum FixesController {
         }
         if let k = s.fixesFor, k.revision == s.document.current, k.flow == f.flow, !s.fixes.isEmpty {
             s.overlay = .fixes(selected: 0)
+            preview(0, &s)
             return
         }
         let label = s.fileLabel
@@ -53,5 +58,45 @@ enum FixesController {
         }
         s.overlay = .fixes(selected: 0)
         s.message = nil
+        preview(0, &s)
+    }
+}
+
+/// A fix applied for a look while the fixes list is open: the trace re-runs with it and the hops
+/// it changes are marked, but the document is untouched — Esc returns to the lab as it was, Enter
+/// commits it as one undoable change.
+public struct FixPreview: Sendable {
+    public var fix: Int
+    public var topology: Topology
+    public var trace: Trace
+    /// Where the cursor was before the preview, to return to it.
+    var position: Int
+}
+
+extension FixesController {
+    /// Show fix `i` (or nothing when the list is empty or the fix does not simulate).
+    static func preview(_ i: Int, _ s: inout ExplorerState) {
+        let position = s.preview?.position ?? s.position
+        let before = s.document.trace.flows.first { $0.flow == s.flow?.flow }
+        s.preview = nil
+        guard s.fixes.indices.contains(i) else { return }
+        var r = s.document.current
+        for ch in s.fixes[i].changes {
+            r.toggles.removeAll { $0.hasPrefix(ch.setting + "=") }
+            r.toggles.append(ch.assignment)
+        }
+        let t = r.materialized().topology
+        guard let trace = try? Simulator(t).run() else { return }
+        s.preview = FixPreview(fix: i, topology: t, trace: trace, position: position)
+        s.setPosition(min(position, max(0, s.steps.count - 1)))
+        s.markChanges(from: before)
+    }
+
+    /// Back to the lab as it is: the cursor where it was, the marks of the document.
+    static func endPreview(_ s: inout ExplorerState) {
+        guard let p = s.preview else { return }
+        s.preview = nil
+        s.setPosition(p.position)
+        s.refreshMarks()
     }
 }
