@@ -49,15 +49,22 @@ public enum GoalCondition: Sendable, Hashable {
             guard let v = ref.value(in: trace, defaultFlow: defaultFlow) else { return false }
             return TraceReference.same(value, v, ref.field) != negated
         case let .setting(assignment):
-            return Self.holds(assignment, on: live)
+            return Self.holds(assignment, on: live, trace: trace)
         }
     }
 
     /// Whether `live` already has `assignment`: applying it changes nothing.
-    static func holds(_ assignment: String, on live: Topology) -> Bool {
+    /// An assignment that spells out a default (`vm1.eth0.tx=on` where the file leaves tx
+    /// unset) changes the model but not the lab: then every setting of the node, as the options
+    /// menu shows it (`SettingItem`, effective values), is the same with it and without it.
+    static func holds(_ assignment: String, on live: Topology, trace: Trace? = nil) -> Bool {
         var copy = live
         do { try copy.apply(assignment: assignment) } catch { return false }
-        return copy == live
+        if copy == live { return true }
+        let lhs = assignment.prefix { $0 != "=" }
+        guard lhs.contains("."), let node = lhs.split(separator: ".").first.map(String.init),
+              let liveTrace = trace ?? (try? Simulator(live).run()), let copyTrace = try? Simulator(copy).run() else { return false }
+        return SettingItem.items(for: node, topology: copy, trace: copyTrace) == SettingItem.items(for: node, topology: live, trace: liveTrace)
     }
 
     /// Counter names compare without spaces and case: `Tcp:InCsumErrors` is `Tcp: InCsumErrors`.
