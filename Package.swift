@@ -31,7 +31,7 @@ let package = Package(
         // YAML topology files with file:line:column errors.
         .target(name: "TopologyFile", dependencies: ["Simulation", "TerminalText", .product(name: "Yams", package: "Yams")]),
         // Lesson files: pages, questions and tasks checked against a lab's trace; progress per user.
-        .target(name: "Lessons", dependencies: ["Simulation", "TopologyFile", "TerminalText", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Lessons", dependencies: ["Simulation", "TopologyFile", "TerminalText", "TraceReport", .product(name: "Yams", package: "Yams")]),
         // Trace rendering shared by the CLI and tests: text table and versioned JSON.
         .target(name: "TraceReport", dependencies: ["Simulation", "Wire", "TerminalText"]),
         // The explorer without a terminal: state, actions, key bindings, graph layout, views that

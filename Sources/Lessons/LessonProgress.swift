@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Simulation
 import TopologyFile
+import TraceReport
 import Yams
 
 /// How far a student got in one lesson.
@@ -37,30 +38,10 @@ public struct LessonProgress: Codable, Sendable, Equatable {
 
     /// The progress as JSON (one object, keys sorted, integers as JSON numbers).
     public var json: String {
-        func ints(_ s: Set<Int>) -> String { "[" + s.sorted().map(String.init).joined(separator: ", ") + "]" }
-        let answers = self.answers.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(Self.quoted($0.value))" }
-        return "{\"answers\": {\(answers.joined(separator: ", "))}, \"done\": \(ints(done)), \"page\": \(page), \"solved\": \(ints(solved)), \"version\": 1}\n"
-    }
-
-    /// A JSON string literal: quotes, backslashes and every control character escaped.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) || [0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF].contains(u.value) {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
+        func ints(_ s: Set<Int>) -> JSONValue { .array(s.sorted().map { .int($0) }) }
+        let answers = self.answers.sorted { $0.key < $1.key }.map { (String($0.key), JSONValue.string($0.value)) }
+        return JSONValue.object([("answers", .object(answers)), ("done", ints(done)), ("page", .int(page)),
+                                 ("solved", ints(solved)), ("version", .int(1))]).serialized(pretty: false) + "\n"
     }
 
     /// Progress from the JSON `json` wrote; nil with the reason when the text is not that.

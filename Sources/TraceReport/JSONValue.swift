@@ -72,7 +72,10 @@ public indirect enum JSONValue: Sendable, Equatable {
             default:
                 // C0 controls must be escaped in JSON; DEL and C1 (U+0080–U+009F, which some
                 // terminals act on like ESC [) may be, and are, so the output is safe to cat.
-                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
+                // The line and paragraph separators, the BOM and the noncharacters U+FFFE/FFFF
+                // are escaped too: YAML readers (the lesson progress is read with Yams) refuse
+                // them raw.
+                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) || [0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF].contains(u.value) {
                     let h = String(u.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
                 } else {
