@@ -85,7 +85,7 @@ import TopologyFile
             if n % 7 == 0 { exercise(l, what) }
             return true
         } catch {
-            let lines = lineLengths(text)
+            let lines = YAMLMutations.lineLengths(text)
             #expect(!error.diagnostics.isEmpty, what)
             for d in error.diagnostics {
                 let inside = d.line >= 1 && d.line <= lines.count && d.column >= 1 && d.column <= lines[d.line - 1] + 1
@@ -132,26 +132,6 @@ import TopologyFile
         }
     }
 
-    static func lineLengths(_ text: String) -> [Int] {
-        var out: [Int] = []
-        var count = 0
-        var previousCR = false
-        for s in text.unicodeScalars {
-            switch s {
-            case "\n" where previousCR:
-                break
-            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
-                out.append(count)
-                count = 0
-            default:
-                count += 1
-            }
-            previousCR = s == "\r"
-        }
-        out.append(count)
-        return out
-    }
-
     // MARK: Mutations
 
     static func mutate(_ text: String, _ rng: inout SplitMix) -> (String, [String]) {
@@ -159,102 +139,34 @@ import TopologyFile
         var kinds: [String] = []
         for _ in 0..<Int.random(in: 1...3, using: &rng) {
             switch Int.random(in: 0..<1000, using: &rng) {
-            case 0..<350: kinds.append("word"); replaceWord(&b, &rng)
-            case 350..<450: kinds.append("flip"); flip(&b, &rng)
-            case 450..<550: kinds.append("delete-line"); deleteLine(&b, &rng)
-            case 550..<650: kinds.append("duplicate-line"); duplicateLine(&b, &rng)
+            case 0..<350: kinds.append("word"); m.replaceWord(&b, from: vocabulary, &rng)
+            case 350..<450: kinds.append("flip"); m.flip(&b, &rng)
+            case 450..<550: kinds.append("delete-line"); m.deleteLine(&b, &rng)
+            case 550..<650: kinds.append("duplicate-line"); m.duplicateLine(&b, &rng)
             case 650..<720: kinds.append("control"); insertControl(&b, &rng)
             case 720..<760: kinds.append("anchor"); insertAnchor(&b, &rng)
             case 760..<800: kinds.append("truncate"); if !b.isEmpty { b.removeLast(Int.random(in: 0...b.count, using: &rng)) }
-            case 800..<850: kinds.append("unicode"); insertUnicode(&b, &rng)
+            case 800..<850: kinds.append("unicode"); m.insertUnicode(&b, &rng)
             case 850..<900: kinds.append("deep"); b += Array(("\npages2: " + String(repeating: "[", count: [5, 65, 500].randomElement(using: &rng)!) + "\n").utf8)
-            default: kinds.append("indent"); shiftIndent(&b, &rng)
+            default: kinds.append("indent"); m.shiftIndent(&b, &rng)
             }
         }
         return (String(decoding: b, as: UTF8.self), kinds)
     }
 
-    static func lineRange(_ b: [UInt8], _ rng: inout SplitMix) -> Range<Int> {
-        let i = Int.random(in: 0..<b.count, using: &rng)
-        var start = i, end = i
-        while start > 0 && b[start - 1] != 0x0A { start -= 1 }
-        while end < b.count && b[end] != 0x0A { end += 1 }
-        return start..<min(end + 1, b.count)
-    }
-
-    static func isWord(_ c: UInt8) -> Bool {
-        switch c {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x80...0xFF, UInt8(ascii: "_"), UInt8(ascii: "."),
-             UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "-"), UInt8(ascii: "="):
-            return true
-        default:
-            return false
-        }
-    }
-
-    static func randomWord(_ b: [UInt8], _ rng: inout SplitMix) -> Range<Int>? {
-        guard !b.isEmpty else { return nil }
-        var i = Int.random(in: 0..<b.count, using: &rng)
-        while i < b.count && !isWord(b[i]) { i += 1 }
-        guard i < b.count else { return nil }
-        var start = i, end = i
-        while start > 0 && isWord(b[start - 1]) { start -= 1 }
-        while end < b.count && isWord(b[end]) { end += 1 }
-        return start..<end
-    }
-
-    static func replaceWord(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard let r = randomWord(b, &rng) else { return }
-        b.replaceSubrange(r, with: Array(vocabulary.randomElement(using: &rng)!.utf8))
-    }
-
-    static func flip(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard !b.isEmpty else { return }
-        let i = Int.random(in: 0..<b.count, using: &rng)
-        if Bool.random(using: &rng) {
-            b[i] ^= UInt8(1) << UInt8.random(in: 0..<8, using: &rng)
-        } else {
-            b[i] = Array("{}[],:-?&*!|>'\"%@`# \t\n".utf8).randomElement(using: &rng)!
-        }
-    }
-
-    static func deleteLine(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard !b.isEmpty else { return }
-        b.removeSubrange(lineRange(b, &rng))
-    }
-
-    static func duplicateLine(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard !b.isEmpty else { return }
-        let r = lineRange(b, &rng)
-        b.insert(contentsOf: Array(b[r]), at: r.lowerBound)
-    }
+    /// Word characters include `=`, so an assignment (`vm1.eth0.tx=off`) is one word.
+    static let m = YAMLMutations(extraWordBytes: [UInt8(ascii: "=")])
 
     static let controls = ["\0", "\u{1B}", "\u{7}", "\u{7F}", "\u{85}", "\u{9B}", "\r", "\t", "\u{2028}", "\u{FEFF}", "\u{1B}[2J"]
 
     static func insertControl(_ b: inout [UInt8], _ rng: inout SplitMix) {
         let c = controls.randomElement(using: &rng)!
-        let at = randomWord(b, &rng)?.upperBound ?? Int.random(in: 0...b.count, using: &rng)
+        let at = m.randomWord(b, &rng)?.upperBound ?? Int.random(in: 0...b.count, using: &rng)
         b.insert(contentsOf: Array(c.utf8), at: at)
     }
 
     static func insertAnchor(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard let r = randomWord(b, &rng) else { return }
+        guard let r = m.randomWord(b, &rng) else { return }
         b.insert(contentsOf: Array(["&x ", "*x", "& ", "*"].randomElement(using: &rng)!.utf8), at: r.lowerBound)
-    }
-
-    static func insertUnicode(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard let r = randomWord(b, &rng) else { return }
-        let u = ["日本語", "e\u{301}", "\u{200B}", "😀", "\u{202E}", String(repeating: "x", count: 70)].randomElement(using: &rng)!
-        b.insert(contentsOf: Array(u.utf8), at: r.upperBound)
-    }
-
-    static func shiftIndent(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard !b.isEmpty else { return }
-        let r = lineRange(b, &rng)
-        if Bool.random(using: &rng) {
-            b.insert(contentsOf: Array(String(repeating: " ", count: Int.random(in: 1...4, using: &rng)).utf8), at: r.lowerBound)
-        } else if b[r.lowerBound] == 0x20 {
-            b.remove(at: r.lowerBound)
-        }
     }
 }

@@ -60,6 +60,7 @@ import TestSupport
                     for n in stride(from: range.lowerBound + lane, through: range.upperBound, by: lanes) {
                         Self.run(case: n, lane: lane, watchdog: watchdog, stats: &stats)
                     }
+                    watchdog.finish(lane: lane)
                     return stats
                 }
             }
@@ -119,7 +120,7 @@ import TestSupport
             }
         } catch {
             stats.refused += 1
-            let lines = lineLengths(text)
+            let lines = YAMLMutations.lineLengths(text)
             #expect(!error.diagnostics.isEmpty, what)
             for d in error.diagnostics {
                 let inside = d.line >= 1 && d.line <= lines.count && d.column >= 1 && d.column <= lines[d.line - 1] + 1
@@ -140,28 +141,9 @@ import TestSupport
         }
     }
 
-    /// Characters per line, lines split at YAML's line breaks as the diagnostics count them.
-    static func lineLengths(_ text: String) -> [Int] {
-        var out: [Int] = []
-        var count = 0
-        var previousCR = false
-        for s in text.unicodeScalars {
-            switch s {
-            case "\n" where previousCR:
-                break
-            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
-                out.append(count)
-                count = 0
-            default:
-                count += 1
-            }
-            previousCR = s == "\r"
-        }
-        out.append(count)
-        return out
-    }
-
     // MARK: Mutations
+
+    static let m = YAMLMutations()
 
     static func mutate(_ text: String, _ rng: inout SplitMix) -> (String, [String]) {
         var bytes = Array(text.utf8)
@@ -170,18 +152,18 @@ import TestSupport
         for _ in 0..<count {
             let roll = Int.random(in: 0..<1000, using: &rng)
             switch roll {
-            case 0..<220: kinds.append("word"); replaceWord(&bytes, &rng)
-            case 220..<340: kinds.append("flip"); flip(&bytes, &rng)
-            case 340..<420: kinds.append("delete-line"); deleteLine(&bytes, &rng)
-            case 420..<500: kinds.append("duplicate-line"); duplicateLine(&bytes, &rng)
+            case 0..<220: kinds.append("word"); m.replaceWord(&bytes, from: vocabulary, &rng)
+            case 220..<340: kinds.append("flip"); m.flip(&bytes, &rng)
+            case 340..<420: kinds.append("delete-line"); m.deleteLine(&bytes, &rng)
+            case 420..<500: kinds.append("duplicate-line"); m.duplicateLine(&bytes, &rng)
             case 500..<600: kinds.append("control"); insertControl(&bytes, &rng)
             case 600..<680: kinds.append("bomb"); insertBomb(&bytes, &rng)
             case 680..<740: kinds.append("anchor"); insertAnchorOrAlias(&bytes, &rng)
             case 740..<800: kinds.append("number"); replaceNumber(&bytes, &rng)
             case 800..<850: kinds.append("deep"); insertDeep(&bytes, &rng)
             case 850..<900: kinds.append("truncate"); bytes.removeLast(Int.random(in: 0...bytes.count, using: &rng))
-            case 900..<960: kinds.append("unicode"); insertUnicode(&bytes, &rng)
-            default: kinds.append("indent"); shiftIndent(&bytes, &rng)
+            case 900..<960: kinds.append("unicode"); m.insertUnicode(&bytes, &rng)
+            default: kinds.append("indent"); m.shiftIndent(&bytes, &rng)
             }
         }
         // Large inputs last (so no other mutation walks them), and rarely: they are slow to build.
@@ -197,70 +179,19 @@ import TestSupport
         return (String(decoding: bytes, as: UTF8.self), kinds)
     }
 
-    /// The line around a random byte, its line break included.
-    static func lineRange(_ b: [UInt8], _ rng: inout SplitMix) -> Range<Int> {
-        let i = Int.random(in: 0..<b.count, using: &rng)
-        var start = i, end = i
-        while start > 0 && b[start - 1] != 0x0A { start -= 1 }
-        while end < b.count && b[end] != 0x0A { end += 1 }
-        return start..<min(end + 1, b.count)
-    }
 
-    static func isWord(_ c: UInt8) -> Bool {
-        switch c {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x80...0xFF, UInt8(ascii: "_"), UInt8(ascii: "."),
-             UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "-"):
-            return true
-        default:
-            return false
-        }
-    }
 
-    /// The word (a run of name and value characters) at or after a random byte.
-    static func randomWord(_ b: [UInt8], _ rng: inout SplitMix) -> Range<Int>? {
-        guard !b.isEmpty else { return nil }
-        var i = Int.random(in: 0..<b.count, using: &rng)
-        while i < b.count && !isWord(b[i]) { i += 1 }
-        guard i < b.count else { return nil }
-        var start = i, end = i
-        while start > 0 && isWord(b[start - 1]) { start -= 1 }
-        while end < b.count && isWord(b[end]) { end += 1 }
-        return start..<end
-    }
 
-    static func replaceWord(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard let r = randomWord(b, &rng) else { return }
-        let w = vocabulary.randomElement(using: &rng)!
-        b.replaceSubrange(r, with: Array(w.utf8))
-    }
 
-    static func flip(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard !b.isEmpty else { return }
-        let i = Int.random(in: 0..<b.count, using: &rng)
-        if Bool.random(using: &rng) {
-            b[i] ^= UInt8(1) << UInt8.random(in: 0..<8, using: &rng)
-        } else {
-            b[i] = Array("{}[],:-?&*!|>'\"%@`# \t\n".utf8).randomElement(using: &rng)!
-        }
-    }
 
-    static func deleteLine(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard !b.isEmpty else { return }
-        b.removeSubrange(lineRange(b, &rng))
-    }
 
-    static func duplicateLine(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard !b.isEmpty else { return }
-        let r = lineRange(b, &rng)
-        b.insert(contentsOf: Array(b[r]), at: r.lowerBound)
-    }
 
     static let controls: [String] = ["\0", "\u{1B}", "\u{7}", "\u{8}", "\u{7F}", "\u{85}", "\u{9B}", "\r", "\t", "\u{2028}",
                                      "\u{FEFF}", "\u{1B}]0;PWNED\u{7}", "\u{1B}[2J", "\\e", "\\0", "\\x9b", "\\u2028", "\\a"]
 
     static func insertControl(_ b: inout [UInt8], _ rng: inout SplitMix) {
         let c = controls.randomElement(using: &rng)!
-        let word = randomWord(b, &rng)
+        let word = m.randomWord(b, &rng)
         // Inside a word (a name, a value), or anywhere.
         let at = word == nil || Bool.random(using: &rng) ? Int.random(in: 0...b.count, using: &rng) : word!.upperBound
         if c.hasPrefix("\\") {
@@ -296,7 +227,7 @@ import TestSupport
     }
 
     static func insertAnchorOrAlias(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard let r = randomWord(b, &rng) else { return }
+        guard let r = m.randomWord(b, &rng) else { return }
         let forms = ["&x ", "*x", "&x", "*x ", "& ", "* ", "&", "*"]
         b.insert(contentsOf: Array(forms.randomElement(using: &rng)!.utf8), at: Bool.random(using: &rng) ? r.lowerBound : r.upperBound)
     }
@@ -308,8 +239,8 @@ import TestSupport
         while r == nil && from < b.count {
             while from < b.count && !(b[from] >= 0x30 && b[from] <= 0x39) { from += 1 }
             var end = from
-            while end < b.count && isWord(b[end]) { end += 1 }
-            if from < end && b[from..<end].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) && (from == 0 || !isWord(b[from - 1])) { r = from..<end }
+            while end < b.count && m.isWord(b[end]) { end += 1 }
+            if from < end && b[from..<end].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) && (from == 0 || !m.isWord(b[from - 1])) { r = from..<end }
             from = end
         }
         guard let r else { return }
@@ -326,21 +257,7 @@ import TestSupport
         b += Array(s.utf8)
     }
 
-    static func insertUnicode(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard let r = randomWord(b, &rng) else { return }
-        let u = ["日本語", "e\u{301}", "\u{200B}", "\u{FFFD}", "😀", "\u{202E}", "Ω", String(repeating: "x", count: 70)].randomElement(using: &rng)!
-        b.insert(contentsOf: Array(u.utf8), at: r.upperBound)
-    }
 
-    static func shiftIndent(_ b: inout [UInt8], _ rng: inout SplitMix) {
-        guard !b.isEmpty else { return }
-        let r = lineRange(b, &rng)
-        if Bool.random(using: &rng) {
-            b.insert(contentsOf: Array(String(repeating: " ", count: Int.random(in: 1...4, using: &rng)).utf8), at: r.lowerBound)
-        } else if b[r.lowerBound] == 0x20 {
-            b.remove(at: r.lowerBound)
-        }
-    }
 }
 
 /// Aborts the process, naming the cases under way, when a case has begun and none has finished
@@ -365,9 +282,9 @@ final class Watchdog: @unchecked Sendable {
                 let (cases, since, live) = (current, progress, running)
                 lock.unlock()
                 if !live { return }
-                // Only a lane that has begun can hang: on a loaded machine the lanes may wait
-                // a long time for a thread of the test pool before their first case (CI once
-                // aborted here with every lane still at -1).
+                // Only a lane that is running a case can hang: on a loaded machine lanes may
+                // wait a long time for a thread of the test pool before their first case or
+                // after their last (CI once aborted here with every lane still at -1).
                 if cases.contains(where: { $0 >= 0 }) && Date().timeIntervalSince(since) > 60 {
                     FileHandle.standardError.write("fuzz: no case finished for a minute (a hang) in cases \(cases); their inputs are in \(scratch)-*.yaml\n".data(using: .utf8)!)
                     abort()
@@ -380,6 +297,14 @@ final class Watchdog: @unchecked Sendable {
         lock.lock()
         current[lane] = n
         progress = Date()
+        lock.unlock()
+    }
+
+    /// The lane has run all its cases: it can no longer hang (the group may still wait a long
+    /// time for a thread of the test pool to collect it).
+    func finish(lane: Int) {
+        lock.lock()
+        current[lane] = -1
         lock.unlock()
     }
 
