@@ -69,8 +69,15 @@ public struct ExplorerState: Sendable {
 
     /// The lab and trace the views show: the document's, or while a fix is previewed in the
     /// fixes list (`F`), the lab with that fix applied (nothing committed).
-    public var topology: Topology { preview?.topology ?? document.topology }
-    public var trace: Trace { preview?.trace ?? document.trace }
+    public var topology: Topology { activePreview?.topology ?? document.topology }
+    public var trace: Trace { activePreview?.trace ?? document.trace }
+
+    /// The preview counts only while the fixes list is open: whatever closes it (a key, a test
+    /// setting `overlay`) ends the preview with it.
+    var activePreview: FixPreview? {
+        if case .fixes? = overlay { return preview }
+        return nil
+    }
     /// Toggles made since the lab was last saved, as `--set` assignments.
     public var assignments: [String] { document.toggles }
     public var fileLabel: String { document.label }
@@ -149,6 +156,8 @@ public struct ExplorerState: Sendable {
     // MARK: Input
 
     public mutating func handle(_ event: InputEvent, hits: [HitRegion] = []) {
+        // A fix preview whose list was closed without its keys: the marks and cursor go back.
+        if preview != nil && activePreview == nil { FixesController.endPreview(&self) }
         switch event {
         case let .key(k):
             if let a = Bindings.action(for: k, in: self) {

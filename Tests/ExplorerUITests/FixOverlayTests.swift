@@ -58,6 +58,12 @@ import Testing
         #expect(s.trace == (try Simulator(expected).run()))
         press(&s, .escape)
         #expect(s.preview == nil)
+        // Closing the list any other way ends the preview too.
+        press(&s, .char("F"))
+        #expect(s.flow?.verdict.completes == true)
+        s.overlay = nil
+        #expect(s.trace == before)
+        press(&s, .escape)
         #expect(s.trace == before)
         #expect(s.position == position)
         #expect(s.changedSteps.isEmpty)
