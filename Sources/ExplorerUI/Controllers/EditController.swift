@@ -54,11 +54,24 @@ enum EditController {
 
     static func openLinks(_ s: inout ExplorerState) {
         guard s.document.current.structure.node(named: s.selectedNode) != nil else { s.message = "no node selected: press a to add one"; return }
+        s.linkChoices = linkChoices(for: s.selectedNode, in: s.document)
         if s.linkChoices.isEmpty {
             s.message = "\(s.selectedNode): no link to make or undo (its ends are taken, or no free endpoint fits it)"
             return
         }
         s.overlay = .link(selected: 0)
+    }
+
+    /// The links `node` can make or undo, each unlink with the validator's refusal when removing
+    /// it would make an invalid lab (a flow needs it). Links offered are valid by construction
+    /// (`Topology.linkCandidates`: a pair the format allows, between free endpoints).
+    static func linkChoices(for node: String, in d: LabDocument) -> [LinkChoice] {
+        LinkChoice.choices(for: node, in: d.current.structure).map { c in
+            guard case .unlink = c.edit else { return c }
+            var c = c
+            do throws(EditError) { c.refusal = d.refusal(of: try d.current.applying(c.edit)) } catch { c.refusal = error.message }
+            return c
+        }
     }
 
     // MARK: Forms
