@@ -93,7 +93,7 @@ import TopologyFile
         s.handle(.key(.char("u")))
         #expect(Snapshot(s) == before)
         // The expectations came back with the flows (the file says them).
-        #expect(s.fileText.contains("expect: {verdict: fails, leg: \"SYN\"}"))
+        #expect(s.fileText.contains("expect: {verdict: fails, leg: SYN}"))
     }
 
     @Test func linkAndUnlinkOfferOnlyValidPairs() throws {
