@@ -33,9 +33,23 @@ public enum Feature: String, Sendable, CaseIterable, Codable, Comparable {
         }
     }
 
-    public static func < (a: Feature, b: Feature) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    /// The place in `allCases` (the order features are listed and compared in).
+    var ordinal: Int {
+        switch self {
+        case .txChecksumming: return 0
+        case .rxChecksumming: return 1
+        case .scatterGather: return 2
+        case .tso: return 3
+        case .gso: return 4
+        case .gro: return 5
+        }
     }
+
+    public static func < (a: Feature, b: Feature) -> Bool { a.ordinal < b.ordinal }
+
+    /// By the case, not the raw string (what a `RawRepresentable` enum would hash): features
+    /// sit in sets and dictionary keys at every device of every simulation.
+    public func hash(into h: inout Hasher) { h.combine(ordinal) }
 }
 
 /// A device's offload features: what the user asked for (`ethtool -K`), what the device can do

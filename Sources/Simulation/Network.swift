@@ -229,11 +229,13 @@ public struct Network: Sendable {
 
     // MARK: Features
 
+    private static let allFeatures = Set(Feature.allCases)
+
     private func computeFeatures(_ d: Int) -> Features.Effective {
         let dev = devices[d]
         let node = topology.nodes[dev.node]
         let profile = dev.profile
-        let all = Set(Feature.allCases)
+        let all = Self.allFeatures
         switch dev.kind {
         case .virtio:
             // QEMU offers VIRTIO_NET_F_CSUM/HOST_TSO only when its backend has a vnet header.

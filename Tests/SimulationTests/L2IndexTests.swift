@@ -83,3 +83,12 @@ import TestSupport
     }
 }
 
+
+/// `Feature` compares and hashes by its case's place in `allCases`, which must be that place.
+@Suite struct FeatureOrderTests {
+    @Test func ordinalIsThePlaceInAllCases() {
+        #expect(Feature.allCases.map(\.ordinal) == Array(Feature.allCases.indices))
+        #expect(Feature.allCases.sorted() == Feature.allCases)
+        #expect(Set(Feature.allCases).count == Feature.allCases.count)
+    }
+}
