@@ -15,6 +15,7 @@ public enum Action: Sendable, Hashable {
     // Editing the lab.
     case undo, redo
     case addNode, deleteNode, linkNode, editNode, editLab
+    case addInterface, deleteInterface
     case addFlow, editFlow, deleteFlow
     case toggleDescription
     // Files.
@@ -166,6 +167,8 @@ public enum Bindings {
         b(.graph, [.char("d"), .delete], .deleteNode, "del", "Delete the selected node (asks first; its links go with it)", hint: true),
         b(.graph, [.char("x")], .linkNode, "link", "Link or unlink the selected node: choose the other end", hint: true),
         b(.graph, [.char("e")], .editNode, "edit", "Rename the node, its interfaces, addresses, gateways, its kernel", hint: true),
+        b(.graph, [.char("I")], .addInterface, "add iface", "Add an interface to the selected vm, netns or router (name, address, gateway)"),
+        b(.graph, [.char("D")], .deleteInterface, "del iface", "Delete an interface of the selected vm, netns or router (its links go with it)"),
         b(.graph, [.char("[")], .panLeft, "pan ←", "Pan the graph left (a large topology)"),
         b(.graph, [.char("]")], .panRight, "pan →", "Pan the graph right"),
         b(.graph, [.char("{")], .panUp, "pan ↑", "Pan the graph up"),

@@ -40,6 +40,9 @@ public struct ExplorerState: Sendable {
     /// The lessons `L` lists, and each one's progress in words (read once, when the list opens).
     public internal(set) var lessonEntries: [LessonEntry] = []
     var lessonProgress: [String: String] = [:]
+    /// What `x` offers for the selected node, each with the validator's refusal if it has one
+    /// (filled when the list opens: the lab cannot change while it is open).
+    public internal(set) var linkChoices: [LinkChoice] = []
 
     /// Milliseconds between steps while playing, for each speed.
     public static let playIntervals = [2000, 1000, 500, 250, 100]
@@ -332,18 +335,22 @@ public struct ExplorerState: Sendable {
         var nodes = Set<String>()
         if document.current != document.saved {
             let saved = document.saved.structure
-            for n in topology.nodes where saved.node(named: n.name) != n { nodes.insert(n.name) }
+            let savedIndex = saved.nodeIndexesByName()
+            for n in topology.nodes where savedIndex[n.name].map({ saved.nodes[$0] }) != n { nodes.insert(n.name) }
             if let f = flow {
                 for (i, ref) in steps.enumerated() where changedSteps.contains(i) { nodes.insert(f.legs[ref.leg].steps[ref.step].element) }
             }
         }
-        changedNodes = nodes.filter { topology.node(named: $0) != nil }
+        let present = topology.nodeIndexesByName()
+        changedNodes = nodes.filter { present[$0] != nil }
     }
 
     static func newAdjustments(old: [DeviceFeatures], new: [DeviceFeatures]) -> [String] {
         var out: [String] = []
+        var byName: [String: DeviceFeatures] = [:]
+        for d in old where byName[d.device] == nil { byName[d.device] = d }
         for d in new {
-            let before = Set(old.first { $0.device == d.device }?.adjustments.map(\.feature) ?? [])
+            let before = Set(byName[d.device]?.adjustments.map(\.feature) ?? [])
             for a in d.adjustments where !before.contains(a.feature) { out.append("\(d.device) \(a.feature.shortName) off") }
         }
         return out
@@ -392,10 +399,6 @@ public struct ExplorerState: Sendable {
     }
 }
 
-extension ExplorerState {
-    /// What `x` offers for the selected node.
-    public var linkChoices: [LinkChoice] { LinkChoice.choices(for: selectedNode, in: document.current.structure) }
-}
 
 extension ExplorerState {
     /// The lab as a file would hold it now (toggles folded in, canonical layout).

@@ -6,6 +6,10 @@ public struct Form: Sendable, Hashable {
     public enum Purpose: Sendable, Hashable {
         /// A node's name, its own kernel profile and its interfaces (names, addresses, gateways).
         case editNode(String)
+        /// A new interface of a vm, netns or router: its name, address and gateways.
+        case addInterface(node: String)
+        /// Which interface of a vm, netns or router to delete.
+        case deleteInterface(node: String)
         case addFlow
         case editFlow(String)
         /// The lab's name, description and kernel profile.

@@ -84,8 +84,17 @@ public struct LabDocument: Sendable {
     private var structureTrace: Trace
     /// The revision at the last save or load: the document has unsaved changes when it differs.
     private var clean: Revision
-    private var undoStack: [(revision: Revision, label: String)] = []
-    private var redoStack: [(revision: Revision, label: String)] = []
+    /// What a revision gives, kept with it in the history so undo and redo neither validate nor
+    /// simulate again: a revision once committed was valid and simulated, and its topology and
+    /// traces are functions of it alone (the model is a value).
+    private struct Derived: Sendable {
+        var topology: Topology
+        var trace: Trace
+        var structureTrace: Trace
+    }
+    private typealias HistoryEntry = (revision: Revision, label: String, derived: Derived)
+    private var undoStack: [HistoryEntry] = []
+    private var redoStack: [HistoryEntry] = []
 
     /// A document over a lab as loaded (`toggles` are command-line `--set`s: changes on top of
     /// the file, shown and undoable like any toggle). Throws when the lab does not simulate.
@@ -157,48 +166,60 @@ public struct LabDocument: Sendable {
     /// leave everything as it was and say why. The previous revision goes onto the undo stack.
     public mutating func commit(_ next: Revision, label: String) throws(Refusal) {
         guard next != current else { throw Refusal(message: "\(label): nothing changes") }
-        let before = try move(to: next)
-        undoStack.append((before, label))
+        let derived = try derive(next)
+        let before = move(to: next, derived)
+        undoStack.append((before.revision, label, before.derived))
         redoStack.removeAll()
     }
 
-    /// Make `next` current; returns the revision it replaced.
-    private mutating func move(to next: Revision) throws(Refusal) -> Revision {
+    /// Why the file validator would refuse `next` (what `commit` would say), nil when it accepts it.
+    public func refusal(of next: Revision) -> String? {
+        TopologyFile.validate(next.materialized().topology, file: label).first?.message
+    }
+
+    /// The topology and traces `next` gives, if the file validator accepts it and it simulates.
+    private func derive(_ next: Revision) throws(Refusal) -> Derived {
         let (t, _) = next.materialized()
         if let problem = TopologyFile.validate(t, file: label).first {
             throw Refusal(message: problem.message)
         }
         let newTrace: Trace
         do { newTrace = try Simulator(t).run() } catch { throw Refusal(message: "the simulation cannot run this lab: \(error)") }
+        let structureTrace: Trace
         if next.toggles.isEmpty {
             structureTrace = newTrace
         } else if next.structure != current.structure {
             structureTrace = (try? Simulator(next.structure).run()) ?? newTrace
+        } else {
+            structureTrace = self.structureTrace
         }
-        let before = current
+        return Derived(topology: t, trace: newTrace, structureTrace: structureTrace)
+    }
+
+    /// Make `next` current with what it gives; returns the revision it replaced and what that gave.
+    private mutating func move(to next: Revision, _ d: Derived) -> (revision: Revision, derived: Derived) {
+        let before = (current, Derived(topology: topology, trace: trace, structureTrace: structureTrace))
         current = next
         version += 1
-        topology = t
-        trace = newTrace
+        topology = d.topology
+        trace = d.trace
+        structureTrace = d.structureTrace
         return before
     }
 
     /// Undo the last change; returns what was undone, nil when there is nothing to undo.
     public mutating func undo() -> String? {
-        guard let last = undoStack.last else { return nil }
-        // A revision once committed was valid and simulated; it still is (the model is a value).
-        guard let before = try? move(to: last.revision) else { return nil }
-        undoStack.removeLast()
-        redoStack.append((before, last.label))
+        guard let last = undoStack.popLast() else { return nil }
+        let before = move(to: last.revision, last.derived)
+        redoStack.append((before.revision, last.label, before.derived))
         return last.label
     }
 
     /// Redo the last undone change; returns what was redone.
     public mutating func redo() -> String? {
-        guard let next = redoStack.last else { return nil }
-        guard let before = try? move(to: next.revision) else { return nil }
-        redoStack.removeLast()
-        undoStack.append((before, next.label))
+        guard let next = redoStack.popLast() else { return nil }
+        let before = move(to: next.revision, next.derived)
+        undoStack.append((before.revision, next.label, before.derived))
         return next.label
     }
 

@@ -5,6 +5,9 @@ import Simulation
 public struct LinkChoice: Sendable, Hashable {
     public var edit: LabEdit
     public var label: String
+    /// Why the validator would refuse this choice (an unlink that a flow needs), shown with it;
+    /// nil when it can be made.
+    public var refusal: String?
 
     /// Links of `node` to undo, then links it can make, each endpoint of the node in turn.
     public static func choices(for node: String, in t: Topology) -> [LinkChoice] {

@@ -81,9 +81,12 @@ enum OverlayView {
                 hints: .chooser, on: &c, preferredWidth: 70)
         case let .link(sel):
             let choices = s.linkChoices
-            let rows: [(String, Style)] = choices.enumerated().map { i, ch in (ch.label, i == sel ? Theme.selected : .plain) }
-            box(title: "Link or unlink \(s.selectedNode)", rows: rows, selected: sel,
-                footer: [("Only links the lab format allows, to free endpoints, are offered.", Theme.rule)], hints: .chooser, on: &c, preferredWidth: 70)
+            let rows: [(String, Style)] = choices.enumerated().map { i, ch in
+                (ch.label + (ch.refusal == nil ? "" : "  (refused)"), i == sel ? Theme.selected : ch.refusal == nil ? .plain : Theme.disabled)
+            }
+            var footer: [(String, Style)] = [("Only links the lab format allows, to free endpoints, are offered.", Theme.rule)]
+            if choices.indices.contains(sel), let why = choices[sel].refusal { footer.append(("Refused: " + why, Theme.title)) }
+            box(title: "Link or unlink \(s.selectedNode)", rows: rows, selected: sel, footer: footer, hints: .chooser, on: &c, preferredWidth: 70)
         case let .browser(sel):
             let es = s.browserEntries
             let nameW = min(34, (es.map(\.name.columns).max() ?? 10) + 1)

@@ -33,9 +33,23 @@ public enum Feature: String, Sendable, CaseIterable, Codable, Comparable {
         }
     }
 
-    public static func < (a: Feature, b: Feature) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    /// The place in `allCases` (the order features are listed and compared in).
+    var ordinal: Int {
+        switch self {
+        case .txChecksumming: return 0
+        case .rxChecksumming: return 1
+        case .scatterGather: return 2
+        case .tso: return 3
+        case .gso: return 4
+        case .gro: return 5
+        }
     }
+
+    public static func < (a: Feature, b: Feature) -> Bool { a.ordinal < b.ordinal }
+
+    /// By the case, not the raw string (what a `RawRepresentable` enum would hash): features
+    /// sit in sets and dictionary keys at every device of every simulation.
+    public func hash(into h: inout Hasher) { h.combine(ordinal) }
 }
 
 /// A device's offload features: what the user asked for (`ethtool -K`), what the device can do
@@ -71,24 +85,29 @@ public struct Features: Sendable, Hashable {
     ///   - defaults: the device's default state for each feature.
     ///   - fixedOff: features the device cannot enable, with the reason shown to the user.
     public func effective(defaults: Set<Feature>, fixedOff: [Feature: String] = [:], profile: KernelProfile) -> Effective {
-        var on = Set<Feature>()
+        // Worked out on a bit per feature (by `ordinal`), then made a set once: every device of
+        // every simulation (and of every variant the fix search tries) comes through here.
+        var bits = 0
         for f in Feature.allCases {
-            if fixedOff[f] != nil { continue }
-            if requested[f] ?? defaults.contains(f) { on.insert(f) }
+            if !fixedOff.isEmpty, fixedOff[f] != nil { continue }
+            if (requested.isEmpty ? nil : requested[f]) ?? defaults.contains(f) { bits |= 1 << f.ordinal }
         }
+        func has(_ f: Feature) -> Bool { bits & (1 << f.ordinal) != 0 }
         var adj: [Adjustment] = []
         func drop(_ f: Feature, _ why: String) {
-            if on.remove(f) != nil { adj.append(Adjustment(feature: f, reason: why)) }
+            if has(f) { bits &= ~(1 << f.ordinal); adj.append(Adjustment(feature: f, reason: why)) }
         }
-        if !on.contains(.scatterGather) {
+        if !has(.scatterGather) {
             drop(.tso, "netdev_fix_features: Dropping TSO features since no SG feature")
         }
-        if !on.contains(.txChecksumming) {
+        if !has(.txChecksumming) {
             drop(.tso, "netdev_fix_features: Dropping TSO features since no CSUM feature")
         }
-        if !on.contains(.scatterGather) {
+        if !has(.scatterGather) {
             drop(.gso, "netdev_fix_features: Dropping NETIF_F_GSO since no SG feature")
         }
+        var on = Set<Feature>(minimumCapacity: Feature.allCases.count)
+        for f in Feature.allCases where has(f) { on.insert(f) }
         return Effective(on: on, adjustments: adj, fixedOff: fixedOff)
     }
 }

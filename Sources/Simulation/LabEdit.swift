@@ -252,7 +252,7 @@ public enum LabEdit: Sendable, Hashable {
     }
 
     /// Interfaces can be added to and deleted from vm, netns and router nodes only.
-    static func checkInterfaceList(_ n: Node) throws(EditError) {
+    public static func checkInterfaceList(_ n: Node) throws(EditError) {
         switch n.kind {
         case .vm, .netns, .router: return
         case .veth: throw EditError("a veth pair has exactly two ends: rename them, or delete the pair")

@@ -80,6 +80,11 @@ public struct Network: Sendable {
     private let nodeIndexByName: [String: Int]
     /// `owner(of:)` for every address, built once: routing asks at every hop of every flow.
     private let ownerByAddress: [IPAddress: L3Ref]
+    /// Layer-2 connectivity, built once: `l2Reaches` and `reaches(_:target:avoiding:)` answer
+    /// from it in constant time instead of walking the network per question (a bridge asks at
+    /// every hop of every leg, which made a chain of bridges quadratic). Nil when the
+    /// neighbour relation is not symmetric (only in a lab the validator refuses): then both walk.
+    private var l2Index: L2Index?
 
     public init(_ t: Topology) {
         topology = t
@@ -135,6 +140,8 @@ public struct Network: Sendable {
                     feature: f, reason: "netdev_fix_features: \(f == .tso ? "TSO" : "NETIF_F_GSO") needs scatter-gather, which no port of \(devices[b].name) has"))
             }
         }
+        // 5. Layer-2 connectivity (needs the connections only).
+        l2Index = L2Index(neighbours: devices.indices.map { l2Neighbours($0) })
     }
 
     @discardableResult
@@ -222,11 +229,13 @@ public struct Network: Sendable {
 
     // MARK: Features
 
+    private static let allFeatures = Set(Feature.allCases)
+
     private func computeFeatures(_ d: Int) -> Features.Effective {
         let dev = devices[d]
         let node = topology.nodes[dev.node]
         let profile = dev.profile
-        let all = Set(Feature.allCases)
+        let all = Self.allFeatures
         switch dev.kind {
         case .virtio:
             // QEMU offers VIRTIO_NET_F_CSUM/HOST_TSO only when its backend has a vnet header.
@@ -343,6 +352,21 @@ public struct Network: Sendable {
     /// Can a frame sent out of device `from` reach device `target` at layer 2 (through bridges,
     /// veth pairs, TAPs, and layer-2 userspace switches) without crossing a router?
     public func l2Reaches(from: Int, target: Int) -> Bool {
+        if let l2Index { return from == target || l2Index.connected(from, target) }
+        return l2ReachesByWalking(from: from, target: target)
+    }
+
+    /// Can a frame leave `from` and reach `target` without passing `avoiding` (a bridge asking
+    /// whether a port's side of the network holds the target)? Never through `avoiding`, so
+    /// false when `target` is `avoiding` (and `from` is not).
+    public func l2Reaches(from: Int, target: Int, avoiding: Int) -> Bool {
+        if from == target { return true }
+        if let l2Index { return l2Index.connected(from, target, avoiding: avoiding) }
+        return l2ReachesByWalking(from: from, target: target, avoiding: avoiding)
+    }
+
+    /// `l2Reaches` by a walk over `l2Neighbours` (what the index answers; tests compare the two).
+    func l2ReachesByWalking(from: Int, target: Int) -> Bool {
         var seen: Set<Int> = []
         var stack = [from]
         while let d = stack.popLast() {
@@ -353,17 +377,31 @@ public struct Network: Sendable {
         return false
     }
 
+    /// `l2Reaches(from:target:avoiding:)` by a walk (what the index answers).
+    func l2ReachesByWalking(from: Int, target: Int, avoiding: Int) -> Bool {
+        var seen: Set<Int> = [avoiding]
+        var stack = [from]
+        while let d = stack.popLast() {
+            if d == target { return true }
+            if !seen.insert(d).inserted { continue }
+            stack.append(contentsOf: l2Neighbours(d).filter { !seen.contains($0) })
+        }
+        return false
+    }
+
     /// Devices one L2 hop away (in both directions of a connection).
     public func l2Neighbours(_ d: Int) -> [Int] {
-        let dev = devices[d]
         var out: [Int] = []
-        if let p = dev.peer { out.append(p) }
-        if let m = dev.master { out.append(m) }
-        out += dev.ports
-        if case let .vm(v)? = dev.fdSide { out.append(v) }
-        if case let .userspace(ni, _)? = dev.fdSide { out += switchPorts(ni) }
-        if let ps = dev.packetSocket { out += switchPorts(ps.node) }
-        if case .virtio = dev.kind, let ref = dev.l3, case let .router(r) = topology.nodes[ref.node].kind,
+        if let p = devices[d].peer { out.append(p) }
+        if let m = devices[d].master { out.append(m) }
+        out += devices[d].ports
+        switch devices[d].fdSide {
+        case let .vm(v)?: out.append(v)
+        case let .userspace(ni, _)?: out += switchPorts(ni)
+        case nil: break
+        }
+        if let ps = devices[d].packetSocket { out += switchPorts(ps.node) }
+        if case .virtio = devices[d].kind, let ref = devices[d].l3, case let .router(r) = topology.nodes[ref.node].kind,
            r.flavour == .userspace, r.forwarding == .l2 {
             out += (0..<topology.nodes[ref.node].interfaces.count).compactMap { deviceOf(node: ref.node, iface: $0) }
         }
@@ -374,5 +412,84 @@ public struct Network: Sendable {
     private func switchPorts(_ node: Int) -> [Int] {
         guard case let .router(r) = topology.nodes[node].kind, r.forwarding == .l2 else { return [] }
         return (0..<topology.nodes[node].interfaces.count).compactMap { deviceOf(node: node, iface: $0) }
+    }
+}
+
+/// Which devices a frame can reach at layer 2, and which stay reachable when one device is
+/// taken away, from one depth-first search over the (symmetric) neighbour relation: the
+/// articulation-point structure of each connected piece. Removing device `w` splits its piece
+/// into the subtree of each DFS child `c` of `w` with `low[c] ≥ tin[w]` (nothing in it reaches
+/// above `w` but through `w`), and one piece of everything else.
+struct L2Index: Sendable {
+    /// The connected piece of each device (the first device of the piece).
+    private var component: [Int]
+    /// DFS entry order, and the largest entry order in each device's subtree.
+    private var tin: [Int]
+    private var last: [Int]
+    /// The smallest entry order reachable from the subtree by one non-tree edge.
+    private var low: [Int]
+    /// DFS tree children of each device, in entry order.
+    private var children: [[Int]]
+
+    /// Nil when `neighbours` is not symmetric (the index would answer for an undirected graph).
+    init?(neighbours adj: [[Int]]) {
+        let n = adj.count
+        let sets = adj.map(Set.init)
+        for d in 0..<n {
+            for m in adj[d] where !(adj.indices.contains(m) && sets[m].contains(d)) { return nil }
+        }
+        component = [Int](repeating: -1, count: n)
+        tin = [Int](repeating: -1, count: n)
+        last = [Int](repeating: -1, count: n)
+        low = [Int](repeating: -1, count: n)
+        children = [[Int]](repeating: [], count: n)
+        var timer = 0
+        var stack: [(device: Int, next: Int)] = []
+        for root in 0..<n where tin[root] < 0 {
+            tin[root] = timer; low[root] = timer; timer += 1; component[root] = root
+            stack.append((root, 0))
+            while let (v, i) = stack.last {
+                if i < adj[v].count {
+                    stack[stack.count - 1].next += 1
+                    let u = adj[v][i]
+                    if tin[u] < 0 {
+                        tin[u] = timer; low[u] = timer; timer += 1; component[u] = root
+                        children[v].append(u)
+                        stack.append((u, 0))
+                    } else {
+                        low[v] = min(low[v], tin[u])
+                    }
+                } else {
+                    stack.removeLast()
+                    last[v] = timer - 1
+                    if let (p, _) = stack.last { low[p] = min(low[p], low[v]) }
+                }
+            }
+        }
+    }
+
+    /// `a` and `b` in the same connected piece.
+    func connected(_ a: Int, _ b: Int) -> Bool { component[a] == component[b] }
+
+    /// `a` and `b` (both not `w`) still connected once `w` is taken away.
+    func connected(_ a: Int, _ b: Int, avoiding w: Int) -> Bool {
+        if a == w || b == w { return false }
+        guard component[a] == component[b] else { return false }
+        if component[w] != component[a] { return true }
+        return piece(a, without: w) == piece(b, without: w)
+    }
+
+    /// The piece `x` is in once `w` is gone: the DFS child of `w` whose subtree holds `x` when
+    /// that subtree hangs on `w` alone, else -1 (the rest of the connected piece).
+    private func piece(_ x: Int, without w: Int) -> Int {
+        guard tin[w] < tin[x] && tin[x] <= last[w] else { return -1 }
+        let cs = children[w]
+        var lo = 0, hi = cs.count - 1
+        while lo < hi {   // the last child entered at or before x
+            let mid = (lo + hi + 1) / 2
+            if tin[cs[mid]] <= tin[x] { lo = mid } else { hi = mid - 1 }
+        }
+        let c = cs[lo]
+        return low[c] >= tin[w] ? c : -1
     }
 }

@@ -48,13 +48,13 @@ struct Walk {
         } else {
             changed = Array(0..<f.count)
         }
-        let src = IPAddress(bytes: f.sourceAddress(l)).description
-        let dst = IPAddress(bytes: f.destinationAddress(l)).description
+        let src = addressName(f.sourceAddress(l))
+        let dst = addressName(f.destinationAddress(l))
         steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, event: event, function: event.function,
                           before: before.carrier, after: after.carrier, frame: f.bytes, changedBytes: changed,
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
                           bytesValid: valid, receiverWouldAccept: after.carrier.trustedWithoutBytes || valid,
-                          condition: Self.condition(after), ttl: f.ttl(l), source: src, destination: dst,
+                          condition: Self.condition(after, l, valid: valid), ttl: f.ttl(l), source: src, destination: dst,
                           segment: after.segment, ipFragments: Self.fragments(after, l), explanation: event.explanation, drop: drop))
         applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
     }
@@ -73,12 +73,28 @@ struct Walk {
 
     static func condition(_ p: Packet) -> ChecksumCondition {
         let l = p.layout
-        let valid = p.frame.l4ChecksumIsValid(l)
+        return condition(p, l, valid: p.frame.l4ChecksumIsValid(l))
+    }
+
+    /// The same, with the layout and checksum validity already worked out for `p`.
+    static func condition(_ p: Packet, _ l: FrameLayout, valid: Bool) -> ChecksumCondition {
         if p.carrier.isPartial {
             return p.frame.l4HoldsPartialSum(l) ? .partialPending : .flaggedButBad
         }
         if p.carrier.trustedWithoutBytes { return valid ? .verifiedUnnecessary : .flaggedButBad }
         return valid ? .completeValid : .badUnflagged
+    }
+
+    /// The last addresses named, with their text: consecutive steps of a packet carry the same
+    /// two, so each is formatted once per change instead of twice per step.
+    private var named: [(bytes: [UInt8], text: String)] = []
+
+    mutating func addressName(_ bytes: [UInt8]) -> String {
+        if let hit = named.first(where: { $0.bytes == bytes }) { return hit.text }
+        let text = IPAddress(bytes: bytes).description
+        if named.count >= 4 { named.removeFirst() }
+        named.append((bytes, text))
+        return text
     }
 
     /// The packet currently being walked, for the corruption hook.

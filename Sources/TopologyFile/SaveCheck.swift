@@ -5,7 +5,8 @@ public struct RewriteLosses: Equatable, Sendable {
     /// Comments of the original that the rewrite does not carry, in order.
     public var droppedComments: [CommentLine]
     /// The rewrite changes more than comments: with every comment taken out of both texts (and a
-    /// line that held only a comment taken out whole), they still differ.
+    /// line that held only a comment taken out whole), they still differ, other than in where a
+    /// folded block scalar (`description: >-`) breaks its lines when both fold to the same text.
     public var layoutChanges: Bool
     /// The two texts are byte for byte the same.
     public var identical: Bool
@@ -55,7 +56,7 @@ public enum SaveCheck {
             }
         }
         return RewriteLosses(droppedComments: dropped,
-                             layoutChanges: withoutComments(original) != withoutComments(rewritten),
+                             layoutChanges: foldedBlocksJoined(withoutComments(original)) != foldedBlocksJoined(withoutComments(rewritten)),
                              identical: original == rewritten)
     }
 
@@ -89,6 +90,65 @@ public enum SaveCheck {
         case 0xE2: return i + 2 < b.count && b[i + 1] == 0x80 && (b[i + 2] == 0xA8 || b[i + 2] == 0xA9) ? 3 : 0
         default: return 0
         }
+    }
+
+    /// `text` (without comments) with each simple folded block scalar on one line: a `key: >`
+    /// (a plain key),
+    /// `>-` or `>+` line, then lines indented alike, none blank, more indented or ending in a
+    /// blank (those fold differently), become the header and one line of their words joined by
+    /// single spaces, which is the text the block folds to. Two blocks that fold to the same text
+    /// come out the same; any other block is left as it is.
+    static func foldedBlocksJoined(_ text: [UInt8]) -> [UInt8] {
+        let lines = text.split(separator: 0x0A, omittingEmptySubsequences: false)
+        func indent(_ l: ArraySlice<UInt8>) -> Int { l.prefix { $0 == 0x20 }.count }
+        func isFoldedHeader(_ l: ArraySlice<UInt8>) -> Bool {
+            var t = l
+            while let last = t.last, last == 0x20 || last == 0x0D { t = t.dropLast() }
+            if let last = t.last, last == 0x2D || last == 0x2B { t = t.dropLast() }   // >- or >+
+            guard t.last == 0x3E else { return false }                                  // >
+            t = t.dropLast()
+            while let last = t.last, last == 0x20 { t = t.dropLast() }
+            guard t.last == 0x3A else { return false }                                  // key:
+            let key = t.dropLast().drop { $0 == 0x20 }
+            return !key.isEmpty && key.allSatisfy { c in
+                (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2D || c == 0x5F
+            }
+        }
+        var out: [ArraySlice<UInt8>] = []
+        var i = 0
+        while i < lines.count {
+            let header = lines[i]
+            out.append(header)
+            i += 1
+            guard isFoldedHeader(header) else { continue }
+            func blank(_ l: ArraySlice<UInt8>) -> Bool { l.allSatisfy { $0 == 0x20 || $0 == 0x0D } }
+            var j = i
+            let first = j < lines.count ? indent(lines[j]) : 0
+            var simple = first > indent(header)
+            while j < lines.count, !blank(lines[j]), indent(lines[j]) >= first {
+                let l = lines[j]
+                if indent(l) != first || l.last == 0x20 || l.last == 0x09 || l.last == 0x0D || l.contains(0x09) { simple = false }
+                j += 1
+            }
+            // Blank lines and more of the block after them: a line break in the text, not modelled.
+            var k = j
+            while k < lines.count, blank(lines[k]) { k += 1 }
+            if k > j, k < lines.count, indent(lines[k]) >= first { simple = false }
+            guard simple, j > i else { continue }
+            var joined = ArraySlice([UInt8](repeating: 0x20, count: indent(header) + 1))
+            for (k, l) in lines[i..<j].enumerated() {
+                if k > 0 { joined.append(0x20) }
+                joined += l.dropFirst(first)
+            }
+            out.append(joined)
+            i = j
+        }
+        var result: [UInt8] = []
+        for (k, l) in out.enumerated() {
+            if k > 0 { result.append(0x0A) }
+            result += l
+        }
+        return result
     }
 
     /// `text` with its comments cut: each comment and the blanks before it; a line left blank by

@@ -60,12 +60,18 @@ public enum TopologyWriter {
     // MARK: Nodes
 
     static func node(_ n: Node) -> [String] {
+        // As the shipped labs write them: kind, a router's flavour, the kernel, then the rest.
         var fields: [(String, String)] = [("kind", n.kind.name)]
+        var settings = nodeSettings(n)
+        if case .router = n.kind, let i = settings.firstIndex(where: { $0.0 == "flavour" }) { fields.append(settings.remove(at: i)) }
         if let k = n.kernel { fields.append(("kernel", k.rawValue)) }
-        fields += nodeSettings(n)
+        fields += settings
         fields += features(n.features)
         let name = "  \(quoted(n.name)):"
         switch n.kind {
+        case .hostNIC where fields.count > 1:
+            // A host NIC with its remote host: a block, as the shipped labs write it.
+            return [name] + fields.map { "    \($0.0): \($0.1)" }
         case .tap, .bridge, .hostNIC:
             return [name + " " + inline(fields)]
         case .veth:
@@ -149,12 +155,13 @@ public enum TopologyWriter {
         if f.payloadGiven { fields.append(("payload", String(f.payload))) }
         if let m = f.mss { fields.append(("mss", String(m))) }
         if f.sender != .offloaded { fields.append(("sender", f.sender.rawValue)) }
-        if f.dhcpClient != .raw { fields.append(("client", f.dhcpClient.rawValue)) }
+        // A DHCP flow says which client it models (the shipped labs always do); others only when set.
+        if f.kind == .dhcp || f.dhcpClient != .raw { fields.append(("client", f.dhcpClient.rawValue)) }
         if let c = f.corruptAfter { fields.append(("corrupt-after", quoted(c.description))) }
         if f.corruptByte != 0 || f.corruptAfter != nil { fields.append(("corrupt-byte", String(f.corruptByte))) }
         if let e = expectation {
             if let leg = e.leg {
-                fields.append(("expect", "{verdict: \(e.verdict.rawValue), leg: \(doubleQuoted(leg))}"))
+                fields.append(("expect", "{verdict: \(e.verdict.rawValue), leg: \(quoted(leg))}"))
             } else {
                 fields.append(("expect", e.verdict.rawValue))
             }

@@ -50,7 +50,18 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     public var description: String {
-        if version == .v4 { return bytes.map(String.init).joined(separator: ".") }
+        if version == .v4 {
+            // Dotted decimal without a string per byte: every recorded step names two addresses.
+            var out: [UInt8] = []
+            out.reserveCapacity(15)
+            for (k, b) in bytes.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ".")) }
+                if b >= 100 { out.append(UInt8(ascii: "0") + b / 100) }
+                if b >= 10 { out.append(UInt8(ascii: "0") + b / 10 % 10) }
+                out.append(UInt8(ascii: "0") + b % 10)
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
         var words: [UInt16] = []
         for i in stride(from: 0, to: 16, by: 2) { words.append(UInt16(bytes[i]) << 8 | UInt16(bytes[i + 1])) }
         // Longest run of zero words (length ≥ 2) becomes "::" (RFC 5952).

@@ -92,13 +92,19 @@ struct SuiteReport {
 /// Times every case of every extra suite, round by round (every case once per round, in order):
 /// a `run` case repeats its unit for about 20 ms and records the mean; a `sample` case takes one
 /// sample. The median over rounds is reported, and the slowest round.
-func runExtraSuites(rounds: Int) -> [SuiteReport] {
+/// `only`, `cases`: run just the suites (the cases) whose name contains one of these strings
+/// (all when empty).
+func runExtraSuites(rounds: Int, only: [String] = [], cases caseFilter: [String] = []) -> [SuiteReport] {
     var reports: [SuiteReport] = []
-    for suite in extraSuites() {
-        let cases: [BenchCase]
+    for suite in extraSuites() where only.isEmpty || only.contains(where: { suite.name.contains($0) }) {
+        var cases: [BenchCase]
         do { cases = try suite.cases() } catch {
             reports.append(SuiteReport(name: suite.name, notes: suite.notes, results: [], error: "\(error)"))
             continue
+        }
+        if !caseFilter.isEmpty {
+            cases = cases.filter { c in caseFilter.contains { c.name.contains($0) } }
+            if cases.isEmpty { continue }
         }
         var times: [String: [Double]] = [:] // ns per unit
         var failed: [String: Int] = [:]

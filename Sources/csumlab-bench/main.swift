@@ -1,7 +1,7 @@
 // csumlab-bench: times csumlab's checksum paths against bench-only C peers and a memory-read
 // floor in one process, interleaved round by round, and prints medians and ratios.
 //
-//   csumlab-bench [--rounds N] [--json] [--check] [--threshold] [--suites-only | --kernels-only]
+//   csumlab-bench [--rounds N] [--json] [--check] [--threshold] [--suites-only | --kernels-only] [--suite NAME] [--case NAME]
 //
 // After the kernel table it times the extra suites (BenchSuite.swift): traces per second of each
 // shipped topology (run from the repository root, or the executable must sit under it) and the
@@ -27,6 +27,10 @@ struct Options {
     var threshold = false
     var kernels = true
     var suites = true
+    /// Only the extra suites whose name contains one of these (all when empty).
+    var suiteFilter: [String] = []
+    /// Only the cases whose name contains one of these (all when empty).
+    var caseFilter: [String] = []
 }
 
 func parseOptions() -> Options {
@@ -39,6 +43,20 @@ func parseOptions() -> Options {
         case "--threshold": o.threshold = true
         case "--suites-only": o.kernels = false
         case "--kernels-only": o.suites = false
+        case "--suite":
+            guard let v = args.popFirst(), !v.isEmpty else {
+                printError("csumlab-bench: --suite needs a name (or part of one), e.g. --suite explorer")
+                exit(2)
+            }
+            o.suiteFilter.append(v)
+            o.kernels = false
+        case "--case":
+            guard let v = args.popFirst(), !v.isEmpty else {
+                printError("csumlab-bench: --case needs a name (or part of one), e.g. --case '300-node bridge/veth lab: keypress → frame: edit'")
+                exit(2)
+            }
+            o.caseFilter.append(v)
+            o.kernels = false
         case "--rounds":
             guard let v = args.popFirst().flatMap({ Int($0) }), v > 0 else {
                 printError("csumlab-bench: --rounds needs a positive number")
@@ -46,7 +64,7 @@ func parseOptions() -> Options {
             }
             o.rounds = v
         case "-h", "--help":
-            print("usage: csumlab-bench [--rounds N] [--json] [--check] [--threshold] [--suites-only | --kernels-only]")
+            print("usage: csumlab-bench [--rounds N] [--json] [--check] [--threshold] [--suites-only | --kernels-only] [--suite NAME] [--case NAME]")
             exit(0)
         default:
             printError("csumlab-bench: unknown argument \(a)")
@@ -181,7 +199,7 @@ for c in cells where c.origin == .csumlab || c.origin == .peer {
 }
 
 let kernelGoals = options.kernels ? evaluateGoals(cell: cell) : []
-let suiteReports = options.suites ? runExtraSuites(rounds: options.rounds) : []
+let suiteReports = options.suites ? runExtraSuites(rounds: options.rounds, only: options.suiteFilter, cases: options.caseFilter) : []
 let goals = kernelGoals + suiteReports.flatMap { $0.results.compactMap(\.goal) }
 
 func jsonNumber(_ x: Double?, _ decimals: Int = 3) -> String { x.map { fmt($0, decimals) } ?? "null" }

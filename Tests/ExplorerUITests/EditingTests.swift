@@ -93,7 +93,7 @@ import TopologyFile
         s.handle(.key(.char("u")))
         #expect(Snapshot(s) == before)
         // The expectations came back with the flows (the file says them).
-        #expect(s.fileText.contains("expect: {verdict: fails, leg: \"SYN\"}"))
+        #expect(s.fileText.contains("expect: {verdict: fails, leg: SYN}"))
     }
 
     @Test func linkAndUnlinkOfferOnlyValidPairs() throws {
@@ -337,6 +337,67 @@ import TopologyFile
             #expect(help.contains(k), "help lacks \(k)")
         }
         #expect(help.contains("differs from the lab as last saved"))
+    }
+
+    /// `I` adds an interface to the selected vm, netns or router through a form; `D` deletes one
+    /// (with its links); both undo and redo, and go through the validator.
+    @Test func addAndDeleteInterfaces() throws {
+        var s = try seed()
+        s.focus = .graph
+        s.perform(.selectNode("vm1"))
+        try checkUndoRedo(&s) { s in
+            s.handle(.key(.char("I")))
+            guard case let .form(f)? = s.overlay, case .addInterface(node: "vm1") = f.purpose else { Issue.record("no interface form: \(s.message ?? "")"); return }
+            #expect(f["name"] == "eth1")
+            try focus(&s, field: "address")
+            type(&s, "10.0.9.2/24")
+            s.handle(.key(.enter))
+            #expect(s.overlay == nil, "\(String(describing: s.overlay))")
+        }
+        let vm1 = try #require(s.topology.node(named: "vm1"))
+        #expect(vm1.interfaces.map(\.name) == ["eth0", "eth1"])
+        #expect(vm1.interface(named: "eth1")?.addresses.map(\.description) == ["10.0.9.2/24"])
+        #expect(s.fileText.contains("eth1: {address: 10.0.9.2/24}"))
+        // A bad address stays in the form with the reason.
+        s.handle(.key(.char("I")))
+        try focus(&s, field: "address")
+        type(&s, "10.0.9")
+        s.handle(.key(.enter))
+        guard case let .form(bad)? = s.overlay else { Issue.record("a bad address closed the form"); return }
+        #expect(bad.error?.contains("not an address with a prefix") == true)
+        s.handle(.key(.escape))
+
+        // D: delete the new interface (nothing needs it), then refuse eth0 (the SSH flow does).
+        checkUndoRedo(&s) { s in
+            s.handle(.key(.char("D")))
+            guard case let .form(f)? = s.overlay, case .deleteInterface(node: "vm1") = f.purpose else { Issue.record("no delete form"); return }
+            #expect(f.fields.first?.choices == ["eth0", "eth1"])
+            s.handle(.key(.right))
+            s.handle(.key(.enter))
+            #expect(s.overlay == nil)
+        }
+        #expect(s.topology.node(named: "vm1")?.interfaces.map(\.name) == ["eth0"])
+        s.handle(.key(.char("u")))
+        let before = Snapshot(s)
+        s.handle(.key(.char("D")))
+        s.handle(.key(.enter))
+        guard case let .form(refused)? = s.overlay else { Issue.record("deleting what a flow needs was not refused"); return }
+        let reason = try #require(refused.error)
+        #expect(s.message?.contains("not possible here — \(reason)") == true, "\(s.message ?? "")")
+        s.handle(.key(.escape))
+        #expect(Snapshot(s) == before)
+
+        // Kinds with fixed interfaces say why, and open nothing.
+        for (node, why) in [("tap1", "one interface"), ("br1", "one interface")] {
+            s.perform(.selectNode(node))
+            for k in ["I", "D"] {
+                s.handle(.key(.char(Character(k))))
+                #expect(s.overlay == nil)
+                #expect(s.message?.contains(why) == true, "\(node) \(k): \(s.message ?? "")")
+            }
+        }
+        let help = Bindings.helpLines().joined(separator: "\n")
+        #expect(help.contains("  I ") && help.contains("  D "))
     }
 }
 

@@ -228,3 +228,47 @@ extension String {
         return replacingCharacters(in: r, with: b)
     }
 }
+
+extension FileTests {
+    /// `w` on a shipped lab just opened asks nothing: the canonical rewrite says what the file
+    /// says, in a description wrapped the way the file wraps it or folded to the same text.
+    /// The one shipped lab with comments asks about its comments only, never its layout.
+    @Test func savingAShippedLabUnchangedAsksNothingButItsComments() throws {
+        let (dir, storage) = try sandbox()
+        let names = Self.entries(of: packageRoot + "/topologies").filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(names.count > 20)
+        for name in names {
+            let text = try FileText.read(packageRoot + "/topologies/" + name)
+            let path = dir + "/" + name
+            try FileText.writeAtomically(text, to: path)
+            var s = try open(path, storage)
+            s.handle(.key(.char("w")))
+            let comments = SaveCheck.comments(in: text)
+            if comments.isEmpty {
+                if case let .confirm(q)? = s.overlay { Issue.record("\(name): asks \(q.lines)") }
+                #expect(s.message == "saved \(path)", "\(name)")
+                #expect(try TopologyFile.load(path: path).topology == s.topology, "\(name)")
+            } else {
+                guard case let .confirm(q)? = s.overlay else { Issue.record("\(name): its comments go without a question"); continue }
+                #expect(!SaveCheck.rewriteLosses(original: text, rewritten: s.fileText).layoutChanges, "\(name): \(q.lines)")
+                #expect(q.lines.filter { $0.hasPrefix("  line ") }.count == comments.count, "\(name): \(q.lines)")
+            }
+        }
+    }
+}
+
+extension FileTests {
+    /// The names in a directory.
+    static func entries(of path: String) -> [String] {
+        guard let d = opendir(path) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) { p in
+                p.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { out.append(name) }
+        }
+        return out
+    }
+}

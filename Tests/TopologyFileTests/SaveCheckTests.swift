@@ -150,3 +150,32 @@ import Yams
         }
     }
 }
+
+/// A folded description that breaks its lines elsewhere but folds to the same text is no layout
+/// change; anything that changes the folded text, or a block this does not model, still is.
+@Suite struct FoldedEquivalenceTests {
+    static let a = "csumlab: 1\ndescription: >-\n  one two three\n  four five\nnodes: {}\n"
+
+    @Test func rewrappedFoldedTextIsNoLayoutChange() throws {
+        let b = "csumlab: 1\ndescription: >-\n  one two\n  three four five\nnodes: {}\n"
+        // Both really fold to the same value (Yams as the oracle, through the file parser).
+        #expect(try TopologyFile.parse(Self.a, file: "a").topology.description == TopologyFile.parse(b, file: "b").topology.description)
+        let l = SaveCheck.rewriteLosses(original: Self.a, rewritten: b)
+        #expect(!l.layoutChanges && !l.identical && l.isLossless)
+        // Other indentation of the same block is the same text too.
+        #expect(!SaveCheck.rewriteLosses(original: Self.a, rewritten: "csumlab: 1\ndescription: >-\n    one two three four\n    five\nnodes: {}\n").layoutChanges)
+    }
+
+    @Test func whatFoldsDifferentlyIsALayoutChange() {
+        for other in [
+            "csumlab: 1\ndescription: >-\n  one two three\n  four six\nnodes: {}\n",             // other words
+            "csumlab: 1\ndescription: >\n  one two three\n  four five\nnodes: {}\n",              // other chomping
+            "csumlab: 1\ndescription: >-\n  one two three\n\n  four five\nnodes: {}\n",           // a blank line: a line break
+            "csumlab: 1\ndescription: >-\n  one two three\n    four five\nnodes: {}\n",           // more indented: kept as a line
+            "csumlab: 1\ndescription: >-\n  one two three \n  four five\nnodes: {}\n",            // a trailing blank is content
+            "csumlab: 1\ndescription: \"one two three four five\"\nnodes: {}\n",                   // another style
+        ] {
+            #expect(SaveCheck.rewriteLosses(original: Self.a, rewritten: other).layoutChanges, "\(other)")
+        }
+    }
+}

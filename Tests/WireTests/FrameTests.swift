@@ -133,4 +133,19 @@ func builder(_ v6: Bool = false) -> PacketBuilder {
         #expect(IPAddress("10.0.1.7")!.isIn(IPAddress("10.0.1.0")!, prefix: 24))
         #expect(!IPAddress("10.0.2.7")!.isIn(IPAddress("10.0.1.0")!, prefix: 24))
     }
+
+    /// IPv4 in dotted decimal, every byte value in every place (written out with `String(Int)`,
+    /// independently of the formatter), and back through the parser.
+    @Test func everyIPv4ByteFormatsAsDecimal() {
+        for b in 0...255 {
+            for place in 0..<4 {
+                var bytes: [UInt8] = [10, 200, 0, 99]
+                bytes[place] = UInt8(b)
+                let a = IPAddress(bytes: bytes)
+                let expected = bytes.map { String(Int($0)) }.joined(separator: ".")
+                #expect(a.description == expected)
+                #expect(IPAddress(expected) == a)
+            }
+        }
+    }
 }

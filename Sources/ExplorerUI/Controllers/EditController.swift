@@ -54,11 +54,24 @@ enum EditController {
 
     static func openLinks(_ s: inout ExplorerState) {
         guard s.document.current.structure.node(named: s.selectedNode) != nil else { s.message = "no node selected: press a to add one"; return }
+        s.linkChoices = linkChoices(for: s.selectedNode, in: s.document)
         if s.linkChoices.isEmpty {
             s.message = "\(s.selectedNode): no link to make or undo (its ends are taken, or no free endpoint fits it)"
             return
         }
         s.overlay = .link(selected: 0)
+    }
+
+    /// The links `node` can make or undo, each unlink with the validator's refusal when removing
+    /// it would make an invalid lab (a flow needs it). Links offered are valid by construction
+    /// (`Topology.linkCandidates`: a pair the format allows, between free endpoints).
+    static func linkChoices(for node: String, in d: LabDocument) -> [LinkChoice] {
+        LinkChoice.choices(for: node, in: d.current.structure).map { c in
+            guard case .unlink = c.edit else { return c }
+            var c = c
+            do throws(EditError) { c.refusal = d.refusal(of: try d.current.applying(c.edit)) } catch { c.refusal = error.message }
+            return c
+        }
     }
 
     // MARK: Forms
@@ -99,6 +112,52 @@ enum EditController {
             fields.append(Form.Field(key: "remote-gateway6", label: "remote gateway6", text: h.remoteGateway6?.description ?? "", help: "the route back (IPv6)"))
         }
         s.overlay = .form(Form(purpose: .editNode(n.name), title: "Edit \(n.name) (\(n.kind.name))", fields: fields))
+    }
+
+    /// `I` (adding) or `D`: a form for a new interface of the selected vm, netns or router, or
+    /// the choice of the interface to delete (with what goes with it).
+    static func openInterfaceForm(adding: Bool, _ s: inout ExplorerState) {
+        guard let n = s.document.current.structure.node(named: s.selectedNode) else { s.message = "no node selected: press a to add one"; return }
+        do { try LabEdit.checkInterfaceList(n) } catch {
+            s.message = "\(n.name): \(error.message)"
+            return
+        }
+        if adding {
+            var i = n.interfaces.count
+            while n.interface(named: "eth\(i)") != nil { i += 1 }
+            s.overlay = .form(Form(purpose: .addInterface(node: n.name), title: "Add an interface to \(n.name)", fields: [
+                Form.Field(key: "name", label: "name", text: "eth\(i)", help: NameRule.summary),
+                Form.Field(key: "address", label: "address", text: "", help: "addresses with prefix, comma-separated: 10.0.1.2/24, fd00::2/64 (empty: none)"),
+                Form.Field(key: "gateway", label: "gateway", text: "", help: "IPv4 default gateway (empty: none)"),
+                Form.Field(key: "gateway6", label: "gateway6", text: "", help: "IPv6 default gateway (empty: none)"),
+            ]))
+            return
+        }
+        guard let first = n.interfaces.first else { s.message = "\(n.name) has no interface to delete"; return }
+        s.overlay = .form(Form(purpose: .deleteInterface(node: n.name), title: "Delete an interface of \(n.name)", fields: [
+            Form.Field(key: "interface", label: "interface", text: first.name, choices: n.interfaces.map(\.name),
+                       help: "← → to choose; Enter deletes it with its links (u undoes; the validator refuses what a flow needs)"),
+        ]))
+    }
+
+    static func submitAddInterface(_ node: String, _ f: Form, _ s: inout ExplorerState) throws(EditError) -> String? {
+        let name = f["name"].trimmed
+        var i = Interface(name: name)
+        for part in f["address"].split(separator: ",") {
+            let p = String(part).trimmed
+            guard !p.isEmpty else { continue }
+            guard let net = IPNetwork(p) else { throw EditError("address: '\(p)' is not an address with a prefix (10.0.1.2/24)") }
+            i.addresses.append(net)
+        }
+        i.gateway = try address(f["gateway"], "gateway")
+        i.gateway6 = try address(f["gateway6"], "gateway6")
+        if let refusal = apply(.addInterface(node: node, i), &s) { return refusal }
+        s.message = (s.message ?? "") + " — x links it"
+        return nil
+    }
+
+    static func submitDeleteInterface(_ node: String, _ f: Form, _ s: inout ExplorerState) throws(EditError) -> String? {
+        apply(.deleteInterface(node: node, name: f["interface"]), &s)
     }
 
     static func openLabForm(_ s: inout ExplorerState) {
@@ -149,6 +208,8 @@ enum EditController {
             case .addFlow: return try submitFlow(nil, f, &s)
             case let .editFlow(name): return try submitFlow(name, f, &s)
             case .editLab: return try submitLab(f, &s)
+            case let .addInterface(node): return try submitAddInterface(node, f, &s)
+            case let .deleteInterface(node): return try submitDeleteInterface(node, f, &s)
             case .saveAs, .open: return nil
             }
         } catch {

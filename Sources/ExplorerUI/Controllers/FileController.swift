@@ -37,10 +37,11 @@ enum FileController {
                 return
             }
             // Would the canonical layout lose what the user wrote? Compare the file with the
-            // rewrite of what it said when read: any difference is the rewrite's, not the edit's.
+            // rewrite of what it said when read: any difference is the rewrite's, not the edit's
+            // (a folded description whose lines break elsewhere but fold to the same text is none).
             let asRead = TopologyWriter.yaml(s.document.saved.structure, expectations: s.document.saved.expectations)
             let losses = SaveCheck.rewriteLosses(original: o.text, rewritten: asRead)
-            if !losses.droppedComments.isEmpty || asRead != o.text {
+            if !losses.isLossless {
                 var lines: [String] = []
                 if losses.droppedComments.isEmpty {
                     lines.append("The file has no comments, but its layout differs from csumlab's; a save rewrites it.")
@@ -118,7 +119,7 @@ enum FileController {
         case .open:
             open(path, &s)
             return nil
-        case .editNode, .addFlow, .editFlow, .editLab:
+        case .editNode, .addInterface, .deleteInterface, .addFlow, .editFlow, .editLab:
             return nil
         }
     }

@@ -18,7 +18,7 @@ enum FormController {
             s.overlay = nil
             let refusal: String?
             switch f.purpose {
-            case .editNode, .addFlow, .editFlow, .editLab: refusal = EditController.submit(f, &s)
+            case .editNode, .addInterface, .deleteInterface, .addFlow, .editFlow, .editLab: refusal = EditController.submit(f, &s)
             case .saveAs, .open: refusal = FileController.submit(f, &s)
             }
             if let refusal {

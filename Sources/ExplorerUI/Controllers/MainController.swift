@@ -59,6 +59,8 @@ enum MainController {
         case .deleteNode: EditController.confirmDelete(&s)
         case .linkNode: EditController.openLinks(&s)
         case .editNode: EditController.openNodeForm(&s)
+        case .addInterface: EditController.openInterfaceForm(adding: true, &s)
+        case .deleteInterface: EditController.openInterfaceForm(adding: false, &s)
         case .editLab: EditController.openLabForm(&s)
         case .addFlow: EditController.openFlowForm(nil, &s)
         case .editFlow, .deleteFlow: s.overlay = .flows(selected: s.flowIndex)

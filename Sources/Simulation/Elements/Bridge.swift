@@ -101,13 +101,6 @@ extension Walk {
 
     /// Does the far side of `port` (away from `bridge`) hold `target`?
     func reachesBeyond(_ port: Int, target: Int, bridge: Int) -> Bool {
-        var seen: Set<Int> = [bridge]
-        var stack = [port]
-        while let d = stack.popLast() {
-            if d == target { return true }
-            if !seen.insert(d).inserted { continue }
-            stack.append(contentsOf: net.l2Neighbours(d).filter { !seen.contains($0) })
-        }
-        return false
+        net.l2Reaches(from: port, target: target, avoiding: bridge)
     }
 }
