@@ -253,4 +253,14 @@ import TopologyFile
         #expect(s.lesson?.lesson.title == "Test lesson")
         #expect(s.assignments.isEmpty)
     }
+
+    /// The lesson pane as drawn: a narration page and a typed answer in progress, at 80×24 (the
+    /// hex pane gives its rows to the lesson) and 120×40.
+    @Test func lessonPaneScreens() throws {
+        var s = try open()
+        assertSnapshot(s, width: 80, height: 24, "lesson-page-80x24")
+        press(&s, .char(">"), .char(">"), .char(">"), .enter, .char("0"), .char("x"))
+        assertSnapshot(s, width: 80, height: 24, "lesson-answer-80x24")
+        assertSnapshot(s, width: 120, height: 40, "lesson-answer-120x40")
+    }
 }
