@@ -219,6 +219,7 @@ public struct LabPlan: Sendable {
             default:
                 continue
             }
+            addTCPSysctls(n, role: role)
             addNetfilter(nf, role: role, node: ni)
         }
     }
@@ -231,6 +232,19 @@ public struct LabPlan: Sendable {
         + "add rule inet csumlab_quiet csl_out tcp flags & rst == rst counter drop; "
         + "add rule inet csumlab_quiet csl_out icmp type destination-unreachable counter drop; "
         + "add rule inet csumlab_quiet csl_out icmpv6 type destination-unreachable counter drop"
+
+    /// A host's TCP option settings as the namespace's sysctls (only those the file sets). The
+    /// compared TCP frames are injected as the simulation built them; the sysctls make the
+    /// namespace's own stack (and the lab script a user runs) offer the same options.
+    private mutating func addTCPSysctls(_ n: Node, role: String) {
+        for (key, value) in [("net.ipv4.tcp_timestamps", n.tcp.timestamps), ("net.ipv4.tcp_sack", n.tcp.sack),
+                             ("net.ipv4.tcp_window_scaling", n.tcp.windowScaling)] {
+            if let value { sysctls.append(Sysctl(role: role, key: key, value: value ? "1" : "0")) }
+        }
+        if n.tcp.mss != nil {
+            notes.append("\(n.name): mss is a per-socket TCP_MAXSEG; the lab injects the simulation's segments, which follow it")
+        }
+    }
 
     private mutating func addNetfilter(_ nf: Netfilter, role: String, node ni: Int) {
         let n = topology.nodes[ni]

@@ -50,8 +50,8 @@ public struct Flow: Sendable, Hashable {
 
     /// The echo data a ping sends: `payload` when given, else ping's default 56 bytes.
     public var echoPayload: Int { payloadGiven ? payload : 56 }
-    /// TCP maximum segment size (GSO size); nil means what MTU 1500 gives with timestamps
-    /// (1448 over IPv4, 1428 over IPv6).
+    /// TCP maximum segment size (GSO size); nil means what the hosts' TCP options negotiate
+    /// (MTU 1500 with timestamps: 1448 over IPv4, 1428 over IPv6; without: 1460, 1440).
     public var mss: Int?
     public var sender: SenderMode = .offloaded
     public var dhcpClient: DHCPClient = .raw

@@ -24,6 +24,9 @@ struct LegSpec: Sendable {
     var ack: UInt32 = 0
     var flags: PacketBuilder.TCPFlags = []
     var options: [UInt8] = []
+    /// The payload per segment TCP cuts (the negotiated MSS less the data options); nil for
+    /// what MTU 1500 gives with timestamps.
+    var segmentSize: Int?
     var ipID: UInt16 = 0
     var payload: [UInt8] = []
 

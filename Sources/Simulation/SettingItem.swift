@@ -76,6 +76,27 @@ public struct SettingItem: Sendable, Hashable {
         return all[(i + 1) % all.count].rawValue
     }
 
+    /// The MSS clamps the menu cycles through (`auto`: what the MTU gives).
+    static let mssChoices = ["auto", "1400", "536"]
+
+    /// A host's TCP option: its value with the profile's default filled in.
+    static func tcpItem(_ node: Node, key: String, profile: KernelProfile) -> SettingItem {
+        let r = node.tcp.resolved(profile)
+        func boolItem(_ b: Bool?) -> SettingItem {
+            let v = b ?? false
+            return SettingItem(node: node.name, interface: nil, key: key, value: bool(v), next: bool(!v))
+        }
+        switch key {
+        case "tcp-timestamps": return boolItem(r.timestamps)
+        case "sack": return boolItem(r.sack)
+        case "window-scaling": return boolItem(r.windowScaling)
+        default:
+            let cur = r.mss.map(String.init) ?? "auto"
+            let i = mssChoices.firstIndex(of: cur) ?? 0
+            return SettingItem(node: node.name, interface: nil, key: key, value: cur, next: mssChoices[(i + 1) % mssChoices.count])
+        }
+    }
+
     static func nodeItem(_ node: Node, key: String, topology t: Topology) -> SettingItem? {
         func item(_ value: String, _ next: String?, disabled: String? = nil) -> SettingItem {
             SettingItem(node: node.name, interface: nil, key: key, value: value, next: disabled == nil ? next : nil, disabled: disabled)
@@ -97,6 +118,7 @@ public struct SettingItem: Sendable, Hashable {
             }
         }
         let kernel = t.profile(of: node)
+        if TCPOptionSettings.keys.contains(key) { return tcpItem(node, key: key, profile: kernel) }
         let kernels = KernelProfile.allCases
         let nextKernel = kernels[((kernels.firstIndex(of: kernel) ?? 0) + 1) % kernels.count].rawValue
         switch node.kind {

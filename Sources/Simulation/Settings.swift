@@ -42,14 +42,14 @@ extension Topology {
     /// Node-level setting names for a kind (excluding `kind`, `interfaces`, `ends`).
     public static func nodeSettingNames(_ kind: NodeKind) -> [String] {
         switch kind {
-        case .vm: return ["kernel", "guest-csum", "guest-tso"]
+        case .vm: return ["kernel", "guest-csum", "guest-tso"] + TCPOptionSettings.keys
         // A namespace host does not forward: of the netfilter rules only CHECKSUM --checksum-fill
         // acts on what it sends; conntrack and NAT on a host's own traffic are not modelled.
-        case .netns: return ["checksum-fill"]
+        case .netns: return ["checksum-fill"] + TCPOptionSettings.keys
         case .tap: return ["vnet-hdr", "tun-csum", "tun-tso4", "tun-tso6"] + featureKeys
         case .bridge: return featureKeys
         case .veth: return []
-        case .router: return ["flavour", "place", "vnet-hdr", "forwarding", "kernel", "guest-csum", "guest-tso"] + netfilterKeys
+        case .router: return ["flavour", "place", "vnet-hdr", "forwarding", "kernel", "guest-csum", "guest-tso"] + netfilterKeys + TCPOptionSettings.keys
         case .hostNIC: return ["remote", "remote6", "remote-gateway", "remote-gateway6"] + featureKeys
         }
     }
@@ -107,6 +107,11 @@ extension Topology {
         }
         if let f = Feature(named: key) {
             node.features.requested[f] = try Self.bool(value, key)
+            nodes[ni] = node
+            return
+        }
+        if TCPOptionSettings.keys.contains(key) {
+            try Self.setTCP(&node.tcp, key: key, value: value)
             nodes[ni] = node
             return
         }
@@ -170,6 +175,21 @@ extension Topology {
         default:
             if let b = parseBool(value) { nf.checksumFill = b ? .udp : .off; return }
             nf.checksumFill = try choice(value, key, Netfilter.ChecksumFill.self)
+        }
+    }
+
+    static func setTCP(_ t: inout TCPOptionSettings, key: String, value: String) throws(SettingError) {
+        switch key {
+        case "tcp-timestamps": t.timestamps = try bool(value, key)
+        case "sack": t.sack = try bool(value, key)
+        case "window-scaling": t.windowScaling = try bool(value, key)
+        default:
+            let r = TCPOptionSettings.mssRange
+            if value == "auto" { t.mss = nil; return }
+            guard let n = Int(value), r.contains(n) else {
+                throw SettingError("'mss' expects a number of bytes from \(r.lowerBound) to \(r.upperBound) (TCP_MAXSEG) or auto, got '\(value)'")
+            }
+            t.mss = n
         }
     }
 

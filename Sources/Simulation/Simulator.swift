@@ -105,6 +105,20 @@ public struct Simulator: Sendable {
                          verdict: Self.verdict(f, traces.filter(\.sent)), counters: counters, window: win)
     }
 
+    /// The TCP options a connection from `c` to `s` uses.
+    func handshake(client c: HostRef, server s: HostRef, _ v: IPVersion) -> TCPHandshake {
+        TCPHandshake(client: tcpSettings(c), server: tcpSettings(s), ipVersion: v)
+    }
+
+    /// A host's TCP option settings with its profile's defaults (a host NIC's remote host: the
+    /// host kernel's defaults).
+    private func tcpSettings(_ h: HostRef) -> TCPOptionSettings {
+        switch h {
+        case let .node(n): return topology.nodes[n].tcp.resolved(topology.profile(of: topology.nodes[n]))
+        case .remote: return TCPOptionSettings.defaults(topology.hostKernel)
+        }
+    }
+
     /// The TCP timers of a host's kernel.
     private func timers(_ h: HostRef) -> TCPTimers {
         switch h {
@@ -155,22 +169,23 @@ public struct Simulator: Sendable {
         switch f.kind {
         case .tcp:
             let cisn: UInt32 = 0x1000_0000, sisn: UInt32 = 0x5000_0000
-            // MSS, SACK_PERM, TIMESTAMP, NOP, WSCALE: what Linux puts in a SYN (20 bytes).
-            let synOpts: [UInt8] = [2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0x10, 0, 0, 0, 0, 0, 1, 3, 3, 7]
-            let tsOpts: [UInt8] = [1, 1, 8, 10, 0, 0, 0x10, 1, 0, 0, 0x20, 0]
+            // The options each side's settings give (tcp_syn_options, tcp_synack_options,
+            // tcp_established_options).
+            let hs = handshake(client: c, server: s, f.ipVersion)
+            let synOpts = hs.synOptions, tsOpts = hs.dataOptions
             var syn = leg("SYN", c, s, clientAddr, serverAddr, .tcp)
             syn.sourcePort = cport; syn.destinationPort = f.port; syn.seq = cisn; syn.flags = .syn; syn.options = synOpts; syn.ipID = 0x1234
             var synack = leg("SYN-ACK", s, c, serverAddr, clientAddr, .tcp)
             synack.reply = true
             synack.sourcePort = f.port; synack.destinationPort = cport; synack.seq = sisn; synack.ack = cisn &+ 1
-            synack.flags = [.syn, .ack]; synack.options = synOpts; synack.ipID = 0
+            synack.flags = [.syn, .ack]; synack.options = hs.synAckOptions; synack.ipID = 0
             var d1 = leg("data \(f.from)→\(f.to)", c, s, clientAddr, serverAddr, .tcp)
             d1.sourcePort = cport; d1.destinationPort = f.port; d1.seq = cisn &+ 1; d1.ack = sisn &+ 1
-            d1.flags = [.psh, .ack]; d1.options = tsOpts; d1.ipID = 0x1235; d1.payload = Self.payload(f.payload, seed: 0x41)
+            d1.flags = [.psh, .ack]; d1.options = tsOpts; d1.segmentSize = hs.segmentSize(clientSends: true); d1.ipID = 0x1235; d1.payload = Self.payload(f.payload, seed: 0x41)
             var d2 = leg("data \(f.to)→\(f.from)", s, c, serverAddr, clientAddr, .tcp)
             d2.reply = true
             d2.sourcePort = f.port; d2.destinationPort = cport; d2.seq = sisn &+ 1; d2.ack = cisn &+ 1 &+ UInt32(f.payload)
-            d2.flags = [.psh, .ack]; d2.options = tsOpts; d2.ipID = 0x4001; d2.payload = Self.payload(f.payload, seed: 0x61)
+            d2.flags = [.psh, .ack]; d2.options = tsOpts; d2.segmentSize = hs.segmentSize(clientSends: false); d2.ipID = 0x4001; d2.payload = Self.payload(f.payload, seed: 0x61)
             return [syn, synack, d1, d2]
         case .udp:
             var q = leg("query", c, s, clientAddr, serverAddr, .udp)

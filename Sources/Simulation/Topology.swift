@@ -54,6 +54,8 @@ public struct Node: Sendable, Hashable {
     public var interfaces: [Interface]
     /// Offload features of a single-device node (tap, bridge, host-nic).
     public var features: Features
+    /// The TCP options a host (vm, netns, router) offers; nil fields take the profile's defaults.
+    public var tcp = TCPOptionSettings()
 
     public init(name: String, kind: NodeKind, kernel: KernelProfile? = nil, interfaces: [Interface] = [], features: Features = Features()) {
         self.name = name

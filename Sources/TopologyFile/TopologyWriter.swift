@@ -125,6 +125,16 @@ public enum TopologyWriter {
                 if let a { f.append((key, quoted(a.description))) }
             }
         }
+        return f + tcpSettings(n.tcp)
+    }
+
+    /// A host's TCP options as the file sets them (only those given).
+    static func tcpSettings(_ t: TCPOptionSettings) -> [(String, String)] {
+        var f: [(String, String)] = []
+        if let b = t.timestamps { f.append(("tcp-timestamps", onOff(b))) }
+        if let b = t.sack { f.append(("sack", onOff(b))) }
+        if let b = t.windowScaling { f.append(("window-scaling", onOff(b))) }
+        if let m = t.mss { f.append(("mss", String(m))) }
         return f
     }
 

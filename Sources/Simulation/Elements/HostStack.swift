@@ -80,7 +80,7 @@ extension Walk {
         var b = PacketBuilder(sourceMAC: net.devices[dev].mac, destinationMAC: dstMAC, source: leg.source, destination: leg.destination)
         b.ipID = leg.ipID
         let v4 = leg.destination.version == .v4
-        let mss = flow.mss ?? (Frame.linkMTU - (v4 ? 20 : 40) - 20 - 12)
+        let mss = flow.mss ?? leg.segmentSize ?? (Frame.linkMTU - (v4 ? 20 : 40) - 20 - 12)
         var fill: PacketBuilder.ChecksumFill
         var event: StepEvent
         // A program that builds whole frames (sender: software) sends the flow's frames; an ICMP
