@@ -79,12 +79,12 @@ public enum HostCommands {
         case "masquerade":
             return value == "off" ? ["\(ns)iptables -t nat -D POSTROUTING -o … -j MASQUERADE"]
                                   : ["\(ns)iptables -t nat -A POSTROUTING -o \(value) -j MASQUERADE"]
-        case "checksum-fill":
-            switch value {
-            case "udp": return ["\(ns)iptables -t mangle -A POSTROUTING -p udp -j CHECKSUM --checksum-fill"]
-            case "all": return ["\(ns)iptables -t mangle -A POSTROUTING -j CHECKSUM --checksum-fill"]
-            default: return ["\(ns)iptables -t mangle -D POSTROUTING … -j CHECKSUM --checksum-fill"]
-            }
+        case "checksum-fill", "checksum-fill-out":
+            let nf = node.netfilter ?? Netfilter()
+            let fill = key == "checksum-fill" ? Netfilter.ChecksumFill(rawValue: value) ?? (on ? .udp : .off) : nf.checksumFill
+            let out = key == "checksum-fill-out" ? (value == "any" ? nil : value) : nf.checksumFillOut
+            guard fill != .off else { return ["\(ns)iptables -t mangle -D POSTROUTING … -j CHECKSUM --checksum-fill"] }
+            return ["\(ns)iptables -t mangle -A POSTROUTING " + Netfilter.checksumFillMatch(fill, out: out).joined(separator: " ") + " -j CHECKSUM --checksum-fill"]
         case "conntrack-checksum":
             return ["\(ns)sysctl -w net.netfilter.nf_conntrack_checksum=\(on ? 1 : 0)"]
         case "drop-invalid":
