@@ -258,8 +258,10 @@ public struct LabPlan: Sendable {
             let out = nf.checksumFillOut.map { o in
                 n.interfaceIndex(named: o).flatMap { graph.deviceOf(LabGraph.Ref(node: ni, iface: $0)) }.flatMap { devices[$0]?.name } ?? o
             }
-            netfilter.append(Command(role: role, argv: ["iptables", "-t", "mangle", "-A", "POSTROUTING"]
-                                     + Netfilter.checksumFillMatch(nf.checksumFill, out: out) + ["-j", "CHECKSUM", "--checksum-fill"]))
+            for command in nf.checksumFillFamily.commands {
+                netfilter.append(Command(role: role, argv: [command, "-t", "mangle", "-A", "POSTROUTING"]
+                                         + Netfilter.checksumFillMatch(nf.checksumFill, out: out) + ["-j", "CHECKSUM", "--checksum-fill"]))
+            }
         }
     }
 

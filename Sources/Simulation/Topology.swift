@@ -194,6 +194,30 @@ public struct Netfilter: Sendable, Hashable {
     public var checksumFill: ChecksumFill = .off
     /// The CHECKSUM rule's `-o IF`: it matches only packets leaving this interface (nil: any).
     public var checksumFillOut: String?
+    /// Which tables hold the CHECKSUM rule: `iptables`, `ip6tables` or both (xt_CHECKSUM is
+    /// NFPROTO_UNSPEC on every profile, so both commands accept it).
+    public var checksumFillFamily: ChecksumFillFamily = .ipv4
+
+    public enum ChecksumFillFamily: String, Sendable, CaseIterable {
+        case ipv4, ipv6, both
+
+        public func covers(_ v: IPVersion) -> Bool {
+            switch self {
+            case .ipv4: return v == .v4
+            case .ipv6: return v == .v6
+            case .both: return true
+            }
+        }
+
+        /// The commands that install the rule: `iptables`, `ip6tables`.
+        public var commands: [String] {
+            switch self {
+            case .ipv4: return ["iptables"]
+            case .ipv6: return ["ip6tables"]
+            case .both: return ["iptables", "ip6tables"]
+            }
+        }
+    }
 
     public init() {}
 

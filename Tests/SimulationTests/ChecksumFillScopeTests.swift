@@ -23,8 +23,7 @@ import Wire
 
     @Test func tcpOutEth1FillsOnlyTCPLeavingEth1() throws {
         let tr = try run(Self.lab())
-        let ssh = try #require(tr.flows.first { $0.flow == "ssh" })
-        for l in ssh.legs {
+        for l in tr.flows.filter({ $0.flow.hasPrefix("ssh") }).flatMap(\.legs) {
             let (field, frame) = try Self.handed(l)
             if l.to == "vm2" {
                 #expect(Self.fills(l).map(\.interface) == ["eth1"], "\(l.name)")
@@ -38,6 +37,19 @@ import Wire
         #expect(Self.fills(dns).isEmpty, "UDP does not match -p tcp")
         let (field, frame) = try Self.handed(dns)
         #expect(field == naivePseudoHeaderSum(frame))
+    }
+
+    /// `checksum-fill-family`: iptables fills IPv4 only, ip6tables IPv6 only, both both.
+    @Test func familiesChooseIptablesOrIp6tables() throws {
+        for (family, v4, v6) in [("ipv4", true, false), ("ipv6", false, true), ("both", true, true)] {
+            let tr = try run(Self.lab(["router.checksum-fill-family=\(family)"]))
+            for (flow, filled) in [("ssh", v4), ("ssh6", v6)] {
+                let data = try #require(tr.flows.first { $0.flow == flow }?.legs.first { $0.to == "vm2" && $0.name.hasPrefix("data") })
+                let (field, frame) = try Self.handed(data)
+                #expect(Self.fills(data).isEmpty == !filled, "\(family) \(flow)")
+                #expect(field == (filled ? naiveL4Checksum(frame) : naivePseudoHeaderSum(frame)), "\(family) \(flow)")
+            }
+        }
     }
 
     @Test func widerAndOtherScopes() throws {
@@ -97,6 +109,13 @@ import Wire
         #expect(fill.value == "tcp" && fill.next == "all")
         #expect(HostCommands.lines(for: "router.checksum-fill-out=eth1", in: t)
                 == ["ip netns exec router iptables -t mangle -A POSTROUTING -p tcp -o eth1 -j CHECKSUM --checksum-fill"])
+        #expect(HostCommands.lines(for: "router.checksum-fill-family=both", in: t)
+                == ["ip netns exec router iptables -t mangle -A POSTROUTING -p tcp -o eth0 -j CHECKSUM --checksum-fill",
+                    "ip netns exec router ip6tables -t mangle -A POSTROUTING -p tcp -o eth0 -j CHECKSUM --checksum-fill"])
+        try t.apply(assignment: "router.checksum-fill-family=ipv6")
+        #expect(TopologyWriter.yaml(t).contains("checksum-fill-family: ipv6"))
+        #expect(try TopologyFile.parse(TopologyWriter.yaml(t), file: "x.yaml").topology == t)
+        #expect(SettingItem.items(for: "router", topology: t, trace: try run(t)).first { $0.key == "checksum-fill-family" }?.next == "both")
     }
 
     @Test func renamingOrDeletingTheInterfaceFollowsTheRule() throws {
