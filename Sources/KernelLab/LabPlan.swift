@@ -266,10 +266,16 @@ public struct LabPlan: Sendable {
            let d = graph.deviceOf(LabGraph.Ref(node: ni, iface: ii)), let real = devices[d] {
             netfilter.append(Command(role: role, argv: ["nft", "add table ip csumlab_nat; add chain ip csumlab_nat csl_post { type nat hook postrouting priority srcnat; }; add rule ip csumlab_nat csl_post oifname \(real.name) masquerade"]))
         }
-        switch nf.checksumFill {
-        case .off: break
-        case .udp: netfilter.append(Command(role: role, argv: ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-p", "udp", "-j", "CHECKSUM", "--checksum-fill"]))
-        case .all: netfilter.append(Command(role: role, argv: ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-j", "CHECKSUM", "--checksum-fill"]))
+        if nf.checksumFill != .off {
+            // `-o IF` names the real device the lab's interface became (an unlinked interface has
+            // none: nothing leaves it, and the lab name matches nothing, as in the model).
+            let out = nf.checksumFillOut.map { o in
+                n.interfaceIndex(named: o).flatMap { graph.deviceOf(LabGraph.Ref(node: ni, iface: $0)) }.flatMap { devices[$0]?.name } ?? o
+            }
+            for command in nf.checksumFillFamily.commands {
+                netfilter.append(Command(role: role, argv: [command, "-t", "mangle", "-A", "POSTROUTING"]
+                                         + Netfilter.checksumFillMatch(nf.checksumFill, out: out) + ["-j", "CHECKSUM", "--checksum-fill"]))
+            }
         }
     }
 

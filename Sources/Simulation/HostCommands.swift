@@ -79,12 +79,14 @@ public enum HostCommands {
         case "masquerade":
             return value == "off" ? ["\(ns)iptables -t nat -D POSTROUTING -o … -j MASQUERADE"]
                                   : ["\(ns)iptables -t nat -A POSTROUTING -o \(value) -j MASQUERADE"]
-        case "checksum-fill":
-            switch value {
-            case "udp": return ["\(ns)iptables -t mangle -A POSTROUTING -p udp -j CHECKSUM --checksum-fill"]
-            case "all": return ["\(ns)iptables -t mangle -A POSTROUTING -j CHECKSUM --checksum-fill"]
-            default: return ["\(ns)iptables -t mangle -D POSTROUTING … -j CHECKSUM --checksum-fill"]
-            }
+        case "checksum-fill", "checksum-fill-out", "checksum-fill-family":
+            let nf = node.netfilter ?? Netfilter()
+            let fill = key == "checksum-fill" ? Netfilter.ChecksumFill(rawValue: value) ?? (on ? .udp : .off) : nf.checksumFill
+            let out = key == "checksum-fill-out" ? (value == "any" ? nil : value) : nf.checksumFillOut
+            let family = key == "checksum-fill-family" ? Netfilter.ChecksumFillFamily(rawValue: value) ?? nf.checksumFillFamily : nf.checksumFillFamily
+            guard fill != .off else { return family.commands.map { "\(ns)\($0) -t mangle -D POSTROUTING … -j CHECKSUM --checksum-fill" } }
+            let match = Netfilter.checksumFillMatch(fill, out: out).map { " " + $0 }.joined()
+            return family.commands.map { "\(ns)\($0) -t mangle -A POSTROUTING\(match) -j CHECKSUM --checksum-fill" }
         case "conntrack-checksum":
             return ["\(ns)sysctl -w net.netfilter.nf_conntrack_checksum=\(on ? 1 : 0)"]
         case "drop-invalid":

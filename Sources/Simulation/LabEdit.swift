@@ -48,24 +48,29 @@ public enum LabEdit: Sendable, Hashable {
         public var flows: [String] = []
         /// Nodes whose MASQUERADE rule named the deleted interface (it is turned off).
         public var masquerade: [String] = []
+        /// Nodes whose CHECKSUM rule was scoped to the deleted interface (`-o`; it is turned off).
+        public var checksumFill: [String] = []
 
-        public init(links: [Link] = [], flows: [String] = [], masquerade: [String] = []) {
+        public init(links: [Link] = [], flows: [String] = [], masquerade: [String] = [], checksumFill: [String] = []) {
             self.links = links
             self.flows = flows
             self.masquerade = masquerade
+            self.checksumFill = checksumFill
         }
 
-        public var isEmpty: Bool { links.isEmpty && flows.isEmpty && masquerade.isEmpty }
+        public var isEmpty: Bool { links.isEmpty && flows.isEmpty && masquerade.isEmpty && checksumFill.isEmpty }
 
         /// One line per thing that goes: "link vm1:eth0 – tap1", "flow ssh", "masquerade on router".
         public var lines: [String] {
             links.map { "link \($0.a) – \($0.b)" } + flows.map { "flow \($0)" } + masquerade.map { "masquerade on \($0)" }
+                + checksumFill.map { "checksum-fill on \($0)" }
         }
 
         /// "2 links, 1 flow" (empty when nothing goes).
         public var counts: String {
             func n(_ c: Int, _ word: String) -> String? { c == 0 ? nil : "\(c) \(word)\(c == 1 ? "" : "s")" }
-            return [n(links.count, "link"), n(flows.count, "flow"), masquerade.isEmpty ? nil : "masquerade rule"]
+            return [n(links.count, "link"), n(flows.count, "flow"), masquerade.isEmpty ? nil : "masquerade rule",
+                    checksumFill.isEmpty ? nil : "checksum-fill rule"]
                 .compactMap { $0 }.joined(separator: ", ")
         }
     }
@@ -107,6 +112,9 @@ public enum LabEdit: Sendable, Hashable {
                 }
                 if let m = n.masqueradeOn, !seen.contains(m) {
                     throw EditError("'masquerade' names '\(m)', which is not an interface of '\(n.name)'")
+                }
+                if let o = n.netfilter?.checksumFillOut, !seen.contains(o) {
+                    throw EditError("'checksum-fill-out' names '\(o)', which is not an interface of '\(n.name)'")
                 }
             }
             t.nodes.append(n)
@@ -378,19 +386,34 @@ extension Node {
         }
     }
 
-    /// Rewrite the interface a netns's or router's MASQUERADE rule names.
+    /// Rewrite the interface a netns's or router's MASQUERADE rule and CHECKSUM rule (`-o`)
+    /// name; nil removes the rule.
     mutating func updateMasquerade(_ f: (String) -> String?) {
+        func update(_ nf: inout Netfilter) {
+            if let m = nf.masqueradeOn { nf.masqueradeOn = f(m) }
+            if let o = nf.checksumFillOut {
+                nf.checksumFillOut = f(o)
+                if nf.checksumFillOut == nil { nf.checksumFill = .off }
+            }
+        }
         switch kind {
         case var .netns(nf):
-            guard let m = nf.masqueradeOn else { return }
-            nf.masqueradeOn = f(m)
+            update(&nf)
             kind = .netns(nf)
         case var .router(r):
-            guard let m = r.netfilter.masqueradeOn else { return }
-            r.netfilter.masqueradeOn = f(m)
+            update(&r.netfilter)
             kind = .router(r)
         case .vm, .tap, .bridge, .veth, .hostNIC:
             return
+        }
+    }
+
+    /// The node's netfilter rules (a netns host or a router), else nil.
+    public var netfilter: Netfilter? {
+        switch kind {
+        case let .netns(nf): return nf
+        case let .router(r): return r.netfilter
+        case .vm, .tap, .bridge, .veth, .hostNIC: return nil
         }
     }
 

@@ -114,6 +114,12 @@ public struct SettingItem: Sendable, Hashable {
             case "conntrack-checksum": return boolItem(nf.conntrackChecksum, disabled: disabled)
             case "drop-invalid": return boolItem(nf.dropInvalid, disabled: disabled)
             case "checksum-fill": return item(nf.checksumFill.rawValue, cycle(nf.checksumFill), disabled: disabled)
+            case "checksum-fill-family": return item(nf.checksumFillFamily.rawValue, cycle(nf.checksumFillFamily), disabled: disabled)
+            case "checksum-fill-out":
+                let choices = ["any"] + node.interfaces.map(\.name)
+                let cur = nf.checksumFillOut ?? "any"
+                let i = choices.firstIndex(of: cur) ?? 0
+                return item(cur, choices[(i + 1) % choices.count], disabled: disabled)
             default: return nil
             }
         }

@@ -36,7 +36,7 @@ extension Topology {
     }
 
     static let featureKeys = Feature.allCases.map(\.rawValue) + ["tx", "rx", "sg", "tso", "gso", "gro", "tx-checksum-ip-generic"]
-    static let netfilterKeys = ["masquerade", "conntrack", "conntrack-checksum", "drop-invalid", "checksum-fill"]
+    static let netfilterKeys = ["masquerade", "conntrack", "conntrack-checksum", "drop-invalid", "checksum-fill", "checksum-fill-out", "checksum-fill-family"]
     static let addressKeys = ["address", "gateway", "gateway6"]
 
     /// Node-level setting names for a kind (excluding `kind`, `interfaces`, `ends`).
@@ -45,7 +45,7 @@ extension Topology {
         case .vm: return ["kernel", "guest-csum", "guest-tso"] + TCPOptionSettings.keys
         // A namespace host does not forward: of the netfilter rules only CHECKSUM --checksum-fill
         // acts on what it sends; conntrack and NAT on a host's own traffic are not modelled.
-        case .netns: return ["checksum-fill"] + TCPOptionSettings.keys
+        case .netns: return ["checksum-fill", "checksum-fill-out", "checksum-fill-family"] + TCPOptionSettings.keys
         case .tap: return ["vnet-hdr", "tun-csum", "tun-tso4", "tun-tso6"] + featureKeys
         case .bridge: return featureKeys
         case .veth: return []
@@ -172,6 +172,13 @@ extension Topology {
         case "conntrack": nf.conntrack = try bool(value, key)
         case "conntrack-checksum": nf.conntrackChecksum = try bool(value, key)
         case "drop-invalid": nf.dropInvalid = try bool(value, key)
+        case "checksum-fill-out":
+            if value == "any" { nf.checksumFillOut = nil; return }
+            guard node.interface(named: value) != nil else {
+                throw SettingError("'checksum-fill-out' expects one of \(node.name)'s interfaces (\(node.interfaces.map(\.name).joined(separator: ", "))) or any, got '\(value)'")
+            }
+            nf.checksumFillOut = value
+        case "checksum-fill-family": nf.checksumFillFamily = try choice(value, key, Netfilter.ChecksumFillFamily.self)
         default:
             if let b = parseBool(value) { nf.checksumFill = b ? .udp : .off; return }
             nf.checksumFill = try choice(value, key, Netfilter.ChecksumFill.self)

@@ -23,7 +23,8 @@ extension Topology {
             return LabEdit.Removals(
                 links: links.filter { $0.a == gone || $0.b == gone },
                 flows: flows.filter { $0.corruptAfter == gone }.map(\.name),
-                masquerade: n.masqueradeOn == name ? [node] : [])
+                masquerade: n.masqueradeOn == name ? [node] : [],
+                checksumFill: n.netfilter?.checksumFillOut == name && n.netfilter?.checksumFill != .off ? [node] : [])
         case .addNode, .link, .unlink, .renameNode, .renameInterface, .setAddresses, .setGateway, .addFlow,
              .replaceFlow, .deleteFlow, .setLabKernel, .setNodeKernel, .addInterface, .setDescription, .setName:
             return LabEdit.Removals()

@@ -179,7 +179,9 @@ public struct Netfilter: Sendable, Hashable {
         case off
         /// `iptables -t mangle -A POSTROUTING -p udp -j CHECKSUM --checksum-fill`
         case udp
-        /// the same without `-p udp` (6.x warns once: "CHECKSUM should be avoided")
+        /// the same with `-p tcp` (6.x warns once: "CHECKSUM should be avoided")
+        case tcp
+        /// the same without `-p` (6.x warns once, as for tcp)
         case all
     }
 
@@ -192,8 +194,46 @@ public struct Netfilter: Sendable, Hashable {
     /// Load conntrack even without a rule that needs it.
     public var conntrack: Bool = false
     public var checksumFill: ChecksumFill = .off
+    /// The CHECKSUM rule's `-o IF`: it matches only packets leaving this interface (nil: any).
+    public var checksumFillOut: String?
+    /// Which tables hold the CHECKSUM rule: `iptables`, `ip6tables` or both (xt_CHECKSUM is
+    /// NFPROTO_UNSPEC on every profile, so both commands accept it).
+    public var checksumFillFamily: ChecksumFillFamily = .ipv4
+
+    public enum ChecksumFillFamily: String, Sendable, CaseIterable {
+        case ipv4, ipv6, both
+
+        public func covers(_ v: IPVersion) -> Bool {
+            switch self {
+            case .ipv4: return v == .v4
+            case .ipv6: return v == .v6
+            case .both: return true
+            }
+        }
+
+        /// The commands that install the rule: `iptables`, `ip6tables`.
+        public var commands: [String] {
+            switch self {
+            case .ipv4: return ["iptables"]
+            case .ipv6: return ["ip6tables"]
+            case .both: return ["iptables", "ip6tables"]
+            }
+        }
+    }
 
     public init() {}
+
+    /// The CHECKSUM rule's match arguments (`-p udp`, `-o eth1`) for `fill` and `out` (an
+    /// interface name as the lab names it; `verify` passes the real device's).
+    public static func checksumFillMatch(_ fill: ChecksumFill, out: String?) -> [String] {
+        var m: [String] = []
+        switch fill {
+        case .udp, .tcp: m += ["-p", fill.rawValue]
+        case .off, .all: break
+        }
+        if let out { m += ["-o", out] }
+        return m
+    }
 
     /// Conntrack runs when asked for or when a rule needs it.
     public var conntrackActive: Bool { conntrack || masqueradeOn != nil || dropInvalid }

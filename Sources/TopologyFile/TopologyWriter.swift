@@ -99,6 +99,8 @@ public enum TopologyWriter {
             if !nf.conntrackChecksum { f.append(("conntrack-checksum", "off")) }
             if nf.dropInvalid { f.append(("drop-invalid", "on")) }
             if nf.checksumFill != .off { f.append(("checksum-fill", nf.checksumFill.rawValue)) }
+            if let o = nf.checksumFillOut { f.append(("checksum-fill-out", quoted(o))) }
+            if nf.checksumFillFamily != .ipv4 { f.append(("checksum-fill-family", nf.checksumFillFamily.rawValue)) }
         }
         switch n.kind {
         case let .vm(v):

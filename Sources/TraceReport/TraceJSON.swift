@@ -5,7 +5,7 @@ import Wire
 /// incompatible change.
 public enum TraceJSON {
     public static let schema = "csumlab-trace"
-    public static let version = 2
+    public static let version = 3
 
     public static func render(_ t: Trace, topology: Topology) -> String {
         value(t, topology: topology).serialized() + "\n"
@@ -63,6 +63,23 @@ public enum TraceJSON {
             ("countersPerTransmission", counters(l.counters)),
             ("schedule", l.schedule.map { .string($0) } ?? .null),
             ("steps", .array(l.steps.map(step))),
+            ("readerFrames", .array(l.readerFrames.map(readerFrame))),
+        ])
+    }
+
+    /// A frame handed to a TAP reader or a guest (schema version 3).
+    static func readerFrame(_ r: ReaderFrame) -> JSONValue {
+        .object([
+            ("reader", .string(r.reader.rawValue)),
+            ("node", .string(r.node)),
+            ("interface", r.interface.map { .string($0) } ?? .null),
+            ("vnet", r.vnet.map { carrier(.vnet($0)) } ?? .null),
+            ("frameLength", .int(r.frameLength)),
+            ("ipFragments", r.ipFragments.map { .int($0) } ?? .null),
+            ("segment", r.segment.map { .int($0) } ?? .null),
+            ("l4Field", .string(hex16(r.l4Field))),
+            ("l4Valid", .bool(r.l4Valid)),
+            ("step", .int(r.step)),
         ])
     }
 

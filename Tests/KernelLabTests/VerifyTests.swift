@@ -221,6 +221,11 @@ enum Shipped {
         #expect(ct.conntrackSysctls.contains(LabPlan.Sysctl(role: ct.ns("router"), key: "net.netfilter.nf_conntrack_checksum", value: "1")))
         let (_, _, fill) = try Shipped.prepared("dhcp-checksum-fill")
         #expect(fill.netfilter.filter { $0.argv != ["nft", LabPlan.quietStack] } == [LabPlan.Command(role: fill.ns("host"), argv: ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-p", "udp", "-j", "CHECKSUM", "--checksum-fill"])])
+        // -p tcp -o IF: the router's eth1 is the vethB-r end moved into its namespace.
+        let (_, _, scoped) = try Shipped.prepared("checksum-fill-scoped")
+        #expect(scoped.netfilter.filter { $0.argv.first?.hasPrefix("ip") == true } == ["iptables", "ip6tables"].map {
+            LabPlan.Command(role: scoped.ns("router"), argv: [$0, "-t", "mangle", "-A", "POSTROUTING", "-p", "tcp", "-o", scoped.dev("vethB-r"), "-j", "CHECKSUM", "--checksum-fill"])
+        })
         // The host's bridge is its interface: the bridge and its TAP live in the host's namespace.
         #expect(fill.real("virbr0")?.role == fill.ns("host") && fill.real("vnet0")?.role == fill.ns("host"))
     }

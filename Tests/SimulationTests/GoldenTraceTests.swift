@@ -64,5 +64,18 @@ import TraceReport
         flows[0]["kind"] = "sctp"
         value["flows"] = flows
         #expect(schema.validate(value).contains { $0.contains("not in enum") })
+        // Version 3: each leg's readerFrames, a vnet header or null, lengths from 14.
+        var legs = flows[0]["legs"] as! [[String: Any]]
+        var frames = try #require(legs.first { !($0["readerFrames"] as! [Any]).isEmpty }?["readerFrames"] as? [[String: Any]])
+        frames[0]["vnet"] = "none"
+        frames[0]["frameLength"] = 3
+        legs[0]["readerFrames"] = frames
+        legs[1].removeValue(forKey: "readerFrames")
+        flows[0]["legs"] = legs
+        value["flows"] = flows
+        let errors = schema.validate(value)
+        #expect(errors.contains { $0.contains("missing 'readerFrames'") })
+        #expect(errors.contains { $0.contains("readerFrames[0].vnet: matches 0 of the oneOf branches") })
+        #expect(errors.contains { $0.contains("readerFrames[0].frameLength: 3 is below the minimum 14") })
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A small JSON Schema (2020-12) checker for the keywords csumlab's trace schema uses: type,
 /// const, enum, required, properties, additionalProperties, items, $ref to #/$defs, pattern,
-/// minLength. Returns every violation with its JSON path.
+/// minLength, minimum, anyOf/oneOf. Returns every violation with its JSON path.
 struct JSONSchemaValidator {
     let root: [String: Any]
 
@@ -40,6 +40,17 @@ struct JSONSchemaValidator {
 
     private func check(_ v: Any, _ s0: [String: Any], _ path: String, _ errors: inout [String]) {
         let s = resolve(s0)
+        for key in ["anyOf", "oneOf"] {
+            guard let branches = s[key] as? [[String: Any]] else { continue }
+            let passing = branches.filter { b in
+                var e: [String] = []
+                check(v, b, path, &e)
+                return e.isEmpty
+            }.count
+            if key == "anyOf" ? passing == 0 : passing != 1 {
+                errors.append("\(path): matches \(passing) of the \(key) branches")
+            }
+        }
         if let t = s["type"] {
             let allowed = (t as? [String]) ?? [t as! String]
             let actual = typeName(v)
@@ -50,6 +61,9 @@ struct JSONSchemaValidator {
         }
         if let c = s["const"], !same(v, c) { errors.append("\(path): expected constant \(c)") }
         if let e = s["enum"] as? [Any], !e.contains(where: { same(v, $0) }) { errors.append("\(path): \(v) not in enum") }
+        if let m = s["minimum"] as? Int, typeName(v) == "integer", let n = v as? Int, n < m {
+            errors.append("\(path): \(n) is below the minimum \(m)")
+        }
         if let str = v as? String {
             if let m = s["minLength"] as? Int, str.count < m { errors.append("\(path): shorter than \(m)") }
             if let p = s["pattern"] as? String, let re = try? Regex(p), (try? re.wholeMatch(in: str)) == nil {

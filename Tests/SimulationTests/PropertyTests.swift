@@ -77,7 +77,10 @@ struct LabGenerator {
             if r.flavour == .netns {
                 if bool(0.3) { r.netfilter.masqueradeOn = "eth1" }
                 if bool(0.3) { r.netfilter.conntrack = true }
-                if bool(0.2) { r.netfilter.checksumFill = pick([.udp, .all]) }
+                if bool(0.2) {
+                    r.netfilter.checksumFill = pick([.udp, .tcp, .all])
+                    if bool(0.5) { r.netfilter.checksumFillOut = pick(["eth0", "eth1"]) }
+                }
             }
             let ifs = [Interface(name: "eth0", addresses: [net("10.0.1.1/24"), net("fd00:1::1/64")], features: features([.txChecksumming, .tso])),
                        Interface(name: "eth1", addresses: [net("10.0.2.1/24"), net("fd00:2::1/64")], features: features([.txChecksumming, .tso]))]

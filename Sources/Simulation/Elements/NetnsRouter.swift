@@ -168,9 +168,12 @@ extension Walk {
     mutating func checksumFill(_ p: Packet, node ni: Int, _ nf: Netfilter, profile: KernelProfile, iface: String) -> Packet {
         guard nf.checksumFill != .off, let s = p.skb, s.ipSummed == .partial else { return p }
         let l = p.layout
-        // The rule is iptables (NFPROTO_IPV4); IPv6 would need ip6tables, which is not modelled.
-        guard l.ipVersion == .v4 else { return p }
+        // An iptables rule sees IPv4, an ip6tables rule IPv6.
+        guard nf.checksumFillFamily.covers(l.ipVersion) else { return p }
+        // The rule's match (`-p udp|tcp`, `-o IF`) before the target runs.
         if nf.checksumFill == .udp && l.l4Protocol != .udp { return p }
+        if nf.checksumFill == .tcp && l.l4Protocol != .tcp { return p }
+        if let out = nf.checksumFillOut, out != iface { return p }
         var q = p
         if s.isGSO {
             return watch(q) { w in w.record(p, q, node: ni, iface: iface, .transmit, .checksumFillGSO(profile: profile)) }
