@@ -1,0 +1,126 @@
+import Testing
+import Simulation
+import Wire
+import TestSupport
+
+/// `type: frame` flows: a frame written into a TAP's fd with a chosen virtio_net_hdr, built from
+/// the flow or given whole. Checksum values are checked against `TestSupport`'s naive sums.
+@Suite struct FrameFlowTests {
+    static func bridged(_ configure: (inout Flow) -> Void) throws -> (Topology, Flow) {
+        var t = try loadShipped("seed-bridged").topology
+        var f = Flow(name: "f", kind: .frame, from: "vm1", to: "vm2")
+        f.frame.tap = "tap1"
+        f.payload = 60
+        configure(&f)
+        t.flows = [f]
+        return (t, f)
+    }
+
+    static func l4Field(_ b: [UInt8]) throws -> UInt16 {
+        let l = try Frame(bytes: b).layout()
+        return UInt16(b[l.checksumFieldOffset]) << 8 | UInt16(b[l.checksumFieldOffset + 1])
+    }
+
+    @Test(arguments: [IPVersion.v4, .v6], [IPProtocol.tcp, .udp])
+    func builtFrameCarriesTheChosenChecksum(ip: IPVersion, proto: IPProtocol) throws {
+        for mode in FrameInjection.ChecksumMode.allCases {
+            let (t, f) = try Self.bridged { f in
+                f.ipVersion = ip
+                f.frame.proto = proto
+                f.frame.checksum = mode
+                f.corruptByte = 5
+                f.port = 7777
+            }
+            let b = try Simulator(t).frameBytes(f)
+            let l = try Frame(bytes: b).layout()
+            #expect(l.l4Protocol == proto && l.ipVersion == ip)
+            #expect(Frame(bytes: b).destinationPort(l) == 7777 && Frame(bytes: b).sourcePort(l) == 40000)
+            #expect(b.count - l.payloadOffset == 60)
+            if ip == .v4 { #expect(b[24] == UInt8(naiveIPv4HeaderChecksum(b) >> 8) && b[25] == UInt8(naiveIPv4HeaderChecksum(b) & 0xFF)) }
+            let field = try Self.l4Field(b)
+            switch mode {
+            case .pseudo:
+                #expect(field == naivePseudoHeaderSum(b), "\(ip) \(proto) pseudo")
+            case .full:
+                #expect(field == naiveL4Checksum(b), "\(ip) \(proto) full")
+            case .corrupt:
+                var intact = b
+                intact[l.payloadOffset + 5] ^= 0x01
+                #expect(field == naiveL4Checksum(intact), "\(ip) \(proto) corrupt: the field is the intact frame's sum")
+                #expect(field != naiveL4Checksum(b), "\(ip) \(proto) corrupt: and wrong for the bytes sent")
+            }
+        }
+    }
+
+    @Test func builtFrameUsesTheGuestsMACs() throws {
+        let (t, f) = try Self.bridged { _ in }
+        let b = try Simulator(t).frameBytes(f)
+        // The ssh flow's SYN, as vm1's virtio NIC writes it into tap1: same MACs.
+        var t2 = try loadShipped("seed-bridged").topology
+        t2.flows = t2.flows.filter { $0.name == "ssh" }
+        let syn = try #require(try run(t2).flows[0].legs.first?.step(.tunGetUser, at: "tap1"))
+        #expect(Array(b[0..<12]) == Array(syn.frame[0..<12]))
+    }
+
+    /// virtio_net_hdr_to_skb() reads NEEDS_CSUM and the GSO fields only: DATA_VALID written into a
+    /// TAP is ignored (it is a host → guest flag), so a corrupted frame claiming it is still checked.
+    @Test func dataValidWrittenIntoATapIsIgnored() throws {
+        let (t, _) = try Self.bridged { f in
+            f.frame.checksum = .corrupt
+            f.frame.vnet = VirtioNetHeader(flags: VirtioNetHeader.dataValid)
+        }
+        let tr = try run(t)
+        let leg = tr.flows[0].legs[0]
+        #expect(tr.flows[0].kind == .frame && tr.flows[0].legs.count == 1)
+        let written = try #require(leg.step(.tunGetUser, at: "tap1"))
+        #expect(written.before.vnet == VirtioNetHeader(flags: VirtioNetHeader.dataValid))
+        #expect(written.after.ipSummed == IPSummed.none)
+        guard case .droppedByReceiver = leg.outcome else {
+            Issue.record("DATA_VALID on a corrupted frame: \(leg.outcome.summary)")
+            return
+        }
+        #expect(!tr.flows[0].verdict.completes)
+    }
+
+    @Test func theSameFrameWithoutDataValidIsDropped() throws {
+        let (t, _) = try Self.bridged { f in f.frame.checksum = .corrupt }
+        let leg = try run(t).flows[0].legs[0]
+        guard case .droppedByReceiver = leg.outcome else {
+            Issue.record("a corrupted frame without DATA_VALID: \(leg.outcome.summary)")
+            return
+        }
+    }
+
+    @Test func needsCsumCarriesThePromiseToTheOtherGuest() throws {
+        let (t, f) = try Self.bridged { f in
+            f.frame.proto = .udp
+            f.frame.checksum = .pseudo
+            f.frame.vnet = VirtioNetHeader(flags: VirtioNetHeader.needsCsum, csumStart: 34, csumOffset: 6)
+        }
+        let leg = try run(t).flows[0].legs[0]
+        #expect(leg.outcome == .accepted)
+        let out = try #require(leg.step(.tunPutUser, at: "tap2"))
+        #expect(out.after.vnet == VirtioNetHeader(flags: VirtioNetHeader.needsCsum, csumStart: 34, csumOffset: 6))
+        #expect(Array(out.frame[12...]) == Array(try Simulator(t).frameBytes(f)[12...]))
+    }
+
+    @Test func givenBytesAreWrittenAsTheyAre() throws {
+        let (t0, f0) = try Self.bridged { f in f.frame.checksum = .full }
+        let bytes = try Simulator(t0).frameBytes(f0)
+        let (t, f) = try Self.bridged { f in f.frame.bytes = bytes; f.payload = 3 }
+        #expect(try Simulator(t).frameBytes(f) == bytes)
+        let leg = try run(t).flows[0].legs[0]
+        #expect(leg.step(.tunGetUser, at: "tap1")?.frame == bytes)
+        #expect(leg.outcome == .accepted)
+    }
+
+    @Test func problemsAreNamed() throws {
+        let (t, f) = try Self.bridged { f in f.frame.tap = "tap2" }
+        #expect(Simulator(t).frameProblem(f)?.contains("written by vm2") == true)
+        let (t2, f2) = try Self.bridged { f in f.frame.tap = "br0" }
+        #expect(Simulator(t2).frameProblem(f2)?.contains("no TAP named 'br0'") == true)
+        let (t3, f3) = try Self.bridged { f in f.frame.checksum = .corrupt; f.corruptByte = 60 }
+        #expect(Simulator(t3).frameProblem(f3)?.contains("payload has 60 bytes") == true)
+        #expect(throws: SimulationError.self) { try run(t3) }
+    }
+}
