@@ -53,14 +53,14 @@ extension Parser {
             let s = (scalar(v, "hex") ?? "").filter { !$0.isWhitespace && $0 != ":" }
             var out: [UInt8] = []
             var i = s.startIndex
-            var ok = s.count % 2 == 0 && !s.isEmpty
+            var ok = s.count % 2 == 0 && !s.isEmpty && s.allSatisfy(\.isHexDigit)
             while ok && i < s.endIndex {
                 let j = s.index(i, offsetBy: 2)
                 if let b = UInt8(s[i..<j], radix: 16) { out.append(b) } else { ok = false }
                 i = j
             }
-            if ok && out.count >= 14 { flow.frame.bytes = out } else {
-                error(v.mark, "'hex' expects the whole Ethernet frame as hex digits (an even count, 14 bytes or more; spaces and colons are ignored)")
+            if ok && (14...65535).contains(out.count) { flow.frame.bytes = out } else {
+                error(v.mark, "'hex' expects the whole Ethernet frame as hex digits (an even count, 14 to 65535 bytes; spaces and colons are ignored)")
             }
         case "vnet":
             parseVnet(v, into: &flow.frame.vnet)

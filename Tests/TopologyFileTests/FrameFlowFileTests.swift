@@ -153,6 +153,8 @@ private func line(of needle: String, in text: String) -> Int {
             ("source-port: 41000", "source-port: 0", "'source-port' expects", "source-port: 0"),
             ("gso-type: none}", "gso-type: none, colour: red}", "unknown key 'colour' in 'vnet'", "colour: red"),
             ("aa bb 08 00\"", "aa bb 08 0\"", "'hex' expects the whole Ethernet frame", "aa bb 08 0\""),
+            ("aa bb 08 00\"", "aa bb 08 +0\"", "'hex' expects the whole Ethernet frame", "aa bb 08 +0\""),
+            ("aa bb 08 00\"", "aa bb\"", "'hex' expects the whole Ethernet frame", "aa bb\""),
         ]
         for (a, b, message, at) in cases {
             let text = replacing(a, b)
