@@ -181,7 +181,9 @@ public enum TopologyWriter {
             fields.append(("checksum", j.checksum.rawValue))
         }
         let h = j.vnet
-        var v: [(String, String)] = [("flags", FrameNames.flagList(h.flags)), ("gso-type", FrameNames.gsoName(h.gsoType))]
+        var v: [(String, String)] = []
+        if h.flags != 0 { v.append(("flags", FrameNames.flagList(h.flags))) }
+        if h.gsoType & 0x7F != 0 { v.append(("gso-type", FrameNames.gsoName(h.gsoType))) }
         if h.gsoType & 0x80 != 0 { v.append(("ecn", "true")) }
         if h.gsoSize != 0 { v.append(("gso-size", String(h.gsoSize))) }
         if h.hdrLen != 0 { v.append(("hdr-len", String(h.hdrLen))) }
