@@ -124,3 +124,44 @@ import TestSupport
         #expect(throws: SimulationError.self) { try run(t3) }
     }
 }
+
+/// `virtio_net_hdr_to_skb()`'s refusals: the write fails with EINVAL and nothing enters the host.
+@Suite struct TapHeaderRefusalTests {
+    static func walk(_ vnet: VirtioNetHeader, proto: IPProtocol = .udp, payload: Int = 64, host: KernelProfile = .linux6) throws -> LegTrace {
+        let (t0, _) = try FrameFlowTests.bridged { f in
+            f.frame.proto = proto
+            f.frame.checksum = .pseudo
+            f.frame.vnet = vnet
+            f.payload = payload
+        }
+        var t = t0
+        t.kernel = host
+        return try run(t).flows[0].legs[0]
+    }
+
+    static func refused(_ leg: LegTrace) -> Bool {
+        guard case let .droppedOnPath(at, _) = leg.outcome, at == "tap1" else { return false }
+        return leg.steps.count == 1 && leg.steps[0].event.kind == .tunGetUserRefused
+    }
+
+    @Test func csumStartAndOffsetMustLieInTheFrame() throws {
+        // 14 + 20 + 8 + 64 = 106 bytes: the field's two bytes must end by byte 106.
+        #expect(Self.refused(try Self.walk(VirtioNetHeader(flags: VirtioNetHeader.needsCsum, csumStart: 107, csumOffset: 0))))
+        #expect(Self.refused(try Self.walk(VirtioNetHeader(flags: VirtioNetHeader.needsCsum, csumStart: 34, csumOffset: 71))))
+        #expect(!Self.refused(try Self.walk(VirtioNetHeader(flags: VirtioNetHeader.needsCsum, csumStart: 34, csumOffset: 70))))
+    }
+
+    @Test func tcpGSOMustPointAtTheTCPChecksumOnLinux6() throws {
+        let h = VirtioNetHeader(flags: VirtioNetHeader.needsCsum, gsoType: 1, hdrLen: 54, gsoSize: 1448, csumStart: 34, csumOffset: 6)
+        #expect(Self.refused(try Self.walk(h, proto: .tcp, payload: 3000)))
+        #expect(!Self.refused(try Self.walk(h, proto: .tcp, payload: 3000, host: .linux44)), "4.4 has no such check")
+        var good = h
+        good.csumOffset = 16
+        #expect(!Self.refused(try Self.walk(good, proto: .tcp, payload: 3000)))
+    }
+
+    @Test func unknownGSOTypesAreRefused() throws {
+        #expect(Self.refused(try Self.walk(VirtioNetHeader(gsoType: 2, gsoSize: 100))))
+        #expect(Self.refused(try Self.walk(VirtioNetHeader(gsoType: 5, gsoSize: 100), host: .linux44)))
+    }
+}
