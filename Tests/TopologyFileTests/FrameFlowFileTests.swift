@@ -121,6 +121,18 @@ private func line(of needle: String, in text: String) -> Int {
         #expect(back.flows == t.flows)
     }
 
+    @Test func shippedFrameFlowsSurviveTheWriter() throws {
+        var seen = 0
+        for (name, text) in FuzzTests.shipped where text.contains("type: frame") {
+            let a = try TopologyFile.parse(text, file: name)
+            let b = try TopologyFile.parse(TopologyWriter.yaml(a.topology, expectations: a.expectations), file: name)
+            #expect(b.topology.flows == a.topology.flows, "\(name)")
+            #expect(b.expectations == a.expectations, "\(name)")
+            seen += a.topology.flows.filter { $0.kind == .frame }.count
+        }
+        #expect(seen >= 4, "the shipped frame-injection lab has its frame flows")
+    }
+
     @Test func builtFramesCarryTheChosenChecksum() throws {
         let t = try TopologyFile.parse(loadable, file: "lab.yaml").topology
         let sim = Simulator(t)
