@@ -53,6 +53,9 @@ extension Simulator {
             throw InjectError(description: "nothing is linked to the fd side of TAP '\(j.tap)' (link a VM's interface to it)")
         }
         let sender = net.devices[nic].node
+        if case let .tap(ts) = topology.nodes[ti].kind, !ts.vnetHdr, j.vnet != VirtioNetHeader() {
+            throw InjectError(description: "TAP '\(j.tap)' has no vnet header (vnet-hdr: off): only the frame is written, so 'vnet' must stay all zero")
+        }
         guard topology.nodes[sender].name == f.from else {
             throw InjectError(description: "TAP '\(j.tap)' is written by \(topology.nodes[sender].name) (its fd side), not '\(f.from)': write 'from: \(topology.nodes[sender].name)'")
         }

@@ -10,7 +10,8 @@ import Wire
         let (t, trace, plan) = try Shipped.prepared("frame-injection", flow: "needs-csum-promise")
         let f = try #require(t.flows.first { $0.name == "needs-csum-promise" })
         let c = try LegCheck.make(trace.flows[0].legs[0], plan: plan).get()
-        #expect(c.injection == .tap(role: "hub", name: plan.dev("tap1")))
+        let tap1 = try #require(plan.real("tap1"))
+        #expect(c.injection == .tap(role: tap1.role, name: tap1.name))
         #expect(c.writes == [f.frame.vnet.bytes + (try Simulator(t).frameBytes(f))])
         #expect(c.expectedWrite == "ok")
     }

@@ -122,6 +122,13 @@ import TestSupport
         let (t3, f3) = try Self.bridged { f in f.frame.checksum = .corrupt; f.corruptByte = 60 }
         #expect(Simulator(t3).frameProblem(f3)?.contains("payload has 60 bytes") == true)
         #expect(throws: SimulationError.self) { try run(t3) }
+        var (t4, f4) = try Self.bridged { f in f.frame.vnet = VirtioNetHeader(flags: VirtioNetHeader.dataValid) }
+        try t4.apply(assignment: "tap1.vnet-hdr=off")
+        #expect(Simulator(t4).frameProblem(f4)?.contains("has no vnet header") == true)
+        f4.frame.vnet = VirtioNetHeader()
+        t4.flows = [f4]
+        #expect(Simulator(t4).frameProblem(f4) == nil)
+        #expect(try run(t4).flows[0].legs[0].step(.tunGetUser, at: "tap1")?.after.ipSummed == IPSummed.none)
     }
 }
 
