@@ -132,11 +132,37 @@ extension Simulator {
         return frame.bytes
     }
 
+    /// Why the model cannot follow `h` on `bytes` (headers the kernel accepts but whose
+    /// consequences are not simulated), or nil. Headers the kernel refuses are modelled (the write
+    /// fails) and are not reported here.
+    static func unmodelledHeader(_ h: VirtioNetHeader, _ bytes: [UInt8], tapHasVnetHeader: Bool, profile: KernelProfile) -> String? {
+        guard tapHasVnetHeader, h.toSkbRefusal(frameLength: bytes.count, profile: profile) == nil else { return nil }
+        guard let l = try? Frame(bytes: bytes).layout() else { return nil }
+        if h.needsChecksum && (Int(h.csumStart) < l.l3Offset || Int(h.csumStart) + Int(h.csumOffset) + 2 > l.end) {
+            return "NEEDS_CSUM with csum_start \(h.csumStart) + csum_offset \(h.csumOffset) outside the IP datagram (bytes \(l.l3Offset)–\(l.end)) is not modelled"
+        }
+        guard h.isGSO, l.end - l.payloadOffset > Int(h.gsoSize) else { return nil }
+        let type = h.gsoType & 0x7F
+        let tcpMatches = l.l4Protocol == .tcp && ((type == 1 && l.ipVersion == .v4) || (type == 4 && l.ipVersion == .v6))
+        guard tcpMatches, h.gsoSize > 0 else {
+            return "a GSO header (\(h.summary)) on this \(l.ipVersion == .v4 ? "IPv4" : "IPv6") \(l.l4Protocol == .tcp ? "TCP" : l.l4Protocol == .udp ? "UDP" : "ICMP") frame is not modelled: the simulation segments TCPV4 super-frames of IPv4 TCP and TCPV6 of IPv6 TCP, with a gso-size above 0"
+        }
+        return nil
+    }
+
+    /// The frame flow's header problem on its TAP (see `unmodelledHeader`).
+    func unmodelled(_ f: Flow, _ p: FramePath, _ bytes: [UInt8], _ net: Network) -> String? {
+        guard case let .tap(ts) = net.devices[p.tap].kind else { return nil }
+        return Self.unmodelledHeader(f.frame.vnet, bytes, tapHasVnetHeader: ts.vnetHdr, profile: net.devices[p.tap].profile)
+    }
+
     /// Why a frame flow cannot be walked, or nil.
     public func frameProblem(_ f: Flow) -> String? {
+        let net = Network(topology)
         do throws(InjectError) {
-            _ = try frameBytes(f)
-            return nil
+            let p = try framePath(f, net)
+            let bytes = try frameBytes(f, p, net)
+            return unmodelled(f, p, bytes, net)
         } catch {
             return error.description
         }
@@ -148,6 +174,7 @@ extension Simulator {
         do throws(InjectError) {
             let p = try framePath(f, net)
             let bytes = try frameBytes(f, p, net)
+            if let why = unmodelled(f, p, bytes, net) { throw InjectError(description: why) }
             leg = try walkTapWrite(frame: bytes, vnetHeader: f.frame.vnet, tap: p.tap, sender: p.sender, target: p.target, flow: f, net: net, legName: "frame")
         } catch {
             throw .frame(flow: f.name, reason: error.description)

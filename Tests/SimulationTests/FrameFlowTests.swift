@@ -172,3 +172,36 @@ import TestSupport
         #expect(Self.refused(try Self.walk(VirtioNetHeader(gsoType: 5, gsoSize: 100), host: .linux44)))
     }
 }
+
+/// Any header a file can write is either walked or reported: never a crash.
+@Suite struct FrameHeaderRobustnessTests {
+    @Test func randomHeadersAreWalkedOrReported() throws {
+        var rng = SplitMix(state: 0x15_f4a3e)
+        let sizes: [UInt16] = [0, 1, 100, 1448, 65535]
+        var walked = 0, reported = 0
+        for _ in 0..<400 {
+            let v6 = Bool.random(using: &rng)
+            let (t, f) = try FrameFlowTests.bridged { f in
+                f.ipVersion = v6 ? .v6 : .v4
+                f.frame.proto = Bool.random(using: &rng) ? .tcp : .udp
+                f.frame.checksum = Bool.random(using: &rng) ? .pseudo : .full
+                f.payload = [0, 10, 3000].randomElement(using: &rng)!
+                f.frame.vnet = VirtioNetHeader(flags: UInt8.random(in: 0...3, using: &rng),
+                                               gsoType: UInt8.random(in: 0...6, using: &rng) | (Bool.random(using: &rng) ? 0x80 : 0),
+                                               hdrLen: UInt16.random(in: 0...80, using: &rng), gsoSize: sizes.randomElement(using: &rng)!,
+                                               csumStart: UInt16.random(in: 0...80, using: &rng), csumOffset: UInt16.random(in: 0...20, using: &rng))
+            }
+            let problem = Simulator(t).frameProblem(f)
+            do {
+                let tr = try run(t)
+                #expect(problem == nil, "walked although reported: \(problem ?? "")")
+                #expect(tr.flows[0].legs.count == 1)
+                walked += 1
+            } catch {
+                #expect(problem != nil, "thrown but not reported: \(error)")
+                reported += 1
+            }
+        }
+        #expect(walked > 50 && reported > 50, "walked \(walked), reported \(reported)")
+    }
+}
