@@ -196,5 +196,11 @@ private func line(of needle: String, in text: String) -> Int {
         let wrongSide = replacing("    tap: tap1\n    protocol: udp", "    tap: tap2\n    protocol: udp", in: loadable)
         #expect(errors(wrongSide).contains { $0.message.contains("written by vm2") }, "\(errors(wrongSide))")
         #expect(errors(lab).contains { $0.message.contains("frame flow 'raw'") && $0.message.contains("does not parse") }, "\(errors(lab))")
+        // Without IFF_VNET_HDR only the frame is written: a header in the file would not be.
+        let bare = replacing("tap1: {kind: tap, vnet-hdr: true}", "tap1: {kind: tap, vnet-hdr: off}", in: loadable)
+        #expect(errors(bare).contains { $0.message.contains("frame flow 'dv'") && $0.message.contains("'vnet' must stay all zero") && $0.line == line(of: "  dv:", in: bare) },
+                "\(errors(bare))")
+        let bareZero = replacing("vnet: {flags: [data-valid], gso-type: none}", "vnet: {}", in: bare)
+        #expect(!errors(bareZero).contains { $0.message.contains("frame flow 'dv'") }, "\(errors(bareZero))")
     }
 }
