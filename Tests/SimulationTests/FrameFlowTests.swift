@@ -205,3 +205,20 @@ import TestSupport
         #expect(walked > 50 && reported > 50, "walked \(walked), reported \(reported)")
     }
 }
+
+/// Edits keep a frame flow's TAP in step: renaming the TAP renames it in the flow, deleting it
+/// takes the flow along (as deleting a flow's host does).
+@Suite struct FrameFlowEditTests {
+    @Test func renamingTheTapFollowsAndDeletingItTakesTheFlow() throws {
+        let (t, _) = try FrameFlowTests.bridged { _ in }
+        var r = t
+        try LabEdit.renameNode(from: "tap1", to: "vnet7").apply(to: &r)
+        #expect(r.flows[0].frame.tap == "vnet7")
+        #expect(Simulator(r).frameProblem(r.flows[0]) == nil)
+        #expect(t.removals(of: .deleteNode("tap1")).flows == ["f"])
+        #expect(t.removals(of: .deleteNode("tap2")).flows.isEmpty)
+        var d = t
+        try LabEdit.deleteNode("tap1").apply(to: &d)
+        #expect(d.flows.isEmpty)
+    }
+}
