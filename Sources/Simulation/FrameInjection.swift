@@ -152,6 +152,9 @@ extension Simulator {
 
     /// The frame flow's header problem on its TAP (see `unmodelledHeader`).
     func unmodelled(_ f: Flow, _ p: FramePath, _ bytes: [UInt8], _ net: Network) -> String? {
+        if let l = try? Frame(bytes: bytes).layout(), l.end != bytes.count {
+            return "the frame has \(bytes.count - l.end) byte(s) after its IP datagram (Ethernet padding or a short IP length), which the simulation does not model"
+        }
         guard case let .tap(ts) = net.devices[p.tap].kind else { return nil }
         return Self.unmodelledHeader(f.frame.vnet, bytes, tapHasVnetHeader: ts.vnetHdr, profile: net.devices[p.tap].profile)
     }

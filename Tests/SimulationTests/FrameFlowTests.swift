@@ -122,6 +122,10 @@ import TestSupport
         let (t3, f3) = try Self.bridged { f in f.frame.checksum = .corrupt; f.corruptByte = 60 }
         #expect(Simulator(t3).frameProblem(f3)?.contains("payload has 60 bytes") == true)
         #expect(throws: SimulationError.self) { try run(t3) }
+        let (t5, f5) = try Self.bridged { _ in }
+        let padded = try Simulator(t5).frameBytes(f5) + [0, 0]
+        let (t6, f6) = try Self.bridged { f in f.frame.bytes = padded }
+        #expect(Simulator(t6).frameProblem(f6)?.contains("2 byte(s) after its IP datagram") == true)
         var (t4, f4) = try Self.bridged { f in f.frame.vnet = VirtioNetHeader(flags: VirtioNetHeader.dataValid) }
         try t4.apply(assignment: "tap1.vnet-hdr=off")
         #expect(Simulator(t4).frameProblem(f4)?.contains("has no vnet header") == true)
