@@ -43,6 +43,9 @@ public struct LegCheck: Sendable, Equatable {
     public var identity: FlowIdentity?
     /// Intermediate AF_PACKET captures (PACKET_AUXDATA) on the real devices the leg crosses.
     public var captures: [Capture] = []
+    /// What the simulation says the writes give: `ok`, or the errno name of a refused write
+    /// (`EINVAL` when `tun_get_user` refuses the virtio header).
+    public var expectedWrite = "ok"
 
     /// The kernel's stack built the IP header (IP ID, DF): compare bytes from the L4 header on.
     public var kernelBuildsIPHeader: Bool {
@@ -144,13 +147,14 @@ extension LegCheck {
         var sent: [[UInt8]] = []
         switch from.kind {
         case .vm:
-            guard let first = leg.steps.first(where: { $0.event.kind == .tunGetUser }), let tap = plan.real(first.element),
+            let written: Set<StepEvent.Kind> = [.tunGetUser, .tunGetUserRefused]
+            guard let first = leg.steps.first(where: { written.contains($0.event.kind) }), let tap = plan.real(first.element),
                   let ti = plan.graph.device(named: first.element), case let .tap(ts) = plan.graph.devices[ti].kind else {
                 return .failure(NotCheckableLeg("the simulated frame never reaches a TAP of \(leg.from)"))
             }
             injection = .tap(role: tap.role, name: tap.name)
             label = "\(tap.simName) (TAP fd)"
-            for s in leg.steps where s.element == first.element && s.event.kind == .tunGetUser {
+            for s in leg.steps where s.element == first.element && written.contains(s.event.kind) {
                 var h: VirtioNetHeader?
                 if case let .vnet(v) = s.before { h = v }
                 for f in s.linkFrames {
@@ -269,8 +273,10 @@ extension LegCheck {
             }
         })
         let captures = Capture.implied(by: leg.steps, plan: plan).filter { !finalSockets.contains($0.role + "/" + $0.device) }
-        return .success(LegCheck(injection: injection, injectionLabel: label, writes: writes, points: points, expected: expected,
-                                 identity: sent.first.flatMap { FlowIdentity($0) }, captures: captures))
+        var check = LegCheck(injection: injection, injectionLabel: label, writes: writes, points: points, expected: expected,
+                             identity: sent.first.flatMap { FlowIdentity($0) }, captures: captures)
+        if leg.steps.contains(where: { $0.event.kind == .tunGetUserRefused }) { check.expectedWrite = "EINVAL" }
+        return .success(check)
     }
 
     /// The largest frame the lab's wires (veths at the default MTU of 1500) carry: MTU + Ethernet header.

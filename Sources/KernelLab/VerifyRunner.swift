@@ -163,6 +163,13 @@ public final class VerifyRunner {
         return result
     }
 
+    /// The errno name (`EINVAL`) in a failed write's message, as `LabError.errnoName` spells it.
+    static func errnoName(in message: String) -> String? {
+        message.split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "(" }).map(String.init).first { w in
+            w.count >= 3 && w.first == "E" && w.allSatisfy { $0.isUppercase && $0.isLetter }
+        }
+    }
+
     /// The simulated NICs' MACs must be the ones the lab uses (LabGraph mirrors the simulator).
     static func macDrift(_ trace: Trace, _ plan: LabPlan) -> String? {
         for f in trace.flows {
@@ -203,7 +210,7 @@ public final class VerifyRunner {
                     try lab.agent(role).call(["udp-send", src, "\(sport)", dst, "\(dport)", agentHex(w)])
                 }
             } catch {
-                writeResult = "error: \(error)"
+                writeResult = Self.errnoName(in: "\(error)") ?? "error: \(error)"
             }
         }
         // Wait long for frames the simulation expects (a loaded machine schedules the helpers
@@ -232,7 +239,7 @@ public final class VerifyRunner {
                 }
             }
         }
-        var rows = [ComparisonRow(frame: 0, observable: "write", kernel: writeResult, simulation: "ok")]
+        var rows = [ComparisonRow(frame: 0, observable: "write", kernel: writeResult, simulation: c.expectedWrite)]
             + LegComparison.compare(kernel: seen, simulation: c.expected, l4BytesOnly: c.kernelBuildsIPHeader, hdrLen: c.hdrLenComparable)
         var captured: [String: [(Bool, Observation)]] = [:]
         for cap in c.captures where captured[cap.role + "/" + cap.device] == nil {

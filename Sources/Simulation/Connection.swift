@@ -114,7 +114,7 @@ enum Connection {
                 legs[i].schedule = "sent \(Self.times(sends.count)) in the first \(w) s, at \(Self.list(sends)) s: never acknowledged, so \(legs[i].from) retransmits it (RTO from \(Self.seconds(timers.dataRTO)) s, doubling); it drops the connection after \(Self.seconds(s.givesUpAt)) s (tcp_retries2=\(timers.retries2))"
             }
             return ObservationWindow(seconds: window, summary: lost ? "the first \(w) s" : "one exchange", retransmits: lost)
-        case .udp, .icmp, .dhcp:
+        case .udp, .icmp, .dhcp, .frame:
             for i in legs.indices.dropFirst() where !arrived(legs[i - 1]) || !legs[i - 1].sent {
                 notSent(i, because: "the \(legs[i - 1].name) never arrived, so \(legs[i].from) has nothing to answer")
             }

@@ -12,6 +12,8 @@ public struct Flow: Sendable, Hashable {
         case dhcp
         /// ICMP echo request and reply (ping).
         case icmp
+        /// One frame written into a TAP's fd with a chosen virtio_net_hdr (`frame` says which).
+        case frame
     }
 
     /// How the sending host produces its checksums.
@@ -61,6 +63,8 @@ public struct Flow: Sendable, Hashable {
     public var corruptAfter: Endpoint?
     /// Payload byte to flip (bit 0x01).
     public var corruptByte: Int = 0
+    /// A `frame` flow's TAP, virtio header and frame.
+    public var frame = FrameInjection()
 
     public init(name: String, kind: Kind, from: String, to: String) {
         self.name = name

@@ -155,6 +155,7 @@ public enum LabEdit: Sendable, Hashable {
                 if t.flows[fi].from == from { t.flows[fi].from = to }
                 if t.flows[fi].to == from { t.flows[fi].to = to }
                 if t.flows[fi].corruptAfter?.node == from { t.flows[fi].corruptAfter?.node = to }
+                if t.flows[fi].frame.tap == from { t.flows[fi].frame.tap = to }
             }
 
         case let .renameInterface(node, from, to):

@@ -64,6 +64,8 @@ extension StepEvent {
         case let .tunGetUser(tapVnetHdr, vnet, _, profile):
             guard tapVnetHdr, let h = vnet, h.needsChecksum else { return "tun_get_user" }
             return "tun_get_user → " + (profile == .linux6 ? "virtio_net_hdr_to_skb → skb_partial_csum_set" : "skb_partial_csum_set")
+        case .tunGetUserRefused:
+            return "tun_get_user → virtio_net_hdr_to_skb → -EINVAL"
         case .bridgePassUp:
             return "br_handle_frame → br_pass_frame_up"
         case .bridgeTooBig:
@@ -235,6 +237,8 @@ extension StepEvent {
                 : "No NEEDS_CSUM: the host skb is CHECKSUM_NONE (a DATA_VALID flag from the writer would be ignored)."
             if gso { what += " The header's GSO fields make it a GSO skb (gso_size \(h.gsoSize), SKB_GSO_DODGY)." }
             return what
+        case let .tunGetUserRefused(h, reason):
+            return "The host refuses the header \(h.summary): \(reason). The write() fails with EINVAL and the frame goes nowhere."
         case let .bridgePassUp(bridge):
             return "The frame is for the bridge device itself: it goes up to the host's stack on \(bridge)."
         case let .bridgeTooBig(egress):

@@ -5,12 +5,15 @@ public enum SimulationError: Error, Equatable, Sendable, CustomStringConvertible
     case unknownFlow(String)
     case unknownHost(flow: String, host: String)
     case noAddress(flow: String, host: String, version: IPVersion)
+    /// A `frame` flow whose frame cannot be built or written.
+    case frame(flow: String, reason: String)
 
     public var description: String {
         switch self {
         case let .unknownFlow(f): return "no flow named '\(f)'"
         case let .unknownHost(f, h): return "flow '\(f)': no host named '\(h)'"
         case let .noAddress(f, h, v): return "flow '\(f)': host '\(h)' has no IPv\(v.rawValue) address"
+        case let .frame(f, reason): return "flow '\(f)': \(reason)"
         }
     }
 }
@@ -73,6 +76,7 @@ public struct Simulator: Sendable {
     }
 
     private func trace(_ f: Flow, _ net: Network) throws(SimulationError) -> FlowTrace {
+        if f.kind == .frame { return try frameTrace(f, net) }
         let c = try host(f.from, flow: f, net)
         let s = try host(f.to, flow: f, net)
         let v = f.ipVersion
@@ -142,6 +146,7 @@ public struct Simulator: Sendable {
         case .udp: what = "exchange"
         case .dhcp: what = "DHCP exchange"
         case .icmp: what = "ping"
+        case .frame: what = "frame"
         }
         if let bad = legs.first(where: { $0.outcome != .accepted && $0.outcome != .acceptedCorrupted }) {
             return FlowVerdict(completes: false, failedLeg: bad.name, corruptedData: false,
@@ -202,6 +207,8 @@ public struct Simulator: Sendable {
             r.reply = true
             r.sourcePort = 0x0b0b; r.ipID = 0x6666; r.payload = q.payload
             return [q, r]
+        case .frame:
+            return []  // walked by frameTrace: one TAP write, no socket legs
         case .dhcp:
             // The client sends DISCOVER from 0.0.0.0 to the broadcast address on its first
             // interface; the server answers with an OFFER to the address it hands out.

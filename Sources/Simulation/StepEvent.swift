@@ -60,6 +60,8 @@ public enum StepEvent: Sendable, Hashable {
     /// `tun_get_user()`: whether the TAP has a vnet header, the header written (nil: bare bytes),
     /// and whether its GSO fields made a GSO skb.
     case tunGetUser(tapVnetHdr: Bool, vnet: VirtioNetHeader?, gso: Bool, profile: KernelProfile)
+    /// `tun_get_user()` → `virtio_net_hdr_to_skb()` returns -EINVAL: the write fails and no skb is made.
+    case tunGetUserRefused(vnet: VirtioNetHeader, reason: String)
 
     // MARK: Bridge
     /// `br_pass_frame_up()`: the frame is for the bridge device itself.
@@ -236,6 +238,7 @@ extension StepEvent {
         case qemuReceiveFilter
         case receiveBuf
         case tunGetUser
+        case tunGetUserRefused
         case bridgePassUp
         case bridgeTooBig
         case bridgeForward
@@ -286,6 +289,7 @@ extension StepEvent {
         case .qemuReceiveFilter: return .qemuReceiveFilter
         case .receiveBuf: return .receiveBuf
         case .tunGetUser: return .tunGetUser
+        case .tunGetUserRefused: return .tunGetUserRefused
         case .bridgePassUp: return .bridgePassUp
         case .bridgeTooBig: return .bridgeTooBig
         case .bridgeForward: return .bridgeForward

@@ -16,7 +16,7 @@ extension Topology {
             guard nodeIndex(named: name) != nil else { return LabEdit.Removals() }
             return LabEdit.Removals(
                 links: links.filter { $0.a.node == name || $0.b.node == name },
-                flows: flows.filter { $0.from == name || $0.to == name || $0.corruptAfter?.node == name }.map(\.name))
+                flows: flows.filter { $0.from == name || $0.to == name || $0.corruptAfter?.node == name || ($0.kind == .frame && $0.frame.tap == name) }.map(\.name))
         case let .deleteInterface(node, name):
             guard let n = self.node(named: node), n.interface(named: name) != nil else { return LabEdit.Removals() }
             let gone = Endpoint(node: node, interface: name)

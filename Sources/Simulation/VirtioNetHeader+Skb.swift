@@ -30,6 +30,34 @@ extension VirtioNetHeader {
     }
 }
 
+extension VirtioNetHeader {
+    /// Why `virtio_net_hdr_to_skb()` returns -EINVAL for this header on `frame` (linear, as
+    /// `tun_get_user` builds a frame this size), or nil when it accepts it. Linux 4.4 checks the
+    /// csum_start/csum_offset bounds (`skb_partial_csum_set`) and the GSO type; 6.x also refuses a
+    /// TCP GSO header whose csum_offset is not the TCP checksum field's, and UDP_L4 GSO without
+    /// NEEDS_CSUM at the UDP checksum field.
+    public func toSkbRefusal(frameLength len: Int, profile: KernelProfile) -> String? {
+        if needsChecksum {
+            let start = Int(csumStart), off = Int(csumOffset)
+            if start > len || start + off > len - 2 {
+                return "skb_partial_csum_set: csum_start \(start) + csum_offset \(off) + 2 bytes reaches past the \(len)-byte frame"
+            }
+        }
+        guard isGSO else { return nil }
+        let type = gsoType & 0x7F
+        let known: Set<UInt8> = profile == .linux6 ? [1, 3, 4, 5] : [1, 3, 4]
+        guard known.contains(type) else { return "gso_type \(type) is not one this kernel knows" }
+        guard profile == .linux6 else { return nil }
+        if (type == 1 || type == 4) && needsChecksum && csumOffset != 16 {
+            return "a TCP GSO header must point csum_offset at the TCP checksum field (16), not \(csumOffset)"
+        }
+        if type == 5 && (!needsChecksum || csumOffset != 6) {
+            return "a UDP_L4 GSO header needs NEEDS_CSUM with csum_offset 6 (the UDP checksum field)"
+        }
+        return nil
+    }
+}
+
 extension SkbState {
     /// `virtio_net_hdr_to_skb()`: NEEDS_CSUM becomes CHECKSUM_PARTIAL (`skb_partial_csum_set`),
     /// else CHECKSUM_NONE; with `gso`, the GSO fields make a GSO skb marked `SKB_GSO_DODGY`.

@@ -240,7 +240,7 @@ struct Parser {
 
     mutating func parseFlows(_ n: Yams.Node, into t: inout Topology) {
         guard let entries = mapping(n, "'flows'") else { return }
-        let keys = ["type", "from", "to", "ip", "port", "payload", "mss", "sender", "client", "corrupt-after", "corrupt-byte", "expect"]
+        let keys = ["type", "from", "to", "ip", "port", "payload", "mss", "sender", "client", "corrupt-after", "corrupt-byte", "expect"] + FrameNames.flowKeys
         var seen = Set<String>()
         for e in entries {
             marks["flow:\(e.key)"] = e.keyMark
@@ -306,10 +306,14 @@ struct Parser {
                     }
                 case "expect":
                     parseExpect(f.value, flow: e.key)
+                case _ where FrameNames.flowKeys.contains(f.key):
+                    if flow.kind != .frame { error(f.keyMark, "'\(f.key)' belongs to a 'type: frame' flow") }
+                    _ = parseFrameKey(f.key, f.value, into: &flow)
                 default:
                     error(f.keyMark, unknown(f.key, in: "a flow", expected: keys))
                 }
             }
+            if flow.kind == .frame && flow.frame.tap.isEmpty { error(e.keyMark, "frame flow '\(e.key)' has no 'tap' (the TAP whose fd writes it)") }
             if !seen.insert(e.key).inserted { error(e.keyMark, "duplicate flow name '\(e.key)'") }
             t.flows.append(flow)
         }

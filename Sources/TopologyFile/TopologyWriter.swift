@@ -163,7 +163,7 @@ public enum TopologyWriter {
         var fields: [(String, String)] = [("type", f.kind.rawValue), ("from", quoted(f.from)), ("to", quoted(f.to))]
         if f.ipVersion == .v6 { fields.append(("ip", "6")) }
         let defaultPort = Flow(name: "", kind: f.kind, from: "", to: "").port
-        if f.kind == .tcp || f.kind == .udp || f.port != defaultPort { fields.append(("port", String(f.port))) }
+        if f.kind == .tcp || f.kind == .udp || f.kind == .frame || f.port != defaultPort { fields.append(("port", String(f.port))) }
         if f.payloadGiven { fields.append(("payload", String(f.payload))) }
         if let m = f.mss { fields.append(("mss", String(m))) }
         if f.sender != .offloaded { fields.append(("sender", f.sender.rawValue)) }
@@ -171,6 +171,7 @@ public enum TopologyWriter {
         if f.kind == .dhcp || f.dhcpClient != .raw { fields.append(("client", f.dhcpClient.rawValue)) }
         if let c = f.corruptAfter { fields.append(("corrupt-after", quoted(c.description))) }
         if f.corruptByte != 0 || f.corruptAfter != nil { fields.append(("corrupt-byte", String(f.corruptByte))) }
+        if f.kind == .frame { fields += frameFields(f.frame) }
         if let e = expectation {
             if let leg = e.leg {
                 fields.append(("expect", "{verdict: \(e.verdict.rawValue), leg: \(quoted(leg))}"))
@@ -179,6 +180,28 @@ public enum TopologyWriter {
             }
         }
         return ["  \(quoted(f.name)):"] + fields.map { "    \($0.0): \($0.1)" }
+    }
+
+    /// A frame flow's TAP, frame and virtio header (`hex` instead of the built frame's keys when given).
+    static func frameFields(_ j: FrameInjection) -> [(String, String)] {
+        var fields: [(String, String)] = [("tap", quoted(j.tap))]
+        if let b = j.bytes {
+            fields.append(("hex", FrameNames.hex(b)))
+        } else {
+            fields.append(("protocol", j.proto == .tcp ? "tcp" : "udp"))
+            if j.sourcePort != FrameInjection().sourcePort { fields.append(("source-port", String(j.sourcePort))) }
+            fields.append(("checksum", j.checksum.rawValue))
+        }
+        let h = j.vnet
+        var v: [(String, String)] = []
+        if h.flags != 0 { v.append(("flags", FrameNames.flagList(h.flags))) }
+        if h.gsoType & 0x7F != 0 { v.append(("gso-type", FrameNames.gsoName(h.gsoType))) }
+        if h.gsoType & 0x80 != 0 { v.append(("ecn", "true")) }
+        if h.gsoSize != 0 { v.append(("gso-size", String(h.gsoSize))) }
+        if h.hdrLen != 0 { v.append(("hdr-len", String(h.hdrLen))) }
+        if h.csumStart != 0 || h.csumOffset != 0 { v += [("csum-start", String(h.csumStart)), ("csum-offset", String(h.csumOffset))] }
+        fields.append(("vnet", inline(v)))
+        return fields
     }
 
     // MARK: Scalars

@@ -193,9 +193,24 @@ struct Validator {
                 error("flow:\(f.name):ip", "DHCP flows are IPv4 (DHCPv6 is not modelled)")
                 ok = false
             }
+            if f.kind == .frame {
+                if ok { checkFrame(f, sim) }
+                continue
+            }
             if ok, let problem = sim.reachabilityProblem(f, in: net) {
                 error("flow:\(f.name)", "flow '\(f.name)' cannot reach its endpoint: \(problem)")
             }
         }
+    }
+
+    /// A frame flow: its TAP, and whether its frame can be built and written.
+    mutating func checkFrame(_ f: Flow, _ sim: Simulator) {
+        guard let tap = node(named: f.frame.tap) else {
+            return error("flow:\(f.name):tap", "unknown TAP '\(f.frame.tap)'")
+        }
+        guard case .tap = tap.kind else {
+            return error("flow:\(f.name):tap", "'\(f.frame.tap)' is a \(tap.kind.name), not a TAP")
+        }
+        if let p = sim.frameProblem(f) { error("flow:\(f.name)", "frame flow '\(f.name)': \(p)") }
     }
 }

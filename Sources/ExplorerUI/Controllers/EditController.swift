@@ -182,7 +182,7 @@ enum EditController {
         let portDefault = existing == nil
         s.overlay = .form(Form(purpose: name.map { .editFlow($0) } ?? .addFlow, title: name.map { "Edit flow \($0)" } ?? "Add a flow", fields: [
             Form.Field(key: "name", label: "name", text: f.name, help: NameRule.summary),
-            Form.Field(key: "type", label: "type", text: f.kind.rawValue, choices: Flow.Kind.allCases.map(\.rawValue), help: "tcp (SSH), udp (DNS), dhcp, icmp (ping)"),
+            Form.Field(key: "type", label: "type", text: f.kind.rawValue, choices: Self.flowTypeChoices(f.kind), help: f.kind == .frame ? "frame: one frame written into a TAP (its TAP, header and frame are set in the file)" : "tcp (SSH), udp (DNS), dhcp, icmp (ping)"),
             Form.Field(key: "from", label: "from", text: f.from, choices: hosts, help: "the client host"),
             Form.Field(key: "to", label: "to", text: f.to, choices: hosts, help: "the server host"),
             Form.Field(key: "ip", label: "ip", text: f.ipVersion == .v6 ? "6" : "4", choices: ["4", "6"], help: "IP version"),
@@ -276,9 +276,18 @@ enum EditController {
         return s.change(to: r, described: "edit \(newName)")
     }
 
+    /// The flow types the form offers: a frame flow's TAP, header and frame are written in the
+    /// file, so only a frame flow being edited keeps `frame` among its choices.
+    static func flowTypeChoices(_ current: Flow.Kind) -> [String] {
+        Flow.Kind.allCases.filter { $0 != .frame || current == .frame }.map(\.rawValue)
+    }
+
     static func submitFlow(_ name: String?, _ f: Form, _ s: inout ExplorerState) throws(EditError) -> String? {
         let r = s.document.current
-        guard let kind = Flow.Kind(rawValue: f["type"]) else { throw EditError("type: choose one of \(Flow.Kind.allCases.map(\.rawValue).joined(separator: ", "))") }
+        let old = name.flatMap { n in r.structure.flows.first { $0.name == n } }
+        guard let kind = Flow.Kind(rawValue: f["type"]), Self.flowTypeChoices(old?.kind ?? .tcp).contains(kind.rawValue) else {
+            throw EditError("type: choose one of \(Self.flowTypeChoices(old?.kind ?? .tcp).joined(separator: ", "))")
+        }
         let newName = f["name"].trimmed
         var flow: Flow
         if let name, let old = r.structure.flows.first(where: { $0.name == name }) {

@@ -29,6 +29,12 @@ extension Walk {
         }
     }
 
+    /// `tun_get_user()` refuses the header: the write fails, nothing enters the kernel.
+    private mutating func watchRefusal(_ p: Packet, node: Int, tap: Int, _ h: VirtioNetHeader, _ why: String) {
+        record(p, p, node: node, iface: ifLabel(tap), .receive, .tunGetUserRefused(vnet: h, reason: why), drop: "write() fails: EINVAL")
+        finish(.droppedOnPath(at: name(tap), reason: "the write fails with EINVAL (\(why))"))
+    }
+
     /// A frame written to a TAP's fd: `tun_get_user()`.
     mutating func tapWrite(_ p: Packet, tap: Int, vnet: Bool) {
         let dev = net.devices[tap]
@@ -39,6 +45,9 @@ extension Walk {
         var s = SkbState(ipSummed: .none)
         var written: VirtioNetHeader?
         var gsoApplied = false
+        if ts.vnetHdr, case let .vnet(h) = p.carrier, let why = h.toSkbRefusal(frameLength: p.frame.count, profile: profile) {
+            return watchRefusal(p, node: node, tap: tap, h, why)
+        }
         if ts.vnetHdr, case let .vnet(h) = p.carrier {
             written = h
             gsoApplied = h.isGSO && p.layout.end - p.layout.payloadOffset > Int(h.gsoSize)
