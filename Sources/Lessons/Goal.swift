@@ -63,7 +63,7 @@ public enum GoalCondition: Sendable, Hashable {
         if copy == live { return true }
         let lhs = assignment.prefix { $0 != "=" }
         guard lhs.contains("."), let node = lhs.split(separator: ".").first.map(String.init),
-              let liveTrace = trace ?? (try? Simulator(live).run()), let copyTrace = try? Simulator(copy).run() else { return false }
+              let liveTrace = trace ?? (try? TraceCache.shared.trace(live)), let copyTrace = try? TraceCache.shared.trace(copy) else { return false }
         return SettingItem.items(for: node, topology: copy, trace: copyTrace) == SettingItem.items(for: node, topology: live, trace: liveTrace)
     }
 
