@@ -66,6 +66,8 @@ public struct FileStorage: LabStorage {
         progressStore.load(name)
     }
 
+    public func lessonSummary(_ e: LessonEntry) -> String { progressStore.summary(of: e) }
+
     public func saveLessonProgress(_ p: LessonProgress, for name: String) throws(StorageError) {
         do { try progressStore.save(p, for: name) } catch { throw StorageError("\(error)") }
     }

@@ -27,6 +27,8 @@ public protocol LabStorage: Sendable {
     /// A lesson's progress for this user, and a warning when the kept file could not be read.
     func lessonProgress(_ name: String) -> (progress: LessonProgress, warning: String?)
     func saveLessonProgress(_ p: LessonProgress, for name: String) throws(StorageError)
+    /// A lesson's progress in words for the list ("not started", "3/7 pages, 1/2 tasks").
+    func lessonSummary(_ e: LessonEntry) -> String
 }
 
 /// Storages without lessons (test fakes): no list, nothing kept.
@@ -35,6 +37,7 @@ extension LabStorage {
     public func loadLesson(_ path: String) throws(StorageError) -> Lesson { throw StorageError("no lessons here") }
     public func lessonProgress(_ name: String) -> (progress: LessonProgress, warning: String?) { (LessonProgress(), nil) }
     public func saveLessonProgress(_ p: LessonProgress, for name: String) throws(StorageError) {}
+    public func lessonSummary(_ e: LessonEntry) -> String { "not started" }
 }
 
 /// Why a read or a write failed, in words (with the path and the system's reason).

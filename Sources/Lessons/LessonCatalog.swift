@@ -29,6 +29,18 @@ public struct LessonEntry: Sendable {
 }
 
 /// Finds the shipped lessons from any working directory, as `LabCatalog` finds the labs.
+extension LessonProgressStore {
+    /// A lesson's progress in words, as `csumlab lesson` and the explorer's list (`L`) show it:
+    /// "not started", or "3/7 pages, 1/2 tasks", or that the kept file is unreadable.
+    public func summary(of e: LessonEntry) -> String {
+        let (p, warning) = load(e.name)
+        if warning != nil { return "progress unreadable (it starts afresh when opened)" }
+        let q = p.clamped(pages: e.pages)
+        if q.done.isEmpty && q.solved.isEmpty && q.answers.isEmpty && q.page == 0 { return "not started" }
+        return "\(q.done.count)/\(e.pages) pages, \(q.solved.count)/\(e.tasks) tasks"
+    }
+}
+
 public enum LessonCatalog {
     /// `CSUMLAB_LESSONS` if set; else, walking up from the executable, the first `assets/lessons/`
     /// (a build inside the repository) or `share/csumlab/lessons/` (an installed binary).

@@ -67,16 +67,7 @@ struct LessonCommand: ParsableCommand {
                 try StandardOutput.line(TerminalEscape.escaped("\(e.name)\(pad)  (does not load: \(error))"))
                 continue
             }
-            try StandardOutput.line(TerminalEscape.escaped("\(e.name)\(pad)  \(e.title) — \(e.pages) pages, \(Self.progress(e, store))"))
+            try StandardOutput.line(TerminalEscape.escaped("\(e.name)\(pad)  \(e.title) — \(e.pages) pages, \(store.summary(of: e))"))
         }
-    }
-
-    /// "not started", or "3/7 pages, 1/2 tasks" (with the store's warning when the file is damaged).
-    static func progress(_ e: LessonEntry, _ store: LessonProgressStore) -> String {
-        let (p, warning) = store.load(e.name)
-        let q = p.clamped(pages: e.pages)
-        if warning != nil { return "progress unreadable (it starts afresh when opened)" }
-        if q.done.isEmpty && q.solved.isEmpty && q.answers.isEmpty && q.page == 0 { return "not started" }
-        return "\(q.done.count)/\(e.pages) pages, \(q.solved.count)/\(e.tasks) tasks"
     }
 }

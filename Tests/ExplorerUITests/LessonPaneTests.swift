@@ -246,7 +246,7 @@ import TopologyFile
         try InteractionTests().toggle(&s, node: "vm1", setting: "eth0 tx-checksumming")
         press(&s, .char("L"))
         #expect(s.overlay == .lessons(selected: 0))
-        #expect(screen(s, 120, 40).contains("Test lesson · 5 pages · new"))
+        #expect(screen(s, 120, 40).contains("Test lesson · 5 pages · not started"))
         press(&s, .enter)
         if case .confirm? = s.overlay {} else { Issue.record("opening a lesson over unsaved changes did not ask") }
         press(&s, .char("y"))

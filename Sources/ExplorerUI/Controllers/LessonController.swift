@@ -12,11 +12,7 @@ enum LessonController {
     static func openList(_ s: inout ExplorerState) {
         guard let storage = s.storage else { s.message = "this explorer cannot read lesson files"; return }
         s.lessonEntries = storage.lessons()
-        s.lessonProgress = [:]
-        for e in s.lessonEntries {
-            let p = storage.lessonProgress(e.name).progress.clamped(pages: e.pages)
-            s.lessonProgress[e.name] = p.done.isEmpty ? "new" : "\(p.done.count)/\(e.pages) done"
-        }
+        s.lessonProgress = Dictionary(s.lessonEntries.map { ($0.name, storage.lessonSummary($0)) }, uniquingKeysWith: { a, _ in a })
         guard !s.lessonEntries.isEmpty else {
             s.message = "no lessons found (set CSUMLAB_LESSONS to the assets/lessons directory)"
             return
