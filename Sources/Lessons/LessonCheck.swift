@@ -48,9 +48,9 @@ public enum LessonCheck {
     }
 
     /// A task on the live lab: `live` is the student's lab now (structure and toggles applied),
-    /// `changes` the toggles and edits counted against the lesson's lab, `toggles` the live
-    /// `--set` assignments (unused by the check itself: attempts are matched on `live`).
-    public static func task(_ t: LessonTask, live: Topology, trace: Trace, changes: Int, toggles: [String], defaultFlow: String?) -> TaskResult {
+    /// `changes` the toggles and edits counted against the lesson's lab (attempts are matched on
+    /// `live`, whatever toggles or edits made it).
+    public static func task(_ t: LessonTask, live: Topology, trace: Trace, changes: Int, defaultFlow: String?) -> TaskResult {
         var unmet = t.goal.filter { !$0.holds(live: live, trace: trace, defaultFlow: defaultFlow) }.map(\.summary)
         let goalMet = unmet.isEmpty
         if let m = t.maxChanges, changes > m {

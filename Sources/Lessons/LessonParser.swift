@@ -483,7 +483,7 @@ struct LessonParser {
         if let problem {
             error(solutionMark, "the solution makes the lab invalid: \(problem)")
         } else if let trace {
-            let r = LessonCheck.task(t, live: solved, trace: trace, changes: t.solution.count, toggles: t.solution, defaultFlow: flow)
+            let r = LessonCheck.task(t, live: solved, trace: trace, changes: t.solution.count, defaultFlow: flow)
             if !r.met { error(solutionMark, "the solution does not meet the goal: not \(r.unmet.joined(separator: "; "))") }
         }
         for (i, a) in t.attempts.enumerated() {

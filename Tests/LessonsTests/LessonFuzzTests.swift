@@ -124,7 +124,7 @@ import TopologyFile
                 var solved = l.lab.topology
                 for a in t.solution { try? solved.apply(assignment: a) }
                 if let st = try? Simulator(solved).run() {
-                    #expect(LessonCheck.task(t, live: solved, trace: st, changes: t.solution.count, toggles: t.solution, defaultFlow: flow).met, what)
+                    #expect(LessonCheck.task(t, live: solved, trace: st, changes: t.solution.count, defaultFlow: flow).met, what)
                 } else {
                     Issue.record("\(what): a solution that check accepted does not trace")
                 }

@@ -99,7 +99,7 @@ import Glibc
         let task = try #require(l.pages.compactMap { p -> LessonTask? in if case let .task(t) = p.content { return t } else { return nil } }.first)
         let lab = l.lab.topology
         let trace = try Simulator(lab).run()
-        let r = LessonCheck.task(task, live: lab, trace: trace, changes: 0, toggles: [], defaultFlow: l.defaultFlow)
+        let r = LessonCheck.task(task, live: lab, trace: trace, changes: 0, defaultFlow: l.defaultFlow)
         #expect(r.unmet == ["ssh completes"])
         #expect(r.feedback == "Not yet: ssh completes.")
         // The kernel router makes SSH work but is not the task: the flavour condition says so,
@@ -107,7 +107,7 @@ import Glibc
         var netns = lab
         try netns.apply(assignment: "router.flavour=netns")
         try netns.apply(assignment: "router.vnet-hdr=on")
-        let r2 = LessonCheck.task(task, live: netns, trace: try Simulator(netns).run(), changes: 2, toggles: [], defaultFlow: l.defaultFlow)
+        let r2 = LessonCheck.task(task, live: netns, trace: try Simulator(netns).run(), changes: 2, defaultFlow: l.defaultFlow)
         #expect(r2.unmet == ["the lab has router.flavour=userspace", "at most 1 change (you made 2)"])
     }
 }

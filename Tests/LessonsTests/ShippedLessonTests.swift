@@ -151,17 +151,17 @@ import TopologyFile
             let where_ = "\(path):\(p.line)"
             let lab = l.lab.topology
             let base = try Simulator(lab).run()
-            let unsolved = LessonCheck.task(t, live: lab, trace: base, changes: 0, toggles: [], defaultFlow: flow)
+            let unsolved = LessonCheck.task(t, live: lab, trace: base, changes: 0, defaultFlow: flow)
             #expect(!unsolved.met && !unsolved.unmet.isEmpty, "\(where_): the lesson's lab already meets the goal")
             #expect(unsolved.feedback.hasPrefix("Not yet: "), "\(where_)")
 
             let (solved, trace) = try applying(t.solution, to: lab)
             #expect(TopologyFile.validate(solved, file: where_).isEmpty)
-            let r = LessonCheck.task(t, live: solved, trace: trace, changes: t.solution.count, toggles: t.solution, defaultFlow: flow)
+            let r = LessonCheck.task(t, live: solved, trace: trace, changes: t.solution.count, defaultFlow: flow)
             #expect(r.met && r.unmet.isEmpty && r.feedback == t.done, "\(where_): \(r)")
             if let m = t.maxChanges {
                 #expect(t.solution.count <= m)
-                let over = LessonCheck.task(t, live: solved, trace: trace, changes: m + 1, toggles: t.solution, defaultFlow: flow)
+                let over = LessonCheck.task(t, live: solved, trace: trace, changes: m + 1, defaultFlow: flow)
                 #expect(!over.met && over.unmet.count == 1, "\(where_): one change too many must not count")
             }
             if let m = t.minChanges { #expect(t.solution.count >= m) }
@@ -169,7 +169,7 @@ import TopologyFile
             #expect(!t.attempts.isEmpty)
             for a in t.attempts {
                 let (tried, trace) = try applying(a.set, to: lab)
-                let r = LessonCheck.task(t, live: tried, trace: trace, changes: a.set.count, toggles: a.set, defaultFlow: flow)
+                let r = LessonCheck.task(t, live: tried, trace: trace, changes: a.set.count, defaultFlow: flow)
                 #expect(!r.met && r.feedback == a.feedback, "\(where_): attempt \(a.set): \(r)")
             }
         }

@@ -182,7 +182,7 @@ enum LessonController {
     @discardableResult
     static func measureTask(_ s: inout ExplorerState, announce: Bool) -> Bool {
         guard var l = s.lesson, let p = l.current, case let .task(t) = p.content else { return false }
-        let r = LessonCheck.task(t, live: s.topology, trace: s.trace, changes: changes(s), toggles: s.document.toggles, defaultFlow: l.lesson.flow)
+        let r = LessonCheck.task(t, live: s.topology, trace: s.trace, changes: changes(s), defaultFlow: l.lesson.flow)
         l.taskStatus = r
         let first = r.met && !l.progress.solved.contains(l.page)
         if r.met {
