@@ -282,6 +282,8 @@ public struct ExplorerState: Sendable {
     /// After the lab changed: the same flow, the same hop (leg, element, function), a node that
     /// still exists, fresh marks, and a message that says what the change did to the flow.
     mutating func settle(after old: ViewAnchor, described: String) {
+        // Last, after the message below: an open lesson task is measured on the new lab.
+        defer { LessonController.labChanged(&self) }
         let oldFlowName = old.flow?.flow
         if let name = oldFlowName, let i = trace.flows.firstIndex(where: { $0.flow == name }) { view.flowIndex = i } else { view.flowIndex = 0 }
         let follow = view.graphFollowsSelection
@@ -292,7 +294,6 @@ public struct ExplorerState: Sendable {
             if topology.node(named: view.selectedNode) == nil { view.selectedNode = topology.nodes.first?.name ?? "" }
         }
         refreshMarks()
-        defer { LessonController.labChanged(&self) }
         var parts = [described]
         let dependent = Self.newAdjustments(old: old.devices, new: trace.devices)
         if !dependent.isEmpty { parts.append("⇒ " + dependent.joined(separator: ", ")) }
@@ -318,17 +319,21 @@ public struct ExplorerState: Sendable {
         return fallback
     }
 
-    /// `*` marks: what differs from the lab as last saved.
     /// Mark the steps and nodes of the current flow that differ from `before` (a fix preview).
     mutating func markChanges(from before: FlowTrace?) {
         changedSteps = Self.changed(old: before, new: flow)
-        var nodes = Set<String>()
-        if let f = flow {
-            for (i, ref) in steps.enumerated() where changedSteps.contains(i) { nodes.insert(f.legs[ref.leg].steps[ref.step].element) }
-        }
-        changedNodes = nodes
+        changedNodes = nodesOfChangedSteps
     }
 
+    /// The elements of the current flow's steps marked changed.
+    var nodesOfChangedSteps: Set<String> {
+        guard let f = flow else { return [] }
+        var nodes = Set<String>()
+        for (i, ref) in steps.enumerated() where changedSteps.contains(i) { nodes.insert(f.legs[ref.leg].steps[ref.step].element) }
+        return nodes
+    }
+
+    /// `*` marks: what differs from the lab as last saved.
     mutating func refreshMarks() {
         let savedFlow = document.savedTrace.flows.first { $0.flow == flow?.flow }
         changedSteps = document.current == document.saved ? [] : Self.changed(old: savedFlow, new: flow)
@@ -337,9 +342,7 @@ public struct ExplorerState: Sendable {
             let saved = document.saved.structure
             let savedIndex = saved.nodeIndexesByName()
             for n in topology.nodes where savedIndex[n.name].map({ saved.nodes[$0] }) != n { nodes.insert(n.name) }
-            if let f = flow {
-                for (i, ref) in steps.enumerated() where changedSteps.contains(i) { nodes.insert(f.legs[ref.leg].steps[ref.step].element) }
-            }
+            nodes.formUnion(nodesOfChangedSteps)
         }
         let present = topology.nodeIndexesByName()
         changedNodes = nodes.filter { present[$0] != nil }
