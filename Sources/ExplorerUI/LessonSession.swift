@@ -14,12 +14,11 @@ public struct LessonSession: Sendable {
     public var feedback: Feedback?
     /// The task on this page measured against the live lab, after every change (nil off a task).
     public var taskStatus: TaskResult?
-    /// The highlighted answer of a multiple-choice page (digits answer directly).
-    public var choice = 0
+
     public init(lesson: Lesson, progress: LessonProgress) {
         self.lesson = lesson
-        self.progress = progress
-        page = min(max(progress.page, 0), max(0, lesson.pages.count - 1))
+        self.progress = progress.clamped(pages: lesson.pages.count)
+        page = self.progress.page
     }
 
     public var pageCount: Int { lesson.pages.count }
@@ -38,11 +37,10 @@ public struct LessonSession: Sendable {
         progress.page = page
         feedback = nil
         taskStatus = nil
-        choice = 0
     }
 
     /// Pages done: narration read past, questions answered right, tasks solved.
-    public var doneCount: Int { progress.done.filter { $0 < pageCount }.count }
+    public var doneCount: Int { progress.done.count }
 
     public var isDone: Bool { doneCount == pageCount }
 }

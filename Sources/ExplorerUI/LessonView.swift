@@ -30,7 +30,7 @@ enum LessonView {
             for (i, ch) in q.choices.enumerated() {
                 var mark = "  "
                 if let a = answered, a == ch.text, let f = l.feedback { mark = f.correct ? "✓ " : "✗ " }
-                add(ch.text, l.choice == i && l.feedback != nil ? Theme.title : .plain, indent: "\(mark)\(i + 1)) ")
+                add(ch.text, mark == "  " ? .plain : Theme.title, indent: "\(mark)\(i + 1)) ")
             }
         case let .pick(q):
             add(q.text)

@@ -104,7 +104,6 @@ enum LessonController {
     static func choose(_ n: Int, _ s: inout ExplorerState) {
         guard var l = s.lesson, let p = l.current, case let .choice(q) = p.content else { return }
         guard q.choices.indices.contains(n) else { s.message = "answer with 1–\(q.choices.count)"; return }
-        l.choice = n
         record(LessonCheck.choice(q, index: n), answer: q.choices[n].text, &l)
         s.lesson = l
         say(&s)
@@ -116,7 +115,8 @@ enum LessonController {
         switch p.content {
         case .say: return
         case let .choice(q):
-            choose(min(l.choice, q.choices.count - 1), &s)
+            // No choice is highlighted: the digit is the answer.
+            s.message = "answer with a digit, 1–\(q.choices.count)"
         case let .pick(q):
             let loc = s.current.map { StepLocation(flow: s.flowIndex, leg: $0.leg, step: $0.step) }
             // "Which node": the node selected in the graph, or the element of the step under the cursor.
