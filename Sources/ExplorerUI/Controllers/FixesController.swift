@@ -17,17 +17,22 @@ enum FixesController {
             endPreview(&s)
             guard s.fixes.indices.contains(sel) else { return }
             let changes = s.fixes[sel].changes
-            var r = s.document.current
-            for ch in changes {
-                r.toggles.removeAll { $0.hasPrefix(ch.setting + "=") }
-                r.toggles.append(ch.assignment)
-            }
-            s.change(to: r, described: "fix \(sel + 1): " + changes.map(\.assignment).joined(separator: ", "))
+            s.change(to: revision(with: sel, s), described: "fix \(sel + 1): " + changes.map(\.assignment).joined(separator: ", "))
         case .closeOverlay:
             s.overlay = nil
             endPreview(&s)
         default: break
         }
+    }
+
+    /// The lab now with fix `i`'s toggles (each replacing an earlier value of its setting).
+    static func revision(with i: Int, _ s: ExplorerState) -> LabDocument.Revision {
+        var r = s.document.current
+        for ch in s.fixes[i].changes {
+            r.toggles.removeAll { $0.hasPrefix(ch.setting + "=") }
+            r.toggles.append(ch.assignment)
+        }
+        return r
     }
 
     /// Search the toggles that make the current flow work (as `csumlab fix --flow` does, on the
@@ -80,12 +85,7 @@ extension FixesController {
         let before = s.document.trace.flows.first { $0.flow == s.flow?.flow }
         s.preview = nil
         guard s.fixes.indices.contains(i) else { return }
-        var r = s.document.current
-        for ch in s.fixes[i].changes {
-            r.toggles.removeAll { $0.hasPrefix(ch.setting + "=") }
-            r.toggles.append(ch.assignment)
-        }
-        let t = r.materialized().topology
+        let t = revision(with: i, s).materialized().topology
         guard let trace = try? Simulator(t).run() else { return }
         s.preview = FixPreview(fix: i, topology: t, trace: trace, position: position)
         s.setPosition(min(position, max(0, s.steps.count - 1)))
