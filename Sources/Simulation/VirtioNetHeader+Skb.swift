@@ -31,29 +31,62 @@ extension VirtioNetHeader {
 }
 
 extension VirtioNetHeader {
-    /// Why `virtio_net_hdr_to_skb()` returns -EINVAL for this header on `frame` (linear, as
-    /// `tun_get_user` builds a frame this size), or nil when it accepts it. Linux 4.4 checks the
-    /// csum_start/csum_offset bounds (`skb_partial_csum_set`) and the GSO type; 6.x also refuses a
-    /// TCP GSO header whose csum_offset is not the TCP checksum field's, and UDP_L4 GSO without
-    /// NEEDS_CSUM at the UDP checksum field.
+    /// Why a TAP write of this header before a `len`-byte frame fails with -EINVAL, or nil when
+    /// the kernel takes it. The checks are `tun_get_user()`'s and then `virtio_net_hdr_to_skb()`'s
+    /// (4.4: the same checks inline in `tun_get_user()`), in the order the source makes them, on a
+    /// linear frame:
+    /// - `tun_get_user()`: with NEEDS_CSUM, `hdr_len` is raised to `csum_start + csum_offset + 2`;
+    ///   a `hdr_len` longer than the frame, or non-zero and shorter than an Ethernet header, fails;
+    /// - a GSO type the kernel does not know, or a zero `gso_size`, fails (both profiles);
+    /// - NEEDS_CSUM: 4.4 asks only `skb_partial_csum_set()` (the field inside the frame); 6.x also
+    ///   pulls `csum_start + max(thlen, csum_offset + 2)` bytes (`thlen` is the GSO type's
+    ///   transport header: 20 for TCP, 8 for UDP, 0 without GSO) and refuses a `csum_start` below
+    ///   `nh_min_len` (20, the IPv4 header; 40 for TCPV6 GSO);
+    /// - 6.x GSO: a TCP type with NEEDS_CSUM must point `csum_offset` at the TCP checksum (16);
+    ///   UDP_L4 needs NEEDS_CSUM at the UDP checksum (6) and at most 64 segments
+    ///   (`UDP_MAX_SEGMENTS`); `gso_size` 0xFFFF is `GSO_BY_FRAGS`, refused.
     public func toSkbRefusal(frameLength len: Int, profile: KernelProfile) -> String? {
+        let start = Int(csumStart), off = Int(csumOffset)
+        var headerLength = Int(hdrLen)
+        if needsChecksum && start + off + 2 > headerLength { headerLength = start + off + 2 }
+        if headerLength > len {
+            return needsChecksum && headerLength == start + off + 2 && headerLength > Int(hdrLen)
+                ? "tun_get_user: csum_start \(start) + csum_offset \(off) + 2 bytes reaches past the \(len)-byte frame"
+                : "tun_get_user: hdr_len \(headerLength) is longer than the \(len)-byte frame"
+        }
+        if headerLength != 0 && headerLength < 14 {
+            return "tun_get_user: hdr_len \(headerLength) is shorter than an Ethernet header (14)"
+        }
+        let type = gsoType & 0x7F
+        if isGSO {
+            let known: Set<UInt8> = profile == .linux6 ? [1, 3, 4, 5] : [1, 3, 4]
+            guard known.contains(type) else { return "gso_type \(type) is not one this kernel knows" }
+            if gsoSize == 0 { return "a GSO header with gso_size 0" }
+        }
+        guard profile == .linux6 else { return nil }
+        let thlen = !isGSO ? 0 : (type == 1 || type == 4) ? 20 : 8
         if needsChecksum {
-            let start = Int(csumStart), off = Int(csumOffset)
-            if start > len || start + off > len - 2 {
-                return "skb_partial_csum_set: csum_start \(start) + csum_offset \(off) + 2 bytes reaches past the \(len)-byte frame"
+            if start + max(thlen, off + 2) > len {
+                return "virtio_net_hdr_to_skb: csum_start \(start) + \(max(thlen, off + 2)) bytes of transport header reach past the \(len)-byte frame"
+            }
+            let nhMinLength = isGSO && type == 4 ? 40 : 20
+            if start < nhMinLength {
+                return "virtio_net_hdr_to_skb: csum_start \(start) is below the smallest network header (\(nhMinLength) bytes)"
             }
         }
         guard isGSO else { return nil }
-        let type = gsoType & 0x7F
-        let known: Set<UInt8> = profile == .linux6 ? [1, 3, 4, 5] : [1, 3, 4]
-        guard known.contains(type) else { return "gso_type \(type) is not one this kernel knows" }
-        guard profile == .linux6 else { return nil }
         if (type == 1 || type == 4) && needsChecksum && csumOffset != 16 {
             return "a TCP GSO header must point csum_offset at the TCP checksum field (16), not \(csumOffset)"
         }
-        if type == 5 && (!needsChecksum || csumOffset != 6) {
-            return "a UDP_L4 GSO header needs NEEDS_CSUM with csum_offset 6 (the UDP checksum field)"
+        if type == 5 {
+            if !needsChecksum || csumOffset != 6 {
+                return "a UDP_L4 GSO header needs NEEDS_CSUM with csum_offset 6 (the UDP checksum field)"
+            }
+            if len - (start + thlen) > Int(gsoSize) * 64 {
+                return "a UDP_L4 GSO header over more than 64 segments (UDP_MAX_SEGMENTS)"
+            }
         }
+        if gsoSize == 0xFFFF { return "gso_size 0xFFFF is GSO_BY_FRAGS, which a writer may not claim" }
         return nil
     }
 }

@@ -175,6 +175,49 @@ import TestSupport
         #expect(Self.refused(try Self.walk(VirtioNetHeader(gsoType: 2, gsoSize: 100))))
         #expect(Self.refused(try Self.walk(VirtioNetHeader(gsoType: 5, gsoSize: 100), host: .linux44)))
     }
+
+    @Test(arguments: [KernelProfile.linux6, .linux44])
+    func aZeroGSOSizeIsRefused(host: KernelProfile) throws {
+        let h = VirtioNetHeader(flags: VirtioNetHeader.needsCsum, gsoType: 1, hdrLen: 54, gsoSize: 0, csumStart: 34, csumOffset: 16)
+        #expect(Self.refused(try Self.walk(h, proto: .tcp, payload: 3000, host: host)))
+        var good = h
+        good.gsoSize = 1448
+        #expect(!Self.refused(try Self.walk(good, proto: .tcp, payload: 3000, host: host)))
+    }
+
+    /// `tun_get_user()` checks `hdr_len` against the frame before any conversion (both profiles).
+    @Test(arguments: [KernelProfile.linux6, .linux44])
+    func hdrLenMustFitTheFrameAndHoldAnEthernetHeader(host: KernelProfile) throws {
+        // The frame is 106 bytes (14 + 20 + 8 + 64).
+        #expect(Self.refused(try Self.walk(VirtioNetHeader(hdrLen: 107), host: host)))
+        #expect(!Self.refused(try Self.walk(VirtioNetHeader(hdrLen: 106), host: host)))
+        #expect(Self.refused(try Self.walk(VirtioNetHeader(hdrLen: 13), host: host)))
+        #expect(!Self.refused(try Self.walk(VirtioNetHeader(hdrLen: 14), host: host)))
+    }
+
+    /// 6.x refuses a checksum start inside the first 20 bytes (`nh_min_len`); 4.4 does not look.
+    @Test func csumStartBelowTheSmallestNetworkHeaderIsRefusedOnLinux6() throws {
+        let h = VirtioNetHeader(flags: VirtioNetHeader.needsCsum, csumStart: 19, csumOffset: 20)
+        #expect(Self.refused(try Self.walk(h)))
+        #expect(!Self.refused(try Self.walk(h, host: .linux44)))
+        var atTwenty = h
+        atTwenty.csumStart = 20
+        atTwenty.csumOffset = 19
+        #expect(!Self.refused(try Self.walk(atTwenty)), "20 is allowed by the kernel")
+    }
+
+    /// 6.x pulls the whole TCP header after csum_start for a TCP GSO header.
+    @Test func tcpGSOPullsATCPHeaderAfterCsumStartOnLinux6() throws {
+        // 14 + 20 + 20 + 30 = 84 bytes; csum_start 70 + 20 > 84, yet 70 + 16 + 2 <= 84.
+        let h = VirtioNetHeader(flags: VirtioNetHeader.needsCsum, gsoType: 1, hdrLen: 0, gsoSize: 10, csumStart: 66, csumOffset: 16)
+        #expect(Self.refused(try Self.walk(h, proto: .tcp, payload: 30)))
+        #expect(!Self.refused(try Self.walk(h, proto: .tcp, payload: 30, host: .linux44)))
+    }
+
+    @Test func gsoByFragsIsRefusedOnLinux6() throws {
+        let h = VirtioNetHeader(flags: VirtioNetHeader.needsCsum, gsoType: 1, hdrLen: 54, gsoSize: 0xFFFF, csumStart: 34, csumOffset: 16)
+        #expect(Self.refused(try Self.walk(h, proto: .tcp, payload: 3000)))
+    }
 }
 
 /// Any header a file can write is either walked or reported: never a crash.
@@ -182,7 +225,7 @@ import TestSupport
     @Test func randomHeadersAreWalkedOrReported() throws {
         var rng = SplitMix(state: 0x15_f4a3e)
         let sizes: [UInt16] = [0, 1, 100, 1448, 65535]
-        var walked = 0, reported = 0
+        var walked = 0, reported = 0, refused = 0
         for _ in 0..<400 {
             let v6 = Bool.random(using: &rng)
             let (t, f) = try FrameFlowTests.bridged { f in
@@ -190,10 +233,16 @@ import TestSupport
                 f.frame.proto = Bool.random(using: &rng) ? .tcp : .udp
                 f.frame.checksum = Bool.random(using: &rng) ? .pseudo : .full
                 f.payload = [0, 10, 3000].randomElement(using: &rng)!
+                // Half the headers plausible (the transport header's start, its checksum field),
+                // half anything: the kernel refuses most of the latter.
+                let plausible = Bool.random(using: &rng)
+                let transport: UInt16 = v6 ? 54 : 34
                 f.frame.vnet = VirtioNetHeader(flags: UInt8.random(in: 0...3, using: &rng),
                                                gsoType: UInt8.random(in: 0...6, using: &rng) | (Bool.random(using: &rng) ? 0x80 : 0),
-                                               hdrLen: UInt16.random(in: 0...80, using: &rng), gsoSize: sizes.randomElement(using: &rng)!,
-                                               csumStart: UInt16.random(in: 0...80, using: &rng), csumOffset: UInt16.random(in: 0...20, using: &rng))
+                                               hdrLen: plausible ? [0, transport + 20].randomElement(using: &rng)! : UInt16.random(in: 0...80, using: &rng),
+                                               gsoSize: sizes.randomElement(using: &rng)!,
+                                               csumStart: plausible ? transport : UInt16.random(in: 0...80, using: &rng),
+                                               csumOffset: plausible ? [6, 16].randomElement(using: &rng)! : UInt16.random(in: 0...20, using: &rng))
             }
             let problem = Simulator(t).frameProblem(f)
             do {
@@ -201,12 +250,14 @@ import TestSupport
                 #expect(problem == nil, "walked although reported: \(problem ?? "")")
                 #expect(tr.flows[0].legs.count == 1)
                 walked += 1
+                if TapHeaderRefusalTests.refused(tr.flows[0].legs[0]) { refused += 1 }
             } catch {
                 #expect(problem != nil, "thrown but not reported: \(error)")
                 reported += 1
             }
         }
-        #expect(walked > 50 && reported > 50, "walked \(walked), reported \(reported)")
+        // Each kind of answer must be well represented, or the test checks little.
+        #expect(walked - refused > 50 && refused > 50 && reported > 20, "walked \(walked) (refused \(refused)), reported \(reported)")
     }
 }
 
