@@ -238,8 +238,8 @@ struct Parser {
 
     // MARK: Flows
 
-    mutating func parseFlows(_ n: Yams.Node, into t: inout Topology) {
-        guard let entries = mapping(n, "'flows'") else { return }
+    mutating func parseFlows(_ n: Yams.Node, into t: inout Topology, what: String = "'flows'") {
+        guard let entries = mapping(n, what) else { return }
         let keys = ["type", "from", "to", "ip", "port", "payload", "mss", "sender", "client", "corrupt-after", "corrupt-byte", "expect"] + FrameNames.flowKeys
         var seen = Set<String>()
         for e in entries {

@@ -13,10 +13,27 @@ struct OverrideOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Change a setting: NODE[.INTERFACE].SETTING=VALUE (repeatable), e.g. vm1.eth0.tx=off.", valueName: "assignment"))
     var assignments: [String] = []
 
-    /// Apply `--kernel` and every `--set` in order, then check the result again: a setting can
+    @Option(name: .customLong("add-flow"), help: ArgumentHelp("Add flows written as in a file's 'flows:' (repeatable), e.g. 'probe: {type: frame, tap: tap1, from: vm1, to: vm2, vnet: {flags: [data-valid]}}'.", valueName: "yaml"))
+    var addedFlows: [String] = []
+
+    /// The `--add-flow` arguments added to `loaded`, each named in errors as `--add-flow`
+    /// (`--add-flow#2`… when there are several).
+    static func addFlows(_ arguments: [String], to loaded: inout LoadedTopology) throws {
+        for (i, text) in arguments.enumerated() {
+            let source = arguments.count == 1 ? "--add-flow" : "--add-flow#\(i + 1)"
+            do {
+                loaded = try TopologyFile.addFlows(text, source: source, to: loaded)
+            } catch {
+                throw ValidationFailure(message: error.description)
+            }
+        }
+    }
+
+    /// Add `--add-flow`'s flows, then apply `--kernel` and every `--set` in order, then check the result again: a setting can
     /// make a valid file describe an impossible lab (e.g. a router flavour whose interfaces no
     /// longer fit its links).
     func apply(to loaded: inout LoadedTopology) throws {
+        try Self.addFlows(addedFlows, to: &loaded)
         if let kernel { loaded.topology.setDefaultKernel(kernel) }
         for a in assignments {
             do {

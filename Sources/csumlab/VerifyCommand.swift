@@ -30,6 +30,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Change a setting before verifying: NODE[.INTERFACE].SETTING=VALUE (repeatable).", valueName: "assignment"))
     var assignments: [String] = []
 
+    @Option(name: .customLong("add-flow"), help: ArgumentHelp("Add flows written as in a file's 'flows:' (repeatable; one FILE only).", valueName: "yaml"))
+    var addedFlows: [String] = []
+
     @Flag(help: "Leave the last lab standing for inspection (remove it with --cleanup).")
     var keep = false
 
@@ -55,6 +58,7 @@ struct VerifyCommand: ParsableCommand {
         if agent || cleanup { return }
         if (file == nil) == (directory == nil) { throw ValidationError("give one topology FILE or --all DIR") }
         if directory != nil && flow != nil { throw ValidationError("--flow needs a single FILE") }
+        if directory != nil && !addedFlows.isEmpty { throw ValidationError("--add-flow needs a single FILE") }
     }
 
     func run() throws {
@@ -106,7 +110,9 @@ struct VerifyCommand: ParsableCommand {
             runner.keep = keep && i == files.count - 1
             var r: FileResult
             do {
-                var t = try TopologyFile.load(path: f).topology
+                var loaded = try TopologyFile.load(path: f)
+                try OverrideOptions.addFlows(addedFlows, to: &loaded)
+                var t = loaded.topology
                 for a in assignments {
                     do { try t.apply(assignment: a) } catch { throw ValidationFailure(message: "--set \(error.message)") }
                 }
