@@ -100,9 +100,12 @@ public struct LabPlan: Sendable {
     public func hostRole(_ ni: Int) -> String? {
         switch topology.nodes[ni].kind {
         case .netns: return names.nodeNamespaces[ni]
-        case let .router(r) where r.flavour == .netns: return names.nodeNamespaces[ni]
-        case let .router(r) where r.flavour == .userspace && r.placement == .netns: return names.nodeNamespaces[ni]
-        default: return nil
+        case let .router(r):
+            switch (r.flavour, r.placement) {
+            case (.netns, _), (.userspace, .netns): return names.nodeNamespaces[ni]
+            case (.vm, _), (.userspace, .vm): return nil
+            }
+        case .vm, .tap, .bridge, .veth, .hostNIC: return nil
         }
     }
 
@@ -216,7 +219,7 @@ public struct LabPlan: Sendable {
                 if namespaces.first(where: { $0.role == role })?.ipv6 == true {
                     sysctls.append(Sysctl(role: role, key: "net.ipv6.conf.all.forwarding", value: "1"))
                 }
-            default:
+            case .vm, .tap, .bridge, .veth, .hostNIC:
                 continue
             }
             addTCPSysctls(n, role: role)
@@ -349,7 +352,8 @@ public struct LabPlan: Sendable {
         case (.vethEnd, .userspace), (.bridge, .userspace), (.hostNIC, .userspace):
             guard let real = devices[d] else { return nil }
             return (Router.Port(name: real.name, kind: "packet", vnetHeader: r.vnetHdrAware, mac: real.mac), real.role)
-        default:
+        case (.virtio, .netns), (.virtio, .userspace), (.tap, .vm), (.tap, .netns), (.bridge, .vm), (.bridge, .netns),
+             (.vethEnd, .vm), (.vethEnd, .netns), (.hostNIC, .vm), (.hostNIC, .netns):
             return nil
         }
     }

@@ -174,8 +174,10 @@ public enum LabScript {
             let settings: VMSettings
             switch n.kind {
             case let .vm(v): settings = v
-            case let .router(r) where r.inVM: settings = r.vm
-            default: continue
+            case let .router(r):
+                guard r.inVM else { continue }
+                settings = r.vm
+            case .netns, .tap, .bridge, .veth, .hostNIC: continue
             }
             out += "# VM \(oneLine(n.name)) (\(oneLine(n.kind.name)), kernel \(plan.topology.profile(of: n).rawValue)): start it with QEMU in the TAPs' namespace, e.g.\n"
             var args: [String] = []

@@ -205,7 +205,8 @@ public struct Network: Sendable {
         case (.tap, .virtio):
             devices[b].peer = a
             devices[a].fdSide = .vm(device: b)
-        default:
+        case (.virtio, .virtio), (.virtio, .vethEnd), (.virtio, .hostNIC), (.tap, .tap), (.tap, .vethEnd), (.tap, .hostNIC),
+             (.vethEnd, _), (.hostNIC, _):
             warnings.append("\(devices[a].name) and \(devices[b].name) cannot be joined directly")
         }
     }

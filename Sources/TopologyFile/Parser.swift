@@ -144,7 +144,7 @@ struct Parser {
             switch kind {
             case .vm, .netns, .router: ifKey = "interfaces"
             case .veth: ifKey = "ends"
-            default: ifKey = nil
+            case .tap, .bridge, .hostNIC: ifKey = nil
             }
             var ifSettings: [(iface: String, key: String, keyMark: Mark?, value: Yams.Node)] = []
             if let ifKey, let ifEntry = fields.first(where: { $0.key == ifKey }) {
