@@ -254,13 +254,19 @@ extension LegCheck {
                 if case let .vnet(v) = s.after { h = v }
                 expected.append(Observation(vnet: h, frame: s.firstFragment))
             }
-        case .netns:
+        case .netns, .router:
+            // A host's stack, or a kernel router's own in its namespace (a frame addressed to
+            // the router): what reaches it is read on its interfaces with AF_PACKET and
+            // PACKET_AUXDATA. A router VM's or a userspace forwarder's stack is not built here.
+            if case let .router(r) = to.kind, r.flavour != .netns {
+                return .failure(NotCheckableLeg("receiver \(leg.to) is a router (\(r.flavour.rawValue)): what its stack does is not observable here"))
+            }
             points = plan.interfaces(ofHost: to.name).map { .packet(role: $0.role, device: $0.name) }
             for (k, s) in leg.steps.enumerated() where s.element == to.name && (k == 0 || leg.steps[k - 1].element != to.name) {
                 guard case let .skb(state) = s.before else { continue }
                 expected.append(Observation(status: ChecksumStatus(state), frame: s.firstFragment))
             }
-        case .tap, .bridge, .veth, .router:
+        case .tap, .bridge, .veth:
             return .failure(NotCheckableLeg("receiver \(leg.to) is a \(to.kind.name): what its stack does is not observable here"))
         }
         if points.isEmpty { return .failure(NotCheckableLeg("no observation point at \(leg.to)")) }

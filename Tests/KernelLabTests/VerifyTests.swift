@@ -354,6 +354,34 @@ flows:
         #expect(c.identity == FlowIdentity(emitted.frame))
     }
 
+    /// A frame addressed to a kernel router is read on the router's own interfaces, as for a
+    /// netns host; a userspace forwarder's stack is not built, so it stays not checkable.
+    @Test func aKernelRouterReceivingInItsNamespaceIsCheckable() throws {
+        var t = try Shipped.topology("seed-routed-netns")
+        var f = Flow(name: "probe", kind: .frame, from: "vm1", to: "router")
+        f.frame.tap = "tap1"
+        t.flows = [f]
+        for (flavour, checkable) in [(RouterSettings.Flavour.netns, true), (.userspace, false)] {
+            guard let ri = t.nodes.firstIndex(where: { $0.name == "router" }), case var .router(r) = t.nodes[ri].kind else {
+                Issue.record("no router"); return
+            }
+            r.flavour = flavour
+            t.nodes[ri].kind = .router(r)
+            let (v, _) = VerifyRunner.onThisKernel(t)
+            let leg = try Simulator(v).run(flow: "probe").flows[0].legs[0]
+            let plan = LabPlan(v)
+            let c = LegCheck.make(leg, plan: plan)
+            if checkable {
+                let check = try c.get()
+                let role = try #require(plan.hostRole(named: "router"))
+                #expect(!check.points.isEmpty && check.points.allSatisfy { if case let .packet(r, _) = $0 { r == role } else { false } }, "\(check.points)")
+                #expect(check.expected.count == 1)
+            } else {
+                #expect(throws: NotCheckableLeg.self) { try c.get() }
+            }
+        }
+    }
+
     @Test func aBitFlippedAfterAnInteriorNodeIsNotCheckable() throws {
         var t = try Shipped.topology("seed-bridged")
         let i = try #require(t.flows.firstIndex { $0.name == "ssh" })
