@@ -32,6 +32,7 @@ struct Validator {
         checkNames()
         checkLinks()
         checkAddresses()
+        if diagnostics.isEmpty { checkTunOffloads() }
         if diagnostics.isEmpty { checkFlows() }
     }
 
@@ -144,6 +145,26 @@ struct Validator {
                     }
                 }
             }
+        }
+    }
+
+    // MARK: TAP offloads
+
+    /// `TUNSETOFFLOAD` takes TUN_F_TSO4/TSO6 only together with TUN_F_CSUM: `set_offload()`
+    /// (drivers/net/tun.c, 4.4 and 6.x) reads the TSO bits inside its `TUN_F_CSUM` branch and
+    /// returns -EINVAL for any bit left over. QEMU never asks for it; a file can, and `verify`
+    /// could not build such a TAP, so it is an error here, at the TSO value that asks for it.
+    mutating func checkTunOffloads() {
+        let net = Network(topology)
+        for d in net.devices {
+            guard case let .tap(ts) = d.kind else { continue }
+            let f = net.tunFlags(d.id, ts)
+            guard !f.csum, f.tso4 || f.tso6 else { continue }
+            let name = topology.nodes[d.node].name
+            let asked = [(f.tso4, "tun-tso4", ts.tunTSO4), (f.tso6, "tun-tso6", ts.tunTSO6)].filter { $0.0 }
+            let key = asked.first { $0.2 != nil }?.1 ?? asked[0].1
+            let csumWhy = ts.tunCsum == false ? "tun-csum is off" : "tun-csum follows the guest, which has guest-csum off"
+            error("set:\(name):\(key)", "TAP '\(name)': \(asked.map(\.1).joined(separator: " and ")) without TUN_F_CSUM (\(csumWhy)): the kernel refuses the TUNSETOFFLOAD (set_offload() returns EINVAL); turn tun-csum on or \(asked.map { "\($0.1) off" }.joined(separator: " and "))")
         }
     }
 

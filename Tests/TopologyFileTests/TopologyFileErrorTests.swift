@@ -71,6 +71,19 @@ extension String {
         #expect(e.first?.column == 40)
     }
 
+    /// set_offload() refuses TUN_F_TSO4/TSO6 without TUN_F_CSUM; the error points at the TSO value.
+    @Test func tsoWithoutCsumOnATapIsRefused() {
+        let e = errors(variant("tap2: {kind: tap}", "tap2: {kind: tap, tun-csum: off, tun-tso4: on}"))
+        #expect(e.count == 1, "\(e)")
+        #expect(e.first?.line == 13 && e.first?.column == 46, "\(e)")
+        #expect(e.first?.message.contains("TAP 'tap2': tun-tso4 without TUN_F_CSUM") == true, "\(e)")
+        // Following a guest without GUEST_CSUM is the same refusal.
+        let guest = errors(variant("tap2: {kind: tap}", "tap2: {kind: tap, tun-tso6: on}").replacingFirst("    kind: vm\n    interfaces:\n      eth0: {address: 10.0.0.2/24}", with: "    kind: vm\n    guest-csum: off\n    interfaces:\n      eth0: {address: 10.0.0.2/24}"))
+        #expect(guest.count == 1 && guest.first?.message.contains("follows the guest") == true, "\(guest)")
+        #expect(errors(variant("tap2: {kind: tap}", "tap2: {kind: tap, tun-csum: on, tun-tso4: on}")).isEmpty)
+        #expect(errors(variant("tap2: {kind: tap}", "tap2: {kind: tap, tun-csum: off, tun-tso4: off}")).isEmpty)
+    }
+
     @Test func unknownKind() {
         let e = errors(variant("tap1: {kind: tap}", "tap1: {kind: tapp}"))
         #expect(e.first?.message.contains("unknown kind 'tapp'") == true)
