@@ -89,6 +89,24 @@ enum LessonView {
         return out
     }
 
+    /// `text` cut at its backticks into plain and code segments (the backticks dropped).
+    static func codeSpans(_ text: String, startingInCode: Bool) -> (segments: [(String, Bool)], endsInCode: Bool) {
+        var segments: [(String, Bool)] = []
+        var inCode = startingInCode
+        var current = ""
+        for ch in text {
+            if ch == "`" {
+                if !current.isEmpty { segments.append((current, inCode)) }
+                current = ""
+                inCode.toggle()
+            } else {
+                current.append(ch)
+            }
+        }
+        if !current.isEmpty { segments.append((current, inCode)) }
+        return (segments, inCode)
+    }
+
     static func draw(_ s: ExplorerState, _ l: LessonSession, in r: Rect, on c: inout Canvas) {
         let doneMark = l.isDone ? " · all done" : " · \(l.doneCount) done"
         Screen.title("Lesson \(l.page + 1)/\(l.pageCount)", extra: l.lesson.title + doneMark, focused: s.focus == .detail, in: r, on: &c)
@@ -98,8 +116,19 @@ enum LessonView {
         // Keep the answer field in sight while typing.
         var start = min(s.detailScroll, max(0, all.count - area.height))
         if case .answer? = s.overlay { start = max(0, all.count - area.height) }
-        for (i, (text, style)) in all.dropFirst(start).prefix(area.height).enumerated() {
-            c.put(text, x: area.x, y: area.y + i, style: style, maxWidth: area.width)
+        // A span between backticks (a command, a kernel name) is drawn in the code style
+        // without its backticks; a span may go on over a wrapped line, and ends with its
+        // paragraph (an unmatched backtick cannot colour the rest of the page).
+        var inCode = false
+        for (i, (text, style)) in all.enumerated() {
+            if text.isEmpty { inCode = false }
+            let parts = codeSpans(text, startingInCode: inCode)
+            inCode = parts.endsInCode
+            guard i >= start, i < start + area.height else { continue }
+            var x = area.x
+            for (segment, isCode) in parts.segments {
+                x = c.put(segment, x: x, y: area.y + i - start, style: isCode ? Theme.code : style, maxWidth: max(0, area.maxX - x))
+            }
         }
         if start + area.height < all.count { c.put("↓", x: area.maxX - 1, y: area.maxY - 1, style: Theme.title) }
     }

@@ -52,6 +52,8 @@ extension Carrier {
 enum Theme {
     static let focusTitle = Style(bold: true, reverse: true)
     static let title = Style(bold: true)
+    /// A `code span` in lesson text: a command or a kernel name, set off without its backticks.
+    static let code = Style(fg: .cyan)
     static let rule = Style(dim: true)
     static let statusBar = Style(reverse: true)
     static let ok = Style(fg: .green, bold: true)
