@@ -26,11 +26,12 @@ public struct SettingItem: Sendable, Hashable {
         guard let node = t.node(named: nodeName) else { return [] }
         var out: [SettingItem] = []
         let interfaceKeys = Topology.interfaceSettingNames(node)
-        if interfaceKeys.contains(Feature.txChecksumming.rawValue) {
-            for i in node.interfaces {
+        for i in node.interfaces {
+            if interfaceKeys.contains(Feature.txChecksumming.rawValue) {
                 let device = deviceName(node: node, interface: i.name)
                 out += featureItems(node: node.name, interface: i.name, device: device, trace: trace)
             }
+            if interfaceKeys.contains("mtu") { out.append(mtuItem(node: node.name, interface: i.name, i.mtu)) }
         }
         let nodeKeys = Topology.nodeSettingNames(node.kind)
         for key in nodeKeys where Feature(rawValue: key) == nil && !["tx", "rx", "sg", "tso", "gso", "gro", "tx-checksum-ip-generic"].contains(key) {
@@ -97,6 +98,16 @@ public struct SettingItem: Sendable, Hashable {
         }
     }
 
+    /// The MTUs the menu cycles through (`default`: 1500, or what the device it is placed at
+    /// has): a jumbo-frame underlay, a VXLAN-style overlay (1500 − 50), IPv6's minimum.
+    static let mtuChoices = ["default", "9000", "1450", "1280"]
+
+    static func mtuItem(node: String, interface: String?, _ mtu: Int?) -> SettingItem {
+        let cur = mtu.map(String.init) ?? "default"
+        let i = mtuChoices.firstIndex(of: cur) ?? -1
+        return SettingItem(node: node, interface: interface, key: "mtu", value: cur, next: mtuChoices[(i + 1) % mtuChoices.count])
+    }
+
     static func nodeItem(_ node: Node, key: String, topology t: Topology) -> SettingItem? {
         func item(_ value: String, _ next: String?, disabled: String? = nil) -> SettingItem {
             SettingItem(node: node.name, interface: nil, key: key, value: value, next: disabled == nil ? next : nil, disabled: disabled)
@@ -125,6 +136,7 @@ public struct SettingItem: Sendable, Hashable {
         }
         let kernel = t.profile(of: node)
         if TCPOptionSettings.keys.contains(key) { return tcpItem(node, key: key, profile: kernel) }
+        if key == "mtu" { return mtuItem(node: node.name, interface: nil, node.mtu) }
         let kernels = KernelProfile.allCases
         let nextKernel = kernels[((kernels.firstIndex(of: kernel) ?? 0) + 1) % kernels.count].rawValue
         switch node.kind {

@@ -55,7 +55,8 @@ struct Walk {
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
                           bytesValid: valid, receiverWouldAccept: after.carrier.trustedWithoutBytes || valid,
                           condition: Self.condition(after, l, valid: valid), ttl: f.ttl(l), source: src, destination: dst,
-                          segment: after.segment, ipFragments: Self.fragments(after, l), explanation: event.explanation, drop: drop))
+                          segment: after.segment, ipFragments: Self.fragments(after, l), fragmentMTU: after.fragmentMTU,
+                          explanation: event.explanation, drop: drop))
         applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
     }
 
@@ -68,7 +69,7 @@ struct Walk {
 
     /// The largest frame `p` puts on a link: per fragment when it is fragmented.
     static func linkFrameLength(_ p: Packet) -> Int {
-        p.fragmentMTU != nil ? min(p.frame.count, FrameLayout.ethernetLength + Frame.linkMTU) : p.frame.count
+        p.fragmentMTU.map { min(p.frame.count, FrameLayout.ethernetLength + $0) } ?? p.frame.count
     }
 
     static func condition(_ p: Packet) -> ChecksumCondition {
@@ -119,7 +120,7 @@ struct Walk {
                           condition: Self.condition(p), ttl: f.ttl(l),
                           source: IPAddress(bytes: f.sourceAddress(l)).description,
                           destination: IPAddress(bytes: f.destinationAddress(l)).description,
-                          segment: p.segment, ipFragments: Self.fragments(p),
+                          segment: p.segment, ipFragments: Self.fragments(p), fragmentMTU: p.fragmentMTU,
                           explanation: event.explanation, drop: nil))
     }
 

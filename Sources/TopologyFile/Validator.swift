@@ -32,6 +32,7 @@ struct Validator {
         checkNames()
         checkLinks()
         checkAddresses()
+        if diagnostics.isEmpty { checkMTUs() }
         if diagnostics.isEmpty { checkFlows() }
     }
 
@@ -144,6 +145,16 @@ struct Validator {
                     }
                 }
             }
+        }
+    }
+
+    // MARK: MTU
+
+    /// `mtu` set twice for one device, or an IPv6 address on a device below 1280.
+    mutating func checkMTUs() {
+        for p in Network(topology).mtuProblems() {
+            let key = p.interface.map { "set:\(p.node):\($0):\(p.key)" } ?? "set:\(p.node):\(p.key)"
+            error(marks[key] != nil ? key : p.interface.map { "iface:\(p.node):\($0)" } ?? "node:\(p.node)", p.message)
         }
     }
 

@@ -113,7 +113,7 @@ extension Walk {
         // ip_exceeds_mtu() / ip6_pkt_too_big(): a packet larger than the egress MTU (IPv4 with
         // DF; a GSO skb by its segments' size) is dropped with "fragmentation needed".
         if let s = q.skb, q.fragmentMTU == nil {
-            let mtu = Frame.linkMTU
+            let mtu = net.devices[outDev].mtu
             let dfSet = q.frame.mayNotFragment(l)
             let ipLen = s.isGSO ? (l.payloadOffset - l.l3Offset + s.gsoSize) : (l.end - l.l3Offset)
             if dfSet && ipLen > mtu {
