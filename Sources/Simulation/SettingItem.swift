@@ -26,19 +26,23 @@ public struct SettingItem: Sendable, Hashable {
         guard let node = t.node(named: nodeName) else { return [] }
         var out: [SettingItem] = []
         let interfaceKeys = Topology.interfaceSettingNames(node)
-        for i in node.interfaces {
-            if interfaceKeys.contains(Feature.txChecksumming.rawValue) {
+        if interfaceKeys.contains(Feature.txChecksumming.rawValue) {
+            for i in node.interfaces {
                 let device = deviceName(node: node, interface: i.name)
                 out += featureItems(node: node.name, interface: i.name, device: device, trace: trace)
             }
-            if interfaceKeys.contains("mtu") { out.append(mtuItem(node: node.name, interface: i.name, i.mtu)) }
         }
         let nodeKeys = Topology.nodeSettingNames(node.kind)
-        for key in nodeKeys where Feature(rawValue: key) == nil && !["tx", "rx", "sg", "tso", "gso", "gro", "tx-checksum-ip-generic"].contains(key) {
+        for key in nodeKeys where Feature(rawValue: key) == nil && key != "mtu" && !["tx", "rx", "sg", "tso", "gso", "gro", "tx-checksum-ip-generic"].contains(key) {
             if let item = nodeItem(node, key: key, topology: t) { out.append(item) }
         }
         if nodeKeys.contains(Feature.txChecksumming.rawValue) {
             out += featureItems(node: node.name, interface: nil, device: node.name, trace: trace)
+        }
+        // MTUs last: the usual fixes (features, netfilter) keep their places in the menu.
+        if nodeKeys.contains("mtu") { out.append(mtuItem(node: node.name, interface: nil, node.mtu)) }
+        if interfaceKeys.contains("mtu") {
+            for i in node.interfaces { out.append(mtuItem(node: node.name, interface: i.name, i.mtu)) }
         }
         return out
     }
