@@ -94,6 +94,8 @@ extension StepEvent {
             return "nf_nat_ipv4_out (no conntrack entry)"
         case let .exceedsMTU(v6, _, _, _):
             return v6 ? "ip6_forward → ip6_pkt_too_big" : "ip_forward → ip_exceeds_mtu"
+        case .ipFragmentAgain:
+            return "ip_output → ip_finish_output → ip_fragment → ip_do_fragment"
         case let .ipForward(v6, _, _):
             return v6 ? "ip6_forward → skb_forward_csum (hop_limit − 1)" : "ip_forward → skb_forward_csum → ip_decrease_ttl"
         case .checksumFill:
@@ -282,8 +284,13 @@ extension StepEvent {
                 : "MASQUERADE rewrites the source to \(to) and updates the finished checksum incrementally (RFC 1624): a correct one stays correct, a wrong one stays wrong."
         case .masqueradeWithoutConntrack:
             return "The packet is INVALID, has no conntrack entry, and so is forwarded without MASQUERADE."
-        case let .exceedsMTU(_, ipLength, gso, mtu):
-            return "The packet (\(ipLength) bytes of IP\(gso ? " per segment" : "")) is larger than the egress MTU (\(mtu)) and may not be fragmented: the router drops it (counted in FragFails) and answers ICMP fragmentation needed. The sender's path-MTU discovery (a smaller MSS, a resend) is not modelled."
+        case let .exceedsMTU(v6, ipLength, gso, mtu):
+            return "The packet (\(ipLength) bytes of IP\(gso ? " per segment" : "")) is larger than the egress MTU (\(mtu)) and may not be fragmented: the router drops it (counted in \(v6 ? "Ip6InTooBigErrors" : "IpFragFails")) and answers \(v6 ? "ICMPv6 packet too big" : "ICMP fragmentation needed"). The sender's path-MTU discovery (a smaller MSS, a resend) is not modelled."
+        case let .ipFragmentAgain(count, mtu, defragmented):
+            let how = defragmented
+                ? "Conntrack reassembled the datagram (nf_defrag_ipv4), so ip_do_fragment cuts it afresh for the egress MTU (\(mtu))"
+                : "The pieces are longer than the egress MTU (\(mtu)) and DF is clear, so ip_do_fragment cuts each one again (offsets continue, MF stays on all but the datagram's last)"
+            return how + ": \(count) IP fragments leave (FragOKs, FragCreates). The UDP header and its checksum stay in the first; nothing in the checksum changes."
         case let .ipForward(_, summed, csumValid):
             let what = "The router forwards: TTL − 1 with the IP header checksum updated incrementally; the TCP/UDP field is not touched (TTL is not in the pseudo-header)."
             if summed == .complete {

@@ -92,6 +92,10 @@ public enum StepEvent: Sendable, Hashable {
     case masqueradeWithoutConntrack
     /// `ip_exceeds_mtu()` / `ip6_pkt_too_big()`.
     case exceedsMTU(v6: Bool, ipLength: Int, gso: Bool, mtu: Int)
+    /// `ip_output()` → `ip_fragment()` on a router: IPv4 pieces longer than the egress `mtu` are
+    /// cut again (`defragmented`: conntrack reassembled the datagram first, so it is cut afresh),
+    /// into `count` frames.
+    case ipFragmentAgain(count: Int, mtu: Int, defragmented: Bool)
     /// `ip_forward()` / `ip6_forward()`: `summed` and `csumValid` before `skb_forward_csum()`.
     case ipForward(v6: Bool, summed: IPSummed, csumValid: Bool)
     /// `CHECKSUM --checksum-fill` (`checksum_tg()` → `skb_checksum_help()`).
@@ -254,6 +258,7 @@ extension StepEvent {
         case masquerade
         case masqueradeWithoutConntrack
         case exceedsMTU
+        case ipFragmentAgain
         case ipForward
         case checksumFill
         case checksumFillGSO
@@ -305,6 +310,7 @@ extension StepEvent {
         case .masquerade: return .masquerade
         case .masqueradeWithoutConntrack: return .masqueradeWithoutConntrack
         case .exceedsMTU: return .exceedsMTU
+        case .ipFragmentAgain: return .ipFragmentAgain
         case .ipForward: return .ipForward
         case .checksumFill: return .checksumFill
         case .checksumFillGSO: return .checksumFillGSO

@@ -126,6 +126,34 @@ import Wire
         #expect(r.step(.vethTooBig) != nil)
     }
 
+    @Test func aRouterCutsIPv4FragmentsAgainForASmallerEgressMTU() throws {
+        let t = try loadShipped("mtu-jumbo-router").topology
+        let q = try #require(leg(try run(t, flow: "fragments-cut-again"), "fragments-cut-again", "query"))
+        #expect(q.steps.first?.ipFragments == 2)
+        let cut = try #require(q.step(.ipFragmentAgain, at: "router"))
+        #expect(cut.event == .ipFragmentAgain(count: 10, mtu: 1500, defragmented: false))
+        #expect(cut.ipFragments == 10 && cut.linkFrames.map(\.count).max() == 1514)
+        #expect(q.step(.vethTooBig) == nil && q.outcome == .accepted)
+        // With conntrack the router reassembles first and cuts the datagram afresh: 12008 bytes
+        // in 1480-byte pieces.
+        let ct = try #require(leg(try run(try with(t, ["router.conntrack=on"]), flow: "fragments-cut-again"), "fragments-cut-again", "query"))
+        #expect(ct.step(.ipFragmentAgain)?.event == .ipFragmentAgain(count: 9, mtu: 1500, defragmented: true))
+        // IPv6 routers never fragment: a fragment above the egress MTU is too big
+        // (ip6_pkt_too_big), and a ping of 3000 bytes cut for 1500 dies at a 1280 egress.
+        var v6 = try loadShipped("ipv6-routed-netns").topology
+        let i = try #require(v6.flows.firstIndex { $0.name == "ping6" })
+        v6.flows[i].payload = 3000
+        let whole = try #require(leg(try run(v6, flow: "ping6"), "ping6", "echo request"))
+        #expect(whole.steps.first?.ipFragments == 3 && whole.outcome == .accepted)
+        v6 = try with(v6, ["router.eth1.mtu=1280", "vethB.vethB.mtu=1280"])
+        let small = try #require(leg(try run(v6, flow: "ping6"), "ping6", "echo request"))
+        guard case let .exceedsMTU(isV6, ipLength, _, mtu)? = small.step(.exceedsMTU, at: "router")?.event else {
+            Issue.record("an IPv6 router forwarded a fragment larger than its egress MTU"); return
+        }
+        #expect(isV6 && mtu == 1280 && ipLength == 1496)
+        #expect(small.step(.ipFragmentAgain) == nil)
+    }
+
     @Test func aProgramWritingFramesGetsEMSGSIZEAboveItsMTU() throws {
         var t = try with(loadShipped("mtu-overlay-1450").topology, ["server.eth0.mtu=1450", "vethS.vethS.mtu=default"])
         let i = try #require(t.flows.firstIndex { $0.name == "full-size-from-server" })
