@@ -64,7 +64,7 @@ import Simulation
 /// exactly where the simulation does (root, in CI).
 @Suite(.serialized) struct MTULabRootTests {
     @Test(.enabled(if: VerifyCleanupTests.enabled, VerifyCleanupTests.requirement("needs root, /dev/net/tun, network namespaces and a built csumlab")),
-          arguments: ["mtu-jumbo-router", "mtu-overlay-1450"])
+          arguments: ["mtu-jumbo-router", "mtu-overlay-1450", "mtu-tap-writes"])
     func verifyPasses(name: String) throws {
         let child = try Spawn.start([VerifyCleanupTests.csumlab, "verify", Shipped.root + "/topologies/" + name + ".yaml"])
         close(child.stdin)

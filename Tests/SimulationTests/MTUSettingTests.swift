@@ -154,6 +154,29 @@ import Wire
         #expect(small.step(.ipFragmentAgain) == nil)
     }
 
+    @Test func aTAPDoesNotPoliceItsMTU() throws {
+        let tr = try run(loadShipped("mtu-tap-writes").topology)
+        // tun_get_user takes vm1's 4042-byte frame into tap1 (MTU 1500); br0 (1500, following
+        // tap1) forwards it to tap2 (9000): is_skb_forwardable checks the egress port.
+        let q = try #require(leg(tr, "datagram", "query"))
+        #expect(q.step(.tunGetUser, at: "tap1")?.frame.count == 14 + 28 + 4000)
+        #expect(q.outcome == .accepted)
+        let net = Network(try loadShipped("mtu-tap-writes").topology)
+        #expect(net.devices.first { $0.name == "br0" }?.mtu == 1500)
+        // The answer is freed at tap1's port.
+        let r = try #require(leg(tr, "datagram", "response"))
+        if case let .bridgeTooBig(egress, _, mtu)? = r.step(.bridgeTooBig, at: "br0")?.event {
+            #expect(egress == "tap1" && mtu == 1500)
+        } else {
+            Issue.record("br0 forwarded a 4042-byte frame to a 1500-byte port")
+        }
+        // tun_net_xmit hands vm1 8948-byte segments through its 1500-byte TAP.
+        let back = try #require(leg(tr, "bulk", "data vm2→vm1"))
+        let sizes = back.steps.filter { $0.element == "tap1" && $0.event.kind == .tunPutUser }.map(\.frame.count)
+        #expect(sizes == [14 + 52 + 8948, 14 + 52 + 8948, 14 + 52 + (20000 - 2 * 8948)])
+        #expect(back.outcome == .accepted)
+    }
+
     @Test func aProgramWritingFramesGetsEMSGSIZEAboveItsMTU() throws {
         var t = try with(loadShipped("mtu-overlay-1450").topology, ["server.eth0.mtu=1450", "vethS.vethS.mtu=default"])
         let i = try #require(t.flows.firstIndex { $0.name == "full-size-from-server" })
