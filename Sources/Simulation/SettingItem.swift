@@ -140,7 +140,6 @@ public struct SettingItem: Sendable, Hashable {
         }
         let kernel = t.profile(of: node)
         if TCPOptionSettings.keys.contains(key) { return tcpItem(node, key: key, profile: kernel) }
-        if key == "mtu" { return mtuItem(node: node.name, interface: nil, node.mtu) }
         let kernels = KernelProfile.allCases
         let nextKernel = kernels[((kernels.firstIndex(of: kernel) ?? 0) + 1) % kernels.count].rawValue
         switch node.kind {
