@@ -53,6 +53,14 @@ extension LabPlan {
                 continue
             }
         }
+        // MTUs the file sets, before ports join their bridges (a bridge set explicitly keeps
+        // its MTU; one left alone follows its smallest port, br_mtu_auto_adjust). A host NIC's
+        // wire end carries the remote host's side of the same link.
+        for r in real {
+            guard let mtu = g.configuredMTU(r.graphID) else { continue }
+            steps.append(.ip(Command(role: r.role, argv: ["link", "set", "dev", r.name, "mtu", String(mtu)])))
+            if let w = wires[r.graphID] { steps.append(.ip(Command(role: w.role, argv: ["link", "set", "dev", w.name, "mtu", String(mtu)]))) }
+        }
         for r in real {
             let d = g.devices[r.graphID]
             let master = d.master.flatMap { devices[$0] }

@@ -216,8 +216,9 @@ extension LegCheck {
                 writes += leg.steps[k - 1].linkFrames
                 sent.append(leg.steps[k - 1].frame)
             }
-            if let big = writes.first(where: { $0.count > Self.wireFrameLimit }) {
-                return .failure(NotCheckableLeg("the remote host's frame is \(big.count) bytes, more than a 1500-byte MTU wire carries; "
+            let wireMTU = plan.graph.devices[d].mtu
+            if let big = writes.first(where: { $0.count > wireMTU + FrameLayout.ethernetLength }) {
+                return .failure(NotCheckableLeg("the remote host's frame is \(big.count) bytes, more than a \(wireMTU)-byte MTU wire carries; "
                     + "its NIC's TSO would put segments on the wire, which the simulation does not trace (it hands the wire one frame)"))
             }
             injection = .packet(role: w.role, device: w.name, vnet: false)
@@ -284,9 +285,6 @@ extension LegCheck {
         if leg.steps.contains(where: { $0.event.kind == .tunGetUserRefused }) { check.expectedWrite = "EINVAL" }
         return .success(check)
     }
-
-    /// The largest frame the lab's wires (veths at the default MTU of 1500) carry: MTU + Ethernet header.
-    static let wireFrameLimit = Frame.linkMTU + 14
 
     /// The element after which the simulation flips a bit of this leg, when that is not the
     /// sender (whose frames the lab injects as they are, flip included); nil otherwise.

@@ -94,6 +94,8 @@ extension StepEvent {
             return "nf_nat_ipv4_out (no conntrack entry)"
         case let .exceedsMTU(v6, _, _, _):
             return v6 ? "ip6_forward → ip6_pkt_too_big" : "ip_forward → ip_exceeds_mtu"
+        case .ipFragmentAgain:
+            return "ip_output → ip_finish_output → ip_fragment → ip_do_fragment"
         case let .ipForward(v6, _, _):
             return v6 ? "ip6_forward → skb_forward_csum (hop_limit − 1)" : "ip_forward → skb_forward_csum → ip_decrease_ttl"
         case .checksumFill:
@@ -152,7 +154,7 @@ extension StepEvent {
             return what
         case let .udpSend(u):
             if let f = u.fragments {
-                return "The datagram (\(f.ipLength) bytes of IP) does not fit the 1500-byte MTU, so __ip\(u.v6 ? "6" : "")_append_data never chooses CHECKSUM_PARTIAL, whatever \(u.device) offers: UDP computes the checksum in software over the whole datagram (CHECKSUM_NONE, correct bytes) and the kernel sends it as \(f.count) IP fragments; only the first carries the UDP header."
+                return "The datagram (\(f.ipLength) bytes of IP) does not fit the \(f.mtu)-byte MTU, so __ip\(u.v6 ? "6" : "")_append_data never chooses CHECKSUM_PARTIAL, whatever \(u.device) offers: UDP computes the checksum in software over the whole datagram (CHECKSUM_NONE, correct bytes) and the kernel sends it as \(f.count) IP fragments; only the first carries the UDP header."
             }
             return u.hwChecksum
                 ? "\(u.device) can checksum, so UDP leaves the pseudo-header sum and marks the skb CHECKSUM_PARTIAL."
@@ -160,11 +162,11 @@ extension StepEvent {
         case let .icmpSend(i):
             let what = "ICMP computes its checksum in software, whatever the device offers: CHECKSUM_NONE with correct bytes. This is why ping works where SSH dies."
             guard let f = i.fragments else { return what }
-            return what + " The datagram (\(f.ipLength) bytes of IP) does not fit the 1500-byte MTU: it leaves as \(f.count) IP fragments."
+            return what + " The datagram (\(f.ipLength) bytes of IP) does not fit the \(f.mtu)-byte MTU: it leaves as \(f.count) IP fragments."
         case .programSend:
             return "The program builds the whole frame itself, checksum included, and sends it as-is: CHECKSUM_NONE."
-        case let .programSendTooBig(length):
-            return "The frame (\(length) bytes) is longer than the 1500-byte MTU allows and a program that writes whole frames cannot fragment: packet_snd refuses it (EMSGSIZE), nothing is sent."
+        case let .programSendTooBig(length, mtu):
+            return "The frame (\(length) bytes) is longer than the \(mtu)-byte MTU allows and a program that writes whole frames cannot fragment: packet_snd refuses it (EMSGSIZE), nothing is sent."
         case .remoteSend:
             return "A machine beyond the wire sends the packet; its NIC filled in every checksum, so the bytes are correct on the wire."
         case let .nicReceive(fragmented, rxChecksumming, valid):
@@ -203,8 +205,8 @@ extension StepEvent {
                 ? "Pre-4.4 veth rewrites CHECKSUM_NONE to CHECKSUM_UNNECESSARY because the peer has rx-checksumming: the next stack will not verify these bytes, good or bad."
                 : "veth hands the skb to its peer unchanged: \(summed.short) crosses the pair."
             return gso ? what + " The GSO skb is not segmented (veth has TSO)." : what
-        case let .vethTooBig(peer):
-            return "The frame is longer than \(peer)'s MTU and is not GSO: veth drops it."
+        case let .vethTooBig(peer, length, mtu):
+            return "The frame (\(length) bytes) is longer than \(peer)'s MTU of \(mtu) allows (is_skb_forwardable: MTU + 14 bytes of Ethernet header + 4 of a VLAN tag = \(MTURule.forwardableLength(mtu: mtu))) and is not GSO: veth drops it, counted as tx_dropped on this end and rx_dropped on \(peer)."
         case let .vethGRO(_, _, valid, device, peer):
             return valid ? "GRO is on at \(peer) and \(device) has no TSO, so the frame takes the NAPI path: GRO verifies the checksum and marks the skb CHECKSUM_UNNECESSARY."
                 : "GRO verifies the checksum, finds it wrong and leaves CHECKSUM_NONE for the stack to drop."
@@ -241,8 +243,8 @@ extension StepEvent {
             return "The host refuses the header \(h.summary): \(reason). The write() fails with EINVAL and the frame goes nowhere."
         case let .bridgePassUp(bridge):
             return "The frame is for the bridge device itself: it goes up to the host's stack on \(bridge)."
-        case let .bridgeTooBig(egress):
-            return "The frame is larger than \(egress)'s MTU and is not GSO: the bridge drops it."
+        case let .bridgeTooBig(egress, length, mtu):
+            return "The frame (\(length) bytes) is larger than egress port \(egress)'s MTU of \(mtu) allows (is_skb_forwardable: MTU + 18 = \(MTURule.forwardableLength(mtu: mtu))) and is not GSO: br_dev_queue_push_xmit frees it silently (no counter moves on either port or the bridge)."
         case let .bridgeForward(summed, from, to, flood):
             let flooded = flood.map {
                 " No forwarding entry matches the destination MAC \($0.destinationMAC), so the bridge floods the frame to \($0.ports.joined(separator: ", ")); the copy toward the destination host is followed."
@@ -282,8 +284,13 @@ extension StepEvent {
                 : "MASQUERADE rewrites the source to \(to) and updates the finished checksum incrementally (RFC 1624): a correct one stays correct, a wrong one stays wrong."
         case .masqueradeWithoutConntrack:
             return "The packet is INVALID, has no conntrack entry, and so is forwarded without MASQUERADE."
-        case let .exceedsMTU(_, ipLength, gso, mtu):
-            return "The packet (\(ipLength) bytes of IP\(gso ? " per segment" : "")) is larger than the egress MTU (\(mtu)) and may not be fragmented: the router drops it and answers ICMP fragmentation needed."
+        case let .exceedsMTU(v6, ipLength, gso, mtu):
+            return "The packet (\(ipLength) bytes of IP\(gso ? " per segment" : "")) is larger than the egress MTU (\(mtu)) and may not be fragmented: the router drops it (counted in \(v6 ? "Ip6InTooBigErrors" : "IpFragFails")) and answers \(v6 ? "ICMPv6 packet too big" : "ICMP fragmentation needed"). The sender's path-MTU discovery (a smaller MSS, a resend) is not modelled."
+        case let .ipFragmentAgain(count, mtu, defragmented):
+            let how = defragmented
+                ? "Conntrack reassembled the datagram (nf_defrag_ipv4), so ip_do_fragment cuts it afresh for the egress MTU (\(mtu))"
+                : "The pieces are longer than the egress MTU (\(mtu)) and DF is clear, so ip_do_fragment cuts each one again (offsets continue, MF stays on all but the datagram's last)"
+            return how + ": \(count) IP fragments leave (FragOKs, FragCreates). The UDP header and its checksum stay in the first; nothing in the checksum changes."
         case let .ipForward(_, summed, csumValid):
             let what = "The router forwards: TTL − 1 with the IP header checksum updated incrementally; the TCP/UDP field is not touched (TTL is not in the pseudo-header)."
             if summed == .complete {

@@ -55,6 +55,9 @@ public struct Network: Sendable {
         public var fdSide: FDSide?
         /// The profile of the kernel this device lives in.
         public var profile: KernelProfile
+        /// The device's MTU (`dev->mtu`): set in the file, else 1500; a bridge's follows its
+        /// smallest port unless set (`br_mtu_auto_adjust()`).
+        public var mtu: Int = MTURule.defaultMTU
 
         /// A TAP whose fd a guest NIC uses: that NIC's device id.
         public var fdVM: Int? {
@@ -123,6 +126,11 @@ public struct Network: Sendable {
         for l in t.links { connect(l) }
         // 3. Features (need the connections: a virtio NIC's capabilities depend on its TAP).
         for d in devices.indices { devices[d].features = computeFeatures(d) }
+        // MTUs (need the placements: a namespace's interface may set its device's).
+        for d in devices.indices where devices[d].kind != .bridge { devices[d].mtu = configuredMTU(d) ?? MTURule.defaultMTU }
+        for d in devices.indices where devices[d].kind == .bridge {
+            devices[d].mtu = configuredMTU(d) ?? devices[d].ports.map { devices[$0].mtu }.min() ?? MTURule.defaultMTU
+        }
         // 4. br_features_recompute(): of the features csumlab models, SG is "one for all" — the
         // bridge keeps it only if some port has it. TSO is one too, but netdev_add_tso_features()
         // adds it back, and GSO is not in NETIF_F_ONE_FOR_ALL; then netdev_fix_features() drops
@@ -226,6 +234,65 @@ public struct Network: Sendable {
             devices[d].l3 = ref
         }
         interfaceDevice[ni][ii] = d
+    }
+
+    // MARK: MTU
+
+    /// The MTU the file sets on device `d`: its own node's or interface's `mtu`, else that of the
+    /// host interface placed at it (a namespace's `eth0` on a veth end). Nil: not set.
+    public func configuredMTU(_ d: Int) -> Int? {
+        let dev = devices[d]
+        let node = topology.nodes[dev.node]
+        let own: Int?
+        switch dev.kind {
+        case .virtio, .vethEnd:
+            own = dev.iface.flatMap { $0 < node.interfaces.count ? node.interfaces[$0].mtu : nil }
+        case .tap, .bridge, .hostNIC:
+            own = node.mtu
+        }
+        if let own { return own }
+        if let r = dev.l3 ?? dev.packetSocket, r.iface < topology.nodes[r.node].interfaces.count {
+            return topology.nodes[r.node].interfaces[r.iface].mtu
+        }
+        return nil
+    }
+
+    /// An `mtu` setting the kernel would refuse, or two that name one device.
+    public struct MTUProblem: Sendable, Hashable {
+        public var node: String
+        /// The interface whose `mtu` (or address) is wrong; nil for a node-level `mtu`.
+        public var interface: String?
+        /// The setting to point at: `mtu` or `address`.
+        public var key: String
+        public var message: String
+    }
+
+    /// `mtu` settings that contradict each other (a host interface and the veth end or TAP it is
+    /// placed at, both set and different) and IPv6 addresses on a device below 1280
+    /// (`ipv6_add_dev()` refuses the device: EINVAL).
+    public func mtuProblems() -> [MTUProblem] {
+        var out: [MTUProblem] = []
+        for dev in devices {
+            let node = topology.nodes[dev.node]
+            let own: Int?
+            switch dev.kind {
+            case .virtio: own = nil   // the guest's own interface: one setting
+            case .vethEnd: own = dev.iface.flatMap { $0 < node.interfaces.count ? node.interfaces[$0].mtu : nil }
+            case .tap, .bridge, .hostNIC: own = node.mtu
+            }
+            guard let r = dev.l3 ?? dev.packetSocket, r.iface < topology.nodes[r.node].interfaces.count else { continue }
+            let host = topology.nodes[r.node]
+            let hi = host.interfaces[r.iface]
+            if let own, let h = hi.mtu, own != h {
+                out.append(MTUProblem(node: host.name, interface: hi.name, key: "mtu",
+                                      message: "\(host.name):\(hi.name) sets mtu \(h), but the device it is placed at (\(dev.name)) sets \(own): one device has one MTU; set it in one place"))
+            }
+            if dev.mtu < MTURule.ipv6Minimum, hi.address(.v6) != nil {
+                out.append(MTUProblem(node: host.name, interface: hi.name, key: hi.mtu != nil ? "mtu" : "address",
+                                      message: "\(host.name):\(hi.name) has an IPv6 address but its MTU is \(dev.mtu): the kernel takes IPv6 off a device below \(MTURule.ipv6Minimum) (IPV6_MIN_MTU; ipv6_add_dev() refuses it)"))
+            }
+        }
+        return out
     }
 
     // MARK: Features

@@ -20,6 +20,14 @@ struct Packet: Sendable {
     /// carries the whole datagram (what every hop does to the checksum is the same for each
     /// fragment, and reassembly gives it back whole), while MTU checks apply per fragment.
     var fragmentMTU: Int?
+    /// Smaller MTUs routers on the way cut each IPv4 fragment again for, in order.
+    var refragmentMTUs: [Int] = []
+
+    /// The frames on the link: the IP fragments, or the frame itself.
+    var linkFrames: [Frame] {
+        guard let mtu = fragmentMTU else { return [frame] }
+        return frame.ipFragments(layout, mtu: mtu, again: refragmentMTUs)
+    }
 
     var layout: FrameLayout {
         // Frames in flight are built by PacketBuilder or derived from one by kernel operations

@@ -33,11 +33,16 @@ public struct SettingItem: Sendable, Hashable {
             }
         }
         let nodeKeys = Topology.nodeSettingNames(node.kind)
-        for key in nodeKeys where Feature(rawValue: key) == nil && !["tx", "rx", "sg", "tso", "gso", "gro", "tx-checksum-ip-generic"].contains(key) {
+        for key in nodeKeys where Feature(rawValue: key) == nil && key != "mtu" && !["tx", "rx", "sg", "tso", "gso", "gro", "tx-checksum-ip-generic"].contains(key) {
             if let item = nodeItem(node, key: key, topology: t) { out.append(item) }
         }
         if nodeKeys.contains(Feature.txChecksumming.rawValue) {
             out += featureItems(node: node.name, interface: nil, device: node.name, trace: trace)
+        }
+        // MTUs last: the usual fixes (features, netfilter) keep their places in the menu.
+        if nodeKeys.contains("mtu") { out.append(mtuItem(node: node.name, interface: nil, node.mtu)) }
+        if interfaceKeys.contains("mtu") {
+            for i in node.interfaces { out.append(mtuItem(node: node.name, interface: i.name, i.mtu)) }
         }
         return out
     }
@@ -95,6 +100,16 @@ public struct SettingItem: Sendable, Hashable {
             let i = mssChoices.firstIndex(of: cur) ?? 0
             return SettingItem(node: node.name, interface: nil, key: key, value: cur, next: mssChoices[(i + 1) % mssChoices.count])
         }
+    }
+
+    /// The MTUs the menu cycles through (`default`: 1500, or what the device it is placed at
+    /// has): a jumbo-frame underlay, a VXLAN-style overlay (1500 − 50), IPv6's minimum.
+    static let mtuChoices = ["default", "9000", "1450", "1280"]
+
+    static func mtuItem(node: String, interface: String?, _ mtu: Int?) -> SettingItem {
+        let cur = mtu.map(String.init) ?? "default"
+        let i = mtuChoices.firstIndex(of: cur) ?? -1
+        return SettingItem(node: node, interface: interface, key: "mtu", value: cur, next: mtuChoices[(i + 1) % mtuChoices.count])
     }
 
     static func nodeItem(_ node: Node, key: String, topology t: Topology) -> SettingItem? {

@@ -46,21 +46,21 @@ extension Topology {
         // A namespace host does not forward: of the netfilter rules only CHECKSUM --checksum-fill
         // acts on what it sends; conntrack and NAT on a host's own traffic are not modelled.
         case .netns: return ["checksum-fill", "checksum-fill-out", "checksum-fill-family"] + TCPOptionSettings.keys
-        case .tap: return ["vnet-hdr", "tun-csum", "tun-tso4", "tun-tso6"] + featureKeys
-        case .bridge: return featureKeys
+        case .tap: return ["vnet-hdr", "tun-csum", "tun-tso4", "tun-tso6", "mtu"] + featureKeys
+        case .bridge: return ["mtu"] + featureKeys
         case .veth: return []
         case .router: return ["flavour", "place", "vnet-hdr", "forwarding", "kernel", "guest-csum", "guest-tso"] + netfilterKeys + TCPOptionSettings.keys
-        case .hostNIC: return ["remote", "remote6", "remote-gateway", "remote-gateway6"] + featureKeys
+        case .hostNIC: return ["remote", "remote6", "remote-gateway", "remote-gateway6", "mtu"] + featureKeys
         }
     }
 
     /// Interface-level setting names for a node.
     public static func interfaceSettingNames(_ node: Node) -> [String] {
         switch node.kind {
-        case .vm: return addressKeys + featureKeys
-        case let .router(r) where r.inVM: return addressKeys + featureKeys
-        case .netns, .router: return addressKeys
-        case .veth: return featureKeys
+        case .vm: return addressKeys + ["mtu"] + featureKeys
+        case let .router(r) where r.inVM: return addressKeys + ["mtu"] + featureKeys
+        case .netns, .router: return addressKeys + ["mtu"]
+        case .veth: return ["mtu"] + featureKeys
         case .tap, .bridge, .hostNIC: return []
         }
     }
@@ -86,6 +86,8 @@ extension Topology {
             let allowed = Self.interfaceSettingNames(node)
             if let f = Feature(named: key), allowed.contains(key) {
                 i.features.requested[f] = try Self.bool(value, key)
+            } else if key == "mtu", allowed.contains(key) {
+                i.mtu = try Self.mtu(value, range: MTURule.range(node.kind))
             } else if allowed.contains(key) {
                 try Self.setAddress(&i, key: key, value: value)
             } else if Feature(named: key) != nil, node.isHost {
@@ -112,6 +114,11 @@ extension Topology {
         }
         if TCPOptionSettings.keys.contains(key) {
             try Self.setTCP(&node.tcp, key: key, value: value)
+            nodes[ni] = node
+            return
+        }
+        if key == "mtu" {
+            node.mtu = try Self.mtu(value, range: MTURule.range(node.kind))
             nodes[ni] = node
             return
         }
@@ -198,6 +205,15 @@ extension Topology {
             }
             t.mss = n
         }
+    }
+
+    /// An MTU in bytes within the device's `min_mtu...max_mtu`, or `default` (nil).
+    static func mtu(_ value: String, range r: ClosedRange<Int>) throws(SettingError) -> Int? {
+        if value == "default" { return nil }
+        guard let n = Int(value), r.contains(n) else {
+            throw SettingError("'mtu' expects a number of bytes from \(r.lowerBound) to \(r.upperBound) (the device's min_mtu and max_mtu) or default, got '\(value)'")
+        }
+        return n
     }
 
     static func setAddress(_ i: inout Interface, key: String, value: String) throws(SettingError) {

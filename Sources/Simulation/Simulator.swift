@@ -110,8 +110,20 @@ public struct Simulator: Sendable {
     }
 
     /// The TCP options a connection from `c` to `s` uses.
-    func handshake(client c: HostRef, server s: HostRef, _ v: IPVersion) -> TCPHandshake {
-        TCPHandshake(client: tcpSettings(c), server: tcpSettings(s), ipVersion: v)
+    func handshake(client c: HostRef, server s: HostRef, _ v: IPVersion, clientAddr: IPAddress, serverAddr: IPAddress, _ net: Network) -> TCPHandshake {
+        TCPHandshake(client: tcpSettings(c), server: tcpSettings(s), ipVersion: v,
+                     clientMTU: routeMTU(c, to: serverAddr, net), serverMTU: routeMTU(s, to: clientAddr, net))
+    }
+
+    /// The MTU of the device a host's route to `dst` leaves by (a host NIC's remote host: the
+    /// NIC's; no route: the default).
+    func routeMTU(_ h: HostRef, to dst: IPAddress, _ net: Network) -> Int {
+        switch h {
+        case let .remote(nic): return net.devices[nic].mtu
+        case let .node(n):
+            guard let (ii, _) = net.route(from: n, to: dst), let d = net.deviceOf(node: n, iface: ii) else { return MTURule.defaultMTU }
+            return net.devices[d].mtu
+        }
     }
 
     /// A host's TCP option settings with its profile's defaults (a host NIC's remote host: the
@@ -176,7 +188,7 @@ public struct Simulator: Sendable {
             let cisn: UInt32 = 0x1000_0000, sisn: UInt32 = 0x5000_0000
             // The options each side's settings give (tcp_syn_options, tcp_synack_options,
             // tcp_established_options).
-            let hs = handshake(client: c, server: s, f.ipVersion)
+            let hs = handshake(client: c, server: s, f.ipVersion, clientAddr: clientAddr, serverAddr: serverAddr, net)
             let synOpts = hs.synOptions, tsOpts = hs.dataOptions
             var syn = leg("SYN", c, s, clientAddr, serverAddr, .tcp)
             syn.sourcePort = cport; syn.destinationPort = f.port; syn.seq = cisn; syn.flags = .syn; syn.options = synOpts; syn.ipID = 0x1234

@@ -18,7 +18,7 @@ public enum StepEvent: Sendable, Hashable {
     /// socket, `packetSocket`).
     case programSend(packetSocket: Bool)
     /// `packet_snd()` refuses a software sender's frame longer than the MTU (`EMSGSIZE`).
-    case programSendTooBig(length: Int)
+    case programSendTooBig(length: Int, mtu: Int)
     /// The remote machine beyond a host NIC sends (its NIC filled in every checksum).
     case remoteSend
     /// The host NIC's receive: hardware checksum verification.
@@ -42,7 +42,7 @@ public enum StepEvent: Sendable, Hashable {
     /// `veth_xmit()`; `marksUnnecessary`: the pre-4.4 rewrite of NONE to UNNECESSARY.
     case vethXmit(summed: IPSummed, marksUnnecessary: Bool, gso: Bool)
     /// `veth_xmit()` → `is_skb_forwardable()` drops a frame longer than the peer's MTU.
-    case vethTooBig(peer: String)
+    case vethTooBig(peer: String, length: Int, mtu: Int)
     /// The veth peer's NAPI path: GRO validates a NONE checksum.
     case vethGRO(v6: Bool, l4: IPProtocol, valid: Bool, device: String, peer: String)
     /// `br_dev_xmit()`: the host sends through its bridge device.
@@ -67,7 +67,7 @@ public enum StepEvent: Sendable, Hashable {
     /// `br_pass_frame_up()`: the frame is for the bridge device itself.
     case bridgePassUp(bridge: String)
     /// `br_forward()` → `is_skb_forwardable()` drops a frame larger than the egress MTU.
-    case bridgeTooBig(egress: String)
+    case bridgeTooBig(egress: String, length: Int, mtu: Int)
     /// `__br_forward()` → `skb_forward_csum()` (after `br_flood()` when `flood` is set).
     case bridgeForward(summed: IPSummed, from: String, to: String, flood: BridgeFlood?)
 
@@ -92,6 +92,10 @@ public enum StepEvent: Sendable, Hashable {
     case masqueradeWithoutConntrack
     /// `ip_exceeds_mtu()` / `ip6_pkt_too_big()`.
     case exceedsMTU(v6: Bool, ipLength: Int, gso: Bool, mtu: Int)
+    /// `ip_output()` → `ip_fragment()` on a router: IPv4 pieces longer than the egress `mtu` are
+    /// cut again (`defragmented`: conntrack reassembled the datagram first, so it is cut afresh),
+    /// into `count` frames.
+    case ipFragmentAgain(count: Int, mtu: Int, defragmented: Bool)
     /// `ip_forward()` / `ip6_forward()`: `summed` and `csumValid` before `skb_forward_csum()`.
     case ipForward(v6: Bool, summed: IPSummed, csumValid: Bool)
     /// `CHECKSUM --checksum-fill` (`checksum_tg()` → `skb_checksum_help()`).
@@ -153,10 +157,12 @@ extension StepEvent {
         public var fragments: Fragmentation?
     }
 
-    /// A datagram built as IP fragments: its IP length and the number of fragments.
+    /// A datagram built as IP fragments: its IP length, the number of fragments and the MTU they
+    /// were cut for.
     public struct Fragmentation: Sendable, Hashable {
         public var ipLength: Int
         public var count: Int
+        public var mtu: Int
     }
 
     public struct BridgeFlood: Sendable, Hashable {
@@ -252,6 +258,7 @@ extension StepEvent {
         case masquerade
         case masqueradeWithoutConntrack
         case exceedsMTU
+        case ipFragmentAgain
         case ipForward
         case checksumFill
         case checksumFillGSO
@@ -303,6 +310,7 @@ extension StepEvent {
         case .masquerade: return .masquerade
         case .masqueradeWithoutConntrack: return .masqueradeWithoutConntrack
         case .exceedsMTU: return .exceedsMTU
+        case .ipFragmentAgain: return .ipFragmentAgain
         case .ipForward: return .ipForward
         case .checksumFill: return .checksumFill
         case .checksumFillGSO: return .checksumFillGSO

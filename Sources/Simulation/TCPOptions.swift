@@ -54,6 +54,9 @@ public struct TCPHandshake: Sendable, Hashable {
     public var client: TCPOptionSettings
     public var server: TCPOptionSettings
     public var ipVersion: IPVersion
+    /// The MTU of each side's route to the other (its egress device's `mtu`).
+    public var clientMTU: Int
+    public var serverMTU: Int
 
     /// The window scale offered: `tcp_select_initial_window()` shifts the largest receive buffer
     /// (`tcp_rmem[2]`) below 64 KiB: 7 for 4 MiB (4.4) and 6 MiB (6.x before the 32 MiB default;
@@ -66,17 +69,24 @@ public struct TCPHandshake: Sendable, Hashable {
     static let dataTSval: UInt32 = 0x0000_1001
     static let dataTSecr: UInt32 = 0x0000_2000
 
-    public init(client: TCPOptionSettings, server: TCPOptionSettings, ipVersion: IPVersion) {
+    public init(client: TCPOptionSettings, server: TCPOptionSettings, ipVersion: IPVersion,
+                clientMTU: Int = MTURule.defaultMTU, serverMTU: Int = MTURule.defaultMTU) {
         self.client = client
         self.server = server
         self.ipVersion = ipVersion
+        self.clientMTU = clientMTU
+        self.serverMTU = serverMTU
     }
 
-    /// MSS from the link MTU: `dst_metric_advmss()` — MTU minus the IP and TCP headers.
-    public var mtuMSS: Int { Frame.linkMTU - (ipVersion == .v4 ? 20 : 40) - 20 }
+    /// MSS from a side's route MTU: `dst_metric_advmss()` — MTU minus the IP and TCP headers.
+    public func mtuMSS(clientSide: Bool) -> Int { MTURule.mss(mtu: clientSide ? clientMTU : serverMTU, ipVersion) }
 
-    /// What a side advertises in its SYN or SYN-ACK (`tcp_advertise_mss()`, clamped by `TCP_MAXSEG`).
-    func advertisedMSS(_ s: TCPOptionSettings) -> Int { min(mtuMSS, s.mss ?? mtuMSS) }
+    /// What a side advertises in its SYN or SYN-ACK (`tcp_advertise_mss()`: its route's advmss,
+    /// clamped by `TCP_MAXSEG`).
+    func advertisedMSS(clientSide: Bool) -> Int {
+        let m = mtuMSS(clientSide: clientSide)
+        return min(m, (clientSide ? client : server).mss ?? m)
+    }
 
     /// Both sides agreed to timestamps: data segments carry them (`tp->rx_opt.tstamp_ok`).
     public var timestampsAgreed: Bool { client.timestamps == true && server.timestamps == true }
@@ -85,13 +95,13 @@ public struct TCPHandshake: Sendable, Hashable {
 
     /// The client's SYN: everything it offers.
     public var synOptions: [UInt8] {
-        Self.write(mss: advertisedMSS(client), timestamps: client.timestamps == true ? (Self.synTSval, 0) : nil,
+        Self.write(mss: advertisedMSS(clientSide: true), timestamps: client.timestamps == true ? (Self.synTSval, 0) : nil,
                    sack: client.sack == true, windowScale: client.windowScaling == true ? Self.windowScale : nil)
     }
 
     /// The server's SYN-ACK: its MSS, and of the rest only what both offered.
     public var synAckOptions: [UInt8] {
-        Self.write(mss: advertisedMSS(server), timestamps: timestampsAgreed ? (Self.synTSval, 0) : nil,
+        Self.write(mss: advertisedMSS(clientSide: false), timestamps: timestampsAgreed ? (Self.synTSval, 0) : nil,
                    sack: sackAgreed, windowScale: windowScalingAgreed ? Self.windowScale : nil)
     }
 
@@ -101,11 +111,14 @@ public struct TCPHandshake: Sendable, Hashable {
     }
 
     /// The payload per segment the sender (`clientSends` or the server) cuts:
-    /// `tcp_mtu_to_mss()` clamps to the peer's advertised MSS and its own `TCP_MAXSEG`, then
-    /// takes off the options every data segment carries (`tcp_header_len`).
+    /// `tcp_mtu_to_mss()` of its own route MTU, clamped to the peer's advertised MSS and its own
+    /// `TCP_MAXSEG`, then less the options every data segment carries (`tcp_header_len`). A
+    /// smaller MTU between the two (a router's other link) is not seen: path-MTU discovery is
+    /// not modelled.
     public func segmentSize(clientSends: Bool) -> Int {
-        let (me, peer) = clientSends ? (client, server) : (server, client)
-        return min(mtuMSS, me.mss ?? mtuMSS, advertisedMSS(peer)) - dataOptions.count
+        let me = clientSends ? client : server
+        let own = mtuMSS(clientSide: clientSends)
+        return min(own, me.mss ?? own, advertisedMSS(clientSide: !clientSends)) - dataOptions.count
     }
 
     /// `tcp_options_write()`: MSS; SACK_PERM folded in front of the timestamp when both are

@@ -56,6 +56,9 @@ public struct Node: Sendable, Hashable {
     public var features: Features
     /// The TCP options a host (vm, netns, router) offers; nil fields take the profile's defaults.
     public var tcp = TCPOptionSettings()
+    /// The MTU of a single-device node (tap, bridge, host-nic); nil: the kernel's default (1500
+    /// for a TAP or host NIC; a bridge follows its ports, `br_mtu_auto_adjust()`).
+    public var mtu: Int?
 
     public init(name: String, kind: NodeKind, kernel: KernelProfile? = nil, interfaces: [Interface] = [], features: Features = Features()) {
         self.name = name
@@ -258,13 +261,18 @@ public struct Interface: Sendable, Hashable {
     public var gateway: IPAddress?
     public var gateway6: IPAddress?
     public var features: Features
+    /// The device's MTU (`ip link set dev X mtu N`); nil: 1500, or the MTU set on the device
+    /// the interface is placed at (a veth end's, a TAP's).
+    public var mtu: Int?
 
-    public init(name: String, addresses: [IPNetwork] = [], gateway: IPAddress? = nil, gateway6: IPAddress? = nil, features: Features = Features()) {
+    public init(name: String, addresses: [IPNetwork] = [], gateway: IPAddress? = nil, gateway6: IPAddress? = nil, features: Features = Features(),
+                mtu: Int? = nil) {
         self.name = name
         self.addresses = addresses
         self.gateway = gateway
         self.gateway6 = gateway6
         self.features = features
+        self.mtu = mtu
     }
 
     public func address(_ v: IPVersion) -> IPNetwork? { addresses.first { $0.address.version == v } }

@@ -40,6 +40,10 @@ public struct Step: Sendable, Hashable {
     /// The number of IP fragments the datagram travels as here (nil: one frame). `frame` is the
     /// whole datagram; `firstFragment` is the first of them, the one carrying the L4 header.
     public var ipFragments: Int? = nil
+    /// The MTU the datagram was fragmented for (nil: not fragmented).
+    public var fragmentMTU: Int? = nil
+    /// Smaller MTUs routers cut each fragment again for (IPv4), in order.
+    public var refragmentMTUs: [Int] = []
     /// One sentence a student understands, from `event`.
     public var explanation: String
     /// Set when the packet ends here (delivered or dropped): what happened.
@@ -51,7 +55,7 @@ extension Step {
     /// the frame itself.
     public var linkFrames: [[UInt8]] {
         guard ipFragments != nil, let l = try? Frame(bytes: frame).layout() else { return [frame] }
-        return Frame(bytes: frame).ipFragments(l, mtu: Frame.linkMTU).map(\.bytes)
+        return Frame(bytes: frame).ipFragments(l, mtu: fragmentMTU ?? Frame.linkMTU, again: refragmentMTUs).map(\.bytes)
     }
 
     /// The first of `linkFrames`: the one that carries the L4 header and, for a fragmented

@@ -55,20 +55,23 @@ struct Walk {
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
                           bytesValid: valid, receiverWouldAccept: after.carrier.trustedWithoutBytes || valid,
                           condition: Self.condition(after, l, valid: valid), ttl: f.ttl(l), source: src, destination: dst,
-                          segment: after.segment, ipFragments: Self.fragments(after, l), explanation: event.explanation, drop: drop))
+                          segment: after.segment, ipFragments: Self.fragments(after, l), fragmentMTU: after.fragmentMTU,
+                          refragmentMTUs: after.refragmentMTUs,
+                          explanation: event.explanation, drop: drop))
         applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
     }
 
     /// The fragment count a step records for `p` (nil when it is one frame).
     static func fragments(_ p: Packet, _ l: FrameLayout? = nil) -> Int? {
         guard let mtu = p.fragmentMTU else { return nil }
-        let n = p.frame.fragmentCount(l ?? p.layout, mtu: mtu)
+        let n = p.refragmentMTUs.isEmpty ? p.frame.fragmentCount(l ?? p.layout, mtu: mtu) : p.linkFrames.count
         return n > 1 ? n : nil
     }
 
     /// The largest frame `p` puts on a link: per fragment when it is fragmented.
     static func linkFrameLength(_ p: Packet) -> Int {
-        p.fragmentMTU != nil ? min(p.frame.count, FrameLayout.ethernetLength + Frame.linkMTU) : p.frame.count
+        guard p.fragmentMTU != nil else { return p.frame.count }
+        return p.linkFrames.map(\.count).max() ?? p.frame.count
     }
 
     static func condition(_ p: Packet) -> ChecksumCondition {
@@ -119,7 +122,7 @@ struct Walk {
                           condition: Self.condition(p), ttl: f.ttl(l),
                           source: IPAddress(bytes: f.sourceAddress(l)).description,
                           destination: IPAddress(bytes: f.destinationAddress(l)).description,
-                          segment: p.segment, ipFragments: Self.fragments(p),
+                          segment: p.segment, ipFragments: Self.fragments(p), fragmentMTU: p.fragmentMTU, refragmentMTUs: p.refragmentMTUs,
                           explanation: event.explanation, drop: nil))
     }
 

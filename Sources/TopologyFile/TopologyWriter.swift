@@ -127,6 +127,7 @@ public enum TopologyWriter {
                 if let a { f.append((key, quoted(a.description))) }
             }
         }
+        if let m = n.mtu { f.append(("mtu", String(m))) }
         return f + tcpSettings(n.tcp)
     }
 
@@ -149,6 +150,7 @@ public enum TopologyWriter {
         }
         if let g = i.gateway { f.append(("gateway", quoted(g.description))) }
         if let g = i.gateway6 { f.append(("gateway6", quoted(g.description))) }
+        if let m = i.mtu { f.append(("mtu", String(m))) }
         return f + features(i.features)
     }
 

@@ -33,6 +33,7 @@ struct Validator {
         checkLinks()
         checkAddresses()
         if diagnostics.isEmpty { checkTunOffloads() }
+        if diagnostics.isEmpty { checkMTUs() }
         if diagnostics.isEmpty { checkFlows() }
     }
 
@@ -165,6 +166,16 @@ struct Validator {
             let key = asked.first { $0.2 != nil }?.1 ?? asked[0].1
             let csumWhy = ts.tunCsum == false ? "tun-csum is off" : "tun-csum follows the guest, which has guest-csum off"
             error("set:\(name):\(key)", "TAP '\(name)': \(asked.map(\.1).joined(separator: " and ")) without TUN_F_CSUM (\(csumWhy)): the kernel refuses the TUNSETOFFLOAD (set_offload() returns EINVAL); turn tun-csum on or \(asked.map { "\($0.1) off" }.joined(separator: " and "))")
+        }
+    }
+
+    // MARK: MTU
+
+    /// `mtu` set twice for one device, or an IPv6 address on a device below 1280.
+    mutating func checkMTUs() {
+        for p in Network(topology).mtuProblems() {
+            let key = p.interface.map { "set:\(p.node):\($0):\(p.key)" } ?? "set:\(p.node):\(p.key)"
+            error(marks[key] != nil ? key : p.interface.map { "iface:\(p.node):\($0)" } ?? "node:\(p.node)", p.message)
         }
     }
 

@@ -73,6 +73,48 @@ extension Frame {
         return out
     }
 
+    /// The frames a datagram travels as when the sender cut it for `mtu` and routers on the way
+    /// cut each piece again for the smaller MTUs in `again`, in order (IPv4 only: an IPv6
+    /// router never fragments).
+    public func ipFragments(_ l: FrameLayout, mtu: Int, again: [Int], identification: UInt32 = 0) -> [Frame] {
+        var out = ipFragments(l, mtu: mtu, identification: identification)
+        for m in again { out = out.flatMap { $0.refragmentIPv4(mtu: m) } }
+        return out
+    }
+
+    /// `ip_do_fragment()`'s slow path on a router: an IPv4 packet (a whole datagram or itself a
+    /// fragment) longer than `mtu` cut again. Every piece but the last carries
+    /// (`mtu` − header) rounded down to 8 bytes; offsets continue the packet's own; MF is set
+    /// on every piece but the last, and on that one too when the packet was not the datagram's
+    /// last fragment; the IP ID stays; each header checksum is recomputed.
+    public func refragmentIPv4(mtu: Int) -> [Frame] {
+        guard let h = networkHeader, h.ipVersion == .v4 else { return [self] }
+        let l3 = h.l3Offset, ihl = h.headerLength
+        let total = Int(bytes.be16(at: l3 + IPv4Field.totalLength))
+        guard total > mtu, total > ihl, bytes.count >= l3 + total else { return [self] }
+        let flags = bytes.be16(at: l3 + IPv4Field.flagsFragment)
+        let base = Int(flags & 0x1FFF) * 8
+        let notLast = flags & 0x2000 != 0
+        let per = (mtu - ihl) & ~7
+        guard per > 0 else { return [self] }
+        let eth = Array(bytes[0..<l3])
+        let data = Array(bytes[(l3 + ihl)..<(l3 + total)])
+        var out: [Frame] = []
+        var off = 0
+        while off < data.count {
+            let n = min(per, data.count - off)
+            let more = off + n < data.count || notLast
+            var ip = Array(bytes[l3..<(l3 + ihl)])
+            ip.setBE16(UInt16(ihl + n), at: IPv4Field.totalLength)
+            ip.setBE16((flags & 0x4000) | (more ? 0x2000 : 0) | UInt16((base + off) / 8), at: IPv4Field.flagsFragment)
+            var f = Frame(bytes: eth + ip + data[off..<(off + n)])
+            f.fillIPv4Checksum(l3Offset: l3, headerLength: ihl)
+            out.append(f)
+            off += n
+        }
+        return out
+    }
+
     /// Clear the IPv4 Don't Fragment bit (and fix the header checksum): what a datagram the
     /// local stack fragments carries.
     public mutating func clearDontFragment(_ l: FrameLayout) {

@@ -14,6 +14,38 @@ import TestSupport
         return (f, try f.layout())
     }
 
+    /// A router's `ip_do_fragment()` on fragments cut for 9000, egress 1500: each piece cut
+    /// again; offsets continue, MF stays on all but the datagram's last piece.
+    @Test func fragmentsCutAgainForASmallerMTU() throws {
+        var (f, l) = try bigUDP(false, payload: 12000)
+        f.clearDontFragment(l)
+        // 12008 bytes of UDP: (9000 − 20) & ~7 = 8976, then 3032.
+        let first = f.ipFragments(l, mtu: 9000)
+        #expect(first.map { $0.bytes.count - 34 } == [8976, 3032])
+        let again = f.ipFragments(l, mtu: 9000, again: [1500])
+        // 8976 = 6 × 1480 + 96; 3032 = 2 × 1480 + 72: 7 + 3 pieces.
+        let lens = [1480, 1480, 1480, 1480, 1480, 1480, 96, 1480, 1480, 72]
+        #expect(again.map { $0.bytes.count - 34 } == lens)
+        var off = 0
+        var data: [UInt8] = []
+        for (i, g) in again.enumerated() {
+            let b = g.bytes
+            let last = i == again.count - 1
+            #expect(b.be16(at: 20) == (last ? 0 : 0x2000) | UInt16(off / 8), "piece \(i): flags and offset")
+            #expect(Int(b.be16(at: 16)) == 20 + lens[i])
+            #expect(b.be16(at: 18) == f.bytes.be16(at: 18))
+            #expect(b.be16(at: 24) == naiveIPv4HeaderChecksum(b))
+            off += lens[i]
+            data += b[34...]
+        }
+        #expect(data == Array(f.bytes[l.l4Offset..<l.end]))
+        // A piece that fits is left alone; an IPv6 packet is never cut by a router.
+        #expect(first[1].refragmentIPv4(mtu: 4000) == [first[1]])
+        let (v6, l6) = try bigUDP(true, payload: 3000)
+        #expect(v6.refragmentIPv4(mtu: 1280) == [v6])
+        #expect(v6.ipFragments(l6, mtu: 1500, again: [1280]).count == v6.ipFragments(l6, mtu: 1500).count)
+    }
+
     @Test func ipv4UDPDatagramOf3008BytesMakesThreeFragments() throws {
         var (f, l) = try bigUDP(false, payload: 3000)
         f.clearDontFragment(l)

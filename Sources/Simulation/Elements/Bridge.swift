@@ -55,10 +55,14 @@ extension Walk {
         if s.ipSummed == .complete {
             q.carrier = .skb(s.with(.none))
         }
-        // is_skb_forwardable(): a non-GSO frame larger than the egress MTU is dropped.
-        if !s.isGSO && Self.linkFrameLength(p) > Frame.forwardableLength {
+        // br_dev_queue_push_xmit() → is_skb_forwardable(): a non-GSO frame larger than the
+        // egress port's MTU (+ Ethernet header + VLAN tag) is freed without a counter.
+        let outMTU = net.devices[out].mtu
+        let length = Self.linkFrameLength(p)
+        if !s.isGSO && length > MTURule.forwardableLength(mtu: outMTU) {
             q = watch(q) { w in
-                w.record(p, q, node: node, iface: w.ifLabel(br), .forward, .bridgeTooBig(egress: w.name(out)), drop: "frame exceeds MTU")
+                w.record(p, q, node: node, iface: w.ifLabel(br), .forward, .bridgeTooBig(egress: w.name(out), length: length, mtu: outMTU),
+                         drop: "frame exceeds MTU")
             }
             return finish(.droppedOnPath(at: name(br), reason: "frame exceeds MTU"))
         }

@@ -31,9 +31,10 @@ extension Walk {
         b.ipID = leg.ipID
         var p = Packet(frame: leg.build(b, .complete, 0), carrier: .wire, target: target)
         let fl = p.layout
-        if leg.proto != .tcp && fl.end - fl.l3Offset > Frame.linkMTU {
-            // The remote's own stack fragments a UDP/ICMP datagram larger than the MTU.
-            p.fragmentMTU = Frame.linkMTU
+        if leg.proto != .tcp && fl.end - fl.l3Offset > n.mtu {
+            // The remote's own stack fragments a UDP/ICMP datagram larger than the wire's MTU
+            // (the NIC's).
+            p.fragmentMTU = n.mtu
             p.frame.clearDontFragment(fl)
         }
         let before = p

@@ -80,7 +80,9 @@ extension Walk {
         var b = PacketBuilder(sourceMAC: net.devices[dev].mac, destinationMAC: dstMAC, source: leg.source, destination: leg.destination)
         b.ipID = leg.ipID
         let v4 = leg.destination.version == .v4
-        let mss = flow.mss ?? leg.segmentSize ?? (Frame.linkMTU - (v4 ? 20 : 40) - 20 - 12)
+        // The egress device's MTU: the route MTU the stack sizes segments and fragments by.
+        let mtu = net.devices[dev].mtu
+        let mss = flow.mss ?? leg.segmentSize ?? (MTURule.mss(mtu: mtu, v4 ? .v4 : .v6) - 12)
         var fill: PacketBuilder.ChecksumFill
         var event: StepEvent
         // A program that builds whole frames (sender: software) sends the flow's frames; an ICMP
@@ -133,14 +135,14 @@ extension Walk {
             // MTU is built as a list of fragments; CHECKSUM_PARTIAL is chosen only when it fits,
             // so UDP computes its checksum in software (udp_csum, over every fragment) and
             // ip_fragment()/ip6_fragment() send it with DF clear.
-            if leg.proto != .tcp && !software && ipLen > Frame.linkMTU {
-                fragmentMTU = Frame.linkMTU
+            if leg.proto != .tcp && !software && ipLen > mtu {
+                fragmentMTU = mtu
                 if fill == .partial {
                     fill = .complete
                     f = leg.build(b, .complete, 0)
                 }
                 f.clearDontFragment(fl)
-                let fragments = StepEvent.Fragmentation(ipLength: ipLen, count: f.fragmentCount(fl, mtu: Frame.linkMTU))
+                let fragments = StepEvent.Fragmentation(ipLength: ipLen, count: f.fragmentCount(fl, mtu: mtu), mtu: mtu)
                 switch event {
                 case var .udpSend(u):
                     u.fragments = fragments
@@ -172,10 +174,10 @@ extension Walk {
             p = watch(p) { w in w.record(empty, p, node: ni, iface: node.interfaces[iface].name, .send, sent) }
             // packet_snd(): a frame longer than the device MTU (plus its header) and not GSO is
             // refused with EMSGSIZE; a program writing frames cannot fragment.
-            if software && gso == 0 && frame.count > FrameLayout.ethernetLength + Frame.linkMTU {
+            if software && gso == 0 && frame.count > FrameLayout.ethernetLength + mtu {
                 let r = p
                 _ = watch(r) { w in
-                    w.record(r, r, node: ni, iface: node.interfaces[iface].name, .transmit, .programSendTooBig(length: frame.count), drop: "EMSGSIZE")
+                    w.record(r, r, node: ni, iface: node.interfaces[iface].name, .transmit, .programSendTooBig(length: frame.count, mtu: mtu), drop: "EMSGSIZE")
                 }
                 finish(.droppedOnPath(at: node.name, reason: "packet_snd: frame larger than MTU (EMSGSIZE)"))
                 continue

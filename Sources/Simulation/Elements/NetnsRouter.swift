@@ -111,11 +111,16 @@ extension Walk {
             return finish(.droppedOnPath(at: node.name, reason: "no route to \(dst)"))
         }
         // ip_exceeds_mtu() / ip6_pkt_too_big(): a packet larger than the egress MTU (IPv4 with
-        // DF; a GSO skb by its segments' size) is dropped with "fragmentation needed".
-        if let s = q.skb, q.fragmentMTU == nil {
-            let mtu = Frame.linkMTU
-            let dfSet = q.frame.mayNotFragment(l)
-            let ipLen = s.isGSO ? (l.payloadOffset - l.l3Offset + s.gsoSize) : (l.end - l.l3Offset)
+        // DF; a GSO skb by its segments' size; IPv6 always, fragments too: an IPv6 router never
+        // fragments) is dropped with "fragmentation needed" / "packet too big". IPv4 fragments
+        // have DF clear: they are cut again on output (below).
+        let outMTU = net.devices[outDev].mtu
+        if let s = q.skb, q.fragmentMTU == nil || !v4 {
+            let mtu = outMTU
+            let fragmented = q.fragmentMTU != nil
+            let dfSet = fragmented || q.frame.mayNotFragment(l)
+            let ipLen = fragmented ? Self.linkFrameLength(q) - FrameLayout.ethernetLength
+                : s.isGSO ? (l.payloadOffset - l.l3Offset + s.gsoSize) : (l.end - l.l3Offset)
             if dfSet && ipLen > mtu {
                 let r = q
                 _ = watch(r) { w in
@@ -159,6 +164,23 @@ extension Walk {
             let r = q
             q = watch(r) { w in
                 w.record(r, r, node: ni, iface: w.topology.nodes[ni].interfaces[outIf].name, .forward, .masqueradeWithoutConntrack)
+            }
+        }
+        // 7. ip_output → ip_fragment: IPv4 fragments longer than the egress MTU are cut again;
+        // after conntrack's reassembly (nf_defrag_ipv4) the whole datagram is cut afresh, for
+        // the smaller of the egress MTU and the largest fragment it arrived in (frag_max_size).
+        if v4, q.fragmentMTU != nil, Self.linkFrameLength(q) - FrameLayout.ethernetLength > outMTU {
+            let before = q
+            if nf.conntrackActive {
+                q.fragmentMTU = outMTU
+                q.refragmentMTUs = []
+            } else {
+                q.refragmentMTUs.append(outMTU)
+            }
+            let count = q.linkFrames.count
+            q = watch(q) { w in
+                w.record(before, q, node: ni, iface: w.topology.nodes[ni].interfaces[outIf].name, .forward,
+                         .ipFragmentAgain(count: count, mtu: outMTU, defragmented: nf.conntrackActive))
             }
         }
         transmit(q, on: outDev)

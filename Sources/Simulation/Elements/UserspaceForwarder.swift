@@ -79,7 +79,7 @@ extension Walk {
             q.carrier = .skb(s)
             q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .transmit, .packetSndVnet(s)) }
         } else {
-            if Self.linkFrameLength(q) > FrameLayout.ethernetLength + Frame.linkMTU {
+            if Self.linkFrameLength(q) > FrameLayout.ethernetLength + net.devices[outDev].mtu {
                 _ = watch(q) { w in
                     w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .transmit, .packetSndTooBig, drop: "EMSGSIZE")
                 }

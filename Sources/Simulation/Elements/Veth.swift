@@ -17,11 +17,14 @@ extension Walk {
         }
         guard let peer = dev.peer else { return finish(.droppedOnPath(at: name(d), reason: "veth has no peer")) }
         // __dev_forward_skb() → is_skb_forwardable(): a non-GSO frame longer than the peer's
-        // MTU + Ethernet header + VLAN tag (1518) is dropped.
-        if !s.isGSO && Self.linkFrameLength(q) > Frame.forwardableLength {
+        // MTU + Ethernet header + VLAN tag (1518 at MTU 1500) is dropped.
+        let peerMTU = net.devices[peer].mtu
+        let length = Self.linkFrameLength(q)
+        if !s.isGSO && length > MTURule.forwardableLength(mtu: peerMTU) {
             let r = p
             _ = watch(r) { w in
-                w.record(r, r, node: node, iface: w.ifLabel(d), .transmit, .vethTooBig(peer: w.name(peer)), drop: "frame exceeds MTU")
+                w.record(r, r, node: node, iface: w.ifLabel(d), .transmit, .vethTooBig(peer: w.name(peer), length: length, mtu: peerMTU),
+                         drop: "frame exceeds MTU")
             }
             return finish(.droppedOnPath(at: name(d), reason: "frame exceeds the veth peer's MTU"))
         }
