@@ -150,7 +150,7 @@ import TopologyFile
         #expect(s.lesson?.feedback == Feedback(correct: false, text: "Not there."))
         #expect(s.overlay == nil, "Enter answered instead of opening the options")
         // The hop that loses it.
-        let rcv = try #require(steps.firstIndex { $0.element == "router" && $0.function.contains("packet_rcv") })
+        let rcv = try #require(steps.firstIndex { $0.element == "router" && $0.event.kind == .forwarderReadSocket })
         s.perform(.jumpToStep(rcv))
         press(&s, .enter)
         #expect(s.lesson?.feedback?.correct == true)

@@ -89,11 +89,11 @@ import TestSupport
             let s = try leg(base, "ssh", "SYN").steps
             return s[i].l4Field != s[i - 1].l4Field
         }
-        #expect(try changes.map { try leg(base, "ssh", "SYN").steps[$0].function } == [nat.function])
+        #expect(try changes.map { try leg(base, "ssh", "SYN").steps[$0].event.kind } == [nat.event.kind])
         // With tx off in VM1: the finished checksum goes from 0x79b5 to 0x78b6 and stays valid.
         let (_, off) = try applying(["vm1.eth0.tx=off"], to: l.lab.topology)
         let steps = try leg(off, "ssh", "SYN").steps
-        let i = try #require(steps.firstIndex { $0.element == "router" && $0.function.contains("inet_proto_csum_replace4") })
+        let i = try #require(steps.firstIndex { $0.element == "router" && $0.event.kind == .masquerade })
         #expect(tcpField(steps[i - 1].frame) == 0x79B5 && naiveL4Checksum(steps[i - 1].frame) == 0x79B5)
         #expect(tcpField(steps[i].frame) == 0x78B6 && naiveL4Checksum(steps[i].frame) == 0x78B6)
         // Completing after the NAT (the task) gives the checksum of the NATed bytes.
@@ -108,7 +108,7 @@ import TestSupport
         let tap1 = try step(base, flow: "bulk", leg: data, node: "tap1")
         #expect(tcpLength(tap1.frame) == 4032 && tcpPayload(tap1.frame) == 4000)
         #expect(tcpField(tap1.frame) == naivePseudoHeaderSum(tap1.frame) && tcpField(tap1.frame) == 0x23C9)
-        let segs = try leg(base, "bulk", data).steps.filter { $0.element == "tap2" && $0.function.contains("tcp_gso_segment") }
+        let segs = try leg(base, "bulk", data).steps.filter { $0.element == "tap2" && $0.event.kind == .gsoSegment }
         #expect(segs.count == 3)
         #expect(segs.map { tcpPayload($0.frame) } == [1448, 1448, 1104])
         for s in segs {
@@ -119,7 +119,7 @@ import TestSupport
         #expect(naiveL4Checksum(segs[0].frame) != naiveL4Checksum(segs[1].frame), "the final checksums differ")
         // Without GUEST_CSUM: complete, NONE, flags 0.
         let (_, noCsum) = try applying(["vm2.guest-csum=off"], to: l.lab.topology)
-        for s in try leg(noCsum, "bulk", data).steps where s.element == "tap2" && s.function.contains("tun_put_user") {
+        for s in try leg(noCsum, "bulk", data).steps where s.element == "tap2" && s.event.kind == .tunPutUser {
             #expect(tcpField(s.frame) == naiveL4Checksum(s.frame))
             if case let .vnet(h) = s.after { #expect(h.flags == 0) } else { Issue.record("no vnet header at tap2") }
         }
