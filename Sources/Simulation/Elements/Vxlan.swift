@@ -1,0 +1,284 @@
+import Checksum
+import Wire
+
+// A VXLAN tunnel device over IPv4 (#16, first slice): encapsulation with the outer UDP checksum
+// as `udp_set_csum()` leaves it, NAT of the outer header, and the receive side up to the inner
+// frame. The rules and their sources: assets/kernel-reference-notes.md, "Tunnels (VXLAN,
+// GENEVE): what the source says" (T2, T3, R1–R4, N1–N3) and "Measured on 6.18".
+
+/// A VXLAN device as `ip link add NAME type vxlan id VNI local A remote B dstport P dev UNDERLAY
+/// [udpcsum|noudpcsum]` creates it.
+public struct VxlanSettings: Sendable, Hashable {
+    public var vni: UInt32
+    public var local: IPAddress
+    public var remote: IPAddress
+    /// 4789 (IANA), 8472 for flannel and the Linux default without `dstport`.
+    public var dstPort: UInt16
+    /// The interface the outer packets leave by (`dev`).
+    public var underlay: String
+    /// `udpcsum` / `noudpcsum`; nil: neither given, the kernel default applies (`udpCsum(on:)`).
+    public var udpCsum: Bool?
+
+    public init(vni: UInt32, local: IPAddress, remote: IPAddress, dstPort: UInt16 = 4789, underlay: String, udpCsum: Bool? = nil) {
+        self.vni = vni
+        self.local = local
+        self.remote = remote
+        self.dstPort = dstPort
+        self.underlay = underlay
+        self.udpCsum = udpCsum
+    }
+
+    /// Whether the outer UDP checksum is computed. 6.x: on unless `IFLA_VXLAN_UDP_CSUM` is 0
+    /// (`VXLAN_F_UDP_ZERO_CSUM_TX`); 4.4 and older: off unless it is 1 (`VXLAN_F_UDP_CSUM`).
+    public func udpCsum(on profile: KernelProfile) -> Bool {
+        udpCsum ?? (profile == .linux6)
+    }
+}
+
+/// The branch `udp_set_csum()` took for the outer UDP checksum (T3).
+public enum OuterChecksumBranch: String, Sendable, Hashable, CaseIterable {
+    /// `nocheck`: the field is 0 ("no checksum", RFC 768).
+    case zero
+    /// A GSO skb: the outer pseudo-header sum of the super-frame, fixed per segment later.
+    case gsoPseudo = "gso-pseudo"
+    /// 6.x local checksum offload: the final outer checksum computed with `lco_csum()` while the
+    /// inner checksum is still pending (`CHECKSUM_PARTIAL` for the inner).
+    case lco
+    /// The outer field becomes the pending one (`CHECKSUM_PARTIAL`, `csum_start` = outer UDP).
+    case pending
+    /// 4.4 on a route device without IPv4 checksum offload: the whole outer sum in software.
+    case software
+}
+
+/// What `vxlan_xmit_one()` made of an inner frame.
+public struct VxlanEncapsulation: Sendable, Hashable {
+    /// Outer Ethernet + IPv4 + UDP + VXLAN, then the inner frame.
+    public var frame: Frame
+    public var skb: SkbState
+    /// `skb->encapsulation`: the pending checksum (if any) is the inner one.
+    public var encapsulation: Bool
+    /// 4.4 with the outer checksum on: `iptunnel_handle_offloads()` completed the inner first.
+    public var innerCompleted: Bool
+    public var branch: OuterChecksumBranch
+    /// The outer UDP checksum field as written.
+    public var outerField: UInt16
+}
+
+/// The receive side of a VXLAN endpoint for one outer frame.
+public struct VxlanReception: Sendable, Hashable {
+    /// `udp4_csum_init()` / `udp_queue_rcv_one_skb()` on the outer UDP header.
+    public var outerCheck: StepEvent.ReceiveCheck
+    /// Nil when the outer checksum was wrong: dropped, `Udp: InCsumErrors` and `Udp: InErrors`.
+    public var inner: (frame: Frame, skb: SkbState)?
+
+    public static func == (a: VxlanReception, b: VxlanReception) -> Bool {
+        a.outerCheck == b.outerCheck && a.inner?.frame == b.inner?.frame && a.inner?.skb == b.inner?.skb
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(outerCheck)
+        h.combine(inner?.frame)
+        h.combine(inner?.skb)
+    }
+
+    /// The counters a dropped packet increments (`__udp4_lib_rcv()` → `csum_error:`).
+    public var counters: [String] { inner == nil ? ["Udp: InCsumErrors", "Udp: InErrors"] : [] }
+}
+
+public enum VxlanError: Error, Sendable, Hashable, CustomStringConvertible {
+    case notIPv4(String)
+    case innerNotParsed(String)
+
+    public var description: String {
+        switch self {
+        case let .notIPv4(what): return "VXLAN over IPv6 is not modelled yet (\(what))"
+        case let .innerNotParsed(why): return "the inner frame does not parse: \(why)"
+        }
+    }
+}
+
+public enum Vxlan {
+    /// Outer Ethernet (14) + IPv4 (20) + UDP (8) + VXLAN (8): `VXLAN_HEADROOM` for IPv4.
+    public static let outerHeaderLength = 50
+    static let outerL3 = 14
+    static let outerL4 = 34
+    static let udpChecksumOffset = 6
+
+    /// The outer UDP source port: the kernel hashes the inner flow (`udp_flow_src_port()`) into
+    /// the local port range; the model uses a fixed hash of the inner addresses and ports into
+    /// 32768–60999, so one flow keeps one port, as in the kernel.
+    public static func sourcePort(inner: Frame) -> UInt16 {
+        guard let l = try? inner.layout() else { return 32768 }
+        var h: UInt32 = 2166136261
+        for b in inner.sourceAddress(l) + inner.destinationAddress(l) { h = (h ^ UInt32(b)) &* 16777619 }
+        if l.l4Protocol == .tcp || l.l4Protocol == .udp {
+            for p in [inner.sourcePort(l), inner.destinationPort(l)] { h = (h ^ UInt32(p)) &* 16777619 }
+        }
+        return UInt16(32768 + h % (61000 - 32768))
+    }
+
+    /// `vxlan_xmit_one()` → `vxlan_build_skb()` → `iptunnel_handle_offloads()` (T2), then
+    /// `udp_tunnel_xmit_skb()` → `udp_set_csum()` (T3).
+    /// - Parameter underlayIPv4Checksum: the route device has `NETIF_F_V4_CSUM` (4.4's test).
+    public static func encapsulate(inner: Frame, skb: SkbState, settings: VxlanSettings, profile: KernelProfile,
+                                   underlayIPv4Checksum: Bool, sourceMAC: [UInt8], destinationMAC: [UInt8],
+                                   sourcePort: UInt16) throws(VxlanError) -> VxlanEncapsulation {
+        guard settings.local.version == .v4, settings.remote.version == .v4 else {
+            throw .notIPv4("local \(settings.local), remote \(settings.remote)")
+        }
+        let innerLayout: FrameLayout
+        do { innerLayout = try inner.layout() } catch { throw .innerNotParsed("\(error)") }
+        let udpSum = settings.udpCsum(on: profile)
+        var innerFrame = inner
+        var s = skb
+        var encapsulation = false
+        var innerCompleted = false
+        // iptunnel_handle_offloads(): a GSO skb keeps its state (gso_type |= UDP_TUNNEL[_CSUM]).
+        if !s.isGSO {
+            if profile != .linux6 && udpSum && s.ipSummed == .partial {
+                // 4.4: `if (skb->ip_summed == CHECKSUM_PARTIAL && csum_help) skb_checksum_help(skb);`
+                innerFrame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: innerLayout.end,
+                                            mangleZero: profile.checksumHelpMangles0)
+                s = s.with(.none)
+                innerCompleted = true
+            } else if s.ipSummed == .partial {
+                encapsulation = true
+                s.csumStart += outerHeaderLength
+            } else {
+                s = s.with(.none)
+            }
+        } else {
+            encapsulation = true
+            if s.ipSummed == .partial { s.csumStart += outerHeaderLength }
+        }
+        var b = destinationMAC + sourceMAC + [0x08, 0x00]
+        let udpLength = 8 + 8 + innerFrame.count
+        let total = 20 + udpLength
+        // IPv4: DF unset (vxlan `df` default), TTL 64 (`ip4_dst_hoplimit()`), ID 0 in the model.
+        b += [0x45, 0x00, UInt8(total >> 8), UInt8(total & 0xFF), 0, 0, 0, 0, 64, 17, 0, 0]
+        b += settings.local.bytes + settings.remote.bytes
+        b += [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(settings.dstPort >> 8), UInt8(settings.dstPort & 0xFF),
+              UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0]
+        b += [0x08, 0, 0, 0, UInt8(settings.vni >> 16 & 0xFF), UInt8(settings.vni >> 8 & 0xFF), UInt8(settings.vni & 0xFF), 0]
+        b += innerFrame.bytes
+        var frame = Frame(bytes: b)
+        frame.bytes.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(b[outerL3..<outerL4])), at: outerL3 + 10)
+
+        let pseudo = InternetChecksum.pseudoHeaderIPv4(source: frame.bytes.be32(at: outerL3 + 12), destination: frame.bytes.be32(at: outerL3 + 16),
+                                                       protocol: 17, length: UInt32(udpLength))
+        let branch: OuterChecksumBranch
+        let field: UInt16
+        if !udpSum {
+            branch = .zero
+            field = 0
+        } else if s.isGSO {
+            branch = .gsoPseudo
+            field = InternetChecksum.fold(pseudo)
+        } else if profile == .linux6 && s.ipSummed == .partial {
+            // uh->check = udp_v4_check(len, saddr, daddr, lco_csum(skb)): the bytes from the
+            // outer UDP header (check 0) to the inner L4 header, plus ~inner field.
+            let innerField = frame.bytes.be16(at: s.csumStart + s.csumOffset)
+            var lco = InternetChecksum.sum(frame.bytes, range: outerL4..<s.csumStart)
+            lco = InternetChecksum.add(lco, UInt32(~innerField))
+            branch = .lco
+            field = InternetChecksum.udpMangleZero(InternetChecksum.finish(InternetChecksum.add(pseudo, lco)))
+        } else if profile == .linux6 || underlayIPv4Checksum {
+            branch = .pending
+            field = InternetChecksum.fold(pseudo)
+            s = s.with(.partial)
+            s.csumStart = outerL4
+            s.csumOffset = udpChecksumOffset
+            encapsulation = false
+        } else {
+            branch = .software
+            let sum = InternetChecksum.sum(frame.bytes, range: outerL4..<frame.count)
+            field = InternetChecksum.udpMangleZero(InternetChecksum.finish(InternetChecksum.add(pseudo, sum)))
+            s = s.with(.unnecessary)
+        }
+        frame.bytes.setBE16(field, at: outerL4 + udpChecksumOffset)
+        return VxlanEncapsulation(frame: frame, skb: s, encapsulation: encapsulation, innerCompleted: innerCompleted,
+                                  branch: branch, outerField: field)
+    }
+
+    /// MASQUERADE / SNAT of the outer header (`nf_nat_ipv4_manip_pkt()` → `udp_manip_pkt()`):
+    /// the source address and port become `address`/`port`. Returns whether the UDP field was
+    /// left alone because it was zero (6.x N1; 4.4 updates a zero field of a `PARTIAL` skb, N2),
+    /// and whether the `PARTIAL` branch of `inet_proto_csum_replace4()` was used (N3: the field is
+    /// taken for a pending pseudo-header sum and the port change is skipped).
+    @discardableResult
+    public static func natOuterSource(_ frame: inout Frame, skb: SkbState, address: IPAddress, port: UInt16,
+                                      profile: KernelProfile) -> (zeroKept: Bool, pseudoHeader: Bool) {
+        let addrAt = outerL3 + 12
+        let old = frame.bytes.be32(at: addrAt)
+        let new = address.bytes.count == 4 ? UInt32(address.bytes[0]) << 24 | UInt32(address.bytes[1]) << 16 | UInt32(address.bytes[2]) << 8 | UInt32(address.bytes[3]) : old
+        frame.bytes.setBE32(new, at: addrAt)
+        let ipc = frame.bytes.be16(at: outerL3 + 10)
+        frame.bytes.setBE16(InternetChecksum.replace32(checksum: ipc, old: old, new: new), at: outerL3 + 10)
+        let fieldAt = outerL4 + udpChecksumOffset
+        let field = frame.bytes.be16(at: fieldAt)
+        let partial = skb.ipSummed == .partial
+        let doCsum = profile == .linux6 ? field != 0 : (field != 0 || partial)
+        let oldPort = frame.bytes.be16(at: outerL4)
+        frame.bytes.setBE16(port, at: outerL4)
+        guard doCsum else { return (true, false) }
+        var c = field
+        if partial {
+            // inet_proto_csum_replace4(pseudohdr = true) on a PARTIAL skb; the port (pseudohdr = false) is skipped.
+            c = InternetChecksum.replacePseudo32(partialField: c, old: old, new: new)
+        } else {
+            c = InternetChecksum.replace32(checksum: c, old: old, new: new)
+            c = InternetChecksum.replace16(checksum: c, old: oldPort, new: port)
+        }
+        frame.bytes.setBE16(InternetChecksum.udpMangleZero(c), at: fieldAt)
+        return (false, partial)
+    }
+
+    /// `__udp4_lib_rcv()` → `udp4_csum_init()` → `udp_queue_rcv_one_skb()` ("Verify checksum
+    /// before giving to encap") → `vxlan_rcv()` → `__iptunnel_pull_header()` (R1–R4).
+    public static func receive(_ frame: Frame, skb: SkbState) -> VxlanReception {
+        let field = frame.bytes.be16(at: outerL4 + udpChecksumOffset)
+        var s = skb
+        let check: StepEvent.ReceiveCheck
+        let bytesValid: Bool = {
+            guard let l = try? frame.layout() else { return false }
+            return frame.l4ChecksumIsValid(l)
+        }()
+        let trusted = s.ipSummed == .unnecessary || s.csumValid || (s.ipSummed == .partial && s.csumStart >= 0)
+        if field == 0 {
+            // skb_checksum_init_zero_check(): a zero field is accepted and uses up a level.
+            check = .udpZero
+            s = decrementUnnecessary(s)
+        } else if trusted {
+            check = .trusted(summed: s.ipSummed, csumValid: s.csumValid, bytesValid: bytesValid)
+            s = decrementUnnecessary(s)
+        } else if bytesValid {
+            // __skb_checksum_complete(): CHECKSUM_COMPLETE over the datagram, csum_valid.
+            check = .verified(valid: true)
+            s = s.with(.complete)
+            s.csumValid = true
+        } else {
+            return VxlanReception(outerCheck: .verified(valid: false), inner: nil)
+        }
+        // skb_pull_rcsum(): a PARTIAL whose csum_start lies in the pulled header becomes NONE.
+        var inner = Frame(bytes: Array(frame.bytes[outerHeaderLength...]))
+        if s.ipSummed == .partial {
+            if s.csumStart >= outerHeaderLength {
+                s.csumStart -= outerHeaderLength
+            } else {
+                s = s.with(.none)
+            }
+        }
+        // The outer csum_valid belongs to the outer header; the inner is checked from COMPLETE.
+        s.csumValid = false
+        if let l = try? inner.layout(), l.end < inner.count { inner.bytes.removeLast(inner.count - l.end) }
+        return VxlanReception(outerCheck: check, inner: (inner, s))
+    }
+
+    /// `__skb_decr_checksum_unnecessary()`.
+    static func decrementUnnecessary(_ s: SkbState) -> SkbState {
+        guard s.ipSummed == .unnecessary else { return s }
+        var t = s
+        if t.csumLevel == 0 { t = t.with(.none) } else { t.csumLevel -= 1 }
+        return t
+    }
+}
