@@ -49,7 +49,7 @@ extension LabPlan {
                 guard let w = wires[r.graphID] else { continue }
                 steps.append(.veth(roleA: r.role, nameA: r.name, macA: r.mac, roleB: w.role, nameB: w.name, macB: w.mac))
                 steps.append(.up(role: w.role, device: w.name, master: nil))
-            case .virtio:
+            case .virtio, .vxlan:
                 continue
             }
         }
@@ -78,7 +78,7 @@ extension LabPlan {
                     if let on = node.features.requested[f] { steps.append(.feature(role: r.role, device: r.name, f, on: on)) }
                 }
                 continue
-            case .virtio: continue
+            case .virtio, .vxlan: continue
             }
             for f in Feature.allCases { if let on = requested[f] { steps.append(.feature(role: r.role, device: r.name, f, on: on)) } }
         }

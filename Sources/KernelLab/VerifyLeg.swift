@@ -222,7 +222,7 @@ extension LegCheck {
             }
             injection = .packet(role: w.role, device: w.name, vnet: false)
             label = "the wire beyond \(from.name) (AF_PACKET)"
-        case .tap, .bridge, .veth, .router:
+        case .tap, .bridge, .veth, .router, .vxlan:
             return .failure(NotCheckableLeg("sender \(leg.from) is a \(from.kind.name): no way to inject its frames faithfully"))
         }
         if writes.isEmpty { return .failure(NotCheckableLeg("the simulated sender emits nothing")) }
@@ -260,7 +260,7 @@ extension LegCheck {
                 guard case let .skb(state) = s.before else { continue }
                 expected.append(Observation(status: ChecksumStatus(state), frame: s.firstFragment))
             }
-        case .tap, .bridge, .veth, .router:
+        case .tap, .bridge, .veth, .router, .vxlan:
             return .failure(NotCheckableLeg("receiver \(leg.to) is a \(to.kind.name): what its stack does is not observable here"))
         }
         if points.isEmpty { return .failure(NotCheckableLeg("no observation point at \(leg.to)")) }

@@ -28,13 +28,13 @@ public enum HostCommands {
                         switch peer.kind {
                         case .netns, .router:
                             return ["ip netns exec \(peer.name) ethtool -K \(other.interface ?? end) \(short) \(onOff)"]
-                        case .vm, .tap, .bridge, .veth, .hostNIC:
+                        case .vm, .tap, .bridge, .veth, .hostNIC, .vxlan:
                             break
                         }
                     }
                 }
                 return ["ethtool -K \(end) \(short) \(onOff)"]
-            case .netns, .tap, .bridge, .hostNIC:
+            case .netns, .tap, .bridge, .hostNIC, .vxlan:
                 return ["ethtool -K \(node.name) \(short) \(onOff)"]
             }
         }
@@ -69,6 +69,8 @@ public enum HostCommands {
             return ["forwarder: setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, \(on ? 1 : 0)) on each AF_PACKET socket"]
         case (.router, "place"):
             return ["run the forwarder in a \(value == "vm" ? "VM" : "network namespace")"]
+        case (.vxlan, _):
+            return ["delete and re-add \(node.name) with the new \(key) (ip link add \(node.name) type vxlan …): udpcsum cannot be changed on a live device"]
         case (.router, "forwarding"):
             return [value == "l2" ? "forward as a switch (no TTL or MAC rewrite)" : "route (TTL − 1, MAC rewrite)"]
         default:

@@ -20,6 +20,8 @@ struct Packet: Sendable {
     /// carries the whole datagram (what every hop does to the checksum is the same for each
     /// fragment, and reassembly gives it back whole), while MTU checks apply per fragment.
     var fragmentMTU: Int?
+    /// Offset of the inner Ethernet header of a tunnelled frame (VXLAN: 50); nil otherwise.
+    var innerOffset: Int?
 
     var layout: FrameLayout {
         // Frames in flight are built by PacketBuilder or derived from one by kernel operations

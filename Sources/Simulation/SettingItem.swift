@@ -159,7 +159,7 @@ public struct SettingItem: Sendable, Hashable {
             default:
                 return netfilter(r.netfilter, disabled: r.flavour == .userspace ? "a userspace forwarder does not pass the router's netfilter" : nil)
             }
-        case .bridge, .veth, .hostNIC:
+        case .bridge, .veth, .hostNIC, .vxlan:
             return nil
         }
     }

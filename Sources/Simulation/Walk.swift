@@ -55,7 +55,8 @@ struct Walk {
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
                           bytesValid: valid, receiverWouldAccept: after.carrier.trustedWithoutBytes || valid,
                           condition: Self.condition(after, l, valid: valid), ttl: f.ttl(l), source: src, destination: dst,
-                          segment: after.segment, ipFragments: Self.fragments(after, l), explanation: event.explanation, drop: drop))
+                          segment: after.segment, ipFragments: Self.fragments(after, l),
+                          inner: after.innerOffset.flatMap { InnerChecksum(frame: f.bytes, offset: $0) }, explanation: event.explanation, drop: drop))
         applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
     }
 
@@ -218,6 +219,7 @@ struct Walk {
         case .vethEnd: vethXmit(p, on: d, s)
         case .bridge: bridgeDevXmit(p, on: d)
         case .hostNIC: hostNICXmit(p, on: d, s)
+        case let .vxlan(v): vxlanXmit(p, on: d, s, v)
         }
     }
 

@@ -53,6 +53,7 @@ public enum GraphExport {
         case .veth: return "parallelogram"
         case .router: return "diamond"
         case .hostNIC: return "house"
+        case .vxlan: return "invtrapezium"
         }
     }
 
@@ -66,6 +67,7 @@ public enum GraphExport {
         case .veth: return "\(id)[/\(label)/]"
         case .router: return "\(id){\(label)}"
         case .hostNIC: return "\(id)[(\(label))]"
+        case .vxlan: return "\(id)[\\\(label)/]"
         }
     }
 

@@ -10,28 +10,66 @@ import Wire
 /// [udpcsum|noudpcsum]` creates it.
 public struct VxlanSettings: Sendable, Hashable {
     public var vni: UInt32
-    public var local: IPAddress
-    public var remote: IPAddress
+    /// Nil until set; the validator requires `local`, `remote` and `underlay`.
+    public var local: IPAddress?
+    public var remote: IPAddress?
     /// 4789 (IANA), 8472 for flannel and the Linux default without `dstport`.
     public var dstPort: UInt16
-    /// The interface the outer packets leave by (`dev`).
-    public var underlay: String
+    /// The namespace interface the outer packets leave by (`dev`).
+    public var underlay: String?
     /// `udpcsum` / `noudpcsum`; nil: neither given, the kernel default applies (`udpCsum(on:)`).
     public var udpCsum: Bool?
+    /// kube-proxy's `iptables -t nat -A POSTROUTING -p udp --dport DSTPORT -j MASQUERADE
+    /// --random-fully` in this device's namespace: the outer source port is rewritten
+    /// (the inner mark survives `skb_scrub_packet()` inside one namespace, T4).
+    public var outerMasquerade: Bool
 
-    public init(vni: UInt32, local: IPAddress, remote: IPAddress, dstPort: UInt16 = 4789, underlay: String, udpCsum: Bool? = nil) {
+    public init(vni: UInt32 = 1, local: IPAddress? = nil, remote: IPAddress? = nil, dstPort: UInt16 = 4789, underlay: String? = nil,
+                udpCsum: Bool? = nil, outerMasquerade: Bool = false) {
         self.vni = vni
         self.local = local
         self.remote = remote
         self.dstPort = dstPort
         self.underlay = underlay
         self.udpCsum = udpCsum
+        self.outerMasquerade = outerMasquerade
     }
 
     /// Whether the outer UDP checksum is computed. 6.x: on unless `IFLA_VXLAN_UDP_CSUM` is 0
     /// (`VXLAN_F_UDP_ZERO_CSUM_TX`); 4.4 and older: off unless it is 1 (`VXLAN_F_UDP_CSUM`).
     public func udpCsum(on profile: KernelProfile) -> Bool {
         udpCsum ?? (profile == .linux6)
+    }
+
+    /// The node settings of a `vxlan` node (besides its ethtool features).
+    public static let keys = ["vni", "local", "remote", "dstport", "underlay", "udpcsum", "outer-masquerade"]
+
+    public mutating func set(_ key: String, _ value: String) throws(SettingError) {
+        switch key {
+        case "vni":
+            guard let n = UInt32(value), n < 1 << 24 else { throw SettingError("'vni' expects a number 0–16777215, got '\(value)'") }
+            vni = n
+        case "local", "remote":
+            guard let a = IPAddress(value), a.version == .v4 else {
+                throw SettingError("'\(key)' expects an IPv4 address (VXLAN over IPv6 is not modelled yet), got '\(value)'")
+            }
+            if key == "local" { local = a } else { remote = a }
+        case "dstport":
+            guard let n = UInt16(value), n > 0 else { throw SettingError("'dstport' expects a port 1–65535, got '\(value)'") }
+            dstPort = n
+        case "underlay":
+            guard NameRule.problem(value) == nil else { throw SettingError("'underlay' expects an interface name of the same namespace, got '\(value)'") }
+            underlay = value
+        case "udpcsum":
+            if value == "default" { udpCsum = nil; return }
+            guard let b = Topology.parseBool(value) else { throw SettingError("'udpcsum' expects on, off or default, got '\(value)'") }
+            udpCsum = b
+        case "outer-masquerade":
+            guard let b = Topology.parseBool(value) else { throw SettingError("'outer-masquerade' expects on or off, got '\(value)'") }
+            outerMasquerade = b
+        default:
+            throw SettingError("unknown setting '\(key)' for a vxlan (expected one of: \(Self.keys.joined(separator: ", ")))")
+        }
     }
 }
 
@@ -88,11 +126,13 @@ public struct VxlanReception: Sendable, Hashable {
 public enum VxlanError: Error, Sendable, Hashable, CustomStringConvertible {
     case notIPv4(String)
     case innerNotParsed(String)
+    case unconfigured(String)
 
     public var description: String {
         switch self {
         case let .notIPv4(what): return "VXLAN over IPv6 is not modelled yet (\(what))"
         case let .innerNotParsed(why): return "the inner frame does not parse: \(why)"
+        case let .unconfigured(what): return "the vxlan device has no \(what)"
         }
     }
 }
@@ -123,8 +163,9 @@ public enum Vxlan {
     public static func encapsulate(inner: Frame, skb: SkbState, settings: VxlanSettings, profile: KernelProfile,
                                    underlayIPv4Checksum: Bool, sourceMAC: [UInt8], destinationMAC: [UInt8],
                                    sourcePort: UInt16) throws(VxlanError) -> VxlanEncapsulation {
-        guard settings.local.version == .v4, settings.remote.version == .v4 else {
-            throw .notIPv4("local \(settings.local), remote \(settings.remote)")
+        guard let local = settings.local, let remote = settings.remote else { throw .unconfigured("local and remote") }
+        guard local.version == .v4, remote.version == .v4 else {
+            throw .notIPv4("local \(local), remote \(remote)")
         }
         let innerLayout: FrameLayout
         do { innerLayout = try inner.layout() } catch { throw .innerNotParsed("\(error)") }
@@ -156,7 +197,7 @@ public enum Vxlan {
         let total = 20 + udpLength
         // IPv4: DF unset (vxlan `df` default), TTL 64 (`ip4_dst_hoplimit()`), ID 0 in the model.
         b += [0x45, 0x00, UInt8(total >> 8), UInt8(total & 0xFF), 0, 0, 0, 0, 64, 17, 0, 0]
-        b += settings.local.bytes + settings.remote.bytes
+        b += local.bytes + remote.bytes
         b += [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(settings.dstPort >> 8), UInt8(settings.dstPort & 0xFF),
               UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0]
         b += [0x08, 0, 0, 0, UInt8(settings.vni >> 16 & 0xFF), UInt8(settings.vni >> 8 & 0xFF), UInt8(settings.vni & 0xFF), 0]
@@ -280,5 +321,111 @@ public enum Vxlan {
         var t = s
         if t.csumLevel == 0 { t = t.with(.none) } else { t.csumLevel -= 1 }
         return t
+    }
+}
+
+// MARK: The walk
+
+extension Walk {
+    /// The VXLAN device's transmit (after `validate_xmit_skb()` with its own features, T1):
+    /// encapsulation, the outer checksum, an outer MASQUERADE, then the underlay device.
+    mutating func vxlanXmit(_ p: Packet, on d: Int, _ s: SkbState, _ v: VxlanSettings) {
+        let dev = net.devices[d]
+        guard let ref = dev.l3 else { return finish(.droppedOnPath(at: name(d), reason: "the vxlan device is in no namespace")) }
+        let ni = ref.node
+        let node = topology.nodes[ni]
+        guard let remote = v.remote, let local = v.local, let (uif, nextHop) = net.route(from: ni, to: remote),
+              let udev = net.deviceOf(node: ni, iface: uif), let target = targetDevice(for: nextHop, broadcastLeg: nil) else {
+            return finish(.droppedOnPath(at: name(d), reason: "\(node.name) has no route to the tunnel's remote \(v.remote.map { "\($0)" } ?? "(unset)")"))
+        }
+        guard p.fragmentMTU == nil else {
+            return finish(.droppedOnPath(at: name(d), reason: "IP fragments through a tunnel are not modelled yet"))
+        }
+        let profile = dev.profile
+        let r: VxlanEncapsulation
+        do {
+            r = try Vxlan.encapsulate(inner: p.frame, skb: s, settings: v, profile: profile,
+                                      underlayIPv4Checksum: net.devices[udev].features.txChecksum,
+                                      sourceMAC: net.devices[udev].mac, destinationMAC: net.destinationMAC(for: target),
+                                      sourcePort: Vxlan.sourcePort(inner: p.frame))
+        } catch {
+            return finish(.droppedOnPath(at: name(d), reason: error.description))
+        }
+        // Step 1: the headers pushed (outer field 0), the skb as iptunnel_handle_offloads left it.
+        var pushed = p
+        pushed.frame = r.frame
+        pushed.frame.bytes.setBE16(0, at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+        pushed.carrier = .skb(r.branch == .pending || r.branch == .software ? s.with(.none) : r.skb)
+        pushed.target = target
+        pushed.innerOffset = Vxlan.outerHeaderLength
+        let encap = StepEvent.VxlanEncap(device: name(d), vni: v.vni, udpSum: v.udpCsum(on: profile), innerSummed: s.ipSummed,
+                                         encapsulation: r.encapsulation, innerCompleted: r.innerCompleted, gso: s.isGSO, profile: profile)
+        pushed = watch(pushed) { w in w.record(p, pushed, node: ni, iface: w.ifLabel(d), .transmit, .vxlanEncap(encap)) }
+        // Step 2: udp_set_csum().
+        var q = pushed
+        q.frame.bytes.setBE16(r.outerField, at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+        q.carrier = .skb(r.skb)
+        let before = pushed
+        q = watch(q) { w in
+            w.record(before, q, node: ni, iface: w.ifLabel(d), .transmit, .outerUDPChecksum(branch: r.branch, value: r.outerField, profile: profile))
+        }
+        // Tunnel segmentation (__skb_udp_tunnel_segment) is not modelled yet.
+        if r.skb.isGSO && !net.devices[udev].features.has(.tso) {
+            return finish(.droppedOnPath(at: name(udev), reason: "segmenting a tunnelled GSO skb (__skb_udp_tunnel_segment) is not modelled yet"))
+        }
+        if v.outerMasquerade {
+            let b = q
+            var f = q.frame
+            let port = Vxlan.masqueradePort(q.frame.bytes.be16(at: Vxlan.outerL4))
+            let (zeroKept, pseudo) = Vxlan.natOuterSource(&f, skb: r.skb, address: local, port: port, profile: profile)
+            q.frame = f
+            q = watch(q) { w in
+                w.record(b, q, node: ni, iface: node.interfaces[uif].name, .transmit,
+                         .vxlanOuterMasquerade(port: port, zeroKept: zeroKept, pseudoHeader: pseudo))
+            }
+        }
+        transmit(q, on: udev)
+    }
+
+    /// The VXLAN device of namespace `ni` listening on UDP `port`, if any.
+    func vxlanDevice(node ni: Int, port: UInt16) -> Int? {
+        net.devices.indices.first { i in
+            guard case let .vxlan(v) = net.devices[i].kind else { return false }
+            return net.devices[i].l3?.node == ni && v.dstPort == port
+        }
+    }
+
+    /// An outer packet for a VXLAN socket of namespace `ni`: the outer check, then the inner
+    /// frame enters the namespace through the vxlan device `vx`.
+    mutating func vxlanReceive(_ p: Packet, node ni: Int, device d: Int, vxlan vx: Int) {
+        let s = p.skb ?? SkbState(ipSummed: .none)
+        let rec = Vxlan.receive(p.frame, skb: s)
+        let nodeName = topology.nodes[ni].name
+        guard let inner = rec.inner else {
+            _ = watch(p) { w in
+                w.record(p, p, node: ni, iface: w.ifLabel(d), .receive, .vxlanOuterReceive(check: rec.outerCheck, device: w.name(vx)), drop: "checksum error")
+            }
+            for c in rec.counters { count(nodeName, c) }
+            return finish(.droppedByReceiver(counter: "Udp: InCsumErrors"))
+        }
+        var outer = p
+        outer.innerOffset = Vxlan.outerHeaderLength
+        outer = watch(outer) { w in
+            w.record(outer, outer, node: ni, iface: w.ifLabel(d), .receive, .vxlanOuterReceive(check: rec.outerCheck, device: w.name(vx)))
+        }
+        var q = outer
+        q.frame = inner.frame
+        q.carrier = .skb(inner.skb)
+        q.innerOffset = nil
+        q = watch(q) { w in w.record(outer, q, node: ni, iface: w.ifLabel(vx), .receive, .vxlanDecap(summed: inner.skb.ipSummed, device: w.name(vx))) }
+        arriveAtHost(q, device: vx)
+    }
+}
+
+extension Vxlan {
+    /// The source port `--random-fully` picks, in the model: fixed per original port, so traces
+    /// are reproducible (the kernel's is random; `verify` does not compare it).
+    public static func masqueradePort(_ original: UInt16) -> UInt16 {
+        UInt16(1024 + (UInt32(original) &* 40503) % (65535 - 1024))
     }
 }
