@@ -90,6 +90,17 @@ public struct LabPlan: Sendable {
         place()
         configureHosts()
         configureRouters()
+        configureTunnels()
+    }
+
+    /// A vxlan node's `outer-masquerade`: kube-proxy's rule in the device's namespace.
+    private mutating func configureTunnels() {
+        for d in graph.devices {
+            guard case let .vxlan(v) = d.kind, v.outerMasquerade, let real = devices[d.id] else { continue }
+            netfilter.append(Command(role: real.role, argv: ["iptables", "-t", "nat", "-A", "POSTROUTING", "-p", "udp", "--dport", "\(v.dstPort)",
+                                                             "-j", "MASQUERADE", "--random-fully"]))
+            notes.append("\(d.name): the outer MASQUERADE picks a random source port; the outer checksum is compared as a class (0, valid, valid once the inner is completed, wrong), the inner packet byte for byte.")
+        }
     }
 
     public var topology: Topology { graph.topology }

@@ -195,6 +195,8 @@ private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[40]) << 8 | UInt16(b[
         #expect(r.outerCheck == .verified(valid: true) && r.counters.isEmpty)
         #expect(got.frame.bytes == Array(done.bytes[50...]))
         #expect(got.skb.ipSummed == .complete)
+        // csum_valid from the outer check survives decapsulation (verify on 6.18: CSUM_VALID at the vxlan device).
+        #expect(got.skb.csumValid)
         // A PARTIAL inner crossing veth stays PARTIAL, csum_start back on the inner L4 header.
         let partial = try #require(Vxlan.receive(e.frame, skb: e.skb).inner)
         #expect(partial.skb.ipSummed == .partial && partial.skb.csumStart == 34)
@@ -209,6 +211,7 @@ private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[40]) << 8 | UInt16(b[
         #expect(r.outerCheck == .udpZero)
         // T9: a NIC mark at level 0 is used up by the zero outer checksum.
         #expect(r.inner?.skb.ipSummed == IPSummed.none)
+        #expect(r.inner?.skb.csumValid == true)
     }
 }
 

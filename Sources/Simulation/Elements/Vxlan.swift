@@ -285,13 +285,16 @@ public enum Vxlan {
             return frame.l4ChecksumIsValid(l)
         }()
         let trusted = s.ipSummed == .unnecessary || s.csumValid || (s.ipSummed == .partial && s.csumStart >= 0)
+        // __skb_checksum_validate_needed(): `if (skb_csum_unnecessary(skb) || (zero_okay && !check))
+        // { skb->csum_valid = 1; __skb_decr_checksum_unnecessary(skb); … }` (T9).
         if field == 0 {
-            // skb_checksum_init_zero_check(): a zero field is accepted and uses up a level.
             check = .udpZero
             s = decrementUnnecessary(s)
+            s.csumValid = true
         } else if trusted {
             check = .trusted(summed: s.ipSummed, csumValid: s.csumValid, bytesValid: bytesValid)
             s = decrementUnnecessary(s)
+            s.csumValid = true
         } else if bytesValid {
             // __skb_checksum_complete(): CHECKSUM_COMPLETE over the datagram, csum_valid.
             check = .verified(valid: true)
@@ -309,8 +312,8 @@ public enum Vxlan {
                 s = s.with(.none)
             }
         }
-        // The outer csum_valid belongs to the outer header; the inner is checked from COMPLETE.
-        s.csumValid = false
+        // skb->csum_valid survives decapsulation (nothing in __iptunnel_pull_header() clears it):
+        // an AF_PACKET socket on the vxlan device reports TP_STATUS_CSUM_VALID (measured on 6.18).
         if let l = try? inner.layout(), l.end < inner.count { inner.bytes.removeLast(inner.count - l.end) }
         return VxlanReception(outerCheck: check, inner: (inner, s))
     }
@@ -418,6 +421,12 @@ extension Walk {
         q.carrier = .skb(inner.skb)
         q.innerOffset = nil
         q = watch(q) { w in w.record(outer, q, node: ni, iface: w.ifLabel(vx), .receive, .vxlanDecap(summed: inner.skb.ipSummed, device: w.name(vx))) }
+        // The inner transport check starts with `skb->csum_valid = 0` (__skb_checksum_validate):
+        // the outer's mark does not vouch for the inner bytes (a COMPLETE skb still checks them).
+        if case var .skb(st) = q.carrier {
+            st.csumValid = false
+            q.carrier = .skb(st)
+        }
         arriveAtHost(q, device: vx)
     }
 }
