@@ -176,6 +176,7 @@ public enum LabEdit: Sendable, Hashable {
             }
             for fi in t.flows.indices where t.flows[fi].corruptAfter == old { t.flows[fi].corruptAfter = new }
             t.nodes[ni].updateMasquerade { $0 == from ? to : $0 }
+            t.updateVxlanUnderlays(of: node) { $0 == from ? to : $0 }
 
         case let .setAddresses(node, interface, nets):
             let (ni, ii) = try Self.addressable(node, interface, in: t)
@@ -233,6 +234,7 @@ public enum LabEdit: Sendable, Hashable {
             t.links.removeAll { $0.a == gone || $0.b == gone }
             t.flows.removeAll { r.flows.contains($0.name) }
             t.nodes[ni].updateMasquerade { $0 == name ? nil : $0 }
+            t.updateVxlanUnderlays(of: node) { $0 == name ? nil : $0 }
 
         case let .setDescription(s):
             if let p = FreeTextRule.problem(s, multiline: true) { throw EditError("description: \(p)") }

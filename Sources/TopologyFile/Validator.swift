@@ -41,6 +41,8 @@ struct Validator {
     mutating func checkTunnels() {
         for n in topology.nodes {
             guard case let .vxlan(v) = n.kind else { continue }
+            // Not linked yet (a node just added): nothing to check until it is placed.
+            guard topology.links.contains(where: { $0.a.node == n.name || $0.b.node == n.name }) else { continue }
             for (key, missing) in [("local", v.local == nil), ("remote", v.remote == nil), ("underlay", v.underlay == nil)] where missing {
                 error("node:\(n.name)", "vxlan '\(n.name)' needs '\(key)'")
             }
@@ -49,10 +51,7 @@ struct Validator {
                 if l.b.node == n.name { return l.a }
                 return nil
             }.first
-            guard let at = placed, let host = node(named: at.node) else {
-                error("node:\(n.name)", "vxlan '\(n.name)' is not linked to a namespace interface (link it as [\"NS:IF\", \"\(n.name)\"])")
-                continue
-            }
+            guard let at = placed, let host = node(named: at.node) else { continue }
             if let u = v.underlay, host.interface(named: u) == nil {
                 error("set:\(n.name):underlay", "'underlay' expects an interface of \(host.name) (\(host.interfaces.map(\.name).joined(separator: ", "))), got '\(u)'")
             }

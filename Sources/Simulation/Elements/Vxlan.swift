@@ -61,8 +61,8 @@ public struct VxlanSettings: Sendable, Hashable {
             guard NameRule.problem(value) == nil else { throw SettingError("'underlay' expects an interface name of the same namespace, got '\(value)'") }
             underlay = value
         case "udpcsum":
-            if value == "default" { udpCsum = nil; return }
-            guard let b = Topology.parseBool(value) else { throw SettingError("'udpcsum' expects on, off or default, got '\(value)'") }
+            if value == "default" || value == "auto" { udpCsum = nil; return }
+            guard let b = Topology.parseBool(value) else { throw SettingError("'udpcsum' expects on, off or auto (the kernel's default), got '\(value)'") }
             udpCsum = b
         case "outer-masquerade":
             guard let b = Topology.parseBool(value) else { throw SettingError("'outer-masquerade' expects on or off, got '\(value)'") }
@@ -436,5 +436,19 @@ extension Vxlan {
     /// are reproducible (the kernel's is random; `verify` does not compare it).
     public static func masqueradePort(_ original: UInt16) -> UInt16 {
         UInt16(1024 + (UInt32(original) &* 40503) % (65535 - 1024))
+    }
+}
+
+extension Topology {
+    /// The vxlan devices placed in namespace `node` name one of its interfaces as their underlay:
+    /// keep them in step when that interface is renamed (or deleted: nil).
+    mutating func updateVxlanUnderlays(of node: String, _ f: (String) -> String?) {
+        for ni in nodes.indices {
+            guard case var .vxlan(v) = nodes[ni].kind, let u = v.underlay else { continue }
+            let name = nodes[ni].name
+            guard links.contains(where: { ($0.a.node == name && $0.b.node == node) || ($0.b.node == name && $0.a.node == node) }) else { continue }
+            v.underlay = f(u)
+            nodes[ni].kind = .vxlan(v)
+        }
     }
 }
