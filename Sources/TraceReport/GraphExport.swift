@@ -145,6 +145,10 @@ public enum GraphExport {
             }
             out += "  \(dotQuoted(l.a.node)) -- \(dotQuoted(l.b.node))" + (attrs.isEmpty ? "" : " [\(attrs.joined(separator: ", "))]") + ";\n"
         }
+        // VXLAN tunnels: a link between the two endpoints, over the underlay.
+        for tn in t.tunnels {
+            out += "  \(dotQuoted(tn.a)) -- \(dotQuoted(tn.b)) [label=\(dotQuoted("tunnel VNI \(tn.vni)")), style=dotted];\n"
+        }
         return out + "}\n"
     }
 
@@ -177,6 +181,10 @@ public enum GraphExport {
                 }
             }
             out += "  \(a) ---" + (label.isEmpty ? " " : "|\(mermaidQuoted(label))| ") + "\(b)\n"
+        }
+        for tn in t.tunnels {
+            guard let a = id[tn.a], let b = id[tn.b] else { continue }
+            out += "  \(a) -.-|\(mermaidQuoted("tunnel VNI \(tn.vni)"))| \(b)\n"
         }
         return out + styles.map { $0 + "\n" }.joined()
     }

@@ -452,3 +452,21 @@ extension Topology {
         }
     }
 }
+
+extension Topology {
+    /// The VXLAN tunnels: pairs of vxlan nodes whose `local`/`remote` are each other's with the
+    /// same VNI and port, in node order (each pair once). Graphs draw them as links.
+    public var tunnels: [(a: String, b: String, vni: UInt32)] {
+        var out: [(a: String, b: String, vni: UInt32)] = []
+        for (i, x) in nodes.enumerated() {
+            guard case let .vxlan(vx) = x.kind, vx.local != nil else { continue }
+            for y in nodes[(i + 1)...] {
+                guard case let .vxlan(vy) = y.kind else { continue }
+                if vy.vni == vx.vni && vy.dstPort == vx.dstPort && vy.local == vx.remote && vy.remote == vx.local {
+                    out.append((x.name, y.name, vx.vni))
+                }
+            }
+        }
+        return out
+    }
+}
