@@ -52,6 +52,10 @@ struct Validator {
                 return nil
             }.first
             guard let at = placed, let host = node(named: at.node) else { continue }
+            if case .router = host.kind {
+                error("node:\(n.name)", "vxlan '\(n.name)' is placed in router \(host.name): a tunnel endpoint in a router namespace is not modelled yet (place it in a netns)")
+                continue
+            }
             if let u = v.underlay, host.interface(named: u) == nil {
                 error("set:\(n.name):underlay", "'underlay' expects an interface of \(host.name) (\(host.interfaces.map(\.name).joined(separator: ", "))), got '\(u)'")
             }
