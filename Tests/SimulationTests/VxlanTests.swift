@@ -267,3 +267,22 @@ private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[40]) << 8 | UInt16(b[
         #expect(lco.l4Field == naiveL4Checksum(done))
     }
 }
+
+/// The 2020 form on linux-4.4: a zero outer checksum "updated" into 0xFFFF by the outer NAT.
+@Suite struct VxlanLinux44LabTests {
+    @Test func theZeroOuterBecomesFFFFAndIsDropped() throws {
+        let tr = try run(loadShipped("vxlan-zero-csum-nat-linux44").topology, flow: "datagram")
+        let q = try #require(leg(tr, "datagram", "query"))
+        let nat = try #require(q.steps.first { $0.event.kind == .vxlanOuterMasquerade })
+        #expect(nat.l4Field == 0xFFFF)
+        #expect(q.outcome == .droppedByReceiver(counter: "Udp: InCsumErrors"))
+    }
+
+    @Test func linux6KeepsTheZero() throws {
+        let t = try with(loadShipped("vxlan-zero-csum-nat-linux44").topology, ["kernel=linux-6.x", "vxA.udpcsum=off"])
+        let q = try #require(leg(try run(t, flow: "datagram"), "datagram", "query"))
+        let nat = try #require(q.steps.first { $0.event.kind == .vxlanOuterMasquerade })
+        #expect(nat.l4Field == 0)
+        #expect(q.outcome == .accepted)
+    }
+}
