@@ -106,7 +106,14 @@ struct Walk {
         guard let at = flow.corruptAfter, !leg.reply, at.node == element, at.interface == nil || at.interface == iface,
               var p = current, !p.corrupted else { return }
         let before = p
-        guard p.frame.flipPayloadBit(byte: flow.corruptByte, p.layout) else { return }
+        if let io = p.innerOffset {
+            // A tunnelled frame: the fault is in the payload the application sent (the inner one).
+            var inner = Frame(bytes: Array(p.frame.bytes[io...]))
+            guard let il = try? inner.layout(), inner.flipPayloadBit(byte: flow.corruptByte, il) else { return }
+            p.frame.bytes.replaceSubrange(io..., with: inner.bytes)
+        } else {
+            guard p.frame.flipPayloadBit(byte: flow.corruptByte, p.layout) else { return }
+        }
         p.corrupted = true
         current = p
         let l = p.layout
