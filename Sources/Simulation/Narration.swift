@@ -107,6 +107,8 @@ extension StepEvent {
             return "udp_tunnel_xmit_skb → udp_set_csum" + detail
         case .vxlanOuterMasquerade:
             return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/4"
+        case .tunnelSegment:
+            return "validate_xmit_skb → skb_gso_segment → skb_udp_tunnel_segment → __skb_udp_tunnel_segment → tcp4_gso_segment"
         case .vxlanOuterReceive:
             return "__udp4_lib_rcv → udp4_csum_init → udp_queue_rcv_one_skb → udp_lib_checksum_complete"
         case .vxlanDecap:
@@ -330,6 +332,14 @@ extension StepEvent {
             return pseudoHeader
                 ? "MASQUERADE --random-fully gives the outer header source port \(port). The skb is PARTIAL, so inet_proto_csum_replace treats the outer field as a pending pseudo-header sum and skips the port change — but the pending field is the inner one: the outer checksum is now wrong."
                 : "MASQUERADE --random-fully gives the outer header source port \(port) and updates the finished outer checksum incrementally."
+        case let .tunnelSegment(needCsum, offloadCsum, innerComplete, count, device):
+            var what = "\(device) cannot segment tunnelled TCP (no TSO): the inner super-frame is cut into \(count) segments"
+            what += innerComplete ? " with their inner checksums computed in software." : " whose inner checksums stay pending."
+            if !needCsum { return what + " The outer UDP checksum stays 0." }
+            return what + (offloadCsum && !innerComplete
+                ? " Each segment's outer checksum is computed from the outer field (gso_make_checksum), for the packet as it will be once the inner is filled in."
+                : offloadCsum ? " Each segment's outer checksum is left to the device (CHECKSUM_PARTIAL on the outer)."
+                : " Each segment's outer checksum is computed in software from the outer field (gso_make_checksum): a NAT of the super-frame's outer header, taken as a pending pseudo-header sum, comes out right.")
         case let .vxlanOuterReceive(check, _):
             switch check {
             case .udpZero: return "The outer UDP checksum is 0: accepted without a check (IPv4)."

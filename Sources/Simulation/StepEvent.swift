@@ -118,6 +118,10 @@ public enum StepEvent: Sendable, Hashable {
     /// source port; `zeroKept`: a zero field left alone; `pseudoHeader`: the PARTIAL branch of
     /// `inet_proto_csum_replace4()` (the port change skipped).
     case vxlanOuterMasquerade(port: UInt16, zeroKept: Bool, pseudoHeader: Bool)
+    /// `validate_xmit_skb()` → `skb_udp_tunnel_segment()` → `__skb_udp_tunnel_segment()` on an
+    /// underlay without TSO: the inner super-frame cut per `gso_size`, each segment's outer UDP
+    /// checksum derived from the (possibly NATed) outer field.
+    case tunnelSegment(needCsum: Bool, offloadCsum: Bool, innerComplete: Bool, count: Int, device: String)
     /// `__udp4_lib_rcv()` → `udp_queue_rcv_one_skb()`: the outer checksum checked before the
     /// encapsulation socket (`Udp: InCsumErrors` on failure).
     case vxlanOuterReceive(check: ReceiveCheck, device: String)
@@ -293,6 +297,7 @@ extension StepEvent {
         case vxlanEncap
         case outerUDPChecksum
         case vxlanOuterMasquerade
+        case tunnelSegment
         case vxlanOuterReceive
         case vxlanDecap
         case forwarderReadSocket
@@ -349,6 +354,7 @@ extension StepEvent {
         case .vxlanEncap: return .vxlanEncap
         case .outerUDPChecksum: return .outerUDPChecksum
         case .vxlanOuterMasquerade: return .vxlanOuterMasquerade
+        case .tunnelSegment: return .tunnelSegment
         case .vxlanOuterReceive: return .vxlanOuterReceive
         case .vxlanDecap: return .vxlanDecap
         case .forwarderReadSocket: return .forwarderReadSocket

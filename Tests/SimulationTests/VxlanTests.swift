@@ -286,3 +286,30 @@ private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[40]) << 8 | UInt16(b[
         #expect(q.outcome == .accepted)
     }
 }
+
+/// T11: a NATed tunnelled super-frame, cut on an underlay without TSO, carries right outer checksums.
+@Suite struct VxlanTunnelSegmentTests {
+    private func dataLeg(_ sets: [String] = []) throws -> LegTrace {
+        let t = try with(loadShipped("vxlan-gso-outer-masquerade").topology, sets)
+        return try #require(leg(try run(t, flow: "request"), "request", "data nodeA→nodeB"))
+    }
+
+    @Test func everySegmentsOuterChecksumIsRightAfterNAT() throws {
+        let l = try dataLeg()
+        let cut = l.steps.filter { $0.event.kind == .tunnelSegment }
+        #expect(cut.count == 3)
+        for s in cut {
+            #expect(s.l4Field == naiveL4Checksum(s.frame))
+            let inner = Array(s.frame[50...])
+            #expect(s.inner?.field == naiveL4Checksum(inner))
+            #expect(Int(s.frame[38]) << 8 | Int(s.frame[39]) == s.frame.count - 34)   // outer UDP length
+        }
+        #expect(l.outcome == .accepted)
+    }
+
+    @Test func aZeroOuterStaysZeroInEverySegment() throws {
+        let l = try dataLeg(["vxA.udpcsum=off"])
+        let cut = l.steps.filter { $0.event.kind == .tunnelSegment }
+        #expect(!cut.isEmpty && cut.allSatisfy { $0.l4Field == 0 })
+    }
+}

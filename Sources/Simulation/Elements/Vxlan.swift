@@ -372,10 +372,6 @@ extension Walk {
         q = watch(q) { w in
             w.record(before, q, node: ni, iface: w.ifLabel(d), .transmit, .outerUDPChecksum(branch: r.branch, value: r.outerField, profile: profile))
         }
-        // Tunnel segmentation (__skb_udp_tunnel_segment) is not modelled yet.
-        if r.skb.isGSO && !net.devices[udev].features.has(.tso) {
-            return finish(.droppedOnPath(at: name(udev), reason: "segmenting a tunnelled GSO skb (__skb_udp_tunnel_segment) is not modelled yet"))
-        }
         if v.outerMasquerade {
             let b = q
             var f = q.frame
@@ -387,7 +383,68 @@ extension Walk {
                          .vxlanOuterMasquerade(port: port, zeroKept: zeroKept, pseudoHeader: pseudo))
             }
         }
+        if r.skb.isGSO && !net.devices[udev].features.has(.tso) {
+            return tunnelSegment(q, on: udev, r.skb)
+        }
         transmit(q, on: udev)
+    }
+
+    /// `__skb_udp_tunnel_segment()` (T5, 6.x): `need_csum` from the outer field (a zero field is
+    /// `SKB_GSO_UDP_TUNNEL`), `offload_csum` from the underlay's checksum feature; the inner TCP
+    /// super-frame is cut with the underlay's features (`hw_enc_features`: veth keeps them), and
+    /// each segment's outer checksum comes from the outer field: `gso_make_checksum()` in
+    /// software when the inner is still pending or the device cannot checksum, else the outer
+    /// becomes the pending field.
+    mutating func tunnelSegment(_ p: Packet, on d: Int, _ s: SkbState) {
+        let io = Vxlan.outerHeaderLength
+        let inner = Frame(bytes: Array(p.frame.bytes[io...]))
+        guard let il = try? inner.layout(), il.l4Protocol == .tcp, il.ipVersion == .v4 else {
+            return finish(.droppedOnPath(at: name(d), reason: "segmenting a tunnelled GSO skb other than TCP over IPv4 is not modelled yet"))
+        }
+        let dev = net.devices[d]
+        let field = p.frame.bytes.be16(at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+        let needCsum = field != 0
+        let offloadCsum = needCsum && dev.features.txChecksum
+        let complete = !dev.features.txChecksum
+        let segs = inner.tcpSegments(mss: s.gsoSize, il, complete: complete, mangleZero: false)
+        // The outer pseudo-header sum of the super-frame, less its length: what every segment's
+        // outer checksum starts from (`partial = csum_sub(csum_unfold(uh->check), htonl(skb->len))`).
+        let superLength = UInt32(p.frame.count - Vxlan.outerL4)
+        var base = InternetChecksum.add(UInt32(field), ~superLength & 0xFFFF)
+        base = InternetChecksum.add(base, 0xFFFF)
+        for (i, seg) in segs.enumerated() {
+            var b = Array(p.frame.bytes[0..<io]) + seg.frame.bytes
+            let total = b.count - Vxlan.outerL3
+            b.setBE16(UInt16(total), at: Vxlan.outerL3 + 2)
+            b.setBE16(UInt16(truncatingIfNeeded: Int(b.be16(at: Vxlan.outerL3 + 4)) + i), at: Vxlan.outerL3 + 4)
+            b.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(b[Vxlan.outerL3..<Vxlan.outerL4])), at: Vxlan.outerL3 + 10)
+            let udpLength = b.count - Vxlan.outerL4
+            b.setBE16(UInt16(udpLength), at: Vxlan.outerL4 + 4)
+            var state = complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: io + il.l4Offset, csumOffset: il.l4Protocol.checksumOffset)
+            if needCsum {
+                // uh->check = ~csum_fold(csum_add(partial, htonl(len))): the segment's pseudo sum.
+                let pseudo = InternetChecksum.fold(InternetChecksum.add(base, UInt32(udpLength)))
+                b.setBE16(pseudo, at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+                if !complete || !offloadCsum {
+                    // gso_make_checksum(): from the outer UDP header (field = pseudo sum) to the
+                    // inner L4 header, plus the complement of the inner field when it is pending.
+                    let end = complete ? b.count : state.csumStart
+                    var sum = InternetChecksum.sum(b, range: Vxlan.outerL4..<end)
+                    if !complete { sum = InternetChecksum.add(sum, UInt32(~b.be16(at: state.csumStart + state.csumOffset))) }
+                    b.setBE16(InternetChecksum.udpMangleZero(~InternetChecksum.fold(sum)), at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+                } else {
+                    state = SkbState(ipSummed: .partial, csumStart: Vxlan.outerL4, csumOffset: Vxlan.udpChecksumOffset)
+                }
+            }
+            var q = p
+            q.frame = Frame(bytes: b)
+            q.carrier = .skb(state)
+            q.segment = i + 1
+            q.payloadOffset = p.payloadOffset + seg.payloadOffset
+            let event = StepEvent.tunnelSegment(needCsum: needCsum, offloadCsum: offloadCsum, innerComplete: complete, count: segs.count, device: name(d))
+            let q2 = watch(q) { w in w.record(p, q, node: dev.node, iface: w.ifLabel(d), .transmit, event) }
+            transmitDriver(q2, on: d)
+        }
     }
 
     /// The VXLAN device of namespace `ni` listening on UDP `port`, if any.
