@@ -60,7 +60,10 @@ enum DetailView {
         add("\(st.condition.glyph) \(st.condition.label); \(verdict)", st.condition.style)
         add(st.explanation)
         out.append(("", .plain))
-        add("L4 csum field 0x\(hex(st.l4Field))  correct 0x\(hex(st.l4Correct))  pseudo-header sum 0x\(hex(st.l4PseudoSum))")
+        add((st.inner == nil ? "" : "outer ") + "L4 csum field 0x\(hex(st.l4Field))  correct 0x\(hex(st.l4Correct))  pseudo-header sum 0x\(hex(st.l4PseudoSum))")
+        if let i = st.inner {
+            add("inner \(i.l4Protocol == .tcp ? "TCP" : "UDP") (at byte \(i.l4Offset)) csum field 0x\(hex(i.field))  correct 0x\(hex(i.correct))  pseudo-header sum 0x\(hex(i.pseudoSum))  \(i.bytesValid ? "valid" : (i.field == i.pseudoSum ? "pending" : "wrong"))")
+        }
         var where_ = csumRange(st).map { "csum_start \($0.start)  csum_offset \($0.offset)  " } ?? ""
         where_ += ((try? FrameLayout.parse(st.frame))?.ipVersion == .v6 ? "hop limit " : "TTL ") + "\(st.ttl)"
         add(where_)

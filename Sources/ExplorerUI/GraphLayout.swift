@@ -58,12 +58,14 @@ public struct GraphLayout: Sendable, Equatable {
         var adj: [String: [String]] = [:]
         var edges: [(String, String)] = []
         var seenEdge = Set<[String]>()
-        for l in t.links where l.a.node != l.b.node && known.contains(l.a.node) && known.contains(l.b.node) {
-            let key = [l.a.node, l.b.node].sorted()
+        // Links, then VXLAN tunnels: a tunnel is drawn as a link between its two endpoints.
+        let pairs = t.links.map { ($0.a.node, $0.b.node) } + t.tunnels.map { ($0.a, $0.b) }
+        for (a, b) in pairs where a != b && known.contains(a) && known.contains(b) {
+            let key = [a, b].sorted()
             if seenEdge.insert(key).inserted {
-                edges.append((l.a.node, l.b.node))
-                adj[l.a.node, default: []].append(l.b.node)
-                adj[l.b.node, default: []].append(l.a.node)
+                edges.append((a, b))
+                adj[a, default: []].append(b)
+                adj[b, default: []].append(a)
             }
         }
         // Columns: BFS distance from the root; other components follow to the right.

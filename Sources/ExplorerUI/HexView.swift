@@ -1,4 +1,5 @@
 import Simulation
+import Wire
 
 /// The hex pane: the frame bytes after the current step, the checksum field reversed, the
 /// `csum_start..end` range underlined, bytes this step changed in bold.
@@ -7,7 +8,7 @@ enum HexView {
 
     static func draw(_ s: ExplorerState, in r: Rect, on c: inout Canvas) {
         let st = s.currentStep
-        let extra = st.map { "\($0.frame.count) bytes · ▒field▒ checksum · _csum range_ · bold changed" } ?? ""
+        let extra = st.map { "\($0.frame.count) bytes · ▒field▒ checksum\($0.inner == nil ? "" : "s (outer, inner)") · _csum range_ · bold changed" } ?? ""
         Screen.title(Pane.hex.title, extra: extra, focused: s.focus == .hex, in: r, on: &c)
         let area = Rect(x: r.x + 1, y: r.y + 1, width: r.width - 1, height: r.height - 1)
         guard !area.isEmpty, let st else { return }
@@ -15,6 +16,13 @@ enum HexView {
         let rowsTotal = (st.frame.count + per - 1) / per
         let range = DetailView.csumRange(st)
         let field = range.map { $0.start + $0.offset }
+        // A tunnelled frame: both the outer UDP and the inner TCP/UDP checksum fields.
+        var fields = Set(field.map { [$0, $0 + 1] } ?? [])
+        if let i = st.inner, let l = try? FrameLayout.parse(st.frame) {
+            let outer = l.checksumFieldOffset
+            let inner = i.l4Offset + i.l4Protocol.checksumOffset
+            fields.formUnion([outer, outer + 1, inner, inner + 1])
+        }
         let changed = Set(st.changedBytes)
         var start = 0
         if let sc = s.hexScroll {
@@ -33,7 +41,7 @@ enum HexView {
                 var style = Style.plain
                 if let r = range, i >= r.start, i < r.end { style = Theme.csumRange }
                 if changed.contains(i) { style.bold = true; style.fg = .magenta }
-                if let f = field, i == f || i == f + 1 { style = Theme.checksumField }
+                if fields.contains(i) { style = Theme.checksumField }
                 let h = String(b, radix: 16)
                 x = c.put((h.count == 1 ? "0" : "") + h, x: x, y: y, style: style)
                 x = c.put(i == base + per / 2 - 1 ? "  " : " ", x: x, y: y)

@@ -90,6 +90,17 @@ public struct LabPlan: Sendable {
         place()
         configureHosts()
         configureRouters()
+        configureTunnels()
+    }
+
+    /// A vxlan node's `outer-masquerade`: kube-proxy's rule in the device's namespace.
+    private mutating func configureTunnels() {
+        for d in graph.devices {
+            guard case let .vxlan(v) = d.kind, v.outerMasquerade, let real = devices[d.id] else { continue }
+            netfilter.append(Command(role: real.role, argv: ["iptables", "-t", "nat", "-A", "POSTROUTING", "-p", "udp", "--dport", "\(v.dstPort)",
+                                                             "-j", "MASQUERADE", "--random-fully"]))
+            notes.append("\(d.name): the outer MASQUERADE picks a random source port; the outer checksum is compared as a class (0, valid, valid once the inner is completed, wrong), the inner packet byte for byte.")
+        }
     }
 
     public var topology: Topology { graph.topology }
@@ -105,7 +116,7 @@ public struct LabPlan: Sendable {
             case (.netns, _), (.userspace, .netns): return names.nodeNamespaces[ni]
             case (.vm, _), (.userspace, .vm): return nil
             }
-        case .vm, .tap, .bridge, .veth, .hostNIC: return nil
+        case .vm, .tap, .bridge, .veth, .hostNIC, .vxlan: return nil
         }
     }
 
@@ -219,7 +230,7 @@ public struct LabPlan: Sendable {
                 if namespaces.first(where: { $0.role == role })?.ipv6 == true {
                     sysctls.append(Sysctl(role: role, key: "net.ipv6.conf.all.forwarding", value: "1"))
                 }
-            case .vm, .tap, .bridge, .veth, .hostNIC:
+            case .vm, .tap, .bridge, .veth, .hostNIC, .vxlan:
                 continue
             }
             addTCPSysctls(n, role: role)
@@ -353,7 +364,7 @@ public struct LabPlan: Sendable {
             guard let real = devices[d] else { return nil }
             return (Router.Port(name: real.name, kind: "packet", vnetHeader: r.vnetHdrAware, mac: real.mac), real.role)
         case (.virtio, .netns), (.virtio, .userspace), (.tap, .vm), (.tap, .netns), (.bridge, .vm), (.bridge, .netns),
-             (.vethEnd, .vm), (.vethEnd, .netns), (.hostNIC, .vm), (.hostNIC, .netns):
+             (.vethEnd, .vm), (.vethEnd, .netns), (.hostNIC, .vm), (.hostNIC, .netns), (.vxlan, _):
             return nil
         }
     }

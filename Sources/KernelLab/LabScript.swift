@@ -177,7 +177,7 @@ public enum LabScript {
             case let .router(r):
                 guard r.inVM else { continue }
                 settings = r.vm
-            case .netns, .tap, .bridge, .veth, .hostNIC: continue
+            case .netns, .tap, .bridge, .veth, .hostNIC, .vxlan: continue
             }
             out += "# VM \(oneLine(n.name)) (\(oneLine(n.kind.name)), kernel \(plan.topology.profile(of: n).rawValue)): start it with QEMU in the TAPs' namespace, e.g.\n"
             var args: [String] = []

@@ -49,7 +49,7 @@ extension LabPlan {
                 guard let w = wires[r.graphID] else { continue }
                 steps.append(.veth(roleA: r.role, nameA: r.name, macA: r.mac, roleB: w.role, nameB: w.name, macB: w.mac))
                 steps.append(.up(role: w.role, device: w.name, master: nil))
-            case .virtio:
+            case .virtio, .vxlan:
                 continue
             }
         }
@@ -60,6 +60,11 @@ extension LabPlan {
             guard let mtu = g.configuredMTU(r.graphID) else { continue }
             steps.append(.ip(Command(role: r.role, argv: ["link", "set", "dev", r.name, "mtu", String(mtu)])))
             if let w = wires[r.graphID] { steps.append(.ip(Command(role: w.role, argv: ["link", "set", "dev", w.name, "mtu", String(mtu)]))) }
+        }
+        // VXLAN devices, once their underlay exists (`ip link add … type vxlan …`).
+        for r in real {
+            guard case let .vxlan(v) = g.devices[r.graphID].kind else { continue }
+            steps.append(.ip(try vxlanCommand(r, v)))
         }
         for r in real {
             let d = g.devices[r.graphID]
@@ -74,7 +79,7 @@ extension LabPlan {
             var requested: [Feature: Bool] = [:]
             switch d.kind {
             case .vethEnd: requested = d.iface.map { $0 < node.interfaces.count ? node.interfaces[$0].features.requested : [:] } ?? [:]
-            case .tap, .bridge: requested = node.features.requested
+            case .tap, .bridge, .vxlan: requested = node.features.requested
             case .hostNIC:
                 // Emulation: GRO validation on the near end stands in for the NIC's rx checksum;
                 // the far end must not offer TSO, or veth skips the NAPI/GRO path.
@@ -97,5 +102,24 @@ extension LabPlan {
         for s in conntrackSysctls { steps.append(.sysctl(s)) }
         for (i, r) in routers.enumerated() { steps.append(.router(index: i, r)) }
         return steps
+    }
+}
+
+extension LabPlan {
+    /// `ip -n NS link add name NAME address MAC type vxlan id VNI local A remote B dstport P dev
+    /// UNDERLAY [udpcsum|noudpcsum]`: without either keyword the kernel default applies, as in
+    /// the file (iproute2 then sends no IFLA_VXLAN_UDP_CSUM).
+    func vxlanCommand(_ r: RealDevice, _ v: VxlanSettings) throws(LabError) -> Command {
+        let g = graph
+        let d = g.devices[r.graphID]
+        guard let ref = d.l3, let local = v.local, let remote = v.remote, let u = v.underlay,
+              let ui = topology.nodes[ref.node].interfaceIndex(named: u),
+              let ud = g.deviceOf(LabGraph.Ref(node: ref.node, iface: ui)), let underlay = devices[ud] else {
+            throw .agent("\(r.simName): a vxlan device needs its namespace, local, remote and underlay")
+        }
+        var argv = ["link", "add", "name", r.name, "address", r.mac, "type", "vxlan", "id", "\(v.vni)", "local", "\(local)", "remote", "\(remote)",
+                    "dstport", "\(v.dstPort)", "dev", underlay.name]
+        if let c = v.udpCsum { argv.append(c ? "udpcsum" : "noudpcsum") }
+        return Command(role: r.role, argv: argv)
     }
 }

@@ -189,7 +189,8 @@ extension LegCheck {
             while i < steps.count {
                 guard steps[i].element == leg.from, steps[i].direction == .send else { i += 1; continue }
                 var j = i
-                while j + 1 < steps.count && steps[j + 1].element == leg.from { j += 1 }
+                // A vxlan device's encapsulation is the kernel's: inject the inner frame into it.
+                while j + 1 < steps.count && steps[j + 1].element == leg.from && steps[j + 1].event.kind != .vxlanEncap { j += 1 }
                 guard case let .skb(s) = steps[j].after, j + 1 < steps.count else { return .failure(NotCheckableLeg("the sender's packet has no skb state")) }
                 guard let ni = t.nodeIndex(named: leg.from), let dst = IPAddress(steps[j].destination),
                       let (iface, _) = plan.graph.route(from: ni, to: dst) ?? (dst.bytes == [255, 255, 255, 255] ? (0, dst) : nil),
@@ -223,7 +224,7 @@ extension LegCheck {
             }
             injection = .packet(role: w.role, device: w.name, vnet: false)
             label = "the wire beyond \(from.name) (AF_PACKET)"
-        case .tap, .bridge, .veth, .router:
+        case .tap, .bridge, .veth, .router, .vxlan:
             return .failure(NotCheckableLeg("sender \(leg.from) is a \(from.kind.name): no way to inject its frames faithfully"))
         }
         if writes.isEmpty { return .failure(NotCheckableLeg("the simulated sender emits nothing")) }
@@ -255,6 +256,23 @@ extension LegCheck {
                 if case let .vnet(v) = s.after { h = v }
                 expected.append(Observation(vnet: h, frame: s.firstFragment))
             }
+        case .netns where leg.steps.contains(where: { $0.element == to.name && $0.event.kind == .vxlanOuterReceive }):
+            // Through a tunnel: the outer frame at the underlay interface (as veth hands it over),
+            // then, if the outer check passed, the inner frame at the vxlan device. Expected in
+            // the order of the observation points.
+            let devs = plan.interfaces(ofHost: to.name)
+            points = devs.map { .packet(role: $0.role, device: $0.name) }
+            for d in devs {
+                for (k, s) in leg.steps.enumerated() where k > 0 && s.element == to.name {
+                    if s.event.kind == .vxlanOuterReceive, s.interface == d.simName || "\(to.name):\(s.interface ?? "")" == d.simName,
+                       case let .skb(state) = s.before {
+                        expected.append(Observation(status: ChecksumStatus(state), frame: s.frame))
+                    }
+                    if case let .vxlanDecap(_, device) = s.event, plan.real(device)?.name == d.name, case let .skb(state) = s.after {
+                        expected.append(Observation(status: ChecksumStatus(state), frame: s.frame))
+                    }
+                }
+            }
         case .netns, .router:
             // A host's stack, or a kernel router's own in its namespace (a frame addressed to
             // the router): what reaches it is read on its interfaces with AF_PACKET and
@@ -267,7 +285,7 @@ extension LegCheck {
                 guard case let .skb(state) = s.before else { continue }
                 expected.append(Observation(status: ChecksumStatus(state), frame: s.firstFragment))
             }
-        case .tap, .bridge, .veth:
+        case .tap, .bridge, .veth, .vxlan:
             return .failure(NotCheckableLeg("receiver \(leg.to) is a \(to.kind.name): what its stack does is not observable here"))
         }
         if points.isEmpty { return .failure(NotCheckableLeg("no observation point at \(leg.to)")) }

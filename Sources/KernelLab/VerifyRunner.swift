@@ -83,7 +83,7 @@ public final class VerifyRunner {
                 }
             case let .router(r) where r.inVM:
                 nc.append(NotCheckable(what: "\(n.name)'s router guest kernel (\(original.profile(of: n).rawValue))", reason: "stood in for by a csumlab relay that forwards like a default Linux guest"))
-            case .router, .netns, .tap, .bridge, .veth, .hostNIC:
+            case .router, .netns, .tap, .bridge, .veth, .hostNIC, .vxlan:
                 if n.kernel != nil { t.nodes[i].kernel = nil }
             }
         }

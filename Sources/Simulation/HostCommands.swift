@@ -28,12 +28,15 @@ public enum HostCommands {
                         switch peer.kind {
                         case .netns, .router:
                             return ["ip netns exec \(peer.name) ethtool -K \(other.interface ?? end) \(short) \(onOff)"]
-                        case .vm, .tap, .bridge, .veth, .hostNIC:
+                        case .vm, .tap, .bridge, .veth, .hostNIC, .vxlan:
                             break
                         }
                     }
                 }
                 return ["ethtool -K \(end) \(short) \(onOff)"]
+            case .vxlan:
+                let ns = t.links.lazy.compactMap { l in l.a.node == node.name ? l.b.node : (l.b.node == node.name ? l.a.node : nil) }.first
+                return [(ns.map { "ip netns exec \($0) " } ?? "") + "ethtool -K \(node.name) \(short) \(onOff)"]
             case .netns, .tap, .bridge, .hostNIC:
                 return ["ethtool -K \(node.name) \(short) \(onOff)"]
             }
@@ -69,6 +72,18 @@ public enum HostCommands {
             return ["forwarder: setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, \(on ? 1 : 0)) on each AF_PACKET socket"]
         case (.router, "place"):
             return ["run the forwarder in a \(value == "vm" ? "VM" : "network namespace")"]
+        case let (.vxlan(v), k):
+            let ns = t.links.lazy.compactMap { l in l.a.node == node.name ? l.b.node : (l.b.node == node.name ? l.a.node : nil) }.first
+            let n = ns.map { "ip netns exec \($0) " } ?? ""
+            if k == "outer-masquerade" {
+                return ["\(n)iptables -t nat -\(on ? "A" : "D") POSTROUTING -p udp --dport \(v.dstPort) -j MASQUERADE --random-fully"]
+            }
+            var w = v
+            try? w.set(k, value)
+            let csum = w.udpCsum.map { $0 ? " udpcsum" : " noudpcsum" } ?? ""
+            return ["\(n)ip link del \(node.name)",
+                    "\(n)ip link add \(node.name) type vxlan id \(w.vni) local \(w.local.map { "\($0)" } ?? "…") remote \(w.remote.map { "\($0)" } ?? "…") dstport \(w.dstPort) dev \(w.underlay ?? "…")\(csum)",
+                    "(the tunnel's settings, udpcsum among them, cannot be changed on a live device: delete and re-add it, then set its address and bring it up again)"]
         case (.router, "forwarding"):
             return [value == "l2" ? "forward as a switch (no TTL or MAC rewrite)" : "route (TTL − 1, MAC rewrite)"]
         default:

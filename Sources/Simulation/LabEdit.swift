@@ -176,6 +176,7 @@ public enum LabEdit: Sendable, Hashable {
             }
             for fi in t.flows.indices where t.flows[fi].corruptAfter == old { t.flows[fi].corruptAfter = new }
             t.nodes[ni].updateMasquerade { $0 == from ? to : $0 }
+            t.updateVxlanUnderlays(of: node) { $0 == from ? to : $0 }
 
         case let .setAddresses(node, interface, nets):
             let (ni, ii) = try Self.addressable(node, interface, in: t)
@@ -212,7 +213,7 @@ public enum LabEdit: Sendable, Hashable {
             let ni = try Self.index(of: node, in: t)
             switch t.nodes[ni].kind {
             case .vm, .router: t.nodes[ni].kernel = k
-            case .netns, .tap, .bridge, .veth, .hostNIC:
+            case .netns, .tap, .bridge, .veth, .hostNIC, .vxlan:
                 throw EditError("a \(t.nodes[ni].kind.name) runs the lab's kernel: only vm and router nodes have a profile of their own")
             }
 
@@ -233,6 +234,7 @@ public enum LabEdit: Sendable, Hashable {
             t.links.removeAll { $0.a == gone || $0.b == gone }
             t.flows.removeAll { r.flows.contains($0.name) }
             t.nodes[ni].updateMasquerade { $0 == name ? nil : $0 }
+            t.updateVxlanUnderlays(of: node) { $0 == name ? nil : $0 }
 
         case let .setDescription(s):
             if let p = FreeTextRule.problem(s, multiline: true) { throw EditError("description: \(p)") }
@@ -265,7 +267,7 @@ public enum LabEdit: Sendable, Hashable {
         switch n.kind {
         case .vm, .netns, .router: return
         case .veth: throw EditError("a veth pair has exactly two ends: rename them, or delete the pair")
-        case .tap, .bridge, .hostNIC: throw EditError("a \(n.kind.name) has one interface, named like the node")
+        case .tap, .bridge, .hostNIC, .vxlan: throw EditError("a \(n.kind.name) has one interface, named like the node")
         }
     }
 
@@ -274,7 +276,7 @@ public enum LabEdit: Sendable, Hashable {
         let ni = try index(of: node, in: t)
         switch t.nodes[ni].kind {
         case .vm, .netns, .router: break
-        case .tap, .bridge, .veth, .hostNIC:
+        case .tap, .bridge, .veth, .hostNIC, .vxlan:
             throw EditError("a \(t.nodes[ni].kind.name) has no addresses: they belong to the vm, netns or router interface it carries")
         }
         return (ni, try interfaceIndex(interface, of: t.nodes[ni]))
@@ -404,7 +406,7 @@ extension Node {
         case var .router(r):
             update(&r.netfilter)
             kind = .router(r)
-        case .vm, .tap, .bridge, .veth, .hostNIC:
+        case .vm, .tap, .bridge, .veth, .hostNIC, .vxlan:
             return
         }
     }
@@ -414,7 +416,7 @@ extension Node {
         switch kind {
         case let .netns(nf): return nf
         case let .router(r): return r.netfilter
-        case .vm, .tap, .bridge, .veth, .hostNIC: return nil
+        case .vm, .tap, .bridge, .veth, .hostNIC, .vxlan: return nil
         }
     }
 
@@ -423,7 +425,7 @@ extension Node {
         switch kind {
         case let .netns(nf): return nf.masqueradeOn
         case let .router(r): return r.netfilter.masqueradeOn
-        case .vm, .tap, .bridge, .veth, .hostNIC: return nil
+        case .vm, .tap, .bridge, .veth, .hostNIC, .vxlan: return nil
         }
     }
 }

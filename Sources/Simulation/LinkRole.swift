@@ -8,6 +8,7 @@ public enum LinkRole: Sendable, Hashable {
     case bridge
     case vethEnd
     case hostNIC
+    case vxlan           // a VXLAN device (placed as a namespace's interface)
     case l3              // a namespace's or netns router's interface
     case socket          // a userspace forwarder's interface in a namespace
 
@@ -19,6 +20,7 @@ public enum LinkRole: Sendable, Hashable {
         case .bridge: self = .bridge
         case .veth: self = .vethEnd
         case .hostNIC: self = .hostNIC
+        case .vxlan: self = .vxlan
         case .netns: self = .l3
         case let .router(r):
             if r.inVM { self = .virtio } else { self = r.flavour == .userspace ? .socket : .l3 }
@@ -28,7 +30,7 @@ public enum LinkRole: Sendable, Hashable {
     /// Is a node of this kind one device, linked as `node` (not `node:if`)?
     public static func isSingleDevice(_ kind: NodeKind) -> Bool {
         switch kind {
-        case .tap, .bridge, .hostNIC: return true
+        case .tap, .bridge, .hostNIC, .vxlan: return true
         case .vm, .netns, .veth, .router: return false
         }
     }
@@ -39,7 +41,7 @@ public enum LinkRole: Sendable, Hashable {
         switch (a, b) {
         case (.virtio, .tap), (.tap, .virtio): return "backend"
         case (.tap, .bridge), (.bridge, .tap), (.vethEnd, .bridge), (.bridge, .vethEnd), (.hostNIC, .bridge), (.bridge, .hostNIC): return "port"
-        case (.l3, .vethEnd), (.vethEnd, .l3), (.l3, .bridge), (.bridge, .l3), (.l3, .tap), (.tap, .l3), (.l3, .hostNIC), (.hostNIC, .l3): return "place"
+        case (.l3, .vethEnd), (.vethEnd, .l3), (.l3, .bridge), (.bridge, .l3), (.l3, .tap), (.tap, .l3), (.l3, .hostNIC), (.hostNIC, .l3), (.l3, .vxlan), (.vxlan, .l3): return "place"
         case (.socket, .vethEnd), (.vethEnd, .socket), (.socket, .tap), (.tap, .socket): return "socket"
         default: return nil
         }
@@ -53,7 +55,7 @@ public enum LinkRole: Sendable, Hashable {
         switch self {
         case .bridge: return other == .l3 ? "\(e.node):l3" : nil
         case .tap: return (other == .virtio || other == .socket) ? "\(e.node):fd" : "\(e.node):dev"
-        case .virtio, .vethEnd, .hostNIC, .l3, .socket: return "\(e)"
+        case .virtio, .vethEnd, .hostNIC, .vxlan, .l3, .socket: return "\(e)"
         }
     }
 
@@ -65,6 +67,7 @@ public enum LinkRole: Sendable, Hashable {
         case .bridge: return "a bridge"
         case .vethEnd: return "a veth end"
         case .hostNIC: return "a host NIC"
+        case .vxlan: return "a VXLAN device"
         case .l3: return "a namespace interface"
         case .socket: return "a userspace forwarder's interface"
         }

@@ -19,7 +19,7 @@ public enum MTURule {
     public static func range(_ kind: NodeKind) -> ClosedRange<Int> {
         switch kind {
         case .tap: return minimum...(65535 - FrameLayout.ethernetLength)
-        case .vm, .netns, .router, .bridge, .veth, .hostNIC: return minimum...65535
+        case .vm, .netns, .router, .bridge, .veth, .hostNIC, .vxlan: return minimum...65535
         }
     }
 

@@ -92,6 +92,27 @@ extension StepEvent {
             return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → inet_proto_csum_replace4"
         case .masqueradeWithoutConntrack:
             return "nf_nat_ipv4_out (no conntrack entry)"
+        case let .vxlanEncap(e):
+            return e.innerCompleted ? "vxlan_xmit_one → vxlan_build_skb → iptunnel_handle_offloads → skb_checksum_help"
+                : "vxlan_xmit_one → vxlan_build_skb → iptunnel_handle_offloads"
+        case let .outerUDPChecksum(branch, _, _):
+            let detail: String
+            switch branch {
+            case .zero: detail = " (nocheck)"
+            case .gsoPseudo: detail = " (skb_is_gso)"
+            case .lco: detail = " → lco_csum"
+            case .pending: detail = " (CHECKSUM_PARTIAL on the outer)"
+            case .software: detail = " → skb_checksum"
+            }
+            return "udp_tunnel_xmit_skb → udp_set_csum" + detail
+        case .vxlanOuterMasquerade:
+            return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/4"
+        case .tunnelSegment:
+            return "validate_xmit_skb → skb_gso_segment → skb_udp_tunnel_segment → __skb_udp_tunnel_segment → tcp4_gso_segment"
+        case .vxlanOuterReceive:
+            return "__udp4_lib_rcv → udp4_csum_init → udp_queue_rcv_one_skb → udp_lib_checksum_complete"
+        case .vxlanDecap:
+            return "vxlan_rcv → __iptunnel_pull_header → gro_cells_receive"
         case let .exceedsMTU(v6, _, _, _):
             return v6 ? "ip6_forward → ip6_pkt_too_big" : "ip_forward → ip_exceeds_mtu"
         case .ipFragmentAgain:
@@ -284,6 +305,54 @@ extension StepEvent {
                 : "MASQUERADE rewrites the source to \(to) and updates the finished checksum incrementally (RFC 1624): a correct one stays correct, a wrong one stays wrong."
         case .masqueradeWithoutConntrack:
             return "The packet is INVALID, has no conntrack entry, and so is forwarded without MASQUERADE."
+        case let .vxlanEncap(e):
+            var what = "\(e.device) wraps the frame in outer Ethernet, IPv4, UDP and VXLAN (VNI \(e.vni)) headers; the outer UDP checksum is \(e.udpSum ? "on" : "off") (\(e.profile.rawValue))."
+            if e.innerCompleted {
+                what += " With the outer checksum on, \(e.profile.rawValue) completes the pending inner checksum first: the inner bytes are final, CHECKSUM_NONE."
+            } else if e.encapsulation && e.innerSummed == .partial {
+                what += " The inner checksum stays pending (CHECKSUM_PARTIAL, csum_start on the inner TCP/UDP header, skb->encapsulation = 1)."
+            } else {
+                what += " The inner bytes are final; the skb is CHECKSUM_NONE until the outer checksum is set."
+            }
+            return e.gso ? what + " The GSO skb keeps its super-frame; segmentation comes later." : what
+        case let .outerUDPChecksum(branch, value, _):
+            let v = String(value, radix: 16)
+            switch branch {
+            case .zero:
+                return "The outer UDP checksum is 0: no checksum (allowed over IPv4)."
+            case .gsoPseudo:
+                return "A GSO skb: the outer field holds the pseudo-header sum 0x\(v) of the super-frame; each segment's checksum is derived from it when it is cut."
+            case .lco:
+                return "Local checksum offload: the outer checksum 0x\(v) is computed now, for the packet as it will be once the inner checksum is filled in, so it does not verify over the bytes as they stand. Anything that rewrites the outer header and treats the field as a pending sum (NAT on a PARTIAL skb) leaves it wrong."
+            case .pending:
+                return "The outer checksum becomes the pending field (CHECKSUM_PARTIAL, csum_start on the outer UDP header): 0x\(v) is its pseudo-header sum, the device or skb_checksum_help finishes it."
+            case .software:
+                return "No IPv4 checksum offload on the route device: the outer checksum 0x\(v) is computed in software and the skb marked CHECKSUM_UNNECESSARY."
+            }
+        case let .vxlanOuterMasquerade(port, zeroKept, pseudoHeader):
+            if zeroKept { return "MASQUERADE --random-fully gives the outer header source port \(port); its UDP checksum is 0 and stays 0 (never updated when 0, since ea64d8d6c675)." }
+            return pseudoHeader
+                ? "MASQUERADE --random-fully gives the outer header source port \(port). The skb is PARTIAL, so inet_proto_csum_replace treats the outer field as a pending pseudo-header sum and skips the port change — but the pending field is the inner one: the outer checksum is now wrong."
+                : "MASQUERADE --random-fully gives the outer header source port \(port) and updates the finished outer checksum incrementally."
+        case let .tunnelSegment(needCsum, offloadCsum, innerComplete, count, device):
+            var what = "\(device) cannot segment tunnelled TCP (no TSO): the inner super-frame is cut into \(count) segments"
+            what += innerComplete ? " with their inner checksums computed in software." : " whose inner checksums stay pending."
+            if !needCsum { return what + " The outer UDP checksum stays 0." }
+            return what + (offloadCsum && !innerComplete
+                ? " Each segment's outer checksum is computed from the outer field (gso_make_checksum), for the packet as it will be once the inner is filled in."
+                : offloadCsum ? " Each segment's outer checksum is left to the device (CHECKSUM_PARTIAL on the outer)."
+                : " Each segment's outer checksum is computed in software from the outer field (gso_make_checksum): a NAT of the super-frame's outer header, taken as a pending pseudo-header sum, comes out right.")
+        case let .vxlanOuterReceive(check, _):
+            switch check {
+            case .udpZero: return "The outer UDP checksum is 0: accepted without a check (IPv4)."
+            case let .trusted(summed, _, bytesValid):
+                return "The skb is \(summed.short): udp_lib_checksum_complete trusts it without reading the bytes" + (bytesValid ? "." : ", so the wrong outer checksum passes.")
+            case let .verified(valid):
+                return valid ? "The outer UDP checksum is verified in software and is correct (the skb becomes CHECKSUM_COMPLETE)."
+                    : "The outer UDP checksum is verified in software and is wrong: dropped before the VXLAN socket, counted in Udp: InCsumErrors."
+            }
+        case let .vxlanDecap(summed, device):
+            return "\(device) strips the outer headers; the inner frame enters its namespace as \(summed.short)\(summed == .partial ? " (its checksum still pending, trusted by the receiver)" : "")."
         case let .exceedsMTU(v6, ipLength, gso, mtu):
             return "The packet (\(ipLength) bytes of IP\(gso ? " per segment" : "")) is larger than the egress MTU (\(mtu)) and may not be fragmented: the router drops it (counted in \(v6 ? "Ip6InTooBigErrors" : "IpFragFails")) and answers \(v6 ? "ICMPv6 packet too big" : "ICMP fragmentation needed"). The sender's path-MTU discovery (a smaller MSS, a resend) is not modelled."
         case let .ipFragmentAgain(count, mtu, defragmented):

@@ -12,6 +12,7 @@ public struct Network: Sendable {
         case bridge
         case vethEnd
         case hostNIC
+        case vxlan(VxlanSettings)
     }
 
     /// Who reads and writes a TAP's file descriptor.
@@ -58,6 +59,9 @@ public struct Network: Sendable {
         /// The device's MTU (`dev->mtu`): set in the file, else 1500; a bridge's follows its
         /// smallest port unless set (`br_mtu_auto_adjust()`).
         public var mtu: Int = MTURule.defaultMTU
+        /// A VXLAN device's far endpoint: the vxlan device whose local/remote are this one's
+        /// remote/local, with the same VNI and port (the tunnel drawn as a link).
+        public var tunnelPeer: Int?
 
         /// A TAP whose fd a guest NIC uses: that NIC's device id.
         public var fdVM: Int? {
@@ -113,6 +117,8 @@ public struct Network: Sendable {
                 addDevice(node: ni, iface: nil, name: n.name, kind: .bridge)
             case .hostNIC:
                 addDevice(node: ni, iface: nil, name: n.name, kind: .hostNIC)
+            case let .vxlan(v):
+                addDevice(node: ni, iface: nil, name: n.name, kind: .vxlan(v))
             case .veth:
                 let a = addDevice(node: ni, iface: 0, name: n.interfaces.first?.name ?? "\(n.name)a", kind: .vethEnd)
                 let b = addDevice(node: ni, iface: 1, name: n.interfaces.dropFirst().first?.name ?? "\(n.name)b", kind: .vethEnd)
@@ -148,7 +154,15 @@ public struct Network: Sendable {
                     feature: f, reason: "netdev_fix_features: \(f == .tso ? "TSO" : "NETIF_F_GSO") needs scatter-gather, which no port of \(devices[b].name) has"))
             }
         }
-        // 5. Layer-2 connectivity (needs the connections only).
+        // 5. Tunnels: each VXLAN device reaches its far endpoint (over the underlay).
+        for a in devices.indices {
+            guard case let .vxlan(va) = devices[a].kind else { continue }
+            devices[a].tunnelPeer = devices.indices.first { b in
+                guard b != a, case let .vxlan(vb) = devices[b].kind else { return false }
+                return vb.vni == va.vni && vb.dstPort == va.dstPort && vb.local != nil && vb.local == va.remote && vb.remote == va.local
+            }
+        }
+        // 6. Layer-2 connectivity (needs the connections only).
         l2Index = L2Index(neighbours: devices.indices.map { l2Neighbours($0) })
     }
 
@@ -171,7 +185,7 @@ public struct Network: Sendable {
         guard let ni = nodeIndexByName[e.node] else { return nil }
         let n = topology.nodes[ni]
         switch n.kind {
-        case .tap, .bridge, .hostNIC:
+        case .tap, .bridge, .hostNIC, .vxlan:
             return interfaceDevice[ni][0]
         case .veth, .vm:
             guard let ifn = e.interface, let ii = n.interfaceIndex(named: ifn) else { return nil }
@@ -213,8 +227,8 @@ public struct Network: Sendable {
         case (.tap, .virtio):
             devices[b].peer = a
             devices[a].fdSide = .vm(device: b)
-        case (.virtio, .virtio), (.virtio, .vethEnd), (.virtio, .hostNIC), (.tap, .tap), (.tap, .vethEnd), (.tap, .hostNIC),
-             (.vethEnd, _), (.hostNIC, _):
+        case (.virtio, .virtio), (.virtio, .vethEnd), (.virtio, .hostNIC), (.virtio, .vxlan), (.tap, .tap), (.tap, .vethEnd),
+             (.tap, .hostNIC), (.tap, .vxlan), (.vethEnd, _), (.hostNIC, _), (.vxlan, _):
             warnings.append("\(devices[a].name) and \(devices[b].name) cannot be joined directly")
         }
     }
@@ -249,6 +263,8 @@ public struct Network: Sendable {
             own = dev.iface.flatMap { $0 < node.interfaces.count ? node.interfaces[$0].mtu : nil }
         case .tap, .bridge, .hostNIC:
             own = node.mtu
+        case .vxlan:
+            own = nil   // a VXLAN device's MTU (the underlay's − 50) is not modelled yet
         }
         if let own { return own }
         if let r = dev.l3 ?? dev.packetSocket, r.iface < topology.nodes[r.node].interfaces.count {
@@ -279,6 +295,7 @@ public struct Network: Sendable {
             case .virtio: own = nil   // the guest's own interface: one setting
             case .vethEnd: own = dev.iface.flatMap { $0 < node.interfaces.count ? node.interfaces[$0].mtu : nil }
             case .tap, .bridge, .hostNIC: own = node.mtu
+            case .vxlan: own = nil
             }
             guard let r = dev.l3 ?? dev.packetSocket, r.iface < topology.nodes[r.node].interfaces.count else { continue }
             let host = topology.nodes[r.node]
@@ -325,6 +342,9 @@ public struct Network: Sendable {
             return node.features.effective(defaults: all, fixedOff: [.rxChecksumming: "a bridge device has no NETIF_F_RXCSUM (br_device.c COMMON_FEATURES)"], profile: profile)
         case .hostNIC:
             return node.features.effective(defaults: all, profile: profile)
+        case .vxlan:
+            // vxlan_setup(): SG | HW_CSUM | FRAGLIST | RXCSUM | GSO_SOFTWARE, all switchable (T1).
+            return node.features.effective(defaults: all, profile: profile)
         case .vethEnd:
             let ii = dev.name == node.interfaces.first?.name ? 0 : 1
             let feats = ii < node.interfaces.count ? node.interfaces[ii].features : Features()
@@ -340,7 +360,7 @@ public struct Network: Sendable {
             switch topology.nodes[devices[v].node].kind {
             case let .vm(s): guest = s
             case let .router(r): guest = r.vm
-            case .netns, .tap, .bridge, .veth, .hostNIC: break
+            case .netns, .tap, .bridge, .veth, .hostNIC, .vxlan: break
             }
         }
         // QEMU sets offloads only for a backend with a vnet header.
@@ -469,6 +489,7 @@ public struct Network: Sendable {
         case nil: break
         }
         if let ps = devices[d].packetSocket { out += switchPorts(ps.node) }
+        if let t = devices[d].tunnelPeer { out.append(t) }
         if case .virtio = devices[d].kind, let ref = devices[d].l3, case let .router(r) = topology.nodes[ref.node].kind,
            r.flavour == .userspace, r.forwarding == .l2 {
             out += (0..<topology.nodes[ref.node].interfaces.count).compactMap { deviceOf(node: ref.node, iface: $0) }

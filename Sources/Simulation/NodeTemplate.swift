@@ -24,6 +24,9 @@ public enum NodeTemplate: String, Sendable, Hashable, CaseIterable {
     /// A userspace forwarder in a VM.
     case routerUserspaceVM = "router-userspace-vm"
     case hostNIC = "host-nic"
+    /// A VXLAN device (VNI 1, port 4789): link it to a namespace interface, then set `local`,
+    /// `remote` and `underlay`.
+    case vxlan
 
     /// The template for a kind name of the format (`NodeKind.allNames`) and, for a router, its
     /// `flavour` and `place` values (defaults netns, netns).
@@ -35,6 +38,7 @@ public enum NodeTemplate: String, Sendable, Hashable, CaseIterable {
         case "bridge": self = .bridge
         case "veth": self = .veth
         case "host-nic": self = .hostNIC
+        case "vxlan": self = .vxlan
         case "router":
             switch (flavour ?? "netns", place ?? "netns") {
             case ("netns", _): self = .router
@@ -60,6 +64,7 @@ public enum NodeTemplate: String, Sendable, Hashable, CaseIterable {
         case .veth: return "veth"
         case .router, .routerVM, .routerUserspace, .routerUserspaceVM: return "router"
         case .hostNIC: return "nic"
+        case .vxlan: return "vx"
         }
     }
 
@@ -84,6 +89,7 @@ public enum NodeTemplate: String, Sendable, Hashable, CaseIterable {
         case .routerVM: return router(.vm, .netns)
         case .routerUserspace: return router(.userspace, .netns)
         case .routerUserspaceVM: return router(.userspace, .vm)
+        case .vxlan: return Node(name: name, kind: .vxlan(VxlanSettings()), interfaces: [Interface(name: name)])
         case .hostNIC:
             var h = HostNICSettings()
             h.remoteAddress = remote

@@ -28,6 +28,8 @@ struct Packet: Sendable {
         guard let mtu = fragmentMTU else { return [frame] }
         return frame.ipFragments(layout, mtu: mtu, again: refragmentMTUs)
     }
+    /// Offset of the inner Ethernet header of a tunnelled frame (VXLAN: 50); nil otherwise.
+    var innerOffset: Int?
 
     var layout: FrameLayout {
         // Frames in flight are built by PacketBuilder or derived from one by kernel operations

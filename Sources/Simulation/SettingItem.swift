@@ -174,6 +174,17 @@ public struct SettingItem: Sendable, Hashable {
             default:
                 return netfilter(r.netfilter, disabled: r.flavour == .userspace ? "a userspace forwarder does not pass the router's netfilter" : nil)
             }
+        case let .vxlan(v):
+            switch key {
+            case "udpcsum": return optionalBool(v.udpCsum)
+            case "outer-masquerade": return boolItem(v.outerMasquerade)
+            case "vni": return item(String(v.vni), nil)
+            case "local": return item(v.local.map { "\($0)" } ?? "-", nil)
+            case "remote": return item(v.remote.map { "\($0)" } ?? "-", nil)
+            case "dstport": return item(String(v.dstPort), nil)
+            case "underlay": return item(v.underlay ?? "-", nil)
+            default: return nil
+            }
         case .bridge, .veth, .hostNIC:
             return nil
         }

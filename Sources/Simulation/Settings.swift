@@ -51,6 +51,7 @@ extension Topology {
         case .veth: return []
         case .router: return ["flavour", "place", "vnet-hdr", "forwarding", "kernel", "guest-csum", "guest-tso"] + netfilterKeys + TCPOptionSettings.keys
         case .hostNIC: return ["remote", "remote6", "remote-gateway", "remote-gateway6", "mtu"] + featureKeys
+        case .vxlan: return VxlanSettings.keys + featureKeys
         }
     }
 
@@ -61,7 +62,7 @@ extension Topology {
         case let .router(r) where r.inVM: return addressKeys + ["mtu"] + featureKeys
         case .netns, .router: return addressKeys + ["mtu"]
         case .veth: return ["mtu"] + featureKeys
-        case .tap, .bridge, .hostNIC: return []
+        case .tap, .bridge, .hostNIC, .vxlan: return []
         }
     }
 
@@ -162,6 +163,11 @@ extension Topology {
             default: h.remoteGateway6 = a
             }
             node.kind = .hostNIC(h)
+        case var .vxlan(v):
+            if Feature(named: key) == nil {
+                try v.set(key, value)
+                node.kind = .vxlan(v)
+            }
         case .bridge, .veth:
             break
         }

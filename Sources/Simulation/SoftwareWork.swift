@@ -87,7 +87,7 @@ public struct SoftwareWork: Sendable, Hashable {
         switch n.kind {
         case .vm: return Place(name: n.name)
         case let .router(r) where r.inVM: return Place(name: n.name)
-        case .router, .netns, .tap, .bridge, .veth, .hostNIC: return Place(name: "host")
+        case .router, .netns, .tap, .bridge, .veth, .hostNIC, .vxlan: return Place(name: "host")
         }
     }
 

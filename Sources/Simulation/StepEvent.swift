@@ -111,6 +111,28 @@ public enum StepEvent: Sendable, Hashable {
     /// The remote machine beyond a host NIC receives.
     case remoteReceive(valid: Bool)
 
+    // MARK: Tunnels (Elements/Vxlan.swift)
+    /// `vxlan_xmit_one()` → `vxlan_build_skb()` → `iptunnel_handle_offloads()`: the outer headers
+    /// are pushed; a PARTIAL inner stays pending (6.x, `encapsulation` = 1) or is completed (4.4
+    /// with the outer checksum on).
+    case vxlanEncap(VxlanEncap)
+    /// `udp_tunnel_xmit_skb()` → `udp_set_csum()`: the branch taken and the outer field written.
+    case outerUDPChecksum(branch: OuterChecksumBranch, value: UInt16, profile: KernelProfile)
+    /// MASQUERADE of the outer header (`nf_nat_ipv4_manip_pkt()` → `udp_manip_pkt()`): the new
+    /// source port; `zeroKept`: a zero field left alone; `pseudoHeader`: the PARTIAL branch of
+    /// `inet_proto_csum_replace4()` (the port change skipped).
+    case vxlanOuterMasquerade(port: UInt16, zeroKept: Bool, pseudoHeader: Bool)
+    /// `validate_xmit_skb()` → `skb_udp_tunnel_segment()` → `__skb_udp_tunnel_segment()` on an
+    /// underlay without TSO: the inner super-frame cut per `gso_size`, each segment's outer UDP
+    /// checksum derived from the (possibly NATed) outer field.
+    case tunnelSegment(needCsum: Bool, offloadCsum: Bool, innerComplete: Bool, count: Int, device: String)
+    /// `__udp4_lib_rcv()` → `udp_queue_rcv_one_skb()`: the outer checksum checked before the
+    /// encapsulation socket (`Udp: InCsumErrors` on failure).
+    case vxlanOuterReceive(check: ReceiveCheck, device: String)
+    /// `vxlan_rcv()` → `__iptunnel_pull_header()` → `gro_cells_receive()`: the inner frame, with
+    /// the `ip_summed` it keeps.
+    case vxlanDecap(summed: IPSummed, device: String)
+
     // MARK: Userspace forwarders
     /// AF_PACKET read (`packet_rcv()`): with PACKET_VNET_HDR the header it got, else nil.
     case forwarderReadSocket(vnet: VirtioNetHeader?, partial: Bool, bytesValid: Bool)
@@ -163,6 +185,20 @@ extension StepEvent {
         public var ipLength: Int
         public var count: Int
         public var mtu: Int
+    }
+
+    public struct VxlanEncap: Sendable, Hashable {
+        public var device: String
+        public var vni: UInt32
+        /// The outer UDP checksum is on (`udpcsum`, or the profile's default).
+        public var udpSum: Bool
+        public var innerSummed: IPSummed
+        /// `skb->encapsulation` after: the pending field is the inner one.
+        public var encapsulation: Bool
+        /// 4.4 completed the inner first (`skb_checksum_help()` in `iptunnel_handle_offloads()`).
+        public var innerCompleted: Bool
+        public var gso: Bool
+        public var profile: KernelProfile
     }
 
     public struct BridgeFlood: Sendable, Hashable {
@@ -265,6 +301,12 @@ extension StepEvent {
         case dhcpClientCheck
         case transportReceive
         case remoteReceive
+        case vxlanEncap
+        case outerUDPChecksum
+        case vxlanOuterMasquerade
+        case tunnelSegment
+        case vxlanOuterReceive
+        case vxlanDecap
         case forwarderReadSocket
         case forwarderReadTap
         case forwarderRoute
@@ -317,6 +359,12 @@ extension StepEvent {
         case .dhcpClientCheck: return .dhcpClientCheck
         case .transportReceive: return .transportReceive
         case .remoteReceive: return .remoteReceive
+        case .vxlanEncap: return .vxlanEncap
+        case .outerUDPChecksum: return .outerUDPChecksum
+        case .vxlanOuterMasquerade: return .vxlanOuterMasquerade
+        case .tunnelSegment: return .tunnelSegment
+        case .vxlanOuterReceive: return .vxlanOuterReceive
+        case .vxlanDecap: return .vxlanDecap
         case .forwarderReadSocket: return .forwarderReadSocket
         case .forwarderReadTap: return .forwarderReadTap
         case .forwarderRoute: return .forwarderRoute

@@ -99,7 +99,7 @@ extension Topology {
             switch r {
             case .tap: return "\(e) is linked already on \(s.hasSuffix(":fd") ? "its file-descriptor side (VM or program)" : "its kernel side (bridge or namespace)")"
             case .bridge: return "\(e) has a namespace interface already"
-            case .virtio, .vethEnd, .hostNIC, .l3, .socket: return "\(e) is linked already"
+            case .virtio, .vethEnd, .hostNIC, .vxlan, .l3, .socket: return "\(e) is linked already"
             }
         }
         return nil

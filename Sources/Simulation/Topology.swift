@@ -75,7 +75,7 @@ public struct Node: Sendable, Hashable {
     public var isHost: Bool {
         switch kind {
         case .vm, .netns, .router, .hostNIC: return true
-        case .tap, .bridge, .veth: return false
+        case .tap, .bridge, .veth, .vxlan: return false
         }
     }
 }
@@ -88,6 +88,8 @@ public enum NodeKind: Sendable, Hashable {
     case veth
     case router(RouterSettings)
     case hostNIC(HostNICSettings)
+    /// A VXLAN tunnel device placed as a namespace's interface (`Elements/Vxlan.swift`).
+    case vxlan(VxlanSettings)
 
     public var name: String {
         switch self {
@@ -98,10 +100,11 @@ public enum NodeKind: Sendable, Hashable {
         case .veth: return "veth"
         case .router: return "router"
         case .hostNIC: return "host-nic"
+        case .vxlan: return "vxlan"
         }
     }
 
-    public static let allNames = ["vm", "netns", "tap", "bridge", "veth", "router", "host-nic"]
+    public static let allNames = ["vm", "netns", "tap", "bridge", "veth", "router", "host-nic", "vxlan"]
 }
 
 /// What a virtio-net guest negotiated with its backend.

@@ -44,10 +44,37 @@ public struct Step: Sendable, Hashable {
     public var fragmentMTU: Int? = nil
     /// Smaller MTUs routers cut each fragment again for (IPv4), in order.
     public var refragmentMTUs: [Int] = []
+    /// The inner packet's checksum of a tunnelled frame (the fields above are the outer's).
+    public var inner: InnerChecksum? = nil
     /// One sentence a student understands, from `event`.
     public var explanation: String
     /// Set when the packet ends here (delivered or dropped): what happened.
     public var drop: String?
+}
+
+/// The inner L4 checksum of a tunnelled frame (VXLAN), shown beside the outer one.
+public struct InnerChecksum: Sendable, Hashable {
+    /// Offset of the inner Ethernet header in `Step.frame`.
+    public var offset: Int
+    public var l4Offset: Int
+    public var l4Protocol: IPProtocol
+    public var field: UInt16
+    public var correct: UInt16
+    public var pseudoSum: UInt16
+    public var bytesValid: Bool
+
+    public init?(frame: [UInt8], offset: Int) {
+        guard offset < frame.count, let l = try? Frame(bytes: Array(frame[offset...])).layout(),
+              l.l4Protocol == .tcp || l.l4Protocol == .udp else { return nil }
+        let f = Frame(bytes: Array(frame[offset...]))
+        self.offset = offset
+        l4Offset = offset + l.l4Offset
+        l4Protocol = l.l4Protocol
+        field = f.l4Checksum(l)
+        correct = f.correctL4Checksum(l)
+        pseudoSum = f.partialChecksumValue(l)
+        bytesValid = f.l4ChecksumIsValid(l)
+    }
 }
 
 extension Step {

@@ -57,7 +57,7 @@ struct Walk {
                           condition: Self.condition(after, l, valid: valid), ttl: f.ttl(l), source: src, destination: dst,
                           segment: after.segment, ipFragments: Self.fragments(after, l), fragmentMTU: after.fragmentMTU,
                           refragmentMTUs: after.refragmentMTUs,
-                          explanation: event.explanation, drop: drop))
+                          inner: after.innerOffset.flatMap { InnerChecksum(frame: f.bytes, offset: $0) }, explanation: event.explanation, drop: drop))
         applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
     }
 
@@ -108,7 +108,14 @@ struct Walk {
         guard let at = flow.corruptAfter, !leg.reply, at.node == element, at.interface == nil || at.interface == iface,
               var p = current, !p.corrupted else { return }
         let before = p
-        guard p.frame.flipPayloadBit(byte: flow.corruptByte, p.layout) else { return }
+        if let io = p.innerOffset {
+            // A tunnelled frame: the fault is in the payload the application sent (the inner one).
+            var inner = Frame(bytes: Array(p.frame.bytes[io...]))
+            guard let il = try? inner.layout(), inner.flipPayloadBit(byte: flow.corruptByte, il) else { return }
+            p.frame.bytes.replaceSubrange(io..., with: inner.bytes)
+        } else {
+            guard p.frame.flipPayloadBit(byte: flow.corruptByte, p.layout) else { return }
+        }
         p.corrupted = true
         current = p
         let l = p.layout
@@ -221,6 +228,7 @@ struct Walk {
         case .vethEnd: vethXmit(p, on: d, s)
         case .bridge: bridgeDevXmit(p, on: d)
         case .hostNIC: hostNICXmit(p, on: d, s)
+        case let .vxlan(v): vxlanXmit(p, on: d, s, v)
         }
     }
 

@@ -131,6 +131,7 @@ struct Parser {
             case "veth": kind = .veth
             case "router": kind = .router(RouterSettings())
             case "host-nic": kind = .hostNIC(HostNICSettings())
+            case "vxlan": kind = .vxlan(VxlanSettings())
             default:
                 error(kindEntry.value.mark, "unknown kind '\(kindName)' (expected one of: \(NodeKind.allNames.joined(separator: ", ")))")
                 continue
@@ -139,12 +140,13 @@ struct Parser {
             if case .tap = kind { node.interfaces = [Interface(name: e.key)] }
             if case .bridge = kind { node.interfaces = [Interface(name: e.key)] }
             if case .hostNIC = kind { node.interfaces = [Interface(name: e.key)] }
+            if case .vxlan = kind { node.interfaces = [Interface(name: e.key)] }
             // Interfaces first: settings such as `masquerade` refer to them.
             let ifKey: String?
             switch kind {
             case .vm, .netns, .router: ifKey = "interfaces"
             case .veth: ifKey = "ends"
-            case .tap, .bridge, .hostNIC: ifKey = nil
+            case .tap, .bridge, .hostNIC, .vxlan: ifKey = nil
             }
             var ifSettings: [(iface: String, key: String, keyMark: Mark?, value: Yams.Node)] = []
             if let ifKey, let ifEntry = fields.first(where: { $0.key == ifKey }) {

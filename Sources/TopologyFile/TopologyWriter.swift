@@ -69,7 +69,7 @@ public enum TopologyWriter {
         fields += features(n.features)
         let name = "  \(quoted(n.name)):"
         switch n.kind {
-        case .hostNIC where fields.count > 1:
+        case .hostNIC where fields.count > 1, .vxlan:
             // A host NIC with its remote host: a block, as the shipped labs write it.
             return [name] + fields.map { "    \($0.0): \($0.1)" }
         case .tap, .bridge, .hostNIC:
@@ -121,6 +121,14 @@ public enum TopologyWriter {
             if r.forwarding != .l3 { f.append(("forwarding", r.forwarding.rawValue)) }
             vm(r.vm)
             netfilter(r.netfilter)
+        case let .vxlan(v):
+            f.append(("vni", String(v.vni)))
+            if let a = v.local { f.append(("local", quoted(a.description))) }
+            if let a = v.remote { f.append(("remote", quoted(a.description))) }
+            if v.dstPort != 4789 { f.append(("dstport", String(v.dstPort))) }
+            if let u = v.underlay { f.append(("underlay", quoted(u))) }
+            if let b = v.udpCsum { f.append(("udpcsum", onOff(b))) }
+            if v.outerMasquerade { f.append(("outer-masquerade", "on")) }
         case let .hostNIC(h):
             for (key, a) in [("remote", h.remoteAddress), ("remote6", h.remoteAddress6),
                              ("remote-gateway", h.remoteGateway), ("remote-gateway6", h.remoteGateway6)] {

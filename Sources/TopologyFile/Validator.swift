@@ -32,9 +32,39 @@ struct Validator {
         checkNames()
         checkLinks()
         checkAddresses()
+        checkTunnels()
         if diagnostics.isEmpty { checkTunOffloads() }
         if diagnostics.isEmpty { checkMTUs() }
         if diagnostics.isEmpty { checkFlows() }
+    }
+
+    /// A vxlan node names its VNI's endpoints and its underlay: `local` must be an address of
+    /// the namespace it is placed in, `underlay` one of that namespace's interfaces.
+    mutating func checkTunnels() {
+        for n in topology.nodes {
+            guard case let .vxlan(v) = n.kind else { continue }
+            // Not linked yet (a node just added): nothing to check until it is placed.
+            guard topology.links.contains(where: { $0.a.node == n.name || $0.b.node == n.name }) else { continue }
+            for (key, missing) in [("local", v.local == nil), ("remote", v.remote == nil), ("underlay", v.underlay == nil)] where missing {
+                error("node:\(n.name)", "vxlan '\(n.name)' needs '\(key)'")
+            }
+            let placed = topology.links.lazy.compactMap { l -> Endpoint? in
+                if l.a.node == n.name { return l.b }
+                if l.b.node == n.name { return l.a }
+                return nil
+            }.first
+            guard let at = placed, let host = node(named: at.node) else { continue }
+            if case .router = host.kind {
+                error("node:\(n.name)", "vxlan '\(n.name)' is placed in router \(host.name): a tunnel endpoint in a router namespace is not modelled yet (place it in a netns)")
+                continue
+            }
+            if let u = v.underlay, host.interface(named: u) == nil {
+                error("set:\(n.name):underlay", "'underlay' expects an interface of \(host.name) (\(host.interfaces.map(\.name).joined(separator: ", "))), got '\(u)'")
+            }
+            if let a = v.local, !host.interfaces.contains(where: { $0.addresses.contains { $0.address == a } }) {
+                error("set:\(n.name):local", "'local' \(a) is not an address of \(host.name)")
+            }
+        }
     }
 
     // MARK: Names and text
@@ -47,7 +77,7 @@ struct Validator {
                 error("node:\(n.name)", "invalid node name '\(n.name)': \(p); \(NameRule.summary)")
             }
             switch n.kind {
-            case .tap, .bridge, .hostNIC: continue   // one interface, named like the node
+            case .tap, .bridge, .hostNIC, .vxlan: continue   // one interface, named like the node
             case .vm, .netns, .router, .veth: break
             }
             for i in n.interfaces {

@@ -53,6 +53,7 @@ public enum GraphExport {
         case .veth: return "parallelogram"
         case .router: return "diamond"
         case .hostNIC: return "house"
+        case .vxlan: return "invtrapezium"
         }
     }
 
@@ -66,6 +67,7 @@ public enum GraphExport {
         case .veth: return "\(id)[/\(label)/]"
         case .router: return "\(id){\(label)}"
         case .hostNIC: return "\(id)[(\(label))]"
+        case .vxlan: return "\(id)[\\\(label)/]"
         }
     }
 
@@ -143,6 +145,10 @@ public enum GraphExport {
             }
             out += "  \(dotQuoted(l.a.node)) -- \(dotQuoted(l.b.node))" + (attrs.isEmpty ? "" : " [\(attrs.joined(separator: ", "))]") + ";\n"
         }
+        // VXLAN tunnels: a link between the two endpoints, over the underlay.
+        for tn in t.tunnels {
+            out += "  \(dotQuoted(tn.a)) -- \(dotQuoted(tn.b)) [label=\(dotQuoted("tunnel VNI \(tn.vni)")), style=dotted];\n"
+        }
         return out + "}\n"
     }
 
@@ -175,6 +181,10 @@ public enum GraphExport {
                 }
             }
             out += "  \(a) ---" + (label.isEmpty ? " " : "|\(mermaidQuoted(label))| ") + "\(b)\n"
+        }
+        for tn in t.tunnels {
+            guard let a = id[tn.a], let b = id[tn.b] else { continue }
+            out += "  \(a) -.-|\(mermaidQuoted("tunnel VNI \(tn.vni)"))| \(b)\n"
         }
         return out + styles.map { $0 + "\n" }.joined()
     }

@@ -100,7 +100,24 @@ public enum TraceJSON {
     }
 
     static func step(_ s: Step) -> JSONValue {
-        .object([
+        var fields = stepFields(s)
+        if let i = s.inner {
+            // A tunnelled frame: `l4` above is the outer header's, this the inner packet's.
+            fields.insert(("inner", .object([
+                ("offset", .int(i.offset)),
+                ("l4Offset", .int(i.l4Offset)),
+                ("protocol", .string(i.l4Protocol == .tcp ? "tcp" : "udp")),
+                ("field", .string(hex16(i.field))),
+                ("correct", .string(hex16(i.correct))),
+                ("pseudoHeaderSum", .string(hex16(i.pseudoSum))),
+                ("bytesValid", .bool(i.bytesValid)),
+            ])), at: 7)
+        }
+        return .object(fields)
+    }
+
+    static func stepFields(_ s: Step) -> [(String, JSONValue)] {
+        [
             ("element", .string(s.element)),
             ("interface", s.interface.map { .string($0) } ?? .null),
             ("direction", .string(s.direction.rawValue)),
@@ -124,7 +141,7 @@ public enum TraceJSON {
             ("frame", .string(s.frame.hexString)),
             ("explanation", .string(s.explanation)),
             ("end", s.drop.map { .string($0) } ?? .null),
-        ])
+        ]
     }
 
     static func carrier(_ c: Carrier) -> JSONValue {

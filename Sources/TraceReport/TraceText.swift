@@ -39,7 +39,8 @@ public enum TraceText {
                     let seg = (s.segment.map { " [seg \($0)]" } ?? "") + (s.ipFragments.map { " [\($0) IP frags]" } ?? "")
                     rows.append(["\(i + 1)", el + seg, s.direction.rawValue, s.function,
                                  "\(s.before.summary) → \(s.after.summary)",
-                                 "0x" + hex16(s.l4Field), "0x" + hex16(s.l4Correct),
+                                 "0x" + hex16(s.l4Field) + (s.inner.map { " (inner 0x\(hex16($0.field)))" } ?? ""),
+                                 "0x" + hex16(s.l4Correct) + (s.inner.map { " (inner 0x\(hex16($0.correct)))" } ?? ""),
                                  s.receiverWouldAccept ? (s.bytesValid ? "valid" : "trusted") : "BAD",
                                  "\(s.ttl)"])
                     notes.append("\(i + 1). \(s.explanation)" + (s.drop.map { $0 == "delivered" ? "" : " [\($0)]" } ?? ""))

@@ -85,13 +85,13 @@ enum EditController {
         case .vm, .router:
             fields.append(Form.Field(key: "kernel", label: "kernel", text: n.kernel?.rawValue ?? defaultKernel,
                                      choices: [defaultKernel] + KernelProfile.allCases.map(\.rawValue), help: "the guest kernel profile (Space or ← → to change)"))
-        case .netns, .tap, .bridge, .veth, .hostNIC: break
+        case .netns, .tap, .bridge, .veth, .hostNIC, .vxlan: break
         }
         let l3: Bool
         switch n.kind {
         case .vm, .netns, .router: l3 = true
         case .veth: l3 = false
-        case .tap, .bridge, .hostNIC: l3 = false
+        case .tap, .bridge, .hostNIC, .vxlan: l3 = false
         }
         if case .veth = n.kind {
             for i in n.interfaces { fields.append(Form.Field(key: "if.\(i.name).name", label: "end \(i.name)", text: i.name, help: "the name of this end of the pair")) }

@@ -219,6 +219,10 @@ extension Walk {
             count(node.name, "dhclient: bad udp checksums")
             return finish(.droppedByReceiver(counter: "dhclient: bad udp checksums"))
         }
+        // A VXLAN device's socket (udp_queue_rcv_one_skb → encap_rcv): the tunnel takes it.
+        if l.l4Protocol == .udp, v4, let vx = vxlanDevice(node: ni, port: p.frame.destinationPort(l)) {
+            return vxlanReceive(p, node: ni, device: d, vxlan: vx)
+        }
         let udpNoCsum = l.l4Protocol == .udp && v4 && p.frame.l4Checksum(l) == 0
         let trusted = s.csumUnnecessary
         let ok = trusted || valid || udpNoCsum

@@ -69,7 +69,7 @@ extension Walk {
         switch topology.nodes[net.devices[nic].node].kind {
         case let .vm(v): return v.guestTSO
         case let .router(r): return r.vm.guestTSO
-        case .netns, .tap, .bridge, .veth, .hostNIC: return false
+        case .netns, .tap, .bridge, .veth, .hostNIC, .vxlan: return false
         }
     }
 }

@@ -1,0 +1,529 @@
+import Checksum
+import Wire
+
+// A VXLAN tunnel device over IPv4 (#16, first slice): encapsulation with the outer UDP checksum
+// as `udp_set_csum()` leaves it, NAT of the outer header, and the receive side up to the inner
+// frame. The rules and their sources: assets/kernel-reference-notes.md, "Tunnels (VXLAN,
+// GENEVE): what the source says" (T2, T3, R1–R4, N1–N3) and "Measured on 6.18".
+
+/// A VXLAN device as `ip link add NAME type vxlan id VNI local A remote B dstport P dev UNDERLAY
+/// [udpcsum|noudpcsum]` creates it.
+public struct VxlanSettings: Sendable, Hashable {
+    public var vni: UInt32
+    /// Nil until set; the validator requires `local`, `remote` and `underlay`.
+    public var local: IPAddress?
+    public var remote: IPAddress?
+    /// 4789 (IANA), 8472 for flannel and the Linux default without `dstport`.
+    public var dstPort: UInt16
+    /// The namespace interface the outer packets leave by (`dev`).
+    public var underlay: String?
+    /// `udpcsum` / `noudpcsum`; nil: neither given, the kernel default applies (`udpCsum(on:)`).
+    public var udpCsum: Bool?
+    /// kube-proxy's `iptables -t nat -A POSTROUTING -p udp --dport DSTPORT -j MASQUERADE
+    /// --random-fully` in this device's namespace: the outer source port is rewritten
+    /// (the inner mark survives `skb_scrub_packet()` inside one namespace, T4).
+    public var outerMasquerade: Bool
+
+    public init(vni: UInt32 = 1, local: IPAddress? = nil, remote: IPAddress? = nil, dstPort: UInt16 = 4789, underlay: String? = nil,
+                udpCsum: Bool? = nil, outerMasquerade: Bool = false) {
+        self.vni = vni
+        self.local = local
+        self.remote = remote
+        self.dstPort = dstPort
+        self.underlay = underlay
+        self.udpCsum = udpCsum
+        self.outerMasquerade = outerMasquerade
+    }
+
+    /// Whether the outer UDP checksum is computed. 6.x: on unless `IFLA_VXLAN_UDP_CSUM` is 0
+    /// (`VXLAN_F_UDP_ZERO_CSUM_TX`); 4.4 and older: off unless it is 1 (`VXLAN_F_UDP_CSUM`).
+    public func udpCsum(on profile: KernelProfile) -> Bool {
+        udpCsum ?? (profile == .linux6)
+    }
+
+    /// The node settings of a `vxlan` node (besides its ethtool features).
+    public static let keys = ["vni", "local", "remote", "dstport", "underlay", "udpcsum", "outer-masquerade"]
+
+    public mutating func set(_ key: String, _ value: String) throws(SettingError) {
+        switch key {
+        case "vni":
+            guard let n = UInt32(value), n < 1 << 24 else { throw SettingError("'vni' expects a number 0–16777215, got '\(value)'") }
+            vni = n
+        case "local", "remote":
+            guard let a = IPAddress(value), a.version == .v4 else {
+                throw SettingError("'\(key)' expects an IPv4 address (VXLAN over IPv6 is not modelled yet), got '\(value)'")
+            }
+            if key == "local" { local = a } else { remote = a }
+        case "dstport":
+            guard let n = UInt16(value), n > 0 else { throw SettingError("'dstport' expects a port 1–65535, got '\(value)'") }
+            dstPort = n
+        case "underlay":
+            guard NameRule.problem(value) == nil else { throw SettingError("'underlay' expects an interface name of the same namespace, got '\(value)'") }
+            underlay = value
+        case "udpcsum":
+            if value == "default" || value == "auto" { udpCsum = nil; return }
+            guard let b = Topology.parseBool(value) else { throw SettingError("'udpcsum' expects on, off or auto (the kernel's default), got '\(value)'") }
+            udpCsum = b
+        case "outer-masquerade":
+            guard let b = Topology.parseBool(value) else { throw SettingError("'outer-masquerade' expects on or off, got '\(value)'") }
+            outerMasquerade = b
+        default:
+            throw SettingError("unknown setting '\(key)' for a vxlan (expected one of: \(Self.keys.joined(separator: ", ")))")
+        }
+    }
+}
+
+/// The branch `udp_set_csum()` took for the outer UDP checksum (T3).
+public enum OuterChecksumBranch: String, Sendable, Hashable, CaseIterable {
+    /// `nocheck`: the field is 0 ("no checksum", RFC 768).
+    case zero
+    /// A GSO skb: the outer pseudo-header sum of the super-frame, fixed per segment later.
+    case gsoPseudo = "gso-pseudo"
+    /// 6.x local checksum offload: the final outer checksum computed with `lco_csum()` while the
+    /// inner checksum is still pending (`CHECKSUM_PARTIAL` for the inner).
+    case lco
+    /// The outer field becomes the pending one (`CHECKSUM_PARTIAL`, `csum_start` = outer UDP).
+    case pending
+    /// 4.4 on a route device without IPv4 checksum offload: the whole outer sum in software.
+    case software
+}
+
+/// What `vxlan_xmit_one()` made of an inner frame.
+public struct VxlanEncapsulation: Sendable, Hashable {
+    /// Outer Ethernet + IPv4 + UDP + VXLAN, then the inner frame.
+    public var frame: Frame
+    public var skb: SkbState
+    /// `skb->encapsulation`: the pending checksum (if any) is the inner one.
+    public var encapsulation: Bool
+    /// 4.4 with the outer checksum on: `iptunnel_handle_offloads()` completed the inner first.
+    public var innerCompleted: Bool
+    public var branch: OuterChecksumBranch
+    /// The outer UDP checksum field as written.
+    public var outerField: UInt16
+}
+
+/// The receive side of a VXLAN endpoint for one outer frame.
+public struct VxlanReception: Sendable, Hashable {
+    /// `udp4_csum_init()` / `udp_queue_rcv_one_skb()` on the outer UDP header.
+    public var outerCheck: StepEvent.ReceiveCheck
+    /// Nil when the outer checksum was wrong: dropped, `Udp: InCsumErrors` and `Udp: InErrors`.
+    public var inner: (frame: Frame, skb: SkbState)?
+
+    public static func == (a: VxlanReception, b: VxlanReception) -> Bool {
+        a.outerCheck == b.outerCheck && a.inner?.frame == b.inner?.frame && a.inner?.skb == b.inner?.skb
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(outerCheck)
+        h.combine(inner?.frame)
+        h.combine(inner?.skb)
+    }
+
+    /// The counters a dropped packet increments (`__udp4_lib_rcv()` → `csum_error:`).
+    public var counters: [String] { inner == nil ? ["Udp: InCsumErrors", "Udp: InErrors"] : [] }
+}
+
+public enum VxlanError: Error, Sendable, Hashable, CustomStringConvertible {
+    case notIPv4(String)
+    case innerNotParsed(String)
+    case unconfigured(String)
+
+    public var description: String {
+        switch self {
+        case let .notIPv4(what): return "VXLAN over IPv6 is not modelled yet (\(what))"
+        case let .innerNotParsed(why): return "the inner frame does not parse: \(why)"
+        case let .unconfigured(what): return "the vxlan device has no \(what)"
+        }
+    }
+}
+
+public enum Vxlan {
+    /// Outer Ethernet (14) + IPv4 (20) + UDP (8) + VXLAN (8): `VXLAN_HEADROOM` for IPv4.
+    public static let outerHeaderLength = 50
+    static let outerL3 = 14
+    static let outerL4 = 34
+    static let udpChecksumOffset = 6
+
+    /// The outer UDP source port: the kernel hashes the inner flow (`udp_flow_src_port()`) into
+    /// the local port range; the model uses a fixed hash of the inner addresses and ports into
+    /// 32768–60999, so one flow keeps one port, as in the kernel.
+    public static func sourcePort(inner: Frame) -> UInt16 {
+        guard let l = try? inner.layout() else { return 32768 }
+        var h: UInt32 = 2166136261
+        for b in inner.sourceAddress(l) + inner.destinationAddress(l) { h = (h ^ UInt32(b)) &* 16777619 }
+        if l.l4Protocol == .tcp || l.l4Protocol == .udp {
+            for p in [inner.sourcePort(l), inner.destinationPort(l)] { h = (h ^ UInt32(p)) &* 16777619 }
+        }
+        return UInt16(32768 + h % (61000 - 32768))
+    }
+
+    /// `vxlan_xmit_one()` → `vxlan_build_skb()` → `iptunnel_handle_offloads()` (T2), then
+    /// `udp_tunnel_xmit_skb()` → `udp_set_csum()` (T3).
+    /// - Parameter underlayIPv4Checksum: the route device has `NETIF_F_V4_CSUM` (4.4's test).
+    public static func encapsulate(inner: Frame, skb: SkbState, settings: VxlanSettings, profile: KernelProfile,
+                                   underlayIPv4Checksum: Bool, sourceMAC: [UInt8], destinationMAC: [UInt8],
+                                   sourcePort: UInt16) throws(VxlanError) -> VxlanEncapsulation {
+        guard let local = settings.local, let remote = settings.remote else { throw .unconfigured("local and remote") }
+        guard local.version == .v4, remote.version == .v4 else {
+            throw .notIPv4("local \(local), remote \(remote)")
+        }
+        let innerLayout: FrameLayout
+        do { innerLayout = try inner.layout() } catch { throw .innerNotParsed("\(error)") }
+        let udpSum = settings.udpCsum(on: profile)
+        var innerFrame = inner
+        var s = skb
+        var encapsulation = false
+        var innerCompleted = false
+        // iptunnel_handle_offloads(): a GSO skb keeps its state (gso_type |= UDP_TUNNEL[_CSUM]).
+        if !s.isGSO {
+            if profile != .linux6 && udpSum && s.ipSummed == .partial {
+                // 4.4: `if (skb->ip_summed == CHECKSUM_PARTIAL && csum_help) skb_checksum_help(skb);`
+                innerFrame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: innerLayout.end,
+                                            mangleZero: profile.checksumHelpMangles0)
+                s = s.with(.none)
+                innerCompleted = true
+            } else if s.ipSummed == .partial {
+                encapsulation = true
+                s.csumStart += outerHeaderLength
+            } else {
+                s = s.with(.none)
+            }
+        } else {
+            encapsulation = true
+            if s.ipSummed == .partial { s.csumStart += outerHeaderLength }
+        }
+        var b = destinationMAC + sourceMAC + [0x08, 0x00]
+        let udpLength = 8 + 8 + innerFrame.count
+        let total = 20 + udpLength
+        // IPv4: DF unset (vxlan `df` default), TTL 64 (`ip4_dst_hoplimit()`), ID 0 in the model.
+        b += [0x45, 0x00, UInt8(total >> 8), UInt8(total & 0xFF), 0, 0, 0, 0, 64, 17, 0, 0]
+        b += local.bytes + remote.bytes
+        b += [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(settings.dstPort >> 8), UInt8(settings.dstPort & 0xFF),
+              UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0]
+        b += [0x08, 0, 0, 0, UInt8(settings.vni >> 16 & 0xFF), UInt8(settings.vni >> 8 & 0xFF), UInt8(settings.vni & 0xFF), 0]
+        b += innerFrame.bytes
+        var frame = Frame(bytes: b)
+        frame.bytes.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(b[outerL3..<outerL4])), at: outerL3 + 10)
+
+        let pseudo = InternetChecksum.pseudoHeaderIPv4(source: frame.bytes.be32(at: outerL3 + 12), destination: frame.bytes.be32(at: outerL3 + 16),
+                                                       protocol: 17, length: UInt32(udpLength))
+        let branch: OuterChecksumBranch
+        let field: UInt16
+        if !udpSum {
+            branch = .zero
+            field = 0
+        } else if s.isGSO {
+            branch = .gsoPseudo
+            field = InternetChecksum.fold(pseudo)
+        } else if profile == .linux6 && s.ipSummed == .partial {
+            // uh->check = udp_v4_check(len, saddr, daddr, lco_csum(skb)): the bytes from the
+            // outer UDP header (check 0) to the inner L4 header, plus ~inner field.
+            let innerField = frame.bytes.be16(at: s.csumStart + s.csumOffset)
+            var lco = InternetChecksum.sum(frame.bytes, range: outerL4..<s.csumStart)
+            lco = InternetChecksum.add(lco, UInt32(~innerField))
+            branch = .lco
+            field = InternetChecksum.udpMangleZero(InternetChecksum.finish(InternetChecksum.add(pseudo, lco)))
+        } else if profile == .linux6 || underlayIPv4Checksum {
+            branch = .pending
+            field = InternetChecksum.fold(pseudo)
+            s = s.with(.partial)
+            s.csumStart = outerL4
+            s.csumOffset = udpChecksumOffset
+            encapsulation = false
+        } else {
+            branch = .software
+            let sum = InternetChecksum.sum(frame.bytes, range: outerL4..<frame.count)
+            field = InternetChecksum.udpMangleZero(InternetChecksum.finish(InternetChecksum.add(pseudo, sum)))
+            s = s.with(.unnecessary)
+        }
+        frame.bytes.setBE16(field, at: outerL4 + udpChecksumOffset)
+        return VxlanEncapsulation(frame: frame, skb: s, encapsulation: encapsulation, innerCompleted: innerCompleted,
+                                  branch: branch, outerField: field)
+    }
+
+    /// MASQUERADE / SNAT of the outer header (`nf_nat_ipv4_manip_pkt()` → `udp_manip_pkt()`):
+    /// the source address and port become `address`/`port`. Returns whether the UDP field was
+    /// left alone because it was zero (6.x N1; 4.4 updates a zero field of a `PARTIAL` skb, N2),
+    /// and whether the `PARTIAL` branch of `inet_proto_csum_replace4()` was used (N3: the field is
+    /// taken for a pending pseudo-header sum and the port change is skipped).
+    @discardableResult
+    public static func natOuterSource(_ frame: inout Frame, skb: SkbState, address: IPAddress, port: UInt16,
+                                      profile: KernelProfile) -> (zeroKept: Bool, pseudoHeader: Bool) {
+        let addrAt = outerL3 + 12
+        let old = frame.bytes.be32(at: addrAt)
+        let new = address.bytes.count == 4 ? UInt32(address.bytes[0]) << 24 | UInt32(address.bytes[1]) << 16 | UInt32(address.bytes[2]) << 8 | UInt32(address.bytes[3]) : old
+        frame.bytes.setBE32(new, at: addrAt)
+        let ipc = frame.bytes.be16(at: outerL3 + 10)
+        frame.bytes.setBE16(InternetChecksum.replace32(checksum: ipc, old: old, new: new), at: outerL3 + 10)
+        let fieldAt = outerL4 + udpChecksumOffset
+        let field = frame.bytes.be16(at: fieldAt)
+        let partial = skb.ipSummed == .partial
+        let doCsum = profile == .linux6 ? field != 0 : (field != 0 || partial)
+        let oldPort = frame.bytes.be16(at: outerL4)
+        frame.bytes.setBE16(port, at: outerL4)
+        guard doCsum else { return (true, false) }
+        var c = field
+        if partial {
+            // inet_proto_csum_replace4(pseudohdr = true) on a PARTIAL skb; the port (pseudohdr = false) is skipped.
+            c = InternetChecksum.replacePseudo32(partialField: c, old: old, new: new)
+        } else {
+            c = InternetChecksum.replace32(checksum: c, old: old, new: new)
+            c = InternetChecksum.replace16(checksum: c, old: oldPort, new: port)
+        }
+        frame.bytes.setBE16(InternetChecksum.udpMangleZero(c), at: fieldAt)
+        return (false, partial)
+    }
+
+    /// `__udp4_lib_rcv()` → `udp4_csum_init()` → `udp_queue_rcv_one_skb()` ("Verify checksum
+    /// before giving to encap") → `vxlan_rcv()` → `__iptunnel_pull_header()` (R1–R4).
+    public static func receive(_ frame: Frame, skb: SkbState) -> VxlanReception {
+        let field = frame.bytes.be16(at: outerL4 + udpChecksumOffset)
+        var s = skb
+        let check: StepEvent.ReceiveCheck
+        let bytesValid: Bool = {
+            guard let l = try? frame.layout() else { return false }
+            return frame.l4ChecksumIsValid(l)
+        }()
+        let trusted = s.ipSummed == .unnecessary || s.csumValid || (s.ipSummed == .partial && s.csumStart >= 0)
+        // __skb_checksum_validate_needed(): `if (skb_csum_unnecessary(skb) || (zero_okay && !check))
+        // { skb->csum_valid = 1; __skb_decr_checksum_unnecessary(skb); … }` (T9).
+        if field == 0 {
+            check = .udpZero
+            s = decrementUnnecessary(s)
+            s.csumValid = true
+        } else if trusted {
+            check = .trusted(summed: s.ipSummed, csumValid: s.csumValid, bytesValid: bytesValid)
+            s = decrementUnnecessary(s)
+            s.csumValid = true
+        } else if bytesValid {
+            // __skb_checksum_complete(): CHECKSUM_COMPLETE over the datagram, csum_valid.
+            check = .verified(valid: true)
+            s = s.with(.complete)
+            s.csumValid = true
+        } else {
+            return VxlanReception(outerCheck: .verified(valid: false), inner: nil)
+        }
+        // skb_pull_rcsum(): a PARTIAL whose csum_start lies in the pulled header becomes NONE.
+        var inner = Frame(bytes: Array(frame.bytes[outerHeaderLength...]))
+        if s.ipSummed == .partial {
+            if s.csumStart >= outerHeaderLength {
+                s.csumStart -= outerHeaderLength
+            } else {
+                s = s.with(.none)
+            }
+        }
+        // skb->csum_valid survives decapsulation (nothing in __iptunnel_pull_header() clears it):
+        // an AF_PACKET socket on the vxlan device reports TP_STATUS_CSUM_VALID (measured on 6.18).
+        if let l = try? inner.layout(), l.end < inner.count { inner.bytes.removeLast(inner.count - l.end) }
+        return VxlanReception(outerCheck: check, inner: (inner, s))
+    }
+
+    /// `__skb_decr_checksum_unnecessary()`.
+    static func decrementUnnecessary(_ s: SkbState) -> SkbState {
+        guard s.ipSummed == .unnecessary else { return s }
+        var t = s
+        if t.csumLevel == 0 { t = t.with(.none) } else { t.csumLevel -= 1 }
+        return t
+    }
+}
+
+// MARK: The walk
+
+extension Walk {
+    /// The VXLAN device's transmit (after `validate_xmit_skb()` with its own features, T1):
+    /// encapsulation, the outer checksum, an outer MASQUERADE, then the underlay device.
+    mutating func vxlanXmit(_ p: Packet, on d: Int, _ s: SkbState, _ v: VxlanSettings) {
+        let dev = net.devices[d]
+        guard let ref = dev.l3 else { return finish(.droppedOnPath(at: name(d), reason: "the vxlan device is in no namespace")) }
+        let ni = ref.node
+        let node = topology.nodes[ni]
+        guard let remote = v.remote, let local = v.local, let (uif, nextHop) = net.route(from: ni, to: remote),
+              let udev = net.deviceOf(node: ni, iface: uif), let target = targetDevice(for: nextHop, broadcastLeg: nil) else {
+            return finish(.droppedOnPath(at: name(d), reason: "\(node.name) has no route to the tunnel's remote \(v.remote.map { "\($0)" } ?? "(unset)")"))
+        }
+        guard p.fragmentMTU == nil else {
+            return finish(.droppedOnPath(at: name(d), reason: "IP fragments through a tunnel are not modelled yet"))
+        }
+        let profile = dev.profile
+        let r: VxlanEncapsulation
+        do {
+            r = try Vxlan.encapsulate(inner: p.frame, skb: s, settings: v, profile: profile,
+                                      underlayIPv4Checksum: net.devices[udev].features.txChecksum,
+                                      sourceMAC: net.devices[udev].mac, destinationMAC: net.destinationMAC(for: target),
+                                      sourcePort: Vxlan.sourcePort(inner: p.frame))
+        } catch {
+            return finish(.droppedOnPath(at: name(d), reason: error.description))
+        }
+        // Step 1: the headers pushed (outer field 0), the skb as iptunnel_handle_offloads left it.
+        var pushed = p
+        pushed.frame = r.frame
+        pushed.frame.bytes.setBE16(0, at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+        pushed.carrier = .skb(r.branch == .pending || r.branch == .software ? s.with(.none) : r.skb)
+        pushed.target = target
+        pushed.innerOffset = Vxlan.outerHeaderLength
+        let encap = StepEvent.VxlanEncap(device: name(d), vni: v.vni, udpSum: v.udpCsum(on: profile), innerSummed: s.ipSummed,
+                                         encapsulation: r.encapsulation, innerCompleted: r.innerCompleted, gso: s.isGSO, profile: profile)
+        pushed = watch(pushed) { w in w.record(p, pushed, node: ni, iface: w.ifLabel(d), .transmit, .vxlanEncap(encap)) }
+        // Step 2: udp_set_csum().
+        var q = pushed
+        q.frame.bytes.setBE16(r.outerField, at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+        q.carrier = .skb(r.skb)
+        let before = pushed
+        q = watch(q) { w in
+            w.record(before, q, node: ni, iface: w.ifLabel(d), .transmit, .outerUDPChecksum(branch: r.branch, value: r.outerField, profile: profile))
+        }
+        if v.outerMasquerade {
+            let b = q
+            var f = q.frame
+            let port = Vxlan.masqueradePort(q.frame.bytes.be16(at: Vxlan.outerL4))
+            let (zeroKept, pseudo) = Vxlan.natOuterSource(&f, skb: r.skb, address: local, port: port, profile: profile)
+            q.frame = f
+            q = watch(q) { w in
+                w.record(b, q, node: ni, iface: node.interfaces[uif].name, .transmit,
+                         .vxlanOuterMasquerade(port: port, zeroKept: zeroKept, pseudoHeader: pseudo))
+            }
+        }
+        if r.skb.isGSO && !net.devices[udev].features.has(.tso) {
+            return tunnelSegment(q, on: udev, r.skb)
+        }
+        transmit(q, on: udev)
+    }
+
+    /// `__skb_udp_tunnel_segment()` (T5, 6.x): `need_csum` from the outer field (a zero field is
+    /// `SKB_GSO_UDP_TUNNEL`), `offload_csum` from the underlay's checksum feature; the inner TCP
+    /// super-frame is cut with the underlay's features (`hw_enc_features`: veth keeps them), and
+    /// each segment's outer checksum comes from the outer field: `gso_make_checksum()` in
+    /// software when the inner is still pending or the device cannot checksum, else the outer
+    /// becomes the pending field.
+    mutating func tunnelSegment(_ p: Packet, on d: Int, _ s: SkbState) {
+        let io = Vxlan.outerHeaderLength
+        let inner = Frame(bytes: Array(p.frame.bytes[io...]))
+        guard let il = try? inner.layout(), il.l4Protocol == .tcp, il.ipVersion == .v4 else {
+            return finish(.droppedOnPath(at: name(d), reason: "segmenting a tunnelled GSO skb other than TCP over IPv4 is not modelled yet"))
+        }
+        let dev = net.devices[d]
+        let field = p.frame.bytes.be16(at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+        let needCsum = field != 0
+        let offloadCsum = needCsum && dev.features.txChecksum
+        let complete = !dev.features.txChecksum
+        let segs = inner.tcpSegments(mss: s.gsoSize, il, complete: complete, mangleZero: false)
+        // The outer pseudo-header sum of the super-frame, less its length: what every segment's
+        // outer checksum starts from (`partial = csum_sub(csum_unfold(uh->check), htonl(skb->len))`).
+        let superLength = UInt32(p.frame.count - Vxlan.outerL4)
+        var base = InternetChecksum.add(UInt32(field), ~superLength & 0xFFFF)
+        base = InternetChecksum.add(base, 0xFFFF)
+        for (i, seg) in segs.enumerated() {
+            var b = Array(p.frame.bytes[0..<io]) + seg.frame.bytes
+            let total = b.count - Vxlan.outerL3
+            b.setBE16(UInt16(total), at: Vxlan.outerL3 + 2)
+            b.setBE16(UInt16(truncatingIfNeeded: Int(b.be16(at: Vxlan.outerL3 + 4)) + i), at: Vxlan.outerL3 + 4)
+            b.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(b[Vxlan.outerL3..<Vxlan.outerL4])), at: Vxlan.outerL3 + 10)
+            let udpLength = b.count - Vxlan.outerL4
+            b.setBE16(UInt16(udpLength), at: Vxlan.outerL4 + 4)
+            var state = complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: io + il.l4Offset, csumOffset: il.l4Protocol.checksumOffset)
+            if needCsum {
+                // uh->check = ~csum_fold(csum_add(partial, htonl(len))): the segment's pseudo sum.
+                let pseudo = InternetChecksum.fold(InternetChecksum.add(base, UInt32(udpLength)))
+                b.setBE16(pseudo, at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+                if !complete || !offloadCsum {
+                    // gso_make_checksum(): from the outer UDP header (field = pseudo sum) to the
+                    // inner L4 header, plus the complement of the inner field when it is pending.
+                    let end = complete ? b.count : state.csumStart
+                    var sum = InternetChecksum.sum(b, range: Vxlan.outerL4..<end)
+                    if !complete { sum = InternetChecksum.add(sum, UInt32(~b.be16(at: state.csumStart + state.csumOffset))) }
+                    b.setBE16(InternetChecksum.udpMangleZero(~InternetChecksum.fold(sum)), at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+                } else {
+                    state = SkbState(ipSummed: .partial, csumStart: Vxlan.outerL4, csumOffset: Vxlan.udpChecksumOffset)
+                }
+            }
+            var q = p
+            q.frame = Frame(bytes: b)
+            q.carrier = .skb(state)
+            q.segment = i + 1
+            q.payloadOffset = p.payloadOffset + seg.payloadOffset
+            let event = StepEvent.tunnelSegment(needCsum: needCsum, offloadCsum: offloadCsum, innerComplete: complete, count: segs.count, device: name(d))
+            let q2 = watch(q) { w in w.record(p, q, node: dev.node, iface: w.ifLabel(d), .transmit, event) }
+            transmitDriver(q2, on: d)
+        }
+    }
+
+    /// The VXLAN device of namespace `ni` listening on UDP `port`, if any.
+    func vxlanDevice(node ni: Int, port: UInt16) -> Int? {
+        net.devices.indices.first { i in
+            guard case let .vxlan(v) = net.devices[i].kind else { return false }
+            return net.devices[i].l3?.node == ni && v.dstPort == port
+        }
+    }
+
+    /// An outer packet for a VXLAN socket of namespace `ni`: the outer check, then the inner
+    /// frame enters the namespace through the vxlan device `vx`.
+    mutating func vxlanReceive(_ p: Packet, node ni: Int, device d: Int, vxlan vx: Int) {
+        let s = p.skb ?? SkbState(ipSummed: .none)
+        let rec = Vxlan.receive(p.frame, skb: s)
+        let nodeName = topology.nodes[ni].name
+        guard let inner = rec.inner else {
+            _ = watch(p) { w in
+                w.record(p, p, node: ni, iface: w.ifLabel(d), .receive, .vxlanOuterReceive(check: rec.outerCheck, device: w.name(vx)), drop: "checksum error")
+            }
+            for c in rec.counters { count(nodeName, c) }
+            return finish(.droppedByReceiver(counter: "Udp: InCsumErrors"))
+        }
+        var outer = p
+        outer.innerOffset = Vxlan.outerHeaderLength
+        outer = watch(outer) { w in
+            w.record(outer, outer, node: ni, iface: w.ifLabel(d), .receive, .vxlanOuterReceive(check: rec.outerCheck, device: w.name(vx)))
+        }
+        var q = outer
+        q.frame = inner.frame
+        q.carrier = .skb(inner.skb)
+        q.innerOffset = nil
+        q = watch(q) { w in w.record(outer, q, node: ni, iface: w.ifLabel(vx), .receive, .vxlanDecap(summed: inner.skb.ipSummed, device: w.name(vx))) }
+        // The inner transport check starts with `skb->csum_valid = 0` (__skb_checksum_validate):
+        // the outer's mark does not vouch for the inner bytes (a COMPLETE skb still checks them).
+        if case var .skb(st) = q.carrier {
+            st.csumValid = false
+            q.carrier = .skb(st)
+        }
+        arriveAtHost(q, device: vx)
+    }
+}
+
+extension Vxlan {
+    /// The source port `--random-fully` picks, in the model: fixed per original port, so traces
+    /// are reproducible (the kernel's is random; `verify` does not compare it).
+    public static func masqueradePort(_ original: UInt16) -> UInt16 {
+        UInt16(1024 + (UInt32(original) &* 40503) % (65535 - 1024))
+    }
+}
+
+extension Topology {
+    /// The vxlan devices placed in namespace `node` name one of its interfaces as their underlay:
+    /// keep them in step when that interface is renamed (or deleted: nil).
+    mutating func updateVxlanUnderlays(of node: String, _ f: (String) -> String?) {
+        for ni in nodes.indices {
+            guard case var .vxlan(v) = nodes[ni].kind, let u = v.underlay else { continue }
+            let name = nodes[ni].name
+            guard links.contains(where: { ($0.a.node == name && $0.b.node == node) || ($0.b.node == name && $0.a.node == node) }) else { continue }
+            v.underlay = f(u)
+            nodes[ni].kind = .vxlan(v)
+        }
+    }
+}
+
+extension Topology {
+    /// The VXLAN tunnels: pairs of vxlan nodes whose `local`/`remote` are each other's with the
+    /// same VNI and port, in node order (each pair once). Graphs draw them as links.
+    public var tunnels: [(a: String, b: String, vni: UInt32)] {
+        var out: [(a: String, b: String, vni: UInt32)] = []
+        for (i, x) in nodes.enumerated() {
+            guard case let .vxlan(vx) = x.kind, vx.local != nil else { continue }
+            for y in nodes[(i + 1)...] {
+                guard case let .vxlan(vy) = y.kind else { continue }
+                if vy.vni == vx.vni && vy.dstPort == vx.dstPort && vy.local == vx.remote && vy.remote == vx.local {
+                    out.append((x.name, y.name, vx.vni))
+                }
+            }
+        }
+        return out
+    }
+}

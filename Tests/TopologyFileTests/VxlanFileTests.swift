@@ -1,0 +1,71 @@
+import Testing
+import Simulation
+import Wire
+@testable import TopologyFile
+
+/// The vxlan node in files: each bad value reported at its line and column, and the writer's
+/// output loading back to the same topology.
+private let lab = """
+csumlab: 1
+nodes:
+  a:
+    kind: netns
+    interfaces:
+      vx: {address: 192.168.9.1/24}
+      u: {address: 10.9.0.1/24}
+  vxA:
+    kind: vxlan
+    vni: 42
+    local: 10.9.0.1
+    remote: 10.9.0.2
+    underlay: u
+  w: {kind: veth, ends: {w0: {}, w1: {}}}
+links:
+  - endpoints: ["a:vx", "vxA"]
+  - endpoints: ["a:u", "w:w0"]
+
+"""
+
+private func errors(_ text: String) -> [Diagnostic] {
+    do {
+        _ = try TopologyFile.parse(text, file: "lab.yaml")
+        return []
+    } catch {
+        return error.diagnostics
+    }
+}
+
+@Suite struct VxlanFileTests {
+    @Test func theLabLoads() throws {
+        let t = try TopologyFile.parse(lab, file: "lab.yaml").topology
+        guard case let .vxlan(v) = try #require(t.node(named: "vxA")).kind else { Issue.record("not a vxlan"); return }
+        #expect(v.vni == 42 && v.local == IPAddress("10.9.0.1") && v.underlay == "u" && v.dstPort == 4789 && v.udpCsum == nil)
+    }
+
+    @Test(arguments: [
+        ("    vni: 42\n", "    vni: 16777216\n", 10, "'vni' expects a number 0–16777215"),
+        ("    local: 10.9.0.1\n", "    local: fd00::1\n", 11, "'local' expects an IPv4 address"),
+        ("    local: 10.9.0.1\n", "    local: 10.9.0.7\n", 11, "'local' 10.9.0.7 is not an address of a"),
+        ("    underlay: u\n", "    underlay: eth7\n", 13, "'underlay' expects an interface of a"),
+        ("    underlay: u\n", "    underlay: u\n    udpcsum: maybe\n", 14, "'udpcsum' expects on, off or auto"),
+        ("    remote: 10.9.0.2\n", "", 8, "vxlan 'vxA' needs 'remote'"),
+    ])
+    func badValuesArePlaced(_ from: String, _ to: String, line: Int, message: String) throws {
+        let e = errors(lab.replacingOccurrences(of: from, with: to))
+        #expect(e.count == 1, "\(e)")
+        let d = try #require(e.first)
+        #expect(d.line == line, "\(d)")
+        #expect(d.message.hasPrefix(message), "\(d.message)")
+    }
+
+    @Test func theWriterRoundTrips() throws {
+        var t = try TopologyFile.parse(lab, file: "lab.yaml").topology
+        try t.set(node: "vxA", interface: nil, key: "udpcsum", value: "off")
+        try t.set(node: "vxA", interface: nil, key: "dstport", value: "8472")
+        try t.set(node: "vxA", interface: nil, key: "outer-masquerade", value: "on")
+        try t.set(node: "vxA", interface: nil, key: "tx-checksum-ip-generic", value: "off")
+        let text = TopologyWriter.yaml(t, expectations: [:])
+        let back = try TopologyFile.parse(text, file: "back.yaml").topology
+        #expect(back == t)
+    }
+}
