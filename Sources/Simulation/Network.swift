@@ -69,7 +69,7 @@ public struct Network: Sendable {
         }
     }
 
-    public let topology: Topology
+    public private(set) var topology: Topology
     public private(set) var devices: [Device] = []
     /// For each node, for each interface index, the device that carries it.
     public private(set) var interfaceDevice: [[Int?]]
@@ -121,7 +121,30 @@ public struct Network: Sendable {
         }
         // 2. Links.
         for l in t.links { connect(l) }
-        // 3. Features (need the connections: a virtio NIC's capabilities depend on its TAP).
+        // 3.–4. Features (need the connections: a virtio NIC's capabilities depend on its TAP).
+        resolveFeatures()
+        // 5. Layer-2 connectivity (needs the connections only).
+        l2Index = L2Index(neighbours: devices.indices.map { l2Neighbours($0) })
+    }
+
+    /// `t` resolved reusing `base`'s devices and connections: `t` must differ from
+    /// `base.topology` only in settings that change no device, link or address — ethtool
+    /// features, TAP flags and vnet header, QEMU's guest offers, netfilter switches (what
+    /// `FixSearch` changes apart from its structural keys). Each TAP takes its settings from `t`
+    /// and every device's features are worked out again; nothing else is rebuilt.
+    /// `FixSearchReuseTests` compares traces on such networks with traces on `Network(t)`.
+    init(_ t: Topology, reusing base: Network) {
+        self = base
+        topology = t
+        for d in devices.indices {
+            if case .tap = devices[d].kind, case let .tap(s) = t.nodes[devices[d].node].kind { devices[d].kind = .tap(s) }
+        }
+        resolveFeatures()
+    }
+
+    /// Every device's effective features (step 3), then the bridges' (step 4).
+    private mutating func resolveFeatures() {
+        // 3. Each device from its own settings and its connections.
         for d in devices.indices { devices[d].features = computeFeatures(d) }
         // 4. br_features_recompute(): of the features csumlab models, SG is "one for all" — the
         // bridge keeps it only if some port has it. TSO is one too, but netdev_add_tso_features()
@@ -140,8 +163,6 @@ public struct Network: Sendable {
                     feature: f, reason: "netdev_fix_features: \(f == .tso ? "TSO" : "NETIF_F_GSO") needs scatter-gather, which no port of \(devices[b].name) has"))
             }
         }
-        // 5. Layer-2 connectivity (needs the connections only).
-        l2Index = L2Index(neighbours: devices.indices.map { l2Neighbours($0) })
     }
 
     @discardableResult
