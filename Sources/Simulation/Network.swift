@@ -35,6 +35,9 @@ public struct Network: Sendable {
         public var id: Int
         /// The name traces use (`tap1`, `vethA-r`, `vm1:eth0`).
         public var name: String
+        /// The interface label at its node: the name after its node's `:` (`eth0` for
+        /// `vm1:eth0`), else the name; worked out once, steps name it at every hop.
+        public var label: String
         public var node: Int
         /// The node's interface index for per-interface devices (VM NICs, veth ends).
         public var iface: Int?
@@ -152,13 +155,13 @@ public struct Network: Sendable {
         // TSO and GSO without SG (measured with verify: ports without TSO/GSO leave the bridge
         // both; a port without SG takes all three). The bridge's checksum feature stays its own.
         for b in devices.indices where devices[b].kind == .bridge && !devices[b].ports.isEmpty {
-            guard devices[b].features.on.contains(.scatterGather),
+            guard devices[b].features.has(.scatterGather),
                   !devices[b].ports.contains(where: { devices[$0].features.has(.scatterGather) }) else { continue }
-            devices[b].features.on.remove(.scatterGather)
+            devices[b].features.remove(.scatterGather)
             devices[b].features.adjustments.append(Features.Adjustment(
                 feature: .scatterGather, reason: "br_features_recompute: no port of \(devices[b].name) has it"))
-            for f in [Feature.tso, .gso] where devices[b].features.on.contains(f) {
-                devices[b].features.on.remove(f)
+            for f in [Feature.tso, .gso] where devices[b].features.has(f) {
+                devices[b].features.remove(f)
                 devices[b].features.adjustments.append(Features.Adjustment(
                     feature: f, reason: "netdev_fix_features: \(f == .tso ? "TSO" : "NETIF_F_GSO") needs scatter-gather, which no port of \(devices[b].name) has"))
             }
@@ -171,7 +174,8 @@ public struct Network: Sendable {
         let prefix: [UInt8] = kind == .virtio ? [0x52, 0x54, 0x00] : [0x02, 0xcc, 0x00]
         let mac = prefix + [UInt8(node & 0xFF), UInt8((iface ?? 0xF0) & 0xFF), UInt8(id & 0xFF)]
         let profile = topology.profile(of: topology.nodes[node])
-        var d = Device(id: id, name: name, node: node, iface: iface, kind: kind, mac: mac,
+        let label = name.firstIndex(of: ":").map { String(name[name.index(after: $0)...]) } ?? name
+        var d = Device(id: id, name: name, label: label, node: node, iface: iface, kind: kind, mac: mac,
                        features: Features.Effective(on: [], adjustments: [], fixedOff: [:]), profile: profile)
         if kind == .virtio, let i = iface { d.l3 = L3Ref(node: node, iface: i) }
         devices.append(d)

@@ -58,7 +58,7 @@ public struct Simulator: Sendable {
     /// Every device's effective features, for the trace.
     func devices(_ net: Network) -> [DeviceFeatures] {
         net.devices.map { d in
-            DeviceFeatures(device: d.name, on: d.features.on.sorted(), adjustments: d.features.adjustments, fixedOff: d.features.fixedOff)
+            DeviceFeatures(device: d.name, on: d.features.sortedOn, adjustments: d.features.adjustments, fixedOff: d.features.fixedOff)
         }
     }
 
