@@ -114,12 +114,17 @@ public struct Features: Sendable, Hashable {
     ///   - defaults: the device's default state for each feature.
     ///   - fixedOff: features the device cannot enable, with the reason shown to the user.
     public func effective(defaults: Set<Feature>, fixedOff: [Feature: String] = [:], profile: KernelProfile) -> Effective {
-        // Worked out on a bit per feature (by `ordinal`), then made a set once: every device of
-        // every simulation (and of every variant the fix search tries) comes through here.
+        effective(defaultBits: defaults.reduce(0) { $0 | 1 << $1.ordinal }, fixedOff: fixedOff, profile: profile)
+    }
+
+    /// The same, with the defaults as one bit per feature (by `ordinal`).
+    func effective(defaultBits: Int, fixedOff: [Feature: String] = [:], profile: KernelProfile) -> Effective {
+        // Worked out on a bit per feature (by `ordinal`): every device of every simulation (and
+        // of every variant the fix search tries) comes through here.
         var bits = 0
         for f in Feature.allCases {
             if !fixedOff.isEmpty, fixedOff[f] != nil { continue }
-            if (requested.isEmpty ? nil : requested[f]) ?? defaults.contains(f) { bits |= 1 << f.ordinal }
+            if (requested.isEmpty ? nil : requested[f]) ?? (defaultBits & (1 << f.ordinal) != 0) { bits |= 1 << f.ordinal }
         }
         func has(_ f: Feature) -> Bool { bits & (1 << f.ordinal) != 0 }
         var adj: [Adjustment] = []

@@ -174,7 +174,7 @@ public struct Network: Sendable {
         let prefix: [UInt8] = kind == .virtio ? [0x52, 0x54, 0x00] : [0x02, 0xcc, 0x00]
         let mac = prefix + [UInt8(node & 0xFF), UInt8((iface ?? 0xF0) & 0xFF), UInt8(id & 0xFF)]
         let profile = topology.profile(of: topology.nodes[node])
-        let label = name.firstIndex(of: ":").map { String(name[name.index(after: $0)...]) } ?? name
+        let label = name.utf8.firstIndex(of: UInt8(ascii: ":")).map { String(name[name.utf8.index(after: $0)...]) } ?? name
         var d = Device(id: id, name: name, label: label, node: node, iface: iface, kind: kind, mac: mac,
                        features: Features.Effective(on: [], adjustments: [], fixedOff: [:]), profile: profile)
         if kind == .virtio, let i = iface { d.l3 = L3Ref(node: node, iface: i) }
@@ -254,13 +254,15 @@ public struct Network: Sendable {
 
     // MARK: Features
 
-    private static let allFeatures = Set(Feature.allCases)
+    /// Every feature, and every feature but GRO, as `Features.effective(defaultBits:…)` takes them.
+    private static let allFeatureBits = Feature.allCases.reduce(0) { $0 | 1 << $1.ordinal }
+    private static let allButGROBits = allFeatureBits & ~(1 << Feature.gro.ordinal)
 
     private func computeFeatures(_ d: Int) -> Features.Effective {
         let dev = devices[d]
         let node = topology.nodes[dev.node]
         let profile = dev.profile
-        let all = Self.allFeatures
+        let all = Self.allFeatureBits
         switch dev.kind {
         case .virtio:
             // QEMU offers VIRTIO_NET_F_CSUM/HOST_TSO only when its backend has a vnet header.
@@ -270,23 +272,23 @@ public struct Network: Sendable {
                 fixed[.tso] = "QEMU offers no HOST_TSO: \(devices[t].name) has no vnet header"
             }
             let feats = node.interfaces[dev.l3?.iface ?? 0].features
-            return feats.effective(defaults: all, fixedOff: fixed, profile: profile)
+            return feats.effective(defaultBits: all, fixedOff: fixed, profile: profile)
         case let .tap(ts):
             var fixed: [Feature: String] = [:]
             let (csum, tso4, tso6) = tunFlags(d, ts)
             if !csum { fixed[.txChecksumming] = "no TUN_F_CSUM (TUNSETOFFLOAD)" }
             if !(tso4 || tso6) { fixed[.tso] = "no TUN_F_TSO4/6 (TUNSETOFFLOAD)" }
             fixed[.rxChecksumming] = "tun_net_init() gives a TAP no NETIF_F_RXCSUM"
-            return node.features.effective(defaults: all, fixedOff: fixed, profile: profile)
+            return node.features.effective(defaultBits: all, fixedOff: fixed, profile: profile)
         case .bridge:
-            return node.features.effective(defaults: all, fixedOff: [.rxChecksumming: "a bridge device has no NETIF_F_RXCSUM (br_device.c COMMON_FEATURES)"], profile: profile)
+            return node.features.effective(defaultBits: all, fixedOff: [.rxChecksumming: "a bridge device has no NETIF_F_RXCSUM (br_device.c COMMON_FEATURES)"], profile: profile)
         case .hostNIC:
-            return node.features.effective(defaults: all, profile: profile)
+            return node.features.effective(defaultBits: all, profile: profile)
         case .vethEnd:
             let ii = dev.name == node.interfaces.first?.name ? 0 : 1
             let feats = ii < node.interfaces.count ? node.interfaces[ii].features : Features()
             // veth_newlink() → veth_disable_gro(): GRO is off by default.
-            return feats.effective(defaults: all.subtracting([.gro]), profile: profile)
+            return feats.effective(defaultBits: Self.allButGROBits, profile: profile)
         }
     }
 

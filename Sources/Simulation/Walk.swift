@@ -48,8 +48,8 @@ struct Walk {
         } else {
             changed = Array(0..<f.count)
         }
-        let src = addressName(f.sourceAddress(l))
-        let dst = addressName(f.destinationAddress(l))
+        let src = addressName(f.bytes[f.sourceAddressRange(l)])
+        let dst = addressName(f.bytes[f.destinationAddressRange(l)])
         steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, event: event,
                           before: before.carrier, after: after.carrier, frame: f.bytes, changedBytes: changed,
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
@@ -89,11 +89,13 @@ struct Walk {
     /// two, so each is formatted once per change instead of twice per step.
     private var named: [(bytes: [UInt8], text: String)] = []
 
-    mutating func addressName(_ bytes: [UInt8]) -> String {
-        if let hit = named.first(where: { $0.bytes == bytes }) { return hit.text }
-        let text = IPAddress(bytes: bytes).description
+    /// The text of the address in `bytes` (a slice of the frame: no copy unless it is new).
+    mutating func addressName(_ bytes: ArraySlice<UInt8>) -> String {
+        if let hit = named.first(where: { $0.bytes.elementsEqual(bytes) }) { return hit.text }
+        let a = Array(bytes)
+        let text = IPAddress(bytes: a).description
         if named.count >= 4 { named.removeFirst() }
-        named.append((bytes, text))
+        named.append((a, text))
         return text
     }
 
