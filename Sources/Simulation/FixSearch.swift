@@ -140,7 +140,7 @@ public struct FixSearch: Sendable {
                 continue
             }
             guard let flow = t.flows.first(where: { $0.name == name }) else { return nil }
-            let n = net ?? (structural ? Network(t) : Network(t, reusing: network))
+            let n = net ?? (structural ? Network(t) : Network(t, reusing: network, touched: Set(touched.compactMap { network.nodeIndex(named: $0) })))
             net = n
             let stopLegs = pruneLegs && stopAtFirstFailure && flow.corruptAfter == nil
             guard let ft = try? sim.flowTrace(named: name, net: n, stopAtFailingLeg: stopLegs) else { return nil }

@@ -136,25 +136,41 @@ public struct Network: Sendable {
     /// `FixSearch` changes apart from its structural keys). Each TAP takes its settings from `t`
     /// and every device's features are worked out again; nothing else is rebuilt.
     /// `FixSearchReuseTests` compares traces on such networks with traces on `Network(t)`.
-    init(_ t: Topology, reusing base: Network) {
+    ///
+    /// `touched`: the nodes whose settings differ (nil: any). Only their devices, the devices
+    /// joined to those (a VM NIC and its TAP read each other's settings) and the bridges they
+    /// are ports of (a bridge's features follow its ports) are worked out again.
+    init(_ t: Topology, reusing base: Network, touched: Set<Int>? = nil) {
         self = base
         topology = t
-        for d in devices.indices {
+        var redo: [Bool]
+        if let touched {
+            redo = devices.map { touched.contains($0.node) }
+            for d in devices.indices where redo[d] {
+                if let p = devices[d].peer { redo[p] = true }
+                if case let .vm(v)? = devices[d].fdSide { redo[v] = true }
+            }
+            for d in devices.indices where redo[d] { if let m = devices[d].master { redo[m] = true } }
+        } else {
+            redo = devices.map { _ in true }
+        }
+        for d in devices.indices where redo[d] {
             if case .tap = devices[d].kind, case let .tap(s) = t.nodes[devices[d].node].kind { devices[d].kind = .tap(s) }
         }
-        resolveFeatures()
+        resolveFeatures(only: redo)
     }
 
-    /// Every device's effective features (step 3), then the bridges' (step 4).
-    private mutating func resolveFeatures() {
+    /// Every device's effective features (step 3), then the bridges' (step 4); with `only`,
+    /// just the devices marked there.
+    private mutating func resolveFeatures(only: [Bool]? = nil) {
         // 3. Each device from its own settings and its connections.
-        for d in devices.indices { devices[d].features = computeFeatures(d) }
+        for d in devices.indices where only?[d] ?? true { devices[d].features = computeFeatures(d) }
         // 4. br_features_recompute(): of the features csumlab models, SG is "one for all" — the
         // bridge keeps it only if some port has it. TSO is one too, but netdev_add_tso_features()
         // adds it back, and GSO is not in NETIF_F_ONE_FOR_ALL; then netdev_fix_features() drops
         // TSO and GSO without SG (measured with verify: ports without TSO/GSO leave the bridge
         // both; a port without SG takes all three). The bridge's checksum feature stays its own.
-        for b in devices.indices where devices[b].kind == .bridge && !devices[b].ports.isEmpty {
+        for b in devices.indices where (only?[b] ?? true) && devices[b].kind == .bridge && !devices[b].ports.isEmpty {
             guard devices[b].features.has(.scatterGather),
                   !devices[b].ports.contains(where: { devices[$0].features.has(.scatterGather) }) else { continue }
             devices[b].features.remove(.scatterGather)

@@ -233,12 +233,12 @@ public struct Simulator: Sendable {
         case .dhcp:
             // The client sends DISCOVER from 0.0.0.0 to the broadcast address on its first
             // interface; the server answers with an OFFER to the address it hands out.
-            var discover = leg("DISCOVER", c, s, IPAddress("0.0.0.0")!, IPAddress("255.255.255.255")!, .udp)
+            var discover = leg("DISCOVER", c, s, Self.unspecified, Self.broadcast, .udp)
             discover.sourcePort = 68; discover.destinationPort = 67; discover.ipID = 0
             discover.userspaceSender = true
             discover.payload = Self.bootp(op: 1, count: max(f.payload, 300))
             if case .node = c {
-                discover.broadcastRoute = (0, IPAddress("255.255.255.255")!)
+                discover.broadcastRoute = (0, Self.broadcast)
                 if case let .node(sn) = s {
                     discover.broadcastTargetIface = topology.nodes[sn].interfaces.firstIndex { i in
                         i.addresses.contains { $0.contains(clientAddr) }
@@ -252,6 +252,10 @@ public struct Simulator: Sendable {
             return [discover, offer]
         }
     }
+
+    /// 0.0.0.0 and 255.255.255.255, parsed once (a DHCP leg is built at every run).
+    static let unspecified = IPAddress(bytes: [0, 0, 0, 0])
+    static let broadcast = IPAddress(bytes: [255, 255, 255, 255])
 
     /// A BOOTP-shaped payload: op, htype, hlen, then a deterministic body.
     static func bootp(op: UInt8, count: Int) -> [UInt8] {
