@@ -71,13 +71,42 @@ public struct Features: Sendable, Hashable {
 
     /// The effective features and the adjustments made to reach them.
     public struct Effective: Sendable, Hashable {
-        public var on: Set<Feature>
+        /// One bit per feature (by `ordinal`): the walk asks `has` at every hop, a bit test
+        /// instead of a hashed lookup.
+        private var bits: Int
+        /// The features on, as a set (stored as `bits`).
+        public var on: Set<Feature> {
+            get {
+                var s = Set<Feature>(minimumCapacity: Feature.allCases.count)
+                for f in Feature.allCases where bits & (1 << f.ordinal) != 0 { s.insert(f) }
+                return s
+            }
+            set { bits = Self.bits(newValue) }
+        }
         public var adjustments: [Adjustment]
         /// Capabilities the device does not have at all (`[fixed]` in `ethtool -k`), with why.
         public var fixedOff: [Feature: String]
 
-        public func has(_ f: Feature) -> Bool { on.contains(f) }
-        public var txChecksum: Bool { on.contains(.txChecksumming) }
+        public init(on: Set<Feature>, adjustments: [Adjustment], fixedOff: [Feature: String]) {
+            self.bits = Self.bits(on)
+            self.adjustments = adjustments
+            self.fixedOff = fixedOff
+        }
+
+        init(bits: Int, adjustments: [Adjustment], fixedOff: [Feature: String]) {
+            self.bits = bits
+            self.adjustments = adjustments
+            self.fixedOff = fixedOff
+        }
+
+        private static func bits(_ s: Set<Feature>) -> Int { s.reduce(0) { $0 | 1 << $1.ordinal } }
+
+        public func has(_ f: Feature) -> Bool { bits & (1 << f.ordinal) != 0 }
+        public var txChecksum: Bool { has(.txChecksumming) }
+        /// The features on, in `allCases` order (what `on.sorted()` gives).
+        public var sortedOn: [Feature] { Feature.allCases.filter { has($0) } }
+        /// Turn one feature off.
+        mutating func remove(_ f: Feature) { bits &= ~(1 << f.ordinal) }
     }
 
     /// Apply defaults, capabilities and `netdev_fix_features()`.
@@ -85,12 +114,17 @@ public struct Features: Sendable, Hashable {
     ///   - defaults: the device's default state for each feature.
     ///   - fixedOff: features the device cannot enable, with the reason shown to the user.
     public func effective(defaults: Set<Feature>, fixedOff: [Feature: String] = [:], profile: KernelProfile) -> Effective {
-        // Worked out on a bit per feature (by `ordinal`), then made a set once: every device of
-        // every simulation (and of every variant the fix search tries) comes through here.
+        effective(defaultBits: defaults.reduce(0) { $0 | 1 << $1.ordinal }, fixedOff: fixedOff, profile: profile)
+    }
+
+    /// The same, with the defaults as one bit per feature (by `ordinal`).
+    func effective(defaultBits: Int, fixedOff: [Feature: String] = [:], profile: KernelProfile) -> Effective {
+        // Worked out on a bit per feature (by `ordinal`): every device of every simulation (and
+        // of every variant the fix search tries) comes through here.
         var bits = 0
         for f in Feature.allCases {
             if !fixedOff.isEmpty, fixedOff[f] != nil { continue }
-            if (requested.isEmpty ? nil : requested[f]) ?? defaults.contains(f) { bits |= 1 << f.ordinal }
+            if (requested.isEmpty ? nil : requested[f]) ?? (defaultBits & (1 << f.ordinal) != 0) { bits |= 1 << f.ordinal }
         }
         func has(_ f: Feature) -> Bool { bits & (1 << f.ordinal) != 0 }
         var adj: [Adjustment] = []
@@ -106,8 +140,6 @@ public struct Features: Sendable, Hashable {
         if !has(.scatterGather) {
             drop(.gso, "netdev_fix_features: Dropping NETIF_F_GSO since no SG feature")
         }
-        var on = Set<Feature>(minimumCapacity: Feature.allCases.count)
-        for f in Feature.allCases where has(f) { on.insert(f) }
-        return Effective(on: on, adjustments: adj, fixedOff: fixedOff)
+        return Effective(bits: bits, adjustments: adj, fixedOff: fixedOff)
     }
 }

@@ -68,6 +68,16 @@ public struct FixSearch: Sendable {
         public var works: [String: Bool]
         /// Every target flow works (a run that stopped early holds a failing flow).
         public var allWork: Bool { works.values.allSatisfy { $0 } }
+        /// A flow's walk stopped at its first failing leg (`evaluate(…, pruneLegs: true)`):
+        /// `works` is exact, the trace is not complete. `run` never returns such an outcome.
+        var pruned = false
+
+        init(changes: [SettingChange], topology: Topology, trace: Trace, works: [String: Bool]) {
+            self.changes = changes
+            self.topology = topology
+            self.trace = trace
+            self.works = works
+        }
     }
 
     public let base: Topology
@@ -75,12 +85,16 @@ public struct FixSearch: Sendable {
     public let flowNames: [String]
     /// Why a changed lab is impossible (the file validator's messages), empty when it is fine.
     public let problems: @Sendable (Topology) -> [String]
+    /// `base` resolved once: a variant that changes no structural key reuses its devices and
+    /// connections (`Network(_:reusing:)`).
+    let network: Network
 
     public init(_ base: Topology, flow: String? = nil, problems: @escaping @Sendable (Topology) -> [String] = { _ in [] }) throws(SimulationError) {
         if let flow, !base.flows.contains(where: { $0.name == flow }) { throw .unknownFlow(flow) }
         self.base = base
         self.flowNames = flow.map { [$0] } ?? base.flows.map(\.name)
         self.problems = problems
+        self.network = Network(base)
     }
 
     // MARK: Evaluating one set
@@ -95,18 +109,28 @@ public struct FixSearch: Sendable {
     /// first) and the run stops at the first that does not work: the outcome then holds only
     /// the flows run. A flow that works in the baseline and crosses no changed node is not run
     /// again (nothing it meets changed).
+    ///
+    /// `pruneLegs` (only with `stopAtFirstFailure`) also stops a flow's walk at its first leg
+    /// that is not accepted (`Simulator.flowTrace(named:net:stopAtFailingLeg:)`: such a flow
+    /// cannot work, whatever its later legs meet) and marks the outcome `pruned` when it did:
+    /// its `works` is exact, its trace is not the full one. A flow that corrupts on purpose is
+    /// walked whole (a would-be leg that delivers corrupted data decides its intent), and its
+    /// clean run is made only when the corrupted run leaves the intent open.
+    /// `FixSearchReuseTests` compares both against full runs on every shipped lab.
     func evaluate(_ changes: [SettingChange], stopAtFirstFailure: Bool, baseline: Outcome? = nil,
-                  order: [String]? = nil, relevant: [String: Set<String>] = [:]) -> Outcome? {
+                  order: [String]? = nil, relevant: [String: Set<String>] = [:], pruneLegs: Bool = false) -> Outcome? {
         var t = base
         for c in changes {
             do { try t.set(node: c.node, interface: c.interface, key: c.key, value: c.value) } catch { return nil }
         }
-        if changes.contains(where: { Self.structuralKeys.contains($0.key) }), !problems(t).isEmpty { return nil }
+        let structural = changes.contains(where: { Self.structuralKeys.contains($0.key) })
+        if structural, !problems(t).isEmpty { return nil }
         let sim = Simulator(t)
+        // Built once, when a flow must run: every flow of a variant runs on the same devices.
+        var net: Network?
         var works: [String: Bool] = [:]
         var flows: [FlowTrace] = []
-        var devices: [DeviceFeatures] = []
-        var notes: [String] = []
+        var pruned = false
         let touched = Set(changes.map(\.node))
         for name in order ?? flowNames {
             if let b = baseline, b.works[name] == true, let r = relevant[name], r.isDisjoint(with: touched),
@@ -115,25 +139,34 @@ public struct FixSearch: Sendable {
                 flows.append(ft)
                 continue
             }
-            guard let tr = try? sim.run(flow: name), let ft = tr.flows.first,
-                  let flow = t.flows.first(where: { $0.name == name }) else { return nil }
-            devices = tr.devices
-            notes = tr.notes
-            var clean: FlowTrace?
-            if flow.corruptAfter != nil {
+            guard let flow = t.flows.first(where: { $0.name == name }) else { return nil }
+            let n = net ?? (structural ? Network(t) : Network(t, reusing: network, touched: Set(touched.compactMap { network.nodeIndex(named: $0) })))
+            net = n
+            let stopLegs = pruneLegs && stopAtFirstFailure && flow.corruptAfter == nil
+            guard let ft = try? sim.flowTrace(named: name, net: n, stopAtFailingLeg: stopLegs) else { return nil }
+            let ok: Bool
+            if flow.corruptAfter == nil {
+                ok = FlowIntent.works(ft, flow: flow, uncorrupted: nil)
+            } else if ft.legs.contains(where: { $0.outcome == .acceptedCorrupted }) || ft.verdict.completes {
+                ok = false  // FlowIntent.works says so whatever the clean run does
+            } else {
                 var u = t
                 if let i = u.flows.firstIndex(where: { $0.name == name }) { u.flows[i].corruptAfter = nil }
-                clean = (try? Simulator(u).run(flow: name))?.flows.first
+                // Only the clean run's verdict counts: its walk may stop at a failing leg.
+                let clean = try? Simulator(u).flowTrace(named: name, net: n, stopAtFailingLeg: true)
+                ok = FlowIntent.works(ft, flow: flow, uncorrupted: clean)
             }
-            let ok = FlowIntent.works(ft, flow: flow, uncorrupted: clean)
+            if stopLegs, !ok { pruned = true }  // perhaps stopped early: not for showing
             works[name] = ok
             flows.append(ft)
             if !ok, stopAtFirstFailure { break }
         }
         let byName = Dictionary(flows.map { ($0.flow, $0) }, uniquingKeysWith: { a, _ in a })
         let trace = Trace(topology: t.name, hostKernel: t.hostKernel, flows: flowNames.compactMap { byName[$0] },
-                          devices: devices, notes: notes)
-        return Outcome(changes: changes, topology: t, trace: trace, works: works)
+                          devices: net.map { sim.devices($0) } ?? [], notes: net.map { sim.notes($0) } ?? [])
+        var o = Outcome(changes: changes, topology: t, trace: trace, works: works)
+        o.pruned = pruned
+        return o
     }
 
     /// The only toggles that can make a valid lab invalid: a router's flavour and placement
@@ -232,14 +265,20 @@ public struct FixSearch: Sendable {
                     let set = Set(changes)
                     if fixSets.contains(where: { $0.isSubset(of: set) }) { return }
                     result.evaluated += 1
-                    guard let o = evaluate(changes, stopAtFirstFailure: true, baseline: baseline, order: order, relevant: relevant) else { return }
+                    guard let o = evaluate(changes, stopAtFirstFailure: true, baseline: baseline, order: order, relevant: relevant,
+                                           pruneLegs: true) else { return }
                     if o.allWork {
                         result.fixes.append(o)
                         fixSets.append(set)
                         if firstWorking == nil { firstWorking = size }
                     } else {
                         let n = o.works.values.filter { $0 }.count
-                        if n > bestCount { bestCount = n; result.bestPartial = o }
+                        if n > bestCount {
+                            bestCount = n
+                            // Shown to the user: walked again without pruning, as it would have been.
+                            result.bestPartial = o.pruned
+                                ? evaluate(changes, stopAtFirstFailure: true, baseline: baseline, order: order, relevant: relevant) : o
+                        }
                     }
                 }
             }

@@ -36,6 +36,9 @@ public struct Network: Sendable {
         public var id: Int
         /// The name traces use (`tap1`, `vethA-r`, `vm1:eth0`).
         public var name: String
+        /// The interface label at its node: the name after its node's `:` (`eth0` for
+        /// `vm1:eth0`), else the name; worked out once, steps name it at every hop.
+        public var label: String
         public var node: Int
         /// The node's interface index for per-interface devices (VM NICs, veth ends).
         public var iface: Int?
@@ -76,7 +79,7 @@ public struct Network: Sendable {
         }
     }
 
-    public let topology: Topology
+    public private(set) var topology: Topology
     public private(set) var devices: [Device] = []
     /// For each node, for each interface index, the device that carries it.
     public private(set) var interfaceDevice: [[Int?]]
@@ -130,31 +133,77 @@ public struct Network: Sendable {
         }
         // 2. Links.
         for l in t.links { connect(l) }
-        // 3. Features (need the connections: a virtio NIC's capabilities depend on its TAP).
-        for d in devices.indices { devices[d].features = computeFeatures(d) }
+        // 3.–4. Features (need the connections: a virtio NIC's capabilities depend on its TAP).
+        resolveFeatures()
         // MTUs (need the placements: a namespace's interface may set its device's).
         for d in devices.indices where devices[d].kind != .bridge { devices[d].mtu = configuredMTU(d) ?? MTURule.defaultMTU }
         for d in devices.indices where devices[d].kind == .bridge {
             devices[d].mtu = configuredMTU(d) ?? devices[d].ports.map { devices[$0].mtu }.min() ?? MTURule.defaultMTU
         }
+        // Tunnels: each VXLAN device reaches its far endpoint (over the underlay).
+        resolveTunnels()
+        // 5. Layer-2 connectivity (needs the connections only).
+        l2Index = L2Index(neighbours: devices.indices.map { l2Neighbours($0) })
+    }
+
+    /// `t` resolved reusing `base`'s devices and connections: `t` must differ from
+    /// `base.topology` only in settings that change no device, link or address — ethtool
+    /// features, TAP flags and vnet header, QEMU's guest offers, netfilter switches (what
+    /// `FixSearch` changes apart from its structural keys). Each TAP takes its settings from `t`
+    /// and every device's features are worked out again; nothing else is rebuilt.
+    /// `FixSearchReuseTests` compares traces on such networks with traces on `Network(t)`.
+    ///
+    /// `touched`: the nodes whose settings differ (nil: any). Only their devices, the devices
+    /// joined to those (a VM NIC and its TAP read each other's settings) and the bridges they
+    /// are ports of (a bridge's features follow its ports) are worked out again.
+    init(_ t: Topology, reusing base: Network, touched: Set<Int>? = nil) {
+        self = base
+        topology = t
+        var redo: [Bool]
+        if let touched {
+            redo = devices.map { touched.contains($0.node) }
+            for d in devices.indices where redo[d] {
+                if let p = devices[d].peer { redo[p] = true }
+                if case let .vm(v)? = devices[d].fdSide { redo[v] = true }
+            }
+            for d in devices.indices where redo[d] { if let m = devices[d].master { redo[m] = true } }
+        } else {
+            redo = devices.map { _ in true }
+        }
+        for d in devices.indices where redo[d] {
+            if case .tap = devices[d].kind, case let .tap(s) = t.nodes[devices[d].node].kind { devices[d].kind = .tap(s) }
+            if case .vxlan = devices[d].kind, case let .vxlan(v) = t.nodes[devices[d].node].kind { devices[d].kind = .vxlan(v) }
+        }
+        resolveFeatures(only: redo)
+    }
+
+    /// Every device's effective features (step 3), then the bridges' (step 4); with `only`,
+    /// just the devices marked there.
+    private mutating func resolveFeatures(only: [Bool]? = nil) {
+        // 3. Each device from its own settings and its connections.
+        for d in devices.indices where only?[d] ?? true { devices[d].features = computeFeatures(d) }
         // 4. br_features_recompute(): of the features csumlab models, SG is "one for all" — the
         // bridge keeps it only if some port has it. TSO is one too, but netdev_add_tso_features()
         // adds it back, and GSO is not in NETIF_F_ONE_FOR_ALL; then netdev_fix_features() drops
         // TSO and GSO without SG (measured with verify: ports without TSO/GSO leave the bridge
         // both; a port without SG takes all three). The bridge's checksum feature stays its own.
-        for b in devices.indices where devices[b].kind == .bridge && !devices[b].ports.isEmpty {
-            guard devices[b].features.on.contains(.scatterGather),
+        for b in devices.indices where (only?[b] ?? true) && devices[b].kind == .bridge && !devices[b].ports.isEmpty {
+            guard devices[b].features.has(.scatterGather),
                   !devices[b].ports.contains(where: { devices[$0].features.has(.scatterGather) }) else { continue }
-            devices[b].features.on.remove(.scatterGather)
+            devices[b].features.remove(.scatterGather)
             devices[b].features.adjustments.append(Features.Adjustment(
                 feature: .scatterGather, reason: "br_features_recompute: no port of \(devices[b].name) has it"))
-            for f in [Feature.tso, .gso] where devices[b].features.on.contains(f) {
-                devices[b].features.on.remove(f)
+            for f in [Feature.tso, .gso] where devices[b].features.has(f) {
+                devices[b].features.remove(f)
                 devices[b].features.adjustments.append(Features.Adjustment(
                     feature: f, reason: "netdev_fix_features: \(f == .tso ? "TSO" : "NETIF_F_GSO") needs scatter-gather, which no port of \(devices[b].name) has"))
             }
         }
-        // 5. Tunnels: each VXLAN device reaches its far endpoint (over the underlay).
+    }
+
+    /// Each VXLAN device's far endpoint: the vxlan device whose local/remote are this one's
+    /// remote/local, with the same VNI and port.
+    private mutating func resolveTunnels() {
         for a in devices.indices {
             guard case let .vxlan(va) = devices[a].kind else { continue }
             devices[a].tunnelPeer = devices.indices.first { b in
@@ -162,8 +211,6 @@ public struct Network: Sendable {
                 return vb.vni == va.vni && vb.dstPort == va.dstPort && vb.local != nil && vb.local == va.remote && vb.remote == va.local
             }
         }
-        // 6. Layer-2 connectivity (needs the connections only).
-        l2Index = L2Index(neighbours: devices.indices.map { l2Neighbours($0) })
     }
 
     @discardableResult
@@ -172,7 +219,8 @@ public struct Network: Sendable {
         let prefix: [UInt8] = kind == .virtio ? [0x52, 0x54, 0x00] : [0x02, 0xcc, 0x00]
         let mac = prefix + [UInt8(node & 0xFF), UInt8((iface ?? 0xF0) & 0xFF), UInt8(id & 0xFF)]
         let profile = topology.profile(of: topology.nodes[node])
-        var d = Device(id: id, name: name, node: node, iface: iface, kind: kind, mac: mac,
+        let label = name.utf8.firstIndex(of: UInt8(ascii: ":")).map { String(name[name.utf8.index(after: $0)...]) } ?? name
+        var d = Device(id: id, name: name, label: label, node: node, iface: iface, kind: kind, mac: mac,
                        features: Features.Effective(on: [], adjustments: [], fixedOff: [:]), profile: profile)
         if kind == .virtio, let i = iface { d.l3 = L3Ref(node: node, iface: i) }
         devices.append(d)
@@ -314,13 +362,15 @@ public struct Network: Sendable {
 
     // MARK: Features
 
-    private static let allFeatures = Set(Feature.allCases)
+    /// Every feature, and every feature but GRO, as `Features.effective(defaultBits:…)` takes them.
+    private static let allFeatureBits = Feature.allCases.reduce(0) { $0 | 1 << $1.ordinal }
+    private static let allButGROBits = allFeatureBits & ~(1 << Feature.gro.ordinal)
 
     private func computeFeatures(_ d: Int) -> Features.Effective {
         let dev = devices[d]
         let node = topology.nodes[dev.node]
         let profile = dev.profile
-        let all = Self.allFeatures
+        let all = Self.allFeatureBits
         switch dev.kind {
         case .virtio:
             // QEMU offers VIRTIO_NET_F_CSUM/HOST_TSO only when its backend has a vnet header.
@@ -330,26 +380,26 @@ public struct Network: Sendable {
                 fixed[.tso] = "QEMU offers no HOST_TSO: \(devices[t].name) has no vnet header"
             }
             let feats = node.interfaces[dev.l3?.iface ?? 0].features
-            return feats.effective(defaults: all, fixedOff: fixed, profile: profile)
+            return feats.effective(defaultBits: all, fixedOff: fixed, profile: profile)
         case let .tap(ts):
             var fixed: [Feature: String] = [:]
             let (csum, tso4, tso6) = tunFlags(d, ts)
             if !csum { fixed[.txChecksumming] = "no TUN_F_CSUM (TUNSETOFFLOAD)" }
             if !(tso4 || tso6) { fixed[.tso] = "no TUN_F_TSO4/6 (TUNSETOFFLOAD)" }
             fixed[.rxChecksumming] = "tun_net_init() gives a TAP no NETIF_F_RXCSUM"
-            return node.features.effective(defaults: all, fixedOff: fixed, profile: profile)
+            return node.features.effective(defaultBits: all, fixedOff: fixed, profile: profile)
         case .bridge:
-            return node.features.effective(defaults: all, fixedOff: [.rxChecksumming: "a bridge device has no NETIF_F_RXCSUM (br_device.c COMMON_FEATURES)"], profile: profile)
+            return node.features.effective(defaultBits: all, fixedOff: [.rxChecksumming: "a bridge device has no NETIF_F_RXCSUM (br_device.c COMMON_FEATURES)"], profile: profile)
         case .hostNIC:
-            return node.features.effective(defaults: all, profile: profile)
+            return node.features.effective(defaultBits: all, profile: profile)
         case .vxlan:
             // vxlan_setup(): SG | HW_CSUM | FRAGLIST | RXCSUM | GSO_SOFTWARE, all switchable (T1).
-            return node.features.effective(defaults: all, profile: profile)
+            return node.features.effective(defaultBits: all, profile: profile)
         case .vethEnd:
             let ii = dev.name == node.interfaces.first?.name ? 0 : 1
             let feats = ii < node.interfaces.count ? node.interfaces[ii].features : Features()
             // veth_newlink() → veth_disable_gro(): GRO is off by default.
-            return feats.effective(defaults: all.subtracting([.gro]), profile: profile)
+            return feats.effective(defaultBits: Self.allButGROBits, profile: profile)
         }
     }
 

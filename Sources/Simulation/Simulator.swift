@@ -41,15 +41,35 @@ public struct Simulator: Sendable {
         }
         var out: [FlowTrace] = []
         for f in flows { out.append(try trace(f, net)) }
-        let devices = net.devices.map { d in
-            DeviceFeatures(device: d.name, on: d.features.on.sorted(), adjustments: d.features.adjustments, fixedOff: d.features.fixedOff)
+        return Trace(topology: topology.name, hostKernel: topology.hostKernel, flows: out, devices: devices(net), notes: notes(net))
+    }
+
+    /// The trace of one flow on a network already built from `topology` (the fix search builds
+    /// it once per variant and runs several flows on it). With `stopAtFailingLeg` the walk stops
+    /// after the first leg that is not `.accepted`: that leg is sent (every leg before it
+    /// arrived), so the flow cannot work, and the legs it would walk next cannot change that.
+    /// Such a trace is a prefix of the full one (its verdict says the flow fails, its schedules
+    /// and counters are not the full trace's): only for deciding, never to show.
+    func flowTrace(named name: String, net: Network, stopAtFailingLeg: Bool) throws(SimulationError) -> FlowTrace {
+        guard let f = topology.flows.first(where: { $0.name == name }) else { throw .unknownFlow(name) }
+        return try trace(f, net, stopAtFailingLeg: stopAtFailingLeg)
+    }
+
+    /// Every device's effective features, for the trace.
+    func devices(_ net: Network) -> [DeviceFeatures] {
+        net.devices.map { d in
+            DeviceFeatures(device: d.name, on: d.features.sortedOn, adjustments: d.features.adjustments, fixedOff: d.features.fixedOff)
         }
+    }
+
+    /// The modelling notes of a run on `net`.
+    func notes(_ net: Network) -> [String] {
         var notes: [String] = []
         if topology.hostKernel == .linux6 {
             notes.append("linux-6.x TAPs report CHECKSUM_UNNECESSARY as DATA_VALID (has_data_valid=true; measured on 6.18.44 — a ~6.17 change had dropped it and a fix was posted in November 2025; `csumlab verify` probes the running kernel).")
         }
         notes += net.warnings
-        return Trace(topology: topology.name, hostKernel: topology.hostKernel, flows: out, devices: devices, notes: notes)
+        return notes
     }
 
     private func host(_ name: String, flow: Flow, _ net: Network) throws(SimulationError) -> HostRef {
@@ -75,7 +95,7 @@ public struct Simulator: Sendable {
         }
     }
 
-    private func trace(_ f: Flow, _ net: Network) throws(SimulationError) -> FlowTrace {
+    private func trace(_ f: Flow, _ net: Network, stopAtFailingLeg: Bool = false) throws(SimulationError) -> FlowTrace {
         if f.kind == .frame { return try frameTrace(f, net) }
         let c = try host(f.from, flow: f, net)
         let s = try host(f.to, flow: f, net)
@@ -100,6 +120,7 @@ public struct Simulator: Sendable {
             }
             traces.append(LegTrace(name: leg.name, from: w.hostName(leg.from), to: w.hostName(leg.to), steps: w.steps,
                                    outcome: Self.combine(w.results), counters: w.counters))
+            if stopAtFailingLeg, traces[traces.count - 1].outcome != .accepted { break }
         }
         let win = Connection.apply(f.kind, legs: &traces, client: timers(c), server: timers(s), window: window)
         for l in traces where l.sent {
@@ -224,12 +245,12 @@ public struct Simulator: Sendable {
         case .dhcp:
             // The client sends DISCOVER from 0.0.0.0 to the broadcast address on its first
             // interface; the server answers with an OFFER to the address it hands out.
-            var discover = leg("DISCOVER", c, s, IPAddress("0.0.0.0")!, IPAddress("255.255.255.255")!, .udp)
+            var discover = leg("DISCOVER", c, s, Self.unspecified, Self.broadcast, .udp)
             discover.sourcePort = 68; discover.destinationPort = 67; discover.ipID = 0
             discover.userspaceSender = true
             discover.payload = Self.bootp(op: 1, count: max(f.payload, 300))
             if case .node = c {
-                discover.broadcastRoute = (0, IPAddress("255.255.255.255")!)
+                discover.broadcastRoute = (0, Self.broadcast)
                 if case let .node(sn) = s {
                     discover.broadcastTargetIface = topology.nodes[sn].interfaces.firstIndex { i in
                         i.addresses.contains { $0.contains(clientAddr) }
@@ -243,6 +264,10 @@ public struct Simulator: Sendable {
             return [discover, offer]
         }
     }
+
+    /// 0.0.0.0 and 255.255.255.255, parsed once (a DHCP leg is built at every run).
+    static let unspecified = IPAddress(bytes: [0, 0, 0, 0])
+    static let broadcast = IPAddress(bytes: [255, 255, 255, 255])
 
     /// A BOOTP-shaped payload: op, htype, hlen, then a deterministic body.
     static func bootp(op: UInt8, count: Int) -> [UInt8] {

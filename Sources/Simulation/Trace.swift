@@ -14,8 +14,14 @@ public struct Step: Sendable, Hashable {
     public var direction: Direction
     /// What the kernel (or a program) did: the typed record to decide by.
     public var event: StepEvent
-    /// The kernel function(s) that did it (a userspace program says so), from `event`.
-    public var function: String
+    /// The kernel function(s) that did it (a userspace program says so), from `event`: worded
+    /// when asked (a trace nobody reads builds no sentence), or as set.
+    public var function: String {
+        get { functionWording ?? event.function }
+        set { functionWording = newValue }
+    }
+    /// A wording set in place of `event.function` (nil: the event's own).
+    var functionWording: String? = nil
     public var before: Carrier
     public var after: Carrier
     /// Frame bytes after the step.
@@ -46,8 +52,13 @@ public struct Step: Sendable, Hashable {
     public var refragmentMTUs: [Int] = []
     /// The inner packet's checksum of a tunnelled frame (the fields above are the outer's).
     public var inner: InnerChecksum? = nil
-    /// One sentence a student understands, from `event`.
-    public var explanation: String
+    /// One sentence a student understands, from `event`: worded when asked, or as set.
+    public var explanation: String {
+        get { explanationWording ?? event.explanation }
+        set { explanationWording = newValue }
+    }
+    /// A wording set in place of `event.explanation` (nil: the event's own).
+    var explanationWording: String? = nil
     /// Set when the packet ends here (delivered or dropped): what happened.
     public var drop: String?
 }

@@ -48,16 +48,16 @@ struct Walk {
         } else {
             changed = Array(0..<f.count)
         }
-        let src = addressName(f.sourceAddress(l))
-        let dst = addressName(f.destinationAddress(l))
-        steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, event: event, function: event.function,
+        let src = addressName(f.bytes[f.sourceAddressRange(l)])
+        let dst = addressName(f.bytes[f.destinationAddressRange(l)])
+        steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, event: event,
                           before: before.carrier, after: after.carrier, frame: f.bytes, changedBytes: changed,
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
                           bytesValid: valid, receiverWouldAccept: after.carrier.trustedWithoutBytes || valid,
                           condition: Self.condition(after, l, valid: valid), ttl: f.ttl(l), source: src, destination: dst,
                           segment: after.segment, ipFragments: Self.fragments(after, l), fragmentMTU: after.fragmentMTU,
                           refragmentMTUs: after.refragmentMTUs,
-                          inner: after.innerOffset.flatMap { InnerChecksum(frame: f.bytes, offset: $0) }, explanation: event.explanation, drop: drop))
+                          inner: after.innerOffset.flatMap { InnerChecksum(frame: f.bytes, offset: $0) }, drop: drop))
         applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
     }
 
@@ -92,11 +92,13 @@ struct Walk {
     /// two, so each is formatted once per change instead of twice per step.
     private var named: [(bytes: [UInt8], text: String)] = []
 
-    mutating func addressName(_ bytes: [UInt8]) -> String {
-        if let hit = named.first(where: { $0.bytes == bytes }) { return hit.text }
-        let text = IPAddress(bytes: bytes).description
+    /// The text of the address in `bytes` (a slice of the frame: no copy unless it is new).
+    mutating func addressName(_ bytes: ArraySlice<UInt8>) -> String {
+        if let hit = named.first(where: { $0.bytes.elementsEqual(bytes) }) { return hit.text }
+        let a = Array(bytes)
+        let text = IPAddress(bytes: a).description
         if named.count >= 4 { named.removeFirst() }
-        named.append((bytes, text))
+        named.append((a, text))
         return text
     }
 
@@ -121,7 +123,7 @@ struct Walk {
         let l = p.layout
         let f = p.frame
         let event = StepEvent.faultInjected(after: element)
-        steps.append(Step(element: element, interface: iface, direction: .transmit, event: event, function: event.function,
+        steps.append(Step(element: element, interface: iface, direction: .transmit, event: event,
                           before: before.carrier, after: p.carrier, frame: f.bytes,
                           changedBytes: (0..<f.count).filter { before.frame.bytes[$0] != f.bytes[$0] },
                           l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
@@ -130,7 +132,7 @@ struct Walk {
                           source: IPAddress(bytes: f.sourceAddress(l)).description,
                           destination: IPAddress(bytes: f.destinationAddress(l)).description,
                           segment: p.segment, ipFragments: Self.fragments(p), fragmentMTU: p.fragmentMTU, refragmentMTUs: p.refragmentMTUs,
-                          explanation: event.explanation, drop: nil))
+                          drop: nil))
     }
 
     /// Run one event with the corruption hook watching `p`: returns the possibly corrupted packet.
@@ -153,11 +155,7 @@ struct Walk {
     func name(_ d: Int) -> String { net.devices[d].name }
 
     /// Interface label of a device at its node (`eth0` for `vm1:eth0`).
-    func ifLabel(_ d: Int) -> String {
-        let n = net.devices[d].name
-        if let i = n.firstIndex(of: ":") { return String(n[n.index(after: i)...]) }
-        return n
-    }
+    func ifLabel(_ d: Int) -> String { net.devices[d].label }
 
     /// `dev_queue_xmit()` on device `d`: `validate_xmit_skb()` with `d`'s features (software
     /// segmentation, checksum completion), then the driver's transmit.

@@ -80,12 +80,18 @@ public struct Frame: Sendable, Equatable, Hashable {
     public func ipv4Destination(_ l: FrameLayout) -> UInt32 { bytes.be32(at: l.l3Offset + IPv4Field.destination) }
 
     /// Source address bytes (4 or 16).
-    public func sourceAddress(_ l: FrameLayout) -> [UInt8] {
-        l.ipVersion == .v4 ? Array(bytes[l.l3Offset + 12..<l.l3Offset + 16]) : Array(bytes[l.l3Offset + 8..<l.l3Offset + 24])
+    public func sourceAddress(_ l: FrameLayout) -> [UInt8] { Array(bytes[sourceAddressRange(l)]) }
+
+    public func destinationAddress(_ l: FrameLayout) -> [UInt8] { Array(bytes[destinationAddressRange(l)]) }
+
+    /// Where the IP source address sits in `bytes`.
+    public func sourceAddressRange(_ l: FrameLayout) -> Range<Int> {
+        l.ipVersion == .v4 ? l.l3Offset + 12..<l.l3Offset + 16 : l.l3Offset + 8..<l.l3Offset + 24
     }
 
-    public func destinationAddress(_ l: FrameLayout) -> [UInt8] {
-        l.ipVersion == .v4 ? Array(bytes[l.l3Offset + 16..<l.l3Offset + 20]) : Array(bytes[l.l3Offset + 24..<l.l3Offset + 40])
+    /// Where the IP destination address sits in `bytes`.
+    public func destinationAddressRange(_ l: FrameLayout) -> Range<Int> {
+        l.ipVersion == .v4 ? l.l3Offset + 16..<l.l3Offset + 20 : l.l3Offset + 24..<l.l3Offset + 40
     }
 
     // MARK: L4

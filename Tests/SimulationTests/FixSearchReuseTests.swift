@@ -1,0 +1,165 @@
+import Testing
+@testable import Simulation
+import TopologyFile
+import TestSupport
+
+/// The fix search's shortcuts (flows reused from the baseline, a variant stopped at its first
+/// failing flow, a flow's walk stopped at its first failing leg, one network per variant, a
+/// corrupting flow's clean run skipped when the corrupted run decides) against full runs: every
+/// shipped lab, random variants of the settings a fix may change, each variant simulated whole
+/// by `Simulator(variant).run()` and judged by `FlowIntent` with a whole clean run.
+@Suite struct FixSearchReuseTests {
+    static func problems(_ t: Topology) -> [String] { TopologyFile.validate(t, file: "lab.yaml").map(\.message) }
+
+    /// A variant simulated whole, and each flow's intent judged from whole runs.
+    struct Reference {
+        var trace: Trace
+        var works: [String: Bool]
+    }
+
+    static func reference(_ t: Topology) throws -> Reference {
+        let trace = try Simulator(t).run()
+        var works: [String: Bool] = [:]
+        for ft in trace.flows {
+            let flow = try #require(t.flows.first { $0.name == ft.flow })
+            var clean: FlowTrace?
+            if flow.corruptAfter != nil {
+                var u = t
+                u.flows = u.flows.map { var f = $0; f.corruptAfter = nil; return f }
+                clean = try Simulator(u).run(flow: flow.name).flows.first
+            }
+            works[ft.flow] = FlowIntent.works(ft, flow: flow, uncorrupted: clean)
+        }
+        return Reference(trace: trace, works: works)
+    }
+
+    /// Everything `run` passes to `evaluate` for a lab: its baseline, the flow order and each
+    /// flow's relevant nodes.
+    struct Context {
+        var search: FixSearch
+        var baseline: FixSearch.Outcome
+        var order: [String]
+        var relevant: [String: Set<String>]
+    }
+
+    static func context(_ t: Topology) throws -> Context {
+        let s = try FixSearch(t, problems: problems)
+        let b = try #require(s.evaluate([]))
+        var relevant: [String: Set<String>] = [:]
+        for f in b.trace.flows { relevant[f.flow] = s.relevantNodes(f) }
+        let order = s.flowNames.filter { b.works[$0] == false } + s.flowNames.filter { b.works[$0] == true }
+        return Context(search: s, baseline: b, order: order, relevant: relevant)
+    }
+
+    /// `changes` applied to `t` as the search applies them (nil: not applicable or invalid).
+    static func applied(_ t: Topology, _ changes: [SettingChange]) -> Topology? {
+        var v = t
+        for c in changes {
+            do { try v.set(node: c.node, interface: c.interface, key: c.key, value: c.value) } catch { return nil }
+        }
+        return problems(v).isEmpty ? v : nil
+    }
+
+    /// Checks one variant; returns whether the pruned evaluation took a shortcut inside a flow.
+    @discardableResult
+    static func check(_ cx: Context, _ t: Topology, _ changes: [SettingChange], _ label: String) throws -> Bool {
+        let full = cx.search.evaluate(changes)
+        let pruned = cx.search.evaluate(changes, stopAtFirstFailure: true, baseline: cx.baseline, order: cx.order,
+                                        relevant: cx.relevant, pruneLegs: true)
+        guard let v = applied(t, changes) else {
+            // Offload toggles skip the validator; only structural ones must come out nil.
+            if changes.contains(where: { FixSearch.structuralKeys.contains($0.key) }) {
+                #expect(full == nil && pruned == nil, "\(label): an invalid variant was simulated")
+            }
+            return false
+        }
+        let ref = try reference(v)
+        // Without shortcuts: the whole trace of a full run, and every flow's intent.
+        let f = try #require(full, "\(label)")
+        #expect(f.trace == ref.trace, "\(label): evaluate's trace differs from Simulator.run()")
+        #expect(f.works == ref.works, "\(label)")
+        // With every shortcut: the flows run are those in order up to the first that fails,
+        // each judged as a full run judges it.
+        let p = try #require(pruned, "\(label)")
+        var expected: [String] = []
+        for name in cx.order {
+            expected.append(name)
+            if ref.works[name] == false { break }
+        }
+        #expect(Set(p.works.keys) == Set(expected), "\(label): flows run")
+        for (name, ok) in p.works { #expect(ok == ref.works[name], "\(label): \(name) works \(ok), a full run says \(ref.works[name] ?? false)") }
+        for ft in p.trace.flows {
+            let whole = try #require(ref.trace.flows.first { $0.flow == ft.flow })
+            if p.pruned {
+                // A walk stopped at a failing leg walked the same legs up to there.
+                #expect(ft.legs.count <= whole.legs.count, "\(label): \(ft.flow)")
+                for (a, b) in zip(ft.legs, whole.legs) {
+                    #expect(a.steps == b.steps && a.outcome == b.outcome, "\(label): \(ft.flow) \(a.name)")
+                }
+            } else {
+                #expect(ft == whole, "\(label): \(ft.flow) differs from a full run")
+            }
+        }
+        // The devices and notes of the variant's network (empty when every flow was reused).
+        if !p.trace.devices.isEmpty { #expect(p.trace.devices == ref.trace.devices && p.trace.notes == ref.trace.notes, "\(label)") }
+        return p.pruned
+    }
+
+    /// Random variants of every shipped lab: sets of one to three changes over every toggle a
+    /// fix may change on any node.
+    @Test(arguments: shippedTopologyPaths())
+    func shortcutsMatchFullRuns(path: String) throws {
+        let t = try TopologyFile.load(path: path).topology
+        let cx = try Self.context(t)
+        #expect(cx.baseline.trace == (try Simulator(t).run()), "\(path): the baseline")
+        let cands = cx.search.candidates(baseTrace: cx.baseline.trace)
+        try #require(!cands.isEmpty, "\(path)")
+        var rng = SplitMix(state: 0x12_0004 &+ UInt64(path.utf8.count))
+        for i in 0..<30 {
+            var changes: [SettingChange] = []
+            for _ in 0...Int(rng.next() % 3) {
+                let c = cands[Int(rng.next() % UInt64(cands.count))]
+                guard !changes.contains(where: { $0.setting == "\(c.node)\(c.interface.map { ".\($0)" } ?? "").\(c.key)" }) else { continue }
+                let v = c.alternatives[Int(rng.next() % UInt64(c.alternatives.count))]
+                changes.append(SettingChange(node: c.node, interface: c.interface, key: c.key, value: v))
+            }
+            try Self.check(cx, t, changes, "\(path) variant \(i) \(changes.map(\.assignment))")
+        }
+    }
+
+    /// The search's own variants, on the labs that need a fix: each pruned set judged as a full
+    /// run judges it (a fix works; a set the search rejected does not), and what `run` returns
+    /// (fixes, the best partial result) is the full outcome, never a pruned one.
+    @Test(arguments: ["seed-routed-userspace", "veth-pre44-corruption", "udp-fragments-userspace-router", "nofix-tx-off-vm1-only"])
+    func searchResultsAreWhole(name: String) throws {
+        let t = try loadShipped(name).topology
+        let cx = try Self.context(t)
+        let r = try #require(cx.search.run(maxChanges: 2))
+        #expect(!r.baseline.allWork)
+        var outcomes = r.fixes
+        if let b = r.bestPartial { outcomes.append(b) }
+        for o in outcomes {
+            #expect(!o.pruned, "\(name) \(o.changes.map(\.assignment))")
+            let shown = try #require(cx.search.evaluate(o.changes, stopAtFirstFailure: true, baseline: cx.baseline, order: cx.order,
+                                                        relevant: cx.relevant, pruneLegs: false))
+            #expect(o.trace == shown.trace && o.works == shown.works, "\(name) \(o.changes.map(\.assignment))")
+        }
+        // Every single change and pair over the search's candidates, pruned vs full.
+        var pruned = 0
+        let scope = r.baseline.trace.flows.filter { r.baseline.works[$0.flow] == false }
+            .reduce(into: Set<String>()) { $0.formUnion(cx.search.relevantNodes($1)) }
+        let cands = cx.search.candidates(baseTrace: r.baseline.trace, nodes: scope)
+        for (i, c) in cands.enumerated() {
+            for v in c.alternatives {
+                let one = SettingChange(node: c.node, interface: c.interface, key: c.key, value: v)
+                if try Self.check(cx, t, [one], "\(name) \(one)") { pruned += 1 }
+                if i + 1 < cands.count, let d = cands[(i + 1)...].first, let w = d.alternatives.first {
+                    try Self.check(cx, t, [one, SettingChange(node: d.node, interface: d.interface, key: d.key, value: w)], "\(name) \(one)+")
+                }
+            }
+        }
+        // A flow that corrupts on purpose is walked whole (see `evaluate`); the others must have
+        // taken the leg shortcut somewhere, or this checks nothing of it.
+        if t.flows.allSatisfy({ $0.corruptAfter == nil }) { #expect(pruned > 0, "\(name): no variant took the leg shortcut") }
+    }
+}
