@@ -159,4 +159,53 @@ import TestSupport
         let (_, ct) = try applying(["host.drop-invalid=on"], to: l.lab.topology)
         #expect(try leg(ct, "http", data).outcome.code == "dropped-on-path")
     }
+
+    @Test func lesson07TheOuterChecksumAfterNAT() throws {
+        let (l, base) = try lesson("07-vxlan-outer-nat.yaml")
+        let syn = "SYN"
+        func udpField(_ f: [UInt8]) -> UInt16 {
+            let at = 14 + Int(f[14] & 0x0F) * 4 + 6
+            return UInt16(f[at]) << 8 | UInt16(f[at + 1])
+        }
+        /// The frame with its inner TCP checksum filled in (inner Ethernet at byte 50).
+        func innerCompleted(_ f: [UInt8]) -> [UInt8] {
+            var g = f
+            let inner = Array(f[50...])
+            let at = 50 + 14 + Int(inner[14] & 0x0F) * 4 + 16
+            g[at] = 0; g[at + 1] = 0
+            let c = naiveL4Checksum(Array(g[50...]))
+            g[at] = UInt8(c >> 8); g[at + 1] = UInt8(c & 0xFF)
+            return g
+        }
+        // Encapsulation: csum_start on the inner TCP header, outer field still 0.
+        let encap = try step(base, flow: "request", leg: syn, node: "nodeA", function: "vxlan_xmit_one")
+        #expect(udpField(encap.frame) == 0)
+        // LCO: the outer checksum is the one the packet has once the inner is filled in, and
+        // does not verify over the bytes as they stand.
+        let lco = try step(base, flow: "request", leg: syn, node: "nodeA", function: "lco_csum")
+        #expect(udpField(lco.frame) == naiveL4Checksum(innerCompleted(lco.frame)))
+        #expect(udpField(lco.frame) != naiveL4Checksum(lco.frame))
+        // NAT: the field is left as it was while the port changed, so the checksum the filled-in
+        // packet needs is no longer the field.
+        let nat = try step(base, flow: "request", leg: syn, node: "nodeA", function: "udp_manip_pkt")
+        #expect(udpField(nat.frame) == udpField(lco.frame))
+        #expect(nat.frame[14 + 20] != lco.frame[14 + 20] || nat.frame[14 + 21] != lco.frame[14 + 21], "the outer source port changed")
+        #expect(udpField(nat.frame) != naiveL4Checksum(innerCompleted(nat.frame)))
+        // The underlay fills the inner; nodeB drops the SYN and counts it.
+        let help = try step(base, flow: "request", leg: syn, node: "wire", function: "skb_checksum_help")
+        #expect(ipSummed(help) == "CHECKSUM_NONE" && help.frame == innerCompleted(nat.frame))
+        #expect(try leg(base, "request", syn).outcome == .droppedByReceiver(counter: "Udp: InCsumErrors"))
+        // The fixes the last pages name work; the attempts do not.
+        for fix in ["vxA.udpcsum=off", "vxA.tx=off"] {
+            let (_, t) = try applying([fix], to: l.lab.topology)
+            #expect(verdict(t, "request")?.completes == true, "\(fix)")
+        }
+        for attempt in ["wire.wireB.tx=off", "vxB.udpcsum=off"] {
+            let (_, t) = try applying([attempt], to: l.lab.topology)
+            #expect(verdict(t, "request")?.completes == false, "\(attempt)")
+        }
+        // noudpcsum: a zero outer field stays zero through the NAT.
+        let (_, zero) = try applying(["vxA.udpcsum=off"], to: l.lab.topology)
+        #expect(udpField(try step(zero, flow: "request", leg: syn, node: "nodeA", function: "udp_manip_pkt").frame) == 0)
+    }
 }

@@ -111,8 +111,10 @@ import TopologyFile
     }
 
     /// The value questions' answers, read from the trace, agree with the frame bytes read
-    /// independently: the TCP/UDP field at its offset, and (the shipped questions ask about an
-    /// unfinished field) the pseudo-header sum `naivePseudoHeaderSum` computes.
+    /// independently: a TCP/UDP field at its offset (and, outside a tunnel, where the shipped
+    /// questions ask about an unfinished field, the pseudo-header sum `naivePseudoHeaderSum`
+    /// computes); a `csum-start` at the transport header the bytes hold (a VXLAN frame's inner
+    /// one). Lesson-specific values (an LCO outer checksum) are checked in LessonStatementTests.
     @Test(arguments: shippedLessonPaths) func valuesAcceptTheTraceValueAndRefuseOthers(path: String) throws {
         let l = try LessonFile.load(path: path)
         let trace = try Simulator(l.lab.topology).run()
@@ -123,22 +125,38 @@ import TopologyFile
             let loc = try #require(q.reference.selector.locate(in: trace, defaultFlow: flow))
             let step = try #require(loc.step(in: trace))
             let shown = try #require(q.reference.value(in: trace, defaultFlow: flow))
-            #expect(q.reference.field == .l4Field, "\(where_): extend this test for \(q.reference.field)")
             let f = step.frame
-            let ihl = Int(f[14] & 0x0F) * 4
-            let at = 14 + ihl + (f[14 + 9] == 6 ? 16 : 6)
-            let independent = UInt16(f[at]) << 8 | UInt16(f[at + 1])
-            #expect(independent == naivePseudoHeaderSum(f), "\(where_): the shipped questions are about an unfinished field")
-            let hex = String(independent, radix: 16)
-            for typed in ["0x" + hex, hex.uppercased(), " 0x\(hex) ", String(independent)] {
+            let l4 = 14 + Int(f[14] & 0x0F) * 4
+            let udp = f[14 + 9] == 17
+            let tunnelled = udp && (UInt16(f[l4 + 2]) << 8 | UInt16(f[l4 + 3])) == 4789
+            let independent: UInt16
+            var typedForms: [String]
+            switch q.reference.field {
+            case .l4Field:
+                let at = l4 + (udp ? 6 : 16)
+                independent = UInt16(f[at]) << 8 | UInt16(f[at + 1])
+                if !tunnelled {
+                    #expect(independent == naivePseudoHeaderSum(f), "\(where_): the shipped questions are about an unfinished field")
+                }
+                let hex = String(independent, radix: 16)
+                typedForms = ["0x" + hex, hex.uppercased(), " 0x\(hex) ", String(independent)]
+                let correct = String(naiveL4Checksum(f), radix: 16)
+                #expect(!LessonCheck.value(q, typed: "0x" + correct, trace: trace, defaultFlow: flow).correct, "\(where_): the complete checksum is not the field")
+            case .csumStart:
+                let inner = l4 + 16
+                independent = UInt16(tunnelled ? inner + 14 + Int(f[inner + 14] & 0x0F) * 4 : l4)
+                typedForms = [String(independent), " \(independent) "]
+            default:
+                Issue.record("\(where_): extend this test for \(q.reference.field)")
+                continue
+            }
+            for typed in typedForms {
                 let r = LessonCheck.value(q, typed: typed, trace: trace, defaultFlow: flow)
                 #expect(r.correct && r.text == q.right, "\(where_): '\(typed)' (shown as \(shown))")
             }
-            let wrong = String(independent &+ 1, radix: 16)
-            let w = LessonCheck.value(q, typed: "0x" + wrong, trace: trace, defaultFlow: flow)
+            let w = LessonCheck.value(q, typed: q.reference.field == .l4Field ? "0x" + String(independent &+ 1, radix: 16) : String(independent + 1),
+                                      trace: trace, defaultFlow: flow)
             #expect(!w.correct && w.text == q.wrong, "\(where_)")
-            let correct = String(naiveL4Checksum(f), radix: 16)
-            #expect(!LessonCheck.value(q, typed: "0x" + correct, trace: trace, defaultFlow: flow).correct, "\(where_): the complete checksum is not the field")
             #expect(!LessonCheck.value(q, typed: "banana", trace: trace, defaultFlow: flow).correct)
         }
     }
