@@ -82,10 +82,32 @@ struct Walk {
     /// The same, with the layout and checksum validity already worked out for `p`.
     static func condition(_ p: Packet, _ l: FrameLayout, valid: Bool) -> ChecksumCondition {
         if p.carrier.isPartial {
+            if let io = p.innerOffset, case let .skb(s) = p.carrier, s.csumStart >= io {
+                return tunnelledPromiseHolds(p.frame, l, innerOffset: io) ? .partialPending : .flaggedButBad
+            }
             return p.frame.l4HoldsPartialSum(l) ? .partialPending : .flaggedButBad
         }
         if p.carrier.trustedWithoutBytes { return valid ? .verifiedUnnecessary : .flaggedButBad }
         return valid ? .completeValid : .badUnflagged
+    }
+
+    /// A tunnelled skb whose pending sum is the inner one (`skb->encapsulation`, csum_start in
+    /// the inner packet) keeps its promise when the inner field holds its pseudo-header sum and
+    /// the outer UDP field is one that comes out right: 0 over IPv4 (no checksum), the outer
+    /// pseudo-header sum (a GSO super-frame: each segment's is derived from it), or the checksum
+    /// the frame has once the inner one is filled in (`lco_csum`). An outer field that is none
+    /// of these — an LCO value NAT left behind a changed port — is a promise that will fail.
+    static func tunnelledPromiseHolds(_ f: Frame, _ l: FrameLayout, innerOffset io: Int) -> Bool {
+        guard io < f.bytes.count else { return false }
+        var inner = Frame(bytes: Array(f.bytes[io...]))
+        guard let il = try? inner.layout(), inner.l4HoldsPartialSum(il) else { return false }
+        let outer = f.l4Checksum(l)
+        if l.l4Protocol == .udp && l.ipVersion == .v4 && outer == 0 { return true }
+        if outer == f.partialChecksumValue(l) { return true }
+        inner.setL4Checksum(inner.correctL4Checksum(il), il)
+        var completed = f
+        completed.bytes.replaceSubrange(io..., with: inner.bytes)
+        return outer == completed.correctL4Checksum(l)
     }
 
     /// The last addresses named, with their text: consecutive steps of a packet carry the same

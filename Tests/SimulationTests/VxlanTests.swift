@@ -234,6 +234,31 @@ private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[40]) << 8 | UInt16(b[
         #expect(last.l4Field != naiveL4Checksum(last.frame))
     }
 
+    /// The condition column judges a tunnelled PARTIAL skb by its pending inner field and by
+    /// whether the outer comes out right once the inner is filled in: the LCO outer keeps the
+    /// promise until NAT changes the port under it.
+    @Test func theConditionTurnsBadWhereNATLeavesTheOuterWrong() throws {
+        let l = try query([])
+        let lco = try #require(l.steps.first { $0.event.kind == .outerUDPChecksum })
+        let nat = try #require(l.steps.first { $0.event.kind == .vxlanOuterMasquerade })
+        #expect(lco.condition == .partialPending)
+        #expect(nat.condition == .flaggedButBad)
+        // Independently: with the inner filled in, the LCO field verifies before NAT, not after.
+        func completed(_ f: [UInt8]) -> [UInt8] {
+            var g = f
+            let at = 50 + 14 + Int(f[50 + 14] & 0x0F) * 4 + 6
+            g[at] = 0; g[at + 1] = 0
+            let c = naiveL4Checksum(Array(g[50...]))
+            g[at] = UInt8(c >> 8); g[at + 1] = UInt8(c & 0xFF)
+            return g
+        }
+        #expect(lco.l4Field == naiveL4Checksum(completed(lco.frame)))
+        #expect(nat.l4Field != naiveL4Checksum(completed(nat.frame)))
+        // A zero outer (noudpcsum) keeps the promise all the way.
+        let zero = try query(["vxA.udpcsum=off"])
+        #expect(zero.steps.filter { $0.event.kind == .vxlanOuterMasquerade || $0.event.kind == .outerUDPChecksum }.allSatisfy { $0.condition == .partialPending })
+    }
+
     @Test func noudpcsumKeepsTheOuterZeroThroughNAT() throws {
         let l = try query(["vxA.udpcsum=off"])
         #expect(l.outcome == .accepted)
