@@ -107,6 +107,8 @@ extension StepEvent {
             return "udp_tunnel_xmit_skb → udp_set_csum" + detail
         case .vxlanOuterMasquerade:
             return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/4"
+        case .routerOuterMasquerade:
+            return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace4"
         case .tunnelSegment:
             return "validate_xmit_skb → skb_gso_segment → skb_udp_tunnel_segment → __skb_udp_tunnel_segment → tcp4_gso_segment"
         case .vxlanOuterReceive:
@@ -334,6 +336,11 @@ extension StepEvent {
             return pseudoHeader
                 ? "MASQUERADE --random-fully gives the outer header source port \(port). The skb is PARTIAL, so inet_proto_csum_replace treats the outer field as a pending pseudo-header sum and skips the port change — but the pending field is the inner one: the outer checksum is now wrong."
                 : "MASQUERADE --random-fully gives the outer header source port \(port) and updates the finished outer checksum incrementally."
+        case let .routerOuterMasquerade(to, zeroKept, pseudoHeader):
+            if zeroKept { return "MASQUERADE rewrites the outer source to \(to); the outer UDP checksum is 0 and stays 0 (udp_manip_pkt updates only a nonzero field, since ea64d8d6c675)." }
+            return pseudoHeader
+                ? "MASQUERADE rewrites the outer source to \(to). The skb is PARTIAL, so inet_proto_csum_replace4 treats the outer field as a pending pseudo-header sum — but the pending field is the inner one and the outer holds a final (LCO) checksum: it is now wrong. A receiver that trusts the PARTIAL skb (veth) accepts it; one that checks the bytes drops it."
+                : "MASQUERADE rewrites the outer source to \(to) and updates the finished outer checksum incrementally (RFC 1624): a correct one stays correct."
         case let .tunnelSegment(needCsum, offloadCsum, innerComplete, count, device):
             var what = "\(device) cannot segment tunnelled TCP (no TSO): the inner super-frame is cut into \(count) segments"
             what += innerComplete ? " with their inner checksums computed in software." : " whose inner checksums stay pending."

@@ -122,6 +122,9 @@ public enum StepEvent: Sendable, Hashable {
     /// source port; `zeroKept`: a zero field left alone; `pseudoHeader`: the PARTIAL branch of
     /// `inet_proto_csum_replace4()` (the port change skipped).
     case vxlanOuterMasquerade(port: UInt16, zeroKept: Bool, pseudoHeader: Bool)
+    /// A forwarding router's MASQUERADE of a tunnelled packet's outer header (the address only:
+    /// the port is kept when unique), with the same `udp_manip_pkt()` rules as above.
+    case routerOuterMasquerade(to: IPAddress, zeroKept: Bool, pseudoHeader: Bool)
     /// `validate_xmit_skb()` → `skb_udp_tunnel_segment()` → `__skb_udp_tunnel_segment()` on an
     /// underlay without TSO: the inner super-frame cut per `gso_size`, each segment's outer UDP
     /// checksum derived from the (possibly NATed) outer field.
@@ -304,6 +307,7 @@ extension StepEvent {
         case vxlanEncap
         case outerUDPChecksum
         case vxlanOuterMasquerade
+        case routerOuterMasquerade
         case tunnelSegment
         case vxlanOuterReceive
         case vxlanDecap
@@ -362,6 +366,7 @@ extension StepEvent {
         case .vxlanEncap: return .vxlanEncap
         case .outerUDPChecksum: return .outerUDPChecksum
         case .vxlanOuterMasquerade: return .vxlanOuterMasquerade
+        case .routerOuterMasquerade: return .routerOuterMasquerade
         case .tunnelSegment: return .tunnelSegment
         case .vxlanOuterReceive: return .vxlanOuterReceive
         case .vxlanDecap: return .vxlanDecap
