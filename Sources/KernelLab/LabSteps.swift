@@ -122,6 +122,8 @@ extension LabPlan {
         var argv = ["link", "add", "name", r.name, "address", r.mac, "type", "vxlan", "id", "\(v.vni)", "local", "\(local)", "remote", "\(remote)",
                     "dstport", "\(v.dstPort)", "dev", underlay.name, "nolearning"]
         if let c = v.udpCsum { argv.append(c ? "udpcsum" : "noudpcsum") }
+        if v.udp6ZeroCsumTx { argv.append("udp6zerocsumtx") }
+        if v.udp6ZeroCsumRx { argv.append("udp6zerocsumrx") }
         return Command(role: r.role, argv: argv)
     }
 }

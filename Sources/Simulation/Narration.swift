@@ -95,7 +95,7 @@ extension StepEvent {
         case let .vxlanEncap(e):
             return e.innerCompleted ? "vxlan_xmit_one → vxlan_build_skb → iptunnel_handle_offloads → skb_checksum_help"
                 : "vxlan_xmit_one → vxlan_build_skb → iptunnel_handle_offloads"
-        case let .outerUDPChecksum(branch, _, _):
+        case let .outerUDPChecksum(branch, _, _, v6):
             let detail: String
             switch branch {
             case .zero: detail = " (nocheck)"
@@ -104,15 +104,16 @@ extension StepEvent {
             case .pending: detail = " (CHECKSUM_PARTIAL on the outer)"
             case .software: detail = " → skb_checksum"
             }
-            return "udp_tunnel_xmit_skb → udp_set_csum" + detail
+            return (v6 ? "udp_tunnel6_xmit_skb → udp6_set_csum" : "udp_tunnel_xmit_skb → udp_set_csum") + detail
         case .vxlanOuterMasquerade:
             return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/4"
         case .routerOuterMasquerade:
             return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace4"
         case .tunnelSegment:
             return "validate_xmit_skb → skb_gso_segment → skb_udp_tunnel_segment → __skb_udp_tunnel_segment → tcp4_gso_segment"
-        case .vxlanOuterReceive:
-            return "__udp4_lib_rcv → udp4_csum_init → udp_queue_rcv_one_skb → udp_lib_checksum_complete"
+        case let .vxlanOuterReceive(_, _, v6):
+            return v6 ? "__udp6_lib_rcv → udp6_csum_init → udpv6_queue_rcv_one_skb → udp_lib_checksum_complete"
+                : "__udp4_lib_rcv → udp4_csum_init → udp_queue_rcv_one_skb → udp_lib_checksum_complete"
         case .vxlanDecap:
             return "vxlan_rcv → __iptunnel_pull_header → gro_cells_receive"
         case let .exceedsMTU(v6, _, _, _):
@@ -317,7 +318,7 @@ extension StepEvent {
                 what += " The inner bytes are final; the skb is CHECKSUM_NONE until the outer checksum is set."
             }
             return e.gso ? what + " The GSO skb keeps its super-frame; segmentation comes later." : what
-        case let .outerUDPChecksum(branch, value, _):
+        case let .outerUDPChecksum(branch, value, _, v6):
             let v = String(value, radix: 16)
             switch branch {
             case .zero:
@@ -329,7 +330,7 @@ extension StepEvent {
             case .pending:
                 return "The outer checksum becomes the pending field (CHECKSUM_PARTIAL, csum_start on the outer UDP header): 0x\(v) is its pseudo-header sum, the device or skb_checksum_help finishes it."
             case .software:
-                return "No IPv4 checksum offload on the route device: the outer checksum 0x\(v) is computed in software and the skb marked CHECKSUM_UNNECESSARY."
+                return "No \(v6 ? "NETIF_F_IPV6_CSUM" : "IPv4 checksum offload") on the route device: the outer checksum 0x\(v) is computed in software and the skb marked CHECKSUM_UNNECESSARY."
             }
         case let .vxlanOuterMasquerade(port, zeroKept, pseudoHeader):
             if zeroKept { return "MASQUERADE --random-fully gives the outer header source port \(port); its UDP checksum is 0 and stays 0 (never updated when 0, since ea64d8d6c675)." }
@@ -349,9 +350,11 @@ extension StepEvent {
                 ? " Each segment's outer checksum is computed from the outer field (gso_make_checksum), for the packet as it will be once the inner is filled in."
                 : offloadCsum ? " Each segment's outer checksum is left to the device (CHECKSUM_PARTIAL on the outer)."
                 : " Each segment's outer checksum is computed in software from the outer field (gso_make_checksum): a NAT of the super-frame's outer header, taken as a pending pseudo-header sum, comes out right.")
-        case let .vxlanOuterReceive(check, _):
+        case let .vxlanOuterReceive(check, _, v6):
             switch check {
+            case .udpZero where v6: return "The outer UDP checksum is 0 over IPv6, which the tunnel's socket allows (udp6zerocsumrx: no_check6_rx): accepted without a check."
             case .udpZero: return "The outer UDP checksum is 0: accepted without a check (IPv4)."
+            case .udp6ZeroRefused: return "The outer UDP checksum is 0 over IPv6, which the tunnel's socket does not allow (no udp6zerocsumrx, so no no_check6_rx): dropped before the VXLAN socket, counted in Udp6InCsumErrors."
             case let .trusted(summed, _, bytesValid):
                 return "The skb is \(summed.short): udp_lib_checksum_complete trusts it without reading the bytes" + (bytesValid ? "." : ", so the wrong outer checksum passes.")
             case let .verified(valid):
@@ -393,6 +396,8 @@ extension StepEvent {
                 if !bytesValid && summed == .unnecessary { what += " The bytes are wrong, but nobody checks." }
             case .udpZero:
                 what = "UDP checksum 0 means \"none\" over IPv4: accepted unverified."
+            case .udp6ZeroRefused:
+                what = "UDP checksum 0 over IPv6 at a socket without no_check6_rx: refused, counted in Udp6InCsumErrors."
             case .verified(valid: true):
                 what = "The stack verifies the checksum from the bytes: correct."
             case .verified(valid: false):

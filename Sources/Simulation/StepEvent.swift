@@ -117,7 +117,7 @@ public enum StepEvent: Sendable, Hashable {
     /// with the outer checksum on).
     case vxlanEncap(VxlanEncap)
     /// `udp_tunnel_xmit_skb()` → `udp_set_csum()`: the branch taken and the outer field written.
-    case outerUDPChecksum(branch: OuterChecksumBranch, value: UInt16, profile: KernelProfile)
+    case outerUDPChecksum(branch: OuterChecksumBranch, value: UInt16, profile: KernelProfile, v6: Bool = false)
     /// MASQUERADE of the outer header (`nf_nat_ipv4_manip_pkt()` → `udp_manip_pkt()`): the new
     /// source port; `zeroKept`: a zero field left alone; `pseudoHeader`: the PARTIAL branch of
     /// `inet_proto_csum_replace4()` (the port change skipped).
@@ -131,7 +131,7 @@ public enum StepEvent: Sendable, Hashable {
     case tunnelSegment(needCsum: Bool, offloadCsum: Bool, innerComplete: Bool, count: Int, device: String)
     /// `__udp4_lib_rcv()` → `udp_queue_rcv_one_skb()`: the outer checksum checked before the
     /// encapsulation socket (`Udp: InCsumErrors` on failure).
-    case vxlanOuterReceive(check: ReceiveCheck, device: String)
+    case vxlanOuterReceive(check: ReceiveCheck, device: String, v6: Bool = false)
     /// `vxlan_rcv()` → `__iptunnel_pull_header()` → `gro_cells_receive()`: the inner frame, with
     /// the `ip_summed` it keeps.
     case vxlanDecap(summed: IPSummed, device: String)
@@ -245,6 +245,8 @@ extension StepEvent {
         case trusted(summed: IPSummed, csumValid: Bool, bytesValid: Bool)
         /// UDP checksum 0 over IPv4: none.
         case udpZero
+        /// UDP checksum 0 over IPv6 at a socket without `no_check6_rx`: refused (RFC 6936).
+        case udp6ZeroRefused
         /// Verified from the bytes.
         case verified(valid: Bool)
     }

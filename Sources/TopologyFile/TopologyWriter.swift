@@ -129,6 +129,8 @@ public enum TopologyWriter {
             if let u = v.underlay { f.append(("underlay", quoted(u))) }
             if let b = v.udpCsum { f.append(("udpcsum", onOff(b))) }
             if v.outerMasquerade { f.append(("outer-masquerade", "on")) }
+            if v.udp6ZeroCsumTx { f.append(("udp6zerocsumtx", "on")) }
+            if v.udp6ZeroCsumRx { f.append(("udp6zerocsumrx", "on")) }
         case let .hostNIC(h):
             for (key, a) in [("remote", h.remoteAddress), ("remote6", h.remoteAddress6),
                              ("remote-gateway", h.remoteGateway), ("remote-gateway6", h.remoteGateway6)] {

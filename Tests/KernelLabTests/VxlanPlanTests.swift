@@ -19,4 +19,17 @@ import Simulation
             #expect(!c.argv.contains("udpcsum") && !c.argv.contains("noudpcsum"))
         }
     }
+
+    @Test func theIPv6ZeroChecksumKeywordsAreTheFiles() throws {
+        let (_, _, plan) = try Shipped.prepared("vxlan-ipv6-zero-csum")
+        let adds = try plan.buildSteps(effective: [:]).compactMap { step -> LabPlan.Command? in
+            if case let .ip(c) = step, c.argv.contains("vxlan") { return c }
+            return nil
+        }
+        let vxA = try #require(plan.real("vxA")), vxB = try #require(plan.real("vxB"))
+        let a = try #require(adds.first { $0.argv.contains(vxA.name) }), b = try #require(adds.first { $0.argv.contains(vxB.name) })
+        #expect(a.argv.contains("udp6zerocsumtx") && !a.argv.contains("udp6zerocsumrx"))
+        #expect(!b.argv.contains("udp6zerocsumtx") && !b.argv.contains("udp6zerocsumrx"))
+        #expect(a.argv.contains("fd00::1") && a.argv.contains("fd00::2"))
+    }
 }
