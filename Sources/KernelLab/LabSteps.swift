@@ -119,8 +119,11 @@ extension LabPlan {
               let ud = g.deviceOf(LabGraph.Ref(node: ref.node, iface: ui)), let underlay = devices[ud] else {
             throw .agent("\(r.simName): a vxlan device needs its namespace, local, remote and underlay")
         }
-        var argv = ["link", "add", "name", r.name, "address", r.mac, "type", "vxlan", "id", "\(v.vni)", "local", "\(local)", "remote", "\(remote)",
-                    "dstport", "\(v.dstPort)", "dev", underlay.name, "nolearning"]
+        // GENEVE (iproute2 6.1) takes no local address, device or learning flag.
+        var argv = v.geneve
+            ? ["link", "add", "name", r.name, "address", r.mac, "type", "geneve", "id", "\(v.vni)", "remote", "\(remote)", "dstport", "\(v.dstPort)"]
+            : ["link", "add", "name", r.name, "address", r.mac, "type", "vxlan", "id", "\(v.vni)", "local", "\(local)", "remote", "\(remote)",
+               "dstport", "\(v.dstPort)", "dev", underlay.name, "nolearning"]
         if let c = v.udpCsum { argv.append(c ? "udpcsum" : "noudpcsum") }
         if v.udp6ZeroCsumTx { argv.append("udp6zerocsumtx") }
         if v.udp6ZeroCsumRx { argv.append("udp6zerocsumrx") }

@@ -93,8 +93,9 @@ extension StepEvent {
         case .masqueradeWithoutConntrack:
             return "nf_nat_ipv4_out (no conntrack entry)"
         case let .vxlanEncap(e):
-            return e.innerCompleted ? "vxlan_xmit_one → vxlan_build_skb → iptunnel_handle_offloads → skb_checksum_help"
+            let fn = e.geneve ? "geneve_xmit_skb → geneve_build_skb → udp_tunnel_handle_offloads → iptunnel_handle_offloads"
                 : "vxlan_xmit_one → vxlan_build_skb → iptunnel_handle_offloads"
+            return e.innerCompleted ? fn + " → skb_checksum_help" : fn
         case let .outerUDPChecksum(branch, _, _, v6):
             let detail: String
             switch branch {
@@ -114,8 +115,9 @@ extension StepEvent {
         case let .vxlanOuterReceive(_, _, v6):
             return v6 ? "__udp6_lib_rcv → udp6_csum_init → udpv6_queue_rcv_one_skb → udp_lib_checksum_complete"
                 : "__udp4_lib_rcv → udp4_csum_init → udp_queue_rcv_one_skb → udp_lib_checksum_complete"
-        case .vxlanDecap:
-            return "vxlan_rcv → __iptunnel_pull_header → gro_cells_receive"
+        case let .vxlanDecap(_, _, geneve):
+            return geneve ? "geneve_udp_encap_recv → geneve_rx → __iptunnel_pull_header → gro_cells_receive"
+                : "vxlan_rcv → __iptunnel_pull_header → gro_cells_receive"
         case let .exceedsMTU(v6, _, _, _):
             return v6 ? "ip6_forward → ip6_pkt_too_big" : "ip_forward → ip_exceeds_mtu"
         case .ipFragmentAgain:
@@ -309,7 +311,7 @@ extension StepEvent {
         case .masqueradeWithoutConntrack:
             return "The packet is INVALID, has no conntrack entry, and so is forwarded without MASQUERADE."
         case let .vxlanEncap(e):
-            var what = "\(e.device) wraps the frame in outer Ethernet, IPv4, UDP and VXLAN (VNI \(e.vni)) headers; the outer UDP checksum is \(e.udpSum ? "on" : "off") (\(e.profile.rawValue))."
+            var what = "\(e.device) wraps the frame in outer Ethernet, \(e.v6 ? "IPv6" : "IPv4"), UDP and \(e.geneve ? "GENEVE" : "VXLAN") (VNI \(e.vni)) headers; the outer UDP checksum is \(e.udpSum ? "on" : "off") (\(e.profile.rawValue))."
             if e.innerCompleted {
                 what += " With the outer checksum on, \(e.profile.rawValue) completes the pending inner checksum first: the inner bytes are final, CHECKSUM_NONE."
             } else if e.encapsulation && e.innerSummed == .partial {
@@ -361,7 +363,7 @@ extension StepEvent {
                 return valid ? "The outer UDP checksum is verified in software and is correct (the skb becomes CHECKSUM_COMPLETE)."
                     : "The outer UDP checksum is verified in software and is wrong: dropped before the VXLAN socket, counted in Udp: InCsumErrors."
             }
-        case let .vxlanDecap(summed, device):
+        case let .vxlanDecap(summed, device, _):
             return "\(device) strips the outer headers; the inner frame enters its namespace as \(summed.short)\(summed == .partial ? " (its checksum still pending, trusted by the receiver)" : "")."
         case let .exceedsMTU(v6, ipLength, gso, mtu):
             return "The packet (\(ipLength) bytes of IP\(gso ? " per segment" : "")) is larger than the egress MTU (\(mtu)) and may not be fragmented: the router drops it (counted in \(v6 ? "Ip6InTooBigErrors" : "IpFragFails")) and answers \(v6 ? "ICMPv6 packet too big" : "ICMP fragmentation needed"). The sender's path-MTU discovery (a smaller MSS, a resend) is not modelled."

@@ -134,7 +134,7 @@ public enum StepEvent: Sendable, Hashable {
     case vxlanOuterReceive(check: ReceiveCheck, device: String, v6: Bool = false)
     /// `vxlan_rcv()` → `__iptunnel_pull_header()` → `gro_cells_receive()`: the inner frame, with
     /// the `ip_summed` it keeps.
-    case vxlanDecap(summed: IPSummed, device: String)
+    case vxlanDecap(summed: IPSummed, device: String, geneve: Bool = false)
 
     // MARK: Userspace forwarders
     /// AF_PACKET read (`packet_rcv()`): with PACKET_VNET_HDR the header it got, else nil.
@@ -202,6 +202,10 @@ extension StepEvent {
         public var innerCompleted: Bool
         public var gso: Bool
         public var profile: KernelProfile
+        /// The outer header is IPv6.
+        public var v6 = false
+        /// A GENEVE device (`geneve_xmit_skb()` → `geneve_build_skb()`).
+        public var geneve = false
     }
 
     public struct BridgeFlood: Sendable, Hashable {

@@ -125,7 +125,7 @@ public enum TopologyWriter {
             f.append(("vni", String(v.vni)))
             if let a = v.local { f.append(("local", quoted(a.description))) }
             if let a = v.remote { f.append(("remote", quoted(a.description))) }
-            if v.dstPort != 4789 { f.append(("dstport", String(v.dstPort))) }
+            if v.dstPort != VxlanSettings.defaultPort(geneve: v.geneve) { f.append(("dstport", String(v.dstPort))) }
             if let u = v.underlay { f.append(("underlay", quoted(u))) }
             if let b = v.udpCsum { f.append(("udpcsum", onOff(b))) }
             if v.outerMasquerade { f.append(("outer-masquerade", "on")) }

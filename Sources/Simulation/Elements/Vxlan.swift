@@ -28,15 +28,24 @@ public struct VxlanSettings: Sendable, Hashable {
     /// `udp6zerocsumrx` (`VXLAN_F_UDP_ZERO_CSUM6_RX` → the socket's `no_check6_rx`): over IPv6,
     /// accept a zero outer checksum (refused otherwise, RFC 6936).
     public var udp6ZeroCsumRx: Bool
+    /// A GENEVE device (`kind: geneve`, `ip link add NAME type geneve id VNI remote B …`) rather
+    /// than VXLAN: the same UDP tunnel machinery (`udp_tunnel_handle_offloads()`,
+    /// `udp_tunnel_xmit_skb()`, the encap socket), another header and other checksum defaults.
+    public var geneve: Bool
 
-    public init(vni: UInt32 = 1, local: IPAddress? = nil, remote: IPAddress? = nil, dstPort: UInt16 = 4789, underlay: String? = nil,
-                udpCsum: Bool? = nil, outerMasquerade: Bool = false, udp6ZeroCsumTx: Bool = false, udp6ZeroCsumRx: Bool = false) {
+    /// The IANA port of the tunnel type: 4789 (VXLAN), 6081 (GENEVE).
+    public static func defaultPort(geneve: Bool) -> UInt16 { geneve ? 6081 : 4789 }
+
+    public init(vni: UInt32 = 1, local: IPAddress? = nil, remote: IPAddress? = nil, dstPort: UInt16? = nil, underlay: String? = nil,
+                udpCsum: Bool? = nil, outerMasquerade: Bool = false, udp6ZeroCsumTx: Bool = false, udp6ZeroCsumRx: Bool = false,
+                geneve: Bool = false) {
+        self.geneve = geneve
         self.udp6ZeroCsumTx = udp6ZeroCsumTx
         self.udp6ZeroCsumRx = udp6ZeroCsumRx
         self.vni = vni
         self.local = local
         self.remote = remote
-        self.dstPort = dstPort
+        self.dstPort = dstPort ?? Self.defaultPort(geneve: geneve)
         self.underlay = underlay
         self.udpCsum = udpCsum
         self.outerMasquerade = outerMasquerade
@@ -53,8 +62,16 @@ public struct VxlanSettings: Sendable, Hashable {
 
     /// The `udp_sum` `vxlan_xmit_one()` uses: IPv4 `!(flags & VXLAN_F_UDP_ZERO_CSUM_TX)` (the
     /// `udpcsum` setting), IPv6 `!(flags & VXLAN_F_UDP_ZERO_CSUM6_TX)`.
+    ///
+    /// GENEVE (`geneve_nl2info()`, 6.x): `IP_TUNNEL_CSUM_BIT` is set by an IPv6 remote and by
+    /// `udpcsum`, never cleared by `noudpcsum`, cleared by `udp6zerocsumtx` for either family (T6);
+    /// so IPv4 defaults to a zero outer checksum. 4.4's GENEVE has no checksum attribute: off (T12).
     public func outerChecksum(on profile: KernelProfile) -> Bool {
-        overIPv6 ? !udp6ZeroCsumTx : udpCsum(on: profile)
+        if geneve {
+            guard profile == .linux6 else { return false }
+            return (overIPv6 || udpCsum == true) && !udp6ZeroCsumTx
+        }
+        return overIPv6 ? !udp6ZeroCsumTx : udpCsum(on: profile)
     }
 
     /// The node settings of a `vxlan` node (besides its ethtool features).
@@ -230,7 +247,10 @@ public enum Vxlan {
         let udpLength = 8 + 8 + innerFrame.count
         let udp: [UInt8] = [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(settings.dstPort >> 8), UInt8(settings.dstPort & 0xFF),
                             UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0]
-            + [0x08, 0, 0, 0, UInt8(settings.vni >> 16 & 0xFF), UInt8(settings.vni >> 8 & 0xFF), UInt8(settings.vni & 0xFF), 0]
+            + (settings.geneve
+                // geneve_build_header(): ver 0, opt_len 0, no O/C bits, proto_type ETH_P_TEB.
+                ? [0x00, 0x00, 0x65, 0x58, UInt8(settings.vni >> 16 & 0xFF), UInt8(settings.vni >> 8 & 0xFF), UInt8(settings.vni & 0xFF), 0]
+                : [0x08, 0, 0, 0, UInt8(settings.vni >> 16 & 0xFF), UInt8(settings.vni >> 8 & 0xFF), UInt8(settings.vni & 0xFF), 0])
         var frame: Frame
         let pseudo: UInt32
         if v6 {
@@ -425,8 +445,10 @@ extension Walk {
         pushed.carrier = .skb(r.branch == .pending || r.branch == .software ? s.with(.none) : r.skb)
         pushed.target = target
         pushed.innerOffset = Vxlan.headerLength(r.frame.bytes)
-        let encap = StepEvent.VxlanEncap(device: name(d), vni: v.vni, udpSum: v.outerChecksum(on: profile), innerSummed: s.ipSummed,
+        var encap = StepEvent.VxlanEncap(device: name(d), vni: v.vni, udpSum: v.outerChecksum(on: profile), innerSummed: s.ipSummed,
                                          encapsulation: r.encapsulation, innerCompleted: r.innerCompleted, gso: s.isGSO, profile: profile)
+        encap.v6 = v.overIPv6
+        encap.geneve = v.geneve
         pushed = watch(pushed) { w in w.record(p, pushed, node: ni, iface: w.ifLabel(d), .transmit, .vxlanEncap(encap)) }
         // Step 2: udp_set_csum().
         var q = pushed
@@ -547,7 +569,9 @@ extension Walk {
         q.frame = inner.frame
         q.carrier = .skb(inner.skb)
         q.innerOffset = nil
-        q = watch(q) { w in w.record(outer, q, node: ni, iface: w.ifLabel(vx), .receive, .vxlanDecap(summed: inner.skb.ipSummed, device: w.name(vx))) }
+        var geneve = false
+        if case let .vxlan(v) = net.devices[vx].kind { geneve = v.geneve }
+        q = watch(q) { w in w.record(outer, q, node: ni, iface: w.ifLabel(vx), .receive, .vxlanDecap(summed: inner.skb.ipSummed, device: w.name(vx), geneve: geneve)) }
         // The inner transport check starts with `skb->csum_valid = 0` (__skb_checksum_validate):
         // the outer's mark does not vouch for the inner bytes (a COMPLETE skb still checks them).
         if case var .skb(st) = q.carrier {
@@ -589,7 +613,7 @@ extension Topology {
             guard case let .vxlan(vx) = x.kind, vx.local != nil else { continue }
             for y in nodes[(i + 1)...] {
                 guard case let .vxlan(vy) = y.kind else { continue }
-                if vy.vni == vx.vni && vy.dstPort == vx.dstPort && vy.local == vx.remote && vy.remote == vx.local {
+                if vy.geneve == vx.geneve && vy.vni == vx.vni && vy.dstPort == vx.dstPort && vy.local == vx.remote && vy.remote == vx.local {
                     out.append((x.name, y.name, vx.vni))
                 }
             }
