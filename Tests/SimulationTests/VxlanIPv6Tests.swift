@@ -100,6 +100,9 @@ private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[60]) << 8 | UInt16(b[
         #expect(l.counters["nodeB"]?["Udp6: InCsumErrors"] == 1 && l.counters["nodeB"]?["Udp6: InErrors"] == 1)
         let last = try #require(l.steps.last)
         #expect(last.event.kind == .vxlanOuterReceive && last.l4Field == 0)
+        #expect(last.event.function.hasPrefix("__udp6_lib_rcv"))
+        let encap = try #require(l.steps.first { $0.event.kind == .vxlanEncap })
+        #expect(encap.explanation.contains("outer Ethernet, IPv6, UDP and VXLAN"))
     }
 
     @Test func bothSettingsWork() throws {
