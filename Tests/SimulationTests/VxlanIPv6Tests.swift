@@ -120,3 +120,22 @@ private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[60]) << 8 | UInt16(b[
         #expect(branch == .lco && v6)
     }
 }
+
+/// `csumlab fix` proposes the users' fixes for the tunnel labs of #16.
+@Suite struct TunnelFixTests {
+    private func found(_ lab: String) throws -> Set<Set<String>> {
+        let s = try FixSearch(loadShipped(lab).topology)
+        let r = try #require(s.run(maxChanges: 1))
+        return Set(r.fixes.map { Set($0.changes.map(\.assignment)) })
+    }
+
+    @Test func ipv6ZeroChecksumFixes() throws {
+        let f = try found("vxlan-ipv6-zero-csum")
+        #expect(f.contains(["vxB.udp6zerocsumrx=on"]) && f.contains(["vxA.udp6zerocsumtx=off"]))
+    }
+
+    @Test func routerMasqueradeFixes() throws {
+        let f = try found("vxlan-router-masquerade-tx-off")
+        #expect(f.contains(["vxA.udpcsum=off"]) && f.contains(["vxA.tx=off"]))
+    }
+}
