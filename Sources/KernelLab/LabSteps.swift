@@ -108,7 +108,9 @@ extension LabPlan {
 extension LabPlan {
     /// `ip -n NS link add name NAME address MAC type vxlan id VNI local A remote B dstport P dev
     /// UNDERLAY [udpcsum|noudpcsum]`: without either keyword the kernel default applies, as in
-    /// the file (iproute2 then sends no IFLA_VXLAN_UDP_CSUM).
+    /// the file (iproute2 then sends no IFLA_VXLAN_UDP_CSUM). `nolearning`, as flannel creates
+    /// its device: the model sends to `remote` always; a learning device would send the replies
+    /// to the source of the last outer packet, the NAT router's address (measured 6.18).
     func vxlanCommand(_ r: RealDevice, _ v: VxlanSettings) throws(LabError) -> Command {
         let g = graph
         let d = g.devices[r.graphID]
@@ -117,9 +119,14 @@ extension LabPlan {
               let ud = g.deviceOf(LabGraph.Ref(node: ref.node, iface: ui)), let underlay = devices[ud] else {
             throw .agent("\(r.simName): a vxlan device needs its namespace, local, remote and underlay")
         }
-        var argv = ["link", "add", "name", r.name, "address", r.mac, "type", "vxlan", "id", "\(v.vni)", "local", "\(local)", "remote", "\(remote)",
-                    "dstport", "\(v.dstPort)", "dev", underlay.name]
+        // GENEVE (iproute2 6.1) takes no local address, device or learning flag.
+        var argv = v.geneve
+            ? ["link", "add", "name", r.name, "address", r.mac, "type", "geneve", "id", "\(v.vni)", "remote", "\(remote)", "dstport", "\(v.dstPort)"]
+            : ["link", "add", "name", r.name, "address", r.mac, "type", "vxlan", "id", "\(v.vni)", "local", "\(local)", "remote", "\(remote)",
+               "dstport", "\(v.dstPort)", "dev", underlay.name, "nolearning"]
         if let c = v.udpCsum { argv.append(c ? "udpcsum" : "noudpcsum") }
+        if v.udp6ZeroCsumTx { argv.append("udp6zerocsumtx") }
+        if v.udp6ZeroCsumRx { argv.append("udp6zerocsumrx") }
         return Command(role: r.role, argv: argv)
     }
 }

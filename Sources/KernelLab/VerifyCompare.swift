@@ -208,9 +208,9 @@ public struct FlowIdentity: Sendable, Equatable {
     }
 }
 
-/// VXLAN frames as `verify` reads them (IPv4 outer, ports 4789 and 8472).
+/// VXLAN and GENEVE frames as `verify` reads them (ports 4789, 8472 and 6081).
 enum VxlanFrame {
-    static let ports: Set<UInt16> = [4789, 8472]
+    static let ports: Set<UInt16> = [4789, 8472, 6081]
 
     /// Offset of the inner Ethernet header, when `bytes` is a VXLAN frame carrying IPv4/IPv6.
     static func innerOffset(_ bytes: [UInt8]) -> Int? {

@@ -268,7 +268,7 @@ extension LegCheck {
                        case let .skb(state) = s.before {
                         expected.append(Observation(status: ChecksumStatus(state), frame: s.frame))
                     }
-                    if case let .vxlanDecap(_, device) = s.event, plan.real(device)?.name == d.name, case let .skb(state) = s.after {
+                    if case let .vxlanDecap(_, device, _) = s.event, plan.real(device)?.name == d.name, case let .skb(state) = s.after {
                         expected.append(Observation(status: ChecksumStatus(state), frame: s.frame))
                     }
                 }

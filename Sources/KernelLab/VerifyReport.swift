@@ -43,8 +43,8 @@ public enum VerifyReport {
 
     public static func counts(_ r: FileResult) -> String {
         "compared \(r.compared), not checkable \(r.notCheckableCount), mismatched \(r.mismatched)"
-            + (r.error != nil ? ", ERROR" : "") + (r.compared == 0 ? ", NOTHING COMPARED" : "")
-            + (r.passed ? "  → pass" : "  → FAIL")
+            + (r.error != nil ? ", ERROR" : "") + (r.compared == 0 && r.unavailable == nil ? ", NOTHING COMPARED" : "")
+            + (r.unavailable.map { "  → not checkable: \($0)" } ?? (r.passed ? "  → pass" : "  → FAIL"))
     }
 
     static func table(_ rows: [ComparisonRow], indent: String) -> String {
@@ -99,7 +99,7 @@ public enum VerifyReport {
         var cells: [[String]] = [["file", "compared", "not checkable", "mismatched", "result"]]
         for r in results {
             cells.append([TerminalEscape.escaped(r.file), "\(r.compared)", "\(r.notCheckableCount)", "\(r.mismatched)",
-                          r.passed ? "pass" : (r.error != nil ? "ERROR" : (r.compared == 0 ? "FAIL (nothing compared)" : "FAIL"))])
+                          r.unavailable != nil ? "not checkable" : r.passed ? "pass" : (r.error != nil ? "ERROR" : (r.compared == 0 ? "FAIL (nothing compared)" : "FAIL"))])
         }
         cells.append(["total", "\(results.map(\.compared).reduce(0, +))", "\(results.map(\.notCheckableCount).reduce(0, +))",
                       "\(results.map(\.mismatched).reduce(0, +))", results.allSatisfy(\.passed) ? "pass" : "FAIL"])

@@ -179,7 +179,8 @@ public struct FixSearch: Sendable {
 
     /// Keys a fix may change; the rest of the options menu changes what the lab is.
     static let fixKeys: Set<String> = ["vnet-hdr", "tun-csum", "tun-tso4", "tun-tso6", "guest-csum", "guest-tso",
-                                       "flavour", "checksum-fill", "conntrack-checksum", "drop-invalid", "udpcsum"]
+                                       "flavour", "checksum-fill", "conntrack-checksum", "drop-invalid", "udpcsum",
+                                       "udp6zerocsumtx", "udp6zerocsumrx"]
 
     /// Nodes whose settings can change what `flow`'s packets meet: those they cross, the
     /// endpoints, and every node linked to one of those.

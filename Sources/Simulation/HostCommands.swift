@@ -80,9 +80,12 @@ public enum HostCommands {
             }
             var w = v
             try? w.set(k, value)
-            let csum = w.udpCsum.map { $0 ? " udpcsum" : " noudpcsum" } ?? ""
+            var csum = w.udpCsum.map { $0 ? " udpcsum" : " noudpcsum" } ?? ""
+            if w.udp6ZeroCsumTx { csum += " udp6zerocsumtx" }
+            if w.udp6ZeroCsumRx { csum += " udp6zerocsumrx" }
             return ["\(n)ip link del \(node.name)",
-                    "\(n)ip link add \(node.name) type vxlan id \(w.vni) local \(w.local.map { "\($0)" } ?? "…") remote \(w.remote.map { "\($0)" } ?? "…") dstport \(w.dstPort) dev \(w.underlay ?? "…")\(csum)",
+                    w.geneve ? "\(n)ip link add \(node.name) type geneve id \(w.vni) remote \(w.remote.map { "\($0)" } ?? "…") dstport \(w.dstPort)\(csum)"
+                        : "\(n)ip link add \(node.name) type vxlan id \(w.vni) local \(w.local.map { "\($0)" } ?? "…") remote \(w.remote.map { "\($0)" } ?? "…") dstport \(w.dstPort) dev \(w.underlay ?? "…")\(csum)",
                     "(the tunnel's settings, udpcsum among them, cannot be changed on a live device: delete and re-add it, then set its address and bring it up again)"]
         case (.router, "forwarding"):
             return [value == "l2" ? "forward as a switch (no TTL or MAC rewrite)" : "route (TTL − 1, MAC rewrite)"]

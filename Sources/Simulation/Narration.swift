@@ -93,9 +93,10 @@ extension StepEvent {
         case .masqueradeWithoutConntrack:
             return "nf_nat_ipv4_out (no conntrack entry)"
         case let .vxlanEncap(e):
-            return e.innerCompleted ? "vxlan_xmit_one → vxlan_build_skb → iptunnel_handle_offloads → skb_checksum_help"
+            let fn = e.geneve ? "geneve_xmit_skb → geneve_build_skb → udp_tunnel_handle_offloads → iptunnel_handle_offloads"
                 : "vxlan_xmit_one → vxlan_build_skb → iptunnel_handle_offloads"
-        case let .outerUDPChecksum(branch, _, _):
+            return e.innerCompleted ? fn + " → skb_checksum_help" : fn
+        case let .outerUDPChecksum(branch, _, _, v6):
             let detail: String
             switch branch {
             case .zero: detail = " (nocheck)"
@@ -104,15 +105,19 @@ extension StepEvent {
             case .pending: detail = " (CHECKSUM_PARTIAL on the outer)"
             case .software: detail = " → skb_checksum"
             }
-            return "udp_tunnel_xmit_skb → udp_set_csum" + detail
+            return (v6 ? "udp_tunnel6_xmit_skb → udp6_set_csum" : "udp_tunnel_xmit_skb → udp_set_csum") + detail
         case .vxlanOuterMasquerade:
             return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/4"
+        case .routerOuterMasquerade:
+            return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace4"
         case .tunnelSegment:
             return "validate_xmit_skb → skb_gso_segment → skb_udp_tunnel_segment → __skb_udp_tunnel_segment → tcp4_gso_segment"
-        case .vxlanOuterReceive:
-            return "__udp4_lib_rcv → udp4_csum_init → udp_queue_rcv_one_skb → udp_lib_checksum_complete"
-        case .vxlanDecap:
-            return "vxlan_rcv → __iptunnel_pull_header → gro_cells_receive"
+        case let .vxlanOuterReceive(_, _, v6):
+            return v6 ? "__udp6_lib_rcv → udp6_csum_init → udpv6_queue_rcv_one_skb → udp_lib_checksum_complete"
+                : "__udp4_lib_rcv → udp4_csum_init → udp_queue_rcv_one_skb → udp_lib_checksum_complete"
+        case let .vxlanDecap(_, _, geneve):
+            return geneve ? "geneve_udp_encap_recv → geneve_rx → __iptunnel_pull_header → gro_cells_receive"
+                : "vxlan_rcv → __iptunnel_pull_header → gro_cells_receive"
         case let .exceedsMTU(v6, _, _, _):
             return v6 ? "ip6_forward → ip6_pkt_too_big" : "ip_forward → ip_exceeds_mtu"
         case .ipFragmentAgain:
@@ -306,7 +311,7 @@ extension StepEvent {
         case .masqueradeWithoutConntrack:
             return "The packet is INVALID, has no conntrack entry, and so is forwarded without MASQUERADE."
         case let .vxlanEncap(e):
-            var what = "\(e.device) wraps the frame in outer Ethernet, IPv4, UDP and VXLAN (VNI \(e.vni)) headers; the outer UDP checksum is \(e.udpSum ? "on" : "off") (\(e.profile.rawValue))."
+            var what = "\(e.device) wraps the frame in outer Ethernet, \(e.v6 ? "IPv6" : "IPv4"), UDP and \(e.geneve ? "GENEVE" : "VXLAN") (VNI \(e.vni)) headers; the outer UDP checksum is \(e.udpSum ? "on" : "off") (\(e.profile.rawValue))."
             if e.innerCompleted {
                 what += " With the outer checksum on, \(e.profile.rawValue) completes the pending inner checksum first: the inner bytes are final, CHECKSUM_NONE."
             } else if e.encapsulation && e.innerSummed == .partial {
@@ -315,7 +320,7 @@ extension StepEvent {
                 what += " The inner bytes are final; the skb is CHECKSUM_NONE until the outer checksum is set."
             }
             return e.gso ? what + " The GSO skb keeps its super-frame; segmentation comes later." : what
-        case let .outerUDPChecksum(branch, value, _):
+        case let .outerUDPChecksum(branch, value, _, v6):
             let v = String(value, radix: 16)
             switch branch {
             case .zero:
@@ -327,13 +332,18 @@ extension StepEvent {
             case .pending:
                 return "The outer checksum becomes the pending field (CHECKSUM_PARTIAL, csum_start on the outer UDP header): 0x\(v) is its pseudo-header sum, the device or skb_checksum_help finishes it."
             case .software:
-                return "No IPv4 checksum offload on the route device: the outer checksum 0x\(v) is computed in software and the skb marked CHECKSUM_UNNECESSARY."
+                return "No \(v6 ? "NETIF_F_IPV6_CSUM" : "IPv4 checksum offload") on the route device: the outer checksum 0x\(v) is computed in software and the skb marked CHECKSUM_UNNECESSARY."
             }
         case let .vxlanOuterMasquerade(port, zeroKept, pseudoHeader):
             if zeroKept { return "MASQUERADE --random-fully gives the outer header source port \(port); its UDP checksum is 0 and stays 0 (never updated when 0, since ea64d8d6c675)." }
             return pseudoHeader
                 ? "MASQUERADE --random-fully gives the outer header source port \(port). The skb is PARTIAL, so inet_proto_csum_replace treats the outer field as a pending pseudo-header sum and skips the port change — but the pending field is the inner one: the outer checksum is now wrong."
                 : "MASQUERADE --random-fully gives the outer header source port \(port) and updates the finished outer checksum incrementally."
+        case let .routerOuterMasquerade(to, zeroKept, pseudoHeader):
+            if zeroKept { return "MASQUERADE rewrites the outer source to \(to); the outer UDP checksum is 0 and stays 0 (udp_manip_pkt updates only a nonzero field, since ea64d8d6c675)." }
+            return pseudoHeader
+                ? "MASQUERADE rewrites the outer source to \(to). The skb is PARTIAL, so inet_proto_csum_replace4 treats the outer field as a pending pseudo-header sum — but the pending field is the inner one and the outer holds a final (LCO) checksum: it is now wrong. A receiver that trusts the PARTIAL skb (veth) accepts it; one that checks the bytes drops it."
+                : "MASQUERADE rewrites the outer source to \(to) and updates the finished outer checksum incrementally (RFC 1624): a correct one stays correct."
         case let .tunnelSegment(needCsum, offloadCsum, innerComplete, count, device):
             var what = "\(device) cannot segment tunnelled TCP (no TSO): the inner super-frame is cut into \(count) segments"
             what += innerComplete ? " with their inner checksums computed in software." : " whose inner checksums stay pending."
@@ -342,16 +352,18 @@ extension StepEvent {
                 ? " Each segment's outer checksum is computed from the outer field (gso_make_checksum), for the packet as it will be once the inner is filled in."
                 : offloadCsum ? " Each segment's outer checksum is left to the device (CHECKSUM_PARTIAL on the outer)."
                 : " Each segment's outer checksum is computed in software from the outer field (gso_make_checksum): a NAT of the super-frame's outer header, taken as a pending pseudo-header sum, comes out right.")
-        case let .vxlanOuterReceive(check, _):
+        case let .vxlanOuterReceive(check, _, v6):
             switch check {
+            case .udpZero where v6: return "The outer UDP checksum is 0 over IPv6, which the tunnel's socket allows (udp6zerocsumrx: no_check6_rx): accepted without a check."
             case .udpZero: return "The outer UDP checksum is 0: accepted without a check (IPv4)."
+            case .udp6ZeroRefused: return "The outer UDP checksum is 0 over IPv6, which the tunnel's socket does not allow (no udp6zerocsumrx, so no no_check6_rx): dropped before the VXLAN socket, counted in Udp6InCsumErrors."
             case let .trusted(summed, _, bytesValid):
                 return "The skb is \(summed.short): udp_lib_checksum_complete trusts it without reading the bytes" + (bytesValid ? "." : ", so the wrong outer checksum passes.")
             case let .verified(valid):
                 return valid ? "The outer UDP checksum is verified in software and is correct (the skb becomes CHECKSUM_COMPLETE)."
                     : "The outer UDP checksum is verified in software and is wrong: dropped before the VXLAN socket, counted in Udp: InCsumErrors."
             }
-        case let .vxlanDecap(summed, device):
+        case let .vxlanDecap(summed, device, _):
             return "\(device) strips the outer headers; the inner frame enters its namespace as \(summed.short)\(summed == .partial ? " (its checksum still pending, trusted by the receiver)" : "")."
         case let .exceedsMTU(v6, ipLength, gso, mtu):
             return "The packet (\(ipLength) bytes of IP\(gso ? " per segment" : "")) is larger than the egress MTU (\(mtu)) and may not be fragmented: the router drops it (counted in \(v6 ? "Ip6InTooBigErrors" : "IpFragFails")) and answers \(v6 ? "ICMPv6 packet too big" : "ICMP fragmentation needed"). The sender's path-MTU discovery (a smaller MSS, a resend) is not modelled."
@@ -386,6 +398,8 @@ extension StepEvent {
                 if !bytesValid && summed == .unnecessary { what += " The bytes are wrong, but nobody checks." }
             case .udpZero:
                 what = "UDP checksum 0 means \"none\" over IPv4: accepted unverified."
+            case .udp6ZeroRefused:
+                what = "UDP checksum 0 over IPv6 at a socket without no_check6_rx: refused, counted in Udp6InCsumErrors."
             case .verified(valid: true):
                 what = "The stack verifies the checksum from the bytes: correct."
             case .verified(valid: false):

@@ -27,6 +27,8 @@ public enum NodeTemplate: String, Sendable, Hashable, CaseIterable {
     /// A VXLAN device (VNI 1, port 4789): link it to a namespace interface, then set `local`,
     /// `remote` and `underlay`.
     case vxlan
+    /// A GENEVE device (VNI 1, port 6081), placed like a vxlan.
+    case geneve
 
     /// The template for a kind name of the format (`NodeKind.allNames`) and, for a router, its
     /// `flavour` and `place` values (defaults netns, netns).
@@ -39,6 +41,7 @@ public enum NodeTemplate: String, Sendable, Hashable, CaseIterable {
         case "veth": self = .veth
         case "host-nic": self = .hostNIC
         case "vxlan": self = .vxlan
+        case "geneve": self = .geneve
         case "router":
             switch (flavour ?? "netns", place ?? "netns") {
             case ("netns", _): self = .router
@@ -65,6 +68,7 @@ public enum NodeTemplate: String, Sendable, Hashable, CaseIterable {
         case .router, .routerVM, .routerUserspace, .routerUserspaceVM: return "router"
         case .hostNIC: return "nic"
         case .vxlan: return "vx"
+        case .geneve: return "gnv"
         }
     }
 
@@ -90,6 +94,7 @@ public enum NodeTemplate: String, Sendable, Hashable, CaseIterable {
         case .routerUserspace: return router(.userspace, .netns)
         case .routerUserspaceVM: return router(.userspace, .vm)
         case .vxlan: return Node(name: name, kind: .vxlan(VxlanSettings()), interfaces: [Interface(name: name)])
+        case .geneve: return Node(name: name, kind: .vxlan(VxlanSettings(geneve: true)), interfaces: [Interface(name: name)])
         case .hostNIC:
             var h = HostNICSettings()
             h.remoteAddress = remote

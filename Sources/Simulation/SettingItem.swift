@@ -178,6 +178,8 @@ public struct SettingItem: Sendable, Hashable {
             switch key {
             case "udpcsum": return optionalBool(v.udpCsum)
             case "outer-masquerade": return boolItem(v.outerMasquerade)
+            case "udp6zerocsumtx": return boolItem(v.udp6ZeroCsumTx, disabled: v.overIPv6 || v.geneve ? nil : "applies over an IPv6 underlay")
+            case "udp6zerocsumrx": return boolItem(v.udp6ZeroCsumRx, disabled: v.overIPv6 ? nil : "applies over an IPv6 underlay")
             case "vni": return item(String(v.vni), nil)
             case "local": return item(v.local.map { "\($0)" } ?? "-", nil)
             case "remote": return item(v.remote.map { "\($0)" } ?? "-", nil)

@@ -117,21 +117,24 @@ public enum StepEvent: Sendable, Hashable {
     /// with the outer checksum on).
     case vxlanEncap(VxlanEncap)
     /// `udp_tunnel_xmit_skb()` → `udp_set_csum()`: the branch taken and the outer field written.
-    case outerUDPChecksum(branch: OuterChecksumBranch, value: UInt16, profile: KernelProfile)
+    case outerUDPChecksum(branch: OuterChecksumBranch, value: UInt16, profile: KernelProfile, v6: Bool = false)
     /// MASQUERADE of the outer header (`nf_nat_ipv4_manip_pkt()` → `udp_manip_pkt()`): the new
     /// source port; `zeroKept`: a zero field left alone; `pseudoHeader`: the PARTIAL branch of
     /// `inet_proto_csum_replace4()` (the port change skipped).
     case vxlanOuterMasquerade(port: UInt16, zeroKept: Bool, pseudoHeader: Bool)
+    /// A forwarding router's MASQUERADE of a tunnelled packet's outer header (the address only:
+    /// the port is kept when unique), with the same `udp_manip_pkt()` rules as above.
+    case routerOuterMasquerade(to: IPAddress, zeroKept: Bool, pseudoHeader: Bool)
     /// `validate_xmit_skb()` → `skb_udp_tunnel_segment()` → `__skb_udp_tunnel_segment()` on an
     /// underlay without TSO: the inner super-frame cut per `gso_size`, each segment's outer UDP
     /// checksum derived from the (possibly NATed) outer field.
     case tunnelSegment(needCsum: Bool, offloadCsum: Bool, innerComplete: Bool, count: Int, device: String)
     /// `__udp4_lib_rcv()` → `udp_queue_rcv_one_skb()`: the outer checksum checked before the
     /// encapsulation socket (`Udp: InCsumErrors` on failure).
-    case vxlanOuterReceive(check: ReceiveCheck, device: String)
+    case vxlanOuterReceive(check: ReceiveCheck, device: String, v6: Bool = false)
     /// `vxlan_rcv()` → `__iptunnel_pull_header()` → `gro_cells_receive()`: the inner frame, with
     /// the `ip_summed` it keeps.
-    case vxlanDecap(summed: IPSummed, device: String)
+    case vxlanDecap(summed: IPSummed, device: String, geneve: Bool = false)
 
     // MARK: Userspace forwarders
     /// AF_PACKET read (`packet_rcv()`): with PACKET_VNET_HDR the header it got, else nil.
@@ -199,6 +202,10 @@ extension StepEvent {
         public var innerCompleted: Bool
         public var gso: Bool
         public var profile: KernelProfile
+        /// The outer header is IPv6.
+        public var v6 = false
+        /// A GENEVE device (`geneve_xmit_skb()` → `geneve_build_skb()`).
+        public var geneve = false
     }
 
     public struct BridgeFlood: Sendable, Hashable {
@@ -242,6 +249,8 @@ extension StepEvent {
         case trusted(summed: IPSummed, csumValid: Bool, bytesValid: Bool)
         /// UDP checksum 0 over IPv4: none.
         case udpZero
+        /// UDP checksum 0 over IPv6 at a socket without `no_check6_rx`: refused (RFC 6936).
+        case udp6ZeroRefused
         /// Verified from the bytes.
         case verified(valid: Bool)
     }
@@ -304,6 +313,7 @@ extension StepEvent {
         case vxlanEncap
         case outerUDPChecksum
         case vxlanOuterMasquerade
+        case routerOuterMasquerade
         case tunnelSegment
         case vxlanOuterReceive
         case vxlanDecap
@@ -362,6 +372,7 @@ extension StepEvent {
         case .vxlanEncap: return .vxlanEncap
         case .outerUDPChecksum: return .outerUDPChecksum
         case .vxlanOuterMasquerade: return .vxlanOuterMasquerade
+        case .routerOuterMasquerade: return .routerOuterMasquerade
         case .tunnelSegment: return .tunnelSegment
         case .vxlanOuterReceive: return .vxlanOuterReceive
         case .vxlanDecap: return .vxlanDecap

@@ -100,11 +100,11 @@ public enum NodeKind: Sendable, Hashable {
         case .veth: return "veth"
         case .router: return "router"
         case .hostNIC: return "host-nic"
-        case .vxlan: return "vxlan"
+        case let .vxlan(v): return v.geneve ? "geneve" : "vxlan"
         }
     }
 
-    public static let allNames = ["vm", "netns", "tap", "bridge", "veth", "router", "host-nic", "vxlan"]
+    public static let allNames = ["vm", "netns", "tap", "bridge", "veth", "router", "host-nic", "vxlan", "geneve"]
 }
 
 /// What a virtio-net guest negotiated with its backend.

@@ -132,6 +132,7 @@ struct Parser {
             case "router": kind = .router(RouterSettings())
             case "host-nic": kind = .hostNIC(HostNICSettings())
             case "vxlan": kind = .vxlan(VxlanSettings())
+            case "geneve": kind = .vxlan(VxlanSettings(geneve: true))
             default:
                 error(kindEntry.value.mark, "unknown kind '\(kindName)' (expected one of: \(NodeKind.allNames.joined(separator: ", ")))")
                 continue

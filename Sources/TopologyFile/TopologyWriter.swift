@@ -125,10 +125,12 @@ public enum TopologyWriter {
             f.append(("vni", String(v.vni)))
             if let a = v.local { f.append(("local", quoted(a.description))) }
             if let a = v.remote { f.append(("remote", quoted(a.description))) }
-            if v.dstPort != 4789 { f.append(("dstport", String(v.dstPort))) }
+            if v.dstPort != VxlanSettings.defaultPort(geneve: v.geneve) { f.append(("dstport", String(v.dstPort))) }
             if let u = v.underlay { f.append(("underlay", quoted(u))) }
             if let b = v.udpCsum { f.append(("udpcsum", onOff(b))) }
             if v.outerMasquerade { f.append(("outer-masquerade", "on")) }
+            if v.udp6ZeroCsumTx { f.append(("udp6zerocsumtx", "on")) }
+            if v.udp6ZeroCsumRx { f.append(("udp6zerocsumrx", "on")) }
         case let .hostNIC(h):
             for (key, a) in [("remote", h.remoteAddress), ("remote6", h.remoteAddress6),
                              ("remote-gateway", h.remoteGateway), ("remote-gateway6", h.remoteGateway6)] {

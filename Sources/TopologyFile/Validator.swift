@@ -64,6 +64,9 @@ struct Validator {
             if let a = v.local, !host.interfaces.contains(where: { $0.addresses.contains { $0.address == a } }) {
                 error("set:\(n.name):local", "'local' \(a) is not an address of \(host.name)")
             }
+            if let a = v.local, let b = v.remote, a.version != b.version {
+                error("set:\(n.name):remote", "'remote' expects an address of the same family as 'local' (\(a)), got \(b)")
+            }
         }
     }
 

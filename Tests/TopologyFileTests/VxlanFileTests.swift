@@ -44,7 +44,8 @@ private func errors(_ text: String) -> [Diagnostic] {
 
     @Test(arguments: [
         ("    vni: 42\n", "    vni: 16777216\n", 10, "'vni' expects a number 0–16777215"),
-        ("    local: 10.9.0.1\n", "    local: fd00::1\n", 11, "'local' expects an IPv4 address"),
+        ("    local: 10.9.0.1\n", "    local: 10.9.0\n", 11, "'local' expects an IPv4 or IPv6 address"),
+        ("    remote: 10.9.0.2\n", "    remote: \"fd00::2\"\n", 12, "'remote' expects an address of the same family as 'local'"),
         ("    local: 10.9.0.1\n", "    local: 10.9.0.7\n", 11, "'local' 10.9.0.7 is not an address of a"),
         ("    underlay: u\n", "    underlay: eth7\n", 13, "'underlay' expects an interface of a"),
         ("    underlay: u\n", "    underlay: u\n    udpcsum: maybe\n", 14, "'udpcsum' expects on, off or auto"),
@@ -67,5 +68,19 @@ private func errors(_ text: String) -> [Diagnostic] {
         let text = TopologyWriter.yaml(t, expectations: [:])
         let back = try TopologyFile.parse(text, file: "back.yaml").topology
         #expect(back == t)
+    }
+
+    @Test func theIPv6SettingsRoundTrip() throws {
+        var t = try TopologyFile.parse(lab.replacingOccurrences(of: "10.9.0.1/24}", with: "\"fd00::1/64\"}")
+            .replacingOccurrences(of: "local: 10.9.0.1", with: "local: \"fd00::1\"").replacingOccurrences(of: "remote: 10.9.0.2", with: "remote: \"fd00::2\""),
+                                       file: "lab.yaml").topology
+        try t.set(node: "vxA", interface: nil, key: "udp6zerocsumtx", value: "on")
+        try t.set(node: "vxA", interface: nil, key: "udp6zerocsumrx", value: "on")
+        let text = TopologyWriter.yaml(t, expectations: [:])
+        #expect(text.contains("udp6zerocsumtx: on") && text.contains("udp6zerocsumrx: on"))
+        let back = try TopologyFile.parse(text, file: "back.yaml").topology
+        #expect(back == t)
+        guard case let .vxlan(v) = try #require(back.node(named: "vxA")).kind else { Issue.record("not a vxlan"); return }
+        #expect(v.udp6ZeroCsumTx && v.udp6ZeroCsumRx && v.overIPv6)
     }
 }

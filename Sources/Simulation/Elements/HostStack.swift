@@ -220,7 +220,7 @@ extension Walk {
             return finish(.droppedByReceiver(counter: "dhclient: bad udp checksums"))
         }
         // A VXLAN device's socket (udp_queue_rcv_one_skb → encap_rcv): the tunnel takes it.
-        if l.l4Protocol == .udp, v4, let vx = vxlanDevice(node: ni, port: p.frame.destinationPort(l)) {
+        if l.l4Protocol == .udp, let vx = vxlanDevice(node: ni, port: p.frame.destinationPort(l), v6: !v4) {
             return vxlanReceive(p, node: ni, device: d, vxlan: vx)
         }
         let udpNoCsum = l.l4Protocol == .udp && v4 && p.frame.l4Checksum(l) == 0

@@ -70,7 +70,9 @@ extension Walk {
                         return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (no entry for a reply) dropped by a ct state invalid rule"))
                     }
                 } else {
-                    if let e = nat.connections[ni], l.l4Protocol == .tcp || l.l4Protocol == .udp,
+                    // Tunnel endpoints send to the well-known port both ways: the far end's outer
+                    // packets are a connection of their own, never a clash with this one's.
+                    if let e = nat.connections[ni], q.innerOffset == nil, l.l4Protocol == .tcp || l.l4Protocol == .udp,
                        e.replyDestination != IPAddress(bytes: q.frame.destinationAddress(l)) {
                         // The request was MASQUERADEd but never answered through its entry: this
                         // packet starts a connection whose reply tuple is the request's original
@@ -151,7 +153,17 @@ extension Walk {
         if v4, original, nf.masqueradeOn == node.interfaces[outIf].name, ctValid, let addr = node.interfaces[outIf].address(.v4)?.address {
             let before = q
             let src = IPAddress(bytes: q.frame.sourceAddress(l))
-            if src != addr {
+            if src != addr, q.innerOffset != nil, l.l4Protocol == .udp, let s = q.skb {
+                // A tunnelled packet's outer header (#16): udp_manip_pkt()'s zero rule per
+                // profile, and the PARTIAL branch taken for an outer field that is not pending.
+                let (zeroKept, pseudo) = Vxlan.natOuterSource(&q.frame, skb: s, address: addr, port: q.frame.bytes.be16(at: l.l4Offset), profile: profile)
+                nat.masquerades[ni] = (src, addr)
+                nat.connections[ni]?.replyDestination = addr
+                q = watch(q) { w in
+                    w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward,
+                             .routerOuterMasquerade(to: addr, zeroKept: zeroKept, pseudoHeader: pseudo))
+                }
+            } else if src != addr {
                 let mode: Frame.L4ChecksumUpdate = q.skb?.ipSummed == .partial ? .pseudoHeader : .incremental
                 q.frame.natRewriteIPv4(source: true, to: be32(addr), l, l4: mode)
                 nat.masquerades[ni] = (src, addr)

@@ -23,13 +23,29 @@ public struct VxlanSettings: Sendable, Hashable {
     /// --random-fully` in this device's namespace: the outer source port is rewritten
     /// (the inner mark survives `skb_scrub_packet()` inside one namespace, T4).
     public var outerMasquerade: Bool
+    /// `udp6zerocsumtx` (`VXLAN_F_UDP_ZERO_CSUM6_TX`): over IPv6, send a zero outer checksum.
+    public var udp6ZeroCsumTx: Bool
+    /// `udp6zerocsumrx` (`VXLAN_F_UDP_ZERO_CSUM6_RX` → the socket's `no_check6_rx`): over IPv6,
+    /// accept a zero outer checksum (refused otherwise, RFC 6936).
+    public var udp6ZeroCsumRx: Bool
+    /// A GENEVE device (`kind: geneve`, `ip link add NAME type geneve id VNI remote B …`) rather
+    /// than VXLAN: the same UDP tunnel machinery (`udp_tunnel_handle_offloads()`,
+    /// `udp_tunnel_xmit_skb()`, the encap socket), another header and other checksum defaults.
+    public var geneve: Bool
 
-    public init(vni: UInt32 = 1, local: IPAddress? = nil, remote: IPAddress? = nil, dstPort: UInt16 = 4789, underlay: String? = nil,
-                udpCsum: Bool? = nil, outerMasquerade: Bool = false) {
+    /// The IANA port of the tunnel type: 4789 (VXLAN), 6081 (GENEVE).
+    public static func defaultPort(geneve: Bool) -> UInt16 { geneve ? 6081 : 4789 }
+
+    public init(vni: UInt32 = 1, local: IPAddress? = nil, remote: IPAddress? = nil, dstPort: UInt16? = nil, underlay: String? = nil,
+                udpCsum: Bool? = nil, outerMasquerade: Bool = false, udp6ZeroCsumTx: Bool = false, udp6ZeroCsumRx: Bool = false,
+                geneve: Bool = false) {
+        self.geneve = geneve
+        self.udp6ZeroCsumTx = udp6ZeroCsumTx
+        self.udp6ZeroCsumRx = udp6ZeroCsumRx
         self.vni = vni
         self.local = local
         self.remote = remote
-        self.dstPort = dstPort
+        self.dstPort = dstPort ?? Self.defaultPort(geneve: geneve)
         self.underlay = underlay
         self.udpCsum = udpCsum
         self.outerMasquerade = outerMasquerade
@@ -41,8 +57,25 @@ public struct VxlanSettings: Sendable, Hashable {
         udpCsum ?? (profile == .linux6)
     }
 
+    /// Whether the tunnel's underlay is IPv6 (`local` decides).
+    public var overIPv6: Bool { local?.version == .v6 }
+
+    /// The `udp_sum` `vxlan_xmit_one()` uses: IPv4 `!(flags & VXLAN_F_UDP_ZERO_CSUM_TX)` (the
+    /// `udpcsum` setting), IPv6 `!(flags & VXLAN_F_UDP_ZERO_CSUM6_TX)`.
+    ///
+    /// GENEVE (`geneve_nl2info()`, 6.x): `IP_TUNNEL_CSUM_BIT` is set by an IPv6 remote and by
+    /// `udpcsum`, never cleared by `noudpcsum`, cleared by `udp6zerocsumtx` for either family (T6);
+    /// so IPv4 defaults to a zero outer checksum. 4.4's GENEVE has no checksum attribute: off (T12).
+    public func outerChecksum(on profile: KernelProfile) -> Bool {
+        if geneve {
+            guard profile == .linux6 else { return false }
+            return (overIPv6 || udpCsum == true) && !udp6ZeroCsumTx
+        }
+        return overIPv6 ? !udp6ZeroCsumTx : udpCsum(on: profile)
+    }
+
     /// The node settings of a `vxlan` node (besides its ethtool features).
-    public static let keys = ["vni", "local", "remote", "dstport", "underlay", "udpcsum", "outer-masquerade"]
+    public static let keys = ["vni", "local", "remote", "dstport", "underlay", "udpcsum", "outer-masquerade", "udp6zerocsumtx", "udp6zerocsumrx"]
 
     public mutating func set(_ key: String, _ value: String) throws(SettingError) {
         switch key {
@@ -50,8 +83,8 @@ public struct VxlanSettings: Sendable, Hashable {
             guard let n = UInt32(value), n < 1 << 24 else { throw SettingError("'vni' expects a number 0–16777215, got '\(value)'") }
             vni = n
         case "local", "remote":
-            guard let a = IPAddress(value), a.version == .v4 else {
-                throw SettingError("'\(key)' expects an IPv4 address (VXLAN over IPv6 is not modelled yet), got '\(value)'")
+            guard let a = IPAddress(value) else {
+                throw SettingError("'\(key)' expects an IPv4 or IPv6 address, got '\(value)'")
             }
             if key == "local" { local = a } else { remote = a }
         case "dstport":
@@ -67,6 +100,9 @@ public struct VxlanSettings: Sendable, Hashable {
         case "outer-masquerade":
             guard let b = Topology.parseBool(value) else { throw SettingError("'outer-masquerade' expects on or off, got '\(value)'") }
             outerMasquerade = b
+        case "udp6zerocsumtx", "udp6zerocsumrx":
+            guard let b = Topology.parseBool(value) else { throw SettingError("'\(key)' expects on or off, got '\(value)'") }
+            if key == "udp6zerocsumtx" { udp6ZeroCsumTx = b } else { udp6ZeroCsumRx = b }
         default:
             throw SettingError("unknown setting '\(key)' for a vxlan (expected one of: \(Self.keys.joined(separator: ", ")))")
         }
@@ -110,7 +146,7 @@ public struct VxlanReception: Sendable, Hashable {
     public var inner: (frame: Frame, skb: SkbState)?
 
     public static func == (a: VxlanReception, b: VxlanReception) -> Bool {
-        a.outerCheck == b.outerCheck && a.inner?.frame == b.inner?.frame && a.inner?.skb == b.inner?.skb
+        a.outerCheck == b.outerCheck && a.v6 == b.v6 && a.inner?.frame == b.inner?.frame && a.inner?.skb == b.inner?.skb
     }
 
     public func hash(into h: inout Hasher) {
@@ -119,8 +155,14 @@ public struct VxlanReception: Sendable, Hashable {
         h.combine(inner?.skb)
     }
 
-    /// The counters a dropped packet increments (`__udp4_lib_rcv()` → `csum_error:`).
-    public var counters: [String] { inner == nil ? ["Udp: InCsumErrors", "Udp: InErrors"] : [] }
+    /// The counters a dropped packet increments (`__udp4_lib_rcv()` / `__udp6_lib_rcv()` →
+    /// `csum_error:`).
+    public var counters: [String] {
+        guard inner == nil else { return [] }
+        return v6 ? ["Udp6: InCsumErrors", "Udp6: InErrors"] : ["Udp: InCsumErrors", "Udp: InErrors"]
+    }
+    /// The outer header is IPv6.
+    public var v6 = false
 }
 
 public enum VxlanError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -130,7 +172,7 @@ public enum VxlanError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .notIPv4(what): return "VXLAN over IPv6 is not modelled yet (\(what))"
+        case let .notIPv4(what): return "not modelled over an IPv6 underlay yet (\(what))"
         case let .innerNotParsed(why): return "the inner frame does not parse: \(why)"
         case let .unconfigured(what): return "the vxlan device has no \(what)"
         }
@@ -140,9 +182,18 @@ public enum VxlanError: Error, Sendable, Hashable, CustomStringConvertible {
 public enum Vxlan {
     /// Outer Ethernet (14) + IPv4 (20) + UDP (8) + VXLAN (8): `VXLAN_HEADROOM` for IPv4.
     public static let outerHeaderLength = 50
+    /// Outer Ethernet (14) + IPv6 (40) + UDP (8) + VXLAN (8): `VXLAN6_HEADROOM`.
+    public static let outerHeaderLength6 = 70
     static let outerL3 = 14
     static let outerL4 = 34
     static let udpChecksumOffset = 6
+
+    /// Whether an outer frame is IPv6 (EtherType 0x86DD).
+    static func isIPv6(_ b: [UInt8]) -> Bool { b.count > 13 && b[12] == 0x86 && b[13] == 0xDD }
+    /// The outer UDP header's offset in an outer frame.
+    static func l4(_ b: [UInt8]) -> Int { isIPv6(b) ? 54 : outerL4 }
+    /// The inner frame's offset in an outer frame.
+    public static func headerLength(_ b: [UInt8]) -> Int { isIPv6(b) ? outerHeaderLength6 : outerHeaderLength }
 
     /// The outer UDP source port: the kernel hashes the inner flow (`udp_flow_src_port()`) into
     /// the local port range; the model uses a fixed hash of the inner addresses and ports into
@@ -164,12 +215,13 @@ public enum Vxlan {
                                    underlayIPv4Checksum: Bool, sourceMAC: [UInt8], destinationMAC: [UInt8],
                                    sourcePort: UInt16) throws(VxlanError) -> VxlanEncapsulation {
         guard let local = settings.local, let remote = settings.remote else { throw .unconfigured("local and remote") }
-        guard local.version == .v4, remote.version == .v4 else {
-            throw .notIPv4("local \(local), remote \(remote)")
-        }
+        guard local.version == remote.version else { throw .unconfigured("local and remote of one address family (local \(local), remote \(remote))") }
+        let v6 = local.version == .v6
+        let hl = v6 ? outerHeaderLength6 : outerHeaderLength
+        let l4 = v6 ? 54 : outerL4
         let innerLayout: FrameLayout
         do { innerLayout = try inner.layout() } catch { throw .innerNotParsed("\(error)") }
-        let udpSum = settings.udpCsum(on: profile)
+        let udpSum = settings.outerChecksum(on: profile)
         var innerFrame = inner
         var s = skb
         var encapsulation = false
@@ -184,29 +236,42 @@ public enum Vxlan {
                 innerCompleted = true
             } else if s.ipSummed == .partial {
                 encapsulation = true
-                s.csumStart += outerHeaderLength
+                s.csumStart += hl
             } else {
                 s = s.with(.none)
             }
         } else {
             encapsulation = true
-            if s.ipSummed == .partial { s.csumStart += outerHeaderLength }
+            if s.ipSummed == .partial { s.csumStart += hl }
         }
-        var b = destinationMAC + sourceMAC + [0x08, 0x00]
         let udpLength = 8 + 8 + innerFrame.count
-        let total = 20 + udpLength
-        // IPv4: DF unset (vxlan `df` default), TTL 64 (`ip4_dst_hoplimit()`), ID 0 in the model.
-        b += [0x45, 0x00, UInt8(total >> 8), UInt8(total & 0xFF), 0, 0, 0, 0, 64, 17, 0, 0]
-        b += local.bytes + remote.bytes
-        b += [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(settings.dstPort >> 8), UInt8(settings.dstPort & 0xFF),
-              UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0]
-        b += [0x08, 0, 0, 0, UInt8(settings.vni >> 16 & 0xFF), UInt8(settings.vni >> 8 & 0xFF), UInt8(settings.vni & 0xFF), 0]
-        b += innerFrame.bytes
-        var frame = Frame(bytes: b)
-        frame.bytes.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(b[outerL3..<outerL4])), at: outerL3 + 10)
-
-        let pseudo = InternetChecksum.pseudoHeaderIPv4(source: frame.bytes.be32(at: outerL3 + 12), destination: frame.bytes.be32(at: outerL3 + 16),
+        let udp: [UInt8] = [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(settings.dstPort >> 8), UInt8(settings.dstPort & 0xFF),
+                            UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0]
+            + (settings.geneve
+                // geneve_build_header(): ver 0, opt_len 0, no O/C bits, proto_type ETH_P_TEB.
+                ? [0x00, 0x00, 0x65, 0x58, UInt8(settings.vni >> 16 & 0xFF), UInt8(settings.vni >> 8 & 0xFF), UInt8(settings.vni & 0xFF), 0]
+                : [0x08, 0, 0, 0, UInt8(settings.vni >> 16 & 0xFF), UInt8(settings.vni >> 8 & 0xFF), UInt8(settings.vni & 0xFF), 0])
+        var frame: Frame
+        let pseudo: UInt32
+        if v6 {
+            // IPv6: traffic class 0, flow label 0 in the model (the kernel's is hashed, `verify`
+            // does not compare it), hop limit 64 (`ip6_dst_hoplimit()`).
+            var b = destinationMAC + sourceMAC + [0x86, 0xDD]
+            b += [0x60, 0, 0, 0, UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 17, 64]
+            b += local.bytes + remote.bytes + udp + innerFrame.bytes
+            frame = Frame(bytes: b)
+            pseudo = InternetChecksum.pseudoHeaderIPv6(source: local.bytes, destination: remote.bytes, nextHeader: 17, length: UInt32(udpLength))
+        } else {
+            var b = destinationMAC + sourceMAC + [0x08, 0x00]
+            let total = 20 + udpLength
+            // IPv4: DF unset (vxlan `df` default), TTL 64 (`ip4_dst_hoplimit()`), ID 0 in the model.
+            b += [0x45, 0x00, UInt8(total >> 8), UInt8(total & 0xFF), 0, 0, 0, 0, 64, 17, 0, 0]
+            b += local.bytes + remote.bytes + udp + innerFrame.bytes
+            frame = Frame(bytes: b)
+            frame.bytes.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(b[outerL3..<outerL4])), at: outerL3 + 10)
+            pseudo = InternetChecksum.pseudoHeaderIPv4(source: frame.bytes.be32(at: outerL3 + 12), destination: frame.bytes.be32(at: outerL3 + 16),
                                                        protocol: 17, length: UInt32(udpLength))
+        }
         let branch: OuterChecksumBranch
         let field: UInt16
         if !udpSum {
@@ -219,24 +284,26 @@ public enum Vxlan {
             // uh->check = udp_v4_check(len, saddr, daddr, lco_csum(skb)): the bytes from the
             // outer UDP header (check 0) to the inner L4 header, plus ~inner field.
             let innerField = frame.bytes.be16(at: s.csumStart + s.csumOffset)
-            var lco = InternetChecksum.sum(frame.bytes, range: outerL4..<s.csumStart)
+            var lco = InternetChecksum.sum(frame.bytes, range: l4..<s.csumStart)
             lco = InternetChecksum.add(lco, UInt32(~innerField))
             branch = .lco
             field = InternetChecksum.udpMangleZero(InternetChecksum.finish(InternetChecksum.add(pseudo, lco)))
-        } else if profile == .linux6 || underlayIPv4Checksum {
+        } else if profile == .linux6 || (underlayIPv4Checksum && !v6) {
+            // (4.4 `udp6_set_csum()` tests NETIF_F_IPV6_CSUM, which the model's devices — veth's
+            // HW_CSUM among them — do not have: the software branch, T3.)
             branch = .pending
             field = InternetChecksum.fold(pseudo)
             s = s.with(.partial)
-            s.csumStart = outerL4
+            s.csumStart = l4
             s.csumOffset = udpChecksumOffset
             encapsulation = false
         } else {
             branch = .software
-            let sum = InternetChecksum.sum(frame.bytes, range: outerL4..<frame.count)
+            let sum = InternetChecksum.sum(frame.bytes, range: l4..<frame.count)
             field = InternetChecksum.udpMangleZero(InternetChecksum.finish(InternetChecksum.add(pseudo, sum)))
             s = s.with(.unnecessary)
         }
-        frame.bytes.setBE16(field, at: outerL4 + udpChecksumOffset)
+        frame.bytes.setBE16(field, at: l4 + udpChecksumOffset)
         return VxlanEncapsulation(frame: frame, skb: s, encapsulation: encapsulation, innerCompleted: innerCompleted,
                                   branch: branch, outerField: field)
     }
@@ -276,8 +343,18 @@ public enum Vxlan {
 
     /// `__udp4_lib_rcv()` → `udp4_csum_init()` → `udp_queue_rcv_one_skb()` ("Verify checksum
     /// before giving to encap") → `vxlan_rcv()` → `__iptunnel_pull_header()` (R1–R4).
-    public static func receive(_ frame: Frame, skb: SkbState) -> VxlanReception {
-        let field = frame.bytes.be16(at: outerL4 + udpChecksumOffset)
+    /// Over IPv6 (`__udp6_lib_rcv()`): `udp6_csum_init()` lets a zero field through, then the
+    /// socket refuses it unless `no_check6_rx` (`udp6zerocsumrx`): `report_csum_error`,
+    /// `Udp6InCsumErrors` and `Udp6InErrors` (measured on 6.18).
+    public static func receive(_ frame: Frame, skb: SkbState, zeroChecksum6Allowed: Bool = false) -> VxlanReception {
+        let v6 = isIPv6(frame.bytes)
+        let hl = headerLength(frame.bytes)
+        let field = frame.bytes.be16(at: l4(frame.bytes) + udpChecksumOffset)
+        if v6 && field == 0 && !zeroChecksum6Allowed {
+            var r = VxlanReception(outerCheck: .udp6ZeroRefused, inner: nil)
+            r.v6 = true
+            return r
+        }
         var s = skb
         let check: StepEvent.ReceiveCheck
         let bytesValid: Bool = {
@@ -301,13 +378,15 @@ public enum Vxlan {
             s = s.with(.complete)
             s.csumValid = true
         } else {
-            return VxlanReception(outerCheck: .verified(valid: false), inner: nil)
+            var r = VxlanReception(outerCheck: .verified(valid: false), inner: nil)
+            r.v6 = v6
+            return r
         }
         // skb_pull_rcsum(): a PARTIAL whose csum_start lies in the pulled header becomes NONE.
-        var inner = Frame(bytes: Array(frame.bytes[outerHeaderLength...]))
+        var inner = Frame(bytes: Array(frame.bytes[hl...]))
         if s.ipSummed == .partial {
-            if s.csumStart >= outerHeaderLength {
-                s.csumStart -= outerHeaderLength
+            if s.csumStart >= hl {
+                s.csumStart -= hl
             } else {
                 s = s.with(.none)
             }
@@ -315,7 +394,9 @@ public enum Vxlan {
         // skb->csum_valid survives decapsulation (nothing in __iptunnel_pull_header() clears it):
         // an AF_PACKET socket on the vxlan device reports TP_STATUS_CSUM_VALID (measured on 6.18).
         if let l = try? inner.layout(), l.end < inner.count { inner.bytes.removeLast(inner.count - l.end) }
-        return VxlanReception(outerCheck: check, inner: (inner, s))
+        var r = VxlanReception(outerCheck: check, inner: (inner, s))
+        r.v6 = v6
+        return r
     }
 
     /// `__skb_decr_checksum_unnecessary()`.
@@ -344,6 +425,9 @@ extension Walk {
         guard p.fragmentMTU == nil else {
             return finish(.droppedOnPath(at: name(d), reason: "IP fragments through a tunnel are not modelled yet"))
         }
+        guard !(v.overIPv6 && v.outerMasquerade) else {
+            return finish(.droppedOnPath(at: name(d), reason: "an outer MASQUERADE over an IPv6 underlay is not modelled yet"))
+        }
         let profile = dev.profile
         let r: VxlanEncapsulation
         do {
@@ -357,20 +441,22 @@ extension Walk {
         // Step 1: the headers pushed (outer field 0), the skb as iptunnel_handle_offloads left it.
         var pushed = p
         pushed.frame = r.frame
-        pushed.frame.bytes.setBE16(0, at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+        pushed.frame.bytes.setBE16(0, at: Vxlan.l4(r.frame.bytes) + Vxlan.udpChecksumOffset)
         pushed.carrier = .skb(r.branch == .pending || r.branch == .software ? s.with(.none) : r.skb)
         pushed.target = target
-        pushed.innerOffset = Vxlan.outerHeaderLength
-        let encap = StepEvent.VxlanEncap(device: name(d), vni: v.vni, udpSum: v.udpCsum(on: profile), innerSummed: s.ipSummed,
+        pushed.innerOffset = Vxlan.headerLength(r.frame.bytes)
+        var encap = StepEvent.VxlanEncap(device: name(d), vni: v.vni, udpSum: v.outerChecksum(on: profile), innerSummed: s.ipSummed,
                                          encapsulation: r.encapsulation, innerCompleted: r.innerCompleted, gso: s.isGSO, profile: profile)
+        encap.v6 = v.overIPv6
+        encap.geneve = v.geneve
         pushed = watch(pushed) { w in w.record(p, pushed, node: ni, iface: w.ifLabel(d), .transmit, .vxlanEncap(encap)) }
         // Step 2: udp_set_csum().
         var q = pushed
-        q.frame.bytes.setBE16(r.outerField, at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+        q.frame.bytes.setBE16(r.outerField, at: Vxlan.l4(r.frame.bytes) + Vxlan.udpChecksumOffset)
         q.carrier = .skb(r.skb)
         let before = pushed
         q = watch(q) { w in
-            w.record(before, q, node: ni, iface: w.ifLabel(d), .transmit, .outerUDPChecksum(branch: r.branch, value: r.outerField, profile: profile))
+            w.record(before, q, node: ni, iface: w.ifLabel(d), .transmit, .outerUDPChecksum(branch: r.branch, value: r.outerField, profile: profile, v6: v.overIPv6))
         }
         if v.outerMasquerade {
             let b = q
@@ -396,6 +482,9 @@ extension Walk {
     /// software when the inner is still pending or the device cannot checksum, else the outer
     /// becomes the pending field.
     mutating func tunnelSegment(_ p: Packet, on d: Int, _ s: SkbState) {
+        guard !Vxlan.isIPv6(p.frame.bytes) else {
+            return finish(.droppedOnPath(at: name(d), reason: "segmenting a tunnelled GSO skb over an IPv6 underlay is not modelled yet"))
+        }
         let io = Vxlan.outerHeaderLength
         let inner = Frame(bytes: Array(p.frame.bytes[io...]))
         guard let il = try? inner.layout(), il.l4Protocol == .tcp, il.ipVersion == .v4 else {
@@ -447,11 +536,12 @@ extension Walk {
         }
     }
 
-    /// The VXLAN device of namespace `ni` listening on UDP `port`, if any.
-    func vxlanDevice(node ni: Int, port: UInt16) -> Int? {
+    /// The VXLAN device of namespace `ni` listening on UDP `port` (its socket's family is its
+    /// `local`'s), if any.
+    func vxlanDevice(node ni: Int, port: UInt16, v6: Bool) -> Int? {
         net.devices.indices.first { i in
             guard case let .vxlan(v) = net.devices[i].kind else { return false }
-            return net.devices[i].l3?.node == ni && v.dstPort == port
+            return net.devices[i].l3?.node == ni && v.dstPort == port && v.overIPv6 == v6
         }
     }
 
@@ -459,25 +549,29 @@ extension Walk {
     /// frame enters the namespace through the vxlan device `vx`.
     mutating func vxlanReceive(_ p: Packet, node ni: Int, device d: Int, vxlan vx: Int) {
         let s = p.skb ?? SkbState(ipSummed: .none)
-        let rec = Vxlan.receive(p.frame, skb: s)
+        var zeroOK = false
+        if case let .vxlan(v) = net.devices[vx].kind { zeroOK = v.udp6ZeroCsumRx }
+        let rec = Vxlan.receive(p.frame, skb: s, zeroChecksum6Allowed: zeroOK)
         let nodeName = topology.nodes[ni].name
         guard let inner = rec.inner else {
             _ = watch(p) { w in
-                w.record(p, p, node: ni, iface: w.ifLabel(d), .receive, .vxlanOuterReceive(check: rec.outerCheck, device: w.name(vx)), drop: "checksum error")
+                w.record(p, p, node: ni, iface: w.ifLabel(d), .receive, .vxlanOuterReceive(check: rec.outerCheck, device: w.name(vx), v6: rec.v6), drop: "checksum error")
             }
             for c in rec.counters { count(nodeName, c) }
-            return finish(.droppedByReceiver(counter: "Udp: InCsumErrors"))
+            return finish(.droppedByReceiver(counter: rec.counters[0]))
         }
         var outer = p
-        outer.innerOffset = Vxlan.outerHeaderLength
+        outer.innerOffset = Vxlan.headerLength(p.frame.bytes)
         outer = watch(outer) { w in
-            w.record(outer, outer, node: ni, iface: w.ifLabel(d), .receive, .vxlanOuterReceive(check: rec.outerCheck, device: w.name(vx)))
+            w.record(outer, outer, node: ni, iface: w.ifLabel(d), .receive, .vxlanOuterReceive(check: rec.outerCheck, device: w.name(vx), v6: rec.v6))
         }
         var q = outer
         q.frame = inner.frame
         q.carrier = .skb(inner.skb)
         q.innerOffset = nil
-        q = watch(q) { w in w.record(outer, q, node: ni, iface: w.ifLabel(vx), .receive, .vxlanDecap(summed: inner.skb.ipSummed, device: w.name(vx))) }
+        var geneve = false
+        if case let .vxlan(v) = net.devices[vx].kind { geneve = v.geneve }
+        q = watch(q) { w in w.record(outer, q, node: ni, iface: w.ifLabel(vx), .receive, .vxlanDecap(summed: inner.skb.ipSummed, device: w.name(vx), geneve: geneve)) }
         // The inner transport check starts with `skb->csum_valid = 0` (__skb_checksum_validate):
         // the outer's mark does not vouch for the inner bytes (a COMPLETE skb still checks them).
         if case var .skb(st) = q.carrier {
@@ -519,7 +613,7 @@ extension Topology {
             guard case let .vxlan(vx) = x.kind, vx.local != nil else { continue }
             for y in nodes[(i + 1)...] {
                 guard case let .vxlan(vy) = y.kind else { continue }
-                if vy.vni == vx.vni && vy.dstPort == vx.dstPort && vy.local == vx.remote && vy.remote == vx.local {
+                if vy.geneve == vx.geneve && vy.vni == vx.vni && vy.dstPort == vx.dstPort && vy.local == vx.remote && vy.remote == vx.local {
                     out.append((x.name, y.name, vx.vni))
                 }
             }

@@ -1,0 +1,94 @@
+import Testing
+import Simulation
+import Wire
+import TestSupport
+
+// Outer NAT at an underlay router (#16): a netns router's MASQUERADE of a tunnelled packet's outer
+// header follows udp_manip_pkt() (N1 6.x: a zero field stays zero; N2 4.4: a zero field of a
+// PARTIAL skb is updated) and inet_proto_csum_replace4() (N3: the PARTIAL branch adds the address
+// delta to an LCO outer as if it were a pending pseudo-header sum). Expected values from the naive
+// reference: the PARTIAL branch is `~csum_fold(csum_add(csum_sub(field, from), to))`, i.e. the
+// plain fold of field + ~from + to.
+
+private func words32(_ a: [UInt8]) -> [UInt16] { [UInt16(a[0]) << 8 | UInt16(a[1]), UInt16(a[2]) << 8 | UInt16(a[3])] }
+
+/// The PARTIAL branch of inet_proto_csum_replace4(pseudohdr = true), then CSUM_MANGLED_0.
+private func partialBranch(field: UInt16, from: [UInt8], to: [UInt8]) -> UInt16 {
+    let r = naiveFold([field] + words32(from).map { ~$0 } + words32(to))
+    return r == 0 ? 0xFFFF : r
+}
+
+private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[40]) << 8 | UInt16(b[41]) }
+
+/// The outer frame with its inner L4 checksum completed naively (what skb_checksum_help does).
+private func completingInner(_ outer: [UInt8]) -> [UInt8] {
+    var b = outer
+    let inner = Array(b[50...])
+    let c = naiveL4Checksum(inner)
+    let field = 50 + 34 + (inner[23] == 6 ? 16 : 6)
+    b[field] = UInt8(c >> 8); b[field + 1] = UInt8(c & 0xFF)
+    return b
+}
+
+@Suite struct VxlanRouterNATTests {
+    private func query(_ lab: String, _ sets: [String] = []) throws -> LegTrace {
+        let t = try with(loadShipped(lab).topology, sets)
+        return try #require(leg(try run(t, flow: "datagram"), "datagram", "query"))
+    }
+
+    private func natStep(_ l: LegTrace) throws -> (before: Step, nat: Step) {
+        let i = try #require(l.steps.firstIndex { $0.event.kind == .routerOuterMasquerade })
+        return (l.steps[i - 1], l.steps[i])
+    }
+
+    @Test func anLCOOuterIsLeftWrongAndAVethReceiverAcceptsIt() throws {
+        let l = try query("vxlan-router-masquerade")
+        #expect(l.outcome == .accepted)
+        let (before, nat) = try natStep(l)
+        guard case let .routerOuterMasquerade(to, zeroKept, pseudo) = nat.event else { Issue.record("\(nat.event)"); return }
+        #expect(to == IPAddress("10.201.2.1")! && !zeroKept && pseudo)
+        // Before NAT the LCO outer is right for the completed packet; after, the address delta
+        // was added with the pseudo-header sign.
+        #expect(outerField(before.frame) == naiveL4Checksum(completingInner(before.frame)))
+        #expect(Array(nat.frame[26..<30]) == [10, 201, 2, 1])
+        #expect(nat.l4Field == partialBranch(field: outerField(before.frame), from: Array(before.frame[26..<30]), to: [10, 201, 2, 1]))
+        #expect(nat.l4Field != naiveL4Checksum(completingInner(nat.frame)))
+        // nodeB trusts the PARTIAL skb (veth): no counter.
+        #expect(l.counters["nodeB"]?["Udp: InCsumErrors"] == nil)
+    }
+
+    @Test func aCompletingReceiverPathDropsIt() throws {
+        let l = try query("vxlan-router-masquerade-tx-off")
+        #expect(l.outcome == .droppedByReceiver(counter: "Udp: InCsumErrors"))
+        #expect(l.counters["nodeB"]?["Udp: InCsumErrors"] == 1)
+        let last = try #require(l.steps.last)
+        #expect(last.event.kind == .vxlanOuterReceive)
+        #expect(last.inner?.field == naiveL4Checksum(Array(last.frame[50...])))
+        #expect(last.l4Field != naiveL4Checksum(last.frame))
+    }
+
+    @Test func linux6KeepsAZeroOuterZeroAtTheRouter() throws {
+        let l = try query("vxlan-router-masquerade-tx-off", ["vxA.udpcsum=off"])
+        let (_, nat) = try natStep(l)
+        guard case let .routerOuterMasquerade(_, zeroKept, _) = nat.event else { Issue.record("\(nat.event)"); return }
+        #expect(zeroKept && nat.l4Field == 0)
+        #expect(l.outcome == .accepted)
+    }
+
+    @Test func linux44UpdatesAZeroOuterOfAPartialSkb() throws {
+        let l = try query("vxlan-router-masquerade-tx-off", ["kernel=linux-4.4", "vxA.udpcsum=off"])
+        let (before, nat) = try natStep(l)
+        #expect(outerField(before.frame) == 0)
+        guard case let .routerOuterMasquerade(_, zeroKept, pseudo) = nat.event else { Issue.record("\(nat.event)"); return }
+        #expect(!zeroKept && pseudo)
+        #expect(nat.l4Field == partialBranch(field: 0, from: Array(before.frame[26..<30]), to: [10, 201, 2, 1]))
+        #expect(l.outcome == .droppedByReceiver(counter: "Udp: InCsumErrors"))
+    }
+
+    @Test func theFarEndpointsPacketsAreNoTupleClash() throws {
+        let tr = try run(loadShipped("vxlan-router-masquerade").topology, flow: "datagram")
+        let r = try #require(leg(tr, "datagram", "response"))
+        #expect(r.outcome == .accepted)
+        #expect(!r.steps.contains { $0.event.kind == .natTupleClash })
+    }
+}
