@@ -207,8 +207,17 @@ public struct Simulator: Sendable {
     // MARK: Legs
 
     /// Deterministic payload bytes (distinct per direction).
+    /// Byte i is `(7 × i + seed) mod 256`, written by a running sum (a leg's payload is built at
+    /// every run, up to 64 KiB of it).
     static func payload(_ n: Int, seed: UInt8) -> [UInt8] {
-        (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(seed)) }
+        [UInt8](unsafeUninitializedCapacity: max(n, 0)) { buf, count in
+            var v = seed
+            for i in 0..<buf.count {
+                buf.initializeElement(at: i, to: v)
+                v &+= 7
+            }
+            count = buf.count
+        }
     }
 
     private func legSpecs(_ f: Flow, client c: HostRef, server s: HostRef, clientAddr: IPAddress, serverAddr: IPAddress, _ net: Network) -> [LegSpec] {

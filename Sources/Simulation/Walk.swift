@@ -42,12 +42,7 @@ struct Walk {
         let l = after.layout
         let f = after.frame
         let valid = f.l4ChecksumIsValid(l)
-        let changed: [Int]
-        if before.frame.count == after.frame.count {
-            changed = (0..<f.count).filter { before.frame.bytes[$0] != f.bytes[$0] }
-        } else {
-            changed = Array(0..<f.count)
-        }
+        let changed = Self.changedBytes(before.frame.bytes, f.bytes)
         let src = addressName(f.bytes[f.sourceAddressRange(l)])
         let dst = addressName(f.bytes[f.destinationAddressRange(l)])
         steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, event: event,
@@ -59,6 +54,21 @@ struct Walk {
                           refragmentMTUs: after.refragmentMTUs,
                           inner: after.innerOffset.flatMap { InnerChecksum(frame: f.bytes, offset: $0) }, drop: drop))
         applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
+    }
+
+    /// The offsets where `after` differs from `before`; every offset of `after` when the length
+    /// changed. A frame that no element changed still shares its buffer with the one before
+    /// (arrays are copy-on-write): then nothing is compared.
+    static func changedBytes(_ before: [UInt8], _ after: [UInt8]) -> [Int] {
+        guard before.count == after.count else { return Array(0..<after.count) }
+        var out: [Int] = []
+        before.withUnsafeBufferPointer { b in
+            after.withUnsafeBufferPointer { a in
+                guard b.baseAddress != a.baseAddress else { return }
+                for i in 0..<a.count where b[i] != a[i] { out.append(i) }
+            }
+        }
+        return out
     }
 
     /// The fragment count a step records for `p` (nil when it is one frame).
