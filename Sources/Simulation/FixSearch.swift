@@ -125,9 +125,8 @@ public struct FixSearch: Sendable {
         }
         let structural = changes.contains(where: { Self.structuralKeys.contains($0.key) })
         if structural, !problems(t).isEmpty { return nil }
-        let sim = Simulator(t)
         // Built once, when a flow must run: every flow of a variant runs on the same devices.
-        var net: Network?
+        var sim: Simulator?
         var works: [String: Bool] = [:]
         var flows: [FlowTrace] = []
         var pruned = false
@@ -140,10 +139,11 @@ public struct FixSearch: Sendable {
                 continue
             }
             guard let flow = t.flows.first(where: { $0.name == name }) else { return nil }
-            let n = net ?? (structural ? Network(t) : Network(t, reusing: network, touched: Set(touched.compactMap { network.nodeIndex(named: $0) })))
-            net = n
+            let s = sim ?? Simulator(t, network: structural ? Network(t) : Network(t, reusing: network, touched: Set(touched.compactMap { network.nodeIndex(named: $0) })))
+            sim = s
+            let n = s.network
             let stopLegs = pruneLegs && stopAtFirstFailure && flow.corruptAfter == nil
-            guard let ft = try? sim.flowTrace(named: name, net: n, stopAtFailingLeg: stopLegs) else { return nil }
+            guard let ft = try? s.flowTrace(named: name, net: n, stopAtFailingLeg: stopLegs) else { return nil }
             let ok: Bool
             if flow.corruptAfter == nil {
                 ok = FlowIntent.works(ft, flow: flow, uncorrupted: nil)
@@ -153,7 +153,7 @@ public struct FixSearch: Sendable {
                 var u = t
                 if let i = u.flows.firstIndex(where: { $0.name == name }) { u.flows[i].corruptAfter = nil }
                 // Only the clean run's verdict counts: its walk may stop at a failing leg.
-                let clean = try? Simulator(u).flowTrace(named: name, net: n, stopAtFailingLeg: true)
+                let clean = try? Simulator(u, network: n).flowTrace(named: name, net: n, stopAtFailingLeg: true)
                 ok = FlowIntent.works(ft, flow: flow, uncorrupted: clean)
             }
             if stopLegs, !ok { pruned = true }  // perhaps stopped early: not for showing
@@ -162,8 +162,14 @@ public struct FixSearch: Sendable {
             if !ok, stopAtFirstFailure { break }
         }
         let byName = Dictionary(flows.map { ($0.flow, $0) }, uniquingKeysWith: { a, _ in a })
+        // A pruned search's set that does not work is thrown away (or walked again, unpruned,
+        // when it is the best partial result): its devices and notes are not worked out, and it
+        // counts as pruned so that nothing shows it.
+        let described = !pruneLegs || !stopAtFirstFailure || works.values.allSatisfy { $0 }
+        if !described { pruned = true }
         let trace = Trace(topology: t.name, hostKernel: t.hostKernel, flows: flowNames.compactMap { byName[$0] },
-                          devices: net.map { sim.devices($0) } ?? [], notes: net.map { sim.notes($0) } ?? [])
+                          devices: described ? sim.map { $0.devices($0.network) } ?? [] : [],
+                          notes: described ? sim.map { $0.notes($0.network) } ?? [] : [])
         var o = Outcome(changes: changes, topology: t, trace: trace, works: works)
         o.pruned = pruned
         return o

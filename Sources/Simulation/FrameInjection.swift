@@ -101,7 +101,7 @@ extension Simulator {
 
     /// The bytes a frame flow writes after the virtio header: given, or built from the flow.
     public func frameBytes(_ f: Flow) throws(InjectError) -> [UInt8] {
-        try frameBytes(f, framePath(f, Network(topology)), Network(topology))
+        try frameBytes(f, framePath(f, network), network)
     }
 
     func frameBytes(_ f: Flow, _ p: FramePath, _ net: Network) throws(InjectError) -> [UInt8] {
@@ -161,7 +161,7 @@ extension Simulator {
 
     /// Why a frame flow cannot be walked, or nil.
     public func frameProblem(_ f: Flow) -> String? {
-        let net = Network(topology)
+        let net = network
         do throws(InjectError) {
             let p = try framePath(f, net)
             let bytes = try frameBytes(f, p, net)

@@ -2,7 +2,14 @@ import Wire
 
 /// A frame in flight: the bytes and how they are carried, plus where layer 2 is taking it.
 struct Packet: Sendable {
-    var frame: Frame
+    /// Every change to the frame (assigned whole or mutated in place) parses it again, so
+    /// `layout` is always the current frame's: a walk reads a packet's layout far more often
+    /// than it changes the frame (each recorded step, each element's checks).
+    var frame: Frame {
+        didSet { parsed = try? frame.layout() }
+    }
+    /// `frame.layout()`, nil while the frame does not parse.
+    private var parsed: FrameLayout?
     var carrier: Carrier
     /// The device that owns the next-hop address (bridges pick the port that leads there).
     var target: Int?
@@ -31,10 +38,19 @@ struct Packet: Sendable {
     /// Offset of the inner Ethernet header of a tunnelled frame (VXLAN: 50); nil otherwise.
     var innerOffset: Int?
 
+    init(frame: Frame, carrier: Carrier, target: Int? = nil, segment: Int? = nil, payloadOffset: Int = 0) {
+        self.frame = frame
+        self.parsed = try? frame.layout()
+        self.carrier = carrier
+        self.target = target
+        self.segment = segment
+        self.payloadOffset = payloadOffset
+    }
+
     var layout: FrameLayout {
         // Frames in flight are built by PacketBuilder or derived from one by kernel operations
         // that keep them parseable.
-        guard let l = try? frame.layout() else { preconditionFailure("a frame in flight no longer parses") }
+        guard let l = parsed else { preconditionFailure("a frame in flight no longer parses") }
         return l
     }
 

@@ -12,7 +12,7 @@ extension Simulator {
     /// - Parameters:
     ///   - sender: the host the frame comes from (its routing picks the first next hop).
     public func inject(frame bytes: [UInt8], vnetHeader: VirtioNetHeader?, atTap tapName: String, sender: String) throws(InjectError) -> LegTrace {
-        let net = Network(topology)
+        let net = network
         guard let ti = topology.nodeIndex(named: tapName), case .tap = topology.nodes[ti].kind,
               let tap = net.interfaceDevice[ti][0] else {
             throw InjectError(description: "no TAP named '\(tapName)'")

@@ -26,14 +26,26 @@ public struct Simulator: Sendable {
     /// Seconds of a connection's life the counters cover (retransmissions within it count).
     public var window: Double
 
+    /// `topology` resolved into devices and connections, once: a network is a function of the
+    /// topology alone and no walk changes it, so every run, flow and leg of this simulator (and
+    /// a caller that runs it again, like the bench or the explorer) walks the same one.
+    public let network: Network
+
     public init(_ topology: Topology, window: Double = ObservationWindow.defaultSeconds) {
+        self.init(topology, network: Network(topology), window: window)
+    }
+
+    /// A simulator on a network already built from `topology` (`Network(topology)`, or
+    /// `Network(topology, reusing:touched:)` as the fix search builds it).
+    init(_ topology: Topology, network: Network, window: Double = ObservationWindow.defaultSeconds) {
         self.topology = topology
+        self.network = network
         self.window = window
     }
 
     /// Trace every flow, or only the one named.
     public func run(flow name: String? = nil) throws(SimulationError) -> Trace {
-        let net = Network(topology)
+        let net = network
         var flows = topology.flows
         if let name {
             flows = flows.filter { $0.name == name }
@@ -195,8 +207,17 @@ public struct Simulator: Sendable {
     // MARK: Legs
 
     /// Deterministic payload bytes (distinct per direction).
+    /// Byte i is `(7 × i + seed) mod 256`, written by a running sum (a leg's payload is built at
+    /// every run, up to 64 KiB of it).
     static func payload(_ n: Int, seed: UInt8) -> [UInt8] {
-        (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(seed)) }
+        [UInt8](unsafeUninitializedCapacity: max(n, 0)) { buf, count in
+            var v = seed
+            for i in 0..<buf.count {
+                buf.initializeElement(at: i, to: v)
+                v &+= 7
+            }
+            count = buf.count
+        }
     }
 
     private func legSpecs(_ f: Flow, client c: HostRef, server s: HostRef, clientAddr: IPAddress, serverAddr: IPAddress, _ net: Network) -> [LegSpec] {

@@ -5,6 +5,9 @@ import Wire
 /// that touches it. What each element does lives in `Elements/` (one file per kind); this file
 /// holds the recording, `validate_xmit_skb()` and the dispatch to each kind.
 struct Walk {
+    /// Never changes during a walk. Elements read a device's fields where they are
+    /// (`net.devices[d].features`) instead of copying the whole `Device` at every hop (its
+    /// name, label, MAC, ports and features each cost a retain and a release).
     let net: Network
     let flow: Flow
     let leg: LegSpec
@@ -42,12 +45,7 @@ struct Walk {
         let l = after.layout
         let f = after.frame
         let valid = f.l4ChecksumIsValid(l)
-        let changed: [Int]
-        if before.frame.count == after.frame.count {
-            changed = (0..<f.count).filter { before.frame.bytes[$0] != f.bytes[$0] }
-        } else {
-            changed = Array(0..<f.count)
-        }
+        let changed = Self.changedBytes(before.frame.bytes, f.bytes)
         let src = addressName(f.bytes[f.sourceAddressRange(l)])
         let dst = addressName(f.bytes[f.destinationAddressRange(l)])
         steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, event: event,
@@ -59,6 +57,21 @@ struct Walk {
                           refragmentMTUs: after.refragmentMTUs,
                           inner: after.innerOffset.flatMap { InnerChecksum(frame: f.bytes, offset: $0) }, drop: drop))
         applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
+    }
+
+    /// The offsets where `after` differs from `before`; every offset of `after` when the length
+    /// changed. A frame that no element changed still shares its buffer with the one before
+    /// (arrays are copy-on-write): then nothing is compared.
+    static func changedBytes(_ before: [UInt8], _ after: [UInt8]) -> [Int] {
+        guard before.count == after.count else { return Array(0..<after.count) }
+        var out: [Int] = []
+        before.withUnsafeBufferPointer { b in
+            after.withUnsafeBufferPointer { a in
+                guard b.baseAddress != a.baseAddress else { return }
+                for i in 0..<a.count where b[i] != a[i] { out.append(i) }
+            }
+        }
+        return out
     }
 
     /// The fragment count a step records for `p` (nil when it is one frame).
@@ -187,23 +200,22 @@ struct Walk {
             finish(.droppedOnPath(at: name(d), reason: "forwarding loop"))
             return
         }
-        let dev = net.devices[d]
         guard var s = p.skb else { preconditionFailure("transmit needs an skb") }
         let l = p.layout
-        let profile = dev.profile
-        let node = dev.node
+        let profile = net.devices[d].profile
+        let node = net.devices[d].node
         // 1. GSO: a device without TSO for this type segments in software.
         if s.isGSO {
             let tsoOK: Bool
-            if case let .tap(ts) = dev.kind {
+            if case let .tap(ts) = net.devices[d].kind {
                 let flags = net.tunFlags(d, ts)
-                tsoOK = dev.features.has(.tso) && (s.gsoType == .tcpv6 ? flags.tso6 : flags.tso4)
+                tsoOK = net.devices[d].features.has(.tso) && (s.gsoType == .tcpv6 ? flags.tso6 : flags.tso4)
             } else {
-                tsoOK = dev.features.has(.tso)
+                tsoOK = net.devices[d].features.has(.tso)
             }
             if !tsoOK {
                 // 4.4 quirk: a device without SG gets NONE segments even if it can checksum.
-                let complete = !(dev.features.txChecksum && s.ipSummed == .partial && (profile == .linux6 || dev.features.has(.scatterGather)))
+                let complete = !(net.devices[d].features.txChecksum && s.ipSummed == .partial && (profile == .linux6 || net.devices[d].features.has(.scatterGather)))
                 let segs = p.frame.tcpSegments(mss: s.gsoSize, l, complete: complete, mangleZero: false)
                 for (i, seg) in segs.enumerated() {
                     var q = p
@@ -222,7 +234,7 @@ struct Walk {
         }
         // 2. Checksum completion when the device cannot finish a PARTIAL skb.
         var q = p
-        if s.ipSummed == .partial && !dev.features.txChecksum {
+        if s.ipSummed == .partial && !net.devices[d].features.txChecksum {
             if s.isGSO {
                 // Not reached: a GSO skb on a device without checksum offload has no TSO either.
                 preconditionFailure("GSO skb on a device without checksum offload")
@@ -230,7 +242,7 @@ struct Walk {
             q.frame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: l.end, mangleZero: profile.checksumHelpMangles0)
             s = SkbState(ipSummed: .none)
             q.carrier = .skb(s)
-            let reason = dev.features.fixedOff[.txChecksumming] ?? "tx-checksumming is off"
+            let reason = net.devices[d].features.fixedOff[.txChecksumming] ?? "tx-checksumming is off"
             q = watch(q) { w in
                 w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .checksumHelp(profile: profile, device: w.name(d), reason: reason))
             }
@@ -254,14 +266,13 @@ struct Walk {
 
     /// A frame enters the kernel on device `d` (from its peer, its fd, or the wire).
     mutating func ingress(_ p: Packet, on d: Int, via: String?) {
-        let dev = net.devices[d]
-        if let br = dev.master {
+        if let br = net.devices[d].master {
             return bridgeForward(p, bridge: br, from: d)
         }
-        if let ps = dev.packetSocket {
+        if let ps = net.devices[d].packetSocket {
             return userspaceReceive(p, node: ps.node, iface: ps.iface, via: d)
         }
-        if dev.l3 != nil {
+        if net.devices[d].l3 != nil {
             return arriveAtHost(p, device: d)
         }
         finish(.droppedOnPath(at: name(d), reason: "the device is not attached to anything"))

@@ -216,7 +216,7 @@ struct Validator {
 
     mutating func checkFlows() {
         let sim = Simulator(topology)
-        let net = Network(topology)
+        let net = sim.network
         for f in topology.flows {
             var ok = true
             for (key, name) in [("from", f.from), ("to", f.to)] {

@@ -7,8 +7,7 @@ extension Walk {
     /// guest, or a userspace forwarder), with a vnet header (`has_data_valid=true`) when the TAP has
     /// one.
     mutating func tunNetXmit(_ p: Packet, on d: Int, _ s: SkbState, _ ts: TapSettings) {
-        let dev = net.devices[d]
-        let node = dev.node
+        let node = net.devices[d].node
         let l = p.layout
         var q = p
         if ts.vnetHdr {
@@ -19,7 +18,7 @@ extension Walk {
             q.carrier = .raw
             q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .tunPutUser(vnet: nil, summed: s.ipSummed)) }
         }
-        switch dev.fdSide {
+        switch net.devices[d].fdSide {
         case let .vm(v)?:
             qemuToGuest(q, nic: v, tap: d)
         case let .userspace(ni, ii)?:
@@ -37,10 +36,9 @@ extension Walk {
 
     /// A frame written to a TAP's fd: `tun_get_user()`.
     mutating func tapWrite(_ p: Packet, tap: Int, vnet: Bool) {
-        let dev = net.devices[tap]
-        guard case let .tap(ts) = dev.kind else { preconditionFailure("tapWrite needs a TAP") }
-        let node = dev.node
-        let profile = dev.profile
+        guard case let .tap(ts) = net.devices[tap].kind else { preconditionFailure("tapWrite needs a TAP") }
+        let node = net.devices[tap].node
+        let profile = net.devices[tap].profile
         var q = p
         var s = SkbState(ipSummed: .none)
         var written: VirtioNetHeader?

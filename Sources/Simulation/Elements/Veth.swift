@@ -6,16 +6,15 @@ extension Walk {
     /// `veth_xmit()` → `veth_forward_skb()`: the skb crosses to the peer (its checksum state unchanged
     /// since 4.4), or takes the peer's NAPI/GRO path.
     mutating func vethXmit(_ p: Packet, on d: Int, _ s: SkbState) {
-        let dev = net.devices[d]
-        let node = dev.node
+        let node = net.devices[d].node
         let l = p.layout
         var q = p
         var marks = false
-        if let peer = dev.peer, dev.profile.vethMarksUnnecessary, s.ipSummed == .none, net.devices[peer].features.has(.rxChecksumming) {
+        if let peer = net.devices[d].peer, net.devices[d].profile.vethMarksUnnecessary, s.ipSummed == .none, net.devices[peer].features.has(.rxChecksumming) {
             q.carrier = .skb(s.with(.unnecessary))
             marks = true
         }
-        guard let peer = dev.peer else { return finish(.droppedOnPath(at: name(d), reason: "veth has no peer")) }
+        guard let peer = net.devices[d].peer else { return finish(.droppedOnPath(at: name(d), reason: "veth has no peer")) }
         // __dev_forward_skb() → is_skb_forwardable(): a non-GSO frame longer than the peer's
         // MTU + Ethernet header + VLAN tag (1518 at MTU 1500) is dropped.
         let peerMTU = net.devices[peer].mtu
@@ -33,7 +32,7 @@ extension Walk {
         }
         // veth_skb_is_eligible_for_gro(): with GRO on the peer, frames from a sender without
         // TSO take the NAPI path, where GRO validates a NONE checksum and marks it UNNECESSARY.
-        if dev.profile == .linux6, net.devices[peer].features.has(.gro), !dev.features.has(.tso),
+        if net.devices[d].profile == .linux6, net.devices[peer].features.has(.gro), !net.devices[d].features.has(.tso),
            case let .skb(cur) = q.carrier, cur.ipSummed == .none, !cur.isGSO, q.fragmentMTU == nil, l.l4Protocol == .tcp || l.l4Protocol == .udp {
             let r = q
             let valid = q.frame.l4ChecksumIsValid(l)

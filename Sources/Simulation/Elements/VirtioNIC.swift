@@ -7,14 +7,13 @@ extension Walk {
     /// The guest's virtio-net `start_xmit()` → `xmit_skb()`: the skb's state leaves as a virtio header
     /// (`virtio_net_hdr_from_skb(…, has_data_valid=false)`), written to the backend TAP.
     mutating func virtioXmit(_ p: Packet, on d: Int, _ s: SkbState) {
-        let dev = net.devices[d]
-        let node = dev.node
+        let node = net.devices[d].node
         let l = p.layout
         let h = VirtioNetHeader(skb: s, hasDataValid: false, headersLength: l.payloadOffset)
         var q = p
         q.carrier = .vnet(h)
         q = watch(q) { w in w.record(p, q, node: node, iface: w.ifLabel(d), .transmit, .virtioXmit(h)) }
-        guard let tap = dev.peer else {
+        guard let tap = net.devices[d].peer else {
             finish(.droppedOnPath(at: name(d), reason: "NIC has no backend"))
             return
         }
@@ -23,14 +22,13 @@ extension Walk {
 
     /// QEMU hands a frame the host wrote to the TAP to the guest's virtio-net device.
     mutating func qemuToGuest(_ p: Packet, nic: Int, tap: Int) {
-        let dev = net.devices[nic]
-        let node = dev.node
+        let node = net.devices[nic].node
         var q = p
-        let profile = dev.profile
+        let profile = net.devices[nic].profile
         let guestName = topology.nodes[node].name
         // QEMU virtio-net receive_filter(): a unicast frame for another MAC is dropped unless
         // the guest put its NIC in promiscuous mode (a flooded copy, for instance).
-        if p.flooded, Self.isForeignUnicast(p.frame.bytes, mac: dev.mac), !guestNICIsPromiscuous(nic) {
+        if p.flooded, Self.isForeignUnicast(p.frame.bytes, mac: net.devices[nic].mac), !guestNICIsPromiscuous(nic) {
             _ = watch(p) { w in
                 w.record(p, p, node: node, iface: w.ifLabel(nic), .receive,
                          .qemuReceiveFilter(mac: Self.macString(p.frame.destinationMAC), guest: guestName), drop: "not for this MAC")
