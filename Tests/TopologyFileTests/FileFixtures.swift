@@ -79,3 +79,13 @@ enum Scratch {
         return true
     }()
 }
+
+/// Every diagnostic parsing `text` as a file named `lab.yaml` gives (empty when it loads).
+func errors(_ text: String) -> [Diagnostic] {
+    do {
+        _ = try TopologyFile.parse(text, file: "lab.yaml")
+        return []
+    } catch {
+        return error.diagnostics
+    }
+}

@@ -56,15 +56,6 @@ flows:
 
 """
 
-private func errors(_ text: String) -> [Diagnostic] {
-    do {
-        _ = try TopologyFile.parse(text, file: "lab.yaml")
-        return []
-    } catch {
-        return error.diagnostics
-    }
-}
-
 private func replacing(_ a: String, _ b: String, in text: String = lab) -> String {
     precondition(text.contains(a), "fixture lacks \(a)")
     return text.replacingFirst(a, with: b)

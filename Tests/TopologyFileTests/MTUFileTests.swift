@@ -29,15 +29,6 @@ flows:
 
 """
 
-private func errors(_ text: String) -> [Diagnostic] {
-    do {
-        _ = try TopologyFile.parse(text, file: "lab.yaml")
-        return []
-    } catch {
-        return error.diagnostics
-    }
-}
-
 private func variant(_ a: String, _ b: String) -> String {
     precondition(lab.contains(a), "fixture lacks \(a)")
     return lab.replacingFirst(a, with: b)

@@ -28,15 +28,6 @@ flows:
 
 """
 
-private func errors(_ text: String) -> [Diagnostic] {
-    do {
-        _ = try TopologyFile.parse(text, file: "lab.yaml")
-        return []
-    } catch {
-        return error.diagnostics
-    }
-}
-
 /// Replace the first occurrence of `a` with `b` in the good file.
 private func variant(_ a: String, _ b: String) -> String {
     precondition(good.contains(a), "test fixture lacks \(a)")

@@ -26,15 +26,6 @@ links:
 
 """
 
-private func errors(_ text: String) -> [Diagnostic] {
-    do {
-        _ = try TopologyFile.parse(text, file: "lab.yaml")
-        return []
-    } catch {
-        return error.diagnostics
-    }
-}
-
 @Suite struct VxlanFileTests {
     @Test func theLabLoads() throws {
         let t = try TopologyFile.parse(lab, file: "lab.yaml").topology
