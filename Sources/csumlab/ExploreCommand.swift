@@ -52,15 +52,21 @@ struct ExploreCommand: ParsableCommand {
         do { loaded = try TopologyFile.parse(text, file: label) } catch { throw ValidationFailure(message: error.description) }
         // Command-line --kernel and --set stay toggles on top of the file, so the trace line,
         // r and undo know them (checked here first, with the same errors as trace).
-        // --add-flow's flows join the structure: the explorer shows them and `w` saves them.
         var checked = loaded
         try overrides.apply(to: &checked)
-        var structure = loaded
-        try OverrideOptions.addFlows(overrides.addedFlows, to: &structure)
+        var withFlows = loaded
+        try OverrideOptions.addFlows(overrides.addedFlows, to: &withFlows)
         let toggles = (overrides.kernel.map { ["kernel=\($0.rawValue)"] } ?? []) + overrides.assignments
         var state: ExplorerState
         do {
-            var doc = try LabDocument(structure: structure.topology, expectations: structure.expectations, toggles: toggles, path: path, label: label)
+            var doc = try LabDocument(structure: loaded.topology, expectations: loaded.expectations, toggles: toggles, path: path, label: label)
+            // --add-flow's flows are an edit on top of the file: unsaved until `w`, undoable.
+            if !overrides.addedFlows.isEmpty {
+                var next = doc.current
+                next.structure.flows = withFlows.topology.flows
+                next.expectations = withFlows.expectations
+                try doc.commit(next, label: "--add-flow")
+            }
             if path != nil, let stamp { doc.origin = (text, stamp) }
             if path == nil, browseDirectory == nil, let dir = try? LabCatalog.shippedDirectory() {
                 let shipped = dir + "/" + DefaultLab.fileName
