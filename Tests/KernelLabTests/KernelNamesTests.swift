@@ -180,21 +180,10 @@ enum AwkwardNames {
         try #require(fd >= 0)
         _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
         close(fd)
-        let child = try Spawn.start([VerifyCleanupTests.csumlab, "verify", file])
-        close(child.stdin)
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(child.stdout, &buf, buf.count)
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
-        close(child.stdout)
-        let status = Spawn.wait(child.pid)
-        let report = String(decoding: out, as: UTF8.self)
+        let (status, report, pid) = try VerifyCleanupTests.runVerify(file)
         #expect(status == 0, "\(report.suffix(3000))")
         #expect(report.contains("mismatched 0  → pass"), "\(report.suffix(3000))")
         #expect(!report.contains("not checkable: "), "every leg must be checked: \(report)")
-        #expect(Namespaces.list(prefix: RunPrefix(pid: child.pid)).isEmpty, "the run left its lab behind")
+        #expect(Namespaces.list(prefix: RunPrefix(pid: pid)).isEmpty, "the run left its lab behind")
     }
 }

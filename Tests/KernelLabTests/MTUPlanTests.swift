@@ -66,20 +66,9 @@ import Simulation
     @Test(.enabled(if: VerifyCleanupTests.enabled, VerifyCleanupTests.requirement("needs root, /dev/net/tun, network namespaces and a built csumlab")),
           arguments: ["mtu-jumbo-router", "mtu-overlay-1450", "mtu-tap-writes"])
     func verifyPasses(name: String) throws {
-        let child = try Spawn.start([VerifyCleanupTests.csumlab, "verify", Shipped.root + "/topologies/" + name + ".yaml"])
-        close(child.stdin)
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(child.stdout, &buf, buf.count)
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
-        close(child.stdout)
-        let status = Spawn.wait(child.pid)
-        let report = String(decoding: out, as: UTF8.self)
+        let (status, report, pid) = try VerifyCleanupTests.runVerify(Shipped.root + "/topologies/" + name + ".yaml")
         #expect(status == 0, "\(report.suffix(3000))")
         #expect(report.contains("not checkable 0, mismatched 0  → pass"), "\(report.suffix(3000))")
-        #expect(Namespaces.list(prefix: RunPrefix(pid: child.pid)).isEmpty, "the run left its lab behind")
+        #expect(Namespaces.list(prefix: RunPrefix(pid: pid)).isEmpty, "the run left its lab behind")
     }
 }

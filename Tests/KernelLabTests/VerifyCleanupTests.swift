@@ -14,6 +14,22 @@ import Testing
         return parts.joined(separator: "/") + "/csumlab"
     }
 
+    /// `csumlab verify FILE`, run to its end: exit status, standard output, and the child's pid
+    /// (its run prefix names the namespaces it must have removed).
+    static func runVerify(_ file: String) throws -> (status: Int32, report: String, pid: pid_t) {
+        let child = try Spawn.start([csumlab, "verify", file])
+        close(child.stdin)
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(child.stdout, &buf, buf.count)
+            if n <= 0 { break }
+            out += buf[0..<n]
+        }
+        close(child.stdout)
+        return (Spawn.wait(child.pid), String(decoding: out, as: UTF8.self), child.pid)
+    }
+
     static var enabled: Bool { Host.canBuildLabs && access(csumlab, X_OK) == 0 && toolsReady }
 
     /// The programs a lab is built with (`ip`, `nft`, `iptables`). Outside CI a machine without
