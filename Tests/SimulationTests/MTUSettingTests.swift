@@ -10,22 +10,6 @@ import Wire
 /// here from the MTU: IPv4 MSS = MTU − 40, IPv6 MSS = MTU − 60, a frame passes a device of MTU m
 /// when it is at most m + 14 (Ethernet) + 4 (VLAN tag) bytes long.
 @Suite struct MTUSettingTests {
-    func sent(_ tr: Trace, _ flow: String, _ legName: String) throws -> [UInt8] {
-        try #require(leg(tr, flow, legName)?.steps.first).frame
-    }
-
-    func segmentPayloads(_ tr: Trace, _ flow: String, _ legName: String, at tap: String) throws -> [Int] {
-        let l = try #require(leg(tr, flow, legName))
-        return l.steps.filter { $0.element == tap && $0.event.kind == .gsoSegment }.map { naiveTCPPayloadLength($0.frame) }
-    }
-
-    func pieces(_ total: Int, _ mss: Int) -> [Int] {
-        var out: [Int] = []
-        var left = total
-        while left > 0 { out.append(min(mss, left)); left -= mss }
-        return out
-    }
-
     @Test func eachSideAdvertisesTheMSSOfItsOwnRoute() throws {
         let base = try loadShipped("tso-to-tap-without-tso").topology
         for (mtu, mss) in [(9000, 9000 - 40), (1450, 1450 - 40)] {

@@ -10,25 +10,6 @@ import TopologyFile
 /// … ecr 0,nop,wscale 7`; with `tcp_timestamps=0`: `mss 1460,nop,nop,sackOK,nop,wscale 7`), read
 /// back with the naive option reader in TestSupport; sizes are worked out here from the MTU.
 @Suite struct TCPOptionTests {
-    /// The sender's first frame of a leg (the SYN, SYN-ACK, or the data super-frame).
-    func sent(_ tr: Trace, _ flow: String, _ legName: String) throws -> [UInt8] {
-        try #require(leg(tr, flow, legName)?.steps.first).frame
-    }
-
-    /// Payload lengths of the segments the host cuts at `tap` (validate_xmit_skb) for a leg.
-    func segmentPayloads(_ tr: Trace, _ flow: String, _ legName: String, at tap: String) throws -> [Int] {
-        let l = try #require(leg(tr, flow, legName))
-        return l.steps.filter { $0.element == tap && $0.event.kind == .gsoSegment }.map { naiveTCPPayloadLength($0.frame) }
-    }
-
-    /// Cut `total` bytes into `mss`-byte pieces, written out plainly.
-    func pieces(_ total: Int, _ mss: Int) -> [Int] {
-        var out: [Int] = []
-        var left = total
-        while left > 0 { out.append(min(mss, left)); left -= mss }
-        return out
-    }
-
     @Test func defaultOptionsAreLinuxs() throws {
         let tr = try run(loadShipped("tso-to-tap-without-tso").topology, flow: "bulk")
         let syn = try sent(tr, "bulk", "SYN")
