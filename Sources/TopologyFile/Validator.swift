@@ -33,9 +33,13 @@ struct Validator {
         checkLinks()
         checkAddresses()
         checkTunnels()
-        if diagnostics.isEmpty { checkTunOffloads() }
-        if diagnostics.isEmpty { checkMTUs() }
-        if diagnostics.isEmpty { checkFlows() }
+        guard diagnostics.isEmpty else { return }
+        // One simulator, and the network it resolves, for every pass that needs the built lab
+        // (this runs on every explorer edit).
+        let sim = Simulator(topology)
+        checkTunOffloads(sim.network)
+        if diagnostics.isEmpty { checkMTUs(sim.network) }
+        if diagnostics.isEmpty { checkFlows(sim) }
     }
 
     /// A vxlan node names its VNI's endpoints and its underlay: `local` must be an address of
@@ -188,8 +192,7 @@ struct Validator {
     /// (drivers/net/tun.c, 4.4 and 6.x) reads the TSO bits inside its `TUN_F_CSUM` branch and
     /// returns -EINVAL for any bit left over. QEMU never asks for it; a file can, and `verify`
     /// could not build such a TAP, so it is an error here, at the TSO value that asks for it.
-    mutating func checkTunOffloads() {
-        let net = Network(topology)
+    mutating func checkTunOffloads(_ net: Network) {
         for d in net.devices {
             guard case let .tap(ts) = d.kind else { continue }
             let f = net.tunFlags(d.id, ts)
@@ -205,8 +208,8 @@ struct Validator {
     // MARK: MTU
 
     /// `mtu` set twice for one device, or an IPv6 address on a device below 1280.
-    mutating func checkMTUs() {
-        for p in Network(topology).mtuProblems() {
+    mutating func checkMTUs(_ net: Network) {
+        for p in net.mtuProblems() {
             let key = p.interface.map { "set:\(p.node):\($0):\(p.key)" } ?? "set:\(p.node):\(p.key)"
             error(marks[key] != nil ? key : p.interface.map { "iface:\(p.node):\($0)" } ?? "node:\(p.node)", p.message)
         }
@@ -214,8 +217,7 @@ struct Validator {
 
     // MARK: Flows
 
-    mutating func checkFlows() {
-        let sim = Simulator(topology)
+    mutating func checkFlows(_ sim: Simulator) {
         let net = sim.network
         for f in topology.flows {
             var ok = true
