@@ -45,7 +45,11 @@ import Glibc
     func verifyComparesAnAddedFlow() throws {
         let bin = try #require(csumlabBinary, "csumlab binary not found next to the test bundle")
         let r = Spawn.run([bin, "verify", Self.lab("seed-bridged"), "--flow", "probe", "--add-flow", Self.probe], capture: true)
-        if r.status == 77 { return }   // no namespaces or tools here: verify says why and skips
+        // 77: no namespaces or tools here (verify says why); CI must have them.
+        if r.status == 77 {
+            if getenv("CI").map({ String(cString: $0) }) == "true" { Issue.record("verify skipped in CI: \(r.output)") }
+            return
+        }
         #expect(r.status == 0, "\(r.output)")
         #expect(r.output.contains("flow probe"), "\(r.output)")
         #expect(r.output.contains("mismatched 0"), "\(r.output)")
