@@ -121,11 +121,13 @@ public struct Features: Sendable, Hashable {
     func effective(defaultBits: Int, fixedOff: [Feature: String] = [:], profile: KernelProfile) -> Effective {
         // Worked out on a bit per feature (by `ordinal`): every device of every simulation (and
         // of every variant the fix search tries) comes through here.
-        var bits = 0
-        for f in Feature.allCases {
-            if !fixedOff.isEmpty, fixedOff[f] != nil { continue }
-            if (requested.isEmpty ? nil : requested[f]) ?? (defaultBits & (1 << f.ordinal) != 0) { bits |= 1 << f.ordinal }
+        // The requests and the capabilities as masks: one pass over each (usually empty)
+        // dictionary instead of a hashed lookup per feature.
+        var bits = defaultBits
+        for (f, on) in requested {
+            if on { bits |= 1 << f.ordinal } else { bits &= ~(1 << f.ordinal) }
         }
+        for f in fixedOff.keys { bits &= ~(1 << f.ordinal) }
         func has(_ f: Feature) -> Bool { bits & (1 << f.ordinal) != 0 }
         var adj: [Adjustment] = []
         func drop(_ f: Feature, _ why: String) {
