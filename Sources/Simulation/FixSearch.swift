@@ -71,7 +71,11 @@ public struct FixSearch: Sendable {
         /// A flow's walk stopped at its first failing leg (`evaluate(…, pruneLegs: true)`):
         /// `works` is exact, the trace is not complete. `run` never returns such an outcome.
         var pruned = false
-
+        /// When a flow that does not corrupt on purpose failed (and the caller asked): the nodes
+        /// whose settings can change what its walk met (`relevantNodes` of its trace), by node
+        /// index. A change on any other node leaves that walk, and so the failure, as it is
+        /// (see `run`).
+        var failedScope: NodeSet?
         init(changes: [SettingChange], topology: Topology, trace: Trace, works: [String: Bool]) {
             self.changes = changes
             self.topology = topology
@@ -88,6 +92,8 @@ public struct FixSearch: Sendable {
     /// `base` resolved once: a variant that changes no structural key reuses its devices and
     /// connections (`Network(_:reusing:)`).
     let network: Network
+    /// Per node index: the nodes linked to it (`relevantNodes`' neighbours).
+    let neighbours: [NodeSet]
 
     public init(_ base: Topology, flow: String? = nil, problems: @escaping @Sendable (Topology) -> [String] = { _ in [] }) throws(SimulationError) {
         if let flow, !base.flows.contains(where: { $0.name == flow }) { throw .unknownFlow(flow) }
@@ -95,6 +101,14 @@ public struct FixSearch: Sendable {
         self.flowNames = flow.map { [$0] } ?? base.flows.map(\.name)
         self.problems = problems
         self.network = Network(base)
+        let index = base.nodeIndexesByName()
+        var neighbours = Array(repeating: NodeSet(count: base.nodes.count), count: base.nodes.count)
+        for l in base.links {
+            guard let a = index[l.a.node], let b = index[l.b.node] else { continue }
+            neighbours[a].insert(b)
+            neighbours[b].insert(a)
+        }
+        self.neighbours = neighbours
     }
 
     // MARK: Evaluating one set
@@ -118,10 +132,23 @@ public struct FixSearch: Sendable {
     /// clean run is made only when the corrupted run leaves the intent open.
     /// `FixSearchReuseTests` compares both against full runs on every shipped lab.
     func evaluate(_ changes: [SettingChange], stopAtFirstFailure: Bool, baseline: Outcome? = nil,
-                  order: [String]? = nil, relevant: [String: Set<String>] = [:], pruneLegs: Bool = false) -> Outcome? {
+                  order: [String]? = nil, relevant: [String: Set<String>] = [:], pruneLegs: Bool = false,
+                  wantScope: Bool = false, edits: [Edit]? = nil) -> Outcome? {
         var t = base
-        for c in changes {
-            do { try t.set(node: c.node, interface: c.interface, key: c.key, value: c.value) } catch { return nil }
+        if let edits {
+            for e in edits {
+                switch e {
+                case let .interfaceFeature(n, i, f, on): t.nodes[n].interfaces[i].features.requested[f] = on
+                case let .nodeFeature(n, f, on): t.nodes[n].features.requested[f] = on
+                case let .other(c):
+                    do { try t.set(node: c.node, interface: c.interface, key: c.key, value: c.value) } catch { return nil }
+                case .impossible: return nil
+                }
+            }
+        } else {
+            for c in changes {
+                do { try t.set(node: c.node, interface: c.interface, key: c.key, value: c.value) } catch { return nil }
+            }
         }
         let structural = changes.contains(where: { Self.structuralKeys.contains($0.key) })
         if structural, !problems(t).isEmpty { return nil }
@@ -130,6 +157,7 @@ public struct FixSearch: Sendable {
         var works: [String: Bool] = [:]
         var flows: [FlowTrace] = []
         var pruned = false
+        var failedScope: NodeSet?
         let touched = Set(changes.map(\.node))
         for name in order ?? flowNames {
             if let b = baseline, b.works[name] == true, let r = relevant[name], r.isDisjoint(with: touched),
@@ -157,6 +185,7 @@ public struct FixSearch: Sendable {
                 ok = FlowIntent.works(ft, flow: flow, uncorrupted: clean)
             }
             if stopLegs, !ok { pruned = true }  // perhaps stopped early: not for showing
+            if !ok, wantScope, flow.corruptAfter == nil { failedScope = relevantNodeSet(ft) }
             works[name] = ok
             flows.append(ft)
             if !ok, stopAtFirstFailure { break }
@@ -172,6 +201,7 @@ public struct FixSearch: Sendable {
                           notes: described ? sim.map { $0.notes($0.network) } ?? [] : [])
         var o = Outcome(changes: changes, topology: t, trace: trace, works: works)
         o.pruned = pruned
+        o.failedScope = failedScope
         return o
     }
 
@@ -180,6 +210,33 @@ public struct FixSearch: Sendable {
     /// flags, guest offers and netfilter switches change no link or address, so variants made
     /// of them alone skip the validator (FixSearchTests' brute force validates every set).
     static let structuralKeys: Set<String> = ["flavour", "place"]
+
+    /// One change as the search applies it: an ethtool feature written straight into the node
+    /// (no lookup by name, no list of allowed keys per change), anything else by `Topology.set`.
+    enum Edit {
+        case interfaceFeature(node: Int, interface: Int, feature: Feature, on: Bool)
+        case nodeFeature(node: Int, feature: Feature, on: Bool)
+        case other(SettingChange)
+        /// `Topology.set` refuses it on this lab whatever else changes.
+        case impossible
+    }
+
+    /// How `change` is applied. Only a feature on a node other than a router is written
+    /// directly: whether `Topology.set` takes a feature key depends on the node's kind alone,
+    /// which no fix changes — except a router's, whose flavour decides whether its interfaces
+    /// have features, so a router's changes always go through `Topology.set` in order.
+    func edit(_ change: SettingChange) -> Edit {
+        guard let f = Feature(named: change.key), let n = network.nodeIndex(named: change.node) else { return .other(change) }
+        if case .router = base.nodes[n].kind { return .other(change) }
+        var probe = base
+        do { try probe.set(nodeAt: n, interface: change.interface, key: change.key, value: change.value) } catch { return .impossible }
+        guard let on = Topology.parseBool(change.value) else { return .other(change) }
+        if let name = change.interface {
+            guard let i = base.nodes[n].interfaceIndex(named: name) else { return .other(change) }
+            return .interfaceFeature(node: n, interface: i, feature: f, on: on)
+        }
+        return .nodeFeature(node: n, feature: f, on: on)
+    }
 
     // MARK: Candidates
 
@@ -198,6 +255,23 @@ public struct FixSearch: Sendable {
             out.insert(l.a.node)
             out.insert(l.b.node)
         }
+        return out
+    }
+
+    /// `relevantNodes` by node index (the topology's order), for the search's bookkeeping.
+    func relevantNodeSet(_ ft: FlowTrace) -> NodeSet {
+        var near = NodeSet(count: base.nodes.count)
+        var last: String?
+        func add(_ name: String) {
+            guard name != last else { return }  // a hop's steps name one node in a row
+            last = name
+            if let i = network.nodeIndex(named: name) { near.insert(i) }
+        }
+        add(ft.from)
+        add(ft.to)
+        for l in ft.legs { for s in l.steps { add(s.element) } }
+        var out = near
+        for i in near.members { out.formUnion(neighbours[i]) }
         return out
     }
 
@@ -233,6 +307,9 @@ public struct FixSearch: Sendable {
         public var fixes: [Outcome]
         /// How many sets were simulated.
         public var evaluated: Int
+        /// How many sets were decided without a walk: a change in them cannot reach the flow
+        /// that failed without it (see `run`).
+        public var decided = 0
         /// The largest set size searched.
         public var searchedUpTo: Int
         /// When nothing works within the limit: the set that made the most target flows work.
@@ -243,42 +320,109 @@ public struct FixSearch: Sendable {
     /// stops at the smallest size that works — except that a one-change fix is shown with the
     /// two-change fixes that do not contain it (they teach what else works, at another cost). Only minimal sets are kept: a set that
     /// contains a smaller fix is not a fix of its own.
+    ///
+    /// A set is decided without a walk when one of its changes cannot matter: if `S` minus a
+    /// change `x` failed, and the flow that failed there crossed nothing `x`'s node can change
+    /// (`Outcome.failedScope`), that flow meets the same hops with `x` and fails again, so `S`
+    /// fails. Such a set inherits that scope for the next size; it cannot make more flows work
+    /// than the set it was decided from, so the best partial result is the same
+    /// (`FixSearchTests` checks the results against the search with `proveFailures: false` and
+    /// against a brute force). Failing flows are tried narrowest scope first, so the scope a
+    /// failure records is as small as the lab allows.
     public func run(maxChanges: Int = 3) -> Result? {
+        run(maxChanges: maxChanges, proveFailures: true)
+    }
+
+    /// `proveFailures` off: every set that passes the path-scope filter is walked (for tests
+    /// that compare the proof with the plain search).
+    func run(maxChanges: Int, proveFailures: Bool) -> Result? {
         guard let baseline = evaluate([]) else { return nil }
         var result = Result(baseline: baseline, fixes: [], evaluated: 1, searchedUpTo: 0, bestPartial: nil)
         if baseline.allWork { return result }
-        let failing = baseline.trace.flows.filter { baseline.works[$0.flow] == false }
-        let relevantPerFlow = failing.map { relevantNodes($0) }
         var relevant: [String: Set<String>] = [:]
         for f in baseline.trace.flows { relevant[f.flow] = relevantNodes(f) }
-        // Flows that fail now first: a set that leaves one failing is rejected after one run.
-        let order = failing.map(\.flow) + flowNames.filter { baseline.works[$0] == true }
+        // Flows that fail now first, narrowest first: a set that leaves one failing is rejected
+        // after one run, and the failure it records rules out the most sets of the next size.
+        let failingNames = flowNames.filter { baseline.works[$0] == false }
+        let failing = failingNames.enumerated().sorted { a, b in
+            let (ca, cb) = (relevant[a.element]?.count ?? 0, relevant[b.element]?.count ?? 0)
+            return ca != cb ? ca < cb : a.offset < b.offset
+        }.map(\.element)
+        let relevantPerFlow = failing.map { relevant[$0] ?? [] }
+        let order = failing + flowNames.filter { baseline.works[$0] == true }
         let scope = relevantPerFlow.reduce(into: Set<String>()) { $0.formUnion($1) }
         let cands = candidates(baseTrace: baseline.trace, nodes: scope)
+        let candidateNode = cands.map { network.nodeIndex(named: $0.node) ?? -1 }
+        let relevantSets = relevantPerFlow.map { names in
+            names.reduce(into: NodeSet(count: base.nodes.count)) { set, name in network.nodeIndex(named: name).map { set.insert($0) } }
+        }
+        // Option = one candidate with one of its alternatives, by id; a set is its ascending ids.
+        var optionBase: [Int] = []
+        var optionNode: [Int] = []
+        for c in cands {
+            optionBase.append(optionNode.count)
+            optionNode += Array(repeating: candidateNode[optionBase.count - 1], count: c.alternatives.count)
+        }
+        var optionEdit: [Edit] = []
+        for c in cands {
+            for v in c.alternatives { optionEdit.append(edit(SettingChange(node: c.node, interface: c.interface, key: c.key, value: v))) }
+        }
+        // A set of the previous size as one integer (mixed radix over the option ids); the
+        // proof is left out if that could overflow (never with the default three changes).
+        let radix = optionNode.count + 1
+        var prove = proveFailures
+        var span = 1
+        for _ in 0..<max(0, maxChanges - 1) {
+            let (m, overflow) = span.multipliedReportingOverflow(by: radix)
+            if overflow { prove = false; break }
+            span = m
+        }
+        func key(_ ids: [Int], without k: Int) -> Int {
+            var out = 0
+            for (j, id) in ids.enumerated() where j != k { out = out &* radix &+ (id + 1) }
+            return out
+        }
+        // The failure scope of each failing set of the previous size (evaluated or decided).
+        var failedBefore: [Int: NodeSet] = [:]
         var bestCount = baseline.works.values.filter { $0 }.count
         var firstWorking: Int?
-        var fixSets: [Set<SettingChange>] = []
+        var fixSets: [[Int]] = []
         var size = 1
         while size <= maxChanges, size <= cands.count {
             if let f = firstWorking, size > (f == 1 ? 2 : f) { break }
             result.searchedUpTo = size
+            var failedNow: [Int: NodeSet] = [:]
+            let record = prove && size < maxChanges
             forEachCombination(of: cands.count, size: size) { idx in
                 // Every failing flow needs a change on a node that can affect it.
-                for r in relevantPerFlow where !idx.contains(where: { r.contains(cands[$0].node) }) { return }
+                for r in relevantSets where !idx.contains(where: { r.contains(candidateNode[$0]) }) { return }
                 forEachChoice(idx.map { cands[$0].alternatives.count }) { choice in
+                    let ids = zip(idx, choice).map { optionBase[$0] + $1 }
+                    if fixSets.contains(where: { f in f.allSatisfy { ids.contains($0) } }) { return }
+                    if prove, size > 1 {
+                        for k in 0..<size {
+                            if let failed = failedBefore[key(ids, without: k)], !failed.contains(optionNode[ids[k]]) {
+                                result.decided += 1
+                                if record { failedNow[key(ids, without: -1)] = failed }
+                                return
+                            }
+                        }
+                    }
                     let changes = zip(idx, choice).map { i, c in
                         SettingChange(node: cands[i].node, interface: cands[i].interface, key: cands[i].key, value: cands[i].alternatives[c])
                     }
-                    let set = Set(changes)
-                    if fixSets.contains(where: { $0.isSubset(of: set) }) { return }
-                    result.evaluated += 1
                     guard let o = evaluate(changes, stopAtFirstFailure: true, baseline: baseline, order: order, relevant: relevant,
-                                           pruneLegs: true) else { return }
+                                           pruneLegs: true, wantScope: record, edits: ids.map { optionEdit[$0] }) else {
+                        result.evaluated += 1
+                        return
+                    }
+                    result.evaluated += 1
                     if o.allWork {
                         result.fixes.append(o)
-                        fixSets.append(set)
+                        fixSets.append(ids)
                         if firstWorking == nil { firstWorking = size }
                     } else {
+                        if record, let failed = o.failedScope { failedNow[key(ids, without: -1)] = failed }
                         let n = o.works.values.filter { $0 }.count
                         if n > bestCount {
                             bestCount = n
@@ -289,6 +433,7 @@ public struct FixSearch: Sendable {
                     }
                 }
             }
+            failedBefore = failedNow
             size += 1
         }
         return result
