@@ -228,8 +228,9 @@ public struct FixSearch: Sendable {
     func edit(_ change: SettingChange) -> Edit {
         guard let f = Feature(named: change.key), let n = network.nodeIndex(named: change.node) else { return .other(change) }
         if case .router = base.nodes[n].kind { return .other(change) }
-        var probe = base
-        do { try probe.set(nodeAt: n, interface: change.interface, key: change.key, value: change.value) } catch { return .impossible }
+        // Whether `set` takes it depends on the node alone: ask a lab of that one node.
+        var probe = Topology(name: base.name, kernel: base.kernel, nodes: [base.nodes[n]])
+        do { try probe.set(nodeAt: 0, interface: change.interface, key: change.key, value: change.value) } catch { return .impossible }
         guard let on = Topology.parseBool(change.value) else { return .other(change) }
         if let name = change.interface {
             guard let i = base.nodes[n].interfaceIndex(named: name) else { return .other(change) }
