@@ -64,3 +64,17 @@ import Simulation
         #expect(got.allSatisfy { $0.status == .valid && $0.frame.count <= 1464 })
     }
 }
+
+/// On this kernel (root, netns): the rings let vxB's GRO run, so verify sees the merged frame and
+/// agrees with the model. With plain sockets the same run saw the three segments and failed
+/// (15 observables, assets/kernel-reference-notes.md "Tunnel GRO").
+@Suite struct VxlanGROVerifyTests {
+    @Test(.enabled(if: VerifyCleanupTests.enabled, VerifyCleanupTests.requirement("needs root, network namespaces and a built csumlab")))
+    func theMergedSuperFrameIsObservedAndMatches() throws {
+        let r = try VerifyCleanupTests.runVerify(Shipped.root + "/topologies/vxlan-gro-merge.yaml")
+        #expect(r.status == 0, "\(r.report.suffix(2000))")
+        #expect(r.report.contains("mismatched 0  → pass"))
+        // The data leg's first frame at vxB: 4066 bytes (14 + 20 + 32 + 4000), CSUMNOTREADY.
+        #expect(r.report.contains("bytes from offset 12        4066 bytes                     4066 bytes"))
+    }
+}
