@@ -12,6 +12,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/ethtool.h>
 #include <linux/if_ether.h>
@@ -261,6 +262,58 @@ int ckl_packet_recv(int fd, uint8_t *buf, int len, int timeout_ms, int *pkttype,
         }
     }
     return (int)n;
+}
+
+int ckl_ring_open(const char *ifname, unsigned int frame_size, unsigned int frame_nr, void **map) {
+    int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    if (s < 0) return -errno;
+    int version = TPACKET_V2;
+    if (setsockopt(s, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) goto fail;
+    struct tpacket_req req = { .tp_block_size = frame_size, .tp_block_nr = frame_nr,
+                               .tp_frame_size = frame_size, .tp_frame_nr = frame_nr };
+    if (setsockopt(s, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) goto fail;
+    unsigned int index = if_nametoindex(ifname);
+    if (index == 0) goto fail;
+    struct sockaddr_ll sll;
+    memset(&sll, 0, sizeof sll);
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = (int)index;
+    if (bind(s, (struct sockaddr *)&sll, sizeof sll) < 0) goto fail;
+    void *m = mmap(NULL, (size_t)frame_size * frame_nr, PROT_READ | PROT_WRITE, MAP_SHARED, s, 0);
+    if (m == MAP_FAILED) goto fail;
+    *map = m;
+    return s;
+fail:;
+    int e = errno;
+    close(s);
+    return -e;
+}
+
+int ckl_ring_recv(int fd, void *map, unsigned int frame_size, unsigned int frame_nr, unsigned int *next,
+                  uint8_t *buf, int len, int timeout_ms, int *pkttype, unsigned int *tp_status) {
+    volatile struct tpacket2_hdr *h = (volatile struct tpacket2_hdr *)((uint8_t *)map + (size_t)(*next % frame_nr) * frame_size);
+    if (!(h->tp_status & TP_STATUS_USER)) {
+        int w = ckl_wait_readable(fd, timeout_ms);
+        if (w <= 0) return w;
+        if (!(h->tp_status & TP_STATUS_USER)) return 0;
+    }
+    __sync_synchronize();
+    unsigned int n = h->tp_snaplen;
+    if (n > (unsigned int)len) n = (unsigned int)len;
+    memcpy(buf, (uint8_t *)h + h->tp_mac, n);
+    const struct sockaddr_ll *sll = (const struct sockaddr_ll *)((uint8_t *)h + TPACKET_ALIGN(sizeof(struct tpacket2_hdr)));
+    *pkttype = sll->sll_pkttype;
+    *tp_status = h->tp_status;
+    __sync_synchronize();
+    h->tp_status = TP_STATUS_KERNEL;
+    *next = (*next + 1) % frame_nr;
+    return (int)n;
+}
+
+void ckl_ring_close(int fd, void *map, unsigned int frame_size, unsigned int frame_nr) {
+    munmap(map, (size_t)frame_size * frame_nr);
+    close(fd);
 }
 
 int ckl_udp_send(const char *src, int sport, const char *dst, int dport, const uint8_t *buf, int len) {

@@ -19,7 +19,8 @@ import Wire
 ///   write TAP HEX                             ok BYTES | err ...
 ///   drain TAP                                 ok COUNT
 ///   read TAP IDLE_MS MAX_MS                   data: `frame HEX` until IDLE_MS pass without one
-///   observe IF VNET(0|1)                      open an AF_PACKET observer (PACKET_AUXDATA)
+///   observe IF VNET(0|1)                      open an AF_PACKET observer: a TPACKET_V2 ring (no skb clone)
+///                                             with VNET 0, a plain socket with PACKET_AUXDATA and PACKET_VNET_HDR with 1
 ///   observed IF IDLE_MS                       data: `packet PKTTYPE TPSTATUS HEX`
 ///   forward IN OUT VNET(0|1) NEXTHOP_MAC      start relaying IN → OUT in this process
 ///   forwarded                                 data: `fwd PKTTYPE TPSTATUS HEX RESULT`
@@ -46,6 +47,7 @@ func bytesFromAgentHex(_ word: String) -> [UInt8]? { word == "-" ? [] : bytesFro
 public struct AgentServer {
     private var taps: [String: Tap] = [:]
     private var observers: [String: PacketSocket] = [:]
+    private var rings: [String: PacketRing] = [:]
     private var forwarders: [Forwarder] = []
     private var relays: [TapRelay] = []
     private var routers: [String: UserspaceRouter] = [:]
@@ -165,14 +167,24 @@ public struct AgentServer {
             }
             return out + "ok\n"
         case "observe":
-            let s = try PacketSocket.open(interface: try arg(1), vnetHeader: try int(2) != 0)
-            observers[try arg(1)] = s
+            if try int(2) != 0 {
+                observers[try arg(1)] = try PacketSocket.open(interface: try arg(1), vnetHeader: true)
+            } else {
+                rings[try arg(1)] = try PacketRing.open(interface: try arg(1))
+            }
             return "ok\n"
         case "observed":
-            guard let s = observers[try arg(1)] else { throw .agent("no observer on \(w[1])") }
             var out = ""
             let idle = try int(2)
             var wait = w.count > 3 ? try int(3) : idle
+            if let r = rings[try arg(1)] {
+                while let p = try r.receive(timeoutMs: wait) {
+                    wait = idle
+                    out += "packet \(p.packetType) \(p.tpStatus) \(p.bytes.hexString)\n"
+                }
+                return out + "ok\n"
+            }
+            guard let s = observers[try arg(1)] else { throw .agent("no observer on \(w[1])") }
             while let r = try s.receive(timeoutMs: wait) {
                 wait = idle
                 out += "packet \(r.packetType) \(r.tpStatus) \(r.bytes.hexString)\n"

@@ -118,6 +118,48 @@ public struct PacketSocket: Sendable {
     public func close() { _ = Glibc.close(fd) }
 }
 
+/// An AF_PACKET socket with a TPACKET_V2 receive ring on one interface: what verify observes
+/// with. `tpacket_rcv()` copies the frame into the ring and drops its reference at once, so the
+/// observed skb is not left `skb_cloned()` — a plain socket (`packet_rcv()`) queues a clone, and a
+/// tunnel device then skips GRO (`gro_cells_receive()`), changing what is observed.
+public final class PacketRing: @unchecked Sendable {
+    public let interface: String
+    public let fd: Int32
+    private let map: UnsafeMutableRawPointer
+    private var next: UInt32 = 0
+    /// 128 KiB slots hold a 64 KiB GRO super-frame with the ring's headers.
+    public static let frameSize: UInt32 = 1 << 17
+    public static let frameCount: UInt32 = 64
+
+    private init(interface: String, fd: Int32, map: UnsafeMutableRawPointer) {
+        self.interface = interface
+        self.fd = fd
+        self.map = map
+    }
+
+    public static func open(interface: String) throws(LabError) -> PacketRing {
+        var m: UnsafeMutableRawPointer?
+        let fd = ckl_ring_open(interface, frameSize, frameCount, &m)
+        guard fd >= 0, let m else { throw .system("PACKET_RX_RING on \(interface)", errno: fd < 0 ? -fd : EINVAL) }
+        return PacketRing(interface: interface, fd: fd, map: m)
+    }
+
+    public func receive(timeoutMs: Int32) throws(LabError) -> PacketReading? {
+        var buf = [UInt8](repeating: 0, count: Int(Self.frameSize))
+        var type: Int32 = 0
+        var status: UInt32 = 0
+        let n = buf.withUnsafeMutableBytes {
+            ckl_ring_recv(fd, map, Self.frameSize, Self.frameCount, &next, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32($0.count),
+                          timeoutMs, &type, &status)
+        }
+        guard n >= 0 else { throw .system("PACKET_RX_RING \(interface)", errno: -n) }
+        if n == 0 { return nil }
+        return PacketReading(bytes: Array(buf[0..<Int(n)]), packetType: type, tpStatus: status)
+    }
+
+    deinit { ckl_ring_close(fd, map, Self.frameSize, Self.frameCount) }
+}
+
 /// One ethtool feature of a device as `ETHTOOL_GFEATURES` reports it.
 public struct EthtoolFeature: Sendable, Equatable, Codable {
     public var name: String

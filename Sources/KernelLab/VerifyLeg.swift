@@ -27,7 +27,7 @@ public struct LegCheck: Sendable, Equatable {
         public func label(in plan: LabPlan) -> String {
             switch self {
             case let .tap(r, n, v): return "\(plan.shown(role: r, device: n)) (TAP fd\(v ? ", vnet header" : ""))"
-            case let .packet(r, d): return "\(plan.shown(role: r, device: d)) (AF_PACKET, PACKET_AUXDATA)"
+            case let .packet(r, d): return "\(plan.shown(role: r, device: d)) (AF_PACKET, TPACKET_V2 ring)"
             case let .packetTx(r, d): return "\(plan.shown(role: r, device: d)) tx (AF_PACKET: what the NIC's driver is handed; its hardware checksum is not emulated)"
             }
         }
@@ -41,7 +41,7 @@ public struct LegCheck: Sendable, Equatable {
     /// The simulation's frames at the points (all points together, in step order).
     public var expected: [Observation]
     public var identity: FlowIdentity?
-    /// Intermediate AF_PACKET captures (PACKET_AUXDATA) on the real devices the leg crosses.
+    /// Intermediate AF_PACKET captures (TPACKET_V2 rings: no skb clone) on the real devices the leg crosses.
     public var captures: [Capture] = []
     /// What the simulation says the writes give: `ok`, or the errno name of a refused write
     /// (`EINVAL` when `tun_get_user` refuses the virtio header).
@@ -258,8 +258,10 @@ extension LegCheck {
             }
         case .netns where leg.steps.contains(where: { $0.element == to.name && $0.event.kind == .vxlanOuterReceive }):
             // Through a tunnel: the outer frame at the underlay interface (as veth hands it over),
-            // then, if the outer check passed, the inner frame at the vxlan device. Expected in
-            // the order of the observation points.
+            // then, if the outer check passed, the inner frame at the vxlan device after its GRO.
+            // Expected in the order of the observation points. The points are mmap rings
+            // (`observe IF 0`): a plain packet socket on the underlay would keep a clone and turn
+            // the tunnel's GRO off.
             let devs = plan.interfaces(ofHost: to.name)
             points = devs.map { .packet(role: $0.role, device: $0.name) }
             for d in devs {
@@ -268,7 +270,17 @@ extension LegCheck {
                        case let .skb(state) = s.before {
                         expected.append(Observation(status: ChecksumStatus(state), frame: s.frame))
                     }
-                    if case let .vxlanDecap(_, device, _) = s.event, plan.real(device)?.name == d.name, case let .skb(state) = s.after {
+                    // What the vxlan device's packet socket sees is what leaves GRO there
+                    // (__netif_receive_skb after napi_gro_receive): the frame as decapsulated when
+                    // GRO is off, else each frame GRO passes up or completes (merged).
+                    let groFollows = k + 1 < leg.steps.count && leg.steps[k + 1].event.kind == .tunnelGRO
+                    if case let .vxlanDecap(_, device, _) = s.event, !groFollows, plan.real(device)?.name == d.name, case let .skb(state) = s.after {
+                        expected.append(Observation(status: ChecksumStatus(state), frame: s.frame))
+                    }
+                    if case let .tunnelGRO(g) = s.event, case .passedUp = g.action, plan.real(g.device)?.name == d.name, case let .skb(state) = s.after {
+                        expected.append(Observation(status: ChecksumStatus(state), frame: s.frame))
+                    }
+                    if case let .tunnelGROComplete(device, _, _, _) = s.event, plan.real(device)?.name == d.name, case let .skb(state) = s.after {
                         expected.append(Observation(status: ChecksumStatus(state), frame: s.frame))
                     }
                 }

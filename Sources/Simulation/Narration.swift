@@ -118,6 +118,17 @@ extension StepEvent {
         case let .vxlanDecap(_, _, geneve):
             return geneve ? "geneve_udp_encap_recv → geneve_rx → __iptunnel_pull_header → gro_cells_receive"
                 : "vxlan_rcv → __iptunnel_pull_header → gro_cells_receive"
+        case let .tunnelGRO(g):
+            let l3 = g.v6 ? "ipv6_gro_receive" : "inet_gro_receive"
+            let l4 = g.l4 == .tcp ? (g.v6 ? "tcp6_gro_receive" : "tcp4_gro_receive") : (g.v6 ? "udp6_gro_receive" : "udp4_gro_receive")
+            var fn = "gro_cells_receive → napi_gro_receive → dev_gro_receive → \(l3) → \(l4)"
+            if g.found == .none || g.found == .complete { fn += " → skb_gro_checksum_validate" }
+            if case .merged = g.action { fn += " → tcp_gro_receive → skb_gro_receive" }
+            return fn
+        case let .tunnelGROComplete(_, segments, _, v6):
+            return segments > 1
+                ? (v6 ? "napi_gro_complete → ipv6_gro_complete → tcp6_gro_complete → tcp_gro_complete" : "napi_gro_complete → inet_gro_complete → tcp4_gro_complete → tcp_gro_complete")
+                : "napi_gro_flush → napi_gro_complete (one segment: gso_size reset, nothing completed)"
         case let .exceedsMTU(v6, _, _, _):
             return v6 ? "ip6_forward → ip6_pkt_too_big" : "ip_forward → ip_exceeds_mtu"
         case .ipFragmentAgain:
@@ -363,6 +374,29 @@ extension StepEvent {
                 return valid ? "The outer UDP checksum is verified in software and is correct (the skb becomes CHECKSUM_COMPLETE)."
                     : "The outer UDP checksum is verified in software and is wrong: dropped before the VXLAN socket, counted in Udp: InCsumErrors."
             }
+        case let .tunnelGRO(g):
+            let check: String
+            switch g.found {
+            case .partial: check = "The inner checksum is still pending (PARTIAL): GRO does not check it."
+            case .unnecessary: check = "The inner checksum is already marked verified (UNNECESSARY): GRO does not check it again."
+            case .complete: check = g.valid ? "GRO checks the inner checksum with the sum the outer check left (COMPLETE): correct." : "GRO checks the inner checksum with the sum the outer check left (COMPLETE): wrong."
+            case .none:
+                check = g.valid ? "GRO computes the inner checksum in software: correct, the skb becomes CHECKSUM_UNNECESSARY." : "GRO computes the inner checksum in software: wrong, the skb stays CHECKSUM_NONE for the stack to drop."
+            }
+            let what: String
+            switch g.action {
+            case .held: what = "GRO holds the segment on \(g.device)'s GRO list, waiting for the next one of its flow."
+            case let .merged(count): what = "GRO appends it to the held segment of its flow: \(count) segments merged."
+            case .passedUp(.flushFlag): what = "Its flags (SYN, FIN, RST, PSH or URG) and nothing held to join: up the stack as it is."
+            case .passedUp(.checksumWrong): what = "Not merged: up the stack as it is."
+            case .passedUp(.udp): what = "UDP is not merged for an ordinary socket: up the stack as it is."
+            case .passedUp(.gso): what = "It is a GSO super-frame already: up the stack as it is."
+            }
+            return "GRO is on at \(g.device) and the skb is not cloned, so gro_cells_receive hands the inner frame to GRO. " + check + " " + what
+        case let .tunnelGROComplete(device, segments, gsoSize, _):
+            return segments > 1
+                ? "The flow is flushed (last segment shorter than the others, PSH, or the end of the NAPI poll): tcp_gro_complete sends the \(segments) segments up \(device) as one super-frame, CHECKSUM_PARTIAL with gso_size \(gsoSize), the TCP field set to the pseudo-header sum. The receiver's TCP trusts it; a TAP with a vnet header would get NEEDS_CSUM and GSO_TCPV4."
+                : "The end of the NAPI poll flushes the lone held segment: it goes up \(device) as it came."
         case let .vxlanDecap(summed, device, _):
             return "\(device) strips the outer headers; the inner frame enters its namespace as \(summed.short)\(summed == .partial ? " (its checksum still pending, trusted by the receiver)" : "")."
         case let .exceedsMTU(v6, ipLength, gso, mtu):

@@ -47,6 +47,8 @@ extension Simulator {
         var w = Walk(net: net, flow: f, leg: leg, nat: NATState())
         let carrier: Carrier = vnetHeader.map { .vnet($0) } ?? .raw
         w.tapWrite(Packet(frame: frame, carrier: carrier, target: target), tap: tap, vnet: ts.vnetHdr)
+        // The end of the receiving NAPI poll: a segment a tunnel device's GRO holds goes up.
+        w.flushGRO()
         return LegTrace(name: legName, from: sender, to: topology.nodes[owner.node].name, steps: w.steps, outcome: Simulator.combine(w.results), counters: w.counters)
     }
 }

@@ -135,6 +135,15 @@ public enum StepEvent: Sendable, Hashable {
     /// `vxlan_rcv()` → `__iptunnel_pull_header()` → `gro_cells_receive()`: the inner frame, with
     /// the `ip_summed` it keeps.
     case vxlanDecap(summed: IPSummed, device: String, geneve: Bool = false)
+    /// `gro_cells_receive()` → `napi_gro_receive()` → `dev_gro_receive()` → `inet_gro_receive()` /
+    /// `ipv6_gro_receive()` → `tcp4_gro_receive()` (`udp4_gro_receive()`, v6 alike) on the
+    /// receiving tunnel device, GRO on and the skb not cloned: the inner checksum validated, the
+    /// segment held, merged into the held one of its flow, or passed up as it is.
+    case tunnelGRO(TunnelGRO)
+    /// `napi_gro_complete()` → `inet_gro_complete()` → `tcp4_gro_complete()` → `tcp_gro_complete()`:
+    /// `segments` merged segments go up as one super-frame, `CHECKSUM_PARTIAL`, `gso_size` set, the
+    /// TCP field the pseudo-header sum; 1: a lone held segment goes up as it came (`gso_size` 0).
+    case tunnelGROComplete(device: String, segments: Int, gsoSize: Int, v6: Bool)
 
     // MARK: Userspace forwarders
     /// AF_PACKET read (`packet_rcv()`): with PACKET_VNET_HDR the header it got, else nil.
@@ -244,6 +253,51 @@ extension StepEvent {
         }
     }
 
+    /// What GRO on a tunnel device did with one inner frame.
+    public struct TunnelGRO: Sendable, Hashable {
+        public enum Action: Sendable, Hashable {
+            /// `GRO_HELD`: the first segment of its flow, kept on the GRO list.
+            case held
+            /// `GRO_MERGED_FREE`: appended to the held segment (`skb_gro_receive()`); `count`
+            /// segments are merged now.
+            case merged(count: Int)
+            /// `GRO_NORMAL`: up the stack as it is.
+            case passedUp(PassReason)
+        }
+
+        public enum PassReason: String, Sendable, Hashable {
+            /// SYN, FIN, RST, PSH or URG on a segment with nothing to join (`tcp_gro_receive()`'s
+            /// final flush).
+            case flushFlag = "flush-flag"
+            /// The inner checksum is wrong (`tcp4_gro_receive()` → `flush`).
+            case checksumWrong = "checksum-wrong"
+            /// UDP: `udp_gro_receive()` merges only for a socket that asked for it.
+            case udp
+            /// A GSO skb (`NAPI_GRO_CB(skb)->count = gso_segs`): nothing left to merge.
+            case gso
+        }
+
+        public var device: String
+        public var v6: Bool
+        public var l4: IPProtocol
+        /// The `ip_summed` GRO found: `PARTIAL` and `UNNECESSARY` are not checked again
+        /// (`__skb_gro_checksum_validate_needed()`), `COMPLETE` is checked with its sum, `NONE`
+        /// is summed in software.
+        public var found: IPSummed
+        /// The inner checksum holds (or was not checked: trusted).
+        public var valid: Bool
+        public var action: Action
+
+        public init(device: String, v6: Bool, l4: IPProtocol, found: IPSummed, valid: Bool, action: Action) {
+            self.device = device
+            self.v6 = v6
+            self.l4 = l4
+            self.found = found
+            self.valid = valid
+            self.action = action
+        }
+    }
+
     public enum ReceiveCheck: Sendable, Hashable {
         /// `skb_csum_unnecessary()`: taken as valid without reading the bytes.
         case trusted(summed: IPSummed, csumValid: Bool, bytesValid: Bool)
@@ -317,6 +371,8 @@ extension StepEvent {
         case tunnelSegment
         case vxlanOuterReceive
         case vxlanDecap
+        case tunnelGRO
+        case tunnelGROComplete
         case forwarderReadSocket
         case forwarderReadTap
         case forwarderRoute
@@ -376,6 +432,8 @@ extension StepEvent {
         case .tunnelSegment: return .tunnelSegment
         case .vxlanOuterReceive: return .vxlanOuterReceive
         case .vxlanDecap: return .vxlanDecap
+        case .tunnelGRO: return .tunnelGRO
+        case .tunnelGROComplete: return .tunnelGROComplete
         case .forwarderReadSocket: return .forwarderReadSocket
         case .forwarderReadTap: return .forwarderReadTap
         case .forwarderRoute: return .forwarderRoute

@@ -26,6 +26,8 @@ struct Walk {
     var nat: NATState
     /// Guard against forwarding loops in a malformed topology.
     private var hops = 0
+    /// Segments GRO on a tunnel device holds until their flow is flushed (`Elements/TunnelGRO.swift`).
+    var groHeld: [GROHeld] = []
 
     init(net: Network, flow: Flow, leg: LegSpec, nat: NATState) {
         self.net = net

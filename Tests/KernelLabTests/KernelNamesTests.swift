@@ -159,7 +159,7 @@ enum AwkwardNames {
         let trace = try Simulator(plan.topology).run(flow: "ssh")
         let c = try LegCheck.make(trace.flows[0].legs[0], plan: plan).get()
         #expect(c.injectionLabel == "all (TAP fd)")
-        #expect(c.points.map { $0.label(in: plan) } == ["\(AwkwardNames.ascii64) (AF_PACKET, PACKET_AUXDATA)"])
+        #expect(c.points.map { $0.label(in: plan) } == ["\(AwkwardNames.ascii64) (AF_PACKET, TPACKET_V2 ring)"])
         #expect(c.captures.map(\.label) == ["all rx", "a-b tx", "a_b rx", "\(AwkwardNames.cjkEnd64) tx"])
     }
 }

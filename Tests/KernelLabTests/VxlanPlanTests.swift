@@ -33,3 +33,48 @@ import Simulation
         #expect(a.argv.contains("fd00::1") && a.argv.contains("fd00::2"))
     }
 }
+
+/// What verify expects at the receiving vxlan device is what leaves its GRO: the merged
+/// super-frame (CSUMNOTREADY, one frame with the whole payload) when GRO is on, the segments
+/// (CSUM_VALID: the outer check's csum_valid) when it is off. Measured on 6.18 with a ring on vx0
+/// (assets/measurements/vxlan/gro.sh); a plain socket on the underlay clones and hides the merge.
+@Suite struct VxlanGROPlanTests {
+    private func receiverAtVxB(_ lab: String) throws -> [Observation] {
+        let (_, trace, plan) = try Shipped.prepared(lab, flow: "request")
+        let data = try #require(trace.flows[0].legs.first { $0.name == "data nodeA→nodeB" })
+        let c = try LegCheck.make(data, plan: plan).get()
+        let vxB = try #require(plan.real("vxB"))
+        // The points are the underlay end and the vxlan device; inner frames (EtherType at 12,
+        // IPv4, TCP) are the vxlan device's.
+        #expect(c.points.contains(.packet(role: vxB.role, device: vxB.name)))
+        return c.expected.filter { $0.frame.count > 23 && $0.frame[12] == 0x08 && $0.frame[13] == 0x00 && $0.frame[23] == 6 }
+    }
+
+    @Test func groOnExpectsOneMergedFrame() throws {
+        let got = try receiverAtVxB("vxlan-gro-merge")
+        #expect(got.count == 1)
+        #expect(got.first?.status == .notReady)
+        #expect(got.first.map { Int($0.frame[16]) << 8 | Int($0.frame[17]) } == got.first.map { $0.frame.count - 14 })
+        #expect((got.first?.frame.count ?? 0) > 4000)
+    }
+
+    @Test func groOffExpectsTheSegments() throws {
+        let got = try receiverAtVxB("vxlan-gro-off")
+        #expect(got.count == 3)
+        #expect(got.allSatisfy { $0.status == .valid && $0.frame.count <= 1464 })
+    }
+}
+
+/// On this kernel (root, netns): the rings let vxB's GRO run, so verify sees the merged frame and
+/// agrees with the model. With plain sockets the same run saw the three segments and failed
+/// (15 observables, assets/kernel-reference-notes.md "Tunnel GRO").
+@Suite struct VxlanGROVerifyTests {
+    @Test(.enabled(if: VerifyCleanupTests.enabled, VerifyCleanupTests.requirement("needs root, network namespaces and a built csumlab")))
+    func theMergedSuperFrameIsObservedAndMatches() throws {
+        let r = try VerifyCleanupTests.runVerify(Shipped.root + "/topologies/vxlan-gro-merge.yaml")
+        #expect(r.status == 0, "\(r.report.suffix(2000))")
+        #expect(r.report.contains("mismatched 0  → pass"))
+        // The data leg's first frame at vxB: 4066 bytes (14 + 20 + 32 + 4000), CSUMNOTREADY.
+        #expect(r.report.contains("bytes from offset 12        4066 bytes                     4066 bytes"))
+    }
+}

@@ -77,6 +77,20 @@ int ckl_packet_open(const char *ifname, int vnet_hdr);
 /// `pkttype` gets sll_pkttype, `tp_status` the PACKET_AUXDATA status (0 if none).
 int ckl_packet_recv(int fd, uint8_t *buf, int len, int timeout_ms, int *pkttype, unsigned int *tp_status);
 
+/// An AF_PACKET/SOCK_RAW socket bound to `ifname` for ETH_P_ALL with a TPACKET_V2 receive ring
+/// (PACKET_RX_RING) of `frame_nr` frames of `frame_size` bytes, mapped at `*map`. `tpacket_rcv()`
+/// copies each frame into the ring and keeps no clone of the skb, unlike `packet_rcv()` (a plain
+/// socket queues a clone, so the skb is `skb_cloned()` further on: `gro_cells_receive()` then
+/// skips GRO). Returns the fd (O_CLOEXEC) or -errno.
+int ckl_ring_open(const char *ifname, unsigned int frame_size, unsigned int frame_nr, void **map);
+/// Take the next frame of the ring (`*next` is the slot to look at, advanced on success), waiting
+/// up to `timeout_ms`. Returns the byte count (the captured part, `tp_snaplen`), 0 on timeout, or
+/// -errno. `pkttype` gets sll_pkttype, `tp_status` the slot's status word.
+int ckl_ring_recv(int fd, void *map, unsigned int frame_size, unsigned int frame_nr, unsigned int *next,
+                  uint8_t *buf, int len, int timeout_ms, int *pkttype, unsigned int *tp_status);
+/// munmap the ring and close the socket.
+void ckl_ring_close(int fd, void *map, unsigned int frame_size, unsigned int frame_nr);
+
 /// Send `len` bytes as one UDP datagram from `src`:`sport` to `dst`:`dport` (IPv4 or IPv6 text
 /// addresses) through the kernel's UDP stack of the calling thread's namespace. Returns bytes sent.
 int ckl_udp_send(const char *src, int sport, const char *dst, int dport, const uint8_t *buf, int len);

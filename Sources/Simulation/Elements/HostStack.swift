@@ -61,6 +61,7 @@ extension Walk {
         case let .node(ni):
             sendFromNode(leg, node: ni)
         }
+        flushGRO()
     }
 
     mutating func sendFromNode(_ leg: LegSpec, node ni: Int) {
@@ -186,6 +187,9 @@ extension Walk {
                 p = checksumFill(p, node: ni, nf, profile: profile, iface: node.interfaces[iface].name)
             }
             transmit(p, on: dev)
+            // One skb from the socket, one softirq run on the receiving side: GRO lists are
+            // flushed at the end of the NAPI poll (napi_complete_done), before the next skb.
+            flushGRO()
         }
     }
 

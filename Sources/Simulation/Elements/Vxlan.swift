@@ -572,6 +572,17 @@ extension Walk {
         var geneve = false
         if case let .vxlan(v) = net.devices[vx].kind { geneve = v.geneve }
         q = watch(q) { w in w.record(outer, q, node: ni, iface: w.ifLabel(vx), .receive, .vxlanDecap(summed: inner.skb.ipSummed, device: w.name(vx), geneve: geneve)) }
+        // gro_cells_receive(): GRO on the tunnel device unless the skb is cloned (the model's lab
+        // has no packet socket keeping a clone; verify observes with mmap rings, which do not).
+        if net.devices[vx].features.has(.gro) {
+            return tunnelGRO(q, node: ni, device: vx)
+        }
+        passUpFromTunnel(q, device: vx)
+    }
+
+    /// The inner frame leaves the tunnel device for its namespace's stack.
+    mutating func passUpFromTunnel(_ p: Packet, device vx: Int) {
+        var q = p
         // The inner transport check starts with `skb->csum_valid = 0` (__skb_checksum_validate):
         // the outer's mark does not vouch for the inner bytes (a COMPLETE skb still checks them).
         if case var .skb(st) = q.carrier {
