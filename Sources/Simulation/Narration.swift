@@ -344,8 +344,8 @@ extension StepEvent {
             return pseudoHeader
                 ? "MASQUERADE rewrites the outer source to \(to). The skb is PARTIAL, so inet_proto_csum_replace4 treats the outer field as a pending pseudo-header sum — but the pending field is the inner one and the outer holds a final (LCO) checksum: it is now wrong. A receiver that trusts the PARTIAL skb (veth) accepts it; one that checks the bytes drops it."
                 : "MASQUERADE rewrites the outer source to \(to) and updates the finished outer checksum incrementally (RFC 1624): a correct one stays correct."
-        case let .tunnelSegment(needCsum, offloadCsum, innerComplete, count, device):
-            var what = "\(device) cannot segment tunnelled TCP (no TSO): the inner super-frame is cut into \(count) segments"
+        case let .tunnelSegment(needCsum, offloadCsum, innerComplete, count, device, reason):
+            var what = "\(device) cannot segment tunnelled TCP (\(reason)): the inner super-frame is cut into \(count) segments"
             what += innerComplete ? " with their inner checksums computed in software." : " whose inner checksums stay pending."
             if !needCsum { return what + " The outer UDP checksum stays 0." }
             return what + (offloadCsum && !innerComplete

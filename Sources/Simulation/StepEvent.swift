@@ -126,9 +126,10 @@ public enum StepEvent: Sendable, Hashable {
     /// the port is kept when unique), with the same `udp_manip_pkt()` rules as above.
     case routerOuterMasquerade(to: IPAddress, zeroKept: Bool, pseudoHeader: Bool)
     /// `validate_xmit_skb()` → `skb_udp_tunnel_segment()` → `__skb_udp_tunnel_segment()` on an
-    /// underlay without TSO: the inner super-frame cut per `gso_size`, each segment's outer UDP
-    /// checksum derived from the (possibly NATed) outer field.
-    case tunnelSegment(needCsum: Bool, offloadCsum: Bool, innerComplete: Bool, count: Int, device: String)
+    /// underlay that cannot segment the tunnelled skb (`reason`: the feature it lacks): the inner
+    /// super-frame cut per `gso_size`, each segment's outer UDP checksum derived from the
+    /// (possibly NATed) outer field.
+    case tunnelSegment(needCsum: Bool, offloadCsum: Bool, innerComplete: Bool, count: Int, device: String, reason: String)
     /// `__udp4_lib_rcv()` → `udp_queue_rcv_one_skb()`: the outer checksum checked before the
     /// encapsulation socket (`Udp: InCsumErrors` on failure).
     case vxlanOuterReceive(check: ReceiveCheck, device: String, v6: Bool = false)

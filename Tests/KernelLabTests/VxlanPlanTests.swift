@@ -32,4 +32,24 @@ import Simulation
         #expect(!b.argv.contains("udp6zerocsumtx") && !b.argv.contains("udp6zerocsumrx"))
         #expect(a.argv.contains("fd00::1") && a.argv.contains("fd00::2"))
     }
+
+    /// The tunnel segmentation features are set by their ethtool names on the real veth end, and
+    /// an explicit vxlan `mtu` goes with `ip link add` (before `type`).
+    @Test func tunnelFeaturesAndTheMTUReachTheKernel() throws {
+        let (t, _, _) = try Shipped.prepared("vxlan-tunnel-segmentation")
+        var u = t
+        try u.apply(assignment: "vxA.mtu=1400")
+        let plan = LabPlan(u)
+        let steps = try plan.buildSteps(effective: [:])
+        let wireC = try #require(plan.real("wireC"))
+        #expect(steps.contains { if case let .feature(_, d, f, on) = $0 { return d == wireC.name && f == .udpTunnelCsumSegmentation && !on }; return false })
+        #expect(FeatureNames.ethtool(.udpTunnelCsumSegmentation) == ["tx-udp_tnl-csum-segmentation"])
+        let vxA = try #require(plan.real("vxA"))
+        let add = try #require(steps.compactMap { s -> LabPlan.Command? in if case let .ip(c) = s, c.argv.contains(vxA.name), c.argv.contains("vxlan") { return c }; return nil }.first)
+        let m = try #require(add.argv.firstIndex(of: "mtu"))
+        #expect(add.argv[m + 1] == "1400" && m < add.argv.firstIndex(of: "type")!)
+        // Without `mtu` the kernel derives it: nothing is passed.
+        let vxC = try #require(plan.real("vxC"))
+        #expect(!steps.contains { if case let .ip(c) = $0 { return c.argv.contains(vxC.name) && c.argv.contains("mtu") }; return false })
+    }
 }

@@ -469,8 +469,10 @@ extension Walk {
                          .vxlanOuterMasquerade(port: port, zeroKept: zeroKept, pseudoHeader: pseudo))
             }
         }
-        if r.skb.isGSO && !net.devices[udev].features.has(.tso) {
-            return tunnelSegment(q, on: udev, r.skb)
+        if r.skb.isGSO, let why = Vxlan.tunnelGSOSoftwareReason(features: net.devices[udev].features,
+                                                                 encapsulationKeepsOffloads: net.devices[udev].kind.encapsulationKeepsOffloads,
+                                                                 outerChecksum: v.outerChecksum(on: profile)) {
+            return tunnelSegment(q, on: udev, r.skb, reason: why)
         }
         transmit(q, on: udev)
     }
@@ -481,7 +483,7 @@ extension Walk {
     /// each segment's outer checksum comes from the outer field: `gso_make_checksum()` in
     /// software when the inner is still pending or the device cannot checksum, else the outer
     /// becomes the pending field.
-    mutating func tunnelSegment(_ p: Packet, on d: Int, _ s: SkbState) {
+    mutating func tunnelSegment(_ p: Packet, on d: Int, _ s: SkbState, reason: String) {
         guard !Vxlan.isIPv6(p.frame.bytes) else {
             return finish(.droppedOnPath(at: name(d), reason: "segmenting a tunnelled GSO skb over an IPv6 underlay is not modelled yet"))
         }
@@ -493,8 +495,12 @@ extension Walk {
         let dev = net.devices[d]
         let field = p.frame.bytes.be16(at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
         let needCsum = field != 0
+        // offload_csum tests skb->dev->features; the inner is cut with `features &
+        // hw_enc_features` (harmonized: no checksum feature, no inner offload). 4.4 sets
+        // `encap_hdr_csum` when the outer checksum is wanted: skb_segment() then computes every
+        // inner checksum in software (`dont_encap`, T5).
         let offloadCsum = needCsum && dev.features.txChecksum
-        let complete = !dev.features.txChecksum
+        let complete = !(dev.features.txChecksum && dev.kind.encapsulationKeepsOffloads) || (needCsum && dev.profile != .linux6)
         let segs = inner.tcpSegments(mss: s.gsoSize, il, complete: complete, mangleZero: false)
         // The outer pseudo-header sum of the super-frame, less its length: what every segment's
         // outer checksum starts from (`partial = csum_sub(csum_unfold(uh->check), htonl(skb->len))`).
@@ -530,7 +536,7 @@ extension Walk {
             q.carrier = .skb(state)
             q.segment = i + 1
             q.payloadOffset = p.payloadOffset + seg.payloadOffset
-            let event = StepEvent.tunnelSegment(needCsum: needCsum, offloadCsum: offloadCsum, innerComplete: complete, count: segs.count, device: name(d))
+            let event = StepEvent.tunnelSegment(needCsum: needCsum, offloadCsum: offloadCsum, innerComplete: complete, count: segs.count, device: name(d), reason: reason)
             let q2 = watch(q) { w in w.record(p, q, node: dev.node, iface: w.ifLabel(d), .transmit, event) }
             transmitDriver(q2, on: d)
         }
@@ -583,6 +589,26 @@ extension Walk {
 }
 
 extension Vxlan {
+    /// Why the underlay must segment an encapsulated TCP GSO skb in software
+    /// (`skb_udp_tunnel_segment()`), or nil when it takes the super-frame whole.
+    /// `netif_skb_features()`: the device's features, `& hw_enc_features` for an encapsulated skb,
+    /// then `harmonize_features()` (no checksum offload: no GSO bit at all); `skb_gso_ok()` →
+    /// `net_gso_ok()` wants every `gso_type` bit: TSO for the inner TCP, and
+    /// `NETIF_F_GSO_UDP_TUNNEL_CSUM` when the outer checksum is wanted
+    /// (`vxlan_build_skb()`: `udp_sum ? SKB_GSO_UDP_TUNNEL_CSUM : SKB_GSO_UDP_TUNNEL`), else
+    /// `NETIF_F_GSO_UDP_TUNNEL`.
+    public static func tunnelGSOSoftwareReason(features: Features.Effective, encapsulationKeepsOffloads: Bool,
+                                               outerChecksum: Bool) -> String? {
+        if !encapsulationKeepsOffloads { return "its hw_enc_features have no TSO" }
+        if !features.txChecksum { return "no checksum offload: harmonize_features drops every GSO feature" }
+        if !features.has(.tso) { return "no TSO" }
+        let needed: Feature = outerChecksum ? .udpTunnelCsumSegmentation : .udpTunnelSegmentation
+        if !features.has(needed) {
+            return "\(needed.rawValue) is off" + (outerChecksum ? ", and the outer checksum is on (SKB_GSO_UDP_TUNNEL_CSUM)" : "")
+        }
+        return nil
+    }
+
     /// The source port `--random-fully` picks, in the model: fixed per original port, so traces
     /// are reproducible (the kernel's is random; `verify` does not compare it).
     public static func masqueradePort(_ original: UInt16) -> UInt16 {
@@ -619,5 +645,27 @@ extension Topology {
             }
         }
         return out
+    }
+}
+
+extension Network.DeviceKind {
+    /// Whether the device's `hw_enc_features` keep its checksum, TSO and tunnel GSO offloads for
+    /// an encapsulated skb (`netif_skb_features()`: `features &= dev->hw_enc_features`): veth sets
+    /// `hw_enc_features = VETH_FEATURES` (a host NIC is a veth in `verify`); a bridge, TAP,
+    /// virtio-net (6.13) or vxlan device sets none, so `register_netdevice()` leaves only
+    /// `SG | GSO_PARTIAL`.
+    public var encapsulationKeepsOffloads: Bool {
+        switch self {
+        case .vethEnd, .hostNIC: return true
+        case .virtio, .tap, .bridge, .vxlan: return false
+        }
+    }
+}
+
+extension Network.Device {
+    /// A VXLAN or GENEVE device.
+    public var isTunnel: Bool {
+        if case .vxlan = kind { return true }
+        return false
     }
 }
