@@ -129,7 +129,9 @@ public enum StepEvent: Sendable, Hashable {
     /// underlay that cannot segment the tunnelled skb (`reason`: the feature it lacks): the inner
     /// super-frame cut per `gso_size`, each segment's outer UDP checksum derived from the
     /// (possibly NATed) outer field.
-    case tunnelSegment(needCsum: Bool, offloadCsum: Bool, innerComplete: Bool, count: Int, device: String, reason: String)
+    /// `outerV6`: over an IPv6 underlay (`udp6_ufo_fragment()`); `innerV6`: the inner is TCP over IPv6.
+    case tunnelSegment(needCsum: Bool, offloadCsum: Bool, innerComplete: Bool, count: Int, device: String, reason: String,
+                       outerV6: Bool = false, innerV6: Bool = false)
     /// `__udp4_lib_rcv()` → `udp_queue_rcv_one_skb()`: the outer checksum checked before the
     /// encapsulation socket (`Udp: InCsumErrors` on failure).
     case vxlanOuterReceive(check: ReceiveCheck, device: String, v6: Bool = false)

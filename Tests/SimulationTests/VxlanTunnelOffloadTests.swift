@@ -92,7 +92,7 @@ private func innerCompleted(_ b: [UInt8]) -> [UInt8] {
             #expect(s.after.skbState?.ipSummed == .partial && s.after.skbState?.csumStart == 84)
         }
         #expect(cut.map { $0.frame.count - 50 - 14 - 20 - 32 } == [1398, 1398, 4000 - 2 * 1398])
-        guard case let .tunnelSegment(_, _, _, _, _, reason) = try #require(cut.first).event else { Issue.record("no event"); return }
+        guard case let .tunnelSegment(_, _, _, _, _, reason, _, _) = try #require(cut.first).event else { Issue.record("no event"); return }
         #expect(reason.contains("tx-udp_tnl-csum-segmentation is off"))
         #expect(l.outcome == .accepted)
     }
@@ -161,5 +161,60 @@ private func innerCompleted(_ b: [UInt8]) -> [UInt8] {
         let l = try dataLeg("software", ["nodeC.u.mtu=1400"])
         let cut = l.steps.filter { $0.event.kind == .tunnelSegment }
         #expect(cut.first.map { $0.frame.count - 50 - 14 - 20 - 32 } == 1350 - 20 - 20 - 12)
+    }
+}
+
+/// Over an IPv6 underlay: udp6_ufo_fragment() → skb_udp_tunnel_segment(…, is_ipv6 = true), the
+/// same rules; each segment's IPv6 payload length set, the 70-byte outer header.
+@Suite struct IPv6TunnelSegmentationTests {
+    private func data(_ flow: String, _ sets: [String] = []) throws -> LegTrace {
+        let t = try with(loadShipped("vxlan-ipv6-tunnel-segmentation").topology, sets)
+        return try #require(leg(try run(t, flow: flow), flow, "data nodeA→nodeB"))
+    }
+
+    /// The inner completed naively at `innerAt` (an IPv4 or IPv6 TCP frame).
+    private func completed(_ b: [UInt8]) -> [UInt8] {
+        var g = b
+        let inner = Array(b[70...])
+        let l3 = inner[12] == 0x86 ? 54 : 14 + Int(inner[14] & 0x0F) * 4
+        let at = 70 + l3 + 16
+        g[at] = 0; g[at + 1] = 0
+        let c = naiveL4Checksum(Array(g[70...]))
+        g[at] = UInt8(c >> 8); g[at + 1] = UInt8(c & 0xFF)
+        return g
+    }
+
+    @Test(arguments: [("bulk", 1378), ("bulk-v6", 1358)])
+    func segmentsCarryLCOOutersAndPendingInners(flow: String, mss: Int) throws {
+        let l = try data(flow)
+        let cut = l.steps.filter { $0.event.kind == .tunnelSegment }
+        #expect(cut.count == 3)
+        for s in cut {
+            let b = s.frame
+            #expect(b[12] == 0x86 && b[13] == 0xDD)
+            #expect(Int(b[18]) << 8 | Int(b[19]) == b.count - 54)     // IPv6 payload length
+            #expect(Int(b[58]) << 8 | Int(b[59]) == b.count - 54)     // outer UDP length
+            #expect(s.inner?.field == naivePseudoHeaderSum(Array(b[70...])))
+            #expect(s.l4Field == naiveL4Checksum(completed(b)))
+        }
+        let innerL3 = flow == "bulk" ? 20 : 40
+        #expect(cut.map { $0.frame.count - 70 - 14 - innerL3 - 32 } == [mss, mss, 4000 - 2 * mss])
+        #expect(l.outcome == .accepted)
+    }
+
+    @Test func theFeatureOrAZeroOuterDecides() throws {
+        #expect(try data("bulk", ["wire.wireA.tx-udp_tnl-csum-segmentation=on"]).steps.allSatisfy { $0.event.kind != .tunnelSegment })
+        let zero = ["vxA.udp6zerocsumtx=on", "vxB.udp6zerocsumrx=on"]
+        #expect(try data("bulk", zero).steps.allSatisfy { $0.event.kind != .tunnelSegment })
+        let cut = try data("bulk", zero + ["wire.wireA.tx-udp_tnl-segmentation=off"]).steps.filter { $0.event.kind == .tunnelSegment }
+        #expect(cut.count == 3 && cut.allSatisfy { $0.l4Field == 0 })
+        let off = try data("bulk", ["wire.wireA.tx=off"]).steps.filter { $0.event.kind == .tunnelSegment }
+        #expect(off.count == 3 && off.allSatisfy { $0.l4Field == naiveL4Checksum($0.frame) && $0.inner?.field == naiveL4Checksum(Array($0.frame[70...])) })
+    }
+
+    /// 70 bytes of IPv6 encapsulation: MTU 1430 (measured on 6.18).
+    @Test func theTunnelMTUIs1430() throws {
+        let n = Network(try loadShipped("vxlan-ipv6-tunnel-segmentation").topology)
+        #expect(n.devices[try #require(n.device(named: "vxA"))].mtu == 1430)
     }
 }

@@ -484,16 +484,18 @@ extension Walk {
     /// software when the inner is still pending or the device cannot checksum, else the outer
     /// becomes the pending field.
     mutating func tunnelSegment(_ p: Packet, on d: Int, _ s: SkbState, reason: String) {
-        guard !Vxlan.isIPv6(p.frame.bytes) else {
-            return finish(.droppedOnPath(at: name(d), reason: "segmenting a tunnelled GSO skb over an IPv6 underlay is not modelled yet"))
-        }
-        let io = Vxlan.outerHeaderLength
+        // IPv6 underlay: udp6_ufo_fragment() → skb_udp_tunnel_segment(…, is_ipv6 = true), the same
+        // rules with `offload_csum` from HW_CSUM | IPV6_CSUM; ipv6_gso_segment() then sets each
+        // segment's payload length (no header checksum, no ID).
+        let v6 = Vxlan.isIPv6(p.frame.bytes)
+        let io = Vxlan.headerLength(p.frame.bytes)
+        let ol4 = Vxlan.l4(p.frame.bytes)
         let inner = Frame(bytes: Array(p.frame.bytes[io...]))
-        guard let il = try? inner.layout(), il.l4Protocol == .tcp, il.ipVersion == .v4 else {
-            return finish(.droppedOnPath(at: name(d), reason: "segmenting a tunnelled GSO skb other than TCP over IPv4 is not modelled yet"))
+        guard let il = try? inner.layout(), il.l4Protocol == .tcp else {
+            return finish(.droppedOnPath(at: name(d), reason: "segmenting a tunnelled GSO skb other than TCP is not modelled yet"))
         }
         let dev = net.devices[d]
-        let field = p.frame.bytes.be16(at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+        let field = p.frame.bytes.be16(at: ol4 + Vxlan.udpChecksumOffset)
         let needCsum = field != 0
         // offload_csum tests skb->dev->features; the inner is cut with `features &
         // hw_enc_features` (harmonized: no checksum feature, no inner offload). 4.4 sets
@@ -504,31 +506,35 @@ extension Walk {
         let segs = inner.tcpSegments(mss: s.gsoSize, il, complete: complete, mangleZero: false)
         // The outer pseudo-header sum of the super-frame, less its length: what every segment's
         // outer checksum starts from (`partial = csum_sub(csum_unfold(uh->check), htonl(skb->len))`).
-        let superLength = UInt32(p.frame.count - Vxlan.outerL4)
+        let superLength = UInt32(p.frame.count - ol4)
         var base = InternetChecksum.add(UInt32(field), ~superLength & 0xFFFF)
         base = InternetChecksum.add(base, 0xFFFF)
         for (i, seg) in segs.enumerated() {
             var b = Array(p.frame.bytes[0..<io]) + seg.frame.bytes
-            let total = b.count - Vxlan.outerL3
-            b.setBE16(UInt16(total), at: Vxlan.outerL3 + 2)
-            b.setBE16(UInt16(truncatingIfNeeded: Int(b.be16(at: Vxlan.outerL3 + 4)) + i), at: Vxlan.outerL3 + 4)
-            b.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(b[Vxlan.outerL3..<Vxlan.outerL4])), at: Vxlan.outerL3 + 10)
-            let udpLength = b.count - Vxlan.outerL4
-            b.setBE16(UInt16(udpLength), at: Vxlan.outerL4 + 4)
+            if v6 {
+                b.setBE16(UInt16(b.count - ol4), at: Vxlan.outerL3 + 4)
+            } else {
+                let total = b.count - Vxlan.outerL3
+                b.setBE16(UInt16(total), at: Vxlan.outerL3 + 2)
+                b.setBE16(UInt16(truncatingIfNeeded: Int(b.be16(at: Vxlan.outerL3 + 4)) + i), at: Vxlan.outerL3 + 4)
+                b.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(b[Vxlan.outerL3..<Vxlan.outerL4])), at: Vxlan.outerL3 + 10)
+            }
+            let udpLength = b.count - ol4
+            b.setBE16(UInt16(udpLength), at: ol4 + 4)
             var state = complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: io + il.l4Offset, csumOffset: il.l4Protocol.checksumOffset)
             if needCsum {
                 // uh->check = ~csum_fold(csum_add(partial, htonl(len))): the segment's pseudo sum.
                 let pseudo = InternetChecksum.fold(InternetChecksum.add(base, UInt32(udpLength)))
-                b.setBE16(pseudo, at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+                b.setBE16(pseudo, at: ol4 + Vxlan.udpChecksumOffset)
                 if !complete || !offloadCsum {
                     // gso_make_checksum(): from the outer UDP header (field = pseudo sum) to the
                     // inner L4 header, plus the complement of the inner field when it is pending.
                     let end = complete ? b.count : state.csumStart
-                    var sum = InternetChecksum.sum(b, range: Vxlan.outerL4..<end)
+                    var sum = InternetChecksum.sum(b, range: ol4..<end)
                     if !complete { sum = InternetChecksum.add(sum, UInt32(~b.be16(at: state.csumStart + state.csumOffset))) }
-                    b.setBE16(InternetChecksum.udpMangleZero(~InternetChecksum.fold(sum)), at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+                    b.setBE16(InternetChecksum.udpMangleZero(~InternetChecksum.fold(sum)), at: ol4 + Vxlan.udpChecksumOffset)
                 } else {
-                    state = SkbState(ipSummed: .partial, csumStart: Vxlan.outerL4, csumOffset: Vxlan.udpChecksumOffset)
+                    state = SkbState(ipSummed: .partial, csumStart: ol4, csumOffset: Vxlan.udpChecksumOffset)
                 }
             }
             var q = p
@@ -536,7 +542,8 @@ extension Walk {
             q.carrier = .skb(state)
             q.segment = i + 1
             q.payloadOffset = p.payloadOffset + seg.payloadOffset
-            let event = StepEvent.tunnelSegment(needCsum: needCsum, offloadCsum: offloadCsum, innerComplete: complete, count: segs.count, device: name(d), reason: reason)
+            let event = StepEvent.tunnelSegment(needCsum: needCsum, offloadCsum: offloadCsum, innerComplete: complete, count: segs.count, device: name(d), reason: reason,
+                                                outerV6: v6, innerV6: il.ipVersion == .v6)
             let q2 = watch(q) { w in w.record(p, q, node: dev.node, iface: w.ifLabel(d), .transmit, event) }
             transmitDriver(q2, on: d)
         }
