@@ -106,8 +106,9 @@ extension StepEvent {
             case .software: detail = " → skb_checksum"
             }
             return (v6 ? "udp_tunnel6_xmit_skb → udp6_set_csum" : "udp_tunnel_xmit_skb → udp_set_csum") + detail
-        case .vxlanOuterMasquerade:
-            return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/4"
+        case let .vxlanOuterMasquerade(_, _, _, v6):
+            return v6 ? "nf_nat_ipv6_out → nf_nat_ipv6_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/16"
+                : "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/4"
         case .routerOuterMasquerade:
             return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace4"
         case let .tunnelSegment(_, _, _, _, _, _, outerV6, innerV6):
@@ -335,7 +336,7 @@ extension StepEvent {
             case .software:
                 return "No \(v6 ? "NETIF_F_IPV6_CSUM" : "IPv4 checksum offload") on the route device: the outer checksum 0x\(v) is computed in software and the skb marked CHECKSUM_UNNECESSARY."
             }
-        case let .vxlanOuterMasquerade(port, zeroKept, pseudoHeader):
+        case let .vxlanOuterMasquerade(port, zeroKept, pseudoHeader, _):
             if zeroKept { return "MASQUERADE --random-fully gives the outer header source port \(port); its UDP checksum is 0 and stays 0 (never updated when 0, since ea64d8d6c675)." }
             return pseudoHeader
                 ? "MASQUERADE --random-fully gives the outer header source port \(port). The skb is PARTIAL, so inet_proto_csum_replace treats the outer field as a pending pseudo-header sum and skips the port change — but the pending field is the inner one: the outer checksum is now wrong."

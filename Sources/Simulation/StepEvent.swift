@@ -121,7 +121,7 @@ public enum StepEvent: Sendable, Hashable {
     /// MASQUERADE of the outer header (`nf_nat_ipv4_manip_pkt()` → `udp_manip_pkt()`): the new
     /// source port; `zeroKept`: a zero field left alone; `pseudoHeader`: the PARTIAL branch of
     /// `inet_proto_csum_replace4()` (the port change skipped).
-    case vxlanOuterMasquerade(port: UInt16, zeroKept: Bool, pseudoHeader: Bool)
+    case vxlanOuterMasquerade(port: UInt16, zeroKept: Bool, pseudoHeader: Bool, v6: Bool = false)
     /// A forwarding router's MASQUERADE of a tunnelled packet's outer header (the address only:
     /// the port is kept when unique), with the same `udp_manip_pkt()` rules as above.
     case routerOuterMasquerade(to: IPAddress, zeroKept: Bool, pseudoHeader: Bool)

@@ -52,4 +52,13 @@ import Simulation
         let vxC = try #require(plan.real("vxC"))
         #expect(!steps.contains { if case let .ip(c) = $0 { return c.argv.contains(vxC.name) && c.argv.contains("mtu") }; return false })
     }
+
+    /// kube-proxy's outer MASQUERADE over an IPv6 underlay is an ip6tables rule.
+    @Test func theIPv6OuterMasqueradeIsAnIp6tablesRule() throws {
+        let (_, _, plan) = try Shipped.prepared("vxlan-ipv6-outer-masquerade")
+        let rules = plan.netfilter.filter { $0.argv.contains("MASQUERADE") }
+        #expect(rules.count == 1 && rules.first?.argv.first == "ip6tables", "\(rules.map(\.argv))")
+        let (_, _, v4) = try Shipped.prepared("vxlan-outer-masquerade")
+        #expect(v4.netfilter.filter { $0.argv.contains("MASQUERADE") }.first?.argv.first == "iptables")
+    }
 }

@@ -313,28 +313,41 @@ public enum Vxlan {
     /// left alone because it was zero (6.x N1; 4.4 updates a zero field of a `PARTIAL` skb, N2),
     /// and whether the `PARTIAL` branch of `inet_proto_csum_replace4()` was used (N3: the field is
     /// taken for a pending pseudo-header sum and the port change is skipped).
+    /// Over IPv6 (`nf_nat_ipv6_manip_pkt()` → the same `udp_manip_pkt()`): the 16-byte source
+    /// address through `inet_proto_csum_replace16()` (same `PARTIAL` branch), no header checksum.
     @discardableResult
     public static func natOuterSource(_ frame: inout Frame, skb: SkbState, address: IPAddress, port: UInt16,
                                       profile: KernelProfile) -> (zeroKept: Bool, pseudoHeader: Bool) {
-        let addrAt = outerL3 + 12
-        let old = frame.bytes.be32(at: addrAt)
-        let new = address.bytes.count == 4 ? UInt32(address.bytes[0]) << 24 | UInt32(address.bytes[1]) << 16 | UInt32(address.bytes[2]) << 8 | UInt32(address.bytes[3]) : old
-        frame.bytes.setBE32(new, at: addrAt)
-        let ipc = frame.bytes.be16(at: outerL3 + 10)
-        frame.bytes.setBE16(InternetChecksum.replace32(checksum: ipc, old: old, new: new), at: outerL3 + 10)
-        let fieldAt = outerL4 + udpChecksumOffset
+        let v6 = isIPv6(frame.bytes)
+        let l4 = l4(frame.bytes)
+        // The address as 32-bit words, old and new (one word over IPv4, four over IPv6).
+        let addrAt = outerL3 + (v6 ? 8 : 12)
+        let words = v6 ? 4 : 1
+        var changes: [(old: UInt32, new: UInt32)] = []
+        for w in 0..<words {
+            let at = addrAt + 4 * w
+            let old = frame.bytes.be32(at: at)
+            let new = address.bytes.count == 4 * words ? address.bytes[(4 * w)..<(4 * w + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } : old
+            frame.bytes.setBE32(new, at: at)
+            changes.append((old, new))
+            if !v6 {
+                let ipc = frame.bytes.be16(at: outerL3 + 10)
+                frame.bytes.setBE16(InternetChecksum.replace32(checksum: ipc, old: old, new: new), at: outerL3 + 10)
+            }
+        }
+        let fieldAt = l4 + udpChecksumOffset
         let field = frame.bytes.be16(at: fieldAt)
         let partial = skb.ipSummed == .partial
         let doCsum = profile == .linux6 ? field != 0 : (field != 0 || partial)
-        let oldPort = frame.bytes.be16(at: outerL4)
-        frame.bytes.setBE16(port, at: outerL4)
+        let oldPort = frame.bytes.be16(at: l4)
+        frame.bytes.setBE16(port, at: l4)
         guard doCsum else { return (true, false) }
         var c = field
         if partial {
-            // inet_proto_csum_replace4(pseudohdr = true) on a PARTIAL skb; the port (pseudohdr = false) is skipped.
-            c = InternetChecksum.replacePseudo32(partialField: c, old: old, new: new)
+            // inet_proto_csum_replace4/16(pseudohdr = true) on a PARTIAL skb; the port (pseudohdr = false) is skipped.
+            for (old, new) in changes { c = InternetChecksum.replacePseudo32(partialField: c, old: old, new: new) }
         } else {
-            c = InternetChecksum.replace32(checksum: c, old: old, new: new)
+            for (old, new) in changes { c = InternetChecksum.replace32(checksum: c, old: old, new: new) }
             c = InternetChecksum.replace16(checksum: c, old: oldPort, new: port)
         }
         frame.bytes.setBE16(InternetChecksum.udpMangleZero(c), at: fieldAt)
@@ -425,9 +438,6 @@ extension Walk {
         guard p.fragmentMTU == nil else {
             return finish(.droppedOnPath(at: name(d), reason: "IP fragments through a tunnel are not modelled yet"))
         }
-        guard !(v.overIPv6 && v.outerMasquerade) else {
-            return finish(.droppedOnPath(at: name(d), reason: "an outer MASQUERADE over an IPv6 underlay is not modelled yet"))
-        }
         let profile = dev.profile
         let r: VxlanEncapsulation
         do {
@@ -461,12 +471,12 @@ extension Walk {
         if v.outerMasquerade {
             let b = q
             var f = q.frame
-            let port = Vxlan.masqueradePort(q.frame.bytes.be16(at: Vxlan.outerL4))
+            let port = Vxlan.masqueradePort(q.frame.bytes.be16(at: Vxlan.l4(q.frame.bytes)))
             let (zeroKept, pseudo) = Vxlan.natOuterSource(&f, skb: r.skb, address: local, port: port, profile: profile)
             q.frame = f
             q = watch(q) { w in
                 w.record(b, q, node: ni, iface: node.interfaces[uif].name, .transmit,
-                         .vxlanOuterMasquerade(port: port, zeroKept: zeroKept, pseudoHeader: pseudo))
+                         .vxlanOuterMasquerade(port: port, zeroKept: zeroKept, pseudoHeader: pseudo, v6: v.overIPv6))
             }
         }
         if r.skb.isGSO, let why = Vxlan.tunnelGSOSoftwareReason(features: net.devices[udev].features,
