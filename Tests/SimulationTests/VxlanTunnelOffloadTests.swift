@@ -218,3 +218,29 @@ private func innerCompleted(_ b: [UInt8]) -> [UInt8] {
         #expect(n.devices[try #require(n.device(named: "vxA"))].mtu == 1430)
     }
 }
+
+/// A bridge underlay: hw_enc_features = SG | GSO_PARTIAL (register_netdevice), so neither the
+/// inner checksum nor tunnel segmentation is offloaded there (measured on 6.18 with verify).
+@Suite struct BridgeUnderlayTests {
+    private func trace(_ flow: String) throws -> Trace { try run(try loadShipped("vxlan-bridge-underlay").topology, flow: flow) }
+
+    @Test func aPendingInnerIsCompletedOnTheBridge() throws {
+        let l = try #require(leg(try trace("datagram"), "datagram", "query"))
+        let help = try #require(l.steps.first { $0.event.kind == .checksumHelp && $0.element == "brA" })
+        #expect(help.inner?.field == naiveL4Checksum(Array(help.frame[50...])))
+        #expect(help.l4Field == naiveL4Checksum(help.frame))      // the LCO outer is now valid
+        #expect(help.after.skbState?.ipSummed == IPSummed.none)
+        #expect(l.outcome == .accepted)
+    }
+
+    @Test func aSuperFrameIsCutOnTheBridgeWithFinishedInners() throws {
+        let l = try #require(leg(try trace("request"), "request", "data nodeA→nodeB"))
+        let cut = l.steps.filter { $0.event.kind == .tunnelSegment }
+        #expect(cut.count == 3 && cut.allSatisfy { $0.element == "brA" })
+        for s in cut {
+            #expect(s.inner?.field == naiveL4Checksum(Array(s.frame[50...])))
+            #expect(s.after.skbState?.ipSummed == .partial && s.after.skbState?.csumStart == 34)
+            #expect(s.l4Field == naivePseudoHeaderSum(s.frame))
+        }
+    }
+}

@@ -484,6 +484,20 @@ extension Walk {
                                                                  outerChecksum: v.outerChecksum(on: profile)) {
             return tunnelSegment(q, on: udev, r.skb, reason: why)
         }
+        // A pending inner (skb->encapsulation) is judged by the underlay's hw_enc_features
+        // (netif_skb_features()): a bridge, TAP or virtio NIC has no checksum offload there, so
+        // validate_xmit_skb() → skb_csum_hwoffload_help() → skb_checksum_help() completes the inner
+        // here, whatever its own features say — and an LCO outer becomes valid (measured on 6.18:
+        // topologies/vxlan-bridge-underlay.yaml).
+        if !r.skb.isGSO, r.encapsulation, let st = q.skb, st.ipSummed == .partial, !net.devices[udev].kind.encapsulationKeepsOffloads {
+            let before = q
+            q.frame.completeChecksum(start: st.csumStart, offset: st.csumOffset, end: q.frame.count, mangleZero: profile.checksumHelpMangles0)
+            q.carrier = .skb(SkbState(ipSummed: .none))
+            let reason = "an encapsulated skb is judged by \(name(udev))'s hw_enc_features, which have no checksum offload"
+            q = watch(q) { w in
+                w.record(before, q, node: w.net.devices[udev].node, iface: w.ifLabel(udev), .transmit, .checksumHelp(profile: profile, device: w.name(udev), reason: reason))
+            }
+        }
         transmit(q, on: udev)
     }
 
