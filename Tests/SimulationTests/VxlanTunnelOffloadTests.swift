@@ -156,6 +156,13 @@ private func innerCompleted(_ b: [UInt8]) -> [UInt8] {
         #expect(Network(try lab(["vxA.mtu=1450"])).mtuProblems().isEmpty)
     }
 
+    /// The options menu offers a vxlan MTU below the derived one, never a jumbo size it refuses.
+    @Test func theMenuCyclesThroughTunnelMTUs() throws {
+        let t = try lab()
+        let item = try #require(SettingItem.items(for: "vxA", topology: t, trace: try run(t)).first { $0.key == "mtu" })
+        #expect(item.value == "default" && item.next == "1400")
+    }
+
     /// The MSS follows: 1410, so 1398-byte segments with timestamps.
     @Test func theMSSFollowsTheTunnelMTU() throws {
         let l = try dataLeg("software", ["nodeC.u.mtu=1400"])
