@@ -97,7 +97,7 @@ public struct LabPlan: Sendable {
     private mutating func configureTunnels() {
         for d in graph.devices {
             guard case let .vxlan(v) = d.kind, v.outerMasquerade, let real = devices[d.id] else { continue }
-            netfilter.append(Command(role: real.role, argv: ["iptables", "-t", "nat", "-A", "POSTROUTING", "-p", "udp", "--dport", "\(v.dstPort)",
+            netfilter.append(Command(role: real.role, argv: [v.overIPv6 ? "ip6tables" : "iptables", "-t", "nat", "-A", "POSTROUTING", "-p", "udp", "--dport", "\(v.dstPort)",
                                                              "-j", "MASQUERADE", "--random-fully"]))
             notes.append("\(d.name): the outer MASQUERADE picks a random source port; the outer checksum is compared as a class (0, valid, valid once the inner is completed, wrong), the inner packet byte for byte.")
         }

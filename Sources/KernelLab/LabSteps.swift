@@ -56,7 +56,7 @@ extension LabPlan {
         // MTUs the file sets, before ports join their bridges (a bridge set explicitly keeps
         // its MTU; one left alone follows its smallest port, br_mtu_auto_adjust). A host NIC's
         // wire end carries the remote host's side of the same link.
-        for r in real {
+        for r in real where !g.devices[r.graphID].isTunnel {
             guard let mtu = g.configuredMTU(r.graphID) else { continue }
             steps.append(.ip(Command(role: r.role, argv: ["link", "set", "dev", r.name, "mtu", String(mtu)])))
             if let w = wires[r.graphID] { steps.append(.ip(Command(role: w.role, argv: ["link", "set", "dev", w.name, "mtu", String(mtu)]))) }
@@ -86,8 +86,8 @@ extension LabPlan {
                 let rx = effective[d.name]?.contains(.rxChecksumming) ?? true
                 steps.append(.feature(role: r.role, device: r.name, .gro, on: rx))
                 if let w = wires[r.graphID] { steps.append(.feature(role: w.role, device: w.name, .tso, on: false)) }
-                // The NIC's transmit side (tx-checksumming, SG, TSO, GSO) is the near end's own.
-                for f in [Feature.txChecksumming, .scatterGather, .tso, .gso] {
+                // The NIC's transmit side (tx-checksumming, SG, TSO, GSO, tunnel GSO) is the near end's own.
+                for f in [Feature.txChecksumming, .scatterGather, .tso, .gso, .udpTunnelSegmentation, .udpTunnelCsumSegmentation] {
                     if let on = node.features.requested[f] { steps.append(.feature(role: r.role, device: r.name, f, on: on)) }
                 }
                 continue
@@ -124,6 +124,9 @@ extension LabPlan {
             ? ["link", "add", "name", r.name, "address", r.mac, "type", "geneve", "id", "\(v.vni)", "remote", "\(remote)", "dstport", "\(v.dstPort)"]
             : ["link", "add", "name", r.name, "address", r.mac, "type", "vxlan", "id", "\(v.vni)", "local", "\(local)", "remote", "\(remote)",
                "dstport", "\(v.dstPort)", "dev", underlay.name, "nolearning"]
+        // An explicit MTU goes with the creation, before `type` (the device does not exist
+        // earlier); without one the kernel derives it from the underlay (vxlan_config_apply()).
+        if let mtu = g.configuredMTU(r.graphID) { argv.insert(contentsOf: ["mtu", String(mtu)], at: 6) }
         if let c = v.udpCsum { argv.append(c ? "udpcsum" : "noudpcsum") }
         if v.udp6ZeroCsumTx { argv.append("udp6zerocsumtx") }
         if v.udp6ZeroCsumRx { argv.append("udp6zerocsumrx") }

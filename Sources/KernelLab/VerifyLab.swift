@@ -13,6 +13,7 @@ public enum FeatureNames {
         case .tso: return ["tx-tcp-segmentation", "tx-tcp-ecn-segmentation", "tx-tcp-mangleid-segmentation", "tx-tcp6-segmentation"]
         case .gso: return ["tx-generic-segmentation"]
         case .gro: return ["rx-gro"]
+        case .udpTunnelSegmentation, .udpTunnelCsumSegmentation: return [f.rawValue]
         }
     }
 

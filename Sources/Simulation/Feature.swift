@@ -1,5 +1,7 @@
 /// An ethtool offload feature, by its ethtool name (`ethtool -k`). Short names (`tx`, `rx`, `sg`,
 /// `tso`, `gso`, `gro`) and `tx-checksum-ip-generic` are accepted as they are by `ethtool -K`.
+/// `tx-udp_tnl-segmentation` / `tx-udp_tnl-csum-segmentation` (`NETIF_F_GSO_UDP_TUNNEL[_CSUM]`)
+/// have no short name, in ethtool as here.
 public enum Feature: String, Sendable, CaseIterable, Codable, Comparable {
     case txChecksumming = "tx-checksumming"
     case rxChecksumming = "rx-checksumming"
@@ -7,6 +9,12 @@ public enum Feature: String, Sendable, CaseIterable, Codable, Comparable {
     case tso = "tcp-segmentation-offload"
     case gso = "generic-segmentation-offload"
     case gro = "generic-receive-offload"
+    /// `NETIF_F_GSO_UDP_TUNNEL`: the device segments a UDP-tunnelled GSO skb whose outer UDP
+    /// checksum is zero (`SKB_GSO_UDP_TUNNEL`).
+    case udpTunnelSegmentation = "tx-udp_tnl-segmentation"
+    /// `NETIF_F_GSO_UDP_TUNNEL_CSUM`: the same with the outer checksum wanted
+    /// (`SKB_GSO_UDP_TUNNEL_CSUM`, each segment's outer UDP checksum filled by the device).
+    case udpTunnelCsumSegmentation = "tx-udp_tnl-csum-segmentation"
 
     public var shortName: String {
         switch self {
@@ -16,6 +24,7 @@ public enum Feature: String, Sendable, CaseIterable, Codable, Comparable {
         case .tso: return "tso"
         case .gso: return "gso"
         case .gro: return "gro"
+        case .udpTunnelSegmentation, .udpTunnelCsumSegmentation: return rawValue
         }
     }
 
@@ -42,6 +51,8 @@ public enum Feature: String, Sendable, CaseIterable, Codable, Comparable {
         case .tso: return 3
         case .gso: return 4
         case .gro: return 5
+        case .udpTunnelSegmentation: return 6
+        case .udpTunnelCsumSegmentation: return 7
         }
     }
 
@@ -142,6 +153,10 @@ public struct Features: Sendable, Hashable {
         if !has(.scatterGather) {
             drop(.gso, "netdev_fix_features: Dropping NETIF_F_GSO since no SG feature")
         }
+        // NETIF_F_GSO_UDP_TUNNEL[_CSUM] have no rule in netdev_fix_features(): `tx off` or
+        // `sg off` leaves them listed on (measured on 6.18). They act per packet only:
+        // harmonize_features() drops every GSO bit of an skb the device cannot checksum, and an
+        // inner TCP skb also needs TSO (net_gso_ok() wants every gso_type bit).
         return Effective(bits: bits, adjustments: adj, fixedOff: fixedOff)
     }
 }

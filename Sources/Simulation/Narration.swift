@@ -106,12 +106,14 @@ extension StepEvent {
             case .software: detail = " → skb_checksum"
             }
             return (v6 ? "udp_tunnel6_xmit_skb → udp6_set_csum" : "udp_tunnel_xmit_skb → udp_set_csum") + detail
-        case .vxlanOuterMasquerade:
-            return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/4"
+        case let .vxlanOuterMasquerade(_, _, _, v6):
+            return v6 ? "nf_nat_ipv6_out → nf_nat_ipv6_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/16"
+                : "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/4"
         case .routerOuterMasquerade:
             return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace4"
-        case .tunnelSegment:
-            return "validate_xmit_skb → skb_gso_segment → skb_udp_tunnel_segment → __skb_udp_tunnel_segment → tcp4_gso_segment"
+        case let .tunnelSegment(_, _, _, _, _, _, outerV6, innerV6):
+            return "validate_xmit_skb → skb_gso_segment → " + (outerV6 ? "ipv6_gso_segment → udp6_ufo_fragment → " : "")
+                + "skb_udp_tunnel_segment → __skb_udp_tunnel_segment → " + (innerV6 ? "tcp6_gso_segment" : "tcp4_gso_segment")
         case let .vxlanOuterReceive(_, _, v6):
             return v6 ? "__udp6_lib_rcv → udp6_csum_init → udpv6_queue_rcv_one_skb → udp_lib_checksum_complete"
                 : "__udp4_lib_rcv → udp4_csum_init → udp_queue_rcv_one_skb → udp_lib_checksum_complete"
@@ -345,7 +347,7 @@ extension StepEvent {
             case .software:
                 return "No \(v6 ? "NETIF_F_IPV6_CSUM" : "IPv4 checksum offload") on the route device: the outer checksum 0x\(v) is computed in software and the skb marked CHECKSUM_UNNECESSARY."
             }
-        case let .vxlanOuterMasquerade(port, zeroKept, pseudoHeader):
+        case let .vxlanOuterMasquerade(port, zeroKept, pseudoHeader, _):
             if zeroKept { return "MASQUERADE --random-fully gives the outer header source port \(port); its UDP checksum is 0 and stays 0 (never updated when 0, since ea64d8d6c675)." }
             return pseudoHeader
                 ? "MASQUERADE --random-fully gives the outer header source port \(port). The skb is PARTIAL, so inet_proto_csum_replace treats the outer field as a pending pseudo-header sum and skips the port change — but the pending field is the inner one: the outer checksum is now wrong."
@@ -355,8 +357,8 @@ extension StepEvent {
             return pseudoHeader
                 ? "MASQUERADE rewrites the outer source to \(to). The skb is PARTIAL, so inet_proto_csum_replace4 treats the outer field as a pending pseudo-header sum — but the pending field is the inner one and the outer holds a final (LCO) checksum: it is now wrong. A receiver that trusts the PARTIAL skb (veth) accepts it; one that checks the bytes drops it."
                 : "MASQUERADE rewrites the outer source to \(to) and updates the finished outer checksum incrementally (RFC 1624): a correct one stays correct."
-        case let .tunnelSegment(needCsum, offloadCsum, innerComplete, count, device):
-            var what = "\(device) cannot segment tunnelled TCP (no TSO): the inner super-frame is cut into \(count) segments"
+        case let .tunnelSegment(needCsum, offloadCsum, innerComplete, count, device, reason, _, _):
+            var what = "\(device) cannot segment tunnelled TCP (\(reason)): the inner super-frame is cut into \(count) segments"
             what += innerComplete ? " with their inner checksums computed in software." : " whose inner checksums stay pending."
             if !needCsum { return what + " The outer UDP checksum stays 0." }
             return what + (offloadCsum && !innerComplete

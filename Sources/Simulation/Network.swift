@@ -136,9 +136,14 @@ public struct Network: Sendable {
         // 3.–4. Features (need the connections: a virtio NIC's capabilities depend on its TAP).
         resolveFeatures()
         // MTUs (need the placements: a namespace's interface may set its device's).
-        for d in devices.indices where devices[d].kind != .bridge { devices[d].mtu = configuredMTU(d) ?? MTURule.defaultMTU }
+        for d in devices.indices where devices[d].kind != .bridge && !devices[d].isTunnel { devices[d].mtu = configuredMTU(d) ?? MTURule.defaultMTU }
         for d in devices.indices where devices[d].kind == .bridge {
             devices[d].mtu = configuredMTU(d) ?? devices[d].ports.map { devices[$0].mtu }.min() ?? MTURule.defaultMTU
+        }
+        // A tunnel device's MTU follows its underlay (vxlan_config_apply(), geneve_link_config()).
+        for d in devices.indices where devices[d].isTunnel {
+            let max = tunnelMaxMTU(d)
+            devices[d].mtu = min(configuredMTU(d) ?? max ?? MTURule.defaultMTU, max ?? Int.max)
         }
         // Tunnels: each VXLAN device reaches its far endpoint (over the underlay).
         resolveTunnels()
@@ -312,13 +317,32 @@ public struct Network: Sendable {
         case .tap, .bridge, .hostNIC:
             own = node.mtu
         case .vxlan:
-            own = nil   // a VXLAN device's MTU (the underlay's − 50) is not modelled yet
+            own = node.mtu
         }
         if let own { return own }
         if let r = dev.l3 ?? dev.packetSocket, r.iface < topology.nodes[r.node].interfaces.count {
             return topology.nodes[r.node].interfaces[r.iface].mtu
         }
         return nil
+    }
+
+    /// The underlay device a tunnel device's `underlay` names, if placed.
+    public func tunnelUnderlay(_ d: Int) -> Int? {
+        guard case let .vxlan(v) = devices[d].kind, let ref = devices[d].l3, let u = v.underlay,
+              let ui = topology.nodes[ref.node].interfaceIndex(named: u) else { return nil }
+        return deviceOf(node: ref.node, iface: ui)
+    }
+
+    /// The largest MTU a tunnel device takes, nil without an underlay: VXLAN's
+    /// `vxlan_config_apply()`: `max_mtu = lowerdev->mtu - vxlan_headroom(flags)` (IPv4 20 + UDP 8
+    /// + VXLAN 8 + inner Ethernet 14 = 50; IPv6 70), at least `ETH_MIN_MTU`; without `mtu` the
+    /// device takes it. GENEVE's `geneve_link_config()` derives the same default from the route
+    /// device (`GENEVE_IPV4_HLEN` 50, `GENEVE_IPV6_HLEN` 70); in the model the route device is the
+    /// underlay.
+    public func tunnelMaxMTU(_ d: Int) -> Int? {
+        guard case let .vxlan(v) = devices[d].kind, let u = tunnelUnderlay(d) else { return nil }
+        let headroom = v.overIPv6 ? Vxlan.outerHeaderLength6 : Vxlan.outerHeaderLength
+        return Swift.max(MTURule.minimum, devices[u].mtu - headroom)
     }
 
     /// An `mtu` setting the kernel would refuse, or two that name one device.
@@ -343,11 +367,15 @@ public struct Network: Sendable {
             case .virtio: own = nil   // the guest's own interface: one setting
             case .vethEnd: own = dev.iface.flatMap { $0 < node.interfaces.count ? node.interfaces[$0].mtu : nil }
             case .tap, .bridge, .hostNIC: own = node.mtu
-            case .vxlan: own = nil
+            case .vxlan: own = node.mtu
             }
             guard let r = dev.l3 ?? dev.packetSocket, r.iface < topology.nodes[r.node].interfaces.count else { continue }
             let host = topology.nodes[r.node]
             let hi = host.interfaces[r.iface]
+            if case let .vxlan(v) = dev.kind, !v.geneve, let max = tunnelMaxMTU(dev.id), let set = own ?? hi.mtu, set > max {
+                out.append(MTUProblem(node: own != nil ? node.name : host.name, interface: own != nil ? nil : hi.name, key: "mtu",
+                                      message: "\(dev.name) sets mtu \(set), above what its underlay allows: \(max) (the underlay's MTU less \(v.overIPv6 ? 70 : 50) bytes of encapsulation; vxlan_change_mtu() refuses more)"))
+            }
             if let own, let h = hi.mtu, own != h {
                 out.append(MTUProblem(node: host.name, interface: hi.name, key: "mtu",
                                       message: "\(host.name):\(hi.name) sets mtu \(h), but the device it is placed at (\(dev.name)) sets \(own): one device has one MTU; set it in one place"))
@@ -379,6 +407,8 @@ public struct Network: Sendable {
                 fixed[.txChecksumming] = "QEMU offers no VIRTIO_NET_F_CSUM: \(devices[t].name) has no vnet header"
                 fixed[.tso] = "QEMU offers no HOST_TSO: \(devices[t].name) has no vnet header"
             }
+            fixed[.udpTunnelSegmentation] = "virtio-net (6.13) has no NETIF_F_GSO_UDP_TUNNEL"
+            fixed[.udpTunnelCsumSegmentation] = "virtio-net (6.13) has no NETIF_F_GSO_UDP_TUNNEL_CSUM"
             let feats = node.interfaces[dev.l3?.iface ?? 0].features
             return feats.effective(defaultBits: all, fixedOff: fixed, profile: profile)
         case let .tap(ts):
@@ -386,6 +416,8 @@ public struct Network: Sendable {
             let (csum, tso4, tso6) = tunFlags(d, ts)
             if !csum { fixed[.txChecksumming] = "no TUN_F_CSUM (TUNSETOFFLOAD)" }
             if !(tso4 || tso6) { fixed[.tso] = "no TUN_F_TSO4/6 (TUNSETOFFLOAD)" }
+            fixed[.udpTunnelSegmentation] = "no TUN_F_UDP_TUNNEL_GSO (TUNSETOFFLOAD; 6.13's tun has no tunnel GSO)"
+            fixed[.udpTunnelCsumSegmentation] = "no TUN_F_UDP_TUNNEL_GSO_CSUM (TUNSETOFFLOAD; 6.13's tun has no tunnel GSO)"
             fixed[.rxChecksumming] = "tun_net_init() gives a TAP no NETIF_F_RXCSUM"
             return node.features.effective(defaultBits: all, fixedOff: fixed, profile: profile)
         case .bridge:
@@ -393,13 +425,20 @@ public struct Network: Sendable {
         case .hostNIC:
             return node.features.effective(defaultBits: all, profile: profile)
         case .vxlan:
-            // vxlan_setup(): SG | HW_CSUM | FRAGLIST | RXCSUM | GSO_SOFTWARE, all switchable (T1).
-            return node.features.effective(defaultBits: all, profile: profile)
+            // vxlan_setup(): SG | HW_CSUM | FRAGLIST | RXCSUM | GSO_SOFTWARE, all switchable (T1);
+            // no tunnel GSO: that belongs to the underlay.
+            return node.features.effective(defaultBits: all, fixedOff: [
+                .udpTunnelSegmentation: "vxlan_setup() gives no NETIF_F_GSO_UDP_TUNNEL: the underlay segments tunnelled skbs",
+                .udpTunnelCsumSegmentation: "vxlan_setup() gives no NETIF_F_GSO_UDP_TUNNEL_CSUM: the underlay segments tunnelled skbs",
+            ], profile: profile)
         case .vethEnd:
             let ii = dev.name == node.interfaces.first?.name ? 0 : 1
             let feats = ii < node.interfaces.count ? node.interfaces[ii].features : Features()
-            // veth_newlink() → veth_disable_gro(): GRO is off by default.
-            return feats.effective(defaultBits: Self.allButGROBits, profile: profile)
+            // veth_newlink() → veth_disable_gro(): GRO is off by default. VETH_FEATURES has
+            // NETIF_F_GSO_ENCAP_ALL on 6.x; 4.4 (and 3.x) only NETIF_F_GSO_UDP_TUNNEL.
+            let fixed: [Feature: String] = profile == .linux6 ? [:]
+                : [.udpTunnelCsumSegmentation: "\(profile.rawValue) veth: VETH_FEATURES has NETIF_F_GSO_UDP_TUNNEL, not _CSUM"]
+            return feats.effective(defaultBits: Self.allButGROBits, fixedOff: fixed, profile: profile)
         }
     }
 

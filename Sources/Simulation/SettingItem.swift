@@ -40,7 +40,12 @@ public struct SettingItem: Sendable, Hashable {
             out += featureItems(node: node.name, interface: nil, device: node.name, trace: trace)
         }
         // MTUs last: the usual fixes (features, netfilter) keep their places in the menu.
-        if nodeKeys.contains("mtu") { out.append(mtuItem(node: node.name, interface: nil, node.mtu)) }
+        if nodeKeys.contains("mtu") {
+            var choices = mtuChoices
+            // A tunnel device: at most its underlay's MTU less the encapsulation (`default`).
+            if case .vxlan = node.kind { choices = tunnelMTUChoices }
+            out.append(mtuItem(node: node.name, interface: nil, node.mtu, choices: choices))
+        }
         if interfaceKeys.contains("mtu") {
             for i in node.interfaces { out.append(mtuItem(node: node.name, interface: i.name, i.mtu)) }
         }
@@ -106,10 +111,13 @@ public struct SettingItem: Sendable, Hashable {
     /// has): a jumbo-frame underlay, a VXLAN-style overlay (1500 − 50), IPv6's minimum.
     static let mtuChoices = ["default", "9000", "1450", "1280"]
 
-    static func mtuItem(node: String, interface: String?, _ mtu: Int?) -> SettingItem {
+    /// A tunnel device's: below the derived default (1450 over a 1500 IPv4 underlay).
+    static let tunnelMTUChoices = ["default", "1400", "1280"]
+
+    static func mtuItem(node: String, interface: String?, _ mtu: Int?, choices: [String] = mtuChoices) -> SettingItem {
         let cur = mtu.map(String.init) ?? "default"
-        let i = mtuChoices.firstIndex(of: cur) ?? -1
-        return SettingItem(node: node, interface: interface, key: "mtu", value: cur, next: mtuChoices[(i + 1) % mtuChoices.count])
+        let i = choices.firstIndex(of: cur) ?? -1
+        return SettingItem(node: node, interface: interface, key: "mtu", value: cur, next: choices[(i + 1) % choices.count])
     }
 
     static func nodeItem(_ node: Node, key: String, topology t: Topology) -> SettingItem? {

@@ -51,7 +51,7 @@ extension Topology {
         case .veth: return []
         case .router: return ["flavour", "place", "vnet-hdr", "forwarding", "kernel", "guest-csum", "guest-tso"] + netfilterKeys + TCPOptionSettings.keys
         case .hostNIC: return ["remote", "remote6", "remote-gateway", "remote-gateway6", "mtu"] + featureKeys
-        case .vxlan: return VxlanSettings.keys + featureKeys
+        case .vxlan: return VxlanSettings.keys + ["mtu"] + featureKeys
         }
     }
 

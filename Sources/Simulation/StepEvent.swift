@@ -121,14 +121,17 @@ public enum StepEvent: Sendable, Hashable {
     /// MASQUERADE of the outer header (`nf_nat_ipv4_manip_pkt()` → `udp_manip_pkt()`): the new
     /// source port; `zeroKept`: a zero field left alone; `pseudoHeader`: the PARTIAL branch of
     /// `inet_proto_csum_replace4()` (the port change skipped).
-    case vxlanOuterMasquerade(port: UInt16, zeroKept: Bool, pseudoHeader: Bool)
+    case vxlanOuterMasquerade(port: UInt16, zeroKept: Bool, pseudoHeader: Bool, v6: Bool = false)
     /// A forwarding router's MASQUERADE of a tunnelled packet's outer header (the address only:
     /// the port is kept when unique), with the same `udp_manip_pkt()` rules as above.
     case routerOuterMasquerade(to: IPAddress, zeroKept: Bool, pseudoHeader: Bool)
     /// `validate_xmit_skb()` → `skb_udp_tunnel_segment()` → `__skb_udp_tunnel_segment()` on an
-    /// underlay without TSO: the inner super-frame cut per `gso_size`, each segment's outer UDP
-    /// checksum derived from the (possibly NATed) outer field.
-    case tunnelSegment(needCsum: Bool, offloadCsum: Bool, innerComplete: Bool, count: Int, device: String)
+    /// underlay that cannot segment the tunnelled skb (`reason`: the feature it lacks): the inner
+    /// super-frame cut per `gso_size`, each segment's outer UDP checksum derived from the
+    /// (possibly NATed) outer field.
+    /// `outerV6`: over an IPv6 underlay (`udp6_ufo_fragment()`); `innerV6`: the inner is TCP over IPv6.
+    case tunnelSegment(needCsum: Bool, offloadCsum: Bool, innerComplete: Bool, count: Int, device: String, reason: String,
+                       outerV6: Bool = false, innerV6: Bool = false)
     /// `__udp4_lib_rcv()` → `udp_queue_rcv_one_skb()`: the outer checksum checked before the
     /// encapsulation socket (`Udp: InCsumErrors` on failure).
     case vxlanOuterReceive(check: ReceiveCheck, device: String, v6: Bool = false)

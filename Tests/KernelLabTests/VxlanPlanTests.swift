@@ -32,6 +32,35 @@ import Simulation
         #expect(!b.argv.contains("udp6zerocsumtx") && !b.argv.contains("udp6zerocsumrx"))
         #expect(a.argv.contains("fd00::1") && a.argv.contains("fd00::2"))
     }
+
+    /// The tunnel segmentation features are set by their ethtool names on the real veth end, and
+    /// an explicit vxlan `mtu` goes with `ip link add` (before `type`).
+    @Test func tunnelFeaturesAndTheMTUReachTheKernel() throws {
+        let (t, _, _) = try Shipped.prepared("vxlan-tunnel-segmentation")
+        var u = t
+        try u.apply(assignment: "vxA.mtu=1400")
+        let plan = LabPlan(u)
+        let steps = try plan.buildSteps(effective: [:])
+        let wireC = try #require(plan.real("wireC"))
+        #expect(steps.contains { if case let .feature(_, d, f, on) = $0 { return d == wireC.name && f == .udpTunnelCsumSegmentation && !on }; return false })
+        #expect(FeatureNames.ethtool(.udpTunnelCsumSegmentation) == ["tx-udp_tnl-csum-segmentation"])
+        let vxA = try #require(plan.real("vxA"))
+        let add = try #require(steps.compactMap { s -> LabPlan.Command? in if case let .ip(c) = s, c.argv.contains(vxA.name), c.argv.contains("vxlan") { return c }; return nil }.first)
+        let m = try #require(add.argv.firstIndex(of: "mtu"))
+        #expect(add.argv[m + 1] == "1400" && m < add.argv.firstIndex(of: "type")!)
+        // Without `mtu` the kernel derives it: nothing is passed.
+        let vxC = try #require(plan.real("vxC"))
+        #expect(!steps.contains { if case let .ip(c) = $0 { return c.argv.contains(vxC.name) && c.argv.contains("mtu") }; return false })
+    }
+
+    /// kube-proxy's outer MASQUERADE over an IPv6 underlay is an ip6tables rule.
+    @Test func theIPv6OuterMasqueradeIsAnIp6tablesRule() throws {
+        let (_, _, plan) = try Shipped.prepared("vxlan-ipv6-outer-masquerade")
+        let rules = plan.netfilter.filter { $0.argv.contains("MASQUERADE") }
+        #expect(rules.count == 1 && rules.first?.argv.first == "ip6tables", "\(rules.map(\.argv))")
+        let (_, _, v4) = try Shipped.prepared("vxlan-outer-masquerade")
+        #expect(v4.netfilter.filter { $0.argv.contains("MASQUERADE") }.first?.argv.first == "iptables")
+    }
 }
 
 /// What verify expects at the receiving vxlan device is what leaves its GRO: the merged

@@ -263,7 +263,7 @@ private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[40]) << 8 | UInt16(b[
         let l = try query(["vxA.udpcsum=off"])
         #expect(l.outcome == .accepted)
         let nat = try #require(l.steps.first { $0.event.kind == .vxlanOuterMasquerade })
-        guard case let .vxlanOuterMasquerade(_, zeroKept, _) = nat.event else { Issue.record("\(nat.event)"); return }
+        guard case let .vxlanOuterMasquerade(_, zeroKept, _, _) = nat.event else { Issue.record("\(nat.event)"); return }
         #expect(zeroKept && nat.l4Field == 0)
     }
 

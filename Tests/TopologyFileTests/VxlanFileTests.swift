@@ -74,4 +74,26 @@ links:
         guard case let .vxlan(v) = try #require(back.node(named: "vxA")).kind else { Issue.record("not a vxlan"); return }
         #expect(v.udp6ZeroCsumTx && v.udp6ZeroCsumRx && v.overIPv6)
     }
+
+    /// The tunnel segmentation features (no short names) on a veth end and the vxlan `mtu`.
+    @Test func tunnelFeaturesAndTheMTURoundTrip() throws {
+        var t = try TopologyFile.parse(lab, file: "lab.yaml").topology
+        try t.set(node: "w", interface: "w0", key: "tx-udp_tnl-csum-segmentation", value: "off")
+        try t.set(node: "w", interface: "w0", key: "tx-udp_tnl-segmentation", value: "off")
+        try t.set(node: "vxA", interface: nil, key: "mtu", value: "1400")
+        let text = TopologyWriter.yaml(t, expectations: [:])
+        #expect(text.contains("tx-udp_tnl-csum-segmentation: off") && text.contains("mtu: 1400"))
+        let back = try TopologyFile.parse(text, file: "back.yaml").topology
+        #expect(back == t)
+    }
+
+    /// vxlan_change_mtu() refuses more than the underlay's MTU less 50: placed at the `mtu` line.
+    @Test func anMTUAboveTheUnderlaysIsPlaced() throws {
+        let e = errors(lab.replacingOccurrences(of: "    underlay: u\n", with: "    underlay: u\n    mtu: 1451\n"))
+        #expect(e.count == 1, "\(e)")
+        let d = try #require(e.first)
+        #expect(d.line == 14, "\(d)")
+        #expect(d.message.contains("1450"), "\(d.message)")
+        #expect(errors(lab.replacingOccurrences(of: "    underlay: u\n", with: "    underlay: u\n    mtu: 1450\n")).isEmpty)
+    }
 }

@@ -313,28 +313,41 @@ public enum Vxlan {
     /// left alone because it was zero (6.x N1; 4.4 updates a zero field of a `PARTIAL` skb, N2),
     /// and whether the `PARTIAL` branch of `inet_proto_csum_replace4()` was used (N3: the field is
     /// taken for a pending pseudo-header sum and the port change is skipped).
+    /// Over IPv6 (`nf_nat_ipv6_manip_pkt()` → the same `udp_manip_pkt()`): the 16-byte source
+    /// address through `inet_proto_csum_replace16()` (same `PARTIAL` branch), no header checksum.
     @discardableResult
     public static func natOuterSource(_ frame: inout Frame, skb: SkbState, address: IPAddress, port: UInt16,
                                       profile: KernelProfile) -> (zeroKept: Bool, pseudoHeader: Bool) {
-        let addrAt = outerL3 + 12
-        let old = frame.bytes.be32(at: addrAt)
-        let new = address.bytes.count == 4 ? UInt32(address.bytes[0]) << 24 | UInt32(address.bytes[1]) << 16 | UInt32(address.bytes[2]) << 8 | UInt32(address.bytes[3]) : old
-        frame.bytes.setBE32(new, at: addrAt)
-        let ipc = frame.bytes.be16(at: outerL3 + 10)
-        frame.bytes.setBE16(InternetChecksum.replace32(checksum: ipc, old: old, new: new), at: outerL3 + 10)
-        let fieldAt = outerL4 + udpChecksumOffset
+        let v6 = isIPv6(frame.bytes)
+        let l4 = l4(frame.bytes)
+        // The address as 32-bit words, old and new (one word over IPv4, four over IPv6).
+        let addrAt = outerL3 + (v6 ? 8 : 12)
+        let words = v6 ? 4 : 1
+        var changes: [(old: UInt32, new: UInt32)] = []
+        for w in 0..<words {
+            let at = addrAt + 4 * w
+            let old = frame.bytes.be32(at: at)
+            let new = address.bytes.count == 4 * words ? address.bytes[(4 * w)..<(4 * w + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } : old
+            frame.bytes.setBE32(new, at: at)
+            changes.append((old, new))
+            if !v6 {
+                let ipc = frame.bytes.be16(at: outerL3 + 10)
+                frame.bytes.setBE16(InternetChecksum.replace32(checksum: ipc, old: old, new: new), at: outerL3 + 10)
+            }
+        }
+        let fieldAt = l4 + udpChecksumOffset
         let field = frame.bytes.be16(at: fieldAt)
         let partial = skb.ipSummed == .partial
         let doCsum = profile == .linux6 ? field != 0 : (field != 0 || partial)
-        let oldPort = frame.bytes.be16(at: outerL4)
-        frame.bytes.setBE16(port, at: outerL4)
+        let oldPort = frame.bytes.be16(at: l4)
+        frame.bytes.setBE16(port, at: l4)
         guard doCsum else { return (true, false) }
         var c = field
         if partial {
-            // inet_proto_csum_replace4(pseudohdr = true) on a PARTIAL skb; the port (pseudohdr = false) is skipped.
-            c = InternetChecksum.replacePseudo32(partialField: c, old: old, new: new)
+            // inet_proto_csum_replace4/16(pseudohdr = true) on a PARTIAL skb; the port (pseudohdr = false) is skipped.
+            for (old, new) in changes { c = InternetChecksum.replacePseudo32(partialField: c, old: old, new: new) }
         } else {
-            c = InternetChecksum.replace32(checksum: c, old: old, new: new)
+            for (old, new) in changes { c = InternetChecksum.replace32(checksum: c, old: old, new: new) }
             c = InternetChecksum.replace16(checksum: c, old: oldPort, new: port)
         }
         frame.bytes.setBE16(InternetChecksum.udpMangleZero(c), at: fieldAt)
@@ -425,9 +438,6 @@ extension Walk {
         guard p.fragmentMTU == nil else {
             return finish(.droppedOnPath(at: name(d), reason: "IP fragments through a tunnel are not modelled yet"))
         }
-        guard !(v.overIPv6 && v.outerMasquerade) else {
-            return finish(.droppedOnPath(at: name(d), reason: "an outer MASQUERADE over an IPv6 underlay is not modelled yet"))
-        }
         let profile = dev.profile
         let r: VxlanEncapsulation
         do {
@@ -461,16 +471,32 @@ extension Walk {
         if v.outerMasquerade {
             let b = q
             var f = q.frame
-            let port = Vxlan.masqueradePort(q.frame.bytes.be16(at: Vxlan.outerL4))
+            let port = Vxlan.masqueradePort(q.frame.bytes.be16(at: Vxlan.l4(q.frame.bytes)))
             let (zeroKept, pseudo) = Vxlan.natOuterSource(&f, skb: r.skb, address: local, port: port, profile: profile)
             q.frame = f
             q = watch(q) { w in
                 w.record(b, q, node: ni, iface: node.interfaces[uif].name, .transmit,
-                         .vxlanOuterMasquerade(port: port, zeroKept: zeroKept, pseudoHeader: pseudo))
+                         .vxlanOuterMasquerade(port: port, zeroKept: zeroKept, pseudoHeader: pseudo, v6: v.overIPv6))
             }
         }
-        if r.skb.isGSO && !net.devices[udev].features.has(.tso) {
-            return tunnelSegment(q, on: udev, r.skb)
+        if r.skb.isGSO, let why = Vxlan.tunnelGSOSoftwareReason(features: net.devices[udev].features,
+                                                                 encapsulationKeepsOffloads: net.devices[udev].kind.encapsulationKeepsOffloads,
+                                                                 outerChecksum: v.outerChecksum(on: profile)) {
+            return tunnelSegment(q, on: udev, r.skb, reason: why)
+        }
+        // A pending inner (skb->encapsulation) is judged by the underlay's hw_enc_features
+        // (netif_skb_features()): a bridge, TAP or virtio NIC has no checksum offload there, so
+        // validate_xmit_skb() → skb_csum_hwoffload_help() → skb_checksum_help() completes the inner
+        // here, whatever its own features say — and an LCO outer becomes valid (measured on 6.18:
+        // topologies/vxlan-bridge-underlay.yaml).
+        if !r.skb.isGSO, r.encapsulation, let st = q.skb, st.ipSummed == .partial, !net.devices[udev].kind.encapsulationKeepsOffloads {
+            let before = q
+            q.frame.completeChecksum(start: st.csumStart, offset: st.csumOffset, end: q.frame.count, mangleZero: profile.checksumHelpMangles0)
+            q.carrier = .skb(SkbState(ipSummed: .none))
+            let reason = "an encapsulated skb is judged by \(name(udev))'s hw_enc_features, which have no checksum offload"
+            q = watch(q) { w in
+                w.record(before, q, node: w.net.devices[udev].node, iface: w.ifLabel(udev), .transmit, .checksumHelp(profile: profile, device: w.name(udev), reason: reason))
+            }
         }
         transmit(q, on: udev)
     }
@@ -481,48 +507,58 @@ extension Walk {
     /// each segment's outer checksum comes from the outer field: `gso_make_checksum()` in
     /// software when the inner is still pending or the device cannot checksum, else the outer
     /// becomes the pending field.
-    mutating func tunnelSegment(_ p: Packet, on d: Int, _ s: SkbState) {
-        guard !Vxlan.isIPv6(p.frame.bytes) else {
-            return finish(.droppedOnPath(at: name(d), reason: "segmenting a tunnelled GSO skb over an IPv6 underlay is not modelled yet"))
-        }
-        let io = Vxlan.outerHeaderLength
+    mutating func tunnelSegment(_ p: Packet, on d: Int, _ s: SkbState, reason: String) {
+        // IPv6 underlay: udp6_ufo_fragment() → skb_udp_tunnel_segment(…, is_ipv6 = true), the same
+        // rules with `offload_csum` from HW_CSUM | IPV6_CSUM; ipv6_gso_segment() then sets each
+        // segment's payload length (no header checksum, no ID).
+        let v6 = Vxlan.isIPv6(p.frame.bytes)
+        let io = Vxlan.headerLength(p.frame.bytes)
+        let ol4 = Vxlan.l4(p.frame.bytes)
         let inner = Frame(bytes: Array(p.frame.bytes[io...]))
-        guard let il = try? inner.layout(), il.l4Protocol == .tcp, il.ipVersion == .v4 else {
-            return finish(.droppedOnPath(at: name(d), reason: "segmenting a tunnelled GSO skb other than TCP over IPv4 is not modelled yet"))
+        guard let il = try? inner.layout(), il.l4Protocol == .tcp else {
+            return finish(.droppedOnPath(at: name(d), reason: "segmenting a tunnelled GSO skb other than TCP is not modelled yet"))
         }
         let dev = net.devices[d]
-        let field = p.frame.bytes.be16(at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+        let field = p.frame.bytes.be16(at: ol4 + Vxlan.udpChecksumOffset)
         let needCsum = field != 0
+        // offload_csum tests skb->dev->features; the inner is cut with `features &
+        // hw_enc_features` (harmonized: no checksum feature, no inner offload). 4.4 sets
+        // `encap_hdr_csum` when the outer checksum is wanted: skb_segment() then computes every
+        // inner checksum in software (`dont_encap`, T5).
         let offloadCsum = needCsum && dev.features.txChecksum
-        let complete = !dev.features.txChecksum
+        let complete = !(dev.features.txChecksum && dev.kind.encapsulationKeepsOffloads) || (needCsum && dev.profile != .linux6)
         let segs = inner.tcpSegments(mss: s.gsoSize, il, complete: complete, mangleZero: false)
         // The outer pseudo-header sum of the super-frame, less its length: what every segment's
         // outer checksum starts from (`partial = csum_sub(csum_unfold(uh->check), htonl(skb->len))`).
-        let superLength = UInt32(p.frame.count - Vxlan.outerL4)
+        let superLength = UInt32(p.frame.count - ol4)
         var base = InternetChecksum.add(UInt32(field), ~superLength & 0xFFFF)
         base = InternetChecksum.add(base, 0xFFFF)
         for (i, seg) in segs.enumerated() {
             var b = Array(p.frame.bytes[0..<io]) + seg.frame.bytes
-            let total = b.count - Vxlan.outerL3
-            b.setBE16(UInt16(total), at: Vxlan.outerL3 + 2)
-            b.setBE16(UInt16(truncatingIfNeeded: Int(b.be16(at: Vxlan.outerL3 + 4)) + i), at: Vxlan.outerL3 + 4)
-            b.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(b[Vxlan.outerL3..<Vxlan.outerL4])), at: Vxlan.outerL3 + 10)
-            let udpLength = b.count - Vxlan.outerL4
-            b.setBE16(UInt16(udpLength), at: Vxlan.outerL4 + 4)
+            if v6 {
+                b.setBE16(UInt16(b.count - ol4), at: Vxlan.outerL3 + 4)
+            } else {
+                let total = b.count - Vxlan.outerL3
+                b.setBE16(UInt16(total), at: Vxlan.outerL3 + 2)
+                b.setBE16(UInt16(truncatingIfNeeded: Int(b.be16(at: Vxlan.outerL3 + 4)) + i), at: Vxlan.outerL3 + 4)
+                b.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(b[Vxlan.outerL3..<Vxlan.outerL4])), at: Vxlan.outerL3 + 10)
+            }
+            let udpLength = b.count - ol4
+            b.setBE16(UInt16(udpLength), at: ol4 + 4)
             var state = complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: io + il.l4Offset, csumOffset: il.l4Protocol.checksumOffset)
             if needCsum {
                 // uh->check = ~csum_fold(csum_add(partial, htonl(len))): the segment's pseudo sum.
                 let pseudo = InternetChecksum.fold(InternetChecksum.add(base, UInt32(udpLength)))
-                b.setBE16(pseudo, at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+                b.setBE16(pseudo, at: ol4 + Vxlan.udpChecksumOffset)
                 if !complete || !offloadCsum {
                     // gso_make_checksum(): from the outer UDP header (field = pseudo sum) to the
                     // inner L4 header, plus the complement of the inner field when it is pending.
                     let end = complete ? b.count : state.csumStart
-                    var sum = InternetChecksum.sum(b, range: Vxlan.outerL4..<end)
+                    var sum = InternetChecksum.sum(b, range: ol4..<end)
                     if !complete { sum = InternetChecksum.add(sum, UInt32(~b.be16(at: state.csumStart + state.csumOffset))) }
-                    b.setBE16(InternetChecksum.udpMangleZero(~InternetChecksum.fold(sum)), at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
+                    b.setBE16(InternetChecksum.udpMangleZero(~InternetChecksum.fold(sum)), at: ol4 + Vxlan.udpChecksumOffset)
                 } else {
-                    state = SkbState(ipSummed: .partial, csumStart: Vxlan.outerL4, csumOffset: Vxlan.udpChecksumOffset)
+                    state = SkbState(ipSummed: .partial, csumStart: ol4, csumOffset: Vxlan.udpChecksumOffset)
                 }
             }
             var q = p
@@ -530,7 +566,8 @@ extension Walk {
             q.carrier = .skb(state)
             q.segment = i + 1
             q.payloadOffset = p.payloadOffset + seg.payloadOffset
-            let event = StepEvent.tunnelSegment(needCsum: needCsum, offloadCsum: offloadCsum, innerComplete: complete, count: segs.count, device: name(d))
+            let event = StepEvent.tunnelSegment(needCsum: needCsum, offloadCsum: offloadCsum, innerComplete: complete, count: segs.count, device: name(d), reason: reason,
+                                                outerV6: v6, innerV6: il.ipVersion == .v6)
             let q2 = watch(q) { w in w.record(p, q, node: dev.node, iface: w.ifLabel(d), .transmit, event) }
             transmitDriver(q2, on: d)
         }
@@ -594,6 +631,26 @@ extension Walk {
 }
 
 extension Vxlan {
+    /// Why the underlay must segment an encapsulated TCP GSO skb in software
+    /// (`skb_udp_tunnel_segment()`), or nil when it takes the super-frame whole.
+    /// `netif_skb_features()`: the device's features, `& hw_enc_features` for an encapsulated skb,
+    /// then `harmonize_features()` (no checksum offload: no GSO bit at all); `skb_gso_ok()` →
+    /// `net_gso_ok()` wants every `gso_type` bit: TSO for the inner TCP, and
+    /// `NETIF_F_GSO_UDP_TUNNEL_CSUM` when the outer checksum is wanted
+    /// (`vxlan_build_skb()`: `udp_sum ? SKB_GSO_UDP_TUNNEL_CSUM : SKB_GSO_UDP_TUNNEL`), else
+    /// `NETIF_F_GSO_UDP_TUNNEL`.
+    public static func tunnelGSOSoftwareReason(features: Features.Effective, encapsulationKeepsOffloads: Bool,
+                                               outerChecksum: Bool) -> String? {
+        if !encapsulationKeepsOffloads { return "its hw_enc_features have no TSO" }
+        if !features.txChecksum { return "no checksum offload: harmonize_features drops every GSO feature" }
+        if !features.has(.tso) { return "no TSO" }
+        let needed: Feature = outerChecksum ? .udpTunnelCsumSegmentation : .udpTunnelSegmentation
+        if !features.has(needed) {
+            return "\(needed.rawValue) is off" + (outerChecksum ? ", and the outer checksum is on (SKB_GSO_UDP_TUNNEL_CSUM)" : "")
+        }
+        return nil
+    }
+
     /// The source port `--random-fully` picks, in the model: fixed per original port, so traces
     /// are reproducible (the kernel's is random; `verify` does not compare it).
     public static func masqueradePort(_ original: UInt16) -> UInt16 {
@@ -630,5 +687,27 @@ extension Topology {
             }
         }
         return out
+    }
+}
+
+extension Network.DeviceKind {
+    /// Whether the device's `hw_enc_features` keep its checksum, TSO and tunnel GSO offloads for
+    /// an encapsulated skb (`netif_skb_features()`: `features &= dev->hw_enc_features`): veth sets
+    /// `hw_enc_features = VETH_FEATURES` (a host NIC is a veth in `verify`); a bridge, TAP,
+    /// virtio-net (6.13) or vxlan device sets none, so `register_netdevice()` leaves only
+    /// `SG | GSO_PARTIAL`.
+    public var encapsulationKeepsOffloads: Bool {
+        switch self {
+        case .vethEnd, .hostNIC: return true
+        case .virtio, .tap, .bridge, .vxlan: return false
+        }
+    }
+}
+
+extension Network.Device {
+    /// A VXLAN or GENEVE device.
+    public var isTunnel: Bool {
+        if case .vxlan = kind { return true }
+        return false
     }
 }
