@@ -475,9 +475,9 @@ public struct Network: Sendable {
     /// the remote host beyond it.
     public func targetDevice(for nextHop: IPAddress) -> Int? {
         if let o = owner(of: nextHop) { return deviceOf(o) }
-        for d in devices where d.kind == .hostNIC {
-            if case let .hostNIC(hs) = topology.nodes[d.node].kind, hs.remoteAddress == nextHop || hs.remoteAddress6 == nextHop {
-                return d.id
+        for d in devices.indices where devices[d].kind == .hostNIC {
+            if case let .hostNIC(hs) = topology.nodes[devices[d].node].kind, hs.remoteAddress == nextHop || hs.remoteAddress6 == nextHop {
+                return devices[d].id
             }
         }
         return nil
@@ -515,13 +515,15 @@ public struct Network: Sendable {
     /// `fib_lookup()`: the interface and next hop a host uses for `dst` (a connected subnet, else
     /// the first interface whose gateway is on its own subnet).
     public func route(from node: Int, to dst: IPAddress) -> (iface: Int, nextHop: IPAddress)? {
-        let n = topology.nodes[node]
-        for (ii, i) in n.interfaces.enumerated() where i.addresses.contains(where: { $0.contains(dst) }) {
+        // By index, in place: copying the node (or each interface) costs a retain and a release
+        // per field, at every hop that routes.
+        let count = topology.nodes[node].interfaces.count
+        for ii in 0..<count where topology.nodes[node].interfaces[ii].addresses.contains(where: { $0.contains(dst) }) {
             return (ii, dst)
         }
-        for (ii, i) in n.interfaces.enumerated() {
-            let gw = dst.version == .v4 ? i.gateway : i.gateway6
-            if let g = gw, i.addresses.contains(where: { $0.contains(g) }) { return (ii, g) }
+        for ii in 0..<count {
+            let gw = dst.version == .v4 ? topology.nodes[node].interfaces[ii].gateway : topology.nodes[node].interfaces[ii].gateway6
+            if let g = gw, topology.nodes[node].interfaces[ii].addresses.contains(where: { $0.contains(g) }) { return (ii, g) }
         }
         return nil
     }

@@ -15,8 +15,7 @@ extension Walk {
         guard let ref = net.devices[d].l3 else {
             return finish(.droppedOnPath(at: name(d), reason: "no host behind this device"))
         }
-        let node = topology.nodes[ref.node]
-        if case let .router(r) = node.kind, r.flavour == .userspace {
+        if case let .router(r) = topology.nodes[ref.node].kind, r.flavour == .userspace {
             // A userspace forwarder inside a VM reads the guest's NIC through AF_PACKET.
             return userspaceReceive(p, node: ref.node, iface: ref.iface, via: d)
         }
@@ -37,20 +36,20 @@ extension Walk {
     mutating func ipReceive(_ p: Packet, node ni: Int, iface: Int, device d: Int) {
         let l = p.layout
         let dst = IPAddress(bytes: p.frame.destinationAddress(l))
-        let node = topology.nodes[ni]
-        let isLocal = node.interfaces.contains { $0.addresses.contains { $0.address == dst } }
-            || (destinationHost == .node(ni) && flow.kind == .dhcp)
         // A kernel router runs PRE_ROUTING (conntrack, un-NAT) before deciding local or forward.
-        if case let .router(r) = node.kind, r.flavour != .userspace {
+        if case let .router(r) = topology.nodes[ni].kind, r.flavour != .userspace {
             return forward(p, node: ni, settings: r.netfilter, device: d)
         }
+        let isLocal = topology.nodes[ni].interfaces.contains { $0.addresses.contains { $0.address == dst } }
+            || (destinationHost == .node(ni) && flow.kind == .dhcp)
         if isLocal {
             return localDeliver(p, node: ni, device: d)
         }
+        let name = topology.nodes[ni].name
         _ = watch(p) { w in
-            w.record(p, p, node: ni, iface: w.ifLabel(d), .receive, .notForwarded(v6: l.ipVersion == .v6, node: node.name), drop: "not forwarded")
+            w.record(p, p, node: ni, iface: w.ifLabel(d), .receive, .notForwarded(v6: l.ipVersion == .v6, node: name), drop: "not forwarded")
         }
-        finish(.droppedOnPath(at: node.name, reason: "not the destination and not a router"))
+        finish(.droppedOnPath(at: name, reason: "not the destination and not a router"))
     }
 
     /// Build the leg's packet(s) at the sending host and transmit them.
