@@ -77,13 +77,15 @@ enum Connection {
             legs[i].transmissions = 0
             legs[i].schedule = "not sent: \(why) — walked to show what it would meet"
         }
-        let w = Self.seconds(window)
+        // Worded only when a leg did not arrive: a connection that completes (most runs, and
+        // every run of a working lab) formats no number.
+        var w: String { Self.seconds(window) }
         switch kind {
         case .tcp:
             guard legs.count == 4 else { return ObservationWindow(seconds: window, summary: "one exchange") }
             let syn = client.schedule(retries: client.synRetries, rto: client.initialRTO)
             let synTimes = syn.sends.filter { $0 < window }
-            let giveUp = "\(legs[0].from) gives up after \(Self.seconds(syn.givesUpAt)) s (tcp_syn_retries=\(client.synRetries))"
+            var giveUp: String { "\(legs[0].from) gives up after \(Self.seconds(syn.givesUpAt)) s (tcp_syn_retries=\(client.synRetries))" }
             if !arrived(legs[0]) {
                 legs[0].transmissions = synTimes.count
                 legs[0].schedule = "sent \(Self.times(synTimes.count)) in the first \(w) s, at \(Self.list(synTimes)) s: never answered, so \(legs[0].from) retransmits it; \(giveUp)"
