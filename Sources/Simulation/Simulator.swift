@@ -29,18 +29,39 @@ public struct Simulator: Sendable {
     /// `topology` resolved into devices and connections, once: a network is a function of the
     /// topology alone and no walk changes it, so every run, flow and leg of this simulator (and
     /// a caller that runs it again, like the bench or the explorer) walks the same one.
-    public let network: Network
+    public var network: Network { shared.network }
+    /// `network`, shared with every walk by reference.
+    let shared: SharedNetwork
+    /// Every device's effective features for the trace, worked out once when this simulator
+    /// resolved its own network (a caller that runs it again gets the same list without
+    /// building it per run); nil for a simulator handed a network (the fix search builds one per
+    /// variant and asks for the list only for the variants it shows).
+    private let deviceList: [DeviceFeatures]?
+    /// Each flow's leg plan (its endpoints, addresses, TCP options and legs), worked out once
+    /// with `deviceList`, by flow name; a flow not found here (or changed) is planned per run.
+    private var legPlans: [String: LegPlan]?
 
     public init(_ topology: Topology, window: Double = ObservationWindow.defaultSeconds) {
-        self.init(topology, network: Network(topology), window: window)
+        let network = Network(topology)
+        self.topology = topology
+        self.shared = SharedNetwork(network)
+        self.window = window
+        self.deviceList = Self.devices(network)
+        var plans: [String: LegPlan] = [:]
+        for f in topology.flows where f.kind != .frame {
+            if let p = try? legPlan(f, network) { plans[f.name] = p }
+        }
+        self.legPlans = plans
     }
 
     /// A simulator on a network already built from `topology` (`Network(topology)`, or
     /// `Network(topology, reusing:touched:)` as the fix search builds it).
     init(_ topology: Topology, network: Network, window: Double = ObservationWindow.defaultSeconds) {
         self.topology = topology
-        self.network = network
+        self.shared = SharedNetwork(network)
         self.window = window
+        self.deviceList = nil
+        self.legPlans = nil
     }
 
     /// Trace every flow, or only the one named.
@@ -53,7 +74,7 @@ public struct Simulator: Sendable {
         }
         var out: [FlowTrace] = []
         for f in flows { out.append(try trace(f, net)) }
-        return Trace(topology: topology.name, hostKernel: topology.hostKernel, flows: out, devices: devices(net), notes: notes(net))
+        return Trace(topology: topology.name, hostKernel: topology.hostKernel, flows: out, devices: deviceList ?? devices(net), notes: notes(net))
     }
 
     /// The trace of one flow on a network already built from `topology` (the fix search builds
@@ -68,7 +89,9 @@ public struct Simulator: Sendable {
     }
 
     /// Every device's effective features, for the trace.
-    func devices(_ net: Network) -> [DeviceFeatures] {
+    func devices(_ net: Network) -> [DeviceFeatures] { Self.devices(net) }
+
+    static func devices(_ net: Network) -> [DeviceFeatures] {
         net.devices.map { d in
             DeviceFeatures(device: d.name, on: d.features.sortedOn, adjustments: d.features.adjustments, fixedOff: d.features.fixedOff)
         }
@@ -109,13 +132,9 @@ public struct Simulator: Sendable {
 
     private func trace(_ f: Flow, _ net: Network, stopAtFailingLeg: Bool = false) throws(SimulationError) -> FlowTrace {
         if f.kind == .frame { return try frameTrace(f, net) }
-        let c = try host(f.from, flow: f, net)
-        let s = try host(f.to, flow: f, net)
-        let v = f.ipVersion
-        let serverAddr = try address(of: s, toward: nil, version: v, flow: f, net)
-        let clientAddr = try address(of: c, toward: serverAddr, version: v, flow: f, net)
-        let serverAddrToward = (try? address(of: s, toward: clientAddr, version: v, flow: f, net)) ?? serverAddr
-        let legs = legSpecs(f, client: c, server: s, clientAddr: clientAddr, serverAddr: serverAddrToward, net)
+        let plan: LegPlan
+        if let p = legPlans?[f.name], p.flow == f { plan = p } else { plan = try legPlan(f, net) }
+        let (c, s, legs) = (plan.client, plan.server, plan.legs)
         var nat = NATState()
         var traces: [LegTrace] = []
         var counters: [String: [String: Int]] = [:]
@@ -123,7 +142,7 @@ public struct Simulator: Sendable {
         var clientAsSeen: IPAddress?
         for var leg in legs {
             if leg.reply, let seen = clientAsSeen { leg.destination = seen }
-            var w = Walk(net: net, flow: f, leg: leg, nat: nat)
+            var w = Walk(shared: shared, flow: f, leg: leg, nat: nat)
             w.send(leg)
             nat = w.nat
             if !leg.reply, !leg.broadcast, let p = w.delivered.first {
@@ -218,6 +237,25 @@ public struct Simulator: Sendable {
             }
             count = buf.count
         }
+    }
+
+    /// A flow's endpoints and the legs it sends: a function of the flow and the network.
+    struct LegPlan: Sendable {
+        var flow: Flow
+        var client: HostRef
+        var server: HostRef
+        var legs: [LegSpec]
+    }
+
+    func legPlan(_ f: Flow, _ net: Network) throws(SimulationError) -> LegPlan {
+        let c = try host(f.from, flow: f, net)
+        let s = try host(f.to, flow: f, net)
+        let v = f.ipVersion
+        let serverAddr = try address(of: s, toward: nil, version: v, flow: f, net)
+        let clientAddr = try address(of: c, toward: serverAddr, version: v, flow: f, net)
+        let serverAddrToward = (try? address(of: s, toward: clientAddr, version: v, flow: f, net)) ?? serverAddr
+        return LegPlan(flow: f, client: c, server: s,
+                       legs: legSpecs(f, client: c, server: s, clientAddr: clientAddr, serverAddr: serverAddrToward, net))
     }
 
     private func legSpecs(_ f: Flow, client c: HostRef, server s: HostRef, clientAddr: IPAddress, serverAddr: IPAddress, _ net: Network) -> [LegSpec] {

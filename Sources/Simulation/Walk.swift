@@ -8,7 +8,9 @@ struct Walk {
     /// Never changes during a walk. Elements read a device's fields where they are
     /// (`net.devices[d].features`) instead of copying the whole `Device` at every hop (its
     /// name, label, MAC, ports and features each cost a retain and a release).
-    let net: Network
+    let shared: SharedNetwork
+    /// The simulator's network, read in place (`_read` yields it without a copy).
+    var net: Network { _read { yield shared.network } }
     let flow: Flow
     let leg: LegSpec
     /// The payload the sending application wrote (to detect corrupted deliveries).
@@ -29,8 +31,8 @@ struct Walk {
     /// Segments GRO on a tunnel device holds until their flow is flushed (`Elements/TunnelGRO.swift`).
     var groHeld: [GROHeld] = []
 
-    init(net: Network, flow: Flow, leg: LegSpec, nat: NATState) {
-        self.net = net
+    init(shared: SharedNetwork, flow: Flow, leg: LegSpec, nat: NATState) {
+        self.shared = shared
         self.flow = flow
         self.leg = leg
         self.sentPayload = leg.payload
@@ -38,7 +40,7 @@ struct Walk {
         self.nat = nat
     }
 
-    var topology: Topology { net.topology }
+    var topology: Topology { _read { yield shared.network.topology } }
 
     // MARK: Recording
 
@@ -46,19 +48,20 @@ struct Walk {
                          drop: String? = nil) {
         let l = after.layout
         let f = after.frame
-        let valid = f.l4ChecksumIsValid(l)
+        let facts = f.l4ChecksumFacts(l)
+        let valid = facts.valid
         let changed = Self.changedBytes(before.frame.bytes, f.bytes)
         let src = addressName(f.bytes[f.sourceAddressRange(l)])
         let dst = addressName(f.bytes[f.destinationAddressRange(l)])
         steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, event: event,
                           before: before.carrier, after: after.carrier, frame: f.bytes, changedBytes: changed,
-                          l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
+                          l4Field: facts.field, l4Correct: facts.correct, l4PseudoSum: facts.pseudoSum,
                           bytesValid: valid, receiverWouldAccept: after.carrier.trustedWithoutBytes || valid,
                           condition: Self.condition(after, l, valid: valid), ttl: f.ttl(l), source: src, destination: dst,
                           segment: after.segment, ipFragments: Self.fragments(after, l), fragmentMTU: after.fragmentMTU,
                           refragmentMTUs: after.refragmentMTUs,
                           inner: after.innerOffset.flatMap { InnerChecksum(frame: f.bytes, offset: $0) }, drop: drop))
-        applyCorruption(after: topology.nodes[node].name, iface: iface, node: node)
+        if flow.corruptAfter != nil { applyCorruption(after: topology.nodes[node].name, iface: iface, node: node) }
     }
 
     /// The offsets where `after` differs from `before`; every offset of `after` when the length
@@ -159,12 +162,13 @@ struct Walk {
         current = p
         let l = p.layout
         let f = p.frame
+        let facts = f.l4ChecksumFacts(l)
         let event = StepEvent.faultInjected(after: element)
         steps.append(Step(element: element, interface: iface, direction: .transmit, event: event,
                           before: before.carrier, after: p.carrier, frame: f.bytes,
                           changedBytes: (0..<f.count).filter { before.frame.bytes[$0] != f.bytes[$0] },
-                          l4Field: f.l4Checksum(l), l4Correct: f.correctL4Checksum(l), l4PseudoSum: f.partialChecksumValue(l),
-                          bytesValid: f.l4ChecksumIsValid(l), receiverWouldAccept: p.carrier.trustedWithoutBytes || f.l4ChecksumIsValid(l),
+                          l4Field: facts.field, l4Correct: facts.correct, l4PseudoSum: facts.pseudoSum,
+                          bytesValid: facts.valid, receiverWouldAccept: p.carrier.trustedWithoutBytes || facts.valid,
                           condition: Self.condition(p), ttl: f.ttl(l),
                           source: IPAddress(bytes: f.sourceAddress(l)).description,
                           destination: IPAddress(bytes: f.destinationAddress(l)).description,

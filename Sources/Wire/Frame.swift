@@ -162,6 +162,23 @@ public struct Frame: Sendable, Equatable, Hashable {
         return InternetChecksum.fold(s) == 0xFFFF
     }
 
+    /// `l4Checksum`, `correctL4Checksum`, `l4ChecksumIsValid` and `partialChecksumValue` from one
+    /// pass over the segment (what a recorded step shows; each of those alone sums it again).
+    /// Validity is the same test: the segment's sum with the field in place folds to 0xFFFF
+    /// (the sum without the field, plus the field), a UDP/IPv4 zero field meaning none.
+    public func l4ChecksumFacts(_ l: FrameLayout) -> L4ChecksumFacts {
+        let ph = pseudoHeaderSum(l)
+        let field = l.checksumFieldOffset
+        var s = InternetChecksum.add(ph, InternetChecksum.sum(bytes, range: l.l4Offset..<field))
+        s = InternetChecksum.blockAdd(s, InternetChecksum.sum(bytes, range: field + 2..<l.end), offset: field + 2 - l.l4Offset)
+        let value = l4Checksum(l)
+        let c = InternetChecksum.finish(s)
+        let valid = (l.l4Protocol == .udp && l.ipVersion == .v4 && value == 0)
+            || InternetChecksum.fold(InternetChecksum.blockAdd(s, UInt32(value), offset: field - l.l4Offset)) == 0xFFFF
+        return L4ChecksumFacts(field: value, correct: l.l4Protocol == .udp ? InternetChecksum.udpMangleZero(c) : c,
+                               valid: valid, pseudoSum: InternetChecksum.fold(ph))
+    }
+
     /// Does the field hold exactly the unfinished pseudo-header sum a `PARTIAL` sender writes?
     public func l4HoldsPartialSum(_ l: FrameLayout) -> Bool {
         l4Checksum(l) == partialChecksumValue(l)
@@ -171,4 +188,16 @@ public struct Frame: Sendable, Equatable, Hashable {
     public func payload(_ l: FrameLayout) -> ArraySlice<UInt8> {
         bytes[l.payloadOffset..<l.end]
     }
+}
+
+/// A frame's L4 checksum as a step records it (`Frame.l4ChecksumFacts`).
+public struct L4ChecksumFacts: Sendable, Equatable {
+    /// The field now.
+    public var field: UInt16
+    /// The correct complete value for these bytes (`correctL4Checksum`).
+    public var correct: UInt16
+    /// The field verifies (`l4ChecksumIsValid`).
+    public var valid: Bool
+    /// The pseudo-header sum a `PARTIAL` sender leaves (`partialChecksumValue`).
+    public var pseudoSum: UInt16
 }
