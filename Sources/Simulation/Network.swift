@@ -394,51 +394,63 @@ public struct Network: Sendable {
     private static let allFeatureBits = Feature.allCases.reduce(0) { $0 | 1 << $1.ordinal }
     private static let allButGROBits = allFeatureBits & ~(1 << Feature.gro.ordinal)
 
+    /// What a device kind can never turn on, with why: the same for every device of the kind,
+    /// built once (every device of every fix variant is resolved through `computeFeatures`).
+    private static let virtioFixed: [Feature: String] = [
+        .udpTunnelSegmentation: "virtio-net (6.13) has no NETIF_F_GSO_UDP_TUNNEL",
+        .udpTunnelCsumSegmentation: "virtio-net (6.13) has no NETIF_F_GSO_UDP_TUNNEL_CSUM",
+    ]
+    private static let tapFixed: [Feature: String] = [
+        .udpTunnelSegmentation: "no TUN_F_UDP_TUNNEL_GSO (TUNSETOFFLOAD; 6.13's tun has no tunnel GSO)",
+        .udpTunnelCsumSegmentation: "no TUN_F_UDP_TUNNEL_GSO_CSUM (TUNSETOFFLOAD; 6.13's tun has no tunnel GSO)",
+        .rxChecksumming: "tun_net_init() gives a TAP no NETIF_F_RXCSUM",
+    ]
+    private static let bridgeFixed: [Feature: String] = [
+        .rxChecksumming: "a bridge device has no NETIF_F_RXCSUM (br_device.c COMMON_FEATURES)",
+    ]
+    // vxlan_setup(): SG | HW_CSUM | FRAGLIST | RXCSUM | GSO_SOFTWARE, all switchable (T1); no
+    // tunnel GSO: that belongs to the underlay.
+    private static let vxlanFixed: [Feature: String] = [
+        .udpTunnelSegmentation: "vxlan_setup() gives no NETIF_F_GSO_UDP_TUNNEL: the underlay segments tunnelled skbs",
+        .udpTunnelCsumSegmentation: "vxlan_setup() gives no NETIF_F_GSO_UDP_TUNNEL_CSUM: the underlay segments tunnelled skbs",
+    ]
+
     private func computeFeatures(_ d: Int) -> Features.Effective {
-        let dev = devices[d]
-        let node = topology.nodes[dev.node]
-        let profile = dev.profile
+        // Fields are read in place: copying the device or its node costs a retain per field.
+        let ni = devices[d].node
+        let profile = devices[d].profile
         let all = Self.allFeatureBits
-        switch dev.kind {
+        switch devices[d].kind {
         case .virtio:
             // QEMU offers VIRTIO_NET_F_CSUM/HOST_TSO only when its backend has a vnet header.
-            var fixed: [Feature: String] = [:]
-            if let t = dev.peer, case let .tap(ts) = devices[t].kind, !ts.vnetHdr {
+            var fixed = Self.virtioFixed
+            if let t = devices[d].peer, case let .tap(ts) = devices[t].kind, !ts.vnetHdr {
                 fixed[.txChecksumming] = "QEMU offers no VIRTIO_NET_F_CSUM: \(devices[t].name) has no vnet header"
                 fixed[.tso] = "QEMU offers no HOST_TSO: \(devices[t].name) has no vnet header"
             }
-            fixed[.udpTunnelSegmentation] = "virtio-net (6.13) has no NETIF_F_GSO_UDP_TUNNEL"
-            fixed[.udpTunnelCsumSegmentation] = "virtio-net (6.13) has no NETIF_F_GSO_UDP_TUNNEL_CSUM"
-            let feats = node.interfaces[dev.l3?.iface ?? 0].features
-            return feats.effective(defaultBits: all, fixedOff: fixed, profile: profile)
+            return topology.nodes[ni].interfaces[devices[d].l3?.iface ?? 0].features.effective(defaultBits: all, fixedOff: fixed, profile: profile)
         case let .tap(ts):
-            var fixed: [Feature: String] = [:]
+            var fixed = Self.tapFixed
             let (csum, tso4, tso6) = tunFlags(d, ts)
             if !csum { fixed[.txChecksumming] = "no TUN_F_CSUM (TUNSETOFFLOAD)" }
             if !(tso4 || tso6) { fixed[.tso] = "no TUN_F_TSO4/6 (TUNSETOFFLOAD)" }
-            fixed[.udpTunnelSegmentation] = "no TUN_F_UDP_TUNNEL_GSO (TUNSETOFFLOAD; 6.13's tun has no tunnel GSO)"
-            fixed[.udpTunnelCsumSegmentation] = "no TUN_F_UDP_TUNNEL_GSO_CSUM (TUNSETOFFLOAD; 6.13's tun has no tunnel GSO)"
-            fixed[.rxChecksumming] = "tun_net_init() gives a TAP no NETIF_F_RXCSUM"
-            return node.features.effective(defaultBits: all, fixedOff: fixed, profile: profile)
+            return topology.nodes[ni].features.effective(defaultBits: all, fixedOff: fixed, profile: profile)
         case .bridge:
-            return node.features.effective(defaultBits: all, fixedOff: [.rxChecksumming: "a bridge device has no NETIF_F_RXCSUM (br_device.c COMMON_FEATURES)"], profile: profile)
+            return topology.nodes[ni].features.effective(defaultBits: all, fixedOff: Self.bridgeFixed, profile: profile)
         case .hostNIC:
-            return node.features.effective(defaultBits: all, profile: profile)
+            return topology.nodes[ni].features.effective(defaultBits: all, profile: profile)
         case .vxlan:
-            // vxlan_setup(): SG | HW_CSUM | FRAGLIST | RXCSUM | GSO_SOFTWARE, all switchable (T1);
-            // no tunnel GSO: that belongs to the underlay.
-            return node.features.effective(defaultBits: all, fixedOff: [
-                .udpTunnelSegmentation: "vxlan_setup() gives no NETIF_F_GSO_UDP_TUNNEL: the underlay segments tunnelled skbs",
-                .udpTunnelCsumSegmentation: "vxlan_setup() gives no NETIF_F_GSO_UDP_TUNNEL_CSUM: the underlay segments tunnelled skbs",
-            ], profile: profile)
+            return topology.nodes[ni].features.effective(defaultBits: all, fixedOff: Self.vxlanFixed, profile: profile)
         case .vethEnd:
-            let ii = dev.name == node.interfaces.first?.name ? 0 : 1
-            let feats = ii < node.interfaces.count ? node.interfaces[ii].features : Features()
+            let ii = devices[d].name == topology.nodes[ni].interfaces.first?.name ? 0 : 1
             // veth_newlink() → veth_disable_gro(): GRO is off by default. VETH_FEATURES has
             // NETIF_F_GSO_ENCAP_ALL on 6.x; 4.4 (and 3.x) only NETIF_F_GSO_UDP_TUNNEL.
             let fixed: [Feature: String] = profile == .linux6 ? [:]
                 : [.udpTunnelCsumSegmentation: "\(profile.rawValue) veth: VETH_FEATURES has NETIF_F_GSO_UDP_TUNNEL, not _CSUM"]
-            return feats.effective(defaultBits: Self.allButGROBits, fixedOff: fixed, profile: profile)
+            guard ii < topology.nodes[ni].interfaces.count else {
+                return Features().effective(defaultBits: Self.allButGROBits, fixedOff: fixed, profile: profile)
+            }
+            return topology.nodes[ni].interfaces[ii].features.effective(defaultBits: Self.allButGROBits, fixedOff: fixed, profile: profile)
         }
     }
 
