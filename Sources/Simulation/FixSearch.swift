@@ -92,8 +92,12 @@ public struct FixSearch: Sendable {
     /// `base` resolved once: a variant that changes no structural key reuses its devices and
     /// connections (`Network(_:reusing:)`).
     let network: Network
-    /// Per node index: the nodes linked to it (`relevantNodes`' neighbours).
+    /// Per node index: the linked nodes whose settings can change what that node does to a
+    /// packet (the proof's scope, `relevantNodeSet`; narrower than `relevantNodes`' every link).
     let neighbours: [NodeSet]
+    /// The base lab's leg plans: a variant without a structural change sends the same legs
+    /// (no fix key changes a flow, an address, a route, an MTU or a TCP option).
+    let legPlans: [String: Simulator.LegPlan]?
 
     public init(_ base: Topology, flow: String? = nil, problems: @escaping @Sendable (Topology) -> [String] = { _ in [] }) throws(SimulationError) {
         if let flow, !base.flows.contains(where: { $0.name == flow }) { throw .unknownFlow(flow) }
@@ -103,12 +107,24 @@ public struct FixSearch: Sendable {
         self.network = Network(base)
         let index = base.nodeIndexesByName()
         var neighbours = Array(repeating: NodeSet(count: base.nodes.count), count: base.nodes.count)
+        // A bridge's own features follow its ports (`br_features_recompute`), but they are read
+        // only where the bridge device itself sends or receives, as a host's interface; a bridge
+        // that only forwards reads the features of the port it forwards to, and that port is on
+        // the path itself. Every other kind depends on what it is linked to (a VM's NIC on its
+        // TAP's vnet header, a TAP's offloads on the guest's, a namespace on its veth end).
+        let network = self.network
+        let hostBridge = base.nodes.indices.map { n in network.devices.contains { $0.node == n && $0.l3 != nil } }
+        func dependsOnLinks(_ n: Int) -> Bool {
+            if case .bridge = base.nodes[n].kind { return hostBridge[n] }
+            return true
+        }
         for l in base.links {
             guard let a = index[l.a.node], let b = index[l.b.node] else { continue }
-            neighbours[a].insert(b)
-            neighbours[b].insert(a)
+            if dependsOnLinks(a) { neighbours[a].insert(b) }
+            if dependsOnLinks(b) { neighbours[b].insert(a) }
         }
         self.neighbours = neighbours
+        self.legPlans = Simulator(base).plannedLegs
     }
 
     // MARK: Evaluating one set
@@ -167,7 +183,9 @@ public struct FixSearch: Sendable {
                 continue
             }
             guard let flow = t.flows.first(where: { $0.name == name }) else { return nil }
-            let s = sim ?? Simulator(t, network: structural ? Network(t) : Network(t, reusing: network, touched: Set(touched.compactMap { network.nodeIndex(named: $0) })))
+            let s = sim ?? (structural ? Simulator(t, network: Network(t))
+                : Simulator(t, network: Network(t, reusing: network, touched: Set(touched.compactMap { network.nodeIndex(named: $0) })),
+                            legPlans: legPlans))
             sim = s
             let n = s.network
             let stopLegs = pruneLegs && stopAtFirstFailure && flow.corruptAfter == nil
@@ -259,7 +277,10 @@ public struct FixSearch: Sendable {
         return out
     }
 
-    /// `relevantNodes` by node index (the topology's order), for the search's bookkeeping.
+    /// The nodes whose settings can change what `ft`'s walk met, by node index (the topology's
+    /// order), for the proof in `run`: the nodes it crossed and its endpoints, and the linked
+    /// nodes they depend on (`neighbours`). `FixSearchProofTests` compares the search with it
+    /// against the search without it on every shipped lab that needs a fix.
     func relevantNodeSet(_ ft: FlowTrace) -> NodeSet {
         var near = NodeSet(count: base.nodes.count)
         var last: String?
@@ -279,9 +300,15 @@ public struct FixSearch: Sendable {
     /// Every toggle on `nodes` (all nodes when nil) with its other values, from the options menu.
     public func candidates(baseTrace: Trace, nodes: Set<String>? = nil) -> [Candidate] {
         var out: [Candidate] = []
+        let tunnels = base.nodes.contains { if case .vxlan = $0.kind { return true }; return false }
         for n in base.nodes where nodes?.contains(n.name) ?? true {
             for item in SettingItem.items(for: n.name, topology: base, trace: baseTrace) where item.disabled == nil {
                 guard Feature(rawValue: item.key) != nil || Self.fixKeys.contains(item.key) else { continue }
+                // Tunnel segmentation concerns only an skb a UDP tunnel device encapsulated
+                // (SKB_GSO_UDP_TUNNEL[_CSUM]; read by `Vxlan.tunnelGSOSoftwareReason` alone): in a
+                // lab without a tunnel it changes nothing a flow meets (FixSearchTests checks it
+                // on every such shipped lab), so it is not offered there.
+                if !tunnels, let f = Feature(rawValue: item.key), f == .udpTunnelSegmentation || f == .udpTunnelCsumSegmentation { continue }
                 let alternatives: [String]
                 switch item.key {
                 case "flavour": alternatives = RouterSettings.Flavour.allCases.map(\.rawValue)
@@ -393,7 +420,10 @@ public struct FixSearch: Sendable {
             if let f = firstWorking, size > (f == 1 ? 2 : f) { break }
             result.searchedUpTo = size
             var failedNow: [Int: NodeSet] = [:]
-            let record = prove && size < maxChanges
+            // Records serve the next size only: none when this size is the last one searched
+            // (a fix of one change is shown with the pairs, and the search stops there).
+            let last = firstWorking.map { min(maxChanges, $0 == 1 ? 2 : $0) } ?? maxChanges
+            let record = prove && size < last
             forEachCombination(of: cands.count, size: size) { idx in
                 // Every failing flow needs a change on a node that can affect it.
                 for r in relevantSets where !idx.contains(where: { r.contains(candidateNode[$0]) }) { return }

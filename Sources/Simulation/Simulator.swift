@@ -56,13 +56,20 @@ public struct Simulator: Sendable {
 
     /// A simulator on a network already built from `topology` (`Network(topology)`, or
     /// `Network(topology, reusing:touched:)` as the fix search builds it).
-    init(_ topology: Topology, network: Network, window: Double = ObservationWindow.defaultSeconds) {
+    /// `legPlans`: the plans of a lab whose flows, addresses, routes, MTUs and TCP options
+    /// this one shares (the fix search's variants change none of them without a structural
+    /// change); a plan is used only for a flow equal to the one it was made for.
+    init(_ topology: Topology, network: Network, window: Double = ObservationWindow.defaultSeconds,
+         legPlans: [String: LegPlan]? = nil) {
         self.topology = topology
         self.shared = SharedNetwork(network)
         self.window = window
         self.deviceList = nil
-        self.legPlans = nil
+        self.legPlans = legPlans
     }
+
+    /// Each flow's leg plan, as this simulator made it (nil: it plans per run).
+    var plannedLegs: [String: LegPlan]? { legPlans }
 
     /// Trace every flow, or only the one named.
     public func run(flow name: String? = nil) throws(SimulationError) -> Trace {
