@@ -198,8 +198,14 @@ public struct FixSearch: Sendable {
             } else {
                 var u = t
                 if let i = u.flows.firstIndex(where: { $0.name == name }) { u.flows[i].corruptAfter = nil }
-                // Only the clean run's verdict counts: its walk may stop at a failing leg.
-                let clean = try? Simulator(u, network: n).flowTrace(named: name, net: n, stopAtFailingLeg: true)
+                // Only the clean run's verdict counts: its walk may stop at a failing leg. Its
+                // legs are the corrupting flow's (a fault is applied by the walk, not planned).
+                var plans = structural ? nil : legPlans
+                if var p = plans?[name], let clean = u.flows.first(where: { $0.name == name }) {
+                    p.flow = clean
+                    plans?[name] = p
+                }
+                let clean = try? Simulator(u, network: n, legPlans: plans).flowTrace(named: name, net: n, stopAtFailingLeg: true)
                 ok = FlowIntent.works(ft, flow: flow, uncorrupted: clean)
             }
             if stopLegs, !ok { pruned = true }  // perhaps stopped early: not for showing
