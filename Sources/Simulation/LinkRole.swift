@@ -8,7 +8,7 @@ public enum LinkRole: Sendable, Hashable {
     case bridge
     case vethEnd
     case hostNIC
-    case vxlan           // a VXLAN device (placed as a namespace's interface)
+    case vxlan           // a VXLAN device (placed as a namespace's interface, or a bridge port)
     case l3              // a namespace's or netns router's interface
     case socket          // a userspace forwarder's interface in a namespace
 
@@ -40,7 +40,8 @@ public enum LinkRole: Sendable, Hashable {
     public static func pairKind(_ a: LinkRole, _ b: LinkRole) -> String? {
         switch (a, b) {
         case (.virtio, .tap), (.tap, .virtio): return "backend"
-        case (.tap, .bridge), (.bridge, .tap), (.vethEnd, .bridge), (.bridge, .vethEnd), (.hostNIC, .bridge), (.bridge, .hostNIC): return "port"
+        case (.tap, .bridge), (.bridge, .tap), (.vethEnd, .bridge), (.bridge, .vethEnd), (.hostNIC, .bridge), (.bridge, .hostNIC),
+             (.vxlan, .bridge), (.bridge, .vxlan): return "port"
         case (.l3, .vethEnd), (.vethEnd, .l3), (.l3, .bridge), (.bridge, .l3), (.l3, .tap), (.tap, .l3), (.l3, .hostNIC), (.hostNIC, .l3), (.l3, .vxlan), (.vxlan, .l3): return "place"
         case (.socket, .vethEnd), (.vethEnd, .socket), (.socket, .tap), (.tap, .socket): return "socket"
         default: return nil

@@ -422,6 +422,15 @@ public struct Network: Sendable {
 
     // MARK: Addressing and routing
 
+    /// The namespace a VXLAN device lives in (its socket, its route to `remote`, its underlay):
+    /// the host it is placed at as an interface, or, for a bridge port, the host its bridge is
+    /// placed at (a bridge and its ports are in one namespace).
+    public func tunnelNode(_ d: Int) -> Int? {
+        if let r = devices[d].l3 { return r.node }
+        if let m = devices[d].master { return devices[m].l3?.node }
+        return nil
+    }
+
     /// The device carrying interface `iface` of host `node`.
     public func deviceOf(node: Int, iface: Int) -> Int? {
         guard node < interfaceDevice.count, iface < interfaceDevice[node].count else { return nil }
