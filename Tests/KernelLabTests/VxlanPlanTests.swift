@@ -114,3 +114,27 @@ import Simulation
         #expect(r.report.contains("mismatched 0"))
     }
 }
+
+/// A vxlan device inside a VM (vxlan-in-vm): the lab has no guest kernel, so verify creates no
+/// device for it and says so; vxB on the host side is created as usual.
+@Suite struct VxlanInVMPlanTests {
+    @Test func theGuestsTunnelDeviceIsNotCreated() throws {
+        let (_, _, plan) = try Shipped.prepared("vxlan-in-vm")
+        #expect(plan.real("vxA") == nil)
+        #expect(plan.notes.contains { $0.hasPrefix("vxA lives inside vm1") })
+        let adds = try plan.buildSteps(effective: [:]).compactMap { step -> LabPlan.Command? in
+            if case let .ip(c) = step, c.argv.contains("vxlan") { return c }
+            return nil
+        }
+        let vxB = try #require(plan.real("vxB"))
+        #expect(adds.count == 1 && adds.first?.argv.contains(vxB.name) == true)
+        #expect(plan.taps(ofVM: "vm1").count == 1)
+    }
+
+    @Test(.enabled(if: VerifyCleanupTests.enabled, VerifyCleanupTests.requirement("needs root, network namespaces and a built csumlab")))
+    func theHostSideMatches() throws {
+        let r = try VerifyCleanupTests.runVerify(Shipped.root + "/topologies/vxlan-in-vm.yaml")
+        #expect(r.status == 0, "\(r.report.suffix(2000))")
+        #expect(r.report.contains("mismatched 0"))
+    }
+}

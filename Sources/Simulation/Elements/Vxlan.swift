@@ -468,8 +468,23 @@ extension Walk {
                          .vxlanOuterMasquerade(port: port, zeroKept: zeroKept, pseudoHeader: pseudo))
             }
         }
-        if r.skb.isGSO && !net.devices[udev].features.has(.tso) {
-            return tunnelSegment(q, on: udev, r.skb)
+        // A guest's virtio NIC has no hw_enc_features (only SG | GSO_PARTIAL from
+        // register_netdevice()): netif_skb_features() gives an encapsulated skb no checksum
+        // offload and no segmentation (6.13.7; notes "A vxlan device inside a VM").
+        let guestNIC = net.devices[udev].kind == .virtio
+        if r.skb.isGSO && (guestNIC || !net.devices[udev].features.has(.tso)) {
+            return tunnelSegment(q, on: udev, r.skb, innerOffload: !guestNIC)
+        }
+        if guestNIC && r.encapsulation && r.skb.ipSummed == .partial {
+            // skb_csum_hwoffload_help() without a checksum feature → skb_checksum_help(): the
+            // inner is finished; the LCO outer already counted that value.
+            let b = q
+            q.frame.completeChecksum(start: r.skb.csumStart, offset: r.skb.csumOffset, end: q.frame.count, mangleZero: profile.checksumHelpMangles0)
+            q.carrier = .skb(r.skb.with(.none))
+            q = watch(q) { w in
+                w.record(b, q, node: ni, iface: w.ifLabel(udev), .transmit,
+                         .checksumHelp(profile: profile, device: w.name(udev), reason: "virtio_net has no hw_enc_features: no checksum offload for an encapsulated skb"))
+            }
         }
         transmit(q, on: udev)
     }
@@ -480,7 +495,9 @@ extension Walk {
     /// each segment's outer checksum comes from the outer field: `gso_make_checksum()` in
     /// software when the inner is still pending or the device cannot checksum, else the outer
     /// becomes the pending field.
-    mutating func tunnelSegment(_ p: Packet, on d: Int, _ s: SkbState) {
+    /// `innerOffload`: the device's `hw_enc_features` include a checksum (veth's do; a guest's
+    /// virtio NIC's do not: every inner checksum is finished in software).
+    mutating func tunnelSegment(_ p: Packet, on d: Int, _ s: SkbState, innerOffload: Bool = true) {
         guard !Vxlan.isIPv6(p.frame.bytes) else {
             return finish(.droppedOnPath(at: name(d), reason: "segmenting a tunnelled GSO skb over an IPv6 underlay is not modelled yet"))
         }
@@ -493,7 +510,7 @@ extension Walk {
         let field = p.frame.bytes.be16(at: Vxlan.outerL4 + Vxlan.udpChecksumOffset)
         let needCsum = field != 0
         let offloadCsum = needCsum && dev.features.txChecksum
-        let complete = !dev.features.txChecksum
+        let complete = !dev.features.txChecksum || !innerOffload
         let segs = inner.tcpSegments(mss: s.gsoSize, il, complete: complete, mangleZero: false)
         // The outer pseudo-header sum of the super-frame, less its length: what every segment's
         // outer checksum starts from (`partial = csum_sub(csum_unfold(uh->check), htonl(skb->len))`).
@@ -532,6 +549,9 @@ extension Walk {
             let event = StepEvent.tunnelSegment(needCsum: needCsum, offloadCsum: offloadCsum, innerComplete: complete, count: segs.count, device: name(d))
             let q2 = watch(q) { w in w.record(p, q, node: dev.node, iface: w.ifLabel(d), .transmit, event) }
             transmitDriver(q2, on: d)
+            // Cut in a guest, each segment is its own buffer to QEMU and its own TAP write on the
+            // host: its own skb and NAPI poll on the far side (the model's GRO lists flushed).
+            if !innerOffload { flushGRO() }
         }
     }
 
