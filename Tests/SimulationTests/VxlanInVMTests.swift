@@ -79,6 +79,23 @@ import TestSupport
         #expect(UInt16(f[40]) << 8 | UInt16(f[41]) == naiveL4Checksum(f))
     }
 
+    @Test(arguments: ["tap1.tx=off", "tap1.tso=off"])
+    func aTAPThatCannotTakeItCutsItAsATunnel(_ set: String) throws {
+        // Once crashed: the super-frame was cut as plain TCP from the outer UDP header.
+        let tr = try run(with(loadShipped("vxlan-in-vm").topology, [set]), flow: "request")
+        let l = try #require(leg(tr, "request", "data host2→vm1"))
+        let outs = l.steps(.tunPutUser).filter { $0.element == "tap1" }.compactMap { s -> (VirtioNetHeader, [UInt8])? in
+            if case let .tunPutUser(h?, _) = s.event { return (h, s.frame) }
+            return nil
+        }
+        #expect(outs.count == 3)
+        #expect(outs.allSatisfy { !$0.0.isGSO })
+        if set == "tap1.tx=off" {
+            // No checksum on the TAP: inner and outer finished in software, flags 0.
+            #expect(outs.allSatisfy { $0.0.flags == 0 && innerCorrect($0.1) && UInt16($0.1[40]) << 8 | UInt16($0.1[41]) == naiveL4Checksum($0.1) })
+        }
+    }
+
     @Test func aTunnelledGSOSkbLeavingByATAPIsCutWithTheInnerPending() throws {
         let l = try legNamed("data host2→vm1")
         let outs = l.steps(.tunPutUser).filter { $0.element == "tap1" }.compactMap { s -> VirtioNetHeader? in
