@@ -156,6 +156,12 @@ public struct LabPlan: Sendable {
         var roles: [String] = [Self.hub]
         var nodeOfRole: [String: Int] = [:]
         for d in g.devices where d.kind != .virtio {
+            // A tunnel device inside a VM is the guest's: the lab has no guest kernel, so it is
+            // not created; the encapsulated frames are written into the VM's TAP as modelled.
+            if case .vxlan = d.kind, let home = g.tunnelNode(d.id), case .vm = topology.nodes[home].kind {
+                notes.append("\(d.name) lives inside \(topology.nodes[home].name): the guest's encapsulation and segmentation are the model's (written into its TAP); the host side is compared.")
+                continue
+            }
             let role = anchor[find(d.id)] ?? Self.hub
             if !roles.contains(role) { roles.append(role) }
             let name = names.devices[d.id]

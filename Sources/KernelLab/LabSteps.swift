@@ -114,9 +114,9 @@ extension LabPlan {
     func vxlanCommand(_ r: RealDevice, _ v: VxlanSettings) throws(LabError) -> Command {
         let g = graph
         let d = g.devices[r.graphID]
-        guard let ref = d.l3, let local = v.local, let remote = v.remote, let u = v.underlay,
-              let ui = topology.nodes[ref.node].interfaceIndex(named: u),
-              let ud = g.deviceOf(LabGraph.Ref(node: ref.node, iface: ui)), let underlay = devices[ud] else {
+        guard let home = g.tunnelNode(d.id), let local = v.local, let remote = v.remote, let u = v.underlay,
+              let ui = topology.nodes[home].interfaceIndex(named: u),
+              let ud = g.deviceOf(LabGraph.Ref(node: home, iface: ui)), let underlay = devices[ud] else {
             throw .agent("\(r.simName): a vxlan device needs its namespace, local, remote and underlay")
         }
         // GENEVE (iproute2 6.1) takes no local address, device or learning flag.

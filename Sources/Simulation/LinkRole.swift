@@ -8,7 +8,7 @@ public enum LinkRole: Sendable, Hashable {
     case bridge
     case vethEnd
     case hostNIC
-    case vxlan           // a VXLAN device (placed as a namespace's interface)
+    case vxlan           // a VXLAN device (placed as a namespace's or VM's interface, or a bridge port)
     case l3              // a namespace's or netns router's interface
     case socket          // a userspace forwarder's interface in a namespace
 
@@ -40,8 +40,10 @@ public enum LinkRole: Sendable, Hashable {
     public static func pairKind(_ a: LinkRole, _ b: LinkRole) -> String? {
         switch (a, b) {
         case (.virtio, .tap), (.tap, .virtio): return "backend"
-        case (.tap, .bridge), (.bridge, .tap), (.vethEnd, .bridge), (.bridge, .vethEnd), (.hostNIC, .bridge), (.bridge, .hostNIC): return "port"
-        case (.l3, .vethEnd), (.vethEnd, .l3), (.l3, .bridge), (.bridge, .l3), (.l3, .tap), (.tap, .l3), (.l3, .hostNIC), (.hostNIC, .l3), (.l3, .vxlan), (.vxlan, .l3): return "place"
+        case (.tap, .bridge), (.bridge, .tap), (.vethEnd, .bridge), (.bridge, .vethEnd), (.hostNIC, .bridge), (.bridge, .hostNIC),
+             (.vxlan, .bridge), (.bridge, .vxlan): return "port"
+        case (.l3, .vethEnd), (.vethEnd, .l3), (.l3, .bridge), (.bridge, .l3), (.l3, .tap), (.tap, .l3), (.l3, .hostNIC), (.hostNIC, .l3), (.l3, .vxlan), (.vxlan, .l3),
+             (.virtio, .vxlan), (.vxlan, .virtio): return "place"
         case (.socket, .vethEnd), (.vethEnd, .socket), (.socket, .tap), (.tap, .socket): return "socket"
         default: return nil
         }
@@ -75,7 +77,7 @@ public enum LinkRole: Sendable, Hashable {
 
     /// Why two roles cannot be linked, in words.
     public static func hint(_ a: LinkRole, _ b: LinkRole) -> String {
-        if a == .virtio || b == .virtio { return "a guest NIC links only to a TAP (its QEMU backend)" }
+        if a == .virtio || b == .virtio { return "a guest NIC links only to a TAP (its QEMU backend) or, as a tunnel inside the guest, to a vxlan node" }
         if a == .vethEnd && b == .vethEnd { return "the two ends of a veth pair are peers already; link each end to a bridge or a namespace" }
         if a == .bridge && b == .bridge { return "bridges join through a veth pair" }
         if (a == .l3 || a == .socket) && (b == .l3 || b == .socket) { return "namespaces connect through a veth pair or a bridge" }

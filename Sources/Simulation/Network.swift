@@ -111,7 +111,10 @@ public struct Network: Sendable {
         for (ni, n) in t.nodes.enumerated() {
             switch n.kind {
             case .vm:
-                for (ii, i) in n.interfaces.enumerated() { addDevice(node: ni, iface: ii, name: "\(n.name):\(i.name)", kind: .virtio) }
+                // An interface linked to a vxlan node is that tunnel device inside the guest, not a NIC.
+                for (ii, i) in n.interfaces.enumerated() where !Self.isTunnelInterface(t, node: n.name, iface: i.name) {
+                    addDevice(node: ni, iface: ii, name: "\(n.name):\(i.name)", kind: .virtio)
+                }
             case let .router(r) where r.inVM:
                 for (ii, i) in n.interfaces.enumerated() { addDevice(node: ni, iface: ii, name: "\(n.name):\(i.name)", kind: .virtio) }
             case let .tap(s):
@@ -149,6 +152,16 @@ public struct Network: Sendable {
         resolveTunnels()
         // 5. Layer-2 connectivity (needs the connections only).
         l2Index = L2Index(neighbours: devices.indices.map { l2Neighbours($0) })
+    }
+
+    /// Is `node:iface` linked to a vxlan node (the tunnel device placed there)?
+    static func isTunnelInterface(_ t: Topology, node: String, iface: String) -> Bool {
+        let e = Endpoint(node: node, interface: iface)
+        return t.links.contains { l in
+            let other = l.a == e ? l.b : l.b == e ? l.a : nil
+            guard let o = other, let n = t.node(named: o.node), case .vxlan = n.kind else { return false }
+            return true
+        }
     }
 
     /// `t` resolved reusing `base`'s devices and connections: `t` must differ from
@@ -299,6 +312,8 @@ public struct Network: Sendable {
             }
         } else {
             devices[d].l3 = ref
+            // A tunnel device inside a VM runs the guest's kernel.
+            if case .vm = topology.nodes[ni].kind { devices[d].profile = topology.profile(of: topology.nodes[ni]) }
         }
         interfaceDevice[ni][ii] = d
     }
@@ -472,6 +487,15 @@ public struct Network: Sendable {
     }
 
     // MARK: Addressing and routing
+
+    /// The namespace a VXLAN device lives in (its socket, its route to `remote`, its underlay):
+    /// the host it is placed at as an interface, or, for a bridge port, the host its bridge is
+    /// placed at (a bridge and its ports are in one namespace).
+    public func tunnelNode(_ d: Int) -> Int? {
+        if let r = devices[d].l3 { return r.node }
+        if let m = devices[d].master { return devices[m].l3?.node }
+        return nil
+    }
 
     /// The device carrying interface `iface` of host `node`.
     public func deviceOf(node: Int, iface: Int) -> Int? {

@@ -43,7 +43,8 @@ struct Validator {
     }
 
     /// A vxlan node names its VNI's endpoints and its underlay: `local` must be an address of
-    /// the namespace it is placed in, `underlay` one of that namespace's interfaces.
+    /// the namespace it is placed in (for a bridge port, the namespace its bridge is placed in),
+    /// `underlay` one of that namespace's interfaces.
     mutating func checkTunnels() {
         for n in topology.nodes {
             guard case let .vxlan(v) = n.kind else { continue }
@@ -57,7 +58,22 @@ struct Validator {
                 if l.b.node == n.name { return l.a }
                 return nil
             }.first
-            guard let at = placed, let host = node(named: at.node) else { continue }
+            guard let at = placed, var host = node(named: at.node) else { continue }
+            if case .bridge = host.kind {
+                // A bridge port lives in its bridge's namespace: the host the bridge is placed at.
+                let bridge = host.name
+                let nodes = topology.nodes
+                let bridgeHost = topology.links.compactMap { l -> Endpoint? in
+                    if l.a.node == bridge, l.b.interface != nil { return l.b }
+                    if l.b.node == bridge, l.a.interface != nil { return l.a }
+                    return nil
+                }.compactMap { e in nodes.first { $0.name == e.node } }.first { $0.isHost }
+                guard let h = bridgeHost else {
+                    error("node:\(n.name)", "vxlan '\(n.name)' is a port of bridge \(bridge), which is placed in no namespace: link \(bridge) to an interface of the namespace whose 'underlay' and 'local' the tunnel uses")
+                    continue
+                }
+                host = h
+            }
             if case .router = host.kind {
                 error("node:\(n.name)", "vxlan '\(n.name)' is placed in router \(host.name): a tunnel endpoint in a router namespace is not modelled yet (place it in a netns)")
                 continue

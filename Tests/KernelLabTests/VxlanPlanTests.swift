@@ -107,3 +107,63 @@ import Simulation
         #expect(r.report.contains("bytes from offset 12        4066 bytes                     4066 bytes"))
     }
 }
+
+/// A vxlan device as a bridge port (vxlan-bridge-port): verify creates it in the namespace its
+/// bridge is placed in, over that namespace's underlay, and enslaves it (`ip link set dev VX
+/// master BR`) like any other port.
+@Suite struct VxlanBridgePortPlanTests {
+    @Test func theDeviceLivesWithItsBridgeAndJoinsIt() throws {
+        let (_, _, plan) = try Shipped.prepared("vxlan-bridge-port")
+        let steps = try plan.buildSteps(effective: [:])
+        for (vx, br, host) in [("vxA", "br1", "host1"), ("vxB", "br2", "host2")] {
+            let v = try #require(plan.real(vx)), b = try #require(plan.real(br))
+            #expect(v.role == plan.hostRole(named: host) && b.role == v.role)
+            let add = steps.compactMap { step -> LabPlan.Command? in
+                if case let .ip(c) = step, c.argv.contains("vxlan"), c.argv.contains(v.name) { return c }
+                return nil
+            }
+            let underlay = try #require(plan.interfaces(ofHost: host).first { $0.simName == "wire\(vx == "vxA" ? "A" : "B")" })
+            #expect(add.count == 1 && add.first.map { a in a.argv.firstIndex(of: "dev").map { a.argv[$0 + 1] } } == underlay.name)
+            #expect(add.first?.argv.contains("noudpcsum") == true)
+            let joined = steps.contains { step in
+                if case let .up(role, device, master) = step { return role == v.role && device == v.name && master == b.name }
+                return false
+            }
+            #expect(joined)
+        }
+    }
+}
+
+@Suite struct VxlanBridgePortVerifyTests {
+    @Test(.enabled(if: VerifyCleanupTests.enabled, VerifyCleanupTests.requirement("needs root, network namespaces and a built csumlab")))
+    func theFarTAPGetsTheMergedGSOFrameAsModelled() throws {
+        let r = try VerifyCleanupTests.runVerify(Shipped.root + "/topologies/vxlan-bridge-port.yaml")
+        #expect(r.status == 0, "\(r.report.suffix(2000))")
+        #expect(r.report.contains("TCPV4/1398/66"))
+        #expect(r.report.contains("mismatched 0"))
+    }
+}
+
+/// A vxlan device inside a VM (vxlan-in-vm): the lab has no guest kernel, so verify creates no
+/// device for it and says so; vxB on the host side is created as usual.
+@Suite struct VxlanInVMPlanTests {
+    @Test func theGuestsTunnelDeviceIsNotCreated() throws {
+        let (_, _, plan) = try Shipped.prepared("vxlan-in-vm")
+        #expect(plan.real("vxA") == nil)
+        #expect(plan.notes.contains { $0.hasPrefix("vxA lives inside vm1") })
+        let adds = try plan.buildSteps(effective: [:]).compactMap { step -> LabPlan.Command? in
+            if case let .ip(c) = step, c.argv.contains("vxlan") { return c }
+            return nil
+        }
+        let vxB = try #require(plan.real("vxB"))
+        #expect(adds.count == 1 && adds.first?.argv.contains(vxB.name) == true)
+        #expect(plan.taps(ofVM: "vm1").count == 1)
+    }
+
+    @Test(.enabled(if: VerifyCleanupTests.enabled, VerifyCleanupTests.requirement("needs root, network namespaces and a built csumlab")))
+    func theHostSideMatches() throws {
+        let r = try VerifyCleanupTests.runVerify(Shipped.root + "/topologies/vxlan-in-vm.yaml")
+        #expect(r.status == 0, "\(r.report.suffix(2000))")
+        #expect(r.report.contains("mismatched 0"))
+    }
+}

@@ -97,3 +97,74 @@ links:
         #expect(errors(lab.replacingOccurrences(of: "    underlay: u\n", with: "    underlay: u\n    mtu: 1450\n")).isEmpty)
     }
 }
+
+/// A vxlan node as a bridge port: it lives in the namespace its bridge is placed in, whose
+/// interfaces and addresses its `underlay` and `local` name.
+private let bridged = """
+csumlab: 1
+nodes:
+  a:
+    kind: netns
+    interfaces:
+      br: {address: 192.168.9.1/24}
+      u: {address: 10.9.0.1/24}
+  br0: {kind: bridge}
+  vxA:
+    kind: vxlan
+    vni: 42
+    local: 10.9.0.1
+    remote: 10.9.0.2
+    underlay: u
+  w: {kind: veth, ends: {w0: {}, w1: {}}}
+links:
+  - endpoints: ["a:br", "br0"]
+  - endpoints: ["br0", "vxA"]
+  - endpoints: ["a:u", "w:w0"]
+
+"""
+
+@Suite struct VxlanBridgePortFileTests {
+    @Test func aVxlanBridgePortLoadsAndJoinsTheBridge() throws {
+        let t = try TopologyFile.parse(bridged, file: "lab.yaml").topology
+        let net = Network(t)
+        let vx = try #require(net.device(named: "vxA")), br = try #require(net.device(named: "br0"))
+        #expect(net.devices[vx].master == br && net.devices[br].ports == [vx])
+        #expect(net.tunnelNode(vx) == t.nodeIndex(named: "a"))
+    }
+
+    @Test func theUnderlayAndLocalAreTheBridgesNamespaces() throws {
+        let e = errors(bridged.replacingOccurrences(of: "    underlay: u\n", with: "    underlay: eth7\n"))
+        #expect(e.count == 1 && e.first?.message.hasPrefix("'underlay' expects an interface of a") == true, "\(e)")
+        let l = errors(bridged.replacingOccurrences(of: "    local: 10.9.0.1\n", with: "    local: 10.9.0.9\n"))
+        #expect(l.count == 1 && l.first?.message.hasPrefix("'local' 10.9.0.9 is not an address of a") == true, "\(l)")
+    }
+
+    @Test func aBridgeInNoNamespaceIsRefused() throws {
+        let e = errors(bridged.replacingOccurrences(of: "  - endpoints: [\"a:br\", \"br0\"]\n", with: ""))
+        #expect(e.count == 1, "\(e)")
+        let d = try #require(e.first)
+        #expect(d.line == 9, "\(d)")   // the vxlan node
+        #expect(d.message.contains("is a port of bridge br0, which is placed in no namespace"), "\(d.message)")
+    }
+
+    @Test func theLinkPickerOffersTheBridgeAndOneSlotOnly() throws {
+        // The explorer's picker reads the same table as the validator (LinkRole.pairKind).
+        let t = try TopologyFile.parse(bridged, file: "lab.yaml").topology
+        var unlinked = t
+        unlinked.links.removeAll { $0.a.node == "vxA" || $0.b.node == "vxA" }
+        #expect(unlinked.linkCandidates(from: Endpoint(node: "vxA", interface: nil)).contains(Endpoint(node: "br0", interface: nil)))
+        // A port already: it cannot also be placed at a free namespace interface.
+        let spare = try TopologyFile.parse(bridged.replacingOccurrences(of: "      u: {address: 10.9.0.1/24}\n",
+                                                                         with: "      u: {address: 10.9.0.1/24}\n      vx: {}\n"), file: "lab.yaml").topology
+        var spareUnlinked = spare
+        spareUnlinked.links.removeAll { $0.a.node == "vxA" || $0.b.node == "vxA" }
+        #expect(spareUnlinked.linkCandidates(from: Endpoint(node: "vxA", interface: nil)).contains(Endpoint(node: "a", interface: "vx")))
+        #expect(!spare.linkCandidates(from: Endpoint(node: "vxA", interface: nil)).contains(Endpoint(node: "a", interface: "vx")))
+    }
+
+    @Test func renamingTheUnderlayFollowsThroughTheBridge() throws {
+        let t = try LabEdit.renameInterface(node: "a", from: "u", to: "eth1").applied(to: TopologyFile.parse(bridged, file: "lab.yaml").topology)
+        guard case let .vxlan(v) = try #require(t.node(named: "vxA")).kind else { Issue.record("not a vxlan"); return }
+        #expect(v.underlay == "eth1")
+    }
+}
