@@ -58,7 +58,9 @@ public struct PacketBuilder: Sendable {
     public func tcp(sourcePort: UInt16, destinationPort: UInt16, seq: UInt32, ack: UInt32, flags: TCPFlags,
                     window: UInt16 = 64240, options: [UInt8] = [], payload: [UInt8] = [], checksum: ChecksumFill) -> Frame {
         precondition(options.count % 4 == 0, "TCP options are padded to 4 bytes")
-        var l4 = [UInt8](repeating: 0, count: 20)
+        var l4 = [UInt8]()
+        l4.reserveCapacity(20 + options.count + payload.count)
+        l4.append(contentsOf: repeatElement(0, count: 20))
         l4.setBE16(sourcePort, at: 0)
         l4.setBE16(destinationPort, at: 2)
         l4.setBE32(seq, at: 4)
@@ -93,32 +95,34 @@ public struct PacketBuilder: Sendable {
     }
 
     private func assemble(proto: IPProtocol, l4: [UInt8], checksum: ChecksumFill) -> Frame {
-        var b = destinationMAC + sourceMAC
-        switch source.version {
-        case .v4:
-            b += [0x08, 0x00]
-            var ip = [UInt8](repeating: 0, count: 20)
-            ip[0] = 0x45
-            ip.setBE16(UInt16(20 + l4.count), at: 2)
-            ip.setBE16(ipID, at: 4)
-            ip[6] = dontFragment ? 0x40 : 0
-            ip[8] = ttl
-            ip[9] = proto.rawValue
-            ip.replaceSubrange(12..<16, with: source.bytes)
-            ip.replaceSubrange(16..<20, with: destination.bytes)
-            b += ip
-        case .v6:
-            b += [0x86, 0xDD]
-            var ip = [UInt8](repeating: 0, count: 40)
-            ip[0] = 0x60
-            ip.setBE16(UInt16(l4.count), at: 4)
-            ip[6] = proto.rawValue
-            ip[7] = ttl
-            ip.replaceSubrange(8..<24, with: source.bytes)
-            ip.replaceSubrange(24..<40, with: destination.bytes)
-            b += ip
+        // One buffer, sized once: every leg of every walk builds its frames here.
+        let v4 = source.version == .v4
+        let ipStart = 14, ipLength = v4 ? 20 : 40
+        var b = [UInt8]()
+        b.reserveCapacity(ipStart + ipLength + l4.count)
+        b.append(contentsOf: destinationMAC)
+        b.append(contentsOf: sourceMAC)
+        b.append(contentsOf: repeatElement(0, count: 2 + ipLength))
+        if v4 {
+            b.setBE16(0x0800, at: 12)
+            b[ipStart] = 0x45
+            b.setBE16(UInt16(20 + l4.count), at: ipStart + 2)
+            b.setBE16(ipID, at: ipStart + 4)
+            b[ipStart + 6] = dontFragment ? 0x40 : 0
+            b[ipStart + 8] = ttl
+            b[ipStart + 9] = proto.rawValue
+            b.replaceSubrange(ipStart + 12..<ipStart + 16, with: source.bytes)
+            b.replaceSubrange(ipStart + 16..<ipStart + 20, with: destination.bytes)
+        } else {
+            b.setBE16(0x86DD, at: 12)
+            b[ipStart] = 0x60
+            b.setBE16(UInt16(l4.count), at: ipStart + 4)
+            b[ipStart + 6] = proto.rawValue
+            b[ipStart + 7] = ttl
+            b.replaceSubrange(ipStart + 8..<ipStart + 24, with: source.bytes)
+            b.replaceSubrange(ipStart + 24..<ipStart + 40, with: destination.bytes)
         }
-        b += l4
+        b.append(contentsOf: l4)
         var f = Frame(bytes: b)
         // The layout of a frame built here always parses.
         guard let l = try? f.layout() else { preconditionFailure("PacketBuilder produced an unparsable frame") }
