@@ -33,6 +33,8 @@ struct Walk {
 
     init(shared: SharedNetwork, flow: Flow, leg: LegSpec, nat: NATState) {
         self.shared = shared
+        // A leg records a dozen steps or so: one allocation instead of growing 1, 2, 4, 8, 16.
+        steps.reserveCapacity(16)
         self.flow = flow
         self.leg = leg
         self.sentPayload = leg.payload
@@ -130,7 +132,9 @@ struct Walk {
 
     /// The last addresses named, with their text: consecutive steps of a packet carry the same
     /// two, so each is formatted once per change instead of twice per step.
-    private var named: [(bytes: [UInt8], text: String)] = []
+    /// The last addresses named (bytes, text): a trace names the same few at every step, and
+    /// `Simulator.trace` hands the list from one leg's walk to the next.
+    var named: [(bytes: [UInt8], text: String)] = []
 
     /// The text of the address in `bytes` (a slice of the frame: no copy unless it is new).
     mutating func addressName(_ bytes: ArraySlice<UInt8>) -> String {
