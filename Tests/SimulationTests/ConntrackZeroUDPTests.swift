@@ -34,3 +34,20 @@ import TestSupport
         #expect(l.outcome == .accepted)
     }
 }
+
+// GRO and a zero UDP checksum over IPv6 (#16, random campaign seed 20261207, runs 49/67/75):
+// udp6_gro_receive → skb_gro_checksum_validate_zero_check accepts a zero field (zero_okay) without
+// summing and skb_gro_incr_csum_unnecessary marks the skb CHECKSUM_UNNECESSARY — the socket decides
+// later (udp6zerocsumrx). Measured on 6.18: `csumlab verify topologies/vxlan-ipv6-zero-csum.yaml
+// --set wire.wireA.tx=off --set wire.wireB.gro=on` saw CSUM_VALID on nodeB's wireB; the model said 0.
+@Suite struct VethGROZeroUDP6Tests {
+    @Test func aZeroUDPChecksumOverIPv6IsMarkedUnnecessaryByGRO() throws {
+        let t = try with(loadShipped("vxlan-ipv6-zero-csum").topology, ["wire.wireA.tx=off", "wire.wireB.gro=on"])
+        let l = try #require(leg(try run(t, flow: "datagram"), "datagram", "query"))
+        let g = try #require(l.step(.vethGRO, at: "wire"))
+        #expect(g.l4Field == 0)
+        #expect(g.before.ipSummed == IPSummed.none && g.after.ipSummed == .unnecessary)
+        // The receiving tunnel still refuses the zero outer (no udp6zerocsumrx).
+        #expect(l.outcome != .accepted)
+    }
+}
