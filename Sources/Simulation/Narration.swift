@@ -306,6 +306,8 @@ extension StepEvent {
                 return "Conntrack skips the check for \(summed.short): nf_ip_checksum treats it as fine."
             case .disabled:
                 return "nf_conntrack_checksum=0: conntrack does not verify."
+            case .zeroUDPChecksum:
+                return "The UDP checksum is 0 (none sent): udp_error returns before nf_ip_checksum, so conntrack sums nothing and the skb keeps its state."
             }
         case .conntrackInvalidDrop:
             return "A rule drops packets conntrack marked INVALID."

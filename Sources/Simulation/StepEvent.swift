@@ -234,6 +234,9 @@ extension StepEvent {
         case skipped(IPSummed)
         /// `nf_conntrack_checksum=0`.
         case disabled
+        /// A UDP checksum of 0: `udp_error()` returns before `nf_checksum()` ("Packet with no
+        /// checksum"), so nothing is summed and no `csum_valid` is set.
+        case zeroUDPChecksum
     }
 
     public struct TransportReceive: Sendable, Hashable {

@@ -167,3 +167,46 @@ import Simulation
         #expect(r.report.contains("mismatched 0"))
     }
 }
+
+/// Several tunnelled TCP segments sent by a veth end without TSO to a peer with GRO on take the
+/// peer's NAPI path, whose UDP tunnel GRO (udp_gro_receive → vxlan_gro_receive →
+/// tcp4_gro_receive) merges them on the underlay; the model does not, so verify reports the leg
+/// not checkable. Measured on 6.18 (random campaign 2026-12-06, vxlan-gro-merge with
+/// `wire.wireB.gro=on`): of three segments the first two arrived merged at wireB, the third alone.
+@Suite struct UnderlayTunnelGROTests {
+    private func dataLeg(_ sets: [String], leg: String) throws -> (LegTrace, LabPlan) {
+        var t = try Shipped.topology("vxlan-gro-merge")
+        for a in sets { try t.apply(assignment: a) }
+        let (t6, _) = VerifyRunner.onThisKernel(t)
+        let trace = try Simulator(t6).run(flow: "request")
+        return (try #require(trace.flows[0].legs.first { $0.name == leg }), LabPlan(t6))
+    }
+
+    @Test func segmentsIntoAGROPeerAreNotCheckable() throws {
+        let (data, plan) = try dataLeg(["wire.wireB.gro=on"], leg: "data nodeA→nodeB")
+        guard case let .failure(e) = LegCheck.make(data, plan: plan) else {
+            Issue.record("the data leg should not be checkable")
+            return
+        }
+        #expect(e.reason.contains("3 tunnelled TCP segments cross wireA"))
+        #expect(e.reason.contains("UDP tunnel GRO on wireB"))
+    }
+
+    @Test func theReverseDirectionWithoutTSOIsNotCheckableEither() throws {
+        let (data, plan) = try dataLeg(["wire.wireB.tso=off", "wire.wireA.gro=on"], leg: "data nodeB→nodeA")
+        guard case let .failure(e) = LegCheck.make(data, plan: plan) else {
+            Issue.record("the data leg should not be checkable")
+            return
+        }
+        #expect(e.reason.contains("cross wireB"))
+    }
+
+    /// GRO off on the underlay (the lab as shipped), or a lone packet (the SYN, matched by the
+    /// kernel in the same run): checked as before.
+    @Test func withoutUnderlayGROOrWithOnePacketTheLegIsChecked() throws {
+        let (data, plan) = try dataLeg([], leg: "data nodeA→nodeB")
+        #expect((try? LegCheck.make(data, plan: plan).get()) != nil)
+        let (syn, plan2) = try dataLeg(["wire.wireB.gro=on"], leg: "SYN")
+        #expect((try? LegCheck.make(syn, plan: plan2).get()) != nil)
+    }
+}

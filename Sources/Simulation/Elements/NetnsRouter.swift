@@ -21,7 +21,11 @@ extension Walk {
             let s = q.skb!
             let check: StepEvent.ConntrackCheck
             let before = q
-            if nf.conntrackChecksum && (s.ipSummed == .none || s.ipSummed == .complete) {
+            if l.l4Protocol == .udp && q.frame.l4Checksum(l) == 0 {
+                // udp_error(): "Packet with no checksum" returns before nf_checksum(), in every
+                // state: nothing is summed, no csum_valid.
+                check = .zeroUDPChecksum
+            } else if nf.conntrackChecksum && (s.ipSummed == .none || s.ipSummed == .complete) {
                 if q.frame.l4ChecksumIsValid(l) {
                     var ns = s.with(.complete)
                     ns.csumValid = true

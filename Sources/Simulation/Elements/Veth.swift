@@ -35,7 +35,10 @@ extension Walk {
         if net.devices[d].profile == .linux6, net.devices[peer].features.has(.gro), !net.devices[d].features.has(.tso),
            case let .skb(cur) = q.carrier, cur.ipSummed == .none, !cur.isGSO, q.fragmentMTU == nil, l.l4Protocol == .tcp || l.l4Protocol == .udp {
             let r = q
-            let valid = q.frame.l4ChecksumIsValid(l)
+            // skb_gro_checksum_validate_zero_check(): a zero UDP field (IPv6 too) is accepted
+            // unsummed (zero_okay) and skb_gro_incr_csum_unnecessary() marks the skb; the socket
+            // decides later (udp6zerocsumrx).
+            let valid = q.frame.l4ChecksumIsValid(l) || (l.l4Protocol == .udp && q.frame.l4Checksum(l) == 0)
             if valid { q.carrier = .skb(SkbState(ipSummed: .unnecessary)) }
             q = watch(q) { w in
                 w.record(r, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive,
