@@ -202,20 +202,25 @@ int ckl_get_mac(const char *ifname, uint8_t mac[6]) {
     return 0;
 }
 
+/* Bind an AF_PACKET socket to `ifname` for every protocol: 0, or -1 with errno set. */
+static int bind_packet_socket(int s, const char *ifname) {
+    unsigned int index = if_nametoindex(ifname);
+    if (index == 0) return -1;
+    struct sockaddr_ll sll;
+    memset(&sll, 0, sizeof sll);
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = (int)index;
+    return bind(s, (struct sockaddr *)&sll, sizeof sll);
+}
+
 int ckl_packet_open(const char *ifname, int vnet_hdr) {
     int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
     if (s < 0) return -errno;
     int one = 1;
     if (setsockopt(s, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0) goto fail;
     if (vnet_hdr && setsockopt(s, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) goto fail;
-    unsigned int index = if_nametoindex(ifname);
-    if (index == 0) goto fail;
-    struct sockaddr_ll sll;
-    memset(&sll, 0, sizeof sll);
-    sll.sll_family = AF_PACKET;
-    sll.sll_protocol = htons(ETH_P_ALL);
-    sll.sll_ifindex = (int)index;
-    if (bind(s, (struct sockaddr *)&sll, sizeof sll) < 0) goto fail;
+    if (bind_packet_socket(s, ifname) < 0) goto fail;
     return s;
 fail:;
     int e = errno;
@@ -272,14 +277,7 @@ int ckl_ring_open(const char *ifname, unsigned int frame_size, unsigned int fram
     struct tpacket_req req = { .tp_block_size = frame_size, .tp_block_nr = frame_nr,
                                .tp_frame_size = frame_size, .tp_frame_nr = frame_nr };
     if (setsockopt(s, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) goto fail;
-    unsigned int index = if_nametoindex(ifname);
-    if (index == 0) goto fail;
-    struct sockaddr_ll sll;
-    memset(&sll, 0, sizeof sll);
-    sll.sll_family = AF_PACKET;
-    sll.sll_protocol = htons(ETH_P_ALL);
-    sll.sll_ifindex = (int)index;
-    if (bind(s, (struct sockaddr *)&sll, sizeof sll) < 0) goto fail;
+    if (bind_packet_socket(s, ifname) < 0) goto fail;
     void *m = mmap(NULL, (size_t)frame_size * frame_nr, PROT_READ | PROT_WRITE, MAP_SHARED, s, 0);
     if (m == MAP_FAILED) goto fail;
     *map = m;
