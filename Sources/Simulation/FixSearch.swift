@@ -72,10 +72,10 @@ public struct FixSearch: Sendable {
         /// `works` is exact, the trace is not complete. `run` never returns such an outcome.
         var pruned = false
         /// When a flow that does not corrupt on purpose failed (and the caller asked): the nodes
-        /// whose settings can change what its walk met (`relevantNodes` of its trace), by node
-        /// index. A change on any other node leaves that walk, and so the failure, as it is
-        /// (see `run`).
+        /// whose settings can change what its walk met (`relevantNodeSet` of its trace). A
+        /// change on any other node leaves that walk, and so the failure, as it is (see `run`).
         var failedScope: NodeSet?
+
         init(changes: [SettingChange], topology: Topology, trace: Trace, works: [String: Bool]) {
             self.changes = changes
             self.topology = topology
@@ -124,7 +124,7 @@ public struct FixSearch: Sendable {
             if dependsOnLinks(b) { neighbours[b].insert(a) }
         }
         self.neighbours = neighbours
-        self.legPlans = Simulator(base).plannedLegs
+        self.legPlans = Simulator(base, network: network).plans(network)
     }
 
     // MARK: Evaluating one set

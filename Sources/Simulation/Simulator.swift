@@ -36,22 +36,16 @@ public struct Simulator: Sendable {
     /// resolved its own network (a caller that runs it again gets the same list without
     /// building it per run); nil for a simulator handed a network (the fix search builds one per
     /// variant and asks for the list only for the variants it shows).
-    private let deviceList: [DeviceFeatures]?
+    private var deviceList: [DeviceFeatures]?
     /// Each flow's leg plan (its endpoints, addresses, TCP options and legs), worked out once
     /// with `deviceList`, by flow name; a flow not found here (or changed) is planned per run.
     private var legPlans: [String: LegPlan]?
 
     public init(_ topology: Topology, window: Double = ObservationWindow.defaultSeconds) {
         let network = Network(topology)
-        self.topology = topology
-        self.shared = SharedNetwork(network)
-        self.window = window
-        self.deviceList = Self.devices(network)
-        var plans: [String: LegPlan] = [:]
-        for f in topology.flows where f.kind != .frame {
-            if let p = try? legPlan(f, network) { plans[f.name] = p }
-        }
-        self.legPlans = plans
+        self.init(topology, network: network, window: window)
+        deviceList = Self.devices(network)
+        legPlans = plans(network)
     }
 
     /// A simulator on a network already built from `topology` (`Network(topology)`, or
@@ -68,8 +62,15 @@ public struct Simulator: Sendable {
         self.legPlans = legPlans
     }
 
-    /// Each flow's leg plan, as this simulator made it (nil: it plans per run).
-    var plannedLegs: [String: LegPlan]? { legPlans }
+    /// Every flow's leg plan on `net` (this simulator's network), by flow name; a frame flow or
+    /// a flow that cannot be planned is left out (it is planned, and its error thrown, per run).
+    func plans(_ net: Network) -> [String: LegPlan] {
+        var out: [String: LegPlan] = [:]
+        for f in topology.flows where f.kind != .frame {
+            if let p = try? legPlan(f, net) { out[f.name] = p }
+        }
+        return out
+    }
 
     /// Trace every flow, or only the one named.
     public func run(flow name: String? = nil) throws(SimulationError) -> Trace {
