@@ -112,7 +112,7 @@ public struct FixReport: Sendable {
             out.append("Every flow already works: nothing to fix.")
             return Self.joined(out)
         }
-        out.append("  searched sets of up to \(result.searchedUpTo) change\(result.searchedUpTo == 1 ? "" : "s") (\(result.evaluated) simulated\(result.decided > 0 ? ", \(result.decided) decided without a walk" : ""))")
+        out.append("  searched sets of up to \(result.searchedUpTo) change\(result.searchedUpTo == 1 ? "" : "s") (\(result.evaluated) simulated\(result.decided > 0 ? ", \(result.decided) proved to fail" : ""))")
         out.append("")
         if entries.isEmpty {
             out.append("No set of up to \(maxChanges) change\(maxChanges == 1 ? "" : "s") makes every flow work.")
