@@ -11,12 +11,16 @@ protocol BenchSuite {
     var name: String { get }
     /// Lines printed under the heading (what is measured, what is not, what does not exist yet).
     var notes: [String] { get }
+    /// The notes when `--case` names only some cases (a suite whose notes measure per case
+    /// measures only those; the default is every note).
+    func notes(cases: [String]) -> [String]
     /// The timed cases, e.g. one per topology file.
     func cases() throws -> [BenchCase]
 }
 
 extension BenchSuite {
     var notes: [String] { [] }
+    func notes(cases: [String]) -> [String] { notes }
 }
 
 /// One timed unit of work in a `BenchSuite`.

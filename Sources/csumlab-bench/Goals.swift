@@ -136,7 +136,7 @@ func runExtraSuites(rounds: Int, only: [String] = [], cases caseFilter: [String]
                                unavailable: c.unavailable ?? (ts.isEmpty ? "every sample failed" : nil),
                                failedSamples: failed[c.name] ?? 0)
         }
-        reports.append(SuiteReport(name: suite.name, notes: suite.notes, results: results))
+        reports.append(SuiteReport(name: suite.name, notes: suite.notes(cases: caseFilter), results: results))
         if sink == 42 { printError("") }
     }
     return reports

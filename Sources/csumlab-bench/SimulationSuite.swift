@@ -58,10 +58,13 @@ struct TopologyTraces: BenchSuite {
 struct FixSweep: BenchSuite {
     let name = "fix sweep"
 
-    var notes: [String] {
+    var notes: [String] { notes(cases: []) }
+
+    /// The sweep ratio of each lab `cases` names (every lab when empty).
+    func notes(cases: [String]) -> [String] {
         guard let dir = shippedTopologiesDirectory(), let files = try? yamlFiles(in: dir) else { return ["topologies not found"] }
         var out = ["one sweep = FixSearch(topology).run(maxChanges: 3), as `csumlab fix` runs it"]
-        for file in files {
+        for file in files where cases.isEmpty || cases.contains(where: { file.contains($0) }) {
             guard let loaded = try? TopologyFile.load(path: dir + "/" + file),
                   let search = try? Self.search(loaded) else { continue }
             guard let first = search.run(maxChanges: 3), !first.baseline.allWork else { continue }
