@@ -68,8 +68,9 @@ public struct FixSearch: Sendable {
         public var works: [String: Bool]
         /// Every target flow works (a run that stopped early holds a failing flow).
         public var allWork: Bool { works.values.allSatisfy { $0 } }
-        /// A flow's walk stopped at its first failing leg (`evaluate(…, pruneLegs: true)`):
-        /// `works` is exact, the trace is not complete. `run` never returns such an outcome.
+        /// Walked only to decide (`evaluate(…, pruneLegs: true)`): lean walks that record no
+        /// steps, a flow stopped at its first failing leg. `works` is exact, the trace is not
+        /// one to show. `run` never returns such an outcome.
         var pruned = false
         /// When a flow that does not corrupt on purpose failed (and the caller asked): the nodes
         /// whose settings can change what its walk met (`relevantNodeSet` of its trace). A
@@ -141,11 +142,14 @@ public struct FixSearch: Sendable {
     /// again (nothing it meets changed).
     ///
     /// `pruneLegs` (only with `stopAtFirstFailure`) also stops a flow's walk at its first leg
-    /// that is not accepted (`Simulator.flowTrace(named:net:stopAtFailingLeg:)`: such a flow
-    /// cannot work, whatever its later legs meet) and marks the outcome `pruned` when it did:
-    /// its `works` is exact, its trace is not the full one. A flow that corrupts on purpose is
-    /// walked whole (a would-be leg that delivers corrupted data decides its intent), and its
-    /// clean run is made only when the corrupted run leaves the intent open.
+    /// that is not accepted (`Simulator.flowTrace(named:net:stopAtFailingLeg:lean:)`: such a
+    /// flow cannot work, whatever its later legs meet), walks lean (no steps recorded, only
+    /// the nodes met: `Walk.lean`) and marks the outcome `pruned`: its `works` and failure
+    /// scope are exact, its trace is not one to show. A flow that corrupts on purpose
+    /// stops at a leg that delivered corrupted data, or at a leg lost before its fault was
+    /// applied (the clean flow loses it too); after its fault it is walked on (a would-be leg
+    /// that delivers corrupted data decides its intent), and its clean run is made only when
+    /// the corrupted run leaves the intent open.
     /// `FixSearchReuseTests` compares both against full runs on every shipped lab.
     func evaluate(_ changes: [SettingChange], stopAtFirstFailure: Bool, baseline: Outcome? = nil,
                   order: [String]? = nil, relevant: [String: Set<String>] = [:], pruneLegs: Bool = false,
@@ -174,6 +178,8 @@ public struct FixSearch: Sendable {
         var flows: [FlowTrace] = []
         var pruned = false
         var failedScope: NodeSet?
+        // Only for deciding: legs stop at the first that fails and record no steps.
+        let lean = pruneLegs && stopAtFirstFailure
         let touched = Set(changes.map(\.node))
         for name in order ?? flowNames {
             if let b = baseline, b.works[name] == true, let r = relevant[name], r.isDisjoint(with: touched),
@@ -188,13 +194,16 @@ public struct FixSearch: Sendable {
                             legPlans: legPlans))
             sim = s
             let n = s.network
-            let stopLegs = pruneLegs && stopAtFirstFailure && flow.corruptAfter == nil
-            guard let ft = try? s.flowTrace(named: name, net: n, stopAtFailingLeg: stopLegs) else { return nil }
+            let stopLegs = lean
+            guard let ft = try? s.flowTrace(named: name, net: n, stopAtFailingLeg: stopLegs, lean: lean) else { return nil }
             let ok: Bool
             if flow.corruptAfter == nil {
                 ok = FlowIntent.works(ft, flow: flow, uncorrupted: nil)
             } else if ft.legs.contains(where: { $0.outcome == .acceptedCorrupted }) || ft.verdict.completes {
                 ok = false  // FlowIntent.works says so whatever the clean run does
+            } else if !ft.legs.contains(where: \.faulted) {
+                // The fault was never applied: the clean run walks these same legs, so it fails too.
+                ok = false
             } else {
                 var u = t
                 if let i = u.flows.firstIndex(where: { $0.name == name }) { u.flows[i].corruptAfter = nil }
@@ -205,21 +214,20 @@ public struct FixSearch: Sendable {
                     p.flow = clean
                     plans?[name] = p
                 }
-                let clean = try? Simulator(u, network: n, legPlans: plans).flowTrace(named: name, net: n, stopAtFailingLeg: true)
+                let clean = try? Simulator(u, network: n, legPlans: plans).flowTrace(named: name, net: n, stopAtFailingLeg: true, lean: lean)
                 ok = FlowIntent.works(ft, flow: flow, uncorrupted: clean)
             }
-            if stopLegs, !ok { pruned = true }  // perhaps stopped early: not for showing
             if !ok, wantScope, flow.corruptAfter == nil { failedScope = relevantNodeSet(ft) }
             works[name] = ok
             flows.append(ft)
             if !ok, stopAtFirstFailure { break }
         }
         let byName = Dictionary(flows.map { ($0.flow, $0) }, uniquingKeysWith: { a, _ in a })
-        // A pruned search's set that does not work is thrown away (or walked again, unpruned,
-        // when it is the best partial result): its devices and notes are not worked out, and it
+        // A pruned search's set is walked lean: what `run` keeps of it (a fix, the best partial
+        // result) is walked again in full. Its devices and notes are not worked out, and it
         // counts as pruned so that nothing shows it.
-        let described = !pruneLegs || !stopAtFirstFailure || works.values.allSatisfy { $0 }
-        if !described { pruned = true }
+        let described = !lean
+        if lean { pruned = true }
         let trace = Trace(topology: t.name, hostKernel: t.hostKernel, flows: flowNames.compactMap { byName[$0] },
                           devices: described ? sim.map { $0.devices($0.network) } ?? [] : [],
                           notes: described ? sim.map { $0.notes($0.network) } ?? [] : [])
@@ -289,15 +297,9 @@ public struct FixSearch: Sendable {
     /// against the search without it on every shipped lab that needs a fix.
     func relevantNodeSet(_ ft: FlowTrace) -> NodeSet {
         var near = NodeSet(count: base.nodes.count)
-        var last: String?
-        func add(_ name: String) {
-            guard name != last else { return }  // a hop's steps name one node in a row
-            last = name
-            if let i = network.nodeIndex(named: name) { near.insert(i) }
-        }
-        add(ft.from)
-        add(ft.to)
-        for l in ft.legs { for s in l.steps { add(s.element) } }
+        if let i = network.nodeIndex(named: ft.from) { near.insert(i) }
+        if let i = network.nodeIndex(named: ft.to) { near.insert(i) }
+        for l in ft.legs { for n in l.visitedNodes { near.insert(n) } }
         var out = near
         for i in near.members { out.formUnion(neighbours[i]) }
         return out
@@ -455,7 +457,9 @@ public struct FixSearch: Sendable {
                     }
                     result.evaluated += 1
                     if o.allWork {
-                        result.fixes.append(o)
+                        // Shown to the user: walked again in full (a lean walk records no steps).
+                        result.fixes.append(o.pruned ? evaluate(changes, stopAtFirstFailure: true, baseline: baseline, order: order,
+                                                                relevant: relevant, edits: ids.map { optionEdit[$0] }) ?? o : o)
                         fixSets.append(ids)
                         if firstWorking == nil { firstWorking = size }
                     } else {

@@ -172,20 +172,20 @@ extension Simulator {
     }
 
     /// Walk a frame flow: one leg, the TAP write.
-    func frameTrace(_ f: Flow, _ net: Network) throws(SimulationError) -> FlowTrace {
+    func frameTrace(_ f: Flow, _ net: Network, lean: Bool = false) throws(SimulationError) -> FlowTrace {
         let leg: LegTrace
         do throws(InjectError) {
             let p = try framePath(f, net)
             let bytes = try frameBytes(f, p, net)
             if let why = unmodelled(f, p, bytes, net) { throw InjectError(description: why) }
-            leg = try walkTapWrite(frame: bytes, vnetHeader: f.frame.vnet, tap: p.tap, sender: p.sender, target: p.target, flow: f, net: net, legName: "frame")
+            leg = try walkTapWrite(frame: bytes, vnetHeader: f.frame.vnet, tap: p.tap, sender: p.sender, target: p.target, flow: f, net: net, legName: "frame", lean: lean)
         } catch {
             throw .frame(flow: f.name, reason: error.description)
         }
         let legs = [leg]
         var counters: [String: [String: Int]] = [:]
         for (h, cs) in leg.counters { for (k, n) in cs { counters[h, default: [:]][k, default: 0] += n } }
-        return FlowTrace(flow: f.name, kind: f.kind, from: f.from, to: f.to, legs: legs, verdict: Self.verdict(f, legs), counters: counters,
+        return FlowTrace(flow: f.name, kind: f.kind, from: f.from, to: f.to, legs: legs, verdict: Self.verdict(f, legs, summary: !lean), counters: counters,
                          window: ObservationWindow(seconds: window, summary: "one frame (no retransmission: nothing answers it)"))
     }
 }

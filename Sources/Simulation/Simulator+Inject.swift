@@ -32,7 +32,7 @@ extension Simulator {
     /// The walk of a TAP write: `tun_get_user()` at `tap`, then wherever the kernel takes it.
     /// `flow` is the frame flow being traced (nil: a bare injection, named after the protocol).
     func walkTapWrite(frame bytes: [UInt8], vnetHeader: VirtioNetHeader?, tap: Int, sender si: Int, target: Int, flow: Flow?, net: Network,
-                      legName: String) throws(InjectError) -> LegTrace {
+                      legName: String, lean: Bool = false) throws(InjectError) -> LegTrace {
         guard case let .tap(ts) = net.devices[tap].kind else { throw InjectError(description: "\(net.devices[tap].name) is not a TAP") }
         let frame = Frame(bytes: bytes)
         let l: FrameLayout
@@ -44,11 +44,11 @@ extension Simulator {
         leg.payload = Array(frame.payload(l))
         var f = flow ?? Flow(name: legName, kind: l.l4Protocol == .tcp ? .tcp : (l.l4Protocol == .udp ? .udp : .icmp), from: sender, to: topology.nodes[owner.node].name)
         f.ipVersion = l.ipVersion
-        var w = Walk(shared: shared, flow: f, leg: leg, nat: NATState())
+        var w = Walk(shared: shared, flow: f, leg: leg, nat: NATState(), lean: lean)
         let carrier: Carrier = vnetHeader.map { .vnet($0) } ?? .raw
         w.tapWrite(Packet(frame: frame, carrier: carrier, target: target), tap: tap, vnet: ts.vnetHdr)
         // The end of the receiving NAPI poll: a segment a tunnel device's GRO holds goes up.
         w.flushGRO()
-        return LegTrace(name: legName, from: sender, to: topology.nodes[owner.node].name, steps: w.steps, outcome: Simulator.combine(w.results), counters: w.counters)
+        return LegTrace(name: legName, from: sender, to: topology.nodes[owner.node].name, steps: w.steps, outcome: Simulator.combine(w.results), counters: w.counters, visitedNodes: w.visited)
     }
 }

@@ -89,11 +89,16 @@ public struct Simulator: Sendable {
     /// it once per variant and runs several flows on it). With `stopAtFailingLeg` the walk stops
     /// after the first leg that is not `.accepted`: that leg is sent (every leg before it
     /// arrived), so the flow cannot work, and the legs it would walk next cannot change that.
+    /// A flow with `corrupt-after` stops there only when that leg delivered corrupted data or
+    /// its fault was not applied yet (the clean flow then loses the same leg).
     /// Such a trace is a prefix of the full one (its verdict says the flow fails, its schedules
     /// and counters are not the full trace's): only for deciding, never to show.
-    func flowTrace(named name: String, net: Network, stopAtFailingLeg: Bool) throws(SimulationError) -> FlowTrace {
+    ///
+    /// `lean` walks record no steps (`Walk.lean`): each leg keeps its outcome, counters and
+    /// `visitedNodes`, and the verdict has no summary — a trace to decide with, never to show.
+    func flowTrace(named name: String, net: Network, stopAtFailingLeg: Bool, lean: Bool = false) throws(SimulationError) -> FlowTrace {
         guard let f = topology.flows.first(where: { $0.name == name }) else { throw .unknownFlow(name) }
-        return try trace(f, net, stopAtFailingLeg: stopAtFailingLeg)
+        return try trace(f, net, stopAtFailingLeg: stopAtFailingLeg, lean: lean)
     }
 
     /// Every device's effective features, for the trace.
@@ -138,8 +143,8 @@ public struct Simulator: Sendable {
         }
     }
 
-    private func trace(_ f: Flow, _ net: Network, stopAtFailingLeg: Bool = false) throws(SimulationError) -> FlowTrace {
-        if f.kind == .frame { return try frameTrace(f, net) }
+    private func trace(_ f: Flow, _ net: Network, stopAtFailingLeg: Bool = false, lean: Bool = false) throws(SimulationError) -> FlowTrace {
+        if f.kind == .frame { return try frameTrace(f, net, lean: lean) }
         let plan: LegPlan
         if let p = legPlans?[f.name], p.flow == f { plan = p } else { plan = try legPlan(f, net) }
         let (c, s, legs) = (plan.client, plan.server, plan.legs)
@@ -149,9 +154,10 @@ public struct Simulator: Sendable {
         // The address the server saw as the client's (after any NAT): replies go there.
         var clientAsSeen: IPAddress?
         var named: [(bytes: [UInt8], text: String)] = []
+        var faultSeen = false
         for var leg in legs {
             if leg.reply, let seen = clientAsSeen { leg.destination = seen }
-            var w = Walk(shared: shared, flow: f, leg: leg, nat: nat)
+            var w = Walk(shared: shared, flow: f, leg: leg, nat: nat, lean: lean)
             w.named = named
             w.send(leg)
             nat = w.nat
@@ -161,15 +167,21 @@ public struct Simulator: Sendable {
                 clientAsSeen = IPAddress(bytes: p.frame.sourceAddress(l))
             }
             traces.append(LegTrace(name: leg.name, from: w.hostName(leg.from), to: w.hostName(leg.to), steps: w.steps,
-                                   outcome: Self.combine(w.results), counters: w.counters))
-            if stopAtFailingLeg, traces[traces.count - 1].outcome != .accepted { break }
+                                   outcome: Self.combine(w.results), counters: w.counters, visitedNodes: w.visited, faulted: w.faulted))
+            faultSeen = faultSeen || w.faulted
+            if stopAtFailingLeg, traces[traces.count - 1].outcome != .accepted {
+                // A flow that corrupts on purpose goes on after a leg lost once its fault was
+                // applied: a would-be leg may still deliver corrupted data, which decides its
+                // intent (`FlowIntent`). Before the fault, its walk is the clean flow's.
+                if f.corruptAfter == nil || !faultSeen || traces[traces.count - 1].outcome == .acceptedCorrupted { break }
+            }
         }
         let win = Connection.apply(f.kind, legs: &traces, client: timers(c), server: timers(s), window: window)
         for l in traces where l.sent {
             for (h, cs) in l.counters { for (k, n) in cs { counters[h, default: [:]][k, default: 0] += n * l.transmissions } }
         }
         return FlowTrace(flow: f.name, kind: f.kind, from: f.from, to: f.to, legs: traces,
-                         verdict: Self.verdict(f, traces.filter(\.sent)), counters: counters, window: win)
+                         verdict: Self.verdict(f, traces.filter(\.sent), summary: !lean), counters: counters, window: win)
     }
 
     /// The TCP options a connection from `c` to `s` uses.
@@ -214,7 +226,14 @@ public struct Simulator: Sendable {
         return rs.isEmpty ? .droppedOnPath(at: "?", reason: "the packet went nowhere") : .accepted
     }
 
-    static func verdict(_ f: Flow, _ legs: [LegTrace]) -> FlowVerdict {
+    /// `summary` false: the verdict's text is left empty (a lean trace is never shown).
+    static func verdict(_ f: Flow, _ legs: [LegTrace], summary: Bool = true) -> FlowVerdict {
+        if !summary {
+            if let bad = legs.first(where: { $0.outcome != .accepted && $0.outcome != .acceptedCorrupted }) {
+                return FlowVerdict(completes: false, failedLeg: bad.name, corruptedData: false, summary: "")
+            }
+            return FlowVerdict(completes: true, failedLeg: nil, corruptedData: legs.contains { $0.outcome == .acceptedCorrupted }, summary: "")
+        }
         let what: String
         switch f.kind {
         case .tcp: what = "connection"

@@ -148,6 +148,11 @@ public struct LegTrace: Sendable, Hashable {
     public var counters: [String: [String: Int]] = [:]
     /// When and why it is sent again, or why it is not sent; nil for a single transmission.
     public var schedule: String?
+    /// The node (topology index) of every step, a node met twice in a row listed once
+    /// (`Walk.visited`): all the fix search needs of a walk that records no steps.
+    var visitedNodes: [Int] = []
+    /// The flow's fault (`corrupt-after`) was applied in this leg (`Walk.faulted`).
+    var faulted = false
 
     /// The leg's name already says who sends to whom ("data vm1→vm2"); "SYN" does not.
     public var namesEndpoints: Bool { name.contains("→") }

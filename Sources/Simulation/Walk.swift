@@ -30,11 +30,22 @@ struct Walk {
     private var hops = 0
     /// Segments GRO on a tunnel device holds until their flow is flushed (`Elements/TunnelGRO.swift`).
     var groHeld: [GROHeld] = []
+    /// A walk that only decides (the fix search's variants): it records which nodes the packet
+    /// met (`visited`) but no `Step` — no frame facts, changed bytes or address text, which only
+    /// a shown trace needs. Nothing the walk does reads its steps back, so its outcomes,
+    /// counters, NAT state and `visited` are the full walk's (`FixSearchReuseTests`).
+    let lean: Bool
+    /// The node of every recorded step, in order, a node met twice in a row listed once: what
+    /// the fix search's proof needs of a walk (`FixSearch.relevantNodeSet`).
+    var visited: [Int] = []
+    /// The flow's fault (`corrupt-after`) was applied in this walk.
+    var faulted = false
 
-    init(shared: SharedNetwork, flow: Flow, leg: LegSpec, nat: NATState) {
+    init(shared: SharedNetwork, flow: Flow, leg: LegSpec, nat: NATState, lean: Bool = false) {
         self.shared = shared
+        self.lean = lean
         // A leg records a dozen steps or so: one allocation instead of growing 1, 2, 4, 8, 16.
-        steps.reserveCapacity(16)
+        if !lean { steps.reserveCapacity(16) }
         self.flow = flow
         self.leg = leg
         self.sentPayload = leg.payload
@@ -48,6 +59,11 @@ struct Walk {
 
     mutating func record(_ before: Packet, _ after: Packet, node: Int, iface: String?, _ dir: Direction, _ event: StepEvent,
                          drop: String? = nil) {
+        if visited.last != node { visited.append(node) }
+        if lean {
+            if flow.corruptAfter != nil { applyCorruption(after: topology.nodes[node].name, iface: iface, node: node) }
+            return
+        }
         let l = after.layout
         let f = after.frame
         let facts = f.l4ChecksumFacts(l)
@@ -164,6 +180,8 @@ struct Walk {
         }
         p.corrupted = true
         current = p
+        faulted = true
+        guard !lean else { return }
         let l = p.layout
         let f = p.frame
         let facts = f.l4ChecksumFacts(l)

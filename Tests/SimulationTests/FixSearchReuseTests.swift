@@ -90,11 +90,14 @@ import TestSupport
         for (name, ok) in p.works { #expect(ok == ref.works[name], "\(label): \(name) works \(ok), a full run says \(ref.works[name] ?? false)") }
         for ft in p.trace.flows {
             let whole = try #require(ref.trace.flows.first { $0.flow == ft.flow })
-            if p.pruned {
-                // A walk stopped at a failing leg walked the same legs up to there.
+            if p.pruned, ft != whole {  // (a flow reused from the baseline is the full one)
+                // A lean walk stopped at a failing leg met the same nodes, outcomes and counters
+                // up to there (it records no steps).
                 #expect(ft.legs.count <= whole.legs.count, "\(label): \(ft.flow)")
                 for (a, b) in zip(ft.legs, whole.legs) {
-                    #expect(a.steps == b.steps && a.outcome == b.outcome, "\(label): \(ft.flow) \(a.name)")
+                    #expect(a.steps.isEmpty, "\(label): \(ft.flow) \(a.name) recorded \(a.steps.count) steps")
+                    #expect(a.visitedNodes == b.visitedNodes && a.outcome == b.outcome && a.counters == b.counters,
+                            "\(label): \(ft.flow) \(a.name)")
                 }
             } else {
                 #expect(ft == whole, "\(label): \(ft.flow) differs from a full run")
@@ -103,6 +106,29 @@ import TestSupport
         // The devices and notes of the variant's network (empty when every flow was reused).
         if !p.trace.devices.isEmpty { #expect(p.trace.devices == ref.trace.devices && p.trace.notes == ref.trace.notes, "\(label)") }
         return p.pruned
+    }
+
+    /// A lean walk (`Walk.lean`, what the search's variants walk) decides as the full walk does,
+    /// on every flow of every shipped lab: the same legs, outcomes, counters, nodes met, sent
+    /// legs and verdict; and the nodes met are the full trace's steps' elements.
+    @Test(arguments: shippedTopologyPaths())
+    func leanWalksDecideAsFullWalks(path: String) throws {
+        let t = try TopologyFile.load(path: path).topology
+        let sim = Simulator(t)
+        for f in t.flows {
+            let full = try sim.flowTrace(named: f.name, net: sim.network, stopAtFailingLeg: false)
+            let lean = try sim.flowTrace(named: f.name, net: sim.network, stopAtFailingLeg: false, lean: true)
+            #expect(lean.verdict.completes == full.verdict.completes && lean.verdict.corruptedData == full.verdict.corruptedData
+                    && lean.verdict.failedLeg == full.verdict.failedLeg && lean.counters == full.counters, "\(path) \(f.name)")
+            #expect(lean.legs.count == full.legs.count, "\(path) \(f.name)")
+            for (a, b) in zip(lean.legs, full.legs) {
+                #expect(a.steps.isEmpty && a.outcome == b.outcome && a.counters == b.counters && a.sent == b.sent
+                        && a.transmissions == b.transmissions && a.visitedNodes == b.visitedNodes, "\(path) \(f.name) \(a.name)")
+                var names: [String] = []
+                for s in b.steps where names.last != s.element { names.append(s.element) }
+                #expect(b.visitedNodes.map { t.nodes[$0].name } == names, "\(path) \(f.name) \(b.name): nodes met")
+            }
+        }
     }
 
     /// Random variants of every shipped lab: sets of one to three changes over every toggle a
