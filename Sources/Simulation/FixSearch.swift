@@ -125,7 +125,12 @@ public struct FixSearch: Sendable {
             if dependsOnLinks(b) { neighbours[b].insert(a) }
         }
         self.neighbours = neighbours
-        self.legPlans = Simulator(base, network: network).plans(network)
+        // Each leg builds its frames once for every variant (`LegFrameCache`).
+        var plans = Simulator(base, network: network).plans(network)
+        for (name, plan) in plans {
+            for i in plan.legs.indices { plans[name]?.legs[i].frames = LegFrameCache() }
+        }
+        self.legPlans = plans
     }
 
     // MARK: Evaluating one set

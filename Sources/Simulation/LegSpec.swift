@@ -30,12 +30,19 @@ struct LegSpec: Sendable {
     var ipID: UInt16 = 0
     var payload: [UInt8] = []
 
+    /// Frames already built from this spec (the fix search's plans only; see `LegFrameCache`).
+    var frames: LegFrameCache?
+
     var payloadLength: Int { payload.count }
 
     /// Build the frame (or the part of the payload from `offset`, `length` bytes, for a segment
     /// TCP cuts itself).
-    func build(_ b0: PacketBuilder, _ fill: PacketBuilder.ChecksumFill, _ offset: Int, _ length: Int? = nil) -> Frame {
-        let b = b0
+    func build(_ b: PacketBuilder, _ fill: PacketBuilder.ChecksumFill, _ offset: Int, _ length: Int? = nil) -> Frame {
+        guard let frames else { return make(b, fill, offset, length) }
+        return frames.frame(LegFrameCache.Key(builder: b, fill: fill, offset: offset, length: length)) { make(b, fill, offset, length) }
+    }
+
+    private func make(_ b: PacketBuilder, _ fill: PacketBuilder.ChecksumFill, _ offset: Int, _ length: Int?) -> Frame {
         let end = length.map { offset + $0 } ?? payload.count
         let slice = Array(payload[offset..<end])
         switch proto {

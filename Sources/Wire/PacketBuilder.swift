@@ -1,7 +1,7 @@
 /// Builds Ethernet frames for test flows: IPv4/IPv6 carrying TCP, UDP or ICMP echo. The L4
 /// checksum field is left as `checksum` says; the IPv4 header checksum is always filled (the
 /// kernel computes it in software, `ip_send_check()`).
-public struct PacketBuilder: Sendable {
+public struct PacketBuilder: Sendable, Hashable {
     public struct TCPFlags: OptionSet, Sendable, Hashable {
         public let rawValue: UInt8
         public init(rawValue: UInt8) { self.rawValue = rawValue }
