@@ -371,12 +371,18 @@ public struct FixSearch: Sendable {
     /// against a brute force). Failing flows are tried narrowest scope first, so the scope a
     /// failure records is as small as the lab allows.
     public func run(maxChanges: Int = 3) -> Result? {
-        run(maxChanges: maxChanges, proveFailures: true)
+        run(maxChanges: maxChanges, proveFailures: true, workers: Self.defaultWorkers)
     }
 
+    /// Walkers a search uses by default: one per online CPU, at most 8 (`sysconf`). The
+    /// variants of one size are independent (see `run`), so a second core halves the wait for
+    /// `csumlab fix` and the explorer's `F`; the result is the same with any number.
+    public static var defaultWorkers: Int { min(8, max(1, onlineCPUs())) }
+
     /// `proveFailures` off: every set that passes the path-scope filter is walked (for tests
-    /// that compare the proof with the plain search).
-    func run(maxChanges: Int, proveFailures: Bool) -> Result? {
+    /// that compare the proof with the plain search). `workers` > 1 walks the variants of a
+    /// batch concurrently; the result does not depend on it (`FixSearchReuseTests`).
+    public func run(maxChanges: Int, proveFailures: Bool, workers: Int = Self.defaultWorkers) -> Result? {
         guard let baseline = evaluate([]) else { return nil }
         var result = Result(baseline: baseline, fixes: [], evaluated: 1, searchedUpTo: 0, bestPartial: nil)
         if baseline.allWork { return result }
@@ -429,6 +435,13 @@ public struct FixSearch: Sendable {
         var firstWorking: Int?
         var fixSets: [[Int]] = []
         var size = 1
+        // Sets to walk, in the order the search meets them. Within one size nothing a walk
+        // finds changes which other sets of that size are walked (the fixes that rule out
+        // supersets and the failures that decide sets are of smaller sizes), so a batch is
+        // walked on `workers` threads and its outcomes are taken in this order: the result is
+        // the one a single walker finds.
+        var batch: [(ids: [Int], changes: [SettingChange])] = []
+        let batchLimit = workers > 1 ? 32 * workers : 1
         while size <= maxChanges, size <= cands.count {
             if let f = firstWorking, size > (f == 1 ? 2 : f) { break }
             result.searchedUpTo = size
@@ -437,6 +450,35 @@ public struct FixSearch: Sendable {
             // (a fix of one change is shown with the pairs, and the search stops there).
             let last = firstWorking.map { min(maxChanges, $0 == 1 ? 2 : $0) } ?? maxChanges
             let record = prove && size < last
+            func walkBatch() {
+                let (jobs, edits, relevant) = (batch, optionEdit, relevant)
+                let outcomes = evaluateConcurrently(jobs.count, workers: workers) { i in
+                    evaluate(jobs[i].changes, stopAtFirstFailure: true, baseline: baseline, order: order, relevant: relevant,
+                             pruneLegs: true, wantScope: record, edits: jobs[i].ids.map { edits[$0] })
+                }
+                for (job, outcome) in zip(batch, outcomes) {
+                    result.evaluated += 1
+                    guard let o = outcome else { continue }
+                    let (ids, changes) = job
+                    if o.allWork {
+                        // Shown to the user: walked again in full (a lean walk records no steps).
+                        result.fixes.append(o.pruned ? evaluate(changes, stopAtFirstFailure: true, baseline: baseline, order: order,
+                                                                relevant: relevant, edits: ids.map { optionEdit[$0] }) ?? o : o)
+                        fixSets.append(ids)
+                        if firstWorking == nil { firstWorking = size }
+                    } else {
+                        if record, let failed = o.failedScope { failedNow[key(ids, without: -1)] = failed }
+                        let n = o.works.values.filter { $0 }.count
+                        if n > bestCount {
+                            bestCount = n
+                            // Shown to the user: walked again without pruning, as it would have been.
+                            result.bestPartial = o.pruned
+                                ? evaluate(changes, stopAtFirstFailure: true, baseline: baseline, order: order, relevant: relevant) : o
+                        }
+                    }
+                }
+                batch.removeAll(keepingCapacity: true)
+            }
             forEachCombination(of: cands.count, size: size) { idx in
                 // Every failing flow needs a change on a node that can affect it.
                 for r in relevantSets where !idx.contains(where: { r.contains(candidateNode[$0]) }) { return }
@@ -455,30 +497,11 @@ public struct FixSearch: Sendable {
                     let changes = zip(idx, choice).map { i, c in
                         SettingChange(node: cands[i].node, interface: cands[i].interface, key: cands[i].key, value: cands[i].alternatives[c])
                     }
-                    guard let o = evaluate(changes, stopAtFirstFailure: true, baseline: baseline, order: order, relevant: relevant,
-                                           pruneLegs: true, wantScope: record, edits: ids.map { optionEdit[$0] }) else {
-                        result.evaluated += 1
-                        return
-                    }
-                    result.evaluated += 1
-                    if o.allWork {
-                        // Shown to the user: walked again in full (a lean walk records no steps).
-                        result.fixes.append(o.pruned ? evaluate(changes, stopAtFirstFailure: true, baseline: baseline, order: order,
-                                                                relevant: relevant, edits: ids.map { optionEdit[$0] }) ?? o : o)
-                        fixSets.append(ids)
-                        if firstWorking == nil { firstWorking = size }
-                    } else {
-                        if record, let failed = o.failedScope { failedNow[key(ids, without: -1)] = failed }
-                        let n = o.works.values.filter { $0 }.count
-                        if n > bestCount {
-                            bestCount = n
-                            // Shown to the user: walked again without pruning, as it would have been.
-                            result.bestPartial = o.pruned
-                                ? evaluate(changes, stopAtFirstFailure: true, baseline: baseline, order: order, relevant: relevant) : o
-                        }
-                    }
+                    batch.append((ids, changes))
+                    if batch.count >= batchLimit { walkBatch() }
                 }
             }
+            if !batch.isEmpty { walkBatch() }
             failedBefore = failedNow
             size += 1
         }

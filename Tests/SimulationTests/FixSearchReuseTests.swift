@@ -188,4 +188,25 @@ import TestSupport
         // taken the leg shortcut somewhere, or this checks nothing of it.
         if t.flows.allSatisfy({ $0.corruptAfter == nil }) { #expect(pruned > 0, "\(name): no variant took the leg shortcut") }
     }
+
+    /// Several walkers find what one finds: the same fixes in the same order, with the same
+    /// traces, the same best partial result and the same counts (a batch's outcomes are taken
+    /// in the order a single walker meets them). Labs with fixes of one and two changes, a
+    /// corrupting flow, and one where nothing works within two changes.
+    @Test(arguments: ["seed-routed-userspace", "veth-pre44-corruption", "dhcp-raw-client", "nofix-tx-off-vm1-only"])
+    func workersFindWhatOneFinds(name: String) throws {
+        let s = try FixSearch(loadShipped(name).topology, problems: Self.problems)
+        let one = try #require(s.run(maxChanges: 3, proveFailures: true, workers: 1))
+        for workers in [2, 5] {
+            let many = try #require(s.run(maxChanges: 3, proveFailures: true, workers: workers))
+            #expect(many.fixes.map { $0.changes.map(\.assignment) } == one.fixes.map { $0.changes.map(\.assignment) }, "\(name) ×\(workers)")
+            // Compared as one Bool: a failing `==` on traces would print every frame.
+            let sameTraces = many.fixes.map(\.trace) == one.fixes.map(\.trace)
+            #expect(sameTraces, "\(name) ×\(workers): the fixes' traces differ")
+            let samePartial = many.bestPartial?.changes == one.bestPartial?.changes && many.bestPartial?.trace == one.bestPartial?.trace
+            #expect(samePartial, "\(name) ×\(workers): the best partial results differ")
+            #expect(many.evaluated == one.evaluated && many.decided == one.decided && many.searchedUpTo == one.searchedUpTo, "\(name) ×\(workers)")
+        }
+        #expect(one.evaluated > 1, "\(name): the search walked nothing")
+    }
 }
