@@ -254,12 +254,16 @@ struct Walk {
                 // 4.4 quirk: a device without SG gets NONE segments even if it can checksum.
                 let complete = !(net.devices[d].features.txChecksum && s.ipSummed == .partial && (profile == .linux6 || net.devices[d].features.has(.scatterGather)))
                 let segs = p.frame.tcpSegments(mss: s.gsoSize, l, complete: complete, mangleZero: false)
+                let sg = net.devices[d].features.has(.scatterGather)
                 for (i, seg) in segs.enumerated() {
                     var q = p
                     q.frame = seg.frame
                     q.segment = i + 1
                     q.payloadOffset = p.payloadOffset + seg.payloadOffset
-                    q.carrier = .skb(complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: l.l4Offset, csumOffset: l.l4Protocol.checksumOffset))
+                    var segState = complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: l.l4Offset, csumOffset: l.l4Protocol.checksumOffset)
+                    segState.headLength = Self.segmentHeadLength(sg: sg, superHead: s.headLength, headers: l.payloadOffset,
+                                                                 payloadOffset: seg.payloadOffset, length: seg.frame.count - l.payloadOffset)
+                    q.carrier = .skb(segState)
                     let q2 = watch(q) { w in
                         w.record(p, q, node: node, iface: w.ifLabel(d), .transmit,
                                  .gsoSegment(v6: l.ipVersion == .v6, complete: complete, count: segs.count, device: w.name(d)))
@@ -269,15 +273,26 @@ struct Walk {
                 return
             }
         }
-        // 2. Checksum completion when the device cannot finish a PARTIAL skb.
         var q = p
+        // skb_needs_linearize(): a paged skb meets a device without scatter-gather, and
+        // __skb_linearize() pulls it all into the linear part (measured on 6.18:
+        // vxlan-bridge-port with wireB sg off, segments merged again by GRO on vxA reach tap1
+        // with hdr_len 1464, the whole first segment).
+        if !s.isGSO, !net.devices[d].features.has(.scatterGather), (s.headLength ?? 0) < q.frame.count {
+            s.headLength = q.frame.count
+            q.carrier = .skb(s)
+        }
+        // 2. Checksum completion when the device cannot finish a PARTIAL skb.
         if s.ipSummed == .partial && !net.devices[d].features.txChecksum {
             if s.isGSO {
                 // Not reached: a GSO skb on a device without checksum offload has no TSO either.
                 preconditionFailure("GSO skb on a device without checksum offload")
             }
             q.frame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: l.end, mangleZero: profile.checksumHelpMangles0)
+            // skb_checksum_help() writes the field in place: the linear part stays as it was.
+            let head = s.headLength
             s = SkbState(ipSummed: .none)
+            s.headLength = head
             q.carrier = .skb(s)
             let reason = net.devices[d].features.fixedOff[.txChecksumming] ?? "tx-checksumming is off"
             q = watch(q) { w in
@@ -285,6 +300,19 @@ struct Walk {
             }
         }
         transmitDriver(q, on: d)
+    }
+
+    /// `skb_segment()`'s linear part of a segment (`skb_headlen()`, nil: the headers alone): the
+    /// headers are copied, then `hsize = skb_headlen(head_skb) - offset` bytes of payload that
+    /// still lie in the super-frame's linear part, and all `len` of them when the device has no
+    /// scatter-gather (`if (hsize > len || !sg) hsize = len`: the segment is built linear). So
+    /// a segment cut for a device without SG reaches a TAP with `hdr_len` = its whole length
+    /// (measured on 6.18: vxlan-bridge-port with vxA sg off, GRO on vxB, hdr_len 1464 at tap2).
+    static func segmentHeadLength(sg: Bool, superHead: Int?, headers: Int, payloadOffset off: Int, length len: Int) -> Int? {
+        if !sg { return headers + len }
+        let linearPayload = max(0, (superHead ?? headers) - headers)
+        let inHead = min(len, max(0, linearPayload - off))
+        return inHead > 0 ? headers + inHead : nil
     }
 
     /// The driver's transmit routine of device `d` (after validation): each kind's own, in

@@ -67,7 +67,9 @@ extension Walk {
         if case let .tap(ts) = net.devices[outDev].kind {
             var w = q
             if !(r.vnetHdrAware && ts.vnetHdr) { w.carrier = .raw } else if case .raw = w.carrier { w.carrier = .vnet(VirtioNetHeader()) }
-            return tapWrite(w, tap: outDev, vnet: ts.vnetHdr)
+            // One write() per frame: the host finishes it (and its GRO polls) before the next.
+            tapWrite(w, tap: outDev, vnet: ts.vnetHdr)
+            return flushGRO()
         }
         let before = q
         if case let .vnet(h) = q.carrier {

@@ -304,6 +304,8 @@ public enum Vxlan {
             s = s.with(.unnecessary)
         }
         frame.bytes.setBE16(field, at: l4 + udpChecksumOffset)
+        // The outer headers are pushed into the headroom: a linear part the skb records grows.
+        if let h = s.headLength { s.headLength = h + hl }
         return VxlanEncapsulation(frame: frame, skb: s, encapsulation: encapsulation, innerCompleted: innerCompleted,
                                   branch: branch, outerField: field)
     }
@@ -397,6 +399,8 @@ public enum Vxlan {
         }
         // skb_pull_rcsum(): a PARTIAL whose csum_start lies in the pulled header becomes NONE.
         var inner = Frame(bytes: Array(frame.bytes[hl...]))
+        // The pull leaves the rest of a recorded linear part in front of the inner frame.
+        if let h = s.headLength { s.headLength = max(0, h - hl) }
         if s.ipSummed == .partial {
             if s.csumStart >= hl {
                 s.csumStart -= hl
@@ -491,7 +495,9 @@ extension Walk {
         if !r.skb.isGSO, r.encapsulation, let st = q.skb, st.ipSummed == .partial, !net.devices[udev].kind.encapsulationKeepsOffloads {
             let before = q
             q.frame.completeChecksum(start: st.csumStart, offset: st.csumOffset, end: q.frame.count, mangleZero: profile.checksumHelpMangles0)
-            q.carrier = .skb(SkbState(ipSummed: .none))
+            var done = SkbState(ipSummed: .none)
+            done.headLength = st.headLength  // written in place: the linear part stays
+            q.carrier = .skb(done)
             let reason = "an encapsulated skb is judged by \(name(udev))'s hw_enc_features, which have no checksum offload"
             q = watch(q) { w in
                 w.record(before, q, node: w.net.devices[udev].node, iface: w.ifLabel(udev), .transmit, .checksumHelp(profile: profile, device: w.name(udev), reason: reason))
@@ -574,10 +580,9 @@ extension Walk {
             let event = StepEvent.tunnelSegment(needCsum: needCsum, offloadCsum: offloadCsum, innerComplete: complete, count: segs.count, device: name(d), reason: reason,
                                                 outerV6: v6, innerV6: il.ipVersion == .v6)
             let q2 = watch(q) { w in w.record(p, q, node: dev.node, iface: w.ifLabel(d), .transmit, event) }
-            transmitDriver(q2, on: d)
             // Cut in a guest, each segment is its own buffer to QEMU and its own TAP write on the
-            // host: its own skb and NAPI poll on the far side (the model's GRO lists flushed).
-            if dev.kind == .virtio { flushGRO() }
+            // host (virtioXmit flushes the GRO lists after each).
+            transmitDriver(q2, on: d)
         }
     }
 
