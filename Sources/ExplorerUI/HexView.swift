@@ -2,13 +2,20 @@ import Simulation
 import Wire
 
 /// The hex pane: the frame bytes after the current step, the checksum field reversed, the
-/// `csum_start..end` range underlined, bytes this step changed in bold.
+/// `csum_start..end` range underlined, bytes this step changed in bold. A tunnelled frame shows
+/// both checksums: both fields reversed, the inner range (inner L4 header to the end) as the
+/// single range is, and the outer UDP range's own part (outer UDP header to the inner L4
+/// header) underlined in another colour — the outer sum covers the inner range too.
 enum HexView {
     static func bytesPerRow(width: Int) -> Int { width >= 74 ? 16 : 8 }
 
     static func draw(_ s: ExplorerState, in r: Rect, on c: inout Canvas) {
         let st = s.currentStep
-        let extra = st.map { "\($0.frame.count) bytes · ▒field▒ checksum\($0.inner == nil ? "" : "s (outer, inner)") · _csum range_ · bold changed" } ?? ""
+        let extra = st.map {
+            $0.inner == nil
+                ? "\($0.frame.count) bytes · ▒field▒ checksum · _csum range_ · bold changed"
+                : "\($0.frame.count) bytes · ▒fields▒ outer, inner · _outer range_ (blue) runs on over the _inner_ (cyan) · bold changed"
+        } ?? ""
         Screen.title(Pane.hex.title, extra: extra, focused: s.focus == .hex, in: r, on: &c)
         let area = Rect(x: r.x + 1, y: r.y + 1, width: r.width - 1, height: r.height - 1)
         guard !area.isEmpty, let st else { return }
@@ -18,10 +25,13 @@ enum HexView {
         let field = range.map { $0.start + $0.offset }
         // A tunnelled frame: both the outer UDP and the inner TCP/UDP checksum fields.
         var fields = Set(field.map { [$0, $0 + 1] } ?? [])
+        // The outer UDP range's own part, before the inner range starts.
+        var outerOnly: Range<Int>?
         if let i = st.inner, let l = try? FrameLayout.parse(st.frame) {
             let outer = l.checksumFieldOffset
             let inner = i.l4Offset + i.l4Protocol.checksumOffset
             fields.formUnion([outer, outer + 1, inner, inner + 1])
+            if l.l4Offset < i.l4Offset { outerOnly = l.l4Offset..<i.l4Offset }
         }
         let changed = Set(st.changedBytes)
         var start = 0
@@ -40,6 +50,7 @@ enum HexView {
                 let b = st.frame[i]
                 var style = Style.plain
                 if let r = range, i >= r.start, i < r.end { style = Theme.csumRange }
+                if let o = outerOnly, o.contains(i) { style = Theme.outerCsumRange }
                 if changed.contains(i) { style.bold = true; style.fg = .magenta }
                 if fields.contains(i) { style = Theme.checksumField }
                 let h = String(b, radix: 16)

@@ -65,4 +65,7 @@ enum Theme {
     static let changed = Style(fg: .magenta, bold: true)
     static let checksumField = Style(fg: .yellow, bold: true, reverse: true)
     static let csumRange = Style(fg: .cyan, underline: true)
+    /// A tunnelled frame's outer UDP checksum range where it does not overlap the inner one
+    /// (from the outer UDP header to the inner L4 header; from there both run to the end).
+    static let outerCsumRange = Style(fg: .blue, underline: true)
 }

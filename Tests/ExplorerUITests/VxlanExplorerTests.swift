@@ -49,4 +49,28 @@ import Simulation
         #expect(marked(innerField) && marked(innerField + 1))
         #expect(!marked(0) && !marked(24))
     }
+
+    /// Both checksum ranges: the outer UDP range's own part (outer UDP header up to the inner L4
+    /// header) in one colour, the inner range (inner L4 header to the end, which the outer sum
+    /// also covers) in the other; nothing before the outer UDP header.
+    @Test func theHexPaneShowsTheOuterAndTheInnerRange() throws {
+        var s = try state(file: "vxlan-udpcsum.yaml")
+        s.focus = .steps
+        // A tunnelled frame on a step that changed nothing (so no byte is drawn as changed).
+        for _ in 0..<40 where s.currentStep.map({ $0.inner == nil || !$0.changedBytes.isEmpty }) ?? true { press(&s, .down) }
+        let st = try #require(s.currentStep)
+        let inner = try #require(st.inner)
+        #expect(st.changedBytes.isEmpty)
+        var c = Canvas(width: 80, height: 40)
+        HexView.draw(s, in: Rect(x: 0, y: 0, width: 80, height: 40), on: &c)
+        func style(_ i: Int) -> Style {
+            let row = i / 16, col = i % 16
+            return c[1 + 5 + col * 3 + (col >= 8 ? 1 : 0), 1 + row].style
+        }
+        let outerUDP = 34  // 14 (Ethernet) + 20 (IPv4): the lab's outer header
+        #expect(style(outerUDP - 1) == .plain)
+        #expect(style(outerUDP) == Theme.outerCsumRange && style(inner.l4Offset - 1) == Theme.outerCsumRange)
+        #expect(style(inner.l4Offset) == Theme.csumRange && style(st.frame.count - 1) == Theme.csumRange)
+        #expect(c.text.contains("outer range"))
+    }
 }
