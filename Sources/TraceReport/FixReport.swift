@@ -1,5 +1,6 @@
 import Simulation
 import TerminalText
+import Wire
 
 /// What `csumlab fix` found, ranked and explained: per fix the changes, the commands that make
 /// them and where they run, what else each change turns off, the software work it adds, and
@@ -15,6 +16,8 @@ public struct FixReport: Sendable {
         public var sideEffects: [SettingChange: [String]]
         /// For a set of two or more: what each change alone leaves failing.
         public var aloneFails: [(change: SettingChange, summary: String)]
+        /// Where the fix works only because a wrong checksum is never checked (`trustedBadBytes`).
+        public var caveats: [String] = []
     }
 
     public struct NonFix: Sendable {
@@ -42,7 +45,8 @@ public struct FixReport: Sendable {
         self.bitsPerSecond = bitsPerSecond
         self.maxChanges = maxChanges
         var entries: [Entry] = result.ranked(bitsPerSecond: bitsPerSecond).map { f in
-            Entry(outcome: f.outcome, cost: f.cost, sideEffects: Self.sideEffects(f.outcome, baseline: result.baseline), aloneFails: [])
+            Entry(outcome: f.outcome, cost: f.cost, sideEffects: Self.sideEffects(f.outcome, baseline: result.baseline), aloneFails: [],
+                  caveats: Self.trustedBadBytes(f.outcome))
         }
         for i in entries.indices where entries[i].outcome.changes.count > 1 {
             for c in entries[i].outcome.changes {
@@ -65,6 +69,36 @@ public struct FixReport: Sendable {
             nonFixes.append(NonFix(change: change, summary: Self.firstFailure(o), partOf: partOf))
         }
         self.nonFixes = nonFixes
+    }
+
+    /// A fix can work only because a packet reaches its receiver with checksum bytes that are
+    /// wrong while its skb says nothing needs checking (`ChecksumCondition.flaggedButBad`: a
+    /// `CHECKSUM_PARTIAL` whose field is not the pending sum — an outer UDP checksum NAT left
+    /// wrong under a pending inner — or an `UNNECESSARY` over bad bytes). On the lab's
+    /// software path nothing verifies them and the flow works, as the real kernel confirms;
+    /// through a real NIC, which completes the pending checksum and puts the bytes on a wire,
+    /// the receiver verifies them and drops the packet. Typical case: turning `tx` back on for
+    /// a veth that stands in for a NIC. One line per flow, at the first such step of its legs.
+    static func trustedBadBytes(_ o: FixSearch.Outcome) -> [String] {
+        var out: [String] = []
+        for f in o.trace.flows where o.works[f.flow] == true {
+            for l in f.legs where l.sent && l.outcome == .accepted {
+                // A zero UDP checksum is "no checksum", not a wrong one (a receiver that takes
+                // it, udp6zerocsumrx for IPv6, is right to).
+                func zeroUDP(_ st: Step) -> Bool { st.l4Field == 0 && (try? FrameLayout.parse(st.frame))?.l4Protocol == .udp }
+                guard let st = l.steps.first(where: { $0.condition == .flaggedButBad && $0.direction == .receive && !zeroUDP($0) }) else { continue }
+                let at = st.interface.map { "\(st.element):\($0)" } ?? st.element
+                let state: String
+                switch st.after {
+                case let .skb(k): state = k.ipSummed.rawValue
+                case let .vnet(h): state = h.needsChecksum ? "NEEDS_CSUM" : "DATA_VALID"
+                default: state = "its metadata"
+                }
+                out.append("\(f.flow)'s \(l.name) reaches \(at) with a wrong checksum under \(state)")
+                break
+            }
+        }
+        return out
     }
 
     /// The verdict of the first target flow that still does not work.
@@ -128,6 +162,12 @@ public struct FixReport: Sendable {
                 for s in e.sideEffects[c] ?? [] { out.append("      also turns off: " + s) }
             }
             out.append("  software work at \(Self.rate(bitsPerSecond)) per data direction: " + costText(e.cost))
+            if !e.caveats.isEmpty {
+                let text = "works only because a bad checksum goes unchecked: " + e.caveats.joined(separator: "; ")
+                    + " — nothing on this software path verifies it; through a real NIC (or a hop that completes or verifies it) it would be dropped."
+                let wrapped = TraceText.wrap(text, indent: "    ", first: "  caveat: ", width: 100)
+                out += wrapped.split(separator: "\n").map(String.init)
+            }
             for a in e.aloneFails {
                 out.append("  \(a.change.assignment) alone is not enough: \(a.summary)")
             }
@@ -231,6 +271,7 @@ public struct FixReport: Sendable {
                 ("alsoTurnsOff", .array(e.outcome.changes.flatMap { e.sideEffects[$0] ?? [] }.map { .string($0) })),
                 ("addedWork", work(e.cost)),
                 ("aloneFails", .array(e.aloneFails.map { .object([("change", change($0.change)), ("why", .string($0.summary))]) })),
+                ("uncheckedBadChecksums", .array(e.caveats.map { .string($0) })),
             ])
         }
         let nonFixes: [JSONValue] = nonFixes.map { n in

@@ -60,4 +60,21 @@ import Glibc
         // A second write does not replace the file without --force.
         #expect(Spawn.run([bin, "fix", Self.lab("seed-routed-userspace"), "--write", out], capture: true).status == 73)
     }
+
+    /// A fix that works only because a wrong outer checksum goes unchecked (wireA's tx back on:
+    /// the PARTIAL skb crosses the veth, nobody verifies the outer NAT left wrong) says so; a
+    /// fix that repairs the checksum (noudpcsum) does not.
+    @Test func aFixRelyingOnAnUncheckedBadChecksumSaysSo() throws {
+        let bin = try #require(csumlabBinary, "csumlab binary not found next to the test bundle")
+        let r = Spawn.run([bin, "fix", Self.lab("vxlan-outer-masquerade"), "--all"], capture: true)
+        #expect(r.status == 1)
+        let blocks = r.output.components(separatedBy: "\nFix ")
+        let txOn = try #require(blocks.first { $0.contains("wire.wireA.tx=on") && $0.contains("change") })
+        #expect(txOn.contains("works only because a bad checksum goes unchecked"))
+        #expect(txOn.contains("wire:wireB") || txOn.contains("nodeB:wireB"))
+        let noCsum = try #require(blocks.first { $0.hasPrefix("1 (1 change): vxA.udpcsum=off") || $0.contains("): vxA.udpcsum=off\n") })
+        #expect(!noCsum.contains("goes unchecked"))
+        let json = Spawn.run([bin, "fix", Self.lab("vxlan-outer-masquerade"), "--all", "--json"], capture: true)
+        #expect(json.output.contains("\"uncheckedBadChecksums\""))
+    }
 }
