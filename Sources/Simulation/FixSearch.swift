@@ -513,17 +513,22 @@ public struct FixSearch: Sendable {
 public struct RankedFix: Sendable {
     public var outcome: FixSearch.Outcome
     public var cost: SoftwareWork
+    /// Where it works only because a wrong checksum goes unchecked (empty for a sound fix).
+    public var unchecked: [UncheckedChecksum]
     public var changes: [SettingChange] { outcome.changes }
 }
 
 extension FixSearch.Result {
-    /// The fixes ranked: fewest changes, then least checksum CPU, then fewest segments built in
-    /// software, then by their text (so equal fixes keep one order). The cost is computed once.
+    /// The fixes ranked: fewest changes, then those that do not rely on a wrong checksum going
+    /// unchecked (`UncheckedChecksum`: they would fail through a real NIC), then least checksum
+    /// CPU, then fewest segments built in software, then by their text (so equal fixes keep one
+    /// order). The cost is computed once.
     public func ranked(bitsPerSecond: Double) -> [RankedFix] {
-        fixes.map { RankedFix(outcome: $0, cost: SoftwareWork($0.trace, topology: $0.topology, bitsPerSecond: bitsPerSecond)) }
+        fixes.map { RankedFix(outcome: $0, cost: SoftwareWork($0.trace, topology: $0.topology, bitsPerSecond: bitsPerSecond),
+                              unchecked: $0.uncheckedChecksums) }
             .sorted { a, b in
-                let ka = (a.changes.count, a.cost.totalChecksumCPU, a.cost.totalSegments)
-                let kb = (b.changes.count, b.cost.totalChecksumCPU, b.cost.totalSegments)
+                let ka = (a.changes.count, a.unchecked.isEmpty ? 0 : 1, a.cost.totalChecksumCPU, a.cost.totalSegments)
+                let kb = (b.changes.count, b.unchecked.isEmpty ? 0 : 1, b.cost.totalChecksumCPU, b.cost.totalSegments)
                 if ka != kb { return ka < kb }
                 return a.changes.map(\.assignment).joined(separator: " ") < b.changes.map(\.assignment).joined(separator: " ")
             }

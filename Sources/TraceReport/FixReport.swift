@@ -1,6 +1,5 @@
 import Simulation
 import TerminalText
-import Wire
 
 /// What `csumlab fix` found, ranked and explained: per fix the changes, the commands that make
 /// them and where they run, what else each change turns off, the software work it adds, and
@@ -16,7 +15,7 @@ public struct FixReport: Sendable {
         public var sideEffects: [SettingChange: [String]]
         /// For a set of two or more: what each change alone leaves failing.
         public var aloneFails: [(change: SettingChange, summary: String)]
-        /// Where the fix works only because a wrong checksum is never checked (`trustedBadBytes`).
+        /// Where the fix works only because a wrong checksum is never checked (`UncheckedChecksum`).
         public var caveats: [String] = []
     }
 
@@ -46,7 +45,7 @@ public struct FixReport: Sendable {
         self.maxChanges = maxChanges
         var entries: [Entry] = result.ranked(bitsPerSecond: bitsPerSecond).map { f in
             Entry(outcome: f.outcome, cost: f.cost, sideEffects: Self.sideEffects(f.outcome, baseline: result.baseline), aloneFails: [],
-                  caveats: Self.trustedBadBytes(f.outcome))
+                  caveats: f.unchecked.map(\.description))
         }
         for i in entries.indices where entries[i].outcome.changes.count > 1 {
             for c in entries[i].outcome.changes {
@@ -69,36 +68,6 @@ public struct FixReport: Sendable {
             nonFixes.append(NonFix(change: change, summary: Self.firstFailure(o), partOf: partOf))
         }
         self.nonFixes = nonFixes
-    }
-
-    /// A fix can work only because a packet reaches its receiver with checksum bytes that are
-    /// wrong while its skb says nothing needs checking (`ChecksumCondition.flaggedButBad`: a
-    /// `CHECKSUM_PARTIAL` whose field is not the pending sum — an outer UDP checksum NAT left
-    /// wrong under a pending inner — or an `UNNECESSARY` over bad bytes). On the lab's
-    /// software path nothing verifies them and the flow works, as the real kernel confirms;
-    /// through a real NIC, which completes the pending checksum and puts the bytes on a wire,
-    /// the receiver verifies them and drops the packet. Typical case: turning `tx` back on for
-    /// a veth that stands in for a NIC. One line per flow, at the first such step of its legs.
-    static func trustedBadBytes(_ o: FixSearch.Outcome) -> [String] {
-        var out: [String] = []
-        for f in o.trace.flows where o.works[f.flow] == true {
-            for l in f.legs where l.sent && l.outcome == .accepted {
-                // A zero UDP checksum is "no checksum", not a wrong one (a receiver that takes
-                // it, udp6zerocsumrx for IPv6, is right to).
-                func zeroUDP(_ st: Step) -> Bool { st.l4Field == 0 && (try? FrameLayout.parse(st.frame))?.l4Protocol == .udp }
-                guard let st = l.steps.first(where: { $0.condition == .flaggedButBad && $0.direction == .receive && !zeroUDP($0) }) else { continue }
-                let at = st.interface.map { "\(st.element):\($0)" } ?? st.element
-                let state: String
-                switch st.after {
-                case let .skb(k): state = k.ipSummed.rawValue
-                case let .vnet(h): state = h.needsChecksum ? "NEEDS_CSUM" : "DATA_VALID"
-                default: state = "its metadata"
-                }
-                out.append("\(f.flow)'s \(l.name) reaches \(at) with a wrong checksum under \(state)")
-                break
-            }
-        }
-        return out
     }
 
     /// The verdict of the first target flow that still does not work.

@@ -138,4 +138,36 @@ private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[60]) << 8 | UInt16(b[
         let f = try found("vxlan-router-masquerade-tx-off")
         #expect(f.contains(["vxA.udpcsum=off"]) && f.contains(["vxA.tx=off"]))
     }
+
+    /// The kube-proxy outer-MASQUERADE labs: the fixes users applied (noudpcsum, ethtool -K
+    /// flannel.1 tx-checksum-ip-generic off) are found; turning tx off on the receiver side is
+    /// not a fix; `tx on` for the veth standing in for a NIC works only because the wrong outer
+    /// checksum goes unchecked, and ranks after every sound fix of its size.
+    @Test(arguments: ["vxlan-outer-masquerade", "vxlan-gso-outer-masquerade"])
+    func kubeProxyOuterMasqueradeFixes(lab: String) throws {
+        let s = try FixSearch(loadShipped(lab).topology)
+        let r = try #require(s.run(maxChanges: 1))
+        let f = Set(r.fixes.map { Set($0.changes.map(\.assignment)) })
+        #expect(f.contains(["vxA.udpcsum=off"]) && f.contains(["vxA.tx=off"]), "\(lab)")
+        #expect(!f.contains(["wire.wireB.tx=off"]), "\(lab)")
+        let ranked = r.ranked(bitsPerSecond: 1e9)
+        let txOn = try #require(ranked.firstIndex { $0.changes.map(\.assignment) == ["wire.wireA.tx=on"] }, "\(lab)")
+        #expect(!ranked[txOn].unchecked.isEmpty && ranked[txOn].unchecked.allSatisfy { $0.at == "nodeB:wireB" })
+        #expect(ranked[..<txOn].allSatisfy(\.unchecked.isEmpty) && txOn == ranked.count - 1, "\(lab)")
+    }
+
+    /// The 2020 form on 4.4: flannel PR #1282's tx-checksum-ip-generic off on the tunnel device.
+    @Test func linux44ZeroChecksumFix() throws {
+        let f = try found("vxlan-zero-csum-nat-linux44")
+        #expect(f.contains(["vxA.tx=off"]))
+    }
+
+    /// GENEVE with its outer checksum asked for (`udpcsum`), NATed by the router: the fixes the
+    /// lab's description names.
+    @Test func geneveOuterChecksumFixes() throws {
+        let t = try with(loadShipped("geneve-zero-csum-router-masquerade").topology, ["gnvA.udpcsum=on"])
+        let r = try #require(try FixSearch(t).run(maxChanges: 1))
+        let f = Set(r.fixes.map { Set($0.changes.map(\.assignment)) })
+        #expect(f.contains(["gnvA.udpcsum=off"]) && f.contains(["gnvA.tx=off"]))
+    }
 }
