@@ -58,11 +58,15 @@ enum OverlayView {
                 let cpu = f.cost.totalChecksumCPU
                 let pct = (cpu * 1000).rounded() / 10
                 let cost = cpu == 0 ? "all offloaded" : (pct < 0.1 ? "<0.1" : String(pct)) + " % CPU"
-                return ("\(i + 1). \(f.changes.map(\.assignment).joined(separator: ", "))  (\(n) change\(n == 1 ? "" : "s") · \(cost))",
+                let caveat = f.unchecked.isEmpty ? "" : " · relies on an unchecked bad checksum"
+                return ("\(i + 1). \(f.changes.map(\.assignment).joined(separator: ", "))  (\(n) change\(n == 1 ? "" : "s") · \(cost)\(caveat))",
                         i == sel ? Theme.selected : .plain)
             }
             var footer: [(String, Style)] = [("% CPU: checksums left to software at 1 Gbit/s per direction, of one core (csumlab fix --rate for others)", Theme.rule)]
             if s.fixes.indices.contains(sel) {
+                for u in s.fixes[sel].unchecked {
+                    footer.append(("works only because a bad checksum goes unchecked: \(u.description) — a real NIC would drop it", Theme.bad))
+                }
                 for ch in s.fixes[sel].changes {
                     for line in HostCommands.lines(for: ch.assignment, in: s.topology) { footer.append((line, .plain)) }
                 }

@@ -29,6 +29,21 @@ import Testing
         #expect(s.assignments.isEmpty)
     }
 
+    /// A fix that works only because a wrong checksum goes unchecked is marked in the list and
+    /// explained under it when selected (vxlan-outer-masquerade: tx on for the veth standing in
+    /// for a NIC, ranked last).
+    @Test func aFixRelyingOnAnUncheckedChecksumIsMarked() throws {
+        var s = try state(file: "vxlan-outer-masquerade.yaml")
+        press(&s, .char("F"))
+        guard case .fixes(0)? = s.overlay else { Issue.record("no fix list: \(s.message ?? "")"); return }
+        let i = try #require(s.fixes.firstIndex { $0.changes.map(\.assignment) == ["wire.wireA.tx=on"] })
+        #expect(i == s.fixes.count - 1)
+        for _ in 0..<i { press(&s, .down) }
+        let screen = Screen.render(s, width: 160, height: 50).canvas.lines.joined(separator: "\n")
+        #expect(screen.contains("relies on an unchecked bad checksum"))
+        #expect(screen.contains("works only because a bad checksum goes unchecked"))
+    }
+
     @Test func aWorkingFlowHasNothingToFix() throws {
         var s = try state(file: "seed-routed-netns.yaml")
         press(&s, .char("F"))
