@@ -43,6 +43,20 @@ import Wire
         #expect(there.isGSO && there.hdrLen == 66)
     }
 
+    /// A tunnelled super-frame cut by the underlay's tunnel GSO (`__skb_udp_tunnel_segment()` →
+    /// `skb_segment()`) on wireB without SG: linear segments again, hdr_len 1464 at tap1 after
+    /// vxA's GRO (6.18, seed 20261210 run 33 reduced).
+    @Test func tunnelSegmentsCutWithoutSGAreLinear() throws {
+        let t = try with(loadShipped("vxlan-bridge-port").topology, ["wire.wireB.sg=off"])
+        let tr = try run(t, flow: "request")
+        let l = try #require(leg(tr, "request", "data vm2→vm1"))
+        #expect(l.steps.contains { $0.event.kind == .tunnelSegment && $0.element == "wire" })
+        let back = try Self.tapHeader(tr, flow: "request", leg: "data vm2→vm1", tap: "tap1")
+        #expect(back.isGSO && back.hdrLen == 1464)
+        let there = try Self.tapHeader(tr, flow: "request", leg: "data vm1→vm2", tap: "tap2")
+        #expect(there.isGSO && there.hdrLen == 66)
+    }
+
     /// Segments a guest cut are separate TAP writes: each is run through the host and its GRO
     /// poll flushed before the next, so host2's vxB passes up three frames, never one merged
     /// super-frame (6.18: three frames of 1464, 1464 and 1270 bytes on vxB's ring).

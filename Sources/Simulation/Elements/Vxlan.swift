@@ -572,6 +572,9 @@ extension Walk {
                     state = SkbState(ipSummed: .partial, csumStart: ol4, csumOffset: Vxlan.udpChecksumOffset)
                 }
             }
+            // skb_segment() with the underlay's features: without scatter-gather each segment
+            // is built linear (see Walk.segmentHeadLength).
+            if !dev.features.has(.scatterGather) { state.headLength = b.count }
             var q = p
             q.frame = Frame(bytes: b)
             q.carrier = .skb(state)
