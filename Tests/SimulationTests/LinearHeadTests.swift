@@ -18,43 +18,39 @@ import Wire
 
     struct Unexpected: Error { var what: String }
 
-    /// `skb_segment()` without scatter-gather builds each segment linear; GRO on the far tunnel
-    /// device keeps the first one's head, so tap2's reader gets hdr_len = the whole first
-    /// segment (14 + 20 + 32 + 1398 = 1464), not the headers (66). The other direction, cut
-    /// with SG on vxB, keeps 66.
-    @Test func segmentsCutWithoutSGAreLinear() throws {
-        let t = try with(loadShipped("vxlan-bridge-port").topology, ["vxA.sg=off"])
-        let tr = try run(t, flow: "request")
-        let there = try Self.tapHeader(tr, flow: "request", leg: "data vm1→vm2", tap: "tap2")
-        #expect(there.isGSO && there.hdrLen == 1464)
-        let back = try Self.tapHeader(tr, flow: "request", leg: "data vm2→vm1", tap: "tap1")
-        #expect(back.isGSO && back.hdrLen == 66)
+    /// One way a GSO skb's head gets linear, on vxlan-bridge-port, with the `hdr_len` the real
+    /// kernel gave each direction's receiver (tap2 for vm1→vm2, tap1 for vm2→vm1).
+    struct Case: Sendable, CustomTestStringConvertible {
+        var sets: [String]
+        var toVM2: UInt16
+        var toVM1: UInt16
+        /// The step kind that cuts the linear segments, and where.
+        var cut: (kind: StepEvent.Kind, at: String, leg: String)
+        var testDescription: String { sets.joined(separator: " ") }
     }
 
-    /// `validate_xmit_skb()` → `skb_needs_linearize()`: segments cut with SG on vxB are paged,
-    /// and wireB without SG pulls each into the linear part; merged again on vxA, tap1's reader
-    /// gets hdr_len 1464.
-    @Test func aDeviceWithoutSGLinearizes() throws {
-        let t = try with(loadShipped("vxlan-bridge-port").topology, ["vxB.tso=off", "wire.wireB.sg=off"])
-        let tr = try run(t, flow: "request")
-        let back = try Self.tapHeader(tr, flow: "request", leg: "data vm2→vm1", tap: "tap1")
-        #expect(back.isGSO && back.hdrLen == 1464)
-        let there = try Self.tapHeader(tr, flow: "request", leg: "data vm1→vm2", tap: "tap2")
-        #expect(there.isGSO && there.hdrLen == 66)
-    }
+    static let cases: [Case] = [
+        // skb_segment() without scatter-gather builds each segment linear; GRO on the far tunnel
+        // device keeps the first one's head: hdr_len = the whole first segment (14 + 20 + 32 +
+        // 1398 = 1464), not the headers (66). The other direction, cut with SG, keeps 66.
+        Case(sets: ["vxA.sg=off"], toVM2: 1464, toVM1: 66, cut: (.gsoSegment, "vxA", "data vm1→vm2")),
+        // validate_xmit_skb() → skb_needs_linearize(): segments cut with SG on vxB are paged, and
+        // wireB without SG pulls each into the linear part.
+        Case(sets: ["vxB.tso=off", "wire.wireB.sg=off"], toVM2: 66, toVM1: 1464, cut: (.gsoSegment, "vxB", "data vm2→vm1")),
+        // A tunnelled super-frame cut by the underlay's tunnel GSO (__skb_udp_tunnel_segment() →
+        // skb_segment()) on wireB without SG (seed 20261210 run 33, reduced).
+        Case(sets: ["wire.wireB.sg=off"], toVM2: 66, toVM1: 1464, cut: (.tunnelSegment, "wire", "data vm2→vm1")),
+    ]
 
-    /// A tunnelled super-frame cut by the underlay's tunnel GSO (`__skb_udp_tunnel_segment()` →
-    /// `skb_segment()`) on wireB without SG: linear segments again, hdr_len 1464 at tap1 after
-    /// vxA's GRO (6.18, seed 20261210 run 33 reduced).
-    @Test func tunnelSegmentsCutWithoutSGAreLinear() throws {
-        let t = try with(loadShipped("vxlan-bridge-port").topology, ["wire.wireB.sg=off"])
-        let tr = try run(t, flow: "request")
-        let l = try #require(leg(tr, "request", "data vm2→vm1"))
-        #expect(l.steps.contains { $0.event.kind == .tunnelSegment && $0.element == "wire" })
-        let back = try Self.tapHeader(tr, flow: "request", leg: "data vm2→vm1", tap: "tap1")
-        #expect(back.isGSO && back.hdrLen == 1464)
+    @Test(arguments: cases)
+    func linearSegmentsGiveTheirWholeLengthAsHdrLen(_ c: Case) throws {
+        let tr = try run(with(loadShipped("vxlan-bridge-port").topology, c.sets), flow: "request")
+        let cutLeg = try #require(leg(tr, "request", c.cut.leg))
+        #expect(cutLeg.steps.contains { $0.event.kind == c.cut.kind && $0.element == c.cut.at })
         let there = try Self.tapHeader(tr, flow: "request", leg: "data vm1→vm2", tap: "tap2")
-        #expect(there.isGSO && there.hdrLen == 66)
+        let back = try Self.tapHeader(tr, flow: "request", leg: "data vm2→vm1", tap: "tap1")
+        #expect(there.isGSO && back.isGSO)
+        #expect(there.hdrLen == c.toVM2 && back.hdrLen == c.toVM1)
     }
 
     /// Segments a guest cut are separate TAP writes: each is run through the host and its GRO
