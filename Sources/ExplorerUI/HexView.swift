@@ -14,7 +14,7 @@ enum HexView {
         let extra = st.map {
             $0.inner == nil
                 ? "\($0.frame.count) bytes · ▒field▒ checksum · _csum range_ · bold changed"
-                : "\($0.frame.count) bytes · ▒fields▒ outer, inner · _outer range_ (blue) runs on over the _inner_ (cyan) · bold changed"
+                : "\($0.frame.count) bytes · ▒fields▒ · _range_ blue outer, cyan inner · bold changed"
         } ?? ""
         Screen.title(Pane.hex.title, extra: extra, focused: s.focus == .hex, in: r, on: &c)
         let area = Rect(x: r.x + 1, y: r.y + 1, width: r.width - 1, height: r.height - 1)

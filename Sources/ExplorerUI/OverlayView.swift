@@ -58,7 +58,7 @@ enum OverlayView {
                 let cpu = f.cost.totalChecksumCPU
                 let pct = (cpu * 1000).rounded() / 10
                 let cost = cpu == 0 ? "all offloaded" : (pct < 0.1 ? "<0.1" : String(pct)) + " % CPU"
-                let caveat = f.unchecked.isEmpty ? "" : " · relies on an unchecked bad checksum"
+                let caveat = f.unchecked.isEmpty ? "" : " · unchecked bad csum"
                 return ("\(i + 1). \(f.changes.map(\.assignment).joined(separator: ", "))  (\(n) change\(n == 1 ? "" : "s") · \(cost)\(caveat))",
                         i == sel ? Theme.selected : .plain)
             }

@@ -71,6 +71,6 @@ import Simulation
         #expect(style(outerUDP - 1) == .plain)
         #expect(style(outerUDP) == Theme.outerCsumRange && style(inner.l4Offset - 1) == Theme.outerCsumRange)
         #expect(style(inner.l4Offset) == Theme.csumRange && style(st.frame.count - 1) == Theme.csumRange)
-        #expect(c.text.contains("outer range"))
+        #expect(c.text.contains("blue outer, cyan inner"))
     }
 }
