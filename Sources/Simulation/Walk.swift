@@ -30,6 +30,8 @@ struct Walk {
     private var hops = 0
     /// Segments GRO on a tunnel device holds until their flow is flushed (`Elements/TunnelGRO.swift`).
     var groHeld: [GROHeld] = []
+    /// Tunnel transmits under way, one inside the other (`dev_xmit_recursion()`).
+    var tunnelNesting = 0
     /// A walk that only decides (the fix search's variants): it records which nodes the packet
     /// met (`visited`) but no `Step` — no frame facts, changed bytes or address text, which only
     /// a shown trace needs. Nothing the walk does reads its steps back, so its outcomes,
@@ -378,4 +380,8 @@ struct ConntrackEntry: Sendable {
     var creatorWasReply: Bool
     /// The destination a packet in the reply direction must carry to belong to the entry.
     var replyDestination: IPAddress
+    /// A TCP connection made by a SYN whose SYN-ACK has not come back through (SYN_SENT): the
+    /// one state the model tracks, because the kernel refuses an original-direction segment
+    /// without SYN there (`ConntrackTCPStateTests`).
+    var synSent = false
 }

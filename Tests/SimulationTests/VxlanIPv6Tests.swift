@@ -171,3 +171,21 @@ private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[60]) << 8 | UInt16(b[
         #expect(f.contains(["gnvA.udpcsum=off"]) && f.contains(["gnvA.tx=off"]))
     }
 }
+
+/// A route to the tunnel's remote that leaves by the tunnel itself (a /6 on the vxlan interface
+/// covers the underlay's fd00::/8): vxlan_xmit_one()'s "circular route" drop, not an endless
+/// encapsulation (the fuzz test found the model recursing until the stack overflowed).
+@Suite struct TunnelRouteLoopTests {
+    @Test func aRouteThroughTheTunnelItselfIsDropped() throws {
+        var t = try loadShipped("vxlan-ipv6-tunnel-segmentation").topology
+        let a = try #require(t.nodes.firstIndex { $0.name == "nodeA" })
+        let vx = try #require(t.nodes[a].interfaces.firstIndex { $0.name == "vx" })
+        let v6 = try #require(t.nodes[a].interfaces[vx].addresses.firstIndex { $0.address.version == .v6 })
+        t.nodes[a].interfaces[vx].addresses[v6].prefix = 6
+        let tr = try run(t)
+        for f in tr.flows {
+            #expect(!f.verdict.completes)
+            #expect(f.verdict.summary.contains("circular route"), "\(f.flow): \(f.verdict.summary)")
+        }
+    }
+}

@@ -441,6 +441,16 @@ extension Walk {
         guard p.fragmentMTU == nil else {
             return finish(.droppedOnPath(at: name(d), reason: "IP fragments through a tunnel are not modelled yet"))
         }
+        // vxlan_xmit_one(): "if (unlikely(rt->dst.dev == dev)) … circular route to %pI4" —
+        // the route to the remote leaves by the tunnel itself (collisions++, dropped).
+        guard udev != d else {
+            return finish(.droppedOnPath(at: name(d), reason: "circular route: \(node.name) reaches the tunnel's remote \(remote) through \(name(d)) itself"))
+        }
+        // __dev_queue_xmit(): dev_xmit_recursion() past XMIT_RECURSION_LIMIT (8) nested
+        // transmits is "Dead loop on virtual device": dropped (tunnels routed into each other).
+        guard tunnelNesting < 8 else {
+            return finish(.droppedOnPath(at: name(d), reason: "more than 8 tunnel transmits nested (dev_xmit_recursion: dead loop on a virtual device)"))
+        }
         let profile = dev.profile
         let r: VxlanEncapsulation
         do {
@@ -503,7 +513,9 @@ extension Walk {
                 w.record(before, q, node: w.net.devices[udev].node, iface: w.ifLabel(udev), .transmit, .checksumHelp(profile: profile, device: w.name(udev), reason: reason))
             }
         }
+        tunnelNesting += 1
         transmit(q, on: udev)
+        tunnelNesting -= 1
     }
 
     /// `__skb_udp_tunnel_segment()` (T5, 6.x): `need_csum` from the outer field (a zero field is
