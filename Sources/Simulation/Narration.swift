@@ -86,6 +86,8 @@ extension StepEvent {
             return "nf_conntrack_in → resolve_normal_ct → init_conntrack → \(l4 == .tcp ? "tcp_new" : "icmp_new")"
         case .natTupleClash:
             return "nf_conntrack_in → init_conntrack; nf_nat_setup_info → get_unique_tuple → nf_nat_used_tuple"
+        case .conntrackTCPStateInvalid:
+            return "nf_conntrack_in → nf_conntrack_handle_packet → nf_conntrack_tcp_packet (tcp_conntracks: SYN_SENT → INVALID)"
         case .unNAT:
             return "nf_nat_ipv4_fn → nf_nat_ipv4_manip_pkt → inet_proto_csum_replace4"
         case .masquerade:
@@ -313,6 +315,8 @@ extension StepEvent {
             return "A rule drops packets conntrack marked INVALID."
         case let .conntrackCannotStart(_, why):
             return "No conntrack entry exists for this connection here (the packet that would have made one never passed), and \(why) cannot start one: the packet is INVALID."
+        case .conntrackTCPStateInvalid:
+            return "This connection's entry here is in SYN_SENT: its SYN passed, but no SYN-ACK came back through this router. A segment without SYN in the original direction is no valid transition from there, so conntrack marks it INVALID and it goes on untracked: NAT does not touch it (and a ct state invalid rule would drop it)."
         case .natTupleClash:
             return "No entry matches this reply (its request was masqueraded, so replies are expected at the masqueraded address): it starts a new connection whose reply tuple clashes with the request's entry, and the kernel's NAT gives it a random source port. The simulation keeps the original port from here on."
         case let .unNAT(to, pseudoHeader):

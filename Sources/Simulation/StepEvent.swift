@@ -84,6 +84,10 @@ public enum StepEvent: Sendable, Hashable {
     case conntrackCannotStart(l4: IPProtocol, why: String)
     /// `nf_nat_used_tuple()`: a reply starts a connection whose NAT tuple clashes.
     case natTupleClash
+    /// `nf_conntrack_tcp_packet()`: the connection's entry is in SYN_SENT (its SYN passed here,
+    /// no SYN-ACK came back through) and a segment without SYN in the original direction is no
+    /// valid transition (`tcp_conntracks`: sSS → sIV): INVALID, untracked, so not NATed.
+    case conntrackTCPStateInvalid
     /// Un-NAT of a reply (PRE_ROUTING): the destination goes back to `to`.
     case unNAT(to: IPAddress, pseudoHeader: Bool)
     /// MASQUERADE rewrites the source to `to`.
@@ -359,6 +363,7 @@ extension StepEvent {
         case conntrackInvalidDrop
         case conntrackCannotStart
         case natTupleClash
+        case conntrackTCPStateInvalid
         case unNAT
         case masquerade
         case masqueradeWithoutConntrack
@@ -420,6 +425,7 @@ extension StepEvent {
         case .conntrackInvalidDrop: return .conntrackInvalidDrop
         case .conntrackCannotStart: return .conntrackCannotStart
         case .natTupleClash: return .natTupleClash
+        case .conntrackTCPStateInvalid: return .conntrackTCPStateInvalid
         case .unNAT: return .unNAT
         case .masquerade: return .masquerade
         case .masqueradeWithoutConntrack: return .masqueradeWithoutConntrack

@@ -74,8 +74,8 @@ struct Validator {
                 }
                 host = h
             }
-            if case .router = host.kind {
-                error("node:\(n.name)", "vxlan '\(n.name)' is placed in router \(host.name): a tunnel endpoint in a router namespace is not modelled yet (place it in a netns)")
+            if case let .router(r) = host.kind, r.flavour != .netns {
+                error("node:\(n.name)", "vxlan '\(n.name)' is placed in router \(host.name), whose flavour is \(r.flavour.rawValue): a tunnel endpoint in a router VM or a userspace forwarder is not modelled (place it in a netns, or make \(host.name) a netns router)")
                 continue
             }
             if let u = v.underlay, host.interface(named: u) == nil {

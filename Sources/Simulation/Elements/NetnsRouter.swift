@@ -60,6 +60,24 @@ extension Walk {
             if ctValid {
                 if let e = entry {
                     original = e.creatorWasReply == leg.reply
+                    if l.l4Protocol == .tcp, e.synSent {
+                        let flags = q.frame.tcpFlags(l)
+                        if !original, flags.isSuperset(of: [.syn, .ack]) {
+                            nat.connections[ni]?.synSent = false  // SYN_RECV: the answer passed
+                        } else if original, !flags.contains(.syn) {
+                            // tcp_conntracks[ORIGINAL][ack] from sSS is sIV: -NF_ACCEPT, untracked.
+                            ctValid = false
+                            let r = q
+                            q = watch(r) { w in w.record(r, r, node: ni, iface: inIf, .receive, .conntrackTCPStateInvalid) }
+                            if nf.dropInvalid {
+                                let d = q
+                                _ = watch(d) { w in
+                                    w.record(d, d, node: ni, iface: inIf, .forward, .conntrackInvalidDrop, drop: "ct state invalid")
+                                }
+                                return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (a segment after an unanswered SYN) dropped by a ct state invalid rule"))
+                            }
+                        }
+                    }
                 } else if let why = Self.cannotStartConnection(q.frame, l) {
                     ctValid = false
                     let r = q
@@ -89,7 +107,9 @@ extension Walk {
                     }
                     // A new entry (the model keeps one per router and flow: the first).
                     if nat.connections[ni] == nil {
-                        nat.connections[ni] = ConntrackEntry(creatorWasReply: leg.reply, replyDestination: IPAddress(bytes: q.frame.sourceAddress(l)))
+                        let syn = l.l4Protocol == .tcp && q.frame.tcpFlags(l) == .syn
+                        nat.connections[ni] = ConntrackEntry(creatorWasReply: leg.reply, replyDestination: IPAddress(bytes: q.frame.sourceAddress(l)),
+                                                             synSent: syn)
                     }
                     original = true
                 }

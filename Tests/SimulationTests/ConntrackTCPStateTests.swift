@@ -1,0 +1,56 @@
+import Testing
+@testable import Simulation
+import TopologyFile
+import Wire
+
+/// Conntrack's TCP state at a NAT router, as far as the model tracks it: an entry made by a SYN
+/// whose SYN-ACK never came back through is in SYN_SENT, and a later original-direction segment
+/// without SYN is INVALID there (`tcp_conntracks`: sSS → sIV), so it leaves un-NATed. Measured
+/// on 6.18 with `csumlab verify topologies/vxlan-double-masquerade.yaml`: the data segment after
+/// the unanswered SYN reached wireA and nodeB with its inner source still 10.244.0.2.
+@Suite struct ConntrackTCPStateTests {
+    static func innerSource(_ st: Step) -> String? {
+        guard let i = st.inner, let l = try? FrameLayout.parse(Array(st.frame[i.offset...])) else { return nil }
+        return IPAddress(bytes: Frame(bytes: Array(st.frame[i.offset...])).sourceAddress(l)).description
+    }
+
+    @Test func aSegmentAfterAnUnansweredSYNIsNotNATed() throws {
+        let tr = try run(loadShipped("vxlan-double-masquerade").topology, flow: "request")
+        let syn = try #require(leg(tr, "request", "SYN"))
+        let data = try #require(leg(tr, "request", "data pod→nodeB"))
+        // The SYN is masqueraded to nodeA's tunnel address; the data segment is not.
+        #expect(syn.step(.masquerade, at: "nodeA") != nil)
+        #expect(data.step(.conntrackTCPStateInvalid, at: "nodeA") != nil)
+        #expect(data.step(.masquerade, at: "nodeA") == nil)
+        let wireA = try #require(data.steps.last { $0.element == "wire" && $0.inner != nil })
+        #expect(Self.innerSource(wireA) == "10.244.0.2")
+    }
+
+    /// With `drop-invalid` (a ct state invalid drop rule) the same segment dies at the router.
+    @Test func aDropInvalidRuleDropsIt() throws {
+        let t = try with(loadShipped("vxlan-double-masquerade").topology, ["nodeA.drop-invalid=on"])
+        let data = try #require(leg(try run(t, flow: "request"), "request", "data pod→nodeB"))
+        #expect(data.step(.conntrackTCPStateInvalid, at: "nodeA") != nil)
+        #expect(data.outcome == .droppedOnPath(at: "nodeA", reason: "conntrack INVALID (a segment after an unanswered SYN) dropped by a ct state invalid rule"))
+    }
+
+    /// When the SYN-ACK comes back through the router (udpcsum off: the SYN is delivered), the
+    /// entry leaves SYN_SENT and the data segment is NATed like the SYN.
+    @Test func anAnsweredSYNLetsTheDataThrough() throws {
+        let t = try with(loadShipped("vxlan-double-masquerade").topology, ["vxA.udpcsum=off"])
+        let tr = try run(t, flow: "request")
+        let data = try #require(leg(tr, "request", "data pod→nodeB"))
+        #expect(data.step(.conntrackTCPStateInvalid) == nil)
+        #expect(data.step(.masquerade, at: "nodeA") != nil)
+        #expect(tr.flows.first?.verdict.completes == true)
+    }
+
+    /// A tunnel endpoint may sit in a netns router, not in a router VM or a userspace forwarder.
+    @Test func aTunnelInARouterVMIsRefused() throws {
+        var t = try loadShipped("vxlan-double-masquerade").topology
+        #expect(TopologyFile.validate(t, file: "lab.yaml").isEmpty)
+        try t.apply(assignment: "nodeA.flavour=userspace")
+        let problems = TopologyFile.validate(t, file: "lab.yaml").map(\.message)
+        #expect(problems.contains { $0.contains("tunnel endpoint in a router VM or a userspace forwarder is not modelled") })
+    }
+}
