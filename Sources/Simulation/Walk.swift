@@ -291,10 +291,11 @@ struct Walk {
                 preconditionFailure("GSO skb on a device without checksum offload")
             }
             q.frame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: l.end, mangleZero: profile.checksumHelpMangles0)
-            // skb_checksum_help() writes the field in place: the linear part stays as it was.
-            let head = s.headLength
-            s = SkbState(ipSummed: .none)
-            s.headLength = head
+            // skb_checksum_help() writes the field and sets CHECKSUM_NONE, nothing else: the
+            // linear part stays as it was, and so does csum_valid (an earlier software check's
+            // mark, which packet sockets downstream still report as TP_STATUS_CSUM_VALID —
+            // measured on 6.18: vxlan-double-masquerade with pw0 tx off, wireB's ring).
+            s = s.with(.none)
             q.carrier = .skb(s)
             let reason = net.devices[d].features.fixedOff[.txChecksumming] ?? "tx-checksumming is off"
             q = watch(q) { w in

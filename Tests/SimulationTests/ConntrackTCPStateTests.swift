@@ -54,3 +54,24 @@ import Wire
         #expect(problems.contains { $0.contains("tunnel endpoint in a router VM or a userspace forwarder is not modelled") })
     }
 }
+
+/// `skb_checksum_help()` sets CHECKSUM_NONE and nothing else: a `csum_valid` an earlier software
+/// check left (here the pod-side router's conntrack verifying the inner TCP of a pod that sends
+/// finished checksums) survives it, so wireB's packet socket reports TP_STATUS_CSUM_VALID for the
+/// tunnelled frame (6.18, `verify topologies/vxlan-double-masquerade.yaml --set
+/// podwire.pw0.tx=off`; random campaign seed 20261211 run 1, reduced).
+@Suite struct ChecksumHelpKeepsCsumValidTests {
+    @Test func csumValidSurvivesChecksumHelp() throws {
+        let t = try with(loadShipped("vxlan-double-masquerade").topology, ["podwire.pw0.tx=off"])
+        let syn = try #require(leg(try run(t, flow: "request"), "request", "SYN"))
+        let help = try #require(syn.steps.first { $0.element == "wire" && $0.event.kind == .checksumHelp })
+        guard case let .skb(before) = help.before, case let .skb(after) = help.after else { throw Unexpected() }
+        #expect(before.ipSummed == .partial && before.csumValid)
+        #expect(after.ipSummed == .none && after.csumValid)
+        let atWireB = try #require(syn.steps.first { $0.element == "nodeB" && $0.interface == "wireB" })
+        guard case let .skb(rx) = atWireB.before else { throw Unexpected() }
+        #expect(rx.csumValid)
+    }
+
+    struct Unexpected: Error {}
+}

@@ -505,9 +505,7 @@ extension Walk {
         if !r.skb.isGSO, r.encapsulation, let st = q.skb, st.ipSummed == .partial, !net.devices[udev].kind.encapsulationKeepsOffloads {
             let before = q
             q.frame.completeChecksum(start: st.csumStart, offset: st.csumOffset, end: q.frame.count, mangleZero: profile.checksumHelpMangles0)
-            var done = SkbState(ipSummed: .none)
-            done.headLength = st.headLength  // written in place: the linear part stays
-            q.carrier = .skb(done)
+            q.carrier = .skb(st.with(.none))  // written in place: the linear part and csum_valid stay
             let reason = "an encapsulated skb is judged by \(name(udev))'s hw_enc_features, which have no checksum offload"
             q = watch(q) { w in
                 w.record(before, q, node: w.net.devices[udev].node, iface: w.ifLabel(udev), .transmit, .checksumHelp(profile: profile, device: w.name(udev), reason: reason))
