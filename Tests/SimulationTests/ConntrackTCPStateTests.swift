@@ -73,5 +73,20 @@ import Wire
         #expect(rx.csumValid)
     }
 
+    /// The outer UDP check's csum_valid survives decapsulation and a router's forwarding, and
+    /// pw1's `skb_checksum_help()`: pod's ring sees TP_STATUS_CSUM_VALID on the SYN-ACK (6.18,
+    /// `--set podwire.pw1.tx=off`; seed 20261211 runs 3 and 7). The pod's TCP still sums the
+    /// segment itself: `__skb_checksum_validate()` zeroes csum_valid first.
+    @Test func theOuterChecksMarkSurvivesDecapsulationIntoARouter() throws {
+        let t = try with(loadShipped("vxlan-double-masquerade").topology, ["podwire.pw1.tx=off"])
+        let synAck = try #require(leg(try run(t, flow: "request"), "request", "SYN-ACK"))
+        let help = try #require(synAck.steps.first { $0.element == "podwire" && $0.event.kind == .checksumHelp })
+        guard case let .skb(after) = help.after else { throw Unexpected() }
+        #expect(after.ipSummed == .none && after.csumValid)
+        let deliver = try #require(synAck.steps.last { $0.direction == .deliver })
+        guard case let .transportReceive(r) = deliver.event else { throw Unexpected() }
+        guard case .verified(valid: true) = r.check else { Issue.record("\(r.check)"); return }
+    }
+
     struct Unexpected: Error {}
 }

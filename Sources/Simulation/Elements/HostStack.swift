@@ -227,7 +227,10 @@ extension Walk {
             return vxlanReceive(p, node: ni, device: d, vxlan: vx)
         }
         let udpNoCsum = l.l4Protocol == .udp && v4 && p.frame.l4Checksum(l) == 0
-        let trusted = s.csumUnnecessary
+        // __skb_checksum_validate() starts with `skb->csum_valid = 0`: an earlier software
+        // check's mark (conntrack's, a tunnel's outer) does not vouch for these bytes; a
+        // COMPLETE or NONE skb is summed now.
+        let trusted = s.ipSummed == .unnecessary || s.ipSummed == .partial
         let ok = trusted || valid || udpNoCsum
         let check: StepEvent.ReceiveCheck = trusted ? .trusted(summed: s.ipSummed, csumValid: s.csumValid, bytesValid: valid)
             : udpNoCsum ? .udpZero : .verified(valid: valid)

@@ -651,13 +651,10 @@ extension Walk {
     /// The inner frame leaves the tunnel device (`netif_receive_skb()` on it) for its namespace's
     /// stack, or, on a bridge port, for the bridge (`br_handle_frame()`, the port's rx_handler).
     mutating func passUpFromTunnel(_ p: Packet, device vx: Int) {
-        var q = p
-        // The inner transport check starts with `skb->csum_valid = 0` (__skb_checksum_validate):
-        // the outer's mark does not vouch for the inner bytes (a COMPLETE skb still checks them).
-        if case var .skb(st) = q.carrier {
-            st.csumValid = false
-            q.carrier = .skb(st)
-        }
+        let q = p
+        // The outer check's csum_valid stays on the skb (nothing in decapsulation clears it):
+        // a forwarding router's packet sockets still report it; the inner transport check
+        // starts by zeroing it (localDeliver).
         if let br = net.devices[vx].master { return bridgeForward(q, bridge: br, from: vx) }
         arriveAtHost(q, device: vx)
     }
