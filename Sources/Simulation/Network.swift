@@ -234,9 +234,11 @@ public struct Network: Sendable {
     @discardableResult
     private mutating func addDevice(node: Int, iface: Int?, name: String, kind: DeviceKind) -> Int {
         let id = devices.count
-        let prefix: [UInt8] = kind == .virtio ? [0x52, 0x54, 0x00] : [0x02, 0xcc, 0x00]
-        let mac = prefix + [UInt8(node & 0xFF), UInt8((iface ?? 0xF0) & 0xFF), UInt8(id & 0xFF)]
-        let profile = topology.profile(of: topology.nodes[node])
+        let virtio = kind == .virtio
+        let mac: [UInt8] = [virtio ? 0x52 : 0x02, virtio ? 0x54 : 0xcc, 0x00,
+                            UInt8(node & 0xFF), UInt8((iface ?? 0xF0) & 0xFF), UInt8(id & 0xFF)]
+        // The node's kernel read in place (`Topology.profile(of:)` takes a copy of the node).
+        let profile = topology.nodes[node].kernel ?? topology.hostKernel
         let label = name.utf8.firstIndex(of: UInt8(ascii: ":")).map { String(name[name.utf8.index(after: $0)...]) } ?? name
         var d = Device(id: id, name: name, label: label, node: node, iface: iface, kind: kind, mac: mac,
                        features: Features.Effective(on: [], adjustments: [], fixedOff: [:]), profile: profile)
@@ -249,15 +251,15 @@ public struct Network: Sendable {
     /// The device an endpoint names (nil for a host's interface, which a device is placed at).
     public func device(for e: Endpoint) -> Int? {
         guard let ni = nodeIndexByName[e.node] else { return nil }
-        let n = topology.nodes[ni]
-        switch n.kind {
+        // The node read in place, not copied (links are resolved once per device end).
+        switch topology.nodes[ni].kind {
         case .tap, .bridge, .hostNIC, .vxlan:
             return interfaceDevice[ni][0]
         case .veth, .vm:
-            guard let ifn = e.interface, let ii = n.interfaceIndex(named: ifn) else { return nil }
+            guard let ifn = e.interface, let ii = topology.nodes[ni].interfaceIndex(named: ifn) else { return nil }
             return interfaceDevice[ni][ii]
         case let .router(r) where r.inVM:
-            guard let ifn = e.interface, let ii = n.interfaceIndex(named: ifn) else { return nil }
+            guard let ifn = e.interface, let ii = topology.nodes[ni].interfaceIndex(named: ifn) else { return nil }
             return interfaceDevice[ni][ii]
         case .netns, .router:
             return nil
@@ -323,19 +325,18 @@ public struct Network: Sendable {
     /// The MTU the file sets on device `d`: its own node's or interface's `mtu`, else that of the
     /// host interface placed at it (a namespace's `eth0` on a veth end). Nil: not set.
     public func configuredMTU(_ d: Int) -> Int? {
-        let dev = devices[d]
-        let node = topology.nodes[dev.node]
+        // The device and its node read in place, not copied (resolving a network asks for
+        // every device).
+        let ni = devices[d].node
         let own: Int?
-        switch dev.kind {
+        switch devices[d].kind {
         case .virtio, .vethEnd:
-            own = dev.iface.flatMap { $0 < node.interfaces.count ? node.interfaces[$0].mtu : nil }
-        case .tap, .bridge, .hostNIC:
-            own = node.mtu
-        case .vxlan:
-            own = node.mtu
+            own = devices[d].iface.flatMap { $0 < topology.nodes[ni].interfaces.count ? topology.nodes[ni].interfaces[$0].mtu : nil }
+        case .tap, .bridge, .hostNIC, .vxlan:
+            own = topology.nodes[ni].mtu
         }
         if let own { return own }
-        if let r = dev.l3 ?? dev.packetSocket, r.iface < topology.nodes[r.node].interfaces.count {
+        if let r = devices[d].l3 ?? devices[d].packetSocket, r.iface < topology.nodes[r.node].interfaces.count {
             return topology.nodes[r.node].interfaces[r.iface].mtu
         }
         return nil
@@ -650,9 +651,20 @@ struct L2Index: Sendable {
     /// Nil when `neighbours` is not symmetric (the index would answer for an undirected graph).
     init?(neighbours adj: [[Int]]) {
         let n = adj.count
-        let sets = adj.map(Set.init)
+        // Symmetry: a linear look at the neighbour's list, which is short for every device but
+        // a bridge with many ports (those get a set, built once); a set per device cost more
+        // than the rest of the index in a small lab.
+        var sets: [Int: Set<Int>] = [:]
         for d in 0..<n {
-            for m in adj[d] where !(adj.indices.contains(m) && sets[m].contains(d)) { return nil }
+            for m in adj[d] {
+                guard adj.indices.contains(m) else { return nil }
+                if adj[m].count <= 16 {
+                    guard adj[m].contains(d) else { return nil }
+                } else {
+                    if sets[m] == nil { sets[m] = Set(adj[m]) }
+                    guard sets[m]!.contains(d) else { return nil }
+                }
+            }
         }
         component = [Int](repeating: -1, count: n)
         tin = [Int](repeating: -1, count: n)

@@ -153,15 +153,12 @@ public struct Simulator: Sendable {
         var counters: [String: [String: Int]] = [:]
         // The address the server saw as the client's (after any NAT): replies go there.
         var clientAsSeen: IPAddress?
-        var named: [(bytes: [UInt8], text: String)] = []
         var faultSeen = false
         for var leg in legs {
             if leg.reply, let seen = clientAsSeen { leg.destination = seen }
             var w = Walk(shared: shared, flow: f, leg: leg, nat: nat, lean: lean)
-            w.named = named
             w.send(leg)
             nat = w.nat
-            named = w.named
             if !leg.reply, !leg.broadcast, let p = w.delivered.first {
                 let l = p.layout
                 clientAsSeen = IPAddress(bytes: p.frame.sourceAddress(l))

@@ -138,3 +138,20 @@ public enum ChecksumCondition: String, Sendable, CaseIterable {
         }
     }
 }
+
+extension ChecksumCondition {
+    /// The condition of `f` (parsed as `l`) carried as `carrier`; `valid`: its L4 checksum
+    /// verifies against its bytes; `innerOffset`: the inner Ethernet header of a tunnelled frame.
+    init(_ f: Frame, _ l: FrameLayout, carrier: Carrier, innerOffset: Int?, valid: Bool) {
+        if carrier.isPartial {
+            if let io = innerOffset, case let .skb(s) = carrier, s.csumStart >= io {
+                self = Walk.tunnelledPromiseHolds(f, l, innerOffset: io) ? .partialPending : .flaggedButBad
+                return
+            }
+            self = f.l4HoldsPartialSum(l) ? .partialPending : .flaggedButBad
+            return
+        }
+        if carrier.trustedWithoutBytes { self = valid ? .verifiedUnnecessary : .flaggedButBad; return }
+        self = valid ? .completeValid : .badUnflagged
+    }
+}

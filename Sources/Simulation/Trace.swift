@@ -26,8 +26,120 @@ public struct Step: Sendable, Hashable {
     public var after: Carrier
     /// Frame bytes after the step.
     public var frame: [UInt8]
-    /// Byte offsets this step changed (all offsets when the length changed).
-    public var changedBytes: [Int]
+    /// Frame bytes before the step: what `changedBytes` compares with. Usually the buffer of
+    /// the step before (arrays are copy-on-write), so keeping it costs a reference, not a copy.
+    var frameBefore: [UInt8]
+    /// Offset of the inner Ethernet header of a tunnelled frame (nil otherwise).
+    var innerOffset: Int? = nil
+    /// Segment number (1-based) after software segmentation, else nil.
+    public var segment: Int?
+    /// The MTU the datagram was fragmented for (nil: not fragmented).
+    public var fragmentMTU: Int? = nil
+    /// Smaller MTUs routers cut each fragment again for (IPv4), in order.
+    public var refragmentMTUs: [Int] = []
+
+    // The facts below are worked out from the bytes and the metadata above when read, never
+    // stored: a walk records a step in the time it takes to keep a few references, and a trace
+    // nobody reads (a re-simulated variant, a lesson's check of one outcome) computes no
+    // checksum, address text or changed-byte list it does not show. Each is a pure function of
+    // the stored fields, so two equal steps have equal facts.
+
+    /// Byte offsets this step changed (all offsets when the length changed; none when the
+    /// frame still shares its buffer with the one before, which no element then touched).
+    public var changedBytes: [Int] { Self.changedBytes(frameBefore, frame) }
+    /// The frame's layout (nil only for bytes csumlab cannot parse, which no walk records).
+    var layout: FrameLayout? { try? FrameLayout.parse(frame) }
+    /// Every fact below at once, from one parse and one pass of the checksum: what a reader
+    /// that shows a whole step (the trace's text and JSON, the explorer's details) asks for.
+    /// Reading the properties one by one parses the frame for each.
+    public var facts: StepFacts {
+        guard let l = layout else {
+            return StepFacts(l4Field: 0, l4Correct: 0, l4PseudoSum: 0, bytesValid: false, receiverWouldAccept: after.trustedWithoutBytes,
+                             condition: .badUnflagged, ttl: 0, source: "", destination: "", ipFragments: nil, inner: nil)
+        }
+        let f = Frame(bytes: frame)
+        let c = f.l4ChecksumFacts(l)
+        return StepFacts(l4Field: c.field, l4Correct: c.correct, l4PseudoSum: c.pseudoSum, bytesValid: c.valid,
+                         receiverWouldAccept: after.trustedWithoutBytes || c.valid,
+                         condition: ChecksumCondition(f, l, carrier: after, innerOffset: innerOffset, valid: c.valid),
+                         ttl: f.ttl(l),
+                         source: IPAddress.text(frame[f.sourceAddressRange(l)]),
+                         destination: IPAddress.text(frame[f.destinationAddressRange(l)]),
+                         ipFragments: Self.fragments(f, l, mtu: fragmentMTU, again: refragmentMTUs),
+                         inner: innerOffset.flatMap { InnerChecksum(frame: frame, offset: $0) })
+    }
+    /// The outer L4 checksum as it is now: field, correct value, pseudo-header sum, validity.
+    public var checksumFacts: L4ChecksumFacts {
+        guard let l = layout else { return L4ChecksumFacts(field: 0, correct: 0, valid: false, pseudoSum: 0) }
+        return Frame(bytes: frame).l4ChecksumFacts(l)
+    }
+    /// The L4 checksum field now, the correct complete value for these bytes, and the
+    /// pseudo-header sum a `PARTIAL` sender would leave.
+    public var l4Field: UInt16 { checksumFacts.field }
+    public var l4Correct: UInt16 { checksumFacts.correct }
+    public var l4PseudoSum: UInt16 { checksumFacts.pseudoSum }
+    /// The field verifies against the bytes.
+    public var bytesValid: Bool { checksumFacts.valid }
+    /// A receiver that trusts metadata and otherwise verifies would accept the packet as it is now.
+    public var receiverWouldAccept: Bool { after.trustedWithoutBytes || bytesValid }
+    public var condition: ChecksumCondition {
+        guard let l = layout else { return .badUnflagged }
+        let f = Frame(bytes: frame)
+        return ChecksumCondition(f, l, carrier: after, innerOffset: innerOffset, valid: f.l4ChecksumIsValid(l))
+    }
+    public var ttl: UInt8 { layout.map { Frame(bytes: frame).ttl($0) } ?? 0 }
+    public var source: String {
+        guard let l = layout else { return "" }
+        return IPAddress.text(frame[Frame(bytes: frame).sourceAddressRange(l)])
+    }
+    public var destination: String {
+        guard let l = layout else { return "" }
+        return IPAddress.text(frame[Frame(bytes: frame).destinationAddressRange(l)])
+    }
+    /// The number of IP fragments the datagram travels as here (nil: one frame). `frame` is the
+    /// whole datagram; `firstFragment` is the first of them, the one carrying the L4 header.
+    public var ipFragments: Int? {
+        guard fragmentMTU != nil, let l = layout else { return nil }
+        return Self.fragments(Frame(bytes: frame), l, mtu: fragmentMTU, again: refragmentMTUs)
+    }
+    /// The inner packet's checksum of a tunnelled frame (the fields above are the outer's).
+    public var inner: InnerChecksum? { innerOffset.flatMap { InnerChecksum(frame: frame, offset: $0) } }
+
+    /// The fragment count of `f` cut for `mtu` (and cut again for `again`); nil for one frame.
+    static func fragments(_ f: Frame, _ l: FrameLayout, mtu: Int?, again: [Int]) -> Int? {
+        guard let mtu else { return nil }
+        let n = again.isEmpty ? f.fragmentCount(l, mtu: mtu) : f.ipFragments(l, mtu: mtu, again: again).count
+        return n > 1 ? n : nil
+    }
+
+    /// The offsets where `after` differs from `before`; every offset of `after` when the length
+    /// changed. A frame that no element changed still shares its buffer with the one before
+    /// (arrays are copy-on-write): then nothing is compared.
+    static func changedBytes(_ before: [UInt8], _ after: [UInt8]) -> [Int] {
+        guard before.count == after.count else { return Array(0..<after.count) }
+        var out: [Int] = []
+        before.withUnsafeBufferPointer { b in
+            after.withUnsafeBufferPointer { a in
+                guard b.baseAddress != a.baseAddress else { return }
+                for i in 0..<a.count where b[i] != a[i] { out.append(i) }
+            }
+        }
+        return out
+    }
+
+    /// One sentence a student understands, from `event`: worded when asked, or as set.
+    public var explanation: String {
+        get { explanationWording ?? event.explanation }
+        set { explanationWording = newValue }
+    }
+    /// A wording set in place of `event.explanation` (nil: the event's own).
+    var explanationWording: String? = nil
+    /// Set when the packet ends here (delivered or dropped): what happened.
+    public var drop: String?
+}
+
+/// What a step's bytes and metadata say about its checksums (`Step.facts`), worked out at once.
+public struct StepFacts: Sendable, Hashable {
     /// The L4 checksum field now, the correct complete value for these bytes, and the
     /// pseudo-header sum a `PARTIAL` sender would leave.
     public var l4Field: UInt16
@@ -41,26 +153,10 @@ public struct Step: Sendable, Hashable {
     public var ttl: UInt8
     public var source: String
     public var destination: String
-    /// Segment number (1-based) after software segmentation, else nil.
-    public var segment: Int?
-    /// The number of IP fragments the datagram travels as here (nil: one frame). `frame` is the
-    /// whole datagram; `firstFragment` is the first of them, the one carrying the L4 header.
-    public var ipFragments: Int? = nil
-    /// The MTU the datagram was fragmented for (nil: not fragmented).
-    public var fragmentMTU: Int? = nil
-    /// Smaller MTUs routers cut each fragment again for (IPv4), in order.
-    public var refragmentMTUs: [Int] = []
-    /// The inner packet's checksum of a tunnelled frame (the fields above are the outer's).
-    public var inner: InnerChecksum? = nil
-    /// One sentence a student understands, from `event`: worded when asked, or as set.
-    public var explanation: String {
-        get { explanationWording ?? event.explanation }
-        set { explanationWording = newValue }
-    }
-    /// A wording set in place of `event.explanation` (nil: the event's own).
-    var explanationWording: String? = nil
-    /// Set when the packet ends here (delivered or dropped): what happened.
-    public var drop: String?
+    /// IP fragments the datagram travels as (nil: one frame).
+    public var ipFragments: Int?
+    /// The inner packet's checksum of a tunnelled frame.
+    public var inner: InnerChecksum?
 }
 
 /// The inner L4 checksum of a tunnelled frame (VXLAN), shown beside the outer one.

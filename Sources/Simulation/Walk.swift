@@ -66,37 +66,11 @@ struct Walk {
             if flow.corruptAfter != nil { applyCorruption(after: topology.nodes[node].name, iface: iface, node: node) }
             return
         }
-        let l = after.layout
-        let f = after.frame
-        let facts = f.l4ChecksumFacts(l)
-        let valid = facts.valid
-        let changed = Self.changedBytes(before.frame.bytes, f.bytes)
-        let src = addressName(f.bytes[f.sourceAddressRange(l)])
-        let dst = addressName(f.bytes[f.destinationAddressRange(l)])
         steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, event: event,
-                          before: before.carrier, after: after.carrier, frame: f.bytes, changedBytes: changed,
-                          l4Field: facts.field, l4Correct: facts.correct, l4PseudoSum: facts.pseudoSum,
-                          bytesValid: valid, receiverWouldAccept: after.carrier.trustedWithoutBytes || valid,
-                          condition: Self.condition(after, l, valid: valid), ttl: f.ttl(l), source: src, destination: dst,
-                          segment: after.segment, ipFragments: Self.fragments(after, l), fragmentMTU: after.fragmentMTU,
-                          refragmentMTUs: after.refragmentMTUs,
-                          inner: after.innerOffset.flatMap { InnerChecksum(frame: f.bytes, offset: $0) }, drop: drop))
+                          before: before.carrier, after: after.carrier, frame: after.frame.bytes, frameBefore: before.frame.bytes,
+                          innerOffset: after.innerOffset, segment: after.segment, fragmentMTU: after.fragmentMTU,
+                          refragmentMTUs: after.refragmentMTUs, drop: drop))
         if flow.corruptAfter != nil { applyCorruption(after: topology.nodes[node].name, iface: iface, node: node) }
-    }
-
-    /// The offsets where `after` differs from `before`; every offset of `after` when the length
-    /// changed. A frame that no element changed still shares its buffer with the one before
-    /// (arrays are copy-on-write): then nothing is compared.
-    static func changedBytes(_ before: [UInt8], _ after: [UInt8]) -> [Int] {
-        guard before.count == after.count else { return Array(0..<after.count) }
-        var out: [Int] = []
-        before.withUnsafeBufferPointer { b in
-            after.withUnsafeBufferPointer { a in
-                guard b.baseAddress != a.baseAddress else { return }
-                for i in 0..<a.count where b[i] != a[i] { out.append(i) }
-            }
-        }
-        return out
     }
 
     /// The fragment count a step records for `p` (nil when it is one frame).
@@ -119,14 +93,7 @@ struct Walk {
 
     /// The same, with the layout and checksum validity already worked out for `p`.
     static func condition(_ p: Packet, _ l: FrameLayout, valid: Bool) -> ChecksumCondition {
-        if p.carrier.isPartial {
-            if let io = p.innerOffset, case let .skb(s) = p.carrier, s.csumStart >= io {
-                return tunnelledPromiseHolds(p.frame, l, innerOffset: io) ? .partialPending : .flaggedButBad
-            }
-            return p.frame.l4HoldsPartialSum(l) ? .partialPending : .flaggedButBad
-        }
-        if p.carrier.trustedWithoutBytes { return valid ? .verifiedUnnecessary : .flaggedButBad }
-        return valid ? .completeValid : .badUnflagged
+        ChecksumCondition(p.frame, l, carrier: p.carrier, innerOffset: p.innerOffset, valid: valid)
     }
 
     /// A tunnelled skb whose pending sum is the inner one (`skb->encapsulation`, csum_start in
@@ -146,22 +113,6 @@ struct Walk {
         var completed = f
         completed.bytes.replaceSubrange(io..., with: inner.bytes)
         return outer == completed.correctL4Checksum(l)
-    }
-
-    /// The last addresses named, with their text: consecutive steps of a packet carry the same
-    /// two, so each is formatted once per change instead of twice per step.
-    /// The last addresses named (bytes, text): a trace names the same few at every step, and
-    /// `Simulator.trace` hands the list from one leg's walk to the next.
-    var named: [(bytes: [UInt8], text: String)] = []
-
-    /// The text of the address in `bytes` (a slice of the frame: no copy unless it is new).
-    mutating func addressName(_ bytes: ArraySlice<UInt8>) -> String {
-        if let hit = named.first(where: { $0.bytes.elementsEqual(bytes) }) { return hit.text }
-        let a = Array(bytes)
-        let text = IPAddress(bytes: a).description
-        if named.count >= 4 { named.removeFirst() }
-        named.append((a, text))
-        return text
     }
 
     /// The packet currently being walked, for the corruption hook.
@@ -184,20 +135,10 @@ struct Walk {
         current = p
         faulted = true
         guard !lean else { return }
-        let l = p.layout
-        let f = p.frame
-        let facts = f.l4ChecksumFacts(l)
-        let event = StepEvent.faultInjected(after: element)
-        steps.append(Step(element: element, interface: iface, direction: .transmit, event: event,
-                          before: before.carrier, after: p.carrier, frame: f.bytes,
-                          changedBytes: (0..<f.count).filter { before.frame.bytes[$0] != f.bytes[$0] },
-                          l4Field: facts.field, l4Correct: facts.correct, l4PseudoSum: facts.pseudoSum,
-                          bytesValid: facts.valid, receiverWouldAccept: p.carrier.trustedWithoutBytes || facts.valid,
-                          condition: Self.condition(p), ttl: f.ttl(l),
-                          source: IPAddress(bytes: f.sourceAddress(l)).description,
-                          destination: IPAddress(bytes: f.destinationAddress(l)).description,
-                          segment: p.segment, ipFragments: Self.fragments(p), fragmentMTU: p.fragmentMTU, refragmentMTUs: p.refragmentMTUs,
-                          drop: nil))
+        steps.append(Step(element: element, interface: iface, direction: .transmit, event: .faultInjected(after: element),
+                          before: before.carrier, after: p.carrier, frame: p.frame.bytes, frameBefore: before.frame.bytes,
+                          innerOffset: p.innerOffset, segment: p.segment, fragmentMTU: p.fragmentMTU,
+                          refragmentMTUs: p.refragmentMTUs, drop: nil))
     }
 
     /// Run one event with the corruption hook watching `p`: returns the possibly corrupted packet.
@@ -238,7 +179,7 @@ struct Walk {
         if s.isGSO {
             let tsoOK: Bool
             if case let .tap(ts) = net.devices[d].kind {
-                let flags = net.tunFlags(d, ts)
+                let flags = shared.tunFlags(d, ts)
                 tsoOK = net.devices[d].features.has(.tso) && (s.gsoType == .tcpv6 ? flags.tso6 : flags.tso4)
                 // A tunnelled (UDP_TUNNEL) GSO skb needs TUN_F_UDP_TUNNEL_GSO, which the model's
                 // TAPs never set: __skb_udp_tunnel_segment() cuts it, keeping the inner

@@ -100,8 +100,10 @@ public enum TraceJSON {
     }
 
     static func step(_ s: Step) -> JSONValue {
-        var fields = stepFields(s)
-        if let i = s.inner {
+        // Every derived fact from one parse of the frame (`Step.facts`).
+        let f = s.facts
+        var fields = stepFields(s, f)
+        if let i = f.inner {
             // A tunnelled frame: `l4` above is the outer header's, this the inner packet's.
             fields.insert(("inner", .object([
                 ("offset", .int(i.offset)),
@@ -116,7 +118,7 @@ public enum TraceJSON {
         return .object(fields)
     }
 
-    static func stepFields(_ s: Step) -> [(String, JSONValue)] {
+    static func stepFields(_ s: Step, _ f: StepFacts) -> [(String, JSONValue)] {
         [
             ("element", .string(s.element)),
             ("interface", s.interface.map { .string($0) } ?? .null),
@@ -125,18 +127,18 @@ public enum TraceJSON {
             ("before", carrier(s.before)),
             ("after", carrier(s.after)),
             ("l4", .object([
-                ("field", .string(hex16(s.l4Field))),
-                ("correct", .string(hex16(s.l4Correct))),
-                ("pseudoHeaderSum", .string(hex16(s.l4PseudoSum))),
-                ("bytesValid", .bool(s.bytesValid)),
+                ("field", .string(hex16(f.l4Field))),
+                ("correct", .string(hex16(f.l4Correct))),
+                ("pseudoHeaderSum", .string(hex16(f.l4PseudoSum))),
+                ("bytesValid", .bool(f.bytesValid)),
             ])),
-            ("receiverWouldAccept", .bool(s.receiverWouldAccept)),
-            ("condition", .string(s.condition.rawValue)),
-            ("ttl", .int(Int(s.ttl))),
-            ("source", .string(s.source)),
-            ("destination", .string(s.destination)),
+            ("receiverWouldAccept", .bool(f.receiverWouldAccept)),
+            ("condition", .string(f.condition.rawValue)),
+            ("ttl", .int(Int(f.ttl))),
+            ("source", .string(f.source)),
+            ("destination", .string(f.destination)),
             ("segment", s.segment.map { .int($0) } ?? .null),
-            ("ipFragments", s.ipFragments.map { .int($0) } ?? .null),
+            ("ipFragments", f.ipFragments.map { .int($0) } ?? .null),
             ("changedBytes", .array(s.changedBytes.map { .int($0) })),
             ("frame", .string(s.frame.hexString)),
             ("explanation", .string(s.explanation)),

@@ -36,13 +36,14 @@ public enum TraceText {
                 var notes: [String] = []
                 for (i, s) in leg.steps.enumerated() {
                     let el = s.interface.map { s.element == $0 ? $0 : "\(s.element):\($0)" } ?? s.element
-                    let seg = (s.segment.map { " [seg \($0)]" } ?? "") + (s.ipFragments.map { " [\($0) IP frags]" } ?? "")
+                    let f = s.facts
+                    let seg = (s.segment.map { " [seg \($0)]" } ?? "") + (f.ipFragments.map { " [\($0) IP frags]" } ?? "")
                     rows.append(["\(i + 1)", el + seg, s.direction.rawValue, s.function,
                                  "\(s.before.summary) → \(s.after.summary)",
-                                 "0x" + hex16(s.l4Field) + (s.inner.map { " (inner 0x\(hex16($0.field)))" } ?? ""),
-                                 "0x" + hex16(s.l4Correct) + (s.inner.map { " (inner 0x\(hex16($0.correct)))" } ?? ""),
-                                 s.receiverWouldAccept ? (s.bytesValid ? "valid" : "trusted") : "BAD",
-                                 "\(s.ttl)"])
+                                 "0x" + hex16(f.l4Field) + (f.inner.map { " (inner 0x\(hex16($0.field)))" } ?? ""),
+                                 "0x" + hex16(f.l4Correct) + (f.inner.map { " (inner 0x\(hex16($0.correct)))" } ?? ""),
+                                 f.receiverWouldAccept ? (f.bytesValid ? "valid" : "trusted") : "BAD",
+                                 "\(f.ttl)"])
                     notes.append("\(i + 1). \(s.explanation)" + (s.drop.map { $0 == "delivered" ? "" : " [\($0)]" } ?? ""))
                 }
                 let full = table(header, rows, indent: "  ")

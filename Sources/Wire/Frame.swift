@@ -200,4 +200,11 @@ public struct L4ChecksumFacts: Sendable, Equatable {
     public var valid: Bool
     /// The pseudo-header sum a `PARTIAL` sender leaves (`partialChecksumValue`).
     public var pseudoSum: UInt16
+
+    public init(field: UInt16, correct: UInt16, valid: Bool, pseudoSum: UInt16) {
+        self.field = field
+        self.correct = correct
+        self.valid = valid
+        self.pseudoSum = pseudoSum
+    }
 }

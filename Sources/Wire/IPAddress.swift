@@ -4,6 +4,30 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public var version: IPVersion { bytes.count == 4 ? .v4 : .v6 }
 
+    /// The text of the address in `bytes` (4 or 16 bytes, e.g. a slice of a frame): an IPv4
+    /// address without making an array or a heap string — a shown trace names two addresses at
+    /// every step.
+    public static func text(_ bytes: ArraySlice<UInt8>) -> String {
+        bytes.count == 4 ? dottedQuad(bytes) : IPAddress(bytes: Array(bytes)).description
+    }
+
+    /// Dotted decimal of four bytes, written straight into a string (at most 15 UTF-8 bytes,
+    /// which Swift keeps inline: no allocation).
+    static func dottedQuad(_ bytes: ArraySlice<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: 15) { out in
+            var n = 0
+            var first = true
+            for b in bytes {
+                if !first { out[n] = UInt8(ascii: "."); n += 1 }
+                first = false
+                if b >= 100 { out[n] = UInt8(ascii: "0") + b / 100; n += 1 }
+                if b >= 10 { out[n] = UInt8(ascii: "0") + b / 10 % 10; n += 1 }
+                out[n] = UInt8(ascii: "0") + b % 10; n += 1
+            }
+            return n
+        }
+    }
+
     public init(bytes: [UInt8]) {
         precondition(bytes.count == 4 || bytes.count == 16, "an IP address is 4 or 16 bytes")
         self.bytes = bytes
@@ -50,18 +74,7 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     public var description: String {
-        if version == .v4 {
-            // Dotted decimal without a string per byte: every recorded step names two addresses.
-            var out: [UInt8] = []
-            out.reserveCapacity(15)
-            for (k, b) in bytes.enumerated() {
-                if k > 0 { out.append(UInt8(ascii: ".")) }
-                if b >= 100 { out.append(UInt8(ascii: "0") + b / 100) }
-                if b >= 10 { out.append(UInt8(ascii: "0") + b / 10 % 10) }
-                out.append(UInt8(ascii: "0") + b % 10)
-            }
-            return String(decoding: out, as: UTF8.self)
-        }
+        if version == .v4 { return Self.dottedQuad(bytes[...]) }
         var words: [UInt16] = []
         for i in stride(from: 0, to: 16, by: 2) { words.append(UInt16(bytes[i]) << 8 | UInt16(bytes[i + 1])) }
         // Longest run of zero words (length ≥ 2) becomes "::" (RFC 5952).

@@ -66,7 +66,7 @@ extension Walk {
     mutating func sendFromNode(_ leg: LegSpec, node ni: Int) {
         let node = topology.nodes[ni]
         let profile = topology.profile(of: node)
-        guard let (iface, nextHop) = leg.broadcastRoute ?? net.route(from: ni, to: leg.destination) else {
+        guard let (iface, nextHop) = leg.broadcastRoute ?? shared.route(from: ni, to: leg.destination) else {
             return finish(.droppedOnPath(at: node.name, reason: "no route to \(leg.destination)"))
         }
         guard let dev = net.deviceOf(node: ni, iface: iface) else {

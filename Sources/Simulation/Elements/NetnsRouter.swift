@@ -132,7 +132,7 @@ extension Walk {
             return localDeliver(q, node: ni, device: inDev)
         }
         // 4. ip_forward: skb_forward_csum, TTL.
-        guard let (outIf, nextHop) = net.route(from: ni, to: dst), let outDev = net.deviceOf(node: ni, iface: outIf),
+        guard let (outIf, nextHop) = shared.route(from: ni, to: dst), let outDev = net.deviceOf(node: ni, iface: outIf),
               let target = targetDevice(for: nextHop, broadcastLeg: nil) else {
             return finish(.droppedOnPath(at: node.name, reason: "no route to \(dst)"))
         }

@@ -39,7 +39,7 @@ extension Walk {
         let outIf: Int
         var target: Int?
         if r.forwarding == .l3 {
-            guard let (o, nh) = net.route(from: ni, to: dst) else {
+            guard let (o, nh) = shared.route(from: ni, to: dst) else {
                 return finish(.droppedOnPath(at: node.name, reason: "no route to \(dst)"))
             }
             outIf = o

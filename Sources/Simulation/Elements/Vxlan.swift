@@ -434,7 +434,7 @@ extension Walk {
         let dev = net.devices[d]
         guard let ni = net.tunnelNode(d) else { return finish(.droppedOnPath(at: name(d), reason: "the vxlan device is in no namespace")) }
         let node = topology.nodes[ni]
-        guard let remote = v.remote, let local = v.local, let (uif, nextHop) = net.route(from: ni, to: remote),
+        guard let remote = v.remote, let local = v.local, let (uif, nextHop) = shared.route(from: ni, to: remote),
               let udev = net.deviceOf(node: ni, iface: uif), let target = targetDevice(for: nextHop, broadcastLeg: nil) else {
             return finish(.droppedOnPath(at: name(d), reason: "\(node.name) has no route to the tunnel's remote \(v.remote.map { "\($0)" } ?? "(unset)")"))
         }
