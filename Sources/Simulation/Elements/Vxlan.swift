@@ -1,10 +1,12 @@
 import Checksum
 import Wire
 
-// A VXLAN tunnel device over IPv4 (#16, first slice): encapsulation with the outer UDP checksum
-// as `udp_set_csum()` leaves it, NAT of the outer header, and the receive side up to the inner
-// frame. The rules and their sources: assets/kernel-reference-notes.md, "Tunnels (VXLAN,
-// GENEVE): what the source says" (T2, T3, R1–R4, N1–N3) and "Measured on 6.18".
+// A VXLAN tunnel device over IPv4 or IPv6 (#16): encapsulation with the outer UDP checksum as
+// `udp_set_csum()` leaves it (LCO included), NAT of the outer header, tunnel segmentation, and
+// the receive side up to the inner frame. A GENEVE device walks the same way with its own
+// header and checksum rule (`Geneve.swift`). The rules and their sources:
+// assets/kernel-reference-notes.md, "Tunnels (VXLAN, GENEVE): what the source says" (T2, T3,
+// R1–R4, N1–N3) and "Measured on 6.18".
 
 /// A VXLAN device as `ip link add NAME type vxlan id VNI local A remote B dstport P dev UNDERLAY
 /// [udpcsum|noudpcsum]` creates it.
@@ -33,8 +35,8 @@ public struct VxlanSettings: Sendable, Hashable {
     /// `udp_tunnel_xmit_skb()`, the encap socket), another header and other checksum defaults.
     public var geneve: Bool
 
-    /// The IANA port of the tunnel type: 4789 (VXLAN), 6081 (GENEVE).
-    public static func defaultPort(geneve: Bool) -> UInt16 { geneve ? 6081 : 4789 }
+    /// The IANA port of the tunnel type: 4789 (VXLAN), 6081 (GENEVE, `Geneve.swift`).
+    public static func defaultPort(geneve: Bool) -> UInt16 { geneve ? genevePort : 4789 }
 
     public init(vni: UInt32 = 1, local: IPAddress? = nil, remote: IPAddress? = nil, dstPort: UInt16? = nil, underlay: String? = nil,
                 udpCsum: Bool? = nil, outerMasquerade: Bool = false, udp6ZeroCsumTx: Bool = false, udp6ZeroCsumRx: Bool = false,
@@ -61,16 +63,10 @@ public struct VxlanSettings: Sendable, Hashable {
     public var overIPv6: Bool { local?.version == .v6 }
 
     /// The `udp_sum` `vxlan_xmit_one()` uses: IPv4 `!(flags & VXLAN_F_UDP_ZERO_CSUM_TX)` (the
-    /// `udpcsum` setting), IPv6 `!(flags & VXLAN_F_UDP_ZERO_CSUM6_TX)`.
-    ///
-    /// GENEVE (`geneve_nl2info()`, 6.x): `IP_TUNNEL_CSUM_BIT` is set by an IPv6 remote and by
-    /// `udpcsum`, never cleared by `noudpcsum`, cleared by `udp6zerocsumtx` for either family (T6);
-    /// so IPv4 defaults to a zero outer checksum. 4.4's GENEVE has no checksum attribute: off (T12).
+    /// `udpcsum` setting), IPv6 `!(flags & VXLAN_F_UDP_ZERO_CSUM6_TX)`. A GENEVE device follows
+    /// `geneve_nl2info()` instead (`geneveOuterChecksum(on:)`, `Geneve.swift`).
     public func outerChecksum(on profile: KernelProfile) -> Bool {
-        if geneve {
-            guard profile == .linux6 else { return false }
-            return (overIPv6 || udpCsum == true) && !udp6ZeroCsumTx
-        }
+        if geneve { return geneveOuterChecksum(on: profile) }
         return overIPv6 ? !udp6ZeroCsumTx : udpCsum(on: profile)
     }
 
@@ -188,6 +184,12 @@ public enum Vxlan {
     static let outerL4 = 34
     static let udpChecksumOffset = 6
 
+    /// The 8-byte VXLAN header `vxlan_xmit_one()` writes: flags `VXLAN_HF_VNI` (0x08), the VNI,
+    /// a reserved byte (a GENEVE device writes `Geneve.header(vni:)`).
+    static func header(vni: UInt32) -> [UInt8] {
+        [0x08, 0, 0, 0, UInt8(vni >> 16 & 0xFF), UInt8(vni >> 8 & 0xFF), UInt8(vni & 0xFF), 0]
+    }
+
     /// Whether an outer frame is IPv6 (EtherType 0x86DD).
     static func isIPv6(_ b: [UInt8]) -> Bool { b.count > 13 && b[12] == 0x86 && b[13] == 0xDD }
     /// The outer UDP header's offset in an outer frame.
@@ -247,10 +249,7 @@ public enum Vxlan {
         let udpLength = 8 + 8 + innerFrame.count
         let udp: [UInt8] = [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(settings.dstPort >> 8), UInt8(settings.dstPort & 0xFF),
                             UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0]
-            + (settings.geneve
-                // geneve_build_header(): ver 0, opt_len 0, no O/C bits, proto_type ETH_P_TEB.
-                ? [0x00, 0x00, 0x65, 0x58, UInt8(settings.vni >> 16 & 0xFF), UInt8(settings.vni >> 8 & 0xFF), UInt8(settings.vni & 0xFF), 0]
-                : [0x08, 0, 0, 0, UInt8(settings.vni >> 16 & 0xFF), UInt8(settings.vni >> 8 & 0xFF), UInt8(settings.vni & 0xFF), 0])
+            + (settings.geneve ? Geneve.header(vni: settings.vni) : Vxlan.header(vni: settings.vni))
         var frame: Frame
         let pseudo: UInt32
         if v6 {
