@@ -5,7 +5,9 @@ import Wire
 /// `csum_start..end` range underlined, bytes this step changed in bold. A tunnelled frame shows
 /// both checksums: both fields reversed, the inner range (inner L4 header to the end) as the
 /// single range is, and the outer UDP range's own part (outer UDP header to the inner L4
-/// header) underlined in another colour — the outer sum covers the inner range too.
+/// header) underlined in another colour — the outer sum covers the inner range too. Colour is
+/// not the only mark (`NO_COLOR`, a monochrome terminal): a `|` in the gap before a byte marks
+/// where the outer range starts and where the inner one starts.
 enum HexView {
     static func bytesPerRow(width: Int) -> Int { width >= 74 ? 16 : 8 }
 
@@ -14,7 +16,7 @@ enum HexView {
         let extra = st.map {
             $0.inner == nil
                 ? "\($0.frame.count) bytes · ▒field▒ checksum · _csum range_ · bold changed"
-                : "\($0.frame.count) bytes · ▒fields▒ · _range_ blue outer, cyan inner · bold changed"
+                : "\($0.frame.count) bytes · ▒fields▒ · _range_ blue outer, cyan inner, | starts each · bold changed"
         } ?? ""
         Screen.title(Pane.hex.title, extra: extra, focused: s.focus == .hex, in: r, on: &c)
         let area = Rect(x: r.x + 1, y: r.y + 1, width: r.width - 1, height: r.height - 1)
@@ -27,11 +29,14 @@ enum HexView {
         var fields = Set(field.map { [$0, $0 + 1] } ?? [])
         // The outer UDP range's own part, before the inner range starts.
         var outerOnly: Range<Int>?
+        // Where the outer range and the inner range start: a `|` in the gap before each.
+        var starts: Set<Int> = []
         if let i = st.inner, let l = try? FrameLayout.parse(st.frame) {
             let outer = l.checksumFieldOffset
             let inner = i.l4Offset + i.l4Protocol.checksumOffset
             fields.formUnion([outer, outer + 1, inner, inner + 1])
             if l.l4Offset < i.l4Offset { outerOnly = l.l4Offset..<i.l4Offset }
+            starts = [l.l4Offset, i.l4Offset]
         }
         let changed = Set(st.changedBytes)
         var start = 0
@@ -44,7 +49,8 @@ enum HexView {
             let y = area.y + row
             let base = (start + row) * per
             let off = String(base, radix: 16)
-            var x = c.put(String(repeating: "0", count: max(0, 4 - off.count)) + off + " ", x: area.x, y: y, style: Theme.rule)
+            var x = c.put(String(repeating: "0", count: max(0, 4 - off.count)) + off, x: area.x, y: y, style: Theme.rule)
+            x = c.put(starts.contains(base) ? "|" : " ", x: x, y: y, style: Theme.rule)
             var ascii = ""
             for i in base..<min(base + per, st.frame.count) {
                 let b = st.frame[i]
@@ -55,7 +61,8 @@ enum HexView {
                 if fields.contains(i) { style = Theme.checksumField }
                 let h = String(b, radix: 16)
                 x = c.put((h.count == 1 ? "0" : "") + h, x: x, y: y, style: style)
-                x = c.put(i == base + per / 2 - 1 ? "  " : " ", x: x, y: y)
+                let mark = starts.contains(i + 1) && i + 1 < base + per ? "|" : " "
+                x = c.put(i == base + per / 2 - 1 ? " " + mark : mark, x: x, y: y, style: mark == "|" ? Theme.rule : .plain)
                 ascii.append(b >= 0x20 && b < 0x7f ? Character(UnicodeScalar(b)) : ".")
             }
             let asciiX = area.x + 5 + per * 3 + 1

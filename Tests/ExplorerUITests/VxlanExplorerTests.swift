@@ -71,6 +71,15 @@ import Simulation
         #expect(style(outerUDP - 1) == .plain)
         #expect(style(outerUDP) == Theme.outerCsumRange && style(inner.l4Offset - 1) == Theme.outerCsumRange)
         #expect(style(inner.l4Offset) == Theme.csumRange && style(st.frame.count - 1) == Theme.csumRange)
-        #expect(c.text.contains("blue outer, cyan inner"))
+        #expect(c.text.contains("blue outer, cyan inner, | starts each"))
+        // Without colour the two ranges still differ: a `|` in the gap before each one's first
+        // byte, and in no other gap.
+        func gapBefore(_ i: Int) -> Character {
+            let row = i / 16, col = i % 16
+            return c[1 + 5 + col * 3 + (col >= 8 ? 1 : 0) - 1, 1 + row].char
+        }
+        #expect(gapBefore(outerUDP) == "|" && gapBefore(inner.l4Offset) == "|")
+        let marks = (1..<st.frame.count).filter { gapBefore($0) == "|" }
+        #expect(marks == [outerUDP, inner.l4Offset])
     }
 }
