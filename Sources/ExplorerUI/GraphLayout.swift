@@ -140,6 +140,10 @@ public struct GraphLayout: Sendable, Equatable {
         var routes: [Route] = []
         let byName = Dictionary(uniqueKeysWithValues: boxes.map { ($0.node, $0) })
         var channel = height
+        // Same-column lines drawn beside their column (by column: the rows each one spans), and
+        // the rightmost cell any route uses (the layout is at least that wide).
+        var lanes: [Int: [ClosedRange<Int>]] = [:]
+        var rightmost = 0
         // Links into the same box from the left share their last segment; give the marker to
         // the side that is not shared.
         var inCount: [String: Int] = [:]
@@ -163,23 +167,48 @@ public struct GraphLayout: Sendable, Equatable {
                 else { marker = nil }
                 routes.append(Route(a: a, b: b, points: pts, marker: marker))
             } else {
-                // Through a channel under the boxes.
                 let xa = l.rect.maxX, xb = r.rect.maxX
                 let ya = l.midY, yb = r.midY
+                if r.column == l.column, let lane = sameColumnLane(l, r, boxes: boxes, lanes: lanes, outCount: outCount) {
+                    // Two boxes of one column: a line straight down (or up) beside them, one
+                    // column into the gap, with the marker halfway.
+                    lanes[l.column, default: []].append(min(ya, yb)...max(ya, yb))
+                    routes.append(Route(a: a, b: b, points: [(xa, ya), (lane, ya), (lane, yb), (xb, yb)], marker: (lane, (ya + yb) / 2)))
+                    rightmost = max(rightmost, lane)
+                    continue
+                }
+                // Through a channel under the boxes.
                 let chY = channel + 1
                 channel += 2
                 let pts: [(Int, Int)]
                 if r.column == l.column {
-                    pts = [(xa, ya), (xa + 1, ya), (xa + 1, chY), (xb + 2, chY), (xb + 2, yb), (xb, yb)]
+                    // Down beside one box and up beside the other, in two distinct columns (one
+                    // column for both drew a single line ending in the marker: a dangling stub).
+                    let down = max(xa, xb) + 1
+                    pts = [(xa, ya), (down, ya), (down, chY), (down + 2, chY), (down + 2, yb), (xb, yb)]
+                    rightmost = max(rightmost, down + 2)
                 } else {
                     let xin = r.rect.x - 1
                     pts = [(xa, ya), (xa + 1, ya), (xa + 1, chY), (xin - 1, chY), (xin - 1, yb), (xin, yb)]
                 }
-                routes.append(Route(a: a, b: b, points: pts, marker: ((xa + 1 + pts[3].0) / 2, chY)))
+                routes.append(Route(a: a, b: b, points: pts, marker: ((pts[1].0 + pts[3].0) / 2, chY)))
             }
         }
         height = max(height, channel)
-        return GraphLayout(boxes: boxes, routes: routes, width: width + 3, height: height)
+        return GraphLayout(boxes: boxes, routes: routes, width: max(width + 3, rightmost + 1), height: height)
+    }
+
+    /// The column just right of column `l.column`'s boxes, where a link between two of its
+    /// boxes (`l`, `r`) can run straight, or nil when that would be ambiguous: a box of the
+    /// column between the two (its own links cross there), a link from either box to the next
+    /// column (it leaves by the same cell), or another such line in this column over the same rows.
+    static func sameColumnLane(_ l: Box, _ r: Box, boxes: [Box], lanes: [Int: [ClosedRange<Int>]], outCount: [String: Int]) -> Int? {
+        let rows = min(l.midY, r.midY)...max(l.midY, r.midY)
+        guard outCount[l.node, default: 0] == 0, outCount[r.node, default: 0] == 0,
+              !boxes.contains(where: { $0.column == l.column && $0.node != l.node && $0.node != r.node
+                                  && $0.rect.y <= rows.upperBound && $0.rect.maxY > rows.lowerBound }),
+              !(lanes[l.column] ?? []).contains(where: { $0.overlaps(rows) }) else { return nil }
+        return max(l.rect.maxX, r.rect.maxX) + 1
     }
 
     /// Box width: the name (in terminal columns: a CJK character takes two) with a space and a
