@@ -284,7 +284,11 @@ public struct LabPlan: Sendable {
         }
         if isRouter, let m = nf.masqueradeOn, let ii = n.interfaceIndex(named: m),
            let d = graph.deviceOf(LabGraph.Ref(node: ni, iface: ii)), let real = devices[d] {
-            netfilter.append(Command(role: role, argv: ["nft", "add table ip csumlab_nat; add chain ip csumlab_nat csl_post { type nat hook postrouting priority srcnat; }; add rule ip csumlab_nat csl_post oifname \(real.name) masquerade"]))
+            // One table per family the egress interface has an address of: the model
+            // masquerades IPv4 and IPv6 alike (nf_nat_masquerade_ipv4/ipv6).
+            for fam in ["ip", "ip6"] where n.interfaces[ii].address(fam == "ip" ? .v4 : .v6) != nil {
+                netfilter.append(Command(role: role, argv: ["nft", "add table \(fam) csumlab_nat; add chain \(fam) csumlab_nat csl_post { type nat hook postrouting priority srcnat; }; add rule \(fam) csumlab_nat csl_post oifname \(real.name) masquerade"]))
+            }
         }
         if nf.checksumFill != .off {
             // `-o IF` names the real device the lab's interface became (an unlinked interface has

@@ -88,12 +88,14 @@ extension StepEvent {
             return "nf_conntrack_in → init_conntrack; nf_nat_setup_info → get_unique_tuple → nf_nat_used_tuple"
         case .conntrackTCPStateInvalid:
             return "nf_conntrack_in → nf_conntrack_handle_packet → nf_conntrack_tcp_packet (tcp_conntracks: SYN_SENT → INVALID)"
-        case .unNAT:
-            return "nf_nat_ipv4_fn → nf_nat_ipv4_manip_pkt → inet_proto_csum_replace4"
-        case .masquerade:
-            return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → inet_proto_csum_replace4"
-        case .masqueradeWithoutConntrack:
-            return "nf_nat_ipv4_out (no conntrack entry)"
+        case let .unNAT(to, _):
+            return to.version == .v6 ? "nf_nat_ipv6_fn → nf_nat_ipv6_manip_pkt → inet_proto_csum_replace16"
+                : "nf_nat_ipv4_fn → nf_nat_ipv4_manip_pkt → inet_proto_csum_replace4"
+        case let .masquerade(to, _):
+            return to.version == .v6 ? "nf_nat_ipv6_out → nf_nat_ipv6_manip_pkt → inet_proto_csum_replace16"
+                : "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → inet_proto_csum_replace4"
+        case let .masqueradeWithoutConntrack(v6):
+            return v6 ? "nf_nat_ipv6_out (no conntrack entry)" : "nf_nat_ipv4_out (no conntrack entry)"
         case let .vxlanEncap(e):
             let fn = e.geneve ? "geneve_xmit_skb → geneve_build_skb → udp_tunnel_handle_offloads → iptunnel_handle_offloads"
                 : "vxlan_xmit_one → vxlan_build_skb → iptunnel_handle_offloads"
@@ -111,8 +113,9 @@ extension StepEvent {
         case let .vxlanOuterMasquerade(_, _, _, v6):
             return v6 ? "nf_nat_ipv6_out → nf_nat_ipv6_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/16"
                 : "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace2/4"
-        case .routerOuterMasquerade:
-            return "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace4"
+        case let .routerOuterMasquerade(to, _, _):
+            return to.version == .v6 ? "nf_nat_ipv6_out → nf_nat_ipv6_manip_pkt → udp_manip_pkt → inet_proto_csum_replace16"
+                : "nf_nat_ipv4_out → nf_nat_ipv4_manip_pkt → udp_manip_pkt → inet_proto_csum_replace4"
         case let .tunnelSegment(_, _, _, _, _, _, outerV6, innerV6):
             return "validate_xmit_skb → skb_gso_segment → " + (outerV6 ? "ipv6_gso_segment → udp6_ufo_fragment → " : "")
                 + "skb_udp_tunnel_segment → __skb_udp_tunnel_segment → " + (innerV6 ? "tcp6_gso_segment" : "tcp4_gso_segment")
@@ -361,7 +364,7 @@ extension StepEvent {
         case let .routerOuterMasquerade(to, zeroKept, pseudoHeader):
             if zeroKept { return "MASQUERADE rewrites the outer source to \(to); the outer UDP checksum is 0 and stays 0 (udp_manip_pkt updates only a nonzero field, since ea64d8d6c675)." }
             return pseudoHeader
-                ? "MASQUERADE rewrites the outer source to \(to). The skb is PARTIAL, so inet_proto_csum_replace4 treats the outer field as a pending pseudo-header sum — but the pending field is the inner one and the outer holds a final (LCO) checksum: it is now wrong. A receiver that trusts the PARTIAL skb (veth) accepts it; one that checks the bytes drops it."
+                ? "MASQUERADE rewrites the outer source to \(to). The skb is PARTIAL, so inet_proto_csum_replace\(to.version == .v6 ? "16" : "4") treats the outer field as a pending pseudo-header sum — but the pending field is the inner one and the outer holds a final (LCO) checksum: it is now wrong. A receiver that trusts the PARTIAL skb (veth) accepts it; one that checks the bytes drops it."
                 : "MASQUERADE rewrites the outer source to \(to) and updates the finished outer checksum incrementally (RFC 1624): a correct one stays correct."
         case let .tunnelSegment(needCsum, offloadCsum, innerComplete, count, device, reason, _, _):
             var what = "\(device) cannot segment tunnelled TCP (\(reason)): the inner super-frame is cut into \(count) segments"

@@ -93,7 +93,7 @@ public enum StepEvent: Sendable, Hashable {
     /// MASQUERADE rewrites the source to `to`.
     case masquerade(to: IPAddress, pseudoHeader: Bool)
     /// MASQUERADE skipped: the packet has no conntrack entry.
-    case masqueradeWithoutConntrack
+    case masqueradeWithoutConntrack(v6: Bool = false)
     /// `ip_exceeds_mtu()` / `ip6_pkt_too_big()`.
     case exceedsMTU(v6: Bool, ipLength: Int, gso: Bool, mtu: Int)
     /// `ip_output()` → `ip_fragment()` on a router: IPv4 pieces longer than the egress `mtu` are

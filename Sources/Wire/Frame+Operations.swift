@@ -51,6 +51,34 @@ extension Frame {
         }
     }
 
+    /// `nf_nat_ipv6_manip_pkt()`: the source or destination IPv6 address rewritten to `new`
+    /// (16 bytes) and the L4 checksum updated by `nf_nat_ipv6_csum_update()` →
+    /// `inet_proto_csum_replace16()` (IPv6 has no header checksum): as a pending pseudo-header
+    /// sum on a `PARTIAL` skb, incrementally otherwise. A UDP field of 0 is left alone by the
+    /// incremental update as `natRewriteIPv4` leaves it (`__udp_manip_pkt()`).
+    public mutating func natRewriteIPv6(source: Bool, to new: [UInt8], _ l: FrameLayout, l4: L4ChecksumUpdate) {
+        precondition(new.count == 16, "an IPv6 address is 16 bytes")
+        let at = l.l3Offset + (source ? IPv6Field.source : IPv6Field.destination)
+        var words: [(old: UInt32, new: UInt32)] = []
+        for w in 0..<4 {
+            let old = bytes.be32(at: at + 4 * w)
+            let nw = new.be32(at: 4 * w)
+            bytes.setBE32(nw, at: at + 4 * w)
+            words.append((old, nw))
+        }
+        guard l.l4Protocol == .tcp || l.l4Protocol == .udp else { return }
+        var field = l4Checksum(l)
+        switch l4 {
+        case .pseudoHeader:
+            for (o, n) in words { field = InternetChecksum.replacePseudo32(partialField: field, old: o, new: n) }
+            setL4Checksum(field, l)
+        case .incremental:
+            if l.l4Protocol == .udp && field == 0 { return }
+            for (o, n) in words { field = InternetChecksum.replace32(checksum: field, old: o, new: n) }
+            setL4Checksum(l.l4Protocol == .udp ? InternetChecksum.udpMangleZero(field) : field, l)
+        }
+    }
+
     /// Flip one bit of the L4 payload (a fault on the wire). Returns false if there is no payload.
     @discardableResult
     public mutating func flipPayloadBit(byte: Int, _ l: FrameLayout) -> Bool {

@@ -84,6 +84,30 @@ func builder(_ v6: Bool = false) -> PacketBuilder {
         }
     }
 
+    /// The IPv6 form (nf_nat_ipv6_manip_pkt → inet_proto_csum_replace16): the same two results
+    /// over a 16-byte address, for TCP and UDP; a UDP field the update would make 0 becomes 0xFFFF.
+    @Test func natRewriteIPv6FinishedAndPartial() throws {
+        var rng = Rng(state: 12)
+        for _ in 0..<300 {
+            let payload = (0..<Int.random(in: 0...80, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let newAddr = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let source = Bool.random(using: &rng)
+            let udp = Bool.random(using: &rng)
+            func frame(_ fill: PacketBuilder.ChecksumFill) -> Frame {
+                udp ? builder(true).udp(sourcePort: 1000, destinationPort: 53, payload: payload, checksum: fill)
+                    : builder(true).tcp(sourcePort: 1000, destinationPort: 22, seq: 1, ack: 1, flags: .ack, payload: payload, checksum: fill)
+            }
+            var f = frame(.complete)
+            let l = try f.layout()
+            f.natRewriteIPv6(source: source, to: newAddr, l, l4: .incremental)
+            #expect(Array(f.bytes[(source ? 22 : 38)..<(source ? 38 : 54)]) == newAddr)
+            #expect(f.l4Checksum(l) == naiveL4Checksum(f.bytes) || (udp && f.l4Checksum(l) == 0xFFFF && naiveL4Checksum(f.bytes) == 0))
+            var p = frame(.partial)
+            p.natRewriteIPv6(source: source, to: newAddr, l, l4: .pseudoHeader)
+            #expect(p.l4Checksum(l) == naivePseudoHeaderSum(p.bytes))
+        }
+    }
+
     /// tcp_gso_segment equals building each segment independently.
     @Test(arguments: [false, true])
     func segmentationMatchesIndependentSegments(v6: Bool) throws {

@@ -115,12 +115,18 @@ extension Walk {
                 }
             }
         }
-        // 2. Reply to a masqueraded connection: translate the destination back (PRE_ROUTING NAT).
-        if v4, let m = nat.masquerades[ni], ctValid, IPAddress(bytes: q.frame.destinationAddress(l)) == m.translated,
+        // 2. Reply to a masqueraded connection: translate the destination back (PRE_ROUTING NAT;
+        // nf_nat_ipv4_fn / nf_nat_ipv6_fn).
+        if let m = nat.masquerades[ni], ctValid, m.original.version == l.ipVersion,
+           IPAddress(bytes: q.frame.destinationAddress(l)) == m.translated,
            IPAddress(bytes: q.frame.sourceAddress(l)) != m.original {
             let before = q
             let mode: Frame.L4ChecksumUpdate = q.skb?.ipSummed == .partial ? .pseudoHeader : .incremental
-            q.frame.natRewriteIPv4(source: false, to: m.original.bytes.withUnsafeBytes { _ in be32(m.original) }, l, l4: mode)
+            if v4 {
+                q.frame.natRewriteIPv4(source: false, to: be32(m.original), l, l4: mode)
+            } else {
+                q.frame.natRewriteIPv6(source: false, to: m.original.bytes, l, l4: mode)
+            }
             l = q.layout
             q = watch(q) { w in
                 w.record(before, q, node: ni, iface: inIf, .receive, .unNAT(to: m.original, pseudoHeader: mode == .pseudoHeader))
@@ -174,7 +180,9 @@ extension Walk {
         // 6. nat POSTROUTING: MASQUERADE. The nat table sees only a connection's new packets: a
         // reply belongs to the connection its original packet made, so it is never masqueraded
         // (it was un-NATed above if the original was).
-        if v4, original, nf.masqueradeOn == node.interfaces[outIf].name, ctValid, let addr = node.interfaces[outIf].address(.v4)?.address {
+        // IPv6 too (nf_nat_masquerade_ipv6: the egress interface's address): the same
+        // inet_proto_csum_replace rules over four words instead of one.
+        if original, nf.masqueradeOn == node.interfaces[outIf].name, ctValid, let addr = node.interfaces[outIf].address(l.ipVersion)?.address {
             let before = q
             let src = IPAddress(bytes: q.frame.sourceAddress(l))
             if src != addr, q.innerOffset != nil, l.l4Protocol == .udp, let s = q.skb {
@@ -189,17 +197,21 @@ extension Walk {
                 }
             } else if src != addr {
                 let mode: Frame.L4ChecksumUpdate = q.skb?.ipSummed == .partial ? .pseudoHeader : .incremental
-                q.frame.natRewriteIPv4(source: true, to: be32(addr), l, l4: mode)
+                if v4 {
+                    q.frame.natRewriteIPv4(source: true, to: be32(addr), l, l4: mode)
+                } else {
+                    q.frame.natRewriteIPv6(source: true, to: addr.bytes, l, l4: mode)
+                }
                 nat.masquerades[ni] = (src, addr)
                 nat.connections[ni]?.replyDestination = addr
                 q = watch(q) { w in
                     w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward, .masquerade(to: addr, pseudoHeader: mode == .pseudoHeader))
                 }
             }
-        } else if v4, original, nf.masqueradeOn == node.interfaces[outIf].name, !ctValid {
+        } else if original, nf.masqueradeOn == node.interfaces[outIf].name, !ctValid {
             let r = q
             q = watch(r) { w in
-                w.record(r, r, node: ni, iface: w.topology.nodes[ni].interfaces[outIf].name, .forward, .masqueradeWithoutConntrack)
+                w.record(r, r, node: ni, iface: w.topology.nodes[ni].interfaces[outIf].name, .forward, .masqueradeWithoutConntrack(v6: !v4))
             }
         }
         // 7. ip_output → ip_fragment: IPv4 fragments longer than the egress MTU are cut again;
