@@ -179,14 +179,16 @@ public struct Network: Sendable {
         topology = t
         var redo: [Bool]
         if let touched {
-            redo = devices.map { touched.contains($0.node) }
+            // By index: a closure over `devices` would copy each device (a retain per field).
+            redo = [Bool](repeating: false, count: devices.count)
+            for d in devices.indices where touched.contains(devices[d].node) { redo[d] = true }
             for d in devices.indices where redo[d] {
                 if let p = devices[d].peer { redo[p] = true }
                 if case let .vm(v)? = devices[d].fdSide { redo[v] = true }
             }
             for d in devices.indices where redo[d] { if let m = devices[d].master { redo[m] = true } }
         } else {
-            redo = devices.map { _ in true }
+            redo = [Bool](repeating: true, count: devices.count)
         }
         for d in devices.indices where redo[d] {
             if case .tap = devices[d].kind, case let .tap(s) = t.nodes[devices[d].node].kind { devices[d].kind = .tap(s) }

@@ -143,6 +143,12 @@ struct Walk {
 
     /// Run one event with the corruption hook watching `p`: returns the possibly corrupted packet.
     mutating func watch(_ p: Packet, _ body: (inout Walk) -> Void) -> Packet {
+        // Only a flow with a fault changes the packet here (`applyCorruption`); any other
+        // returns `p` as it came, without keeping a copy in `current`.
+        guard flow.corruptAfter != nil else {
+            body(&self)
+            return p
+        }
         current = p
         body(&self)
         return current ?? p
