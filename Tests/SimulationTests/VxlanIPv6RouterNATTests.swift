@@ -14,20 +14,6 @@ private func words(_ a: ArraySlice<UInt8>) -> [UInt16] {
     stride(from: a.startIndex, to: a.endIndex, by: 2).map { UInt16(a[$0]) << 8 | UInt16(a[$0 + 1]) }
 }
 
-/// Outer IPv6: Ethernet 14 + IPv6 40, UDP at 54 (its field at 60), the source at 22..<38, the
-/// inner frame at 70.
-private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[60]) << 8 | UInt16(b[61]) }
-
-/// The outer frame with its inner L4 checksum completed naively (what skb_checksum_help does).
-private func completingInner(_ outer: [UInt8]) -> [UInt8] {
-    var b = outer
-    let inner = Array(b[70...])
-    let c = naiveL4Checksum(inner)
-    let field = 70 + 34 + (inner[23] == 6 ? 16 : 6)
-    b[field] = UInt8(c >> 8); b[field + 1] = UInt8(c & 0xFF)
-    return b
-}
-
 @Suite struct VxlanIPv6RouterNATTests {
     private func query(_ sets: [String] = []) throws -> LegTrace {
         let t = try with(loadShipped("vxlan-ipv6-router-masquerade").topology, sets)
@@ -42,13 +28,13 @@ private func completingInner(_ outer: [UInt8]) -> [UInt8] {
         #expect(to == IPAddress("fd00:231:2::fe")! && !zeroKept && pseudo)
         #expect(nat.function.hasPrefix("nf_nat_ipv6_out") && nat.function.hasSuffix("inet_proto_csum_replace16"))
         // Before NAT the LCO outer is right for the completed packet.
-        #expect(outerField(before.frame) == naiveL4Checksum(completingInner(before.frame)))
+        #expect(naiveOuterUDPField(before.frame) == naiveL4Checksum(naiveCompletingInner(before.frame, innerAt: 70)))
         let newSource = IPAddress("fd00:231:2::fe")!.bytes
         #expect(Array(nat.frame[22..<38]) == newSource)
-        var expected = naiveFold([outerField(before.frame)] + words(before.frame[22..<38]).map { ~$0 } + words(newSource[...]))
+        var expected = naiveFold([naiveOuterUDPField(before.frame)] + words(before.frame[22..<38]).map { ~$0 } + words(newSource[...]))
         if expected == 0 { expected = 0xFFFF }
         #expect(nat.l4Field == expected)
-        #expect(nat.l4Field != naiveL4Checksum(completingInner(nat.frame)))
+        #expect(nat.l4Field != naiveL4Checksum(naiveCompletingInner(nat.frame, innerAt: 70)))
         // wireB-r cannot checksum: the inner is filled in, the outer stays wrong, nodeB counts it.
         #expect(l.outcome == .droppedByReceiver(counter: "Udp6: InCsumErrors"))
         #expect(l.counters["nodeB"]?["Udp6: InCsumErrors"] == 1)

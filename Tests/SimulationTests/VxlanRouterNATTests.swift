@@ -18,18 +18,6 @@ private func partialBranch(field: UInt16, from: [UInt8], to: [UInt8]) -> UInt16 
     return r == 0 ? 0xFFFF : r
 }
 
-private func outerField(_ b: [UInt8]) -> UInt16 { UInt16(b[40]) << 8 | UInt16(b[41]) }
-
-/// The outer frame with its inner L4 checksum completed naively (what skb_checksum_help does).
-private func completingInner(_ outer: [UInt8]) -> [UInt8] {
-    var b = outer
-    let inner = Array(b[50...])
-    let c = naiveL4Checksum(inner)
-    let field = 50 + 34 + (inner[23] == 6 ? 16 : 6)
-    b[field] = UInt8(c >> 8); b[field + 1] = UInt8(c & 0xFF)
-    return b
-}
-
 @Suite struct VxlanRouterNATTests {
     private func query(_ lab: String, _ sets: [String] = []) throws -> LegTrace {
         let t = try with(loadShipped(lab).topology, sets)
@@ -49,10 +37,10 @@ private func completingInner(_ outer: [UInt8]) -> [UInt8] {
         #expect(to == IPAddress("10.201.2.1")! && !zeroKept && pseudo)
         // Before NAT the LCO outer is right for the completed packet; after, the address delta
         // was added with the pseudo-header sign.
-        #expect(outerField(before.frame) == naiveL4Checksum(completingInner(before.frame)))
+        #expect(naiveOuterUDPField(before.frame) == naiveL4Checksum(naiveCompletingInner(before.frame, innerAt: 50)))
         #expect(Array(nat.frame[26..<30]) == [10, 201, 2, 1])
-        #expect(nat.l4Field == partialBranch(field: outerField(before.frame), from: Array(before.frame[26..<30]), to: [10, 201, 2, 1]))
-        #expect(nat.l4Field != naiveL4Checksum(completingInner(nat.frame)))
+        #expect(nat.l4Field == partialBranch(field: naiveOuterUDPField(before.frame), from: Array(before.frame[26..<30]), to: [10, 201, 2, 1]))
+        #expect(nat.l4Field != naiveL4Checksum(naiveCompletingInner(nat.frame, innerAt: 50)))
         // nodeB trusts the PARTIAL skb (veth): no counter.
         #expect(l.counters["nodeB"]?["Udp: InCsumErrors"] == nil)
     }
@@ -78,7 +66,7 @@ private func completingInner(_ outer: [UInt8]) -> [UInt8] {
     @Test func linux44UpdatesAZeroOuterOfAPartialSkb() throws {
         let l = try query("vxlan-router-masquerade-tx-off", ["kernel=linux-4.4", "vxA.udpcsum=off"])
         let (before, nat) = try natStep(l)
-        #expect(outerField(before.frame) == 0)
+        #expect(naiveOuterUDPField(before.frame) == 0)
         guard case let .routerOuterMasquerade(_, zeroKept, pseudo) = nat.event else { Issue.record("\(nat.event)"); return }
         #expect(!zeroKept && pseudo)
         #expect(nat.l4Field == partialBranch(field: 0, from: Array(before.frame[26..<30]), to: [10, 201, 2, 1]))

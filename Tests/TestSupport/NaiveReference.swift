@@ -61,3 +61,21 @@ public func naivePseudoHeaderSum(_ f: [UInt8]) -> UInt16 {
     let len = (Int(f[l3 + 2]) << 8 | Int(f[l3 + 3])) - ihl
     return naiveFold(naiveWords(f[(l3 + 12)..<(l3 + 20)]) + [UInt16(f[l3 + 9]), UInt16(len)])
 }
+
+/// A tunnelled frame with its inner IPv4 packet's L4 checksum completed naively (what
+/// `skb_checksum_help()` does to the pending inner field). The inner Ethernet frame starts at
+/// `innerAt`: 50 behind an IPv4 outer header, 70 behind an IPv6 one.
+public func naiveCompletingInner(_ outer: [UInt8], innerAt: Int) -> [UInt8] {
+    var b = outer
+    let inner = Array(b[innerAt...])
+    let c = naiveL4Checksum(inner)
+    let field = innerAt + 34 + (inner[23] == 6 ? 16 : 6)
+    b[field] = UInt8(c >> 8); b[field + 1] = UInt8(c & 0xFF)
+    return b
+}
+
+/// The outer UDP checksum field of a tunnelled frame: bytes 40–41 behind IPv4, 60–61 behind IPv6.
+public func naiveOuterUDPField(_ b: [UInt8]) -> UInt16 {
+    let at = b[12] == 0x86 ? 60 : 40
+    return UInt16(b[at]) << 8 | UInt16(b[at + 1])
+}
