@@ -47,6 +47,9 @@ extension StepEvent {
         case let .vethGRO(v6, l4, _, _, _):
             let gro = v6 ? (l4 == .tcp ? "tcp6_gro_receive" : "udp6_gro_receive") : (l4 == .tcp ? "tcp4_gro_receive" : "udp4_gro_receive")
             return "veth_poll → napi_gro_receive → \(gro) → skb_gro_checksum_validate"
+        case let .underlayTunnelGRO(v6, innerV6, innerL4, _, _, geneve):
+            let inner = innerV6 ? (innerL4 == .tcp ? "tcp6_gro_receive" : "udp6_gro_receive") : (innerL4 == .tcp ? "tcp4_gro_receive" : "udp4_gro_receive")
+            return "\(v6 ? "udp6_gro_receive" : "udp4_gro_receive") → udp_gro_receive → \(geneve ? "geneve_gro_receive" : "vxlan_gro_receive") → eth_gro_receive → \(innerV6 ? "ipv6_gro_receive" : "inet_gro_receive") → \(inner) → skb_gro_checksum_validate"
         case .bridgeLocalXmit:
             return "br_dev_xmit → br_forward (local origin)"
         case .bridgeLocalFlood:
@@ -80,6 +83,9 @@ extension StepEvent {
         case let .conntrackCheck(l4, v6, _):
             let proto = l4 == .tcp ? "tcp_error" : (l4 == .udp ? "udp_error" : "icmp_error")
             return "nf_conntrack_in → \(proto) → \(v6 ? "nf_ip6_checksum" : "nf_ip_checksum")"
+        case let .bridgeConntrackCheck(l4, v6, _, _, _):
+            let proto = l4 == .tcp ? "tcp_error" : "udp_error"
+            return "br_handle_frame → br_nf_pre_routing → \(v6 ? "ipv6_conntrack_in" : "ipv4_conntrack_in") → nf_conntrack_in → \(proto) → \(v6 ? "nf_ip6_checksum" : "nf_ip_checksum")"
         case .conntrackInvalidDrop:
             return "nft/iptables: ct state invalid drop"
         case let .conntrackCannotStart(l4, _):
@@ -254,6 +260,10 @@ extension StepEvent {
         case let .vethGRO(_, _, valid, device, peer):
             return valid ? "GRO is on at \(peer) and \(device) has no TSO, so the frame takes the NAPI path: GRO verifies the checksum and marks the skb CHECKSUM_UNNECESSARY."
                 : "GRO verifies the checksum, finds it wrong and leaves CHECKSUM_NONE for the stack to drop."
+        case let .underlayTunnelGRO(_, _, _, innerValid, tunnel, _):
+            return innerValid
+                ? "The outer UDP port is \(tunnel)'s socket, so GRO goes on into the tunnel's gro_receive and verifies the inner checksum as well: CHECKSUM_UNNECESSARY with csum_level 1 — the outer and the inner both vouched for."
+                : "The outer UDP port is \(tunnel)'s socket, so GRO goes on into the tunnel's gro_receive, finds the inner checksum wrong and flushes the packet: only the outer stays vouched for (csum_level 0)."
         case .bridgeLocalXmit:
             return "The host sends through the bridge device; its own features applied above. The bridge now picks the port."
         case let .bridgeLocalFlood(ports):
@@ -305,6 +315,8 @@ extension StepEvent {
             switch result {
             case .valid:
                 return "Conntrack verifies the checksum (nf_conntrack_checksum=1, skb not PARTIAL): correct; __skb_checksum_complete leaves CHECKSUM_COMPLETE."
+            case .validComplete:
+                return "Conntrack checks the CHECKSUM_COMPLETE sum against the pseudo-header (nf_conntrack_checksum=1): it verifies, and nf_ip_checksum marks the skb CHECKSUM_UNNECESSARY."
             case .invalid:
                 return "Conntrack verifies the checksum and finds it wrong: the packet is INVALID, gets no conntrack entry and so no NAT."
             case let .skipped(summed):
@@ -314,6 +326,9 @@ extension StepEvent {
             case .zeroUDPChecksum:
                 return "The UDP checksum is 0 (none sent): udp_error returns before nf_ip_checksum, so conntrack sums nothing and the skb keeps its state."
             }
+        case let .bridgeConntrackCheck(_, _, result, bridge, port):
+            let lead = "br_netfilter passes the frame bridged in from \(port) through \(bridge)'s namespace's IP PRE_ROUTING hooks, where conntrack is loaded. "
+            return lead + StepEvent.conntrackCheck(l4: .tcp, v6: false, result: result).explanation
         case .conntrackInvalidDrop:
             return "A rule drops packets conntrack marked INVALID."
         case let .conntrackCannotStart(_, why):

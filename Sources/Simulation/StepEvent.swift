@@ -45,6 +45,9 @@ public enum StepEvent: Sendable, Hashable {
     case vethTooBig(peer: String, length: Int, mtu: Int)
     /// The veth peer's NAPI path: GRO validates a NONE checksum.
     case vethGRO(v6: Bool, l4: IPProtocol, valid: Bool, device: String, peer: String)
+    /// The same GRO continued into a tunnel's `gro_receive` on the underlay: the inner checksum
+    /// validated, `csum_level` 1 when it is right (`Walk.tunnelGROOnUnderlay`).
+    case underlayTunnelGRO(v6: Bool, innerV6: Bool, innerL4: IPProtocol, innerValid: Bool, tunnel: String, geneve: Bool)
     /// `br_dev_xmit()`: the host sends through its bridge device.
     case bridgeLocalXmit
     /// `br_dev_xmit()` → `br_flood()`: no fdb entry for a locally sent frame.
@@ -78,6 +81,8 @@ public enum StepEvent: Sendable, Hashable {
     case notForwarded(v6: Bool, node: String)
     /// `nf_conntrack_in()` → `nf_ip_checksum()`.
     case conntrackCheck(l4: IPProtocol, v6: Bool, result: ConntrackCheck)
+    /// The same check on a bridged frame, through br_netfilter (`Walk.bridgeNetfilter`).
+    case bridgeConntrackCheck(l4: IPProtocol, v6: Bool, result: ConntrackCheck, bridge: String, port: String)
     /// A `ct state invalid drop` rule.
     case conntrackInvalidDrop
     /// `init_conntrack()` refuses to start a connection with this packet (`why`).
@@ -232,6 +237,8 @@ extension StepEvent {
     public enum ConntrackCheck: Sendable, Hashable {
         /// Verified (skb not PARTIAL): correct.
         case valid
+        /// A `COMPLETE` skb whose sum verifies: `nf_ip_checksum()` marks it `UNNECESSARY`.
+        case validComplete
         /// Verified: wrong, the packet is INVALID.
         case invalid
         /// Skipped for this `ip_summed`.
@@ -347,6 +354,7 @@ extension StepEvent {
         case vethXmit
         case vethTooBig
         case vethGRO
+        case underlayTunnelGRO
         case bridgeLocalXmit
         case bridgeLocalFlood
         case hostNICXmit
@@ -360,6 +368,7 @@ extension StepEvent {
         case otherHost
         case notForwarded
         case conntrackCheck
+        case bridgeConntrackCheck
         case conntrackInvalidDrop
         case conntrackCannotStart
         case natTupleClash
@@ -409,6 +418,7 @@ extension StepEvent {
         case .vethXmit: return .vethXmit
         case .vethTooBig: return .vethTooBig
         case .vethGRO: return .vethGRO
+        case .underlayTunnelGRO: return .underlayTunnelGRO
         case .bridgeLocalXmit: return .bridgeLocalXmit
         case .bridgeLocalFlood: return .bridgeLocalFlood
         case .hostNICXmit: return .hostNICXmit
@@ -422,6 +432,7 @@ extension StepEvent {
         case .otherHost: return .otherHost
         case .notForwarded: return .notForwarded
         case .conntrackCheck: return .conntrackCheck
+        case .bridgeConntrackCheck: return .bridgeConntrackCheck
         case .conntrackInvalidDrop: return .conntrackInvalidDrop
         case .conntrackCannotStart: return .conntrackCannotStart
         case .natTupleClash: return .natTupleClash

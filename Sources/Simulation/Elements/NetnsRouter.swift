@@ -18,28 +18,9 @@ extension Walk {
         var original = !leg.reply
         // 1. Conntrack in PRE_ROUTING.
         if nf.conntrackActive {
-            let s = q.skb!
-            let check: StepEvent.ConntrackCheck
             let before = q
-            if l.l4Protocol == .udp && q.frame.l4Checksum(l) == 0 {
-                // udp_error(): "Packet with no checksum" returns before nf_checksum(), in every
-                // state: nothing is summed, no csum_valid.
-                check = .zeroUDPChecksum
-            } else if nf.conntrackChecksum && (s.ipSummed == .none || s.ipSummed == .complete) {
-                if q.frame.l4ChecksumIsValid(l) {
-                    var ns = s.with(.complete)
-                    ns.csumValid = true
-                    q.carrier = .skb(ns)
-                    check = .valid
-                } else {
-                    ctValid = false
-                    check = .invalid
-                }
-            } else if s.ipSummed == .partial || s.ipSummed == .unnecessary {
-                check = .skipped(s.ipSummed)
-            } else {
-                check = .disabled
-            }
+            let check = Self.conntrackChecksum(&q, l, enabled: nf.conntrackChecksum)
+            if check == .invalid { ctValid = false }
             q = watch(q) { w in w.record(before, q, node: ni, iface: inIf, .receive, .conntrackCheck(l4: l.l4Protocol, v6: !v4, result: check)) }
             if !ctValid && nf.dropInvalid {
                 let r = q
@@ -232,6 +213,32 @@ extension Walk {
             }
         }
         transmit(q, on: outDev)
+    }
+
+    /// `nf_conntrack_in()`'s checksum check in PRE_ROUTING (`tcp_error()` / `udp_error()` →
+    /// `nf_checksum()` → `nf_ip_checksum()` / `nf_ip6_checksum()`), applied to `q`'s skb state: a
+    /// zero UDP field returns first ("Packet with no checksum"); `CHECKSUM_NONE` is summed
+    /// (`__skb_checksum_complete()`: `COMPLETE`, `csum_valid` when right); a `COMPLETE` skb whose
+    /// sum verifies becomes `CHECKSUM_UNNECESSARY` ("`skb->ip_summed = CHECKSUM_UNNECESSARY`"),
+    /// one that does not is summed again like NONE; `PARTIAL` and `UNNECESSARY` are trusted.
+    static func conntrackChecksum(_ q: inout Packet, _ l: FrameLayout, enabled: Bool) -> StepEvent.ConntrackCheck {
+        guard let s = q.skb else { return .disabled }
+        if l.l4Protocol == .udp && q.frame.l4Checksum(l) == 0 { return .zeroUDPChecksum }
+        guard enabled else { return s.ipSummed == .partial || s.ipSummed == .unnecessary ? .skipped(s.ipSummed) : .disabled }
+        switch s.ipSummed {
+        case .none, .complete:
+            guard q.frame.l4ChecksumIsValid(l) else { return .invalid }
+            if s.ipSummed == .complete {
+                q.carrier = .skb(s.with(.unnecessary))
+                return .validComplete
+            }
+            var ns = s.with(.complete)
+            ns.csumValid = true
+            q.carrier = .skb(ns)
+            return .valid
+        case .partial, .unnecessary:
+            return .skipped(s.ipSummed)
+        }
     }
 
     /// `checksum_tg()` in mangle POSTROUTING (`CHECKSUM --checksum-fill`).

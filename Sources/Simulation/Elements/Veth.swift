@@ -44,7 +44,41 @@ extension Walk {
                 w.record(r, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive,
                          .vethGRO(v6: l.ipVersion == .v6, l4: l.l4Protocol, valid: valid, device: w.name(d), peer: w.name(peer)))
             }
+            if valid { q = tunnelGROOnUnderlay(q, l, peer: peer) }
         }
         ingress(q, on: peer, via: "netif_rx")
+    }
+
+    /// UDP tunnel GRO on the underlay (`udp4_gro_receive()` / `udp6_gro_receive()` →
+    /// `udp_gro_receive()` → the tunnel socket's `vxlan_gro_receive()` / `geneve_gro_receive()`
+    /// → `eth_gro_receive()` → `inet_gro_receive()` → `tcp4_gro_receive()`…): an outer packet
+    /// that passed the outer check above, addressed to a UDP port a tunnel of the receiving
+    /// namespace listens on, has its inner TCP/UDP checksum validated too, and
+    /// `skb_gro_incr_csum_unnecessary()` counts it: `CHECKSUM_UNNECESSARY` with `csum_level` 1 (the
+    /// outer and the inner vouched for). A wrong inner flushes the packet with level 0. One
+    /// packet only: a run of segments that this GRO would merge is what `verify` reports as not
+    /// checkable (the model does not merge on the underlay). Found by the random campaign of
+    /// 2026-12-06 (seed 20261213): vxlan-bridge-port with `vxB.gro=off wire.wireB.gro=on`, whose
+    /// SYN reached tap2 `DATA_VALID` on 6.18.
+    mutating func tunnelGROOnUnderlay(_ p: Packet, _ l: FrameLayout, peer: Int) -> Packet {
+        guard l.l4Protocol == .udp, let io = p.innerOffset, case let .skb(s) = p.carrier, s.ipSummed == .unnecessary,
+              let ref = net.devices[peer].l3,
+              let vx = vxlanDevice(node: ref.node, port: p.frame.bytes.be16(at: l.l4Offset + 2), v6: l.ipVersion == .v6),
+              io < p.frame.count else { return p }
+        let inner = Frame(bytes: Array(p.frame.bytes[io...]))
+        guard let il = try? inner.layout(), il.l4Protocol == .tcp || il.l4Protocol == .udp else { return p }
+        let field = inner.l4Checksum(il)
+        let valid = (il.l4Protocol == .udp && field == 0) || inner.l4ChecksumIsValid(il)
+        var q = p
+        if valid {
+            var t = s
+            t.csumLevel = 1
+            q.carrier = .skb(t)
+        }
+        var geneve = false
+        if case let .vxlan(v) = net.devices[vx].kind { geneve = v.geneve }
+        let event = StepEvent.underlayTunnelGRO(v6: l.ipVersion == .v6, innerV6: il.ipVersion == .v6, innerL4: il.l4Protocol,
+                                                innerValid: valid, tunnel: name(vx), geneve: geneve)
+        return watch(q) { w in w.record(p, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive, event) }
     }
 }
