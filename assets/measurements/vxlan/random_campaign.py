@@ -15,7 +15,9 @@ Settings drawn (each one independently, with probability P_SET, to a random valu
                udp6zerocsumtx/udp6zerocsumrx on/off (IPv6 underlay),
                tx (spelt tx or tx-checksum-ip-generic), tso, gso, gro, sg;
   veth ends of the underlay (including a router's): tx, rx, tso, gso, gro, sg;
-  routers: flavour netns/vm/userspace.
+  routers: flavour netns/vm/userspace; with --netfilter also masquerade (off or one of its
+           interfaces) and conntrack-checksum on/off (off by default, so that the draws of the
+           seeds recorded before it stay the same).
 """
 import argparse
 import glob
@@ -36,7 +38,7 @@ ONOFF = ["on", "off"]
 RESULT = re.compile(r"compared (\d+), not checkable (\d+), mismatched (\d+)")
 
 
-def settings(path):
+def settings(path, netfilter=False):
     """(name, values) pairs a run may draw for the lab in `path`."""
     with open(path) as f:
         doc = yaml.safe_load(f)
@@ -56,6 +58,9 @@ def settings(path):
                 out += [(f"{name}.{end}.{k}", ONOFF) for k in ("tx", "rx", "tso", "gso", "gro", "sg")]
         elif kind == "router":
             out.append((f"{name}.flavour", ["netns", "vm", "userspace"]))
+            if netfilter:
+                out.append((f"{name}.masquerade", ["off"] + list((node.get("interfaces") or {}).keys())))
+                out.append((f"{name}.conntrack-checksum", ONOFF))
     return out
 
 
@@ -77,13 +82,14 @@ def main():
     ap.add_argument("--runs", type=int, default=150, help="verify runs to make (refused draws not counted)")
     ap.add_argument("--minutes", type=float, default=None, help="stop after this long")
     ap.add_argument("--lab", action="append", default=None)
+    ap.add_argument("--netfilter", action="store_true", help="routers also draw masquerade and conntrack-checksum")
     ap.add_argument("--csumlab", default=os.path.join(root, ".build", "debug", "csumlab"))
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
     labs = a.lab or sorted(glob.glob(os.path.join(root, "topologies", "vxlan-*.yaml")))
     labs = [os.path.relpath(l, root) for l in labs]
-    items = {lab: settings(os.path.join(root, lab)) for lab in labs}
+    items = {lab: settings(os.path.join(root, lab), a.netfilter) for lab in labs}
     os.chdir(root)
     # Run a copy: a rebuild during the campaign must neither change the binary under it nor
     # fail on a busy executable.
