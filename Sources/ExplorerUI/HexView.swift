@@ -16,7 +16,7 @@ enum HexView {
         let extra = st.map {
             $0.inner == nil
                 ? "\($0.frame.count) bytes · ▒field▒ checksum · _csum range_ · bold changed"
-                : "\($0.frame.count) bytes · ▒fields▒ · _range_ blue outer, cyan inner, | starts each · bold changed"
+                : "\($0.frame.count) bytes · ▒fields▒ · |_range_ outer blue, inner cyan · bold changed"
         } ?? ""
         Screen.title(Pane.hex.title, extra: extra, focused: s.focus == .hex, in: r, on: &c)
         let area = Rect(x: r.x + 1, y: r.y + 1, width: r.width - 1, height: r.height - 1)

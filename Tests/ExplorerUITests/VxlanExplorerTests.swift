@@ -71,7 +71,7 @@ import Simulation
         #expect(style(outerUDP - 1) == .plain)
         #expect(style(outerUDP) == Theme.outerCsumRange && style(inner.l4Offset - 1) == Theme.outerCsumRange)
         #expect(style(inner.l4Offset) == Theme.csumRange && style(st.frame.count - 1) == Theme.csumRange)
-        #expect(c.text.contains("blue outer, cyan inner, | starts each"))
+        #expect(c.text.contains("|_range_ outer blue, inner cyan"))
         // Without colour the two ranges still differ: a `|` in the gap before each one's first
         // byte, and in no other gap.
         func gapBefore(_ i: Int) -> Character {
