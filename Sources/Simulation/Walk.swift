@@ -73,27 +73,15 @@ struct Walk {
         if flow.corruptAfter != nil { applyCorruption(after: topology.nodes[node].name, iface: iface, node: node) }
     }
 
-    /// The fragment count a step records for `p` (nil when it is one frame).
-    static func fragments(_ p: Packet, _ l: FrameLayout? = nil) -> Int? {
-        guard let mtu = p.fragmentMTU else { return nil }
-        let n = p.refragmentMTUs.isEmpty ? p.frame.fragmentCount(l ?? p.layout, mtu: mtu) : p.linkFrames.count
-        return n > 1 ? n : nil
+    /// The fragment count of `p` (nil when it is one frame): what its step shows (`Step.fragments`).
+    static func fragments(_ p: Packet) -> Int? {
+        Step.fragments(p.frame, p.layout, mtu: p.fragmentMTU, again: p.refragmentMTUs)
     }
 
     /// The largest frame `p` puts on a link: per fragment when it is fragmented.
     static func linkFrameLength(_ p: Packet) -> Int {
         guard p.fragmentMTU != nil else { return p.frame.count }
         return p.linkFrames.map(\.count).max() ?? p.frame.count
-    }
-
-    static func condition(_ p: Packet) -> ChecksumCondition {
-        let l = p.layout
-        return condition(p, l, valid: p.frame.l4ChecksumIsValid(l))
-    }
-
-    /// The same, with the layout and checksum validity already worked out for `p`.
-    static func condition(_ p: Packet, _ l: FrameLayout, valid: Bool) -> ChecksumCondition {
-        ChecksumCondition(p.frame, l, carrier: p.carrier, innerOffset: p.innerOffset, valid: valid)
     }
 
     /// A tunnelled skb whose pending sum is the inner one (`skb->encapsulation`, csum_start in
