@@ -177,6 +177,9 @@ public struct FixSearch: Sendable {
         }
         let structural = changes.contains(where: { Self.structuralKeys.contains($0.key) })
         if structural, !problems(t).isEmpty { return nil }
+        // A TAP's flags can ask for TSO without TUN_F_CSUM, which the kernel refuses (the one
+        // validator rule a non-structural change can break): checked on the variant's network.
+        let tunFlagChange = !structural && changes.contains(where: { Self.tunFlagKeys.contains($0.key) })
         // Built once, when a flow must run: every flow of a variant runs on the same devices.
         var sim: Simulator?
         var works: [String: Bool] = [:]
@@ -197,10 +200,20 @@ public struct FixSearch: Sendable {
             let s = sim ?? (structural ? Simulator(t, network: Network(t))
                 : Simulator(t, network: Network(t, reusing: network, touched: Set(touched.compactMap { network.nodeIndex(named: $0) })),
                             legPlans: legPlans))
+            if sim == nil, tunFlagChange, s.network.devices.indices.contains(where: s.network.refusesTunOffloads) { return nil }
             sim = s
             let n = s.network
-            let stopLegs = lean
-            guard let ft = try? s.flowTrace(named: name, net: n, stopAtFailingLeg: stopLegs, lean: lean) else { return nil }
+            let ft: FlowTrace
+            var cleanPrefix: Simulator.LegResume?
+            if lean, flow.corruptAfter != nil {
+                // Deciding a flow that corrupts on purpose: its clean run (below) resumes where
+                // the fault was first applied.
+                guard let r = try? s.flowTraceKeepingCleanPrefix(named: name, net: n, lean: true) else { return nil }
+                (ft, cleanPrefix) = r
+            } else {
+                guard let r = try? s.flowTrace(named: name, net: n, stopAtFailingLeg: lean, lean: lean) else { return nil }
+                ft = r
+            }
             let ok: Bool
             if flow.corruptAfter == nil {
                 ok = FlowIntent.works(ft, flow: flow, uncorrupted: nil)
@@ -219,13 +232,19 @@ public struct FixSearch: Sendable {
                     p.flow = clean
                     plans?[name] = p
                 }
-                let clean = try? Simulator(u, network: n, legPlans: plans).flowTrace(named: name, net: n, stopAtFailingLeg: true, lean: lean)
+                let cleanSim = Simulator(u, network: n, legPlans: plans)
+                let clean = cleanPrefix.map { try? cleanSim.flowTrace(named: name, net: n, resuming: $0, lean: lean) }
+                    ?? (try? cleanSim.flowTrace(named: name, net: n, stopAtFailingLeg: true, lean: lean))
                 ok = FlowIntent.works(ft, flow: flow, uncorrupted: clean)
             }
             if !ok, wantScope, flow.corruptAfter == nil { failedScope = relevantNodeSet(ft) }
             works[name] = ok
             flows.append(ft)
             if !ok, stopAtFirstFailure { break }
+        }
+        if sim == nil, tunFlagChange {
+            let n = Network(t, reusing: network, touched: Set(touched.compactMap { network.nodeIndex(named: $0) }))
+            if n.devices.indices.contains(where: n.refusesTunOffloads) { return nil }
         }
         let byName = Dictionary(flows.map { ($0.flow, $0) }, uniquingKeysWith: { a, _ in a })
         // A pruned search's set is walked lean: what `run` keeps of it (a fix, the best partial
@@ -242,11 +261,18 @@ public struct FixSearch: Sendable {
         return o
     }
 
-    /// The only toggles that can make a valid lab invalid: a router's flavour and placement
-    /// decide which devices its interfaces must link to (the validator's roles). Offloads, TAP
-    /// flags, guest offers and netfilter switches change no link or address, so variants made
-    /// of them alone skip the validator (FixSearchTests' brute force validates every set).
+    /// The toggles that can make a valid lab invalid in many ways: a router's flavour and
+    /// placement decide which devices its interfaces must link to (the validator's roles).
+    /// Offloads, TAP flags, guest offers and netfilter switches change no link or address, so
+    /// variants made of them alone skip the validator; the one rule they can break, a TAP's
+    /// TSO without TUN_F_CSUM, is checked on the variant's network (`tunFlagKeys`).
+    /// FixSearchTests' brute force validates every set.
     static let structuralKeys: Set<String> = ["flavour", "place"]
+
+    /// The keys that decide a TAP's TUNSETOFFLOAD flags (`Network.tunFlags`): with TSO asked
+    /// for explicitly (`tun-tso4: on`), turning the checksum offload off makes a lab the
+    /// kernel refuses (`Network.refusesTunOffloads`, the validator's `checkTunOffloads`).
+    static let tunFlagKeys: Set<String> = ["vnet-hdr", "tun-csum", "tun-tso4", "tun-tso6", "guest-csum", "guest-tso"]
 
     /// One change as the search applies it: an ethtool feature written straight into the node
     /// (no lookup by name, no list of allowed keys per change), anything else by `Topology.set`.

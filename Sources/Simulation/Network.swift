@@ -473,6 +473,14 @@ public struct Network: Sendable {
     }
 
     /// The TUNSETOFFLOAD flags of a TAP: explicit, or as QEMU derives them from the guest.
+    /// A TAP whose offloads the kernel refuses: TSO asked for without TUN_F_CSUM
+    /// (`set_offload()` returns EINVAL; the validator's error, and a fix the search must not offer).
+    public func refusesTunOffloads(_ d: Int) -> Bool {
+        guard case let .tap(ts) = devices[d].kind else { return false }
+        let f = tunFlags(d, ts)
+        return !f.csum && (f.tso4 || f.tso6)
+    }
+
     public func tunFlags(_ d: Int, _ ts: TapSettings) -> (csum: Bool, tso4: Bool, tso6: Bool) {
         var guest: VMSettings?
         if case let .vm(v)? = devices[d].fdSide {

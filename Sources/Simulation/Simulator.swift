@@ -144,21 +144,58 @@ public struct Simulator: Sendable {
     }
 
     private func trace(_ f: Flow, _ net: Network, stopAtFailingLeg: Bool = false, lean: Bool = false) throws(SimulationError) -> FlowTrace {
-        if f.kind == .frame { return try frameTrace(f, net, lean: lean) }
+        try trace(f, net, stopAtFailingLeg: stopAtFailingLeg, lean: lean, resume: nil, keepCleanPrefix: false).trace
+    }
+
+    /// Where a flow's walk stood before one of its legs: all that later legs take from earlier
+    /// ones (the NAT and conntrack state, the address the server saw, the legs walked).
+    struct LegResume: Sendable {
+        /// The index of the next leg to walk.
+        var next: Int
+        var nat: NATState
+        var clientAsSeen: IPAddress?
+        var legs: [LegTrace]
+    }
+
+    /// A flow with `corrupt-after` walked for deciding, and — when its fault was applied — the
+    /// state before the leg it was first applied to (`cleanPrefix`). Until that leg the walk is
+    /// the clean flow's leg for leg (the fault hook changes nothing before it fires: `Walk.watch`),
+    /// so the clean run the fix search needs (`FlowIntent`) resumes there instead of walking
+    /// those legs again (`FixSearchReuseTests` compares it with a clean run from the start).
+    func flowTraceKeepingCleanPrefix(named name: String, net: Network, lean: Bool) throws(SimulationError) -> (trace: FlowTrace, cleanPrefix: LegResume?) {
+        guard let f = topology.flows.first(where: { $0.name == name }) else { throw .unknownFlow(name) }
+        return try trace(f, net, stopAtFailingLeg: true, lean: lean, resume: nil, keepCleanPrefix: f.corruptAfter != nil)
+    }
+
+    /// The flow named (this simulator's flows: the clean one) walked on from `resume`, stopping
+    /// at its first failing leg.
+    func flowTrace(named name: String, net: Network, resuming resume: LegResume, lean: Bool) throws(SimulationError) -> FlowTrace {
+        guard let f = topology.flows.first(where: { $0.name == name }) else { throw .unknownFlow(name) }
+        return try trace(f, net, stopAtFailingLeg: true, lean: lean, resume: resume, keepCleanPrefix: false).trace
+    }
+
+    private func trace(_ f: Flow, _ net: Network, stopAtFailingLeg: Bool, lean: Bool, resume: LegResume?,
+                       keepCleanPrefix: Bool) throws(SimulationError) -> (trace: FlowTrace, cleanPrefix: LegResume?) {
+        if f.kind == .frame { return (try frameTrace(f, net, lean: lean), nil) }
         let plan: LegPlan
         if let p = legPlans?[f.name], p.flow == f { plan = p } else { plan = try legPlan(f, net) }
         let (c, s, legs) = (plan.client, plan.server, plan.legs)
-        var nat = NATState()
-        var traces: [LegTrace] = []
+        var nat = resume?.nat ?? NATState()
+        var traces: [LegTrace] = resume?.legs ?? []
         var counters: [String: [String: Int]] = [:]
         // The address the server saw as the client's (after any NAT): replies go there.
-        var clientAsSeen: IPAddress?
+        var clientAsSeen: IPAddress? = resume?.clientAsSeen
         var faultSeen = false
-        for var leg in legs {
+        var cleanPrefix: LegResume?
+        for var leg in legs[(resume?.next ?? 0)...] {
             if leg.reply, let seen = clientAsSeen { leg.destination = seen }
+            let natBefore = nat, seenBefore = clientAsSeen
             var w = Walk(shared: shared, flow: f, leg: leg, nat: nat, lean: lean)
             w.send(leg)
             nat = w.nat
+            if keepCleanPrefix, w.faulted, !faultSeen {
+                cleanPrefix = LegResume(next: traces.count, nat: natBefore, clientAsSeen: seenBefore, legs: traces)
+            }
             if !leg.reply, !leg.broadcast, let p = w.delivered.first {
                 let l = p.layout
                 clientAsSeen = IPAddress(bytes: p.frame.sourceAddress(l))
@@ -177,8 +214,8 @@ public struct Simulator: Sendable {
         for l in traces where l.sent {
             for (h, cs) in l.counters { for (k, n) in cs { counters[h, default: [:]][k, default: 0] += n * l.transmissions } }
         }
-        return FlowTrace(flow: f.name, kind: f.kind, from: f.from, to: f.to, legs: traces,
-                         verdict: Self.verdict(f, traces.filter(\.sent), summary: !lean), counters: counters, window: win)
+        return (FlowTrace(flow: f.name, kind: f.kind, from: f.from, to: f.to, legs: traces,
+                          verdict: Self.verdict(f, traces.filter(\.sent), summary: !lean), counters: counters, window: win), cleanPrefix)
     }
 
     /// The TCP options a connection from `c` to `s` uses.

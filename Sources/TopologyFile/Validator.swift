@@ -210,9 +210,8 @@ struct Validator {
     /// could not build such a TAP, so it is an error here, at the TSO value that asks for it.
     mutating func checkTunOffloads(_ net: Network) {
         for d in net.devices {
-            guard case let .tap(ts) = d.kind else { continue }
+            guard case let .tap(ts) = d.kind, net.refusesTunOffloads(d.id) else { continue }
             let f = net.tunFlags(d.id, ts)
-            guard !f.csum, f.tso4 || f.tso6 else { continue }
             let name = topology.nodes[d.node].name
             let asked = [(f.tso4, "tun-tso4", ts.tunTSO4), (f.tso6, "tun-tso6", ts.tunTSO6)].filter { $0.0 }
             let key = asked.first { $0.2 != nil }?.1 ?? asked[0].1

@@ -131,6 +131,62 @@ import TestSupport
         }
     }
 
+    static func labsWithAFault() -> [String] {
+        shippedTopologyPaths().filter { path in
+            guard let t = try? TopologyFile.load(path: path).topology else { return false }
+            return t.flows.contains { $0.corruptAfter != nil }
+        }
+    }
+
+    /// A corrupting flow's clean run, resumed before the leg its fault was first applied to
+    /// (`Simulator.flowTraceKeepingCleanPrefix`, what the search does), equals the clean flow
+    /// walked from its first leg: every leg's outcome, counters, nodes met, sent flag and
+    /// transmissions, and the verdict. On the shipped labs with a fault, each variant of one
+    /// change of every candidate, and with the fault moved to every node.
+    @Test(arguments: Self.labsWithAFault())
+    func cleanRunResumedEqualsCleanRunFromTheStart(path: String) throws {
+        try #require(Self.labsWithAFault().count >= 2, "the shipped labs with corrupt-after")
+        let t = try TopologyFile.load(path: path).topology
+        let cx = try Self.context(t)
+        var labs = [t]
+        for c in cx.search.candidates(baseTrace: cx.baseline.trace) {
+            for v in c.alternatives {
+                if let u = Self.applied(t, [SettingChange(node: c.node, interface: c.interface, key: c.key, value: v)]) { labs.append(u) }
+            }
+        }
+        for n in t.nodes {
+            var u = t
+            for i in u.flows.indices where u.flows[i].corruptAfter != nil { u.flows[i].corruptAfter = Endpoint(node: n.name, interface: nil) }
+            labs.append(u)
+        }
+        var resumed = 0
+        for lab in labs {
+            let sim = Simulator(lab)
+            var clean = lab
+            for i in clean.flows.indices { clean.flows[i].corruptAfter = nil }
+            let cleanSim = Simulator(clean, network: sim.network)
+            for f in lab.flows where f.corruptAfter != nil {
+                let (corrupted, prefix) = try sim.flowTraceKeepingCleanPrefix(named: f.name, net: sim.network, lean: true)
+                let plain = try sim.flowTrace(named: f.name, net: sim.network, stopAtFailingLeg: true, lean: true)
+                #expect(corrupted == plain, "\(path) \(f.name): keeping the prefix changed the corrupted run")
+                guard let prefix else {
+                    #expect(!corrupted.legs.contains { $0.faulted }, "\(path) \(f.name): a fault applied, no prefix kept")
+                    continue
+                }
+                resumed += 1
+                let a = try cleanSim.flowTrace(named: f.name, net: sim.network, resuming: prefix, lean: true)
+                let b = try cleanSim.flowTrace(named: f.name, net: sim.network, stopAtFailingLeg: true, lean: true)
+                #expect(a.legs.count == b.legs.count && a.verdict == b.verdict && a.counters == b.counters, "\(path) \(f.name) after \(f.corruptAfter?.node ?? "")")
+                for (x, y) in zip(a.legs, b.legs) {
+                    #expect(x.outcome == y.outcome && x.counters == y.counters && x.visitedNodes == y.visitedNodes && x.sent == y.sent
+                            && x.transmissions == y.transmissions && !x.faulted, "\(path) \(f.name) \(x.name)")
+                }
+            }
+        }
+        // The comparison ran: most variants apply the fault to the data leg.
+        #expect(resumed >= labs.count / 2, "\(path): only \(resumed) of \(labs.count) runs kept a prefix")
+    }
+
     /// Random variants of every shipped lab: sets of one to three changes over every toggle a
     /// fix may change on any node.
     @Test(arguments: shippedTopologyPaths())

@@ -80,6 +80,29 @@ import TestSupport
         #expect(Self.sets(r) == Self.bruteForce(t, all, limit: r.searchedUpTo))
     }
 
+    /// TAPs with TSO asked for explicitly (`tun-tso4: on`): turning their checksum offload off
+    /// (`vnet-hdr=off`, `tun-csum=off`, the guest's `guest-csum=off`) makes a lab the kernel
+    /// refuses (TUNSETOFFLOAD returns EINVAL), which the validator rejects — so no such set is
+    /// a fix, although it skips the rest of the validator. Against the brute force, which
+    /// validates every set.
+    @Test func tapFlagsTheKernelRefusesAreNoFix() throws {
+        var t = try loadShipped("seed-routed-userspace").topology
+        for tap in ["tap1", "tap2"] { try t.set(node: tap, interface: nil, key: "tun-tso4", value: "on") }
+        try #require(Self.problems(t).isEmpty)
+        var refused = t
+        try refused.set(node: "tap1", interface: nil, key: "vnet-hdr", value: "off")
+        try #require(!Self.problems(refused).isEmpty, "the validator refuses tap1 without a vnet header")
+        let s = try FixSearch(t, problems: Self.problems)
+        let r = try #require(s.run(maxChanges: 2))
+        for f in r.fixes {
+            var v = t
+            for c in f.changes { try v.apply(assignment: c.assignment) }
+            #expect(Self.problems(v).isEmpty, "\(f.changes.map(\.assignment)): \(Self.problems(v))")
+        }
+        #expect(!Self.sets(r).contains(["tap1.vnet-hdr=off", "tap2.vnet-hdr=off"]))
+        #expect(Self.sets(r) == Self.bruteForce(t, s.candidates(baseTrace: r.baseline.trace), limit: r.searchedUpTo))
+    }
+
     @Test func workingLabNeedsNoFix() throws {
         let t = try loadShipped("seed-routed-netns").topology
         let r = try #require(try FixSearch(t, problems: Self.problems).run())
