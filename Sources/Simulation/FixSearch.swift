@@ -1,3 +1,4 @@
+import Synchronization
 /// One setting a fix changes, in the `--set` vocabulary.
 public struct SettingChange: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var node: String
@@ -99,6 +100,8 @@ public struct FixSearch: Sendable {
     /// The base lab's leg plans: a variant without a structural change sends the same legs
     /// (no fix key changes a flow, an address, a route, an MTU or a TCP option).
     let legPlans: [String: Simulator.LegPlan]?
+    /// Per set of structural changes, the lab with only those applied (`makeStructuralBase`).
+    let structuralBases = StructuralBases()
 
     public init(_ base: Topology, flow: String? = nil, problems: @escaping @Sendable (Topology) -> [String] = { _ in [] }) throws(SimulationError) {
         if let flow, !base.flows.contains(where: { $0.name == flow }) { throw .unknownFlow(flow) }
@@ -176,10 +179,22 @@ public struct FixSearch: Sendable {
             }
         }
         let structural = changes.contains(where: { Self.structuralKeys.contains($0.key) })
-        if structural, !problems(t).isEmpty { return nil }
+        // A structural variant starts from the lab with only its structural changes, resolved
+        // and validated once for every variant that shares them (`StructuralBases`).
+        var structuralBase: StructuralBases.Base?
+        if structural {
+            let key = changes.filter { Self.structuralKeys.contains($0.key) }
+            let b = structuralBases.base(for: key) { makeStructuralBase(key) }
+            switch b.valid {
+            case false?: return nil
+            case true?: structuralBase = b
+            case nil: if !problems(t).isEmpty { return nil }
+            }
+        }
         // A TAP's flags can ask for TSO without TUN_F_CSUM, which the kernel refuses (the one
-        // validator rule a non-structural change can break): checked on the variant's network.
-        let tunFlagChange = !structural && changes.contains(where: { Self.tunFlagKeys.contains($0.key) })
+        // validator rule a non-structural change can break): checked on the variant's network
+        // (a structural variant validated in full has been checked with the rest).
+        let tunFlagChange = (!structural || structuralBase != nil) && changes.contains(where: { Self.tunFlagKeys.contains($0.key) })
         // Built once, when a flow must run: every flow of a variant runs on the same devices.
         var sim: Simulator?
         var works: [String: Bool] = [:]
@@ -197,9 +212,7 @@ public struct FixSearch: Sendable {
                 continue
             }
             guard let flow = t.flows.first(where: { $0.name == name }) else { return nil }
-            let s = sim ?? (structural ? Simulator(t, network: Network(t))
-                : Simulator(t, network: Network(t, reusing: network, touched: Set(touched.compactMap { network.nodeIndex(named: $0) })),
-                            legPlans: legPlans))
+            let s = sim ?? Self.variantSimulator(t, structural: structural, base: structuralBase, network: network, legPlans: legPlans, touched: touched)
             if sim == nil, tunFlagChange, s.network.devices.indices.contains(where: s.network.refusesTunOffloads) { return nil }
             sim = s
             let n = s.network
@@ -243,7 +256,7 @@ public struct FixSearch: Sendable {
             if !ok, stopAtFirstFailure { break }
         }
         if sim == nil, tunFlagChange {
-            let n = Network(t, reusing: network, touched: Set(touched.compactMap { network.nodeIndex(named: $0) }))
+            let n = Self.variantSimulator(t, structural: structural, base: structuralBase, network: network, legPlans: legPlans, touched: touched).network
             if n.devices.indices.contains(where: n.refusesTunOffloads) { return nil }
         }
         let byName = Dictionary(flows.map { ($0.flow, $0) }, uniquingKeysWith: { a, _ in a })
@@ -259,6 +272,42 @@ public struct FixSearch: Sendable {
         o.pruned = pruned
         o.failedScope = failedScope
         return o
+    }
+
+    /// The simulator a variant's flows run on. Without a structural change: `network` (the
+    /// lab's) reused, only the touched nodes' devices worked out again, with the lab's leg plans.
+    /// With one: the same from the lab with only its structural changes, when that lab could be
+    /// built (`StructuralBases`), else a network built from scratch and plans made per flow.
+    static func variantSimulator(_ t: Topology, structural: Bool, base: StructuralBases.Base?, network: Network,
+                                 legPlans: [String: Simulator.LegPlan]?, touched: Set<String>) -> Simulator {
+        let from = structural ? base?.network : network
+        guard let from else { return Simulator(t, network: Network(t)) }
+        // Every changed node, the structural one too: its other settings were applied in the
+        // variant's order, which need not be the structural base's.
+        let nodes = Set(touched.compactMap { from.nodeIndex(named: $0) })
+        return Simulator(t, network: Network(t, reusing: from, touched: nodes), legPlans: structural ? base?.legPlans : legPlans)
+    }
+
+    /// The lab with only `key` (structural changes, in the variant's order) applied: resolved,
+    /// planned and validated. The validator's other rules read links, addresses, routes, MTUs,
+    /// tunnels and a router's flavour and forwarding, none of which a non-structural key
+    /// changes, so a variant adding offloads, TAP flags or netfilter switches to `key` is valid
+    /// exactly when this lab is — but for the TAP flag rule, checked per variant. When this
+    /// lab breaks that rule (a later change may mend it) or cannot be built, each variant is
+    /// validated in full (`valid` nil).
+    func makeStructuralBase(_ key: [SettingChange]) -> StructuralBases.Base {
+        var t = base
+        for c in key {
+            do { try t.set(node: c.node, interface: c.interface, key: c.key, value: c.value) } catch { return .init(valid: nil, network: nil, legPlans: nil) }
+        }
+        let n = Network(t)
+        if n.devices.indices.contains(where: n.refusesTunOffloads) { return .init(valid: nil, network: nil, legPlans: nil) }
+        guard problems(t).isEmpty else { return .init(valid: false, network: nil, legPlans: nil) }
+        var plans = Simulator(t, network: n).plans(n)
+        for (name, plan) in plans {
+            for i in plan.legs.indices { plans[name]?.legs[i].frames = LegFrameCache() }
+        }
+        return .init(valid: true, network: n, legPlans: plans)
     }
 
     /// The toggles that can make a valid lab invalid in many ways: a router's flavour and
@@ -588,5 +637,27 @@ func forEachChoice(_ counts: [Int], _ body: ([Int]) -> Void) {
             i -= 1
         }
         if i < 0 { return }
+    }
+}
+
+/// The structural bases one search has made, shared by its walkers (`FixSearch.makeStructuralBase`).
+/// Why: a router's flavour change rebuilt and re-validated the whole lab in every variant that
+/// contained it, which cost a structural variant several plain ones.
+final class StructuralBases: Sendable {
+    struct Base: Sendable {
+        /// false: every variant with these changes is invalid; nil: validate each in full.
+        var valid: Bool?
+        var network: Network?
+        var legPlans: [String: Simulator.LegPlan]?
+    }
+
+    private let bases = Mutex<[[SettingChange]: Base]>([:])
+
+    /// The base for `key`, made once (two walkers may both make it; either result is the same).
+    func base(for key: [SettingChange], make: () -> Base) -> Base {
+        if let b = bases.withLock({ $0[key] }) { return b }
+        let b = make()
+        bases.withLock { $0[key] = b }
+        return b
     }
 }

@@ -15,6 +15,15 @@ final class LegFrameCache: Sendable {
         var fill: PacketBuilder.ChecksumFill
         var offset: Int
         var length: Int?
+
+        /// The fields that vary between one leg's frames; the builder (its MACs and addresses,
+        /// the same for every frame of a leg) is left to `==`.
+        func hash(into h: inout Hasher) {
+            h.combine(fill)
+            h.combine(offset)
+            h.combine(length)
+            h.combine(builder.ipID)
+        }
     }
 
     private let frames = Mutex<[Key: Frame]>([:])

@@ -42,6 +42,10 @@ struct Walk {
     var visited: [Int] = []
     /// The flow's fault (`corrupt-after`) was applied in this walk.
     var faulted = false
+    /// The node after which this leg's fault may be applied (`corrupt-after`): nil for a flow
+    /// without one and for a reply leg (a fault corrupts what the client sends). Steps at other
+    /// nodes skip the fault hook, and a walk without one keeps no copy of its packet (`watch`).
+    let faultNode: Int?
 
     init(shared: SharedNetwork, flow: Flow, leg: LegSpec, nat: NATState, lean: Bool = false) {
         self.shared = shared
@@ -53,6 +57,7 @@ struct Walk {
         self.sentPayload = leg.payload
         self.destinationHost = leg.to
         self.nat = nat
+        self.faultNode = leg.reply ? nil : flow.corruptAfter.flatMap { shared.network.nodeIndex(named: $0.node) }
     }
 
     var topology: Topology { _read { yield shared.network.topology } }
@@ -63,14 +68,14 @@ struct Walk {
                          drop: String? = nil) {
         if visited.last != node { visited.append(node) }
         if lean {
-            if flow.corruptAfter != nil { applyCorruption(after: topology.nodes[node].name, iface: iface, node: node) }
+            if faultNode == node { applyCorruption(after: topology.nodes[node].name, iface: iface, node: node) }
             return
         }
         steps.append(Step(element: topology.nodes[node].name, interface: iface, direction: dir, event: event,
                           before: before.carrier, after: after.carrier, frame: after.frame.bytes, frameBefore: before.frame.bytes,
                           innerOffset: after.innerOffset, segment: after.segment, fragmentMTU: after.fragmentMTU,
                           refragmentMTUs: after.refragmentMTUs, drop: drop))
-        if flow.corruptAfter != nil { applyCorruption(after: topology.nodes[node].name, iface: iface, node: node) }
+        if faultNode == node { applyCorruption(after: topology.nodes[node].name, iface: iface, node: node) }
     }
 
     /// The fragment count of `p` (nil when it is one frame): what its step shows (`Step.fragments`).
@@ -131,9 +136,9 @@ struct Walk {
 
     /// Run one event with the corruption hook watching `p`: returns the possibly corrupted packet.
     mutating func watch(_ p: Packet, _ body: (inout Walk) -> Void) -> Packet {
-        // Only a flow with a fault changes the packet here (`applyCorruption`); any other
+        // Only a leg with a fault changes the packet here (`applyCorruption`); any other
         // returns `p` as it came, without keeping a copy in `current`.
-        guard flow.corruptAfter != nil else {
+        guard faultNode != nil else {
             body(&self)
             return p
         }
