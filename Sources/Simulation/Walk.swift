@@ -304,25 +304,64 @@ enum HostRef: Sendable, Hashable {
     case remote(nic: Int)
 }
 
-/// Source NAT applied to a connection, so replies are translated back.
+/// The conntrack entries of one flow's packets, so later legs find the connections earlier ones
+/// made, and replies are translated back.
 struct NATState: Sendable {
-    /// Router node → (original client address, translated address).
-    var masquerades: [Int: (original: IPAddress, translated: IPAddress)] = [:]
-    /// Router node → the conntrack entry this flow's connection has there. Legs run in order and
-    /// share it, as the packets of one connection share a conntrack entry in the kernel.
-    var connections: [Int: ConntrackEntry] = [:]
+    /// Router node → the conntrack entries made there, oldest first. Legs run in order and share
+    /// them, as the packets of one connection share an entry in the kernel; packets of another
+    /// 5-tuple (a tunnel's far end sends from its own hashed source port) make their own.
+    var connections: [Int: [ConntrackEntry]] = [:]
 }
 
-/// A conntrack entry, as far as the model needs it: which way its first packet went and where a
-/// reply must be addressed to match its reply tuple (the original source, or the address
-/// MASQUERADE gave it).
+/// A conntrack tuple as the model needs it (`struct nf_conntrack_tuple`): addresses, protocol
+/// and ports (TCP, UDP; an ICMP echo's identifier both ways, as `icmp_pkt_to_tuple` keeps it).
+struct ConntrackTuple: Sendable, Equatable {
+    var source: IPAddress
+    var destination: IPAddress
+    var proto: UInt8
+    var sourcePort: UInt16
+    var destinationPort: UInt16
+
+    /// The tuple of `f`'s outer (or only) IP header and the transport header after it.
+    init(_ f: Frame, _ l: FrameLayout) {
+        source = IPAddress(bytes: f.sourceAddress(l))
+        destination = IPAddress(bytes: f.destinationAddress(l))
+        proto = l.l4Protocol.rawValue
+        switch l.l4Protocol {
+        case .tcp, .udp:
+            sourcePort = f.sourcePort(l)
+            destinationPort = f.destinationPort(l)
+        case .icmp, .icmpv6:
+            let id = l.l4Offset + 6 <= f.bytes.count ? f.bytes.be16(at: l.l4Offset + 4) : 0
+            (sourcePort, destinationPort) = (id, id)
+        }
+    }
+
+    /// `nf_ct_invert_tuple()`.
+    var inverted: ConntrackTuple {
+        var t = self
+        (t.source, t.destination) = (destination, source)
+        (t.sourcePort, t.destinationPort) = (destinationPort, sourcePort)
+        return t
+    }
+}
+
+/// A conntrack entry: the tuple of its first packet, the source MASQUERADE gave it, and the one
+/// TCP state the model tracks.
 struct ConntrackEntry: Sendable {
-    /// The `reply` flag of the leg whose packet created the entry (its original direction).
-    var creatorWasReply: Bool
-    /// The destination a packet in the reply direction must carry to belong to the entry.
-    var replyDestination: IPAddress
+    /// `tuplehash[IP_CT_DIR_ORIGINAL]`.
+    var original: ConntrackTuple
+    /// MASQUERADE's address for the connection's source (nil: not translated).
+    var natSource: IPAddress?
     /// A TCP connection made by a SYN whose SYN-ACK has not come back through (SYN_SENT): the
     /// one state the model tracks, because the kernel refuses an original-direction segment
     /// without SYN there (`ConntrackTCPStateTests`).
     var synSent = false
+
+    /// `tuplehash[IP_CT_DIR_REPLY]`: the original inverted, addressed to the translated source.
+    var reply: ConntrackTuple {
+        var r = original.inverted
+        if let n = natSource { r.destination = n }
+        return r
+    }
 }

@@ -79,4 +79,29 @@ private func partialBranch(field: UInt16, from: [UInt8], to: [UInt8]) -> UInt16 
         #expect(r.outcome == .accepted)
         #expect(!r.steps.contains { $0.event.kind == .natTupleClash })
     }
+
+    /// MASQUERADE on the far side's interface (`router.masquerade=eth0`): nodeB's outer packets
+    /// come from its own hashed source port to 4789, a 5-tuple no entry of nodeA's outer packets
+    /// has in either direction, so conntrack makes a connection of their own and the rule
+    /// translates them — their LCO outer is left wrong, as the kernel does (`csumlab verify …
+    /// --set router.masquerade=eth0` on 6.18: the response's outer at wireA-r is "wrong"; a
+    /// model with one entry per router took them for replies and did not translate them).
+    @Test func theFarEndpointsOuterPacketsAreAConnectionOfTheirOwn() throws {
+        let t = try with(loadShipped("vxlan-router-masquerade").topology, ["router.masquerade=eth0"])
+        let tr = try run(t, flow: "datagram")
+        let q = try #require(leg(tr, "datagram", "query"))
+        let r = try #require(leg(tr, "datagram", "response"))
+        // nodeA's query leaves by eth1: not translated now.
+        #expect(!q.steps.contains { $0.event.kind == .routerOuterMasquerade })
+        let (before, nat) = try natStep(r)
+        guard case let .routerOuterMasquerade(to, _, pseudo) = nat.event else { Issue.record("\(nat.event)"); return }
+        #expect(to == IPAddress("10.201.1.1")! && pseudo)
+        // Two different source ports: the outer packets of the two directions are two tuples.
+        let qOuter = try #require(q.steps.first { $0.event.kind == .vxlanEncap })
+        let rOuter = try #require(r.steps.first { $0.event.kind == .vxlanEncap })
+        #expect(qOuter.frame.be16(at: 34) != rOuter.frame.be16(at: 36) || qOuter.frame.be16(at: 36) != rOuter.frame.be16(at: 34))
+        #expect(nat.l4Field == partialBranch(field: naiveOuterUDPField(before.frame), from: Array(before.frame[26..<30]), to: [10, 201, 1, 1]))
+        #expect(nat.l4Field != naiveL4Checksum(naiveCompletingInner(nat.frame, innerAt: 50)))
+        #expect(!r.steps.contains { $0.event.kind == .natTupleClash })
+    }
 }

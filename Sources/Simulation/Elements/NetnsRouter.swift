@@ -16,6 +16,8 @@ extension Walk {
         // Whether the packet travels in its connection's original direction (MASQUERADE applies
         // to those; replies are un-NATed). Without conntrack: the leg's own direction.
         var original = !leg.reply
+        // The conntrack entry this packet belongs to (`nat.connections[ni]`), once found or made.
+        var ctIndex: Int?
         // 1. Conntrack in PRE_ROUTING.
         if nf.conntrackActive {
             let before = q
@@ -29,22 +31,24 @@ extension Walk {
                 }
                 return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (bad checksum) dropped by a ct state invalid rule"))
             }
-            // The connection's entry: found (this flow's earlier packets passed here), or a new
-            // one, which an ICMP echo reply or a TCP SYN-ACK cannot start (icmp_new / tcp_new
-            // return false: INVALID). A UDP packet or a TCP ACK (nf_conntrack_tcp_loose) can.
-            // A packet against the entry's direction belongs to it only if it is addressed as
-            // the reply tuple says (to the masqueraded address when the original was NATed).
-            let dstNow = IPAddress(bytes: q.frame.destinationAddress(l))
-            let entry = nat.connections[ni].flatMap { e in
-                e.creatorWasReply == leg.reply || e.replyDestination == dstNow ? e : nil
+            // The connection's entry: found (this flow's earlier packets passed here) by its
+            // original tuple or its reply tuple (`nf_conntrack_find_get`), or a new one, which an
+            // ICMP echo reply or a TCP SYN-ACK cannot start (icmp_new / tcp_new return false:
+            // INVALID). A UDP packet or a TCP ACK (nf_conntrack_tcp_loose) can.
+            let tuple = ConntrackTuple(q.frame, l)
+            var found: (index: Int, original: Bool)?
+            for (i, e) in (nat.connections[ni] ?? []).enumerated() {
+                if e.original == tuple { found = (i, true); break }
+                if e.reply == tuple { found = (i, false); break }
             }
             if ctValid {
-                if let e = entry {
-                    original = e.creatorWasReply == leg.reply
+                if let (i, isOriginal) = found, let e = nat.connections[ni]?[i] {
+                    ctIndex = i
+                    original = isOriginal
                     if l.l4Protocol == .tcp, e.synSent {
                         let flags = q.frame.tcpFlags(l)
                         if !original, flags.isSuperset(of: [.syn, .ack]) {
-                            nat.connections[ni]?.synSent = false  // SYN_RECV: the answer passed
+                            nat.connections[ni]?[i].synSent = false  // SYN_RECV: the answer passed
                         } else if original, !flags.contains(.syn) {
                             // tcp_conntracks[ORIGINAL][ack] from sSS is sIV: -NF_ACCEPT, untracked.
                             ctValid = false
@@ -73,44 +77,41 @@ extension Walk {
                         return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (no entry for a reply) dropped by a ct state invalid rule"))
                     }
                 } else {
-                    // Tunnel endpoints send to the well-known port both ways: the far end's outer
-                    // packets are a connection of their own, never a clash with this one's.
-                    if let e = nat.connections[ni], q.innerOffset == nil, l.l4Protocol == .tcp || l.l4Protocol == .udp,
-                       e.replyDestination != IPAddress(bytes: q.frame.destinationAddress(l)) {
-                        // The request was MASQUERADEd but never answered through its entry: this
-                        // packet starts a connection whose reply tuple is the request's original
-                        // tuple, so NAT's null binding clashes (nf_nat_used_tuple) and
-                        // get_unique_tuple() gives it a random source port. Not modelled further.
+                    // A new connection whose reply tuple is an existing entry's original tuple:
+                    // that entry was MASQUERADEd and never answered through it (this packet is
+                    // addressed to the untranslated source), so NAT's null binding clashes
+                    // (nf_nat_used_tuple) and get_unique_tuple() gives this one a random source
+                    // port. Not modelled further. (A tunnel's far end sends from its own hashed
+                    // source port: its outer packets make a connection of their own, no clash.)
+                    if l.l4Protocol == .tcp || l.l4Protocol == .udp,
+                       (nat.connections[ni] ?? []).contains(where: { $0.original == tuple.inverted }) {
                         let r = q
                         q = watch(r) { w in
                             w.record(r, r, node: ni, iface: inIf, .receive, .natTupleClash)
                         }
                     }
-                    // A new entry (the model keeps one per router and flow: the first).
-                    if nat.connections[ni] == nil {
-                        let syn = l.l4Protocol == .tcp && q.frame.tcpFlags(l) == .syn
-                        nat.connections[ni] = ConntrackEntry(creatorWasReply: leg.reply, replyDestination: IPAddress(bytes: q.frame.sourceAddress(l)),
-                                                             synSent: syn)
-                    }
+                    let syn = l.l4Protocol == .tcp && q.frame.tcpFlags(l) == .syn
+                    nat.connections[ni, default: []].append(ConntrackEntry(original: tuple, synSent: syn))
+                    ctIndex = nat.connections[ni]!.count - 1
                     original = true
                 }
             }
         }
         // 2. Reply to a masqueraded connection: translate the destination back (PRE_ROUTING NAT;
         // nf_nat_ipv4_fn / nf_nat_ipv6_fn).
-        if let m = nat.masquerades[ni], ctValid, m.original.version == l.ipVersion,
-           IPAddress(bytes: q.frame.destinationAddress(l)) == m.translated,
-           IPAddress(bytes: q.frame.sourceAddress(l)) != m.original {
+        if ctValid, !original, let i = ctIndex, let e = nat.connections[ni]?[i], let translated = e.natSource,
+           IPAddress(bytes: q.frame.destinationAddress(l)) == translated {
             let before = q
+            let back = e.original.source
             let mode: Frame.L4ChecksumUpdate = q.skb?.ipSummed == .partial ? .pseudoHeader : .incremental
             if v4 {
-                q.frame.natRewriteIPv4(source: false, to: be32(m.original), l, l4: mode)
+                q.frame.natRewriteIPv4(source: false, to: be32(back), l, l4: mode)
             } else {
-                q.frame.natRewriteIPv6(source: false, to: m.original.bytes, l, l4: mode)
+                q.frame.natRewriteIPv6(source: false, to: back.bytes, l, l4: mode)
             }
             l = q.layout
             q = watch(q) { w in
-                w.record(before, q, node: ni, iface: inIf, .receive, .unNAT(to: m.original, pseudoHeader: mode == .pseudoHeader))
+                w.record(before, q, node: ni, iface: inIf, .receive, .unNAT(to: back, pseudoHeader: mode == .pseudoHeader))
             }
         }
         // 3. Local after all (e.g. an un-translated reply addressed to the router itself).
@@ -170,8 +171,7 @@ extension Walk {
                 // A tunnelled packet's outer header (#16): udp_manip_pkt()'s zero rule per
                 // profile, and the PARTIAL branch taken for an outer field that is not pending.
                 let (zeroKept, pseudo) = Vxlan.natOuterSource(&q.frame, skb: s, address: addr, port: q.frame.bytes.be16(at: l.l4Offset), profile: profile)
-                nat.masquerades[ni] = (src, addr)
-                nat.connections[ni]?.replyDestination = addr
+                if let i = ctIndex { nat.connections[ni]?[i].natSource = addr }
                 q = watch(q) { w in
                     w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward,
                              .routerOuterMasquerade(to: addr, zeroKept: zeroKept, pseudoHeader: pseudo))
@@ -183,8 +183,7 @@ extension Walk {
                 } else {
                     q.frame.natRewriteIPv6(source: true, to: addr.bytes, l, l4: mode)
                 }
-                nat.masquerades[ni] = (src, addr)
-                nat.connections[ni]?.replyDestination = addr
+                if let i = ctIndex { nat.connections[ni]?[i].natSource = addr }
                 q = watch(q) { w in
                     w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward, .masquerade(to: addr, pseudoHeader: mode == .pseudoHeader))
                 }
