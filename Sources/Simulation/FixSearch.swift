@@ -161,7 +161,7 @@ public struct FixSearch: Sendable {
     /// `FixSearchReuseTests` compares both against full runs on every shipped lab.
     func evaluate(_ changes: [SettingChange], stopAtFirstFailure: Bool, baseline: Outcome? = nil,
                   order: [String]? = nil, relevant: [String: Set<String>] = [:], pruneLegs: Bool = false,
-                  wantScope: Bool = false, edits: [Edit]? = nil) -> Outcome? {
+                  wantScope: Bool = false, edits: [Edit]? = nil, nodeIndices: [Int]? = nil) -> Outcome? {
         var t = base
         if let edits {
             for e in edits {
@@ -178,12 +178,12 @@ public struct FixSearch: Sendable {
                 do { try t.set(node: c.node, interface: c.interface, key: c.key, value: c.value) } catch { return nil }
             }
         }
-        let structural = changes.contains(where: { Self.structuralKeys.contains($0.key) })
+        let structural = changes.contains(where: { Self.isStructural($0.key) })
         // A structural variant starts from the lab with only its structural changes, resolved
         // and validated once for every variant that shares them (`StructuralBases`).
         var structuralBase: StructuralBases.Base?
         if structural {
-            let key = changes.filter { Self.structuralKeys.contains($0.key) }
+            let key = changes.filter { Self.isStructural($0.key) }
             let b = structuralBases.base(for: key) { makeStructuralBase(key) }
             switch b.valid {
             case false?: return nil
@@ -194,7 +194,7 @@ public struct FixSearch: Sendable {
         // A TAP's flags can ask for TSO without TUN_F_CSUM, which the kernel refuses (the one
         // validator rule a non-structural change can break): checked on the variant's network
         // (a structural variant validated in full has been checked with the rest).
-        let tunFlagChange = (!structural || structuralBase != nil) && changes.contains(where: { Self.tunFlagKeys.contains($0.key) })
+        let tunFlagChange = (!structural || structuralBase != nil) && changes.contains(where: { Self.isTunFlag($0.key) })
         // Built once, when a flow must run: every flow of a variant runs on the same devices.
         var sim: Simulator?
         var works: [String: Bool] = [:]
@@ -203,16 +203,19 @@ public struct FixSearch: Sendable {
         var failedScope: NodeSet?
         // Only for deciding: legs stop at the first that fails and record no steps.
         let lean = pruneLegs && stopAtFirstFailure
-        let touched = Set(changes.map(\.node))
+        // The changed nodes by index (the search passes them: no lookup by name per variant).
+        let touchedNodes = nodeIndices ?? changes.compactMap { network.nodeIndex(named: $0.node) }
+        var touchedNames: Set<String>?
         for name in order ?? flowNames {
-            if let b = baseline, b.works[name] == true, let r = relevant[name], r.isDisjoint(with: touched),
+            if let b = baseline, b.works[name] == true, let r = relevant[name],
+               r.isDisjoint(with: touchedNames ?? { let n = Set(changes.map(\.node)); touchedNames = n; return n }()),
                let ft = b.trace.flows.first(where: { $0.flow == name }) {
                 works[name] = true
                 flows.append(ft)
                 continue
             }
             guard let flow = t.flows.first(where: { $0.name == name }) else { return nil }
-            let s = sim ?? Self.variantSimulator(t, structural: structural, base: structuralBase, network: network, legPlans: legPlans, touched: touched)
+            let s = sim ?? Self.variantSimulator(t, structural: structural, base: structuralBase, network: network, legPlans: legPlans, touched: touchedNodes)
             if sim == nil, tunFlagChange, s.network.devices.indices.contains(where: s.network.refusesTunOffloads) { return nil }
             sim = s
             let n = s.network
@@ -256,7 +259,7 @@ public struct FixSearch: Sendable {
             if !ok, stopAtFirstFailure { break }
         }
         if sim == nil, tunFlagChange {
-            let n = Self.variantSimulator(t, structural: structural, base: structuralBase, network: network, legPlans: legPlans, touched: touched).network
+            let n = Self.variantSimulator(t, structural: structural, base: structuralBase, network: network, legPlans: legPlans, touched: touchedNodes).network
             if n.devices.indices.contains(where: n.refusesTunOffloads) { return nil }
         }
         let byName = Dictionary(flows.map { ($0.flow, $0) }, uniquingKeysWith: { a, _ in a })
@@ -279,13 +282,12 @@ public struct FixSearch: Sendable {
     /// With one: the same from the lab with only its structural changes, when that lab could be
     /// built (`StructuralBases`), else a network built from scratch and plans made per flow.
     static func variantSimulator(_ t: Topology, structural: Bool, base: StructuralBases.Base?, network: Network,
-                                 legPlans: [String: Simulator.LegPlan]?, touched: Set<String>) -> Simulator {
+                                 legPlans: [String: Simulator.LegPlan]?, touched: [Int]) -> Simulator {
         let from = structural ? base?.network : network
         guard let from else { return Simulator(t, network: Network(t)) }
         // Every changed node, the structural one too: its other settings were applied in the
         // variant's order, which need not be the structural base's.
-        let nodes = Set(touched.compactMap { from.nodeIndex(named: $0) })
-        return Simulator(t, network: Network(t, reusing: from, touched: nodes), legPlans: structural ? base?.legPlans : legPlans)
+        return Simulator(t, network: Network(t, reusing: from, touched: touched), legPlans: structural ? base?.legPlans : legPlans)
     }
 
     /// The lab with only `key` (structural changes, in the variant's order) applied: resolved,
@@ -317,11 +319,17 @@ public struct FixSearch: Sendable {
     /// TSO without TUN_F_CSUM, is checked on the variant's network (`tunFlagKeys`).
     /// FixSearchTests' brute force validates every set.
     static let structuralKeys: Set<String> = ["flavour", "place"]
+    /// `structuralKeys.contains(key)` without hashing the key (asked per change of every variant).
+    static func isStructural(_ key: String) -> Bool { key == "flavour" || key == "place" }
 
     /// The keys that decide a TAP's TUNSETOFFLOAD flags (`Network.tunFlags`): with TSO asked
     /// for explicitly (`tun-tso4: on`), turning the checksum offload off makes a lab the
     /// kernel refuses (`Network.refusesTunOffloads`, the validator's `checkTunOffloads`).
     static let tunFlagKeys: Set<String> = ["vnet-hdr", "tun-csum", "tun-tso4", "tun-tso6", "guest-csum", "guest-tso"]
+    /// `tunFlagKeys.contains(key)` without hashing the key.
+    static func isTunFlag(_ key: String) -> Bool {
+        key == "vnet-hdr" || key == "tun-csum" || key == "tun-tso4" || key == "tun-tso6" || key == "guest-csum" || key == "guest-tso"
+    }
 
     /// One change as the search applies it: an ethtool feature written straight into the node
     /// (no lookup by name, no list of allowed keys per change), anything else by `Topology.set`.
@@ -526,10 +534,11 @@ public struct FixSearch: Sendable {
             let last = firstWorking.map { min(maxChanges, $0 == 1 ? 2 : $0) } ?? maxChanges
             let record = prove && size < last
             func walkBatch() {
-                let (jobs, edits, relevant) = (batch, optionEdit, relevant)
+                let (jobs, edits, relevant, nodeOf) = (batch, optionEdit, relevant, optionNode)
                 let outcomes = evaluateConcurrently(jobs.count, workers: workers) { i in
                     evaluate(jobs[i].changes, stopAtFirstFailure: true, baseline: baseline, order: order, relevant: relevant,
-                             pruneLegs: true, wantScope: record, edits: jobs[i].ids.map { edits[$0] })
+                             pruneLegs: true, wantScope: record, edits: jobs[i].ids.map { edits[$0] },
+                             nodeIndices: jobs[i].ids.map { nodeOf[$0] })
                 }
                 for (job, outcome) in zip(batch, outcomes) {
                     result.evaluated += 1

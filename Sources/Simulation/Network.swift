@@ -174,7 +174,7 @@ public struct Network: Sendable {
     /// `touched`: the nodes whose settings differ (nil: any). Only their devices, the devices
     /// joined to those (a VM NIC and its TAP read each other's settings) and the bridges they
     /// are ports of (a bridge's features follow its ports) are worked out again.
-    init(_ t: Topology, reusing base: Network, touched: Set<Int>? = nil) {
+    init(_ t: Topology, reusing base: Network, touched: [Int]? = nil) {
         self = base
         topology = t
         var redo: [Bool]
