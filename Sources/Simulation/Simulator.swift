@@ -106,7 +106,7 @@ public struct Simulator: Sendable {
 
     static func devices(_ net: Network) -> [DeviceFeatures] {
         net.devices.map { d in
-            DeviceFeatures(device: d.name, on: d.features.sortedOn, adjustments: d.features.adjustments, fixedOff: d.features.fixedOff)
+            DeviceFeatures(device: d.name, effective: d.features)
         }
     }
 

@@ -291,9 +291,18 @@ public struct FlowTrace: Sendable, Hashable {
 /// Effective features of one device, with the kernel's adjustments, for display.
 public struct DeviceFeatures: Sendable, Hashable {
     public var device: String
-    public var on: [Feature]
-    public var adjustments: [Features.Adjustment]
-    public var fixedOff: [Feature: String]
+    /// The device's effective features as the network resolved them: the trace shares them
+    /// (no list of features built per device and run — a trace is made thousands of times).
+    public var effective: Features.Effective
+    /// The features on, in `Feature.allCases` order.
+    public var on: [Feature] { effective.sortedOn }
+    public var adjustments: [Features.Adjustment] { effective.adjustments }
+    public var fixedOff: [Feature: String] { effective.fixedOff }
+
+    public init(device: String, effective: Features.Effective) {
+        self.device = device
+        self.effective = effective
+    }
 }
 
 /// Everything one simulation run produced.

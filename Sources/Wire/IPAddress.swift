@@ -28,6 +28,12 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         }
     }
 
+    /// The bytes in one call (`==` compares them, the version included in their count):
+    /// addresses key the routing and owner tables every hop looks up.
+    public func hash(into h: inout Hasher) {
+        bytes.withUnsafeBytes { h.combine(bytes: $0) }
+    }
+
     public init(bytes: [UInt8]) {
         precondition(bytes.count == 4 || bytes.count == 16, "an IP address is 4 or 16 bytes")
         self.bytes = bytes
