@@ -162,22 +162,7 @@ public struct FixSearch: Sendable {
     func evaluate(_ changes: [SettingChange], stopAtFirstFailure: Bool, baseline: Outcome? = nil,
                   order: [String]? = nil, relevant: [String: Set<String>] = [:], pruneLegs: Bool = false,
                   wantScope: Bool = false, edits: [Edit]? = nil, nodeIndices: [Int]? = nil) -> Outcome? {
-        var t = base
-        if let edits {
-            for e in edits {
-                switch e {
-                case let .interfaceFeature(n, i, f, on): t.nodes[n].interfaces[i].features.requested[f] = on
-                case let .nodeFeature(n, f, on): t.nodes[n].features.requested[f] = on
-                case let .other(c):
-                    do { try t.set(node: c.node, interface: c.interface, key: c.key, value: c.value) } catch { return nil }
-                case .impossible: return nil
-                }
-            }
-        } else {
-            for c in changes {
-                do { try t.set(node: c.node, interface: c.interface, key: c.key, value: c.value) } catch { return nil }
-            }
-        }
+        guard let t = applied(changes, edits: edits) else { return nil }
         let structural = changes.contains(where: { Self.isStructural($0.key) })
         // A structural variant starts from the lab with only its structural changes, resolved
         // and validated once for every variant that shares them (`StructuralBases`).
@@ -312,6 +297,35 @@ public struct FixSearch: Sendable {
         return .init(valid: true, network: n, legPlans: plans)
     }
 
+    /// The lab with `changes` applied, as `Topology.set` applies them in order (nil: refused);
+    /// with `edits` (`edit(_:)` of each change) without parsing a key per variant.
+    /// `FixSearchReuseTests.editsMakeTheLabSetMakes` checks that both give the same lab.
+    func applied(_ changes: [SettingChange], edits: [Edit]?) -> Topology? {
+        var t = base
+        if let edits {
+            for (k, e) in edits.enumerated() {
+                switch e {
+                case let .interfaceFeature(n, i, f, on): t.nodes[n].interfaces[i].features.requested[f] = on
+                case let .nodeFeature(n, f, on): t.nodes[n].features.requested[f] = on
+                case let .other(c, n, alone):
+                    // The only change on its node: the node as `set` left it, worked out once.
+                    if let n, !edits.indices.contains(where: { $0 != k && edits[$0].node == n }) {
+                        guard let alone else { return nil }
+                        t.nodes[n] = alone
+                        continue
+                    }
+                    do { try t.set(node: c.node, interface: c.interface, key: c.key, value: c.value) } catch { return nil }
+                case .impossible: return nil
+                }
+            }
+        } else {
+            for c in changes {
+                do { try t.set(node: c.node, interface: c.interface, key: c.key, value: c.value) } catch { return nil }
+            }
+        }
+        return t
+    }
+
     /// The toggles that can make a valid lab invalid in many ways: a router's flavour and
     /// placement decide which devices its interfaces must link to (the validator's roles).
     /// Offloads, TAP flags, guest offers and netfilter switches change no link or address, so
@@ -336,9 +350,22 @@ public struct FixSearch: Sendable {
     enum Edit {
         case interfaceFeature(node: Int, interface: Int, feature: Feature, on: Bool)
         case nodeFeature(node: Int, feature: Feature, on: Bool)
-        case other(SettingChange)
+        /// By `Topology.set`, in the set's order; `alone`: the node after `set` applied this
+        /// change to the lab's node (nil: `set` refused it), which is what the change makes of
+        /// the node when no other change of the set is on it (`set` reads and writes that
+        /// node only).
+        case other(SettingChange, node: Int?, alone: Node?)
         /// `Topology.set` refuses it on this lab whatever else changes.
         case impossible
+
+        /// The node it changes (nil: unknown name, `set` refuses it).
+        var node: Int? {
+            switch self {
+            case let .interfaceFeature(n, _, _, _), let .nodeFeature(n, _, _): return n
+            case let .other(_, n, _): return n
+            case .impossible: return nil
+            }
+        }
     }
 
     /// How `change` is applied. Only a feature on a node other than a router is written
@@ -346,14 +373,19 @@ public struct FixSearch: Sendable {
     /// which no fix changes — except a router's, whose flavour decides whether its interfaces
     /// have features, so a router's changes always go through `Topology.set` in order.
     func edit(_ change: SettingChange) -> Edit {
-        guard let f = Feature(named: change.key), let n = network.nodeIndex(named: change.node) else { return .other(change) }
-        if case .router = base.nodes[n].kind { return .other(change) }
-        // Whether `set` takes it depends on the node alone: ask a lab of that one node.
+        guard let n = network.nodeIndex(named: change.node) else { return .other(change, node: nil, alone: nil) }
+        // Whether `set` takes it, and what it makes of the node, depends on the node alone:
+        // ask a lab of that one node.
         var probe = Topology(name: base.name, kernel: base.kernel, nodes: [base.nodes[n]])
-        do { try probe.set(nodeAt: 0, interface: change.interface, key: change.key, value: change.value) } catch { return .impossible }
-        guard let on = Topology.parseBool(change.value) else { return .other(change) }
+        let accepted: Bool
+        do { try probe.set(nodeAt: 0, interface: change.interface, key: change.key, value: change.value); accepted = true } catch { accepted = false }
+        let other = Edit.other(change, node: n, alone: accepted ? probe.nodes[0] : nil)
+        guard let f = Feature(named: change.key) else { return other }
+        if case .router = base.nodes[n].kind { return other }
+        guard accepted else { return .impossible }
+        guard let on = Topology.parseBool(change.value) else { return other }
         if let name = change.interface {
-            guard let i = base.nodes[n].interfaceIndex(named: name) else { return .other(change) }
+            guard let i = base.nodes[n].interfaceIndex(named: name) else { return other }
             return .interfaceFeature(node: n, interface: i, feature: f, on: on)
         }
         return .nodeFeature(node: n, feature: f, on: on)

@@ -23,4 +23,14 @@ extension SharedNetwork {
     func tunFlags(_ d: Int, _ ts: TapSettings) -> (csum: Bool, tso4: Bool, tso6: Bool) {
         network.tunFlags(d, ts)
     }
+
+    func tunnelNode(_ d: Int) -> Int? { network.tunnelNode(d) }
+    func deviceOf(node: Int, iface: Int) -> Int? { network.deviceOf(node: node, iface: iface) }
+    func deviceOf(_ r: Network.L3Ref) -> Int? { network.deviceOf(r) }
+    func targetDevice(for nextHop: IPAddress) -> Int? { network.targetDevice(for: nextHop) }
+    func remoteMAC(ofNIC d: Int) -> [UInt8] { network.remoteMAC(ofNIC: d) }
+    func destinationMAC(for target: Int) -> [UInt8] { network.destinationMAC(for: target) }
+    func owner(of a: IPAddress) -> Network.L3Ref? { network.owner(of: a) }
+    func l2Reaches(from: Int, target: Int) -> Bool { network.l2Reaches(from: from, target: target) }
+    func l2Reaches(from: Int, target: Int, avoiding: Int) -> Bool { network.l2Reaches(from: from, target: target, avoiding: avoiding) }
 }

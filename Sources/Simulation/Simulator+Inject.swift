@@ -22,8 +22,8 @@ extension Simulator {
         let l: FrameLayout
         do { l = try frame.layout() } catch { throw InjectError(description: "the frame does not parse: \(error)") }
         let dst = IPAddress(bytes: frame.destinationAddress(l))
-        guard let (_, nextHop) = net.route(from: si, to: dst), let hop = net.owner(of: nextHop),
-              let target = net.deviceOf(node: hop.node, iface: hop.iface) else {
+        guard let (_, nextHop) = shared.route(from: si, to: dst), let hop = shared.owner(of: nextHop),
+              let target = shared.deviceOf(node: hop.node, iface: hop.iface) else {
             throw InjectError(description: "\(sender) has no route to \(dst)")
         }
         return try walkTapWrite(frame: bytes, vnetHeader: vnetHeader, tap: tap, sender: si, target: target, flow: nil, net: net, legName: "injected")
@@ -38,7 +38,7 @@ extension Simulator {
         let l: FrameLayout
         do { l = try frame.layout() } catch { throw InjectError(description: "the frame does not parse: \(error)") }
         let src = IPAddress(bytes: frame.sourceAddress(l)), dst = IPAddress(bytes: frame.destinationAddress(l))
-        guard let owner = net.owner(of: dst) else { throw InjectError(description: "nobody in the topology owns \(dst)") }
+        guard let owner = shared.owner(of: dst) else { throw InjectError(description: "nobody in the topology owns \(dst)") }
         let sender = topology.nodes[si].name
         var leg = LegSpec(name: legName, from: .node(si), to: .node(owner.node), source: src, destination: dst, proto: l.l4Protocol)
         leg.payload = Array(frame.payload(l))

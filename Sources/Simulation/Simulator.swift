@@ -189,11 +189,11 @@ public struct Simulator: Sendable {
         var cleanPrefix: LegResume?
         for var leg in legs[(resume?.next ?? 0)...] {
             if leg.reply, let seen = clientAsSeen { leg.destination = seen }
-            let natBefore = nat, seenBefore = clientAsSeen
+            let before = keepCleanPrefix && !faultSeen ? (nat, clientAsSeen) : nil
             var w = Walk(shared: shared, flow: f, leg: leg, nat: nat, lean: lean)
             w.send(leg)
             nat = w.nat
-            if keepCleanPrefix, w.faulted, !faultSeen {
+            if let (natBefore, seenBefore) = before, w.faulted {
                 cleanPrefix = LegResume(next: traces.count, nat: natBefore, clientAsSeen: seenBefore, legs: traces)
             }
             if !leg.reply, !leg.broadcast, let p = w.delivered.first {
@@ -206,8 +206,12 @@ public struct Simulator: Sendable {
             if stopAtFailingLeg, traces[traces.count - 1].outcome != .accepted {
                 // A flow that corrupts on purpose goes on after a leg lost once its fault was
                 // applied: a would-be leg may still deliver corrupted data, which decides its
-                // intent (`FlowIntent`). Before the fault, its walk is the clean flow's.
+                // intent (`FlowIntent`). Before the fault, its walk is the clean flow's. Only a
+                // leg the client sends can carry the fault (`Walk.faultNode`), and only the
+                // fault makes a delivery differ from what was sent (`Walk.deliver`), so once no
+                // such leg is left nothing can deliver corrupted data: the walk stops.
                 if f.corruptAfter == nil || !faultSeen || traces[traces.count - 1].outcome == .acceptedCorrupted { break }
+                if !legs[traces.count...].contains(where: { !$0.reply }) { break }
             }
         }
         let win = Connection.apply(f.kind, legs: &traces, client: timers(c), server: timers(s), window: window)

@@ -131,6 +131,38 @@ import TestSupport
         }
     }
 
+    /// The search applies a set through `FixSearch.edit` (features written straight in, a
+    /// change alone on its node as the node `set` made of it once) — the same lab as
+    /// `Topology.set` change by change gives: every shipped lab, every pair of options on one
+    /// node (where order and sharing matter), and pairs on two nodes.
+    @Test(arguments: shippedTopologyPaths())
+    func editsMakeTheLabSetMakes(path: String) throws {
+        let t = try TopologyFile.load(path: path).topology
+        let cx = try Self.context(t)
+        var options: [SettingChange] = []
+        for c in cx.search.candidates(baseTrace: cx.baseline.trace) {
+            for v in c.alternatives { options.append(SettingChange(node: c.node, interface: c.interface, key: c.key, value: v)) }
+        }
+        var sets: [[SettingChange]] = options.map { [$0] }
+        for i in options.indices {
+            for j in options.indices where j > i && options[j].node == options[i].node && options[j].setting != options[i].setting {
+                sets.append([options[i], options[j]])
+                sets.append([options[j], options[i]])
+            }
+        }
+        var rng = SplitMix(state: 0x12_0011 &+ UInt64(path.utf8.count))
+        for _ in 0..<40 where options.count > 1 {
+            let a = options[Int(rng.next() % UInt64(options.count))], b = options[Int(rng.next() % UInt64(options.count))]
+            if a.setting != b.setting { sets.append([a, b]) }
+        }
+        for changes in sets {
+            let viaSet = cx.search.applied(changes, edits: nil)
+            let viaEdits = cx.search.applied(changes, edits: changes.map(cx.search.edit))
+            #expect(viaSet == viaEdits, "\(path): \(changes.map(\.assignment))")
+        }
+        if options.count > 1 { #expect(sets.count > options.count, "\(path): no pairs tried") }
+    }
+
     static func labsWithAFault() -> [String] {
         shippedTopologyPaths().filter { path in
             guard let t = try? TopologyFile.load(path: path).topology else { return false }
@@ -166,6 +198,10 @@ import TestSupport
             for i in clean.flows.indices { clean.flows[i].corruptAfter = nil }
             let cleanSim = Simulator(clean, network: sim.network)
             for f in lab.flows where f.corruptAfter != nil {
+                // Only a leg the fault was applied to delivers corrupted data (what lets a
+                // decided walk stop once no leg the client sends is left).
+                let whole = try sim.flowTrace(named: f.name, net: sim.network, stopAtFailingLeg: false)
+                for l in whole.legs where !l.faulted { #expect(l.outcome != .acceptedCorrupted, "\(path) \(f.name) \(l.name)") }
                 let (corrupted, prefix) = try sim.flowTraceKeepingCleanPrefix(named: f.name, net: sim.network, lean: true)
                 let plain = try sim.flowTrace(named: f.name, net: sim.network, stopAtFailingLeg: true, lean: true)
                 #expect(corrupted == plain, "\(path) \(f.name): keeping the prefix changed the corrupted run")

@@ -139,6 +139,6 @@ extension Walk {
 
     /// Does the far side of `port` (away from `bridge`) hold `target`?
     func reachesBeyond(_ port: Int, target: Int, bridge: Int) -> Bool {
-        net.l2Reaches(from: port, target: target, avoiding: bridge)
+        shared.l2Reaches(from: port, target: target, avoiding: bridge)
     }
 }

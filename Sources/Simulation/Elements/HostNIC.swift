@@ -22,12 +22,12 @@ extension Walk {
         guard case let .hostNIC(hs) = topology.nodes[n.node].kind else { preconditionFailure("remote needs a host NIC") }
         // No remote-gateway: the destination is on the remote's own link.
         let gw = (leg.destination.version == .v4 ? hs.remoteGateway : hs.remoteGateway6) ?? leg.destination
-        guard let owner = net.owner(of: gw), let target = net.deviceOf(node: owner.node, iface: owner.iface) else {
+        guard let owner = shared.owner(of: gw), let target = shared.deviceOf(node: owner.node, iface: owner.iface) else {
             return finish(.droppedOnPath(at: hostName(leg.from), reason: "the remote host has no route into the lab (remote-gateway)"))
         }
         // The remote addresses its gateway's device (the NIC itself when the NIC is a host's
         // interface).
-        var b = PacketBuilder(sourceMAC: net.remoteMAC(ofNIC: nic), destinationMAC: net.devices[target].mac, source: leg.source, destination: leg.destination)
+        var b = PacketBuilder(sourceMAC: shared.remoteMAC(ofNIC: nic), destinationMAC: net.devices[target].mac, source: leg.source, destination: leg.destination)
         b.ipID = leg.ipID
         var p = Packet(frame: leg.build(b, .complete, 0), carrier: .wire, target: target)
         let fl = p.layout

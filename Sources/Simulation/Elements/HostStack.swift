@@ -69,14 +69,14 @@ extension Walk {
         guard let (iface, nextHop) = leg.broadcastRoute ?? shared.route(from: ni, to: leg.destination) else {
             return finish(.droppedOnPath(at: node.name, reason: "no route to \(leg.destination)"))
         }
-        guard let dev = net.deviceOf(node: ni, iface: iface) else {
+        guard let dev = shared.deviceOf(node: ni, iface: iface) else {
             return finish(.droppedOnPath(at: node.name, reason: "interface \(node.interfaces[iface].name) has no device"))
         }
         guard let target = targetDevice(for: nextHop, broadcastLeg: leg) else {
             return finish(.droppedOnPath(at: node.name, reason: "nobody owns next hop \(nextHop)"))
         }
         let feats = net.devices[dev].features
-        let dstMAC: [UInt8] = leg.broadcast ? [0xff, 0xff, 0xff, 0xff, 0xff, 0xff] : net.destinationMAC(for: target)
+        let dstMAC: [UInt8] = leg.broadcast ? [0xff, 0xff, 0xff, 0xff, 0xff, 0xff] : shared.destinationMAC(for: target)
         var b = PacketBuilder(sourceMAC: net.devices[dev].mac, destinationMAC: dstMAC, source: leg.source, destination: leg.destination)
         b.ipID = leg.ipID
         let v4 = leg.destination.version == .v4
@@ -195,9 +195,9 @@ extension Walk {
     /// The device that owns the next-hop address (for a host NIC's remote host, the NIC).
     func targetDevice(for nextHop: IPAddress, broadcastLeg leg: LegSpec?) -> Int? {
         if let leg, leg.broadcast, case let .node(n) = leg.to, let ii = leg.broadcastTargetIface {
-            return net.deviceOf(node: n, iface: ii)
+            return shared.deviceOf(node: n, iface: ii)
         }
-        return net.targetDevice(for: nextHop)
+        return shared.targetDevice(for: nextHop)
     }
 
     /// Local delivery: the transport protocol's checksum check, then the socket.

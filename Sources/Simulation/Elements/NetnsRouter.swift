@@ -120,7 +120,7 @@ extension Walk {
             return localDeliver(q, node: ni, device: inDev)
         }
         // 4. ip_forward: skb_forward_csum, TTL.
-        guard let (outIf, nextHop) = shared.route(from: ni, to: dst), let outDev = net.deviceOf(node: ni, iface: outIf),
+        guard let (outIf, nextHop) = shared.route(from: ni, to: dst), let outDev = shared.deviceOf(node: ni, iface: outIf),
               let target = targetDevice(for: nextHop, broadcastLeg: nil) else {
             return finish(.droppedOnPath(at: node.name, reason: "no route to \(dst)"))
         }
@@ -153,7 +153,7 @@ extension Walk {
             }
             q.carrier = .skb(s)
             q.frame.decrementTTL(l)
-            q.frame.setMACs(source: net.devices[outDev].mac, destination: net.destinationMAC(for: target))
+            q.frame.setMACs(source: net.devices[outDev].mac, destination: shared.destinationMAC(for: target))
             q.target = target
             q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward, event) }
         }

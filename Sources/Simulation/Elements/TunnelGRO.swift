@@ -186,7 +186,7 @@ extension Walk {
     mutating func flushGRO() {
         while !groHeld.isEmpty {
             let h = groHeld.removeFirst()
-            guard let ni = net.tunnelNode(h.device) else { continue }
+            guard let ni = shared.tunnelNode(h.device) else { continue }
             groComplete(h, node: ni)
         }
     }

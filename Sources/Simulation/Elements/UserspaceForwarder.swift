@@ -51,12 +51,12 @@ extension Walk {
             outIf = o
             target = q.target
         }
-        guard let outDev = net.deviceOf(node: ni, iface: outIf), let tgt = target else {
+        guard let outDev = shared.deviceOf(node: ni, iface: outIf), let tgt = target else {
             return finish(.droppedOnPath(at: node.name, reason: "no device for the egress interface"))
         }
         if r.forwarding == .l3 {
             let before = q
-            q.frame.setMACs(source: net.devices[outDev].mac, destination: net.destinationMAC(for: tgt))
+            q.frame.setMACs(source: net.devices[outDev].mac, destination: shared.destinationMAC(for: tgt))
             q.frame.decrementTTLRecomputingHeader(l)
             q.target = tgt
             q = watch(q) { w in

@@ -431,10 +431,10 @@ extension Walk {
     /// encapsulation, the outer checksum, an outer MASQUERADE, then the underlay device.
     mutating func vxlanXmit(_ p: Packet, on d: Int, _ s: SkbState, _ v: VxlanSettings) {
         let dev = net.devices[d]
-        guard let ni = net.tunnelNode(d) else { return finish(.droppedOnPath(at: name(d), reason: "the vxlan device is in no namespace")) }
+        guard let ni = shared.tunnelNode(d) else { return finish(.droppedOnPath(at: name(d), reason: "the vxlan device is in no namespace")) }
         let node = topology.nodes[ni]
         guard let remote = v.remote, let local = v.local, let (uif, nextHop) = shared.route(from: ni, to: remote),
-              let udev = net.deviceOf(node: ni, iface: uif), let target = targetDevice(for: nextHop, broadcastLeg: nil) else {
+              let udev = shared.deviceOf(node: ni, iface: uif), let target = targetDevice(for: nextHop, broadcastLeg: nil) else {
             return finish(.droppedOnPath(at: name(d), reason: "\(node.name) has no route to the tunnel's remote \(v.remote.map { "\($0)" } ?? "(unset)")"))
         }
         guard p.fragmentMTU == nil else {
@@ -455,7 +455,7 @@ extension Walk {
         do {
             r = try Vxlan.encapsulate(inner: p.frame, skb: s, settings: v, profile: profile,
                                       underlayIPv4Checksum: net.devices[udev].features.txChecksum,
-                                      sourceMAC: net.devices[udev].mac, destinationMAC: net.destinationMAC(for: target),
+                                      sourceMAC: net.devices[udev].mac, destinationMAC: shared.destinationMAC(for: target),
                                       sourcePort: Vxlan.sourcePort(inner: p.frame))
         } catch {
             return finish(.droppedOnPath(at: name(d), reason: error.description))
@@ -603,7 +603,7 @@ extension Walk {
     func vxlanDevice(node ni: Int, port: UInt16, v6: Bool) -> Int? {
         net.devices.indices.first { i in
             guard case let .vxlan(v) = net.devices[i].kind else { return false }
-            return net.tunnelNode(i) == ni && v.dstPort == port && v.overIPv6 == v6
+            return shared.tunnelNode(i) == ni && v.dstPort == port && v.overIPv6 == v6
         }
     }
 
