@@ -141,6 +141,7 @@ extension LegCheck {
             return .failure(NotCheckableLeg("interior corruption is not reproduced (the simulation flips a bit after \(flip); the lab injects the sender's frames and nothing flips them on the way)"))
         }
         if let why = Self.underlayTunnelGRO(leg, plan: plan) { return .failure(NotCheckableLeg(why)) }
+        if let why = Self.vethGRO(leg, plan: plan) { return .failure(NotCheckableLeg(why)) }
         // 1. The sender.
         var injection: Injection
         var label: String
@@ -351,6 +352,45 @@ extension LegCheck {
         let peer = g.devices[p].name
         return "\(counts[end]!) tunnelled TCP segments cross \(end) (no TSO) to \(peer) with GRO on: the kernel's UDP tunnel GRO on \(peer) "
             + "(veth NAPI → udp_gro_receive → vxlan_gro_receive → tcp4_gro_receive) merges them on the underlay, which the model does not do"
+    }
+
+    /// Why a leg is not checkable when several TCP segments of one skb (cut in software on the
+    /// way: `Step.segment`), not tunnelled, cross a linux-6.x veth end without TSO whose peer
+    /// has GRO on: veth_xmit() takes the peer's NAPI path (veth_skb_is_eligible_for_gro()) and
+    /// veth_xdp_rcv() hands them to napi_gro_receive(), which merges them (tcp4_gro_receive).
+    /// The model does not merge on a plain veth. And the merge depends on who owns the skb:
+    /// skb_segment() hands a sock_wfree owner (an AF_PACKET writer — verify's stand-in for a
+    /// namespace's TCP stack —, a TAP's writer) to the last segment, skb_prepare_for_gro()
+    /// keeps that socket, and gro_list_prepare() (`p->sk != skb->sk`) keeps the segment out of
+    /// the merge; carrying PSH it is delivered at once, before the merged rest (measured on
+    /// 6.18, `csumlab verify topologies/mtu-overlay-1450.yaml --set vethS.vethS.gro=on --set
+    /// vethS.vethS-s.tso=off`, runs of 2, 3 and 4 segments with and without a short tail: the
+    /// last segment first, the others merged after). A kernel TCP sender's segments carry
+    /// tcp_wfree, are orphaned and all merge. Nil when the leg does not take that path.
+    static func vethGRO(_ leg: LegTrace, plan: LabPlan) -> String? {
+        guard let first = leg.steps.first, (try? Frame(bytes: first.frame).layout())?.l4Protocol == .tcp else { return nil }
+        let g = plan.graph
+        var encapsulated = false
+        var counts: [String: Int] = [:]
+        var order: [String] = []
+        for s in leg.steps {
+            switch s.event.kind {
+            case .vxlanEncap: encapsulated = true
+            case .vxlanDecap: encapsulated = false
+            case .vethXmit where !encapsulated && s.segment != nil && s.drop == nil:
+                guard let end = s.interface, let d = g.device(named: end), let p = g.devices[d].peer,
+                      g.devices[d].profile == .linux6, g.devices[p].features.on.contains(.gro),
+                      !g.devices[d].features.on.contains(.tso) else { continue }
+                if counts[end] == nil { order.append(end) }
+                counts[end, default: 0] += 1
+            default: continue
+            }
+        }
+        guard let end = order.first(where: { counts[$0]! >= 2 }), let d = g.device(named: end), let p = g.devices[d].peer else { return nil }
+        let peer = g.devices[p].name
+        return "\(counts[end]!) TCP segments of one skb cross \(end) (no TSO) to \(peer) with GRO on: the kernel's GRO on \(peer) "
+            + "(veth NAPI → napi_gro_receive → tcp4_gro_receive) merges them, which the model does not do on a plain veth; "
+            + "and the last segment, which keeps the writer's socket (skb_segment hands it sock_wfree; gro_list_prepare keeps it apart), arrives first"
     }
 
     /// The element after which the simulation flips a bit of this leg, when that is not the
