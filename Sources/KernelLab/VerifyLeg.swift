@@ -327,6 +327,15 @@ extension LegCheck {
     /// of three segments the first two arrive merged (CHECKSUM_PARTIAL, inner field the
     /// pseudo-header sum), the third alone. Nil when the leg does not take that path.
     static func underlayTunnelGRO(_ leg: LegTrace, plan: LabPlan) -> String? {
+        guard let c = crossingsIntoGROPeer(leg, plan: plan, tunnelled: true) else { return nil }
+        return "\(c.count) tunnelled TCP segments cross \(c.end) (no TSO) to \(c.peer) with GRO on: the kernel's UDP tunnel GRO on \(c.peer) "
+            + "(veth NAPI → udp_gro_receive → vxlan_gro_receive → tcp4_gro_receive) merges them on the underlay, which the model does not do"
+    }
+
+    /// The first linux-6.x veth end without TSO, whose peer has GRO on, that two or more TCP
+    /// segments of this leg cross — tunnelled ones (between encapsulation and their own
+    /// decapsulation) or plain ones cut in software (`Step.segment`) — with how many.
+    static func crossingsIntoGROPeer(_ leg: LegTrace, plan: LabPlan, tunnelled: Bool) -> (end: String, peer: String, count: Int)? {
         guard let first = leg.steps.first, (try? Frame(bytes: first.frame).layout())?.l4Protocol == .tcp else { return nil }
         let g = plan.graph
         // Encapsulated once, then possibly segmented: each segment (`Step.segment`) is tunnelled
@@ -339,7 +348,9 @@ extension LegCheck {
             switch s.event.kind {
             case .vxlanEncap: encapsulated = true; decapsulated = []
             case .vxlanOuterReceive, .vxlanDecap: decapsulated.insert(s.segment ?? 0)
-            case .vethXmit where encapsulated && !decapsulated.contains(s.segment ?? 0) && s.drop == nil:
+            case .vethXmit where s.drop == nil:
+                let inTunnel = encapsulated && !decapsulated.contains(s.segment ?? 0)
+                guard tunnelled ? inTunnel : (!inTunnel && s.segment != nil) else { continue }
                 guard let end = s.interface, let d = g.device(named: end), let p = g.devices[d].peer,
                       g.devices[d].profile == .linux6, g.devices[p].features.on.contains(.gro),
                       !g.devices[d].features.on.contains(.tso) else { continue }
@@ -349,9 +360,7 @@ extension LegCheck {
             }
         }
         guard let end = order.first(where: { counts[$0]! >= 2 }), let d = g.device(named: end), let p = g.devices[d].peer else { return nil }
-        let peer = g.devices[p].name
-        return "\(counts[end]!) tunnelled TCP segments cross \(end) (no TSO) to \(peer) with GRO on: the kernel's UDP tunnel GRO on \(peer) "
-            + "(veth NAPI → udp_gro_receive → vxlan_gro_receive → tcp4_gro_receive) merges them on the underlay, which the model does not do"
+        return (end, g.devices[p].name, counts[end]!)
     }
 
     /// Why a leg is not checkable when several TCP segments of one skb (cut in software on the
@@ -368,27 +377,8 @@ extension LegCheck {
     /// last segment first, the others merged after). A kernel TCP sender's segments carry
     /// tcp_wfree, are orphaned and all merge. Nil when the leg does not take that path.
     static func vethGRO(_ leg: LegTrace, plan: LabPlan) -> String? {
-        guard let first = leg.steps.first, (try? Frame(bytes: first.frame).layout())?.l4Protocol == .tcp else { return nil }
-        let g = plan.graph
-        var encapsulated = false
-        var counts: [String: Int] = [:]
-        var order: [String] = []
-        for s in leg.steps {
-            switch s.event.kind {
-            case .vxlanEncap: encapsulated = true
-            case .vxlanDecap: encapsulated = false
-            case .vethXmit where !encapsulated && s.segment != nil && s.drop == nil:
-                guard let end = s.interface, let d = g.device(named: end), let p = g.devices[d].peer,
-                      g.devices[d].profile == .linux6, g.devices[p].features.on.contains(.gro),
-                      !g.devices[d].features.on.contains(.tso) else { continue }
-                if counts[end] == nil { order.append(end) }
-                counts[end, default: 0] += 1
-            default: continue
-            }
-        }
-        guard let end = order.first(where: { counts[$0]! >= 2 }), let d = g.device(named: end), let p = g.devices[d].peer else { return nil }
-        let peer = g.devices[p].name
-        return "\(counts[end]!) TCP segments of one skb cross \(end) (no TSO) to \(peer) with GRO on: the kernel's GRO on \(peer) "
+        guard let c = crossingsIntoGROPeer(leg, plan: plan, tunnelled: false) else { return nil }
+        return "\(c.count) TCP segments of one skb cross \(c.end) (no TSO) to \(c.peer) with GRO on: the kernel's GRO on \(c.peer) "
             + "(veth NAPI → napi_gro_receive → tcp4_gro_receive) merges them, which the model does not do on a plain veth; "
             + "and the last segment, which keeps the writer's socket (skb_segment hands it sock_wfree; gro_list_prepare keeps it apart), arrives first"
     }

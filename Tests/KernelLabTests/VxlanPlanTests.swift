@@ -168,6 +168,14 @@ import Simulation
     }
 }
 
+/// Why `LegCheck.make` refuses a leg (the test fails when it does not).
+private func notCheckable(_ leg: LegTrace, _ plan: LabPlan) throws -> NotCheckableLeg {
+    guard case let .failure(e) = LegCheck.make(leg, plan: plan) else {
+        throw NotCheckableLeg("\(leg.name) was checkable; it should not be")
+    }
+    return e
+}
+
 /// Several tunnelled TCP segments sent by a veth end without TSO to a peer with GRO on take the
 /// peer's NAPI path, whose UDP tunnel GRO (udp_gro_receive → vxlan_gro_receive →
 /// tcp4_gro_receive) merges them on the underlay; the model does not, so verify reports the leg
@@ -184,20 +192,14 @@ import Simulation
 
     @Test func segmentsIntoAGROPeerAreNotCheckable() throws {
         let (data, plan) = try dataLeg(["wire.wireB.gro=on"], leg: "data nodeA→nodeB")
-        guard case let .failure(e) = LegCheck.make(data, plan: plan) else {
-            Issue.record("the data leg should not be checkable")
-            return
-        }
+        let e = try notCheckable(data, plan)
         #expect(e.reason.contains("3 tunnelled TCP segments cross wireA"))
         #expect(e.reason.contains("UDP tunnel GRO on wireB"))
     }
 
     @Test func theReverseDirectionWithoutTSOIsNotCheckableEither() throws {
         let (data, plan) = try dataLeg(["wire.wireB.tso=off", "wire.wireA.gro=on"], leg: "data nodeB→nodeA")
-        guard case let .failure(e) = LegCheck.make(data, plan: plan) else {
-            Issue.record("the data leg should not be checkable")
-            return
-        }
+        let e = try notCheckable(data, plan)
         #expect(e.reason.contains("cross wireB"))
     }
 
@@ -229,10 +231,7 @@ import Simulation
 
     @Test func softwareSegmentsIntoAGROPeerAreNotCheckable() throws {
         let (data, plan) = try leg(["vethS.vethS.gro=on", "vethS.vethS-s.tso=off"], "data server→vm1")
-        guard case let .failure(e) = LegCheck.make(data, plan: plan) else {
-            Issue.record("the data leg should not be checkable")
-            return
-        }
+        let e = try notCheckable(data, plan)
         #expect(e.reason.contains("4 TCP segments of one skb cross vethS-s"))
         #expect(e.reason.contains("GRO on vethS"))
     }
