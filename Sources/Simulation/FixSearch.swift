@@ -190,14 +190,17 @@ public struct FixSearch: Sendable {
         let lean = pruneLegs && stopAtFirstFailure
         // The changed nodes by index (the search passes them: no lookup by name per variant).
         let touchedNodes = nodeIndices ?? changes.compactMap { network.nodeIndex(named: $0.node) }
+        // By name, for the baseline's relevant sets: worked out the first time a flow asks.
         var touchedNames: Set<String>?
         for name in order ?? flowNames {
-            if let b = baseline, b.works[name] == true, let r = relevant[name],
-               r.isDisjoint(with: touchedNames ?? { let n = Set(changes.map(\.node)); touchedNames = n; return n }()),
-               let ft = b.trace.flows.first(where: { $0.flow == name }) {
-                works[name] = true
-                flows.append(ft)
-                continue
+            if let b = baseline, b.works[name] == true, let r = relevant[name] {
+                let names = touchedNames ?? Set(changes.map(\.node))
+                touchedNames = names
+                if r.isDisjoint(with: names), let ft = b.trace.flows.first(where: { $0.flow == name }) {
+                    works[name] = true
+                    flows.append(ft)
+                    continue
+                }
             }
             guard let flow = t.flows.first(where: { $0.name == name }) else { return nil }
             let s = sim ?? Self.variantSimulator(t, structural: structural, base: structuralBase, network: network, legPlans: legPlans, touched: touchedNodes)

@@ -163,6 +163,15 @@ import TestSupport
         if options.count > 1 { #expect(sets.count > options.count, "\(path): no pairs tried") }
     }
 
+    /// The unhashed key tests the search uses per change say what the key sets say, for every
+    /// key a fix may change and a few it may not.
+    @Test func keyTestsAgreeWithTheKeySets() {
+        for k in FixSearch.fixKeys.union(["tx", "tso", "gro", "mtu", "masquerade", "kernel", "flavou", ""]) {
+            #expect(FixSearch.isStructural(k) == FixSearch.structuralKeys.contains(k), "\(k)")
+            #expect(FixSearch.isTunFlag(k) == FixSearch.tunFlagKeys.contains(k), "\(k)")
+        }
+    }
+
     static func labsWithAFault() -> [String] {
         shippedTopologyPaths().filter { path in
             guard let t = try? TopologyFile.load(path: path).topology else { return false }
