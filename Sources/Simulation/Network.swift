@@ -87,7 +87,7 @@ public struct Network: Sendable {
     public private(set) var warnings: [String] = []
 
     /// `topology.nodeIndexesByName()`, built once: links and flows name their nodes.
-    private let nodeIndexByName: [String: Int]
+    private let nodeIndexByName: NodeNameIndex
     /// `owner(of:)` for every address, built once: routing asks at every hop of every flow.
     private let ownerByAddress: [IPAddress: L3Ref]
     /// Layer-2 connectivity, built once: `l2Reaches` and `reaches(_:target:avoiding:)` answer
@@ -98,25 +98,28 @@ public struct Network: Sendable {
 
     public init(_ t: Topology) {
         topology = t
-        nodeIndexByName = t.nodeIndexesByName()
+        nodeIndexByName = NodeNameIndex(t)
         var owners: [IPAddress: L3Ref] = [:]
-        for (ni, n) in t.nodes.enumerated() where n.isHost {
-            for (ii, i) in n.interfaces.enumerated() {
-                for a in i.addresses where owners[a.address] == nil { owners[a.address] = L3Ref(node: ni, iface: ii) }
+        // Nodes read by index here and below: `enumerated()` copies each node (a retain per field).
+        for ni in t.nodes.indices where t.nodes[ni].isHost {
+            for ii in t.nodes[ni].interfaces.indices {
+                for a in t.nodes[ni].interfaces[ii].addresses where owners[a.address] == nil { owners[a.address] = L3Ref(node: ni, iface: ii) }
             }
         }
         ownerByAddress = owners
         interfaceDevice = t.nodes.map { [Int?](repeating: nil, count: max($0.interfaces.count, 1)) }
         // 1. Devices.
-        for (ni, n) in t.nodes.enumerated() {
+        let tunnelEnds = Self.tunnelInterfaces(t)
+        for ni in t.nodes.indices {
+            var n: Node { _read { yield t.nodes[ni] } }
             switch n.kind {
             case .vm:
                 // An interface linked to a vxlan node is that tunnel device inside the guest, not a NIC.
-                for (ii, i) in n.interfaces.enumerated() where !Self.isTunnelInterface(t, node: n.name, iface: i.name) {
-                    addDevice(node: ni, iface: ii, name: "\(n.name):\(i.name)", kind: .virtio)
+                for ii in n.interfaces.indices where !tunnelEnds.contains(Endpoint(node: n.name, interface: n.interfaces[ii].name)) {
+                    addDevice(node: ni, iface: ii, name: n.name + ":" + n.interfaces[ii].name, kind: .virtio)
                 }
             case let .router(r) where r.inVM:
-                for (ii, i) in n.interfaces.enumerated() { addDevice(node: ni, iface: ii, name: "\(n.name):\(i.name)", kind: .virtio) }
+                for ii in n.interfaces.indices { addDevice(node: ni, iface: ii, name: n.name + ":" + n.interfaces[ii].name, kind: .virtio) }
             case let .tap(s):
                 addDevice(node: ni, iface: nil, name: n.name, kind: .tap(s))
             case .bridge:
@@ -154,14 +157,18 @@ public struct Network: Sendable {
         l2Index = L2Index(neighbours: devices.indices.map { l2Neighbours($0) })
     }
 
-    /// Is `node:iface` linked to a vxlan node (the tunnel device placed there)?
-    static func isTunnelInterface(_ t: Topology, node: String, iface: String) -> Bool {
-        let e = Endpoint(node: node, interface: iface)
-        return t.links.contains { l in
-            let other = l.a == e ? l.b : l.b == e ? l.a : nil
-            guard let o = other, let n = t.node(named: o.node), case .vxlan = n.kind else { return false }
-            return true
+    /// Every link end whose other end is a vxlan node: the interfaces the tunnel devices are
+    /// placed at (worked out once per network, not per interface; most labs have no tunnel).
+    static func tunnelInterfaces(_ t: Topology) -> [Endpoint] {
+        var tunnels: [String] = []
+        for i in t.nodes.indices { if case .vxlan = t.nodes[i].kind { tunnels.append(t.nodes[i].name) } }
+        guard !tunnels.isEmpty else { return [] }
+        var ends: [Endpoint] = []
+        for l in t.links {
+            if tunnels.contains(l.b.node) { ends.append(l.a) }
+            if tunnels.contains(l.a.node) { ends.append(l.b) }
         }
+        return ends
     }
 
     /// `t` resolved reusing `base`'s devices and connections: `t` must differ from

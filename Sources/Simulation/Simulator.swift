@@ -81,6 +81,7 @@ public struct Simulator: Sendable {
             if flows.isEmpty { throw .unknownFlow(name) }
         }
         var out: [FlowTrace] = []
+        out.reserveCapacity(flows.count)
         for f in flows { out.append(try trace(f, net)) }
         return Trace(topology: topology.name, hostKernel: topology.hostKernel, flows: out, devices: deviceList ?? devices(net), notes: notes(net))
     }

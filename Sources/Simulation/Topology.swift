@@ -32,7 +32,8 @@ public struct Topology: Sendable, Hashable {
     public func nodeIndexesByName() -> [String: Int] {
         var byName: [String: Int] = [:]
         byName.reserveCapacity(nodes.count)
-        for (i, n) in nodes.enumerated() where byName[n.name] == nil { byName[n.name] = i }
+        // By index: `enumerated()` copies each node (a retain per field).
+        for i in nodes.indices where byName[nodes[i].name] == nil { byName[nodes[i].name] = i }
         return byName
     }
 

@@ -1,8 +1,33 @@
 /// An IPv4 or IPv6 address as bytes, with parsing and printing. Prefix arithmetic for routing.
 public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var bytes: [UInt8]
+    /// The address in two words, big-endian (`hi` = bytes 0–7, `lo` = bytes 8–15; an IPv4
+    /// address is `lo`'s low 32 bits): no heap storage, so making, copying, comparing and hashing
+    /// one — which the walk does at every hop (routes, owners, NAT) — costs no allocation and no
+    /// reference count. `==` and the hash compare the words and the version.
+    @usableFromInline var hi: UInt64
+    @usableFromInline var lo: UInt64
+    @usableFromInline var v6: Bool
 
-    public var version: IPVersion { bytes.count == 4 ? .v4 : .v6 }
+    /// The address's 4 or 16 bytes (a new array: hot paths use `byte(_:)` or `write(into:at:)`).
+    public var bytes: [UInt8] {
+        var out = [UInt8](repeating: 0, count: v6 ? 16 : 4)
+        for i in out.indices { out[i] = byte(i) }
+        return out
+    }
+
+    /// Byte `i` of the address (0 ..< 4 or 0 ..< 16).
+    @inlinable
+    public func byte(_ i: Int) -> UInt8 {
+        v6 ? UInt8(truncatingIfNeeded: i < 8 ? hi >> (56 - 8 * i) : lo >> (56 - 8 * (i - 8)))
+           : UInt8(truncatingIfNeeded: lo >> (24 - 8 * i))
+    }
+
+    /// The address's bytes written into `buffer` from `offset` (the caller makes room).
+    public func write(into buffer: inout [UInt8], at offset: Int) {
+        for i in 0..<(v6 ? 16 : 4) { buffer[offset + i] = byte(i) }
+    }
+
+    public var version: IPVersion { v6 ? .v6 : .v4 }
 
     /// The text of the address in `bytes` (4 or 16 bytes, e.g. a slice of a frame): an IPv4
     /// address without making an array or a heap string — a shown trace names two addresses at
@@ -28,21 +53,23 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         }
     }
 
-    /// The bytes in one call (`==` compares them, the version included in their count):
-    /// addresses key the routing and owner tables every hop looks up.
-    public func hash(into h: inout Hasher) {
-        bytes.withUnsafeBytes { h.combine(bytes: $0) }
-    }
+    public init(bytes: [UInt8]) { self.init(bytes: bytes[...]) }
 
-    public init(bytes: [UInt8]) {
+    public init(bytes: ArraySlice<UInt8>) {
         precondition(bytes.count == 4 || bytes.count == 16, "an IP address is 4 or 16 bytes")
-        self.bytes = bytes
+        var h: UInt64 = 0, l: UInt64 = 0
+        for (k, b) in bytes.enumerated() {
+            if bytes.count == 16 && k < 8 { h = h << 8 | UInt64(b) } else { l = l << 8 | UInt64(b) }
+        }
+        hi = h
+        lo = l
+        v6 = bytes.count == 16
     }
 
     public init?(_ text: String) {
         if text.contains(":") {
             guard let b = Self.parseV6(text) else { return nil }
-            bytes = b
+            self.init(bytes: b)
         } else {
             let parts = text.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 4 else { return nil }
@@ -51,7 +78,7 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
                 guard !p.isEmpty, p.count <= 3, p.allSatisfy(\.isASCII), let v = UInt8(p) else { return nil }
                 b.append(v)
             }
-            bytes = b
+            self.init(bytes: b)
         }
     }
 
@@ -80,9 +107,9 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     public var description: String {
-        if version == .v4 { return Self.dottedQuad(bytes[...]) }
+        if !v6 { return Self.dottedQuad(bytes[...]) }
         var words: [UInt16] = []
-        for i in stride(from: 0, to: 16, by: 2) { words.append(UInt16(bytes[i]) << 8 | UInt16(bytes[i + 1])) }
+        for i in stride(from: 0, to: 16, by: 2) { words.append(UInt16(byte(i)) << 8 | UInt16(byte(i + 1))) }
         // Longest run of zero words (length ≥ 2) becomes "::" (RFC 5952).
         var best = (start: -1, len: 0), cur = (start: -1, len: 0)
         for (i, w) in words.enumerated() {
@@ -100,19 +127,23 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Does `self` lie in `network/prefix`?
     public func isIn(_ network: IPAddress, prefix: Int) -> Bool {
-        guard network.version == version else { return false }
-        var bits = prefix
-        for i in 0..<bytes.count {
-            if bits <= 0 { return true }
-            let mask: UInt8 = bits >= 8 ? 0xFF : ~(0xFF >> UInt8(bits))
-            if bytes[i] & mask != network.bytes[i] & mask { return false }
-            bits -= 8
+        guard network.v6 == v6 else { return false }
+        func mask(_ bits: Int) -> UInt64 { bits <= 0 ? 0 : bits >= 64 ? ~0 : ~(~UInt64(0) >> UInt64(bits)) }
+        if v6 {
+            return (hi ^ network.hi) & mask(prefix) == 0 && (lo ^ network.lo) & mask(prefix - 64) == 0
         }
-        return true
+        return ((lo ^ network.lo) << 32) & mask(prefix) == 0
     }
 
+    /// Byte order, as the bytes compare (`lexicographicallyPrecedes`): an IPv4 address before
+    /// an IPv6 one whose first four bytes equal it.
     public static func < (a: IPAddress, b: IPAddress) -> Bool {
-        a.bytes.lexicographicallyPrecedes(b.bytes)
+        switch (a.v6, b.v6) {
+        case (false, false): return a.lo < b.lo
+        case (true, true): return (a.hi, a.lo) < (b.hi, b.lo)
+        case (false, true): return a.lo <= b.hi >> 32
+        case (true, false): return a.hi >> 32 < b.lo
+        }
     }
 }
 

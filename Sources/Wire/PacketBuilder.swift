@@ -111,16 +111,16 @@ public struct PacketBuilder: Sendable, Hashable {
             b[ipStart + 6] = dontFragment ? 0x40 : 0
             b[ipStart + 8] = ttl
             b[ipStart + 9] = proto.rawValue
-            b.replaceSubrange(ipStart + 12..<ipStart + 16, with: source.bytes)
-            b.replaceSubrange(ipStart + 16..<ipStart + 20, with: destination.bytes)
+            source.write(into: &b, at: ipStart + 12)
+            destination.write(into: &b, at: ipStart + 16)
         } else {
             b.setBE16(0x86DD, at: 12)
             b[ipStart] = 0x60
             b.setBE16(UInt16(l4.count), at: ipStart + 4)
             b[ipStart + 6] = proto.rawValue
             b[ipStart + 7] = ttl
-            b.replaceSubrange(ipStart + 8..<ipStart + 24, with: source.bytes)
-            b.replaceSubrange(ipStart + 24..<ipStart + 40, with: destination.bytes)
+            source.write(into: &b, at: ipStart + 8)
+            destination.write(into: &b, at: ipStart + 24)
         }
         b.append(contentsOf: l4)
         var f = Frame(bytes: b)

@@ -64,16 +64,17 @@ extension Walk {
     }
 
     mutating func sendFromNode(_ leg: LegSpec, node ni: Int) {
-        let node = topology.nodes[ni]
-        let profile = topology.profile(of: node)
+        // Only what is read of the node: a copy of it retains each of its fields (on every leg).
+        let nodeName = topology.nodes[ni].name, interfaces = topology.nodes[ni].interfaces
+        let profile = topology.nodes[ni].kernel ?? topology.hostKernel
         guard let (iface, nextHop) = leg.broadcastRoute ?? shared.route(from: ni, to: leg.destination) else {
-            return finish(.droppedOnPath(at: node.name, reason: "no route to \(leg.destination)"))
+            return finish(.droppedOnPath(at: nodeName, reason: "no route to \(leg.destination)"))
         }
         guard let dev = shared.deviceOf(node: ni, iface: iface) else {
-            return finish(.droppedOnPath(at: node.name, reason: "interface \(node.interfaces[iface].name) has no device"))
+            return finish(.droppedOnPath(at: nodeName, reason: "interface \(interfaces[iface].name) has no device"))
         }
         guard let target = targetDevice(for: nextHop, broadcastLeg: leg) else {
-            return finish(.droppedOnPath(at: node.name, reason: "nobody owns next hop \(nextHop)"))
+            return finish(.droppedOnPath(at: nodeName, reason: "nobody owns next hop \(nextHop)"))
         }
         let feats = net.devices[dev].features
         let dstMAC: [UInt8] = leg.broadcast ? [0xff, 0xff, 0xff, 0xff, 0xff, 0xff] : shared.destinationMAC(for: target)
@@ -171,19 +172,19 @@ extension Walk {
                 t.gsoSize = mss
                 sent = .tcpSend(t)
             }
-            p = watch(p) { w in w.record(empty, p, node: ni, iface: node.interfaces[iface].name, .send, sent) }
+            p = watch(p) { w in w.record(empty, p, node: ni, iface: interfaces[iface].name, .send, sent) }
             // packet_snd(): a frame longer than the device MTU (plus its header) and not GSO is
             // refused with EMSGSIZE; a program writing frames cannot fragment.
             if software && gso == 0 && frame.count > FrameLayout.ethernetLength + mtu {
                 let r = p
                 _ = watch(r) { w in
-                    w.record(r, r, node: ni, iface: node.interfaces[iface].name, .transmit, .programSendTooBig(length: frame.count, mtu: mtu), drop: "EMSGSIZE")
+                    w.record(r, r, node: ni, iface: interfaces[iface].name, .transmit, .programSendTooBig(length: frame.count, mtu: mtu), drop: "EMSGSIZE")
                 }
-                finish(.droppedOnPath(at: node.name, reason: "packet_snd: frame larger than MTU (EMSGSIZE)"))
+                finish(.droppedOnPath(at: nodeName, reason: "packet_snd: frame larger than MTU (EMSGSIZE)"))
                 continue
             }
-            if case let .netns(nf) = node.kind {
-                p = checksumFill(p, node: ni, nf, profile: profile, iface: node.interfaces[iface].name)
+            if case let .netns(nf) = topology.nodes[ni].kind {
+                p = checksumFill(p, node: ni, nf, profile: profile, iface: interfaces[iface].name)
             }
             transmit(p, on: dev)
             // One skb from the socket, one softirq run on the receiving side: GRO lists are
@@ -202,7 +203,8 @@ extension Walk {
 
     /// Local delivery: the transport protocol's checksum check, then the socket.
     mutating func localDeliver(_ p: Packet, node ni: Int, device d: Int) {
-        let node = topology.nodes[ni]
+        // Only the node's name: a copy of the node retains each of its fields (on every leg).
+        let nodeName = topology.nodes[ni].name
         let l = p.layout
         let v4 = l.ipVersion == .v4
         let s = p.skb ?? SkbState(ipSummed: .none)
@@ -219,7 +221,7 @@ extension Walk {
                          drop: ok ? "delivered" : "bad udp checksum")
             }
             if ok { return deliver(p) }
-            count(node.name, "dhclient: bad udp checksums")
+            count(nodeName, "dhclient: bad udp checksums")
             return finish(.droppedByReceiver(counter: "dhclient: bad udp checksums"))
         }
         // A VXLAN device's socket (udp_queue_rcv_one_skb → encap_rcv): the tunnel takes it.
@@ -242,11 +244,11 @@ extension Walk {
             w.record(p, p, node: ni, iface: iface, .deliver, .transportReceive(receive), drop: ok ? (isDestination ? "delivered" : "no socket") : "checksum error")
         }
         if !ok {
-            count(node.name, counter)
+            count(nodeName, counter)
             return finish(.droppedByReceiver(counter: counter))
         }
         if !isDestination {
-            return finish(.droppedOnPath(at: node.name, reason: "addressed to \(node.name), which has no socket for it"))
+            return finish(.droppedOnPath(at: nodeName, reason: "addressed to \(nodeName), which has no socket for it"))
         }
         deliver(p)
     }

@@ -6,12 +6,13 @@ import Wire
 extension Walk {
     /// Kernel forwarding in a namespace or a router VM's guest.
     mutating func forward(_ p: Packet, node ni: Int, settings nf: Netfilter, device inDev: Int) {
-        let node = topology.nodes[ni]
-        let profile = topology.profile(of: node)
+        // Only the node's name and interfaces: a copy of the node retains each of its fields (at every hop).
+        let nodeName = topology.nodes[ni].name, interfaces = topology.nodes[ni].interfaces
+        let profile = topology.nodes[ni].kernel ?? topology.hostKernel
         var q = p
         var l = q.layout
         let v4 = l.ipVersion == .v4
-        let inIf = net.devices[inDev].l3.map { node.interfaces[$0.iface].name } ?? ifLabel(inDev)
+        let inIf = net.devices[inDev].l3.map { interfaces[$0.iface].name } ?? ifLabel(inDev)
         var ctValid = true
         // Whether the packet travels in its connection's original direction (MASQUERADE applies
         // to those; replies are un-NATed). Without conntrack: the leg's own direction.
@@ -29,7 +30,7 @@ extension Walk {
                 _ = watch(r) { w in
                     w.record(r, r, node: ni, iface: inIf, .forward, .conntrackInvalidDrop, drop: "ct state invalid")
                 }
-                return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (bad checksum) dropped by a ct state invalid rule"))
+                return finish(.droppedOnPath(at: nodeName, reason: "conntrack INVALID (bad checksum) dropped by a ct state invalid rule"))
             }
             // The connection's entry: found (this flow's earlier packets passed here) by its
             // original tuple or its reply tuple (`nf_conntrack_find_get`), or a new one, which an
@@ -59,7 +60,7 @@ extension Walk {
                                 _ = watch(d) { w in
                                     w.record(d, d, node: ni, iface: inIf, .forward, .conntrackInvalidDrop, drop: "ct state invalid")
                                 }
-                                return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (a segment after an unanswered SYN) dropped by a ct state invalid rule"))
+                                return finish(.droppedOnPath(at: nodeName, reason: "conntrack INVALID (a segment after an unanswered SYN) dropped by a ct state invalid rule"))
                             }
                         }
                     }
@@ -74,7 +75,7 @@ extension Walk {
                         _ = watch(d) { w in
                             w.record(d, d, node: ni, iface: inIf, .forward, .conntrackInvalidDrop, drop: "ct state invalid")
                         }
-                        return finish(.droppedOnPath(at: node.name, reason: "conntrack INVALID (no entry for a reply) dropped by a ct state invalid rule"))
+                        return finish(.droppedOnPath(at: nodeName, reason: "conntrack INVALID (no entry for a reply) dropped by a ct state invalid rule"))
                     }
                 } else {
                     // A new connection whose reply tuple is an existing entry's original tuple:
@@ -116,13 +117,13 @@ extension Walk {
         }
         // 3. Local after all (e.g. an un-translated reply addressed to the router itself).
         let dst = IPAddress(bytes: q.frame.destinationAddress(l))
-        if node.interfaces.contains(where: { $0.addresses.contains { $0.address == dst } }) {
+        if interfaces.contains(where: { $0.addresses.contains { $0.address == dst } }) {
             return localDeliver(q, node: ni, device: inDev)
         }
         // 4. ip_forward: skb_forward_csum, TTL.
         guard let (outIf, nextHop) = shared.route(from: ni, to: dst), let outDev = shared.deviceOf(node: ni, iface: outIf),
               let target = targetDevice(for: nextHop, broadcastLeg: nil) else {
-            return finish(.droppedOnPath(at: node.name, reason: "no route to \(dst)"))
+            return finish(.droppedOnPath(at: nodeName, reason: "no route to \(dst)"))
         }
         // ip_exceeds_mtu() / ip6_pkt_too_big(): a packet larger than the egress MTU (IPv4 with
         // DF; a GSO skb by its segments' size; IPv6 always, fragments too: an IPv6 router never
@@ -138,10 +139,10 @@ extension Walk {
             if dfSet && ipLen > mtu {
                 let r = q
                 _ = watch(r) { w in
-                    w.record(r, r, node: ni, iface: node.interfaces[outIf].name, .forward,
+                    w.record(r, r, node: ni, iface: interfaces[outIf].name, .forward,
                              .exceedsMTU(v6: !v4, ipLength: ipLen, gso: s.isGSO, mtu: mtu), drop: "exceeds MTU")
                 }
-                return finish(.droppedOnPath(at: node.name, reason: "larger than the egress MTU (\(ipLen) > \(mtu)), DF set"))
+                return finish(.droppedOnPath(at: nodeName, reason: "larger than the egress MTU (\(ipLen) > \(mtu)), DF set"))
             }
         }
         do {
@@ -155,16 +156,16 @@ extension Walk {
             q.frame.decrementTTL(l)
             q.frame.setMACs(source: net.devices[outDev].mac, destination: shared.destinationMAC(for: target))
             q.target = target
-            q = watch(q) { w in w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward, event) }
+            q = watch(q) { w in w.record(before, q, node: ni, iface: interfaces[outIf].name, .forward, event) }
         }
         // 5. mangle POSTROUTING: CHECKSUM --checksum-fill.
-        q = checksumFill(q, node: ni, nf, profile: profile, iface: node.interfaces[outIf].name)
+        q = checksumFill(q, node: ni, nf, profile: profile, iface: interfaces[outIf].name)
         // 6. nat POSTROUTING: MASQUERADE. The nat table sees only a connection's new packets: a
         // reply belongs to the connection its original packet made, so it is never masqueraded
         // (it was un-NATed above if the original was).
         // IPv6 too (nf_nat_masquerade_ipv6: the egress interface's address): the same
         // inet_proto_csum_replace rules over four words instead of one.
-        if original, nf.masqueradeOn == node.interfaces[outIf].name, ctValid, let addr = node.interfaces[outIf].address(l.ipVersion)?.address {
+        if original, nf.masqueradeOn == interfaces[outIf].name, ctValid, let addr = interfaces[outIf].address(l.ipVersion)?.address {
             let before = q
             let src = IPAddress(bytes: q.frame.sourceAddress(l))
             if src != addr, q.innerOffset != nil, l.l4Protocol == .udp, let s = q.skb {
@@ -173,7 +174,7 @@ extension Walk {
                 let (zeroKept, pseudo) = Vxlan.natOuterSource(&q.frame, skb: s, address: addr, port: q.frame.bytes.be16(at: l.l4Offset), profile: profile)
                 if let i = ctIndex { nat.connections[ni]?[i].natSource = addr }
                 q = watch(q) { w in
-                    w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward,
+                    w.record(before, q, node: ni, iface: interfaces[outIf].name, .forward,
                              .routerOuterMasquerade(to: addr, zeroKept: zeroKept, pseudoHeader: pseudo))
                 }
             } else if src != addr {
@@ -185,10 +186,10 @@ extension Walk {
                 }
                 if let i = ctIndex { nat.connections[ni]?[i].natSource = addr }
                 q = watch(q) { w in
-                    w.record(before, q, node: ni, iface: node.interfaces[outIf].name, .forward, .masquerade(to: addr, pseudoHeader: mode == .pseudoHeader))
+                    w.record(before, q, node: ni, iface: interfaces[outIf].name, .forward, .masquerade(to: addr, pseudoHeader: mode == .pseudoHeader))
                 }
             }
-        } else if original, nf.masqueradeOn == node.interfaces[outIf].name, !ctValid {
+        } else if original, nf.masqueradeOn == interfaces[outIf].name, !ctValid {
             let r = q
             q = watch(r) { w in
                 w.record(r, r, node: ni, iface: w.topology.nodes[ni].interfaces[outIf].name, .forward, .masqueradeWithoutConntrack(v6: !v4))
@@ -273,6 +274,6 @@ extension Walk {
     }
 
     func be32(_ a: IPAddress) -> UInt32 {
-        a.bytes.be32(at: 0)
+        UInt32(a.byte(0)) << 24 | UInt32(a.byte(1)) << 16 | UInt32(a.byte(2)) << 8 | UInt32(a.byte(3))
     }
 }
