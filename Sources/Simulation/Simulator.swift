@@ -29,7 +29,9 @@ public struct Simulator: Sendable {
     /// `topology` resolved into devices and connections, once: a network is a function of the
     /// topology alone and no walk changes it, so every run, flow and leg of this simulator (and
     /// a caller that runs it again, like the bench or the explorer) walks the same one.
-    public var network: Network { shared.network }
+    /// Read in place (`_read`): a copy of a `Network` retains each of its fields, and the fix
+    /// search passes a variant's network to every flow it walks.
+    public var network: Network { _read { yield shared.network } }
     /// `network`, shared with every walk by reference.
     let shared: SharedNetwork
     /// Every device's effective features for the trace, worked out once when this simulator
