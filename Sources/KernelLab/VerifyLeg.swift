@@ -102,11 +102,24 @@ public struct Capture: Sendable, Equatable {
                 // Dropped in veth_xmit (is_skb_forwardable): the peer never receives it.
                 if s.drop != nil { continue }
                 let peer = plan.graph.devices[p].name
-                if k + 1 < steps.count, steps[k + 1].interface == peer, steps[k + 1].event.kind == .vethGRO {
-                    add(peer, outgoing: false, steps[k + 1].after, steps[k + 1].firstFragment)
-                } else {
-                    add(peer, outgoing: false, s.after, s.firstFragment)
+                var j = k + 1
+                var (state, frame) = (s.after, s.firstFragment)
+                if j < steps.count, steps[j].interface == peer, steps[j].event.kind == .vethGRO {
+                    (state, frame) = (steps[j].after, steps[j].firstFragment)
+                    j += 1
                 }
+                // GRO on the peer (`Elements/VethGRO.swift`): a held or merged segment is seen
+                // when its flow is completed (below), one GRO lets go of as it goes up.
+                if j < steps.count, case let .tunnelGRO(g) = steps[j].event, g.veth, steps[j].interface == peer {
+                    if case .passedUp = g.action { add(peer, outgoing: false, steps[j].after, steps[j].firstFragment) }
+                    continue
+                }
+                add(peer, outgoing: false, state, frame)
+            case .tunnelGROComplete:
+                // A veth end's GRO flushing a flow: what __netif_receive_skb hands its sockets.
+                guard case let .tunnelGROComplete(device, _, _, _) = s.event, let d = plan.graph.device(named: device),
+                      plan.graph.devices[d].kind == .vethEnd else { continue }
+                add(device, outgoing: false, s.after, s.firstFragment)
             default:
                 continue
             }
@@ -365,22 +378,34 @@ extension LegCheck {
 
     /// Why a leg is not checkable when several TCP segments of one skb (cut in software on the
     /// way: `Step.segment`), not tunnelled, cross a linux-6.x veth end without TSO whose peer
-    /// has GRO on: veth_xmit() takes the peer's NAPI path (veth_skb_is_eligible_for_gro()) and
-    /// veth_xdp_rcv() hands them to napi_gro_receive(), which merges them (tcp4_gro_receive).
-    /// The model does not merge on a plain veth. And the merge depends on who owns the skb:
-    /// skb_segment() hands a sock_wfree owner (an AF_PACKET writer — verify's stand-in for a
-    /// namespace's TCP stack —, a TAP's writer) to the last segment, skb_prepare_for_gro()
-    /// keeps that socket, and gro_list_prepare() (`p->sk != skb->sk`) keeps the segment out of
-    /// the merge; carrying PSH it is delivered at once, before the merged rest (measured on
-    /// 6.18, `csumlab verify topologies/mtu-overlay-1450.yaml --set vethS.vethS.gro=on --set
+    /// has GRO on, and the skb was a kernel TCP socket's. veth_xmit() takes the peer's NAPI path
+    /// (veth_skb_is_eligible_for_gro()) and napi_gro_receive() merges the segments; the model
+    /// does so too (`Elements/VethGRO.swift`), but the merge depends on who owns the skb:
+    /// skb_segment() hands a sock_wfree owner to the last segment, skb_prepare_for_gro() keeps
+    /// that socket, and gro_list_prepare() (`p->sk != skb->sk`) keeps the segment out of the
+    /// merge; carrying PSH it is delivered at once, before the merged rest (measured on 6.18,
+    /// `csumlab verify topologies/mtu-overlay-1450.yaml --set vethS.vethS.gro=on --set
     /// vethS.vethS-s.tso=off`, runs of 2, 3 and 4 segments with and without a short tail: the
-    /// last segment first, the others merged after). A kernel TCP sender's segments carry
-    /// tcp_wfree, are orphaned and all merge. Nil when the leg does not take that path.
+    /// last segment first, the others merged after). A TAP's writer owns its skbs that way, and
+    /// so does verify's AF_PACKET writer — its stand-in for a namespace's TCP stack, whose own
+    /// segments carry tcp_wfree, are orphaned and all merge. So a leg whose skb a TAP write,
+    /// a packet socket or a forwarding hop (ip_rcv orphans it) owned last is checked; one a
+    /// namespace's TCP sent straight to the crossing is not. Nil when it is checkable.
     static func vethGRO(_ leg: LegTrace, plan: LabPlan) -> String? {
         guard let c = crossingsIntoGROPeer(leg, plan: plan, tunnelled: false) else { return nil }
-        return "\(c.count) TCP segments of one skb cross \(c.end) (no TSO) to \(c.peer) with GRO on: the kernel's GRO on \(c.peer) "
-            + "(veth NAPI → napi_gro_receive → tcp4_gro_receive) merges them, which the model does not do on a plain veth; "
-            + "and the last segment, which keeps the writer's socket (skb_segment hands it sock_wfree; gro_list_prepare keeps it apart), arrives first"
+        var kernelTCP = false
+        for s in leg.steps {
+            if s.event.kind == .vethXmit, s.interface == c.end, s.segment != nil { break }
+            switch s.event.kind {
+            case .tcpSend: kernelTCP = true
+            case .tunGetUser, .packetSnd, .packetSndVnet, .programSend, .ipForward: kernelTCP = false
+            default: continue
+            }
+        }
+        guard kernelTCP else { return nil }
+        return "\(c.count) TCP segments of one skb a namespace's TCP sent cross \(c.end) (no TSO) to \(c.peer) with GRO on: the kernel's GRO on \(c.peer) "
+            + "merges them all (their tcp_wfree owner is dropped), but verify writes them with AF_PACKET, whose sock_wfree owner skb_segment() hands to the last segment, "
+            + "which GRO then keeps apart (gro_list_prepare: p->sk != skb->sk) and delivers first"
     }
 
     /// The element after which the simulation flips a bit of this leg, when that is not the

@@ -134,7 +134,8 @@ extension StepEvent {
         case let .tunnelGRO(g):
             let l3 = g.v6 ? "ipv6_gro_receive" : "inet_gro_receive"
             let l4 = g.l4 == .tcp ? (g.v6 ? "tcp6_gro_receive" : "tcp4_gro_receive") : (g.v6 ? "udp6_gro_receive" : "udp4_gro_receive")
-            var fn = "gro_cells_receive → napi_gro_receive → dev_gro_receive → \(l3) → \(l4)"
+            var fn = (g.veth ? "veth_poll → veth_xdp_rcv → veth_xdp_rcv_skb → skb_prepare_for_gro → napi_gro_receive → dev_gro_receive → gro_list_prepare → "
+                : "gro_cells_receive → napi_gro_receive → dev_gro_receive → ") + "\(l3) → \(l4)"
             if g.found == .none || g.found == .complete { fn += " → skb_gro_checksum_validate" }
             if case .merged = g.action { fn += " → tcp_gro_receive → skb_gro_receive" }
             return fn
@@ -402,12 +403,13 @@ extension StepEvent {
             }
         case let .tunnelGRO(g):
             let check: String
+            let inner = g.veth ? "" : "inner "
             switch g.found {
-            case .partial: check = "The inner checksum is still pending (PARTIAL): GRO does not check it."
-            case .unnecessary: check = "The inner checksum is already marked verified (UNNECESSARY): GRO does not check it again."
-            case .complete: check = g.valid ? "GRO checks the inner checksum with the sum the outer check left (COMPLETE): correct." : "GRO checks the inner checksum with the sum the outer check left (COMPLETE): wrong."
+            case .partial: check = "The \(inner)checksum is still pending (PARTIAL): GRO does not check it."
+            case .unnecessary: check = "The \(inner)checksum is already marked verified (UNNECESSARY): GRO does not check it again."
+            case .complete: check = g.valid ? "GRO checks the \(inner)checksum with the sum the outer check left (COMPLETE): correct." : "GRO checks the \(inner)checksum with the sum the outer check left (COMPLETE): wrong."
             case .none:
-                check = g.valid ? "GRO computes the inner checksum in software: correct, the skb becomes CHECKSUM_UNNECESSARY." : "GRO computes the inner checksum in software: wrong, the skb stays CHECKSUM_NONE for the stack to drop."
+                check = g.valid ? "GRO computes the \(inner)checksum in software: correct, the skb becomes CHECKSUM_UNNECESSARY." : "GRO computes the \(inner)checksum in software: wrong, the skb stays CHECKSUM_NONE for the stack to drop."
             }
             let what: String
             switch g.action {
@@ -417,6 +419,12 @@ extension StepEvent {
             case .passedUp(.checksumWrong): what = "Not merged: up the stack as it is."
             case .passedUp(.udp): what = "UDP is not merged for an ordinary socket: up the stack as it is."
             case .passedUp(.gso): what = "It is a GSO super-frame already: up the stack as it is."
+            }
+            if g.veth {
+                let apart = g.keptApart
+                    ? "This last segment still belongs to the writer's socket (skb_segment() handed it the sock_wfree owner; skb_prepare_for_gro() keeps it), so gro_list_prepare() does not count it as the held segments' flow (p->sk != skb->sk). "
+                    : ""
+                return "GRO is on at \(g.device) and the sender has no TSO, so veth_xmit() queued the segment for \(g.device)'s NAPI, whose poll hands it to GRO. " + apart + check + " " + what
             }
             return "GRO is on at \(g.device) and the skb is not cloned, so gro_cells_receive hands the inner frame to GRO. " + check + " " + what
         case let .tunnelGROComplete(device, segments, gsoSize, _):

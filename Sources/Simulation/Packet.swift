@@ -37,6 +37,9 @@ struct Packet: Sendable {
     }
     /// Offset of the inner Ethernet header of a tunnelled frame (VXLAN: 50); nil otherwise.
     var innerOffset: Int?
+    /// Who owns the skb (`skb->sk`, `skb->destructor`): GRO on a veth keeps a segment owned by
+    /// a writer's socket apart from the others (`Elements/VethGRO.swift`).
+    var owner: SkbOwner = .none
 
     init(frame: Frame, carrier: Carrier, target: Int? = nil, segment: Int? = nil, payloadOffset: Int = 0) {
         self.frame = frame
@@ -58,4 +61,17 @@ struct Packet: Sendable {
         if case let .skb(s) = carrier { return s }
         return nil
     }
+}
+
+/// The owner an skb carries until `ip_rcv_core()` orphans it, as far as GRO on a veth asks:
+/// `skb_prepare_for_gro()` keeps a `sock_wfree` owner (and sets `slow_gro`, so
+/// `gro_list_prepare()` compares `p->sk != skb->sk`) and orphans any other.
+enum SkbOwner: Sendable, Hashable {
+    /// No socket (orphaned, or a segment `skb_segment()` did not give the owner to).
+    case none
+    /// `skb_set_owner_w()`, destructor `sock_wfree`: a UDP/ICMP/raw or AF_PACKET socket's
+    /// skb, a TAP writer's (`tun_get_user()` → `sock_alloc_send_pskb()`).
+    case socket
+    /// A kernel TCP socket's skb (`tcp_wfree`): every segment keeps it, GRO orphans them.
+    case tcp
 }

@@ -304,6 +304,11 @@ extension StepEvent {
         /// The inner checksum holds (or was not checked: trusted).
         public var valid: Bool
         public var action: Action
+        /// GRO on a veth end (the NAPI path `veth_xmit()` chose), not on a tunnel device.
+        public var veth = false
+        /// A segment a writer's socket still owns (`skb_segment()` gives it the last one):
+        /// `gro_list_prepare()` does not count it as the held segments' flow.
+        public var keptApart = false
 
         public init(device: String, v6: Bool, l4: IPProtocol, found: IPSummed, valid: Bool, action: Action) {
             self.device = device

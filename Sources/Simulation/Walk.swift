@@ -202,6 +202,10 @@ struct Walk {
                     q.frame = seg.frame
                     q.segment = i + 1
                     q.payloadOffset = p.payloadOffset + seg.payloadOffset
+                    // skb_segment(): a sock_wfree owner moves to the last segment ("transfer
+                    // ownership from head_skb to last segment"); tcp_gso_segment() gives every
+                    // segment a tcp_wfree owner.
+                    if p.owner == .socket && i != segs.count - 1 { q.owner = .none }
                     var segState = complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: l.l4Offset, csumOffset: l.l4Protocol.checksumOffset)
                     segState.headLength = Self.segmentHeadLength(sg: sg, superHead: s.headLength, headers: l.payloadOffset,
                                                                  payloadOffset: seg.payloadOffset, length: seg.frame.count - l.payloadOffset)

@@ -232,8 +232,57 @@ private func notCheckable(_ leg: LegTrace, _ plan: LabPlan) throws -> NotCheckab
     @Test func softwareSegmentsIntoAGROPeerAreNotCheckable() throws {
         let (data, plan) = try leg(["vethS.vethS.gro=on", "vethS.vethS-s.tso=off"], "data server→vm1")
         let e = try notCheckable(data, plan)
-        #expect(e.reason.contains("4 TCP segments of one skb cross vethS-s"))
+        #expect(e.reason.contains("4 TCP segments of one skb a namespace's TCP sent cross vethS-s"))
         #expect(e.reason.contains("GRO on vethS"))
+    }
+
+    /// The model merges them (`Elements/VethGRO.swift`): a namespace's TCP segments carry
+    /// tcp_wfree, which skb_prepare_for_gro() drops, so all four merge and go up once.
+    @Test func aKernelTCPSendersSegmentsAllMerge() throws {
+        let (data, _) = try leg(["vethS.vethS.gro=on", "vethS.vethS-s.tso=off"], "data server→vm1")
+        let completes = data.steps.compactMap { s -> Int? in
+            if case let .tunnelGROComplete(device, segments, _, _) = s.event, device == "vethS" { return segments }
+            return nil
+        }
+        #expect(completes == [4])
+        #expect(!data.steps.contains { if case let .tunnelGRO(g) = $0.event { return g.keptApart }; return false })
+    }
+
+    /// A TAP-written skb (the VM's TSO frame) cut at vethS: the segments all merge (measured on
+    /// 6.18: one 5066-byte frame at vethS-s: 14 + 20 + 32 + 5000), and verify checks the leg, expecting that frame.
+    @Test func aTAPWritersSegmentsMergeAndTheLegIsChecked() throws {
+        let (data, plan) = try leg(["vethS.vethS-s.gro=on", "vethS.vethS.tso=off"], "data vm1→server")
+        let check = try LegCheck.make(data, plan: plan).get()
+        let peer = try #require(plan.real("vethS-s"))
+        let atPeer = try #require(Capture.implied(by: data.steps, plan: plan).first { $0.device == peer.name && !$0.outgoing })
+        #expect(atPeer.expected.count == 1)
+        #expect(atPeer.expected.first?.frame.count == 14 + 20 + 32 + 5000)
+        #expect(atPeer.expected.first?.status == .notReady)
+        #expect(!check.expected.isEmpty)
+    }
+
+    /// An AF_PACKET writer's skb (a userspace forwarder with PACKET_VNET_HDR writing the VM's
+    /// TSO frame): skb_segment() hands its sock_wfree owner to the last segment, which GRO keeps
+    /// apart and, with PSH, sends up first; the others merge and follow (measured on 6.18 with
+    /// verify's own AF_PACKET writer, session 12).
+    @Test func anAFPacketWritersLastSegmentGoesUpFirstAndAlone() throws {
+        var t = try Shipped.topology("seed-routed-userspace")
+        for a in ["router.vnet-hdr=on", "vethB.vethB-r.tso=off", "vethB.vethB.gro=on"] { try t.apply(assignment: a) }
+        var big = Flow(name: "big", kind: .tcp, from: "vm1", to: "vm2")
+        big.payload = 4000
+        t.flows = [big]
+        let trace = try Simulator(t).run(flow: "big")
+        let data = try #require(trace.flows[0].legs.first { $0.name == "data vm1→vm2" })
+        let apart = try #require(data.steps.firstIndex { if case let .tunnelGRO(g) = $0.event { return g.keptApart && g.veth }; return false })
+        let complete = try #require(data.steps.firstIndex { if case .tunnelGROComplete = $0.event { return true }; return false })
+        #expect(apart < complete)
+        #expect(data.steps[apart].segment == 3)
+        if case let .tunnelGROComplete(device, segments, _, _) = data.steps[complete].event {
+            #expect(device == "vethB" && segments == 2)
+        }
+        // The lone last segment reaches vm2 before the merged two.
+        let deliveries = data.steps.filter { $0.element == "vm2" && $0.direction == .deliver }
+        #expect(deliveries.count == 2 && deliveries.first?.segment == 3)
     }
 
     /// GRO off on the far end (the lab as shipped), TSO on at the sender (the super-frame

@@ -34,6 +34,9 @@ extension Walk {
 
     /// `ip_rcv()` / `ipv6_rcv()`: local delivery or forwarding.
     mutating func ipReceive(_ p: Packet, node ni: Int, iface: Int, device d: Int) {
+        // ip_rcv_core() / ipv6_rcv(): "Must drop socket now because of tproxy" (skb_orphan).
+        var p = p
+        p.owner = .none
         let l = p.layout
         let dst = IPAddress(bytes: p.frame.destinationAddress(l))
         // A kernel router runs PRE_ROUTING (conntrack, un-NAT) before deciding local or forward.
@@ -166,6 +169,9 @@ extension Walk {
             }
             var p = Packet(frame: frame, carrier: .skb(s), target: target, segment: frames.count > 1 ? i + 1 : nil, payloadOffset: off)
             p.fragmentMTU = fragmentMTU
+            // tcp_transmit_skb(): skb->destructor = tcp_wfree; a UDP, ICMP or packet socket's
+            // skb is charged with skb_set_owner_w() (sock_wfree).
+            p.owner = leg.proto == .tcp && !software ? .tcp : .socket
             let empty = Packet(frame: frame, carrier: .socket, target: target)
             var sent = event
             if gso > 0, case var .tcpSend(t) = event {

@@ -7,10 +7,18 @@ import Wire
 // `tcp4_gro_complete()` → `tcp_gro_complete()` (6.13.7 net/core/gro.c, net/ipv4/tcp_offload.c,
 // include/net/gro.h). Rules and measurements: assets/kernel-reference-notes.md, "Tunnel GRO".
 
-/// A segment GRO holds on a tunnel device's list, with the segments merged into it so far.
+/// Where GRO runs: a tunnel device's GRO cell, or the NAPI of a veth end whose peer sent
+/// (`Elements/VethGRO.swift`). The merge rules are the same; the way up differs.
+enum GROPath: Sendable, Hashable {
+    case tunnel
+    case veth
+}
+
+/// A segment GRO holds on a device's list, with the segments merged into it so far.
 struct GROHeld: Sendable {
-    /// The tunnel device.
+    /// The tunnel device, or the veth end receiving.
     var device: Int
+    var path: GROPath = .tunnel
     /// The first segment (FIN/PSH of merged ones ORed into its flags).
     var packet: Packet
     /// The payload of the merged segments, in order (`skb_gro_receive()` appends their frags).
@@ -58,6 +66,15 @@ extension Walk {
         // A GSO skb (count = gso_segs): a DODGY one is flushed; a trusted one, held and completed
         // later, comes out the same (PARTIAL, the pseudo-header sum): nothing to merge here.
         if gsoSkb { return groPassUp(p, entered, gro, .gso, node: ni, device: vx) }
+        groMergeTCP(p, q, gro, node: ni, device: vx, path: .tunnel)
+    }
+
+    /// `tcp_gro_receive()` for a TCP segment whose checksum GRO found right (`entered`: in the
+    /// state GRO left it), on a tunnel device or a veth end: merged into the held segment of
+    /// its flow, held, or sent up. `gro` is the step's event, its action filled in here.
+    mutating func groMergeTCP(_ p: Packet, _ entered: Packet, _ gro: StepEvent.TunnelGRO, node ni: Int, device vx: Int, path: GROPath) {
+        let l = p.layout
+        let q = entered
         let flags = p.frame.tcpFlags(l)
         let len = l.end - l.payloadOffset
         let flushFlags: PacketBuilder.TCPFlags = [.urg, .psh, .rst, .syn, .fin]
@@ -88,25 +105,39 @@ extension Walk {
         }
         // Nothing held for the flow: a flush flag sends it up now, otherwise it is held
         // (gso_size = its payload length).
-        if !flags.intersection(flushFlags).isEmpty { return groPassUp(p, entered, gro, .flushFlag, node: ni, device: vx) }
+        if !flags.intersection(flushFlags).isEmpty { return groPassUp(p, entered, gro, .flushFlag, node: ni, device: vx, path: path) }
         let before = p
         let held = watch(q) { w in w.record(before, q, node: ni, iface: w.ifLabel(vx), .receive, .tunnelGRO(gro)) }
-        groHeld.append(GROHeld(device: vx, packet: held, count: 1, mss: len))
+        groHeld.append(GROHeld(device: vx, path: path, packet: held, count: 1, mss: len))
     }
 
-    /// `GRO_NORMAL`: the frame goes up the tunnel device unmerged, in the state GRO left.
+    /// `GRO_NORMAL`: the frame goes up unmerged, in the state GRO left. On a veth end, a
+    /// segment that meets no held segment of its flow goes up without a step of its own
+    /// (`VethGRO.swift` records the one that matters: the segment kept apart by its owner).
     private mutating func groPassUp(_ before: Packet, _ q: Packet, _ gro: StepEvent.TunnelGRO, _ why: StepEvent.TunnelGRO.PassReason,
-                                    node ni: Int, device vx: Int) {
+                                    node ni: Int, device vx: Int, path: GROPath = .tunnel) {
         var e = gro
         e.action = .passedUp(why)
-        let up = watch(q) { w in w.record(before, q, node: ni, iface: w.ifLabel(vx), .receive, .tunnelGRO(e)) }
-        passUpFromTunnel(up, device: vx)
+        var up = q
+        if path == .tunnel || e.keptApart {
+            up = watch(q) { w in w.record(before, q, node: ni, iface: w.ifLabel(vx), .receive, .tunnelGRO(e)) }
+        }
+        groDeliver(up, device: vx, path: path)
     }
 
-    /// `tcp_gro_lookup()` after `gro_list_prepare()`: the same addresses and ports.
+    /// A frame GRO lets go of, up the device it ran on.
+    mutating func groDeliver(_ p: Packet, device d: Int, path: GROPath) {
+        switch path {
+        case .tunnel: passUpFromTunnel(p, device: d)
+        case .veth: ingress(p, on: d, via: "napi_gro_receive")
+        }
+    }
+
+    /// `tcp_gro_lookup()` after `gro_list_prepare()`: the same addresses and ports, and — for a
+    /// segment a socket owns (`slow_gro`) — the same owner (`p->sk != skb->sk`).
     static func sameFlow(_ a: Packet, _ b: Packet) -> Bool {
         let la = a.layout, lb = b.layout
-        guard la.ipVersion == lb.ipVersion, la.l4Protocol == lb.l4Protocol else { return false }
+        guard a.owner == b.owner, la.ipVersion == lb.ipVersion, la.l4Protocol == lb.l4Protocol else { return false }
         return a.frame.sourceAddress(la) == b.frame.sourceAddress(lb) && a.frame.destinationAddress(la) == b.frame.destinationAddress(lb)
             && a.frame.sourcePort(la) == b.frame.sourcePort(lb) && a.frame.destinationPort(la) == b.frame.destinationPort(lb)
     }
@@ -156,7 +187,7 @@ extension Walk {
             let up = watch(q) { w in
                 w.record(before, q, node: ni, iface: w.ifLabel(vx), .receive, .tunnelGROComplete(device: w.name(vx), segments: 1, gsoSize: 0, v6: v6))
             }
-            return passUpFromTunnel(up, device: vx)
+            return groDeliver(up, device: vx, path: h.path)
         }
         let before = h.packet
         var b = Array(q.frame.bytes[..<l.end]) + h.appended
@@ -179,14 +210,14 @@ extension Walk {
             w.record(before, q, node: ni, iface: w.ifLabel(vx), .receive,
                      .tunnelGROComplete(device: w.name(vx), segments: h.count, gsoSize: h.mss, v6: v6))
         }
-        passUpFromTunnel(up, device: vx)
+        groDeliver(up, device: vx, path: h.path)
     }
 
     /// The end of a NAPI poll (`napi_complete_done()` → `gro_flush()`): every held flow goes up.
     mutating func flushGRO() {
         while !groHeld.isEmpty {
             let h = groHeld.removeFirst()
-            guard let ni = shared.tunnelNode(h.device) else { continue }
+            guard let ni = h.path == .veth ? net.devices[h.device].node : shared.tunnelNode(h.device) else { continue }
             groComplete(h, node: ni)
         }
     }

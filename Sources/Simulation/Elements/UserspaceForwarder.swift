@@ -72,6 +72,8 @@ extension Walk {
             return flushGRO()
         }
         let before = q
+        // packet_snd() → packet_alloc_skb() → sock_alloc_send_pskb(): the socket owns the skb.
+        q.owner = .socket
         if case let .vnet(h) = q.carrier {
             var s = SkbState(virtioHeader: h)
             if h.isGSO {

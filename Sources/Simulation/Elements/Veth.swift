@@ -33,18 +33,27 @@ extension Walk {
         // veth_skb_is_eligible_for_gro(): with GRO on the peer, frames from a sender without
         // TSO take the NAPI path, where GRO validates a NONE checksum and marks it UNNECESSARY.
         if net.devices[d].profile == .linux6, net.devices[peer].features.has(.gro), !net.devices[d].features.has(.tso),
-           case let .skb(cur) = q.carrier, cur.ipSummed == .none, !cur.isGSO, q.fragmentMTU == nil, l.l4Protocol == .tcp || l.l4Protocol == .udp {
-            let r = q
-            // skb_gro_checksum_validate_zero_check(): a zero UDP field (IPv6 too) is accepted
-            // unsummed (zero_okay) and skb_gro_incr_csum_unnecessary() marks the skb; the socket
-            // decides later (udp6zerocsumrx).
-            let valid = q.frame.l4ChecksumIsValid(l) || (l.l4Protocol == .udp && q.frame.l4Checksum(l) == 0)
-            if valid { q.carrier = .skb(SkbState(ipSummed: .unnecessary)) }
-            q = watch(q) { w in
-                w.record(r, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive,
-                         .vethGRO(v6: l.ipVersion == .v6, l4: l.l4Protocol, valid: valid, device: w.name(d), peer: w.name(peer)))
+           case let .skb(cur) = q.carrier, !cur.isGSO, q.fragmentMTU == nil, l.l4Protocol == .tcp || l.l4Protocol == .udp {
+            let crossed = q
+            var valid = true
+            if cur.ipSummed == .none {
+                let r = q
+                // skb_gro_checksum_validate_zero_check(): a zero UDP field (IPv6 too) is accepted
+                // unsummed (zero_okay) and skb_gro_incr_csum_unnecessary() marks the skb; the socket
+                // decides later (udp6zerocsumrx).
+                valid = q.frame.l4ChecksumIsValid(l) || (l.l4Protocol == .udp && q.frame.l4Checksum(l) == 0)
+                if valid { q.carrier = .skb(SkbState(ipSummed: .unnecessary)) }
+                q = watch(q) { w in
+                    w.record(r, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive,
+                             .vethGRO(v6: l.ipVersion == .v6, l4: l.l4Protocol, valid: valid, device: w.name(d), peer: w.name(peer)))
+                }
+                if valid { q = tunnelGROOnUnderlay(q, l, peer: peer) }
             }
-            if valid { q = tunnelGROOnUnderlay(q, l, peer: peer) }
+            // TCP: merged with the other segments of its flow (`VethGRO.swift`). A COMPLETE
+            // skb does not reach a veth in the model (forwarding turns it into NONE).
+            if l.l4Protocol == .tcp, q.innerOffset == nil, cur.ipSummed != .complete {
+                return vethGROReceive(crossed, q, found: cur.ipSummed, valid: valid, from: d, peer: peer)
+            }
         }
         ingress(q, on: peer, via: "netif_rx")
     }

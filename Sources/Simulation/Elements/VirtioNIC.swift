@@ -30,6 +30,8 @@ extension Walk {
     mutating func qemuToGuest(_ p: Packet, nic: Int, tap: Int) {
         let node = net.devices[nic].node
         var q = p
+        // The guest's driver builds a new skb (receive_buf()): nobody owns it.
+        q.owner = .none
         let profile = net.devices[nic].profile
         let guestName = topology.nodes[node].name
         // QEMU virtio-net receive_filter(): a unicast frame for another MAC is dropped unless
