@@ -52,7 +52,7 @@ extension Walk {
             // TCP: merged with the other segments of its flow (`VethGRO.swift`). A COMPLETE
             // skb does not reach a veth in the model (forwarding turns it into NONE).
             if l.l4Protocol == .tcp, q.innerOffset == nil, cur.ipSummed != .complete {
-                return vethGROReceive(crossed, q, found: cur.ipSummed, valid: valid, from: d, peer: peer)
+                return vethGROReceive(crossed, q, found: cur.ipSummed, valid: valid, peer: peer)
             }
         }
         ingress(q, on: peer, via: "netif_rx")

@@ -15,10 +15,10 @@ import Wire
 // Measured on 6.18: assets/kernel-reference-notes.md, "veth GRO".
 
 extension Walk {
-    /// A TCP segment `q` (in the state the veth's GRO check left: `entered`) that `veth_xmit()`
-    /// on `d` queued for its peer's NAPI: held, merged or sent up `peer`.
+    /// A TCP segment `p` (`entered`: in the state the veth's GRO check left it) that `veth_xmit()`
+    /// queued for its peer's NAPI: held, merged or sent up `peer`.
     /// `found`: the `ip_summed` it crossed with; `valid`: its checksum as GRO judged it.
-    mutating func vethGROReceive(_ p: Packet, _ entered: Packet, found: IPSummed, valid: Bool, from d: Int, peer: Int) {
+    mutating func vethGROReceive(_ p: Packet, _ entered: Packet, found: IPSummed, valid: Bool, peer: Int) {
         let l = p.layout
         var q = entered
         // skb_prepare_for_gro(): any owner but sock_wfree is dropped (skb_orphan).
