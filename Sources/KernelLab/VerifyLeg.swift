@@ -386,11 +386,12 @@ extension LegCheck {
     /// merge; carrying PSH it is delivered at once, before the merged rest (measured on 6.18,
     /// `csumlab verify topologies/mtu-overlay-1450.yaml --set vethS.vethS.gro=on --set
     /// vethS.vethS-s.tso=off`, runs of 2, 3 and 4 segments with and without a short tail: the
-    /// last segment first, the others merged after). A TAP's writer owns its skbs that way, and
-    /// so does verify's AF_PACKET writer — its stand-in for a namespace's TCP stack, whose own
-    /// segments carry tcp_wfree, are orphaned and all merge. So a leg whose skb a TAP write,
-    /// a packet socket or a forwarding hop (ip_rcv orphans it) owned last is checked; one a
-    /// namespace's TCP sent straight to the crossing is not. Nil when it is checkable.
+    /// last segment first, the others merged after). Verify's AF_PACKET writer — its stand-in
+    /// for a namespace's TCP stack — owns its skbs that way; the stack's own segments carry
+    /// tcp_wfree, are orphaned and all merge (and a TAP-written skb's, measured, merge whole:
+    /// `Tap.swift`). The model follows those owners, so a leg whose skb a TAP write, a packet
+    /// socket or a forwarding hop (ip_rcv orphans it) owned last is checked; one a namespace's
+    /// TCP sent straight to the crossing is not. Nil when it is checkable.
     static func vethGRO(_ leg: LegTrace, plan: LabPlan) -> String? {
         guard let c = crossingsIntoGROPeer(leg, plan: plan, tunnelled: false) else { return nil }
         var kernelTCP = false

@@ -203,14 +203,10 @@ public struct FixSearch: Sendable {
                 }
             }
             guard let flow = t.flows.first(where: { $0.name == name }) else { return nil }
-            if sim == nil {
-                let made = Self.variantSimulator(t, structural: structural, base: structuralBase, network: network, legPlans: legPlans, touched: touchedNodes)
-                if tunFlagChange, made.network.devices.indices.contains(where: made.network.refusesTunOffloads) { return nil }
-                sim = made
-            }
-            // Borrowed, not bound to a local: a copy of a `Network` retains each of its fields.
-            guard let s = sim else { return nil }
-            var n: Network { _read { yield s.network } }
+            let s = sim ?? Self.variantSimulator(t, structural: structural, base: structuralBase, network: network, legPlans: legPlans, touched: touchedNodes)
+            if sim == nil, tunFlagChange, s.network.devices.indices.contains(where: s.network.refusesTunOffloads) { return nil }
+            sim = s
+            let n = s.network
             let ft: FlowTrace
             var cleanPrefix: Simulator.LegResume?
             if lean, flow.corruptAfter != nil {

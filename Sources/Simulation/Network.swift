@@ -479,7 +479,6 @@ public struct Network: Sendable {
         }
     }
 
-    /// The TUNSETOFFLOAD flags of a TAP: explicit, or as QEMU derives them from the guest.
     /// A TAP whose offloads the kernel refuses: TSO asked for without TUN_F_CSUM
     /// (`set_offload()` returns EINVAL; the validator's error, and a fix the search must not offer).
     public func refusesTunOffloads(_ d: Int) -> Bool {
@@ -488,6 +487,7 @@ public struct Network: Sendable {
         return !f.csum && (f.tso4 || f.tso6)
     }
 
+    /// The TUNSETOFFLOAD flags of a TAP: explicit, or as QEMU derives them from the guest.
     public func tunFlags(_ d: Int, _ ts: TapSettings) -> (csum: Bool, tso4: Bool, tso6: Bool) {
         var guest: VMSettings?
         if case let .vm(v)? = devices[d].fdSide {

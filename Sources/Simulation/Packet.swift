@@ -69,8 +69,9 @@ struct Packet: Sendable {
 enum SkbOwner: Sendable, Hashable {
     /// No socket (orphaned, or a segment `skb_segment()` did not give the owner to).
     case none
-    /// `skb_set_owner_w()`, destructor `sock_wfree`: a UDP/ICMP/raw or AF_PACKET socket's
-    /// skb, a TAP writer's (`tun_get_user()` → `sock_alloc_send_pskb()`).
+    /// `skb_set_owner_w()`, destructor `sock_wfree`: a UDP/ICMP/raw or AF_PACKET socket's skb.
+    /// (A TAP writer's is charged the same way, but measured, its owner does not reach a veth's
+    /// GRO: `Tap.swift`.)
     case socket
     /// A kernel TCP socket's skb (`tcp_wfree`): every segment keeps it, GRO orphans them.
     case tcp

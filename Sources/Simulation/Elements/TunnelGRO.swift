@@ -136,8 +136,13 @@ extension Walk {
     /// `tcp_gro_lookup()` after `gro_list_prepare()`: the same addresses and ports, and — for a
     /// segment a socket owns (`slow_gro`) — the same owner (`p->sk != skb->sk`).
     static func sameFlow(_ a: Packet, _ b: Packet) -> Bool {
+        a.owner == b.owner && sameAddressesAndPorts(a, b)
+    }
+
+    /// The same addresses and ports, whoever owns the two.
+    static func sameAddressesAndPorts(_ a: Packet, _ b: Packet) -> Bool {
         let la = a.layout, lb = b.layout
-        guard a.owner == b.owner, la.ipVersion == lb.ipVersion, la.l4Protocol == lb.l4Protocol else { return false }
+        guard la.ipVersion == lb.ipVersion, la.l4Protocol == lb.l4Protocol else { return false }
         return a.frame.sourceAddress(la) == b.frame.sourceAddress(lb) && a.frame.destinationAddress(la) == b.frame.destinationAddress(lb)
             && a.frame.sourcePort(la) == b.frame.sourcePort(lb) && a.frame.destinationPort(la) == b.frame.destinationPort(lb)
     }

@@ -10,9 +10,11 @@ import Wire
 // (`TunnelGRO.swift`); what differs is the owner: `skb_prepare_for_gro()` orphans an skb
 // unless its destructor is `sock_wfree` (then `slow_gro`, and `gro_list_prepare()` compares
 // `p->sk != skb->sk`), and `skb_segment()` gives a `sock_wfree` owner to the last segment
-// only. So the segments of a TAP writer's or a packet socket's skb merge but for the last,
-// which, carrying PSH, goes up first; a kernel TCP sender's (`tcp_wfree`) all merge.
-// Measured on 6.18: assets/kernel-reference-notes.md, "veth GRO".
+// only. So the segments of a packet socket's skb merge but for the last, which, carrying PSH,
+// goes up first; a kernel TCP sender's (`tcp_wfree`) all merge, and so do a TAP writer's
+// (measured; `Tap.swift` says why the model gives that skb no owner). Measured on 6.18:
+// assets/kernel-reference-notes.md, "Campaigns of session 11" (seed 20261216, explained in
+// sessions 12 and 13).
 
 extension Walk {
     /// A TCP segment `p` (`entered`: in the state the veth's GRO check left it) that `veth_xmit()`
@@ -28,9 +30,8 @@ extension Walk {
         var gro = StepEvent.TunnelGRO(device: name(peer), v6: l.ipVersion == .v6, l4: .tcp, found: found, valid: valid, action: .held)
         gro.veth = true
         let ni = net.devices[peer].node
-        // A wrong checksum: flushed up as it is (the .vethGRO step said so); a GSO skb is not
-        // eligible for this path (its sender has no TSO).
-        guard valid, q.fragmentMTU == nil else { return ingress(q, on: peer, via: "napi_gro_receive") }
+        // A wrong checksum: flushed up as it is (the .vethGRO step said so).
+        guard valid else { return ingress(q, on: peer, via: "napi_gro_receive") }
         // The segment a socket still owns, while segments of its addresses and ports are held:
         // not their flow (the step says why it goes up alone).
         gro.keptApart = q.owner == .socket
@@ -38,10 +39,4 @@ extension Walk {
         groMergeTCP(before, q, gro, node: ni, device: peer, path: .veth)
     }
 
-    /// The same addresses and ports, whoever owns the two.
-    static func sameAddressesAndPorts(_ a: Packet, _ b: Packet) -> Bool {
-        var x = a
-        x.owner = b.owner
-        return sameFlow(x, b)
-    }
 }
