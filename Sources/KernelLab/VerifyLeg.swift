@@ -378,32 +378,27 @@ extension LegCheck {
 
     /// Why a leg is not checkable when several TCP segments of one skb (cut in software on the
     /// way: `Step.segment`), not tunnelled, cross a linux-6.x veth end without TSO whose peer
-    /// has GRO on, and the skb was a kernel TCP socket's. veth_xmit() takes the peer's NAPI path
-    /// (veth_skb_is_eligible_for_gro()) and napi_gro_receive() merges the segments; the model
-    /// does so too (`Elements/VethGRO.swift`), but the merge depends on who owns the skb:
-    /// skb_segment() hands a sock_wfree owner to the last segment, skb_prepare_for_gro() keeps
-    /// that socket, and gro_list_prepare() (`p->sk != skb->sk`) keeps the segment out of the
-    /// merge; carrying PSH it is delivered at once, before the merged rest (measured on 6.18,
-    /// `csumlab verify topologies/mtu-overlay-1450.yaml --set vethS.vethS.gro=on --set
-    /// vethS.vethS-s.tso=off`, runs of 2, 3 and 4 segments with and without a short tail: the
-    /// last segment first, the others merged after). Verify's AF_PACKET writer — its stand-in
-    /// for a namespace's TCP stack — owns its skbs that way; the stack's own segments carry
-    /// tcp_wfree, are orphaned and all merge (and a TAP-written skb's, measured, merge whole:
-    /// `Tap.swift`). The model follows those owners, so a leg whose skb a TAP write, a packet
-    /// socket or a forwarding hop (ip_rcv orphans it) owned last is checked; one a namespace's
-    /// TCP sent straight to the crossing is not. Nil when it is checkable.
+    /// has GRO on, and the skb was a namespace's TCP socket's, cut on its own device.
+    /// veth_xmit() takes the peer's NAPI path (veth_skb_is_eligible_for_gro()) and
+    /// napi_gro_receive() merges the segments; the model does so too (`Elements/VethGRO.swift`),
+    /// but the merge depends on who owns the skb: skb_segment() hands a sock_wfree owner to the
+    /// last segment, skb_prepare_for_gro() keeps that socket, and gro_list_prepare()
+    /// (`p->sk != skb->sk`) keeps the segment out of the merge; carrying PSH it is delivered at
+    /// once, before the merged rest (measured on 6.18, `csumlab verify
+    /// topologies/mtu-overlay-1450.yaml --set vethS.vethS.gro=on --set vethS.vethS-s.tso=off`,
+    /// runs of 2, 3 and 4 segments with and without a short tail: the last segment first, the
+    /// others merged after). Verify's AF_PACKET writer — its stand-in for a namespace's TCP
+    /// stack — owns its skbs that way; the stack's own segments carry tcp_wfree, are orphaned
+    /// and all merge. Once a device has received the skb (a TAP, a veth peer, a router) the
+    /// owner is gone either way (measured: `Walk.ingress`), so only segments cut on the
+    /// sender's own device differ. Nil when the leg is checkable.
     static func vethGRO(_ leg: LegTrace, plan: LabPlan) -> String? {
-        guard let c = crossingsIntoGROPeer(leg, plan: plan, tunnelled: false) else { return nil }
-        var kernelTCP = false
+        guard let c = crossingsIntoGROPeer(leg, plan: plan, tunnelled: false), leg.steps.first?.event.kind == .tcpSend else { return nil }
+        let received: [StepEvent.Kind] = [.tunGetUser, .vethXmit, .ipForward, .packetSnd, .packetSndVnet, .programSend]
         for s in leg.steps {
             if s.event.kind == .vethXmit, s.interface == c.end, s.segment != nil { break }
-            switch s.event.kind {
-            case .tcpSend: kernelTCP = true
-            case .tunGetUser, .packetSnd, .packetSndVnet, .programSend, .ipForward: kernelTCP = false
-            default: continue
-            }
+            if received.contains(s.event.kind) { return nil }
         }
-        guard kernelTCP else { return nil }
         return "\(c.count) TCP segments of one skb a namespace's TCP sent cross \(c.end) (no TSO) to \(c.peer) with GRO on: the kernel's GRO on \(c.peer) "
             + "merges them all (their tcp_wfree owner is dropped), but verify writes them with AF_PACKET, whose sock_wfree owner skb_segment() hands to the last segment, "
             + "which GRO then keeps apart (gro_list_prepare: p->sk != skb->sk) and delivers first"

@@ -69,9 +69,8 @@ struct Packet: Sendable {
 enum SkbOwner: Sendable, Hashable {
     /// No socket (orphaned, or a segment `skb_segment()` did not give the owner to).
     case none
-    /// `skb_set_owner_w()`, destructor `sock_wfree`: a UDP/ICMP/raw or AF_PACKET socket's skb.
-    /// (A TAP writer's is charged the same way, but measured, its owner does not reach a veth's
-    /// GRO: `Tap.swift`.)
+    /// `skb_set_owner_w()`, destructor `sock_wfree`: a UDP/ICMP/raw or AF_PACKET socket's skb,
+    /// a TAP writer's (`tun_alloc_skb()`); measured, a device's receive drops it (`Walk.ingress`).
     case socket
     /// A kernel TCP socket's skb (`tcp_wfree`): every segment keeps it, GRO orphans them.
     case tcp

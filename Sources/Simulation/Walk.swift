@@ -278,6 +278,14 @@ struct Walk {
 
     /// A frame enters the kernel on device `d` (from its peer, its fd, or the wire).
     mutating func ingress(_ p: Packet, on d: Int, via: String?) {
+        // Measured on 6.18: a writer's socket no longer owns the skb once a device has received
+        // it — segments cut after a receive all merge in a veth peer's GRO, the last one too
+        // (a TAP write, and an AF_PACKET write through a veth, each then through a bridge; see
+        // `VethGRO.swift`), while segments cut on the writer's own device keep the owner on the
+        // last one. The source line that drops it (the receive path or the bridge) is not found
+        // yet; the model drops it here, after the receiving device's GRO.
+        var p = p
+        p.owner = .none
         if let br = net.devices[d].master {
             return bridgeForward(p, bridge: br, from: d)
         }

@@ -40,13 +40,9 @@ extension Walk {
         let node = net.devices[tap].node
         let profile = net.devices[tap].profile
         var q = p
-        // tun_alloc_skb() → sock_alloc_send_pskb() charges the TAP's socket, yet measured on
-        // 6.18 the segments of a TAP-written GSO skb cut at a veth without TSO all merge in the
-        // peer's GRO, the last one too (`csumlab verify topologies/mtu-overlay-1450.yaml --set
-        // vethS.vethS-s.gro=on --set vethS.vethS.tso=off --flow bulk`: one 5066-byte frame at
-        // the receiver), unlike an AF_PACKET writer's: no socket reaches skb_segment() here.
-        // Where tun's owner is dropped on the way (tun, the bridge) is not yet found in the source.
-        q.owner = .none
+        // tun_alloc_skb() → sock_alloc_send_pskb(): the TAP's socket owns the skb until the TAP
+        // receives it (`Walk.ingress` drops the owner, as measured).
+        q.owner = .socket
         var s = SkbState(ipSummed: .none)
         var written: VirtioNetHeader?
         var gsoApplied = false

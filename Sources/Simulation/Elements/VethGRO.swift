@@ -10,11 +10,11 @@ import Wire
 // (`TunnelGRO.swift`); what differs is the owner: `skb_prepare_for_gro()` orphans an skb
 // unless its destructor is `sock_wfree` (then `slow_gro`, and `gro_list_prepare()` compares
 // `p->sk != skb->sk`), and `skb_segment()` gives a `sock_wfree` owner to the last segment
-// only. So the segments of a packet socket's skb merge but for the last, which, carrying PSH,
-// goes up first; a kernel TCP sender's (`tcp_wfree`) all merge, and so do a TAP writer's
-// (measured; `Tap.swift` says why the model gives that skb no owner). Measured on 6.18:
-// assets/kernel-reference-notes.md, "Campaigns of session 11" (seed 20261216, explained in
-// sessions 12 and 13).
+// only. So the segments a packet socket's skb is cut into on the writer's own device merge but
+// for the last, which, carrying PSH, goes up first; a kernel TCP sender's (`tcp_wfree`) all
+// merge, and so do those of an skb some device received first (the owner is gone by then:
+// `Walk.ingress`). Measured on 6.18: assets/kernel-reference-notes.md, "Campaigns of session
+// 11" (seed 20261216, explained in sessions 12 and 13).
 
 extension Walk {
     /// A TCP segment `p` (`entered`: in the state the veth's GRO check left it) that `veth_xmit()`
