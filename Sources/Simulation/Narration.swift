@@ -411,7 +411,7 @@ extension StepEvent {
             case .none:
                 check = g.valid ? "GRO computes the \(inner)checksum in software: correct, the skb becomes CHECKSUM_UNNECESSARY." : "GRO computes the \(inner)checksum in software: wrong, the skb stays CHECKSUM_NONE for the stack to drop."
             }
-            let what: String
+            var what: String
             switch g.action {
             case .held: what = "GRO holds the segment on \(g.device)'s GRO list, waiting for the next one of its flow."
             case let .merged(count): what = "GRO appends it to the held segment of its flow: \(count) segments merged."
@@ -421,6 +421,10 @@ extension StepEvent {
             case .passedUp(.gso): what = "It is a GSO super-frame already: up the stack as it is."
             }
             if g.veth {
+                // Held segments there are, but not of this segment's flow as GRO sees it.
+                if g.keptApart, case .passedUp(.flushFlag) = g.action {
+                    what = "It carries PSH and nothing of its own flow is held: up the stack at once, before the held segments, which go up when the poll ends."
+                }
                 let apart = g.keptApart
                     ? "This last segment still belongs to the writer's socket (skb_segment() handed it the sock_wfree owner; skb_prepare_for_gro() keeps it), so gro_list_prepare() does not count it as the held segments' flow (p->sk != skb->sk). "
                     : ""
