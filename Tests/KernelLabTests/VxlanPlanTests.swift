@@ -313,6 +313,8 @@ private func notCheckable(_ leg: LegTrace, _ plan: LabPlan) throws -> NotCheckab
         let complete = try #require(data.steps.firstIndex { if case .tunnelGROComplete = $0.event { return true }; return false })
         #expect(apart < complete)
         #expect(data.steps[apart].segment == 3)
+        #expect(data.steps[apart].event.explanation.contains("p->sk != skb->sk"))
+        #expect(data.steps[apart].event.explanation.contains("before the held segments"))
         if case let .tunnelGROComplete(device, segments, _, _) = data.steps[complete].event {
             #expect(device == "vethB" && segments == 2)
         }
