@@ -102,6 +102,10 @@ public struct FixSearch: Sendable {
     let legPlans: [String: Simulator.LegPlan]?
     /// Per set of structural changes, the lab with only those applied (`makeStructuralBase`).
     let structuralBases = StructuralBases()
+    /// Per flow that corrupts on purpose: the lab's flows with that flow's fault taken out, and
+    /// `legPlans` with its plan made for the clean flow — what its clean run (`FlowIntent`)
+    /// runs on, made once instead of per variant (no fix key changes a flow).
+    let cleanRuns: [String: (flows: [Flow], legPlans: [String: Simulator.LegPlan]?)]
 
     public init(_ base: Topology, flow: String? = nil, problems: @escaping @Sendable (Topology) -> [String] = { _ in [] }) throws(SimulationError) {
         if let flow, !base.flows.contains(where: { $0.name == flow }) { throw .unknownFlow(flow) }
@@ -134,6 +138,18 @@ public struct FixSearch: Sendable {
             for i in plan.legs.indices { plans[name]?.legs[i].frames = LegFrameCache() }
         }
         self.legPlans = plans
+        var cleanRuns: [String: (flows: [Flow], legPlans: [String: Simulator.LegPlan]?)] = [:]
+        for (i, f) in base.flows.enumerated() where f.corruptAfter != nil {
+            var flows = base.flows
+            flows[i].corruptAfter = nil
+            var cleanPlans = plans
+            if var p = cleanPlans[f.name] {
+                p.flow = flows[i]
+                cleanPlans[f.name] = p
+            }
+            cleanRuns[f.name] = (flows, cleanPlans)
+        }
+        self.cleanRuns = cleanRuns
     }
 
     // MARK: Evaluating one set
@@ -227,16 +243,12 @@ public struct FixSearch: Sendable {
                 // The fault was never applied: the clean run walks these same legs, so it fails too.
                 ok = false
             } else {
-                var u = t
-                if let i = u.flows.firstIndex(where: { $0.name == name }) { u.flows[i].corruptAfter = nil }
                 // Only the clean run's verdict counts: its walk may stop at a failing leg. Its
                 // legs are the corrupting flow's (a fault is applied by the walk, not planned).
-                var plans = structural ? nil : legPlans
-                if var p = plans?[name], let clean = u.flows.first(where: { $0.name == name }) {
-                    p.flow = clean
-                    plans?[name] = p
-                }
-                let cleanSim = Simulator(u, network: n, legPlans: plans)
+                guard let c = cleanRuns[name] else { return nil }
+                var u = t
+                u.flows = c.flows
+                let cleanSim = Simulator(u, network: n, legPlans: structural ? nil : c.legPlans)
                 let clean = cleanPrefix.map { try? cleanSim.flowTrace(named: name, net: n, resuming: $0, lean: lean) }
                     ?? (try? cleanSim.flowTrace(named: name, net: n, stopAtFailingLeg: true, lean: lean))
                 ok = FlowIntent.works(ft, flow: flow, uncorrupted: clean)
@@ -250,19 +262,27 @@ public struct FixSearch: Sendable {
             let n = Self.variantSimulator(t, structural: structural, base: structuralBase, network: network, legPlans: legPlans, touched: touchedNodes).network
             if n.devices.indices.contains(where: n.refusesTunOffloads) { return nil }
         }
-        let byName = Dictionary(flows.map { ($0.flow, $0) }, uniquingKeysWith: { a, _ in a })
         // A pruned search's set is walked lean: what `run` keeps of it (a fix, the best partial
         // result) is walked again in full. Its devices and notes are not worked out, and it
         // counts as pruned so that nothing shows it.
         let described = !lean
         if lean { pruned = true }
-        let trace = Trace(topology: t.name, hostKernel: t.hostKernel, flows: flowNames.compactMap { byName[$0] },
+        let trace = Trace(topology: t.name, hostKernel: t.hostKernel, flows: Self.inOrder(flows, flowNames),
                           devices: described ? sim.map { $0.devices($0.network) } ?? [] : [],
                           notes: described ? sim.map { $0.notes($0.network) } ?? [] : [])
         var o = Outcome(changes: changes, topology: t, trace: trace, works: works)
         o.pruned = pruned
         o.failedScope = failedScope
         return o
+    }
+
+    /// `flows` in the order of `names` (each name once; a lab has a few flows, so a scan costs
+    /// less than hashing every name into a dictionary per variant).
+    static func inOrder(_ flows: [FlowTrace], _ names: [String]) -> [FlowTrace] {
+        var out: [FlowTrace] = []
+        out.reserveCapacity(flows.count)
+        for n in names { if let f = flows.first(where: { $0.flow == n }) { out.append(f) } }
+        return out
     }
 
     /// The simulator a variant's flows run on. Without a structural change: `network` (the

@@ -282,7 +282,8 @@ public struct FlowTrace: Sendable, Hashable {
     public var legs: [LegTrace]
     public var verdict: FlowVerdict
     /// Per host, the checksum-error counters the flow increments in its window
-    /// (`Tcp:InCsumErrors`…): each sent leg's counters times its transmissions.
+    /// (`Tcp:InCsumErrors`…): each sent leg's counters times its transmissions. A lean trace of
+    /// a connection (the fix search's, never shown) leaves it empty: its legs keep theirs.
     public var counters: [String: [String: Int]]
     /// The time the counters cover.
     public var window = ObservationWindow(seconds: ObservationWindow.defaultSeconds, summary: "one exchange")
