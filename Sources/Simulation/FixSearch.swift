@@ -222,16 +222,17 @@ public struct FixSearch: Sendable {
             let s = sim ?? Self.variantSimulator(t, structural: structural, base: structuralBase, network: network, legPlans: legPlans, touched: touchedNodes)
             if sim == nil, tunFlagChange, s.network.devices.indices.contains(where: s.network.refusesTunOffloads) { return nil }
             sim = s
-            let n = s.network
+            // `s.network` is passed where it lives: a `let` copy cost a retain and a release per
+            // field of the network for every variant.
             let ft: FlowTrace
             var cleanPrefix: Simulator.LegResume?
             if lean, flow.corruptAfter != nil {
                 // Deciding a flow that corrupts on purpose: its clean run (below) resumes where
                 // the fault was first applied.
-                guard let r = try? s.flowTraceKeepingCleanPrefix(named: name, net: n, lean: true) else { return nil }
+                guard let r = try? s.flowTraceKeepingCleanPrefix(named: name, net: s.network, lean: true) else { return nil }
                 (ft, cleanPrefix) = r
             } else {
-                guard let r = try? s.flowTrace(named: name, net: n, stopAtFailingLeg: lean, lean: lean) else { return nil }
+                guard let r = try? s.flowTrace(named: name, net: s.network, stopAtFailingLeg: lean, lean: lean) else { return nil }
                 ft = r
             }
             let ok: Bool
@@ -248,9 +249,9 @@ public struct FixSearch: Sendable {
                 guard let c = cleanRuns[name] else { return nil }
                 var u = t
                 u.flows = c.flows
-                let cleanSim = Simulator(u, network: n, legPlans: structural ? nil : c.legPlans)
-                let clean = cleanPrefix.map { try? cleanSim.flowTrace(named: name, net: n, resuming: $0, lean: lean) }
-                    ?? (try? cleanSim.flowTrace(named: name, net: n, stopAtFailingLeg: true, lean: lean))
+                let cleanSim = Simulator(u, sharing: s, legPlans: structural ? nil : c.legPlans)
+                let clean = cleanPrefix.map { try? cleanSim.flowTrace(named: name, net: cleanSim.network, resuming: $0, lean: lean) }
+                    ?? (try? cleanSim.flowTrace(named: name, net: cleanSim.network, stopAtFailingLeg: true, lean: lean))
                 ok = FlowIntent.works(ft, flow: flow, uncorrupted: clean)
             }
             if !ok, wantScope, flow.corruptAfter == nil { failedScope = relevantNodeSet(ft) }

@@ -64,6 +64,17 @@ public struct Simulator: Sendable {
         self.legPlans = legPlans
     }
 
+    /// A simulator of `topology` on `other`'s network, shared (not copied): `topology` must
+    /// resolve to that network — the fix search's clean run of a flow that corrupts on purpose,
+    /// whose lab differs from the variant's only in that flow's fault.
+    init(_ topology: Topology, sharing other: Simulator, legPlans: [String: LegPlan]?) {
+        self.topology = topology
+        self.shared = other.shared
+        self.window = other.window
+        self.deviceList = nil
+        self.legPlans = legPlans
+    }
+
     /// Every flow's leg plan on `net` (this simulator's network), by flow name; a frame flow or
     /// a flow that cannot be planned is left out (it is planned, and its error thrown, per run).
     func plans(_ net: Network) -> [String: LegPlan] {
