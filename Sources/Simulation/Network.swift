@@ -440,6 +440,12 @@ public struct Network: Sendable {
         .udpTunnelCsumSegmentation: "vxlan_setup() gives no NETIF_F_GSO_UDP_TUNNEL_CSUM: the underlay segments tunnelled skbs",
     ]
 
+    /// A veth's fixed-off features per profile, made once (a variant of the fix search works out
+    /// its changed veth ends again: a dictionary and its text per end were built each time).
+    private static let vethFixed: [KernelProfile: [Feature: String]] = Dictionary(uniqueKeysWithValues: KernelProfile.allCases.map { p in
+        (p, p == .linux6 ? [:] : [.udpTunnelCsumSegmentation: "\(p.rawValue) veth: VETH_FEATURES has NETIF_F_GSO_UDP_TUNNEL, not _CSUM"])
+    })
+
     private func computeFeatures(_ d: Int) -> Features.Effective {
         // Fields are read in place: copying the device or its node costs a retain per field.
         let ni = devices[d].node
@@ -470,8 +476,7 @@ public struct Network: Sendable {
             let ii = devices[d].name == topology.nodes[ni].interfaces.first?.name ? 0 : 1
             // veth_newlink() → veth_disable_gro(): GRO is off by default. VETH_FEATURES has
             // NETIF_F_GSO_ENCAP_ALL on 6.x; 4.4 (and 3.x) only NETIF_F_GSO_UDP_TUNNEL.
-            let fixed: [Feature: String] = profile == .linux6 ? [:]
-                : [.udpTunnelCsumSegmentation: "\(profile.rawValue) veth: VETH_FEATURES has NETIF_F_GSO_UDP_TUNNEL, not _CSUM"]
+            let fixed = Self.vethFixed[profile] ?? [:]
             guard ii < topology.nodes[ni].interfaces.count else {
                 return Features().effective(defaultBits: Self.allButGROBits, fixedOff: fixed, profile: profile)
             }
