@@ -256,7 +256,8 @@ extension Walk {
             return watch(q) { w in w.record(p, q, node: ni, iface: iface, .transmit, .checksumFillGSO(profile: profile)) }
         }
         q.frame.completeChecksum(start: s.csumStart, offset: s.csumOffset, end: l.end, mangleZero: profile.checksumHelpMangles0)
-        q.carrier = .skb(SkbState(ipSummed: .none))
+        // skb_checksum_help(): the field written, CHECKSUM_NONE, the linear part as it was.
+        q.carrier = .skb(s.with(.none))
         return watch(q) { w in
             w.record(p, q, node: ni, iface: iface, .transmit, .checksumFill)
         }

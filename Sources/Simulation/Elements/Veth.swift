@@ -42,7 +42,11 @@ extension Walk {
                 // unsummed (zero_okay) and skb_gro_incr_csum_unnecessary() marks the skb; the socket
                 // decides later (udp6zerocsumrx).
                 valid = q.frame.l4ChecksumIsValid(l) || (l.l4Protocol == .udp && q.frame.l4Checksum(l) == 0)
-                if valid { q.carrier = .skb(SkbState(ipSummed: .unnecessary)) }
+                // __skb_incr_checksum_unnecessary() changes ip_summed alone: the linear part
+                // (`headLength`) stays, and GRO's merged skb keeps the first segment's, which a
+                // TAP reports as hdr_len (measured on 6.18: mtu-jumbo-router with vethB sg/tx off
+                // and gro on vethB-r, hdr_len 1514 at tap1; seed 20261220).
+                if valid { q.carrier = .skb(cur.with(.unnecessary)) }
                 q = watch(q) { w in
                     w.record(r, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive,
                              .vethGRO(v6: l.ipVersion == .v6, l4: l.l4Protocol, valid: valid, device: w.name(d), peer: w.name(peer)))
