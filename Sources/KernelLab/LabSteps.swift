@@ -25,6 +25,30 @@ public enum LabStep: Sendable, Equatable {
 }
 
 extension LabPlan {
+    /// br_netfilter per bridge (`br-netfilter`): it runs a bridge's IPv4/IPv6 frames through the
+    /// IP hooks when the namespace's `net.bridge.bridge-nf-call-iptables`/`-ip6tables` (1 in every
+    /// new namespace once the module is loaded) or the bridge's own `nf_call_iptables`/
+    /// `nf_call_ip6tables` is on (br_nf_pre_routing: `!brnet->call_iptables &&
+    /// !br_opt_get(br, BROPT_NF_CALL_IPTABLES)` skips). So in a namespace holding a bridge with
+    /// it off, the sysctls go to 0 and each bridge there with it on sets its own option. Nothing
+    /// for a lab whose bridges all keep the default.
+    func bridgeNetfilterSteps() -> [LabStep] {
+        let g = graph
+        let bridges = devices.values.filter { g.devices[$0.graphID].kind == .bridge }.sorted { $0.graphID < $1.graphID }
+        func on(_ r: RealDevice) -> Bool { g.topology.nodes[g.devices[r.graphID].node].brNetfilter ?? true }
+        var steps: [LabStep] = []
+        var roles: [String] = []
+        for r in bridges where !on(r) && !roles.contains(r.role) { roles.append(r.role) }
+        for role in roles {
+            steps.append(.sysctl(Sysctl(role: role, key: "net.bridge.bridge-nf-call-iptables", value: "0")))
+            steps.append(.sysctl(Sysctl(role: role, key: "net.bridge.bridge-nf-call-ip6tables", value: "0")))
+            for r in bridges where r.role == role && on(r) {
+                steps.append(.ip(Command(role: role, argv: ["link", "set", "dev", r.name, "type", "bridge", "nf_call_iptables", "1", "nf_call_ip6tables", "1"])))
+            }
+        }
+        return steps
+    }
+
     /// The steps that build this lab. `effective`: the simulator's effective features by device
     /// name (a host NIC's rx-checksumming is emulated by GRO on its near end).
     public func buildSteps(effective: [String: Set<Feature>]) throws(LabError) -> [LabStep] {
@@ -53,6 +77,7 @@ extension LabPlan {
                 continue
             }
         }
+        steps += bridgeNetfilterSteps()
         // MTUs the file sets, before ports join their bridges (a bridge set explicitly keeps
         // its MTU; one left alone follows its smallest port, br_mtu_auto_adjust). A host NIC's
         // wire end carries the remote host's side of the same link.

@@ -389,15 +389,18 @@ extension LegCheck {
     /// runs of 2, 3 and 4 segments with and without a short tail: the last segment first, the
     /// others merged after). Verify's AF_PACKET writer — its stand-in for a namespace's TCP
     /// stack — owns its skbs that way; the stack's own segments carry tcp_wfree, are orphaned
-    /// and all merge. Once a device has received the skb (a TAP, a veth peer, a router) the
-    /// owner is gone either way (measured: `Walk.ingress`), so only segments cut on the
-    /// sender's own device differ. Nil when the leg is checkable.
+    /// and all merge. Once the IP receive (a router: ip_rcv_core) or a bridge with br_netfilter
+    /// (setup_pre_routing) has orphaned the skb, or a program wrote it anew (a TAP, a
+    /// forwarder), the owner is the same either way, so only segments a namespace's TCP cut
+    /// before any of these differ — on its own device, or after veths and bridges without
+    /// br_netfilter (a veth's receive keeps the owner). Nil when the leg is checkable.
     static func vethGRO(_ leg: LegTrace, plan: LabPlan) -> String? {
         guard let c = crossingsIntoGROPeer(leg, plan: plan, tunnelled: false), leg.steps.first?.event.kind == .tcpSend else { return nil }
-        let received: [StepEvent.Kind] = [.tunGetUser, .vethXmit, .ipForward, .packetSnd, .packetSndVnet, .programSend]
+        let rewritten: [StepEvent.Kind] = [.tunGetUser, .ipForward, .packetSnd, .packetSndVnet, .programSend]
         for s in leg.steps {
             if s.event.kind == .vethXmit, s.interface == c.end, s.segment != nil { break }
-            if received.contains(s.event.kind) { return nil }
+            if rewritten.contains(s.event.kind) { return nil }
+            if s.event.kind == .bridgeForward, plan.topology.node(named: s.element)?.brNetfilter ?? true { return nil }
         }
         return "\(c.count) TCP segments of one skb a namespace's TCP sent cross \(c.end) (no TSO) to \(c.peer) with GRO on: the kernel's GRO on \(c.peer) "
             + "merges them all (their tcp_wfree owner is dropped), but verify writes them with AF_PACKET, whose sock_wfree owner skb_segment() hands to the last segment, "

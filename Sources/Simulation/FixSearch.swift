@@ -417,7 +417,10 @@ public struct FixSearch: Sendable {
 
     // MARK: Candidates
 
-    /// Keys a fix may change; the rest of the options menu changes what the lab is.
+    /// Keys a fix may change; the rest of the options menu changes what the lab is. A bridge's
+    /// `br-netfilter` is left out with them: turning it off takes every iptables/nftables rule
+    /// off the bridged traffic (Docker's isolation, kube-proxy's rules), which is no fix for a
+    /// checksum.
     static let fixKeys: Set<String> = ["vnet-hdr", "tun-csum", "tun-tso4", "tun-tso6", "guest-csum", "guest-tso",
                                        "flavour", "checksum-fill", "conntrack-checksum", "drop-invalid", "udpcsum",
                                        "udp6zerocsumtx", "udp6zerocsumrx"]

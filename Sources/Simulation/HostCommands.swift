@@ -56,6 +56,14 @@ public enum HostCommands {
         case (.tap, "tun-csum"), (.tap, "tun-tso4"), (.tap, "tun-tso6"):
             let flag = "TUN_F_" + key.dropFirst(4).uppercased()
             return ["ioctl(fd, TUNSETOFFLOAD, flags \(on ? "|" : "& ~")\(flag)) on \(node.name)'s fd (QEMU does this from the guest's offer)"]
+        case (.bridge, "br-netfilter"):
+            if on {
+                return ["modprobe br_netfilter; sysctl -w net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1",
+                        "(or this bridge alone: ip link set dev \(node.name) type bridge nf_call_iptables 1 nf_call_ip6tables 1)"]
+            }
+            return ["sysctl -w net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0   (every bridge of the namespace; or do not load br_netfilter)",
+                    "ip link set dev \(node.name) type bridge nf_call_iptables 0 nf_call_ip6tables 0",
+                    "(iptables/nftables rules then no longer see \(node.name)'s bridged traffic: Docker's and kube-proxy's rules rely on them)"]
         case (.router, "flavour"):
             switch value {
             case "netns":

@@ -63,14 +63,15 @@ struct Packet: Sendable {
     }
 }
 
-/// The owner an skb carries until `ip_rcv_core()` orphans it, as far as GRO on a veth asks:
+/// The owner an skb carries until `ip_rcv_core()` or br_netfilter's `setup_pre_routing()`
+/// orphans it (`Walk.ipReceive`, `Walk.bridgeNetfilter`), as far as GRO on a veth asks:
 /// `skb_prepare_for_gro()` keeps a `sock_wfree` owner (and sets `slow_gro`, so
 /// `gro_list_prepare()` compares `p->sk != skb->sk`) and orphans any other.
 enum SkbOwner: Sendable, Hashable {
     /// No socket (orphaned, or a segment `skb_segment()` did not give the owner to).
     case none
     /// `skb_set_owner_w()`, destructor `sock_wfree`: a UDP/ICMP/raw or AF_PACKET socket's skb,
-    /// a TAP writer's (`tun_alloc_skb()`); measured, a device's receive drops it (`Walk.ingress`).
+    /// a TAP writer's (`tun_alloc_skb()`).
     case socket
     /// A kernel TCP socket's skb (`tcp_wfree`): every segment keeps it, GRO orphans them.
     case tcp

@@ -195,7 +195,9 @@ public struct SettingItem: Sendable, Hashable {
             case "underlay": return item(v.underlay ?? "-", nil)
             default: return nil
             }
-        case .bridge, .veth, .hostNIC:
+        case .bridge:
+            return key == "br-netfilter" ? boolItem(node.brNetfilter ?? true) : nil
+        case .veth, .hostNIC:
             return nil
         }
     }

@@ -60,6 +60,14 @@ public struct Node: Sendable, Hashable {
     /// The MTU of a single-device node (tap, bridge, host-nic); nil: the kernel's default (1500
     /// for a TAP or host NIC; a bridge follows its ports, `br_mtu_auto_adjust()`).
     public var mtu: Int?
+    /// A bridge: does br_netfilter pass the IPv4/IPv6 frames it forwards through its
+    /// namespace's IP hooks (`bridge-nf-call-iptables`/`-ip6tables`, or the bridge's own
+    /// `nf_call_iptables`/`nf_call_ip6tables`)? nil: on — the default once the module is loaded
+    /// (Docker, kubeadm and firewalld load it; the verify kernel has it built in). Off, a bridged
+    /// frame meets no conntrack there and keeps the writer's socket as its owner
+    /// (`setup_pre_routing()` is what orphans it), which a veth peer's GRO can see
+    /// (`Elements/VethGRO.swift`).
+    public var brNetfilter: Bool?
 
     public init(name: String, kind: NodeKind, kernel: KernelProfile? = nil, interfaces: [Interface] = [], features: Features = Features()) {
         self.name = name

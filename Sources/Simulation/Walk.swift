@@ -278,14 +278,10 @@ struct Walk {
 
     /// A frame enters the kernel on device `d` (from its peer, its fd, or the wire).
     mutating func ingress(_ p: Packet, on d: Int, via: String?) {
-        // Measured on 6.18: a writer's socket no longer owns the skb once a device has received
-        // it — segments cut after a receive all merge in a veth peer's GRO, the last one too
-        // (a TAP write, and an AF_PACKET write through a veth, each then through a bridge; see
-        // `VethGRO.swift`), while segments cut on the writer's own device keep the owner on the
-        // last one. The source line that drops it (the receive path or the bridge) is not found
-        // yet; the model drops it here, after the receiving device's GRO.
-        var p = p
-        p.owner = .none
+        // A device's receive keeps the skb's owner (veth_xmit, __dev_forward_skb and netif_rx
+        // leave skb->sk alone; skb_scrub_packet stopped orphaning in 9c4c325252c5): what drops
+        // it is the IP receive (`ipReceive`: ip_rcv_core) or a bridge's br_netfilter
+        // (`bridgeNetfilter`: setup_pre_routing).
         if let br = net.devices[d].master {
             return bridgeForward(p, bridge: br, from: d)
         }

@@ -112,7 +112,9 @@ public enum TopologyWriter {
             for (key, v) in [("tun-csum", s.tunCsum), ("tun-tso4", s.tunTSO4), ("tun-tso6", s.tunTSO6)] {
                 if let v { f.append((key, onOff(v))) }
             }
-        case .bridge, .veth:
+        case .bridge:
+            if let b = n.brNetfilter { f.append(("br-netfilter", onOff(b))) }
+        case .veth:
             break
         case let .router(r):
             f.append(("flavour", r.flavour.rawValue))

@@ -37,3 +37,75 @@ import TestSupport
         #expect(tap2.vnet?.flags == 0)
     }
 }
+
+// `br-netfilter: off` (no br_netfilter, or bridge-nf-call-iptables=0 and the bridge's own
+// nf_call_iptables off), session 14: no conntrack at the bridge, and no `setup_pre_routing()` to
+// orphan the skb, so a writer's socket still owns it further on. Each case measured on 6.18 with
+// `csumlab verify` (assets/kernel-reference-notes.md, "br_netfilter and the skb's owner").
+@Suite struct BridgeWithoutNetfilterTests {
+    /// vxlan-bridge-port as above with br2 off: the kernel's tap2 reader got flags 0.
+    @Test func withoutBrNetfilterTheBridgeChecksNothing() throws {
+        let t = try with(loadShipped("vxlan-bridge-port").topology, ["vxA.udpcsum=on", "vxB.outer-masquerade=on", "br2.br-netfilter=off"])
+        let l = try #require(leg(try run(t, flow: "request"), "request", "SYN"))
+        #expect(!l.steps.contains { $0.event.kind == .bridgeConntrackCheck })
+        let tap2 = try #require(l.readerFrames.first { $0.node == "tap2" })
+        #expect(tap2.vnet?.flags == 0)
+    }
+
+    /// The GRO steps of vethS-s's peer on mtu-overlay-1450's data leg (the VM's TSO frame, a TAP
+    /// write, through br0, cut at vethS without TSO): (segments merged, the segment kept apart).
+    private func groAtServer(_ sets: [String]) throws -> (merged: [Int], apart: [Int]) {
+        let t = try with(loadShipped("mtu-overlay-1450").topology, ["vethS.vethS-s.gro=on", "vethS.vethS.tso=off"] + sets)
+        let data = try #require(leg(try run(t, flow: "bulk"), "bulk", "data vm1→server"))
+        var merged: [Int] = [], apart: [Int] = []
+        for s in data.steps {
+            if case let .tunnelGROComplete(device, segments, _, _) = s.event, device == "vethS-s" { merged.append(segments) }
+            if case let .tunnelGRO(g) = s.event, g.veth, g.keptApart { apart.append(s.segment ?? -1) }
+        }
+        return (merged, apart)
+    }
+
+    /// With br_netfilter the TAP's owner is gone at br0: all four segments merge (measured: one
+    /// 5066-byte frame at vethS-s). Without, the TAP's socket still owns the skb when vethS cuts
+    /// it: skb_segment() hands it to the last segment, GRO keeps that one apart (measured: two
+    /// frames at vethS-s, `--set br0.br-netfilter=off`: 438 compared, 0 mismatched).
+    @Test func aTAPWritersLastSegmentStaysApartOnlyWithoutBrNetfilter() throws {
+        let on = try groAtServer([])
+        #expect(on.merged == [4] && on.apart.isEmpty)
+        let off = try groAtServer(["br0.br-netfilter=off"])
+        #expect(off.apart == [4])  // the last of four (segments count from 1)
+        #expect(off.merged == [3])
+    }
+
+    /// A router's IP receive orphans the skb whatever the bridges do (ip_rcv_core): the VM's TSO
+    /// frame through br1 without br_netfilter, the router, and vethB-r without TSO all merge at
+    /// vethB (measured: vethB-r sends 3 segments, tap2 reads one TCPV4 GSO frame).
+    @Test func theRoutersIPReceiveOrphansIt() throws {
+        var t = try with(loadShipped("seed-routed-netns").topology,
+                         ["br1.br-netfilter=off", "br2.br-netfilter=off", "vethB.vethB-r.tso=off", "vethB.vethB.gro=on"])
+        var big = Flow(name: "big", kind: .tcp, from: "vm1", to: "vm2")
+        big.payload = 4000
+        t.flows = [big]
+        let data = try #require(leg(try run(t, flow: "big"), "big", "data vm1→vm2"))
+        let merged = data.steps.compactMap { s -> Int? in
+            if case let .tunnelGROComplete(device, segments, _, _) = s.event, device == "vethB" { return segments }
+            return nil
+        }
+        #expect(merged == [3])
+        #expect(!data.steps.contains { if case let .tunnelGRO(g) = $0.event { return g.keptApart }; return false })
+    }
+
+    /// The setting: parsed by `set`, shown in the options menu (on by default), refused on
+    /// anything but a bridge.
+    @Test func theSettingIsABridgesOwn() throws {
+        var t = try loadShipped("mtu-overlay-1450").topology
+        #expect(t.node(named: "br0")?.brNetfilter == nil)
+        let trace = try Simulator(t).run()
+        let item = try #require(SettingItem.items(for: "br0", topology: t, trace: trace).first { $0.key == "br-netfilter" })
+        #expect(item.value == "on" && item.next == "off")
+        try t.set(node: "br0", interface: nil, key: "br-netfilter", value: "off")
+        #expect(t.node(named: "br0")?.brNetfilter == false)
+        #expect(throws: SettingError.self) { try t.set(node: "br0", interface: nil, key: "br-netfilter", value: "maybe") }
+        #expect(throws: SettingError.self) { try t.set(node: "vethS", interface: nil, key: "br-netfilter", value: "off") }
+    }
+}

@@ -62,6 +62,20 @@ extension String {
         #expect(e.first?.column == 40)
     }
 
+    /// A bridge's `br-netfilter`: read, written back, and a bad value pointed at.
+    @Test func brNetfilterIsABridgeSetting() throws {
+        let t = try TopologyFile.parse(variant("br0: {kind: bridge}", "br0: {kind: bridge, br-netfilter: off}"), file: "lab.yaml").topology
+        #expect(t.node(named: "br0")?.brNetfilter == false)
+        let text = TopologyWriter.yaml(t, expectations: [:])
+        #expect(text.contains("br0: {kind: bridge, br-netfilter: off}"))
+        #expect(try TopologyFile.parse(text, file: "back.yaml").topology == t)
+        let e = errors(variant("br0: {kind: bridge}", "br0: {kind: bridge, br-netfilter: maybe}"))
+        #expect(e.first?.line == 14 && e.first?.column == 37)
+        #expect(e.first?.message.contains("'br-netfilter' expects on/off") == true)
+        let tap = errors(variant("tap1: {kind: tap}", "tap1: {kind: tap, br-netfilter: off}"))
+        #expect(tap.first?.message.contains("unknown setting 'br-netfilter' for a tap") == true)
+    }
+
     /// set_offload() refuses TUN_F_TSO4/TSO6 without TUN_F_CSUM; the error points at the TSO value.
     @Test func tsoWithoutCsumOnATapIsRefused() {
         let e = errors(variant("tap2: {kind: tap}", "tap2: {kind: tap, tun-csum: off, tun-tso4: on}"))

@@ -84,7 +84,19 @@ extension Walk {
     /// `-ip6tables` = 1, the default once it is (built in on the verify kernel, CONFIG_BRIDGE_NETFILTER=y;
     /// loaded by Docker and kubeadm). Found by the random campaign of 2026-12-06 (seed 20261213):
     /// vxlan-bridge-port `--set vxA.udpcsum=on --set vxB.outer-masquerade=on` gave tap2 DATA_VALID.
+    ///
+    /// Before the hooks, `setup_pre_routing()` orphans the skb ("Must drop socket now because of
+    /// tproxy", net/bridge/br_netfilter_hooks.c): a writer's socket (a TAP's, a packet
+    /// socket's) no longer owns it, so the segments a veth without TSO cuts it into further on
+    /// all merge in the peer's GRO (`VethGRO.swift`). A bridge with `br-netfilter: off`
+    /// (`Node.brNetfilter`) does neither: no conntrack, and the owner stays.
+    /// Not modelled: a flooded or broadcast frame reaches all but one port as a clone
+    /// (`deliver_clone()` → `skb_clone()`, which has no owner); with br_netfilter off, which port
+    /// gets the original follows the kernel's port list.
     mutating func bridgeNetfilter(_ p: Packet, bridge br: Int, from inPort: Int) -> Packet {
+        guard topology.nodes[net.devices[br].node].brNetfilter ?? true else { return p }
+        var p = p
+        p.owner = .none
         guard let ref = net.devices[br].l3, Self.conntrackActive(topology, node: ref.node, net),
               p.skb != nil, p.fragmentMTU == nil else { return p }
         let l = p.layout

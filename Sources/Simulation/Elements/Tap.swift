@@ -40,8 +40,8 @@ extension Walk {
         let node = net.devices[tap].node
         let profile = net.devices[tap].profile
         var q = p
-        // tun_alloc_skb() → sock_alloc_send_pskb(): the TAP's socket owns the skb until the TAP
-        // receives it (`Walk.ingress` drops the owner, as measured).
+        // tun_alloc_skb() → sock_alloc_send_pskb(): the TAP's socket owns the skb until a
+        // bridge's br_netfilter or the IP receive orphans it (`bridgeNetfilter`, `ipReceive`).
         q.owner = .socket
         var s = SkbState(ipSummed: .none)
         var written: VirtioNetHeader?

@@ -12,9 +12,10 @@ import Wire
 // `p->sk != skb->sk`), and `skb_segment()` gives a `sock_wfree` owner to the last segment
 // only. So the segments a packet socket's skb is cut into on the writer's own device merge but
 // for the last, which, carrying PSH, goes up first; a kernel TCP sender's (`tcp_wfree`) all
-// merge, and so do those of an skb some device received first (the owner is gone by then:
-// `Walk.ingress`). Measured on 6.18: assets/kernel-reference-notes.md, "Campaigns of session
-// 11" (seed 20261216, explained in sessions 12 and 13).
+// merge, and so do those of an skb that crossed an IP receive (`ip_rcv_core()`) or a bridge with
+// br_netfilter (`setup_pre_routing()`) first: both orphan it (`ipReceive`, `bridgeNetfilter`).
+// Measured on 6.18: assets/kernel-reference-notes.md, "Campaigns of session 11" (seed 20261216,
+// explained in sessions 12 to 14).
 
 extension Walk {
     /// A TCP segment `p` (`entered`: in the state the veth's GRO check left it) that `veth_xmit()`
