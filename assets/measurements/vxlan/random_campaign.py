@@ -17,7 +17,8 @@ Settings drawn (each one independently, with probability P_SET, to a random valu
   veth ends of the underlay (including a router's): tx, rx, tso, gso, gro, sg;
   routers: flavour netns/vm/userspace; with --netfilter also masquerade (off or one of its
            interfaces) and conntrack-checksum on/off (off by default, so that the draws of the
-           seeds recorded before it stay the same).
+           seeds recorded before it stay the same);
+  bridges: with --bridges, br-netfilter on/off (session 14; a flag for the same reason).
 """
 import argparse
 import glob
@@ -38,7 +39,7 @@ ONOFF = ["on", "off"]
 RESULT = re.compile(r"compared (\d+), not checkable (\d+), mismatched (\d+)")
 
 
-def settings(path, netfilter=False):
+def settings(path, netfilter=False, bridges=False):
     """(name, values) pairs a run may draw for the lab in `path`."""
     with open(path) as f:
         doc = yaml.safe_load(f)
@@ -56,6 +57,8 @@ def settings(path, netfilter=False):
         elif kind == "veth":
             for end in (node.get("ends") or {}):
                 out += [(f"{name}.{end}.{k}", ONOFF) for k in ("tx", "rx", "tso", "gso", "gro", "sg")]
+        elif kind == "bridge" and bridges:
+            out.append((f"{name}.br-netfilter", ONOFF))
         elif kind == "router":
             out.append((f"{name}.flavour", ["netns", "vm", "userspace"]))
             if netfilter:
@@ -83,13 +86,14 @@ def main():
     ap.add_argument("--minutes", type=float, default=None, help="stop after this long")
     ap.add_argument("--lab", action="append", default=None)
     ap.add_argument("--netfilter", action="store_true", help="routers also draw masquerade and conntrack-checksum")
+    ap.add_argument("--bridges", action="store_true", help="bridges draw br-netfilter")
     ap.add_argument("--csumlab", default=os.path.join(root, ".build", "debug", "csumlab"))
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
     labs = a.lab or sorted(glob.glob(os.path.join(root, "topologies", "vxlan-*.yaml")))
     labs = [os.path.relpath(l, root) for l in labs]
-    items = {lab: settings(os.path.join(root, lab), a.netfilter) for lab in labs}
+    items = {lab: settings(os.path.join(root, lab), a.netfilter, a.bridges) for lab in labs}
     os.chdir(root)
     # Run a copy: a rebuild during the campaign must neither change the binary under it nor
     # fail on a busy executable.
