@@ -118,6 +118,17 @@ import TestSupport
         #expect(s.candidates(baseTrace: r.baseline.trace).allSatisfy { $0.key != "kernel" && $0.key != "masquerade" })
     }
 
+    /// A bridge's br-netfilter is in the options menu but no fix (it takes the firewall off the
+    /// bridged traffic): seed-routed-userspace's search crosses two bridges and never offers it.
+    @Test func brNetfilterIsNeverAFix() throws {
+        let t = try loadShipped("seed-routed-userspace").topology
+        let s = try FixSearch(t, problems: Self.problems)
+        let r = try #require(s.run(maxChanges: 1))
+        let cands = s.candidates(baseTrace: r.baseline.trace)
+        #expect(cands.contains { $0.node == "br1" })
+        #expect(cands.allSatisfy { $0.key != "br-netfilter" })
+    }
+
     /// A corrupted flow works when its corrupted data are rejected, never when they arrive.
     /// On linux-4.4, `tx off` alone leaves TCP PARTIAL while GSO is on (sk_setup_caps), so the
     /// flipped bit still arrives; with GSO off too the sender sums in software and the receiver
