@@ -60,27 +60,9 @@ import Simulation
     /// TSO whose peer has GRO on: nothing orphans verify's AF_PACKET stand-in (a veth's receive
     /// keeps the owner), so its last segment would stay apart while the stack's own (tcp_wfree)
     /// all merge: not checkable. With br_netfilter the bridge orphans both and the leg is checked
-    /// (`VxlanPlanTests.segmentsCutAfterAReceiveAllMergeAndAreChecked`).
+    /// (`VethGROTests.segmentsCutAfterABridgeWithBrNetfilterAllMergeAndAreChecked`).
     @Test func aNamespacesTCPThroughABridgeWithoutItIsNotCheckable() throws {
-        func host(_ n: String, _ a: String) -> Node {
-            Node(name: n, kind: .netns(Netfilter()), interfaces: [Interface(name: "eth0", addresses: [IPNetwork(a)!])])
-        }
-        var t = Topology(name: "ns-bridge-veth-gro", kernel: .linux6, nodes: [
-            host("client", "10.0.0.1/24"),
-            Node(name: "vethC", kind: .veth, interfaces: [Interface(name: "vethC-c"), Interface(name: "vethC")]),
-            Node(name: "br0", kind: .bridge),
-            Node(name: "vethS", kind: .veth, interfaces: [Interface(name: "vethS"), Interface(name: "vethS-s")]),
-            host("server", "10.0.0.2/24"),
-        ], links: [
-            Link(Endpoint(node: "client", interface: "eth0"), Endpoint(node: "vethC", interface: "vethC-c")),
-            Link(Endpoint(node: "vethC", interface: "vethC"), Endpoint(node: "br0")),
-            Link(Endpoint(node: "br0"), Endpoint(node: "vethS", interface: "vethS")),
-            Link(Endpoint(node: "vethS", interface: "vethS-s"), Endpoint(node: "server", interface: "eth0")),
-        ])
-        var bulk = Flow(name: "bulk", kind: .tcp, from: "client", to: "server")
-        bulk.payload = 5000
-        t.flows = [bulk]
-        for a in ["vethS.vethS.tso=off", "vethS.vethS-s.gro=on", "br0.br-netfilter=off"] { try t.apply(assignment: a) }
+        let t = try TestLabs.namespaceBridgeVethGRO(["br0.br-netfilter=off"])
         let t6 = VerifyRunner.onThisKernel(t).0
         let data = try #require(try Simulator(t6).run(flow: "bulk").flows[0].legs.first { $0.name == "data client→server" })
         guard case let .failure(e) = LegCheck.make(data, plan: LabPlan(t6)) else {

@@ -262,29 +262,11 @@ private func notCheckable(_ leg: LegTrace, _ plan: LabPlan) throws -> NotCheckab
     }
 
     /// A namespace's TCP through a veth and a bridge to a veth end without TSO whose peer has
-    /// GRO on: the skb was received (by vethC) before it is cut, so the owner is gone and all
-    /// the segments merge, in the kernel (measured on 6.18 with verify's AF_PACKET writer: one
-    /// 5066-byte frame at vethS-s) and in the model; so verify checks the leg.
-    @Test func segmentsCutAfterAReceiveAllMergeAndAreChecked() throws {
-        func host(_ n: String, _ a: String) -> Node {
-            Node(name: n, kind: .netns(Netfilter()), interfaces: [Interface(name: "eth0", addresses: [IPNetwork(a)!])])
-        }
-        var t = Topology(name: "ns-bridge-veth-gro", kernel: .linux6, nodes: [
-            host("client", "10.0.0.1/24"),
-            Node(name: "vethC", kind: .veth, interfaces: [Interface(name: "vethC-c"), Interface(name: "vethC")]),
-            Node(name: "br0", kind: .bridge),
-            Node(name: "vethS", kind: .veth, interfaces: [Interface(name: "vethS"), Interface(name: "vethS-s")]),
-            host("server", "10.0.0.2/24"),
-        ], links: [
-            Link(Endpoint(node: "client", interface: "eth0"), Endpoint(node: "vethC", interface: "vethC-c")),
-            Link(Endpoint(node: "vethC", interface: "vethC"), Endpoint(node: "br0")),
-            Link(Endpoint(node: "br0"), Endpoint(node: "vethS", interface: "vethS")),
-            Link(Endpoint(node: "vethS", interface: "vethS-s"), Endpoint(node: "server", interface: "eth0")),
-        ])
-        var bulk = Flow(name: "bulk", kind: .tcp, from: "client", to: "server")
-        bulk.payload = 5000
-        t.flows = [bulk]
-        for a in ["vethS.vethS.tso=off", "vethS.vethS-s.gro=on"] { try t.apply(assignment: a) }
+    /// GRO on: the bridge's br_netfilter orphaned the skb before it is cut (`setup_pre_routing`),
+    /// so all the segments merge, in the kernel (measured on 6.18 with verify's AF_PACKET writer:
+    /// one 5066-byte frame at vethS-s) and in the model; so verify checks the leg.
+    @Test func segmentsCutAfterABridgeWithBrNetfilterAllMergeAndAreChecked() throws {
+        let t = try TestLabs.namespaceBridgeVethGRO([])
         let (t6, _) = VerifyRunner.onThisKernel(t)
         let trace = try Simulator(t6).run(flow: "bulk")
         let data = try #require(trace.flows[0].legs.first { $0.name == "data client→server" })
