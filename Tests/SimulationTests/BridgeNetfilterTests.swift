@@ -95,6 +95,18 @@ import TestSupport
         #expect(!data.steps.contains { if case let .tunnelGRO(g) = $0.event { return g.keptApart }; return false })
     }
 
+    /// The commands view and `fix` say how to set it: the namespace's sysctls (which also cover
+    /// every other bridge there) and the bridge's own option, and what turning it off costs.
+    @Test func itsCommandsNameTheSysctlsAndTheBridgesOption() throws {
+        let t = try loadShipped("mtu-overlay-1450").topology
+        let off = HostCommands.lines(for: "br0.br-netfilter=off", in: t)
+        #expect(off.contains { $0.hasPrefix("sysctl -w net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0") })
+        #expect(off.contains("ip link set dev br0 type bridge nf_call_iptables 0 nf_call_ip6tables 0"))
+        #expect(off.contains { $0.contains("no longer see br0's bridged traffic") })
+        let on = HostCommands.lines(for: "br0.br-netfilter=on", in: t)
+        #expect(on.first?.hasPrefix("modprobe br_netfilter") == true)
+    }
+
     /// The setting: parsed by `set`, shown in the options menu (on by default), refused on
     /// anything but a bridge.
     @Test func theSettingIsABridgesOwn() throws {
