@@ -46,7 +46,12 @@ extension Walk {
                 // (`headLength`) stays, and GRO's merged skb keeps the first segment's, which a
                 // TAP reports as hdr_len (measured on 6.18: mtu-jumbo-router with vethB sg/tx off
                 // and gro on vethB-r, hdr_len 1514 at tap1; seed 20261220).
-                if valid { q.carrier = .skb(cur.with(.unnecessary)) }
+                // From NONE it starts at csum_level 0.
+                if valid {
+                    var t = cur.with(.unnecessary)
+                    t.csumLevel = 0
+                    q.carrier = .skb(t)
+                }
                 q = watch(q) { w in
                     w.record(r, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive,
                              .vethGRO(v6: l.ipVersion == .v6, l4: l.l4Protocol, valid: valid, device: w.name(d), peer: w.name(peer)))
