@@ -351,26 +351,20 @@ extension LegCheck {
     static func crossingsIntoGROPeer(_ leg: LegTrace, plan: LabPlan, tunnelled: Bool) -> (end: String, peer: String, count: Int)? {
         guard let first = leg.steps.first, (try? Frame(bytes: first.frame).layout())?.l4Protocol == .tcp else { return nil }
         let g = plan.graph
-        // Encapsulated once, then possibly segmented: each segment (`Step.segment`) is tunnelled
-        // until its own decapsulation.
-        var encapsulated = false
-        var decapsulated: Set<Int> = []
+        // Whether the packet at a step is tunnelled is its own fact (`Step.innerOffset`): the
+        // walk follows one segment at a time from encapsulation to decapsulation and on, so
+        // counting encap and decap steps in order mixed up the segments of one skb with those
+        // a later device cut from the skb GRO merged again after decapsulation.
         var counts: [String: Int] = [:]
         var order: [String] = []
-        for s in leg.steps {
-            switch s.event.kind {
-            case .vxlanEncap: encapsulated = true; decapsulated = []
-            case .vxlanOuterReceive, .vxlanDecap: decapsulated.insert(s.segment ?? 0)
-            case .vethXmit where s.drop == nil:
-                let inTunnel = encapsulated && !decapsulated.contains(s.segment ?? 0)
-                guard tunnelled ? inTunnel : (!inTunnel && s.segment != nil) else { continue }
-                guard let end = s.interface, let d = g.device(named: end), let p = g.devices[d].peer,
-                      g.devices[d].profile == .linux6, g.devices[p].features.on.contains(.gro),
-                      !g.devices[d].features.on.contains(.tso) else { continue }
-                if counts[end] == nil { order.append(end) }
-                counts[end, default: 0] += 1
-            default: continue
-            }
+        for s in leg.steps where s.event.kind == .vethXmit && s.drop == nil {
+            let inTunnel = s.innerOffset != nil
+            guard tunnelled ? inTunnel : (!inTunnel && s.segment != nil) else { continue }
+            guard let end = s.interface, let d = g.device(named: end), let p = g.devices[d].peer,
+                  g.devices[d].profile == .linux6, g.devices[p].features.on.contains(.gro),
+                  !g.devices[d].features.on.contains(.tso) else { continue }
+            if counts[end] == nil { order.append(end) }
+            counts[end, default: 0] += 1
         }
         guard let end = order.first(where: { counts[$0]! >= 2 }), let d = g.device(named: end), let p = g.devices[d].peer else { return nil }
         return (end, g.devices[p].name, counts[end]!)
@@ -389,14 +383,16 @@ extension LegCheck {
     /// runs of 2, 3 and 4 segments with and without a short tail: the last segment first, the
     /// others merged after). Verify's AF_PACKET writer — its stand-in for a namespace's TCP
     /// stack — owns its skbs that way; the stack's own segments carry tcp_wfree, are orphaned
-    /// and all merge. Once the IP receive (a router: ip_rcv_core) or a bridge with br_netfilter
-    /// (setup_pre_routing) has orphaned the skb, or a program wrote it anew (a TAP, a
-    /// forwarder), the owner is the same either way, so only segments a namespace's TCP cut
-    /// before any of these differ — on its own device, or after veths and bridges without
-    /// br_netfilter (a veth's receive keeps the owner). Nil when the leg is checkable.
+    /// and all merge. Once the IP receive (a router's, or a tunnel's outer packet's:
+    /// ip_rcv_core) or a bridge with br_netfilter (setup_pre_routing) has orphaned the skb, or a
+    /// program wrote it anew (a TAP, a forwarder), the owner is the same either way, so only
+    /// segments a namespace's TCP cut before any of these differ — on its own device, or after
+    /// veths and bridges without br_netfilter (a veth's receive keeps the owner). Nil when the
+    /// leg is checkable.
     static func vethGRO(_ leg: LegTrace, plan: LabPlan) -> String? {
         guard let c = crossingsIntoGROPeer(leg, plan: plan, tunnelled: false), leg.steps.first?.event.kind == .tcpSend else { return nil }
-        let rewritten: [StepEvent.Kind] = [.tunGetUser, .ipForward, .packetSnd, .packetSndVnet, .programSend]
+        // Orphaned (an IP receive) or written anew by a program.
+        let rewritten: [StepEvent.Kind] = [.tunGetUser, .ipForward, .vxlanOuterReceive, .vxlanDecap, .packetSnd, .packetSndVnet, .programSend]
         for s in leg.steps {
             if s.event.kind == .vethXmit, s.interface == c.end, s.segment != nil { break }
             if rewritten.contains(s.event.kind) { return nil }

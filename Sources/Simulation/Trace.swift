@@ -30,7 +30,7 @@ public struct Step: Sendable, Hashable {
     /// the step before (arrays are copy-on-write), so keeping it costs a reference, not a copy.
     var frameBefore: [UInt8]
     /// Offset of the inner Ethernet header of a tunnelled frame (nil otherwise).
-    var innerOffset: Int? = nil
+    public internal(set) var innerOffset: Int? = nil
     /// Segment number (1-based) after software segmentation, else nil.
     public var segment: Int?
     /// The MTU the datagram was fragmented for (nil: not fragmented).

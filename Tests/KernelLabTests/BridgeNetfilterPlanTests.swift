@@ -71,4 +71,21 @@ import Simulation
         }
         #expect(e.reason.contains("cross vethS (no TSO) to vethS-s with GRO on"))
     }
+
+    /// vxlan-gro-after-decap: a namespace's TCP cut on its own device, through a bridge without
+    /// br_netfilter, into a tunnel; decapsulated and merged by vxB's GRO, cut again at vethS and
+    /// merged by vethS-s's. The tunnel's outer receive (ip_rcv_core) orphaned verify's AF_PACKET
+    /// stand-in as it did the stack's skb, and the segments vethS cuts are not tunnelled: the
+    /// leg is compared (measured on 6.18: 324 compared, 0 mismatched). Before, the segments cut
+    /// after the whole-skb decapsulation counted as tunnelled (the underlay GRO rule fired), and
+    /// without that, the owner rule did (it knew no tunnel receive).
+    @Test func segmentsCutAfterADecapsulationAreCompared() throws {
+        let (_, trace, plan) = try Shipped.prepared("vxlan-gro-after-decap")
+        let data = try #require(trace.flows[0].legs.first { $0.name == "data client→server" })
+        #expect(data.steps.contains { $0.event.kind == .vxlanOuterReceive })
+        #expect(data.steps.filter { $0.event.kind == .vethXmit && $0.interface == "vethS" && $0.segment != nil }.count >= 2)
+        #expect(LegCheck.underlayTunnelGRO(data, plan: plan) == nil)
+        #expect(LegCheck.vethGRO(data, plan: plan) == nil)
+        _ = try LegCheck.make(data, plan: plan).get()
+    }
 }
