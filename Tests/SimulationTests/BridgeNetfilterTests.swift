@@ -96,15 +96,27 @@ import TestSupport
     }
 
     /// The commands view and `fix` say how to set it: the namespace's sysctls (which also cover
-    /// every other bridge there) and the bridge's own option, and what turning it off costs.
+    /// every other bridge there, so those that keep it get their own option), run in the
+    /// bridge's namespace, the bridge's option, and what turning it off costs.
     @Test func itsCommandsNameTheSysctlsAndTheBridgesOption() throws {
-        let t = try loadShipped("mtu-overlay-1450").topology
-        let off = HostCommands.lines(for: "br0.br-netfilter=off", in: t)
+        // br1 and br2 share the host's namespace.
+        let t = try loadShipped("seed-routed-netns").topology
+        let off = HostCommands.lines(for: "br1.br-netfilter=off", in: t)
         #expect(off.contains { $0.hasPrefix("sysctl -w net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0") })
-        #expect(off.contains("ip link set dev br0 type bridge nf_call_iptables 0 nf_call_ip6tables 0"))
-        #expect(off.contains { $0.contains("no longer see br0's bridged traffic") })
-        let on = HostCommands.lines(for: "br0.br-netfilter=on", in: t)
-        #expect(on.first?.hasPrefix("modprobe br_netfilter") == true)
+        #expect(off.contains("ip link set dev br1 type bridge nf_call_iptables 0 nf_call_ip6tables 0"))
+        #expect(off.contains { $0.hasPrefix("ip link set dev br2 type bridge nf_call_iptables 1 nf_call_ip6tables 1") })
+        #expect(off.contains { $0.contains("no longer see br1's bridged traffic") })
+        #expect(HostCommands.lines(for: "br1.br-netfilter=on", in: t).contains { $0.hasPrefix("sysctl -w net.bridge.bridge-nf-call-iptables=1") })
+        // With br2 kept off, turning br1 back on must not touch the sysctls.
+        let br2Off = try with(t, ["br2.br-netfilter=off"])
+        let on = HostCommands.lines(for: "br1.br-netfilter=on", in: br2Off)
+        #expect(!on.contains { $0.contains("sysctl -w") })
+        #expect(on.contains { $0.hasPrefix("ip link set dev br1 type bridge nf_call_iptables 1") && $0.contains("br2 keeps it off") })
+        // A bridge placed in a namespace: vxlan-bridge-port's br2 is host2's interface.
+        let v = try loadShipped("vxlan-bridge-port").topology
+        #expect(HostCommands.lines(for: "br2.br-netfilter=off", in: v).first?.hasPrefix("ip netns exec host2 sysctl -w") == true)
+        // linux-4.4 has one sysctl for every namespace.
+        #expect(HostCommands.lines(for: "br1.br-netfilter=off", in: try with(t, ["kernel=linux-4.4"])).last?.contains("before 5.3") == true)
     }
 
     /// The setting: parsed by `set`, shown in the options menu (on by default), refused on
