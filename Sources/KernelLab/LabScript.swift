@@ -71,8 +71,8 @@ public enum LabScript {
         #!/bin/sh
         # csumlab export --format script: \(oneLine(t.name))
         # Builds this lab's kernel side on a real Linux host (as root; needs ip, ethtool, sysctl,
-        # nft and iptables) inside network namespaces named \(prefix)*; the host's own namespace is
-        # not touched. `sh THIS up` builds, `sh THIS down` removes everything `up` made.
+        # nft and iptables, and br_netfilter loaded for a lab with bridges) inside network
+        # namespaces named \(prefix)*; the host's own namespace is not touched. `sh THIS up` builds, `sh THIS down` removes everything `up` made.
         # Names are the ones `csumlab verify` uses (KernelNames): n<i>-<node> namespaces for hosts
         # and routers, hub for bridges, TAPs and host-side veth ends, d<id>-<name> devices.
 
@@ -99,6 +99,11 @@ public enum LabScript {
         up() {
 
         """
+        // The model's bridges pass bridged IPv4/IPv6 through br_netfilter unless a bridge says
+        // `br-netfilter: off` (and the sysctls that turn it off exist only with the module).
+        if plan.devices.values.contains(where: { plan.graph.devices[$0.graphID].kind == .bridge }) {
+            out += "    [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || { echo \"br_netfilter is not loaded: modprobe br_netfilter (the lab's bridges pass IPv4/IPv6 through it, as on the verify kernel)\" >&2; exit 1; }\n"
+        }
         out += up.map { "    " + $0 + "\n" }.joined()
         out += "}\n\n"
         out += vmComments(plan, prefix: prefix)
