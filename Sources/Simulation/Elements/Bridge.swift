@@ -91,8 +91,10 @@ extension Walk {
     /// all merge in the peer's GRO (`VethGRO.swift`). A bridge with `br-netfilter: off`
     /// (`Node.brNetfilter`) does neither: no conntrack, and the owner stays.
     /// Not modelled: a flooded or broadcast frame reaches all but one port as a clone
-    /// (`deliver_clone()` → `skb_clone()`, which has no owner); with br_netfilter off, which port
-    /// gets the original follows the kernel's port list.
+    /// (`deliver_clone()` → `skb_clone()`, which has no owner; with br_netfilter off, which port
+    /// gets the original follows the kernel's port list), and so does every frame a promiscuous
+    /// bridge forwards (`local_rcv`: `tcpdump -i br0` without `-p`; measured in the session 14
+    /// review: gro-owner-without-br-netfilter then delivers one merged frame).
     mutating func bridgeNetfilter(_ p: Packet, bridge br: Int, from inPort: Int) -> Packet {
         guard topology.nodes[net.devices[br].node].brNetfilter ?? true else { return p }
         var p = p
