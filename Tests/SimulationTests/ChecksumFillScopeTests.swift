@@ -21,6 +21,22 @@ import Wire
 
     static func fills(_ l: LegTrace) -> [Step] { l.steps(.checksumFill) }
 
+    /// skb_checksum_help() writes the field and sets CHECKSUM_NONE, nothing else: the linear
+    /// part a TAP write gave the skb (`headLength`, what a later GRO merge's hdr_len comes
+    /// from) and `csum_valid` stay as they were.
+    /// (vethA without scatter-gather linearizes what it sends: `headLength` is then the frame.)
+    @Test func theFillKeepsTheSkbsLinearPart() throws {
+        let tr = try run(Self.lab(["vethA.vethA.sg=off"]))
+        let fills = tr.flows.flatMap(\.legs).flatMap { Self.fills($0) }
+        #expect(!fills.isEmpty)
+        #expect(fills.contains { $0.before.skbState?.headLength != nil })
+        for f in fills {
+            #expect(f.after.skbState?.ipSummed == IPSummed.none)
+            #expect(f.after.skbState?.headLength == f.before.skbState?.headLength)
+            #expect(f.after.skbState?.csumValid == f.before.skbState?.csumValid)
+        }
+    }
+
     @Test func tcpOutEth1FillsOnlyTCPLeavingEth1() throws {
         let tr = try run(Self.lab())
         for l in tr.flows.filter({ $0.flow.hasPrefix("ssh") }).flatMap(\.legs) {

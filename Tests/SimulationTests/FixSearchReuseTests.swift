@@ -87,6 +87,8 @@ import TestSupport
             if ref.works[name] == false { break }
         }
         #expect(Set(p.works.keys) == Set(expected), "\(label): flows run")
+        // Whatever order they ran in (failing ones first), the outcome lists them in the lab's.
+        #expect(p.trace.flows.map(\.flow) == ref.trace.flows.map(\.flow).filter { p.works[$0] != nil }, "\(label): flow order")
         for (name, ok) in p.works { #expect(ok == ref.works[name], "\(label): \(name) works \(ok), a full run says \(ref.works[name] ?? false)") }
         for ft in p.trace.flows {
             let whole = try #require(ref.trace.flows.first { $0.flow == ft.flow })
@@ -167,6 +169,23 @@ import TestSupport
             #expect(viaSet == viaEdits, "\(path): \(changes.map(\.assignment))")
         }
         if options.count > 1 { #expect(sets.count > options.count, "\(path): no pairs tried") }
+    }
+
+    /// An outcome lists its flows in the lab's order, whatever order they were walked in (the
+    /// search walks failing flows first): a fix of labs with several flows, walked in reverse,
+    /// lean and in full.
+    @Test(arguments: ["seed-routed-userspace", "dhcp-raw-client"])
+    func outcomesListFlowsInTheLabsOrder(name: String) throws {
+        let t = try loadShipped(name).topology
+        let cx = try Self.context(t)
+        #expect(cx.search.flowNames.count >= 2)
+        let fix = try #require(cx.search.run(maxChanges: 1)?.fixes.first)
+        for lean in [true, false] {
+            let o = try #require(cx.search.evaluate(fix.changes, stopAtFirstFailure: true, baseline: cx.baseline,
+                                                    order: cx.search.flowNames.reversed(), pruneLegs: lean))
+            #expect(o.allWork)
+            #expect(o.trace.flows.map(\.flow) == cx.search.flowNames, "\(name) lean \(lean)")
+        }
     }
 
     /// The unhashed key tests the search uses per change say what the key sets say, for every
