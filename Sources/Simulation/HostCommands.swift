@@ -2,55 +2,6 @@
 /// or on the QEMU command line to put a lab into the state a `NODE[.IF].KEY=VALUE` assignment
 /// describes. Shared by the explorer's commands view and `csumlab fix`.
 public enum HostCommands {
-
-    /// `br-netfilter` on one bridge. The sysctls are per namespace (since 5.3) and cover every
-    /// bridge in it; a bridge's own `nf_call_iptables` turns it back on for that bridge alone
-    /// (br_nf_pre_routing skips only when both are off) — what verify does too
-    /// (`LabPlan.bridgeNetfilterSteps`).
-    static func brNetfilterLines(_ bridge: Node, on: Bool, in t: Topology) -> [String] {
-        let ns = bridgeNamespace(bridge.name, in: t)
-        let exec = ns.map { "ip netns exec \($0) " } ?? ""
-        let others = t.nodes.filter { n in
-            guard case .bridge = n.kind, n.name != bridge.name else { return false }
-            return bridgeNamespace(n.name, in: t) == ns
-        }
-        func option(_ name: String, _ v: Int) -> String { exec + "ip link set dev \(name) type bridge nf_call_iptables \(v) nf_call_ip6tables \(v)" }
-        let sysctl = { (v: Int) in exec + "sysctl -w net.bridge.bridge-nf-call-iptables=\(v) net.bridge.bridge-nf-call-ip6tables=\(v)" }
-        var lines: [String] = []
-        if on {
-            let keptOff = others.filter { $0.brNetfilter == false }.map(\.name)
-            lines.append("modprobe br_netfilter   (on the host: the module serves every namespace)")
-            if keptOff.isEmpty {
-                lines += [sysctl(1), "(or this bridge alone: \(option(bridge.name, 1)))"]
-            } else {
-                lines.append(option(bridge.name, 1) + "   (the namespace's sysctls stay 0: \(keptOff.joined(separator: ", ")) keep\(keptOff.count == 1 ? "s" : "") it off)")
-            }
-        } else {
-            lines += [sysctl(0) + "   (every bridge of the namespace; or do not load br_netfilter)", option(bridge.name, 0)]
-            for o in others where o.brNetfilter != false { lines.append(option(o.name, 1) + "   (\(o.name) keeps it)") }
-            lines.append("(iptables/nftables rules then no longer see \(bridge.name)'s bridged traffic: Docker's and kube-proxy's rules rely on them)")
-        }
-        if t.hostKernel != .linux6 {
-            lines.append("(before 5.3 the bridge-nf-call sysctls are the host's, one for every namespace: \(t.hostKernel.rawValue) has no per-namespace copy)")
-        }
-        return lines
-    }
-
-    /// The namespace a bridge is placed in: the netns or router whose interface it is linked
-    /// to (nil: the host's own).
-    static func bridgeNamespace(_ bridge: String, in t: Topology) -> String? {
-        for l in t.links {
-            for (mine, other) in [(l.a, l.b), (l.b, l.a)] where mine.node == bridge {
-                guard let n = t.node(named: other.node) else { continue }
-                switch n.kind {
-                case .netns, .router: return n.name
-                case .vm, .tap, .bridge, .veth, .hostNIC, .vxlan: continue
-                }
-            }
-        }
-        return nil
-    }
-
     /// The commands for one `NODE[.IF].KEY=VALUE` assignment.
     public static func lines(for a: String, in t: Topology) -> [String] {
         guard let eq = a.firstIndex(of: "=") else { return [] }
@@ -165,5 +116,53 @@ public enum HostCommands {
         default:
             return []
         }
+    }
+
+    /// `br-netfilter` on one bridge. The sysctls are per namespace (since 5.3) and cover every
+    /// bridge in it; a bridge's own `nf_call_iptables` turns it back on for that bridge alone
+    /// (br_nf_pre_routing skips only when both are off) — what verify does too
+    /// (`LabPlan.bridgeNetfilterSteps`).
+    static func brNetfilterLines(_ bridge: Node, on: Bool, in t: Topology) -> [String] {
+        let ns = bridgeNamespace(bridge.name, in: t)
+        let exec = ns.map { "ip netns exec \($0) " } ?? ""
+        let others = t.nodes.filter { n in
+            guard case .bridge = n.kind, n.name != bridge.name else { return false }
+            return bridgeNamespace(n.name, in: t) == ns
+        }
+        func option(_ name: String, _ v: Int) -> String { exec + "ip link set dev \(name) type bridge nf_call_iptables \(v) nf_call_ip6tables \(v)" }
+        let sysctl = { (v: Int) in exec + "sysctl -w net.bridge.bridge-nf-call-iptables=\(v) net.bridge.bridge-nf-call-ip6tables=\(v)" }
+        var lines: [String] = []
+        if on {
+            let keptOff = others.filter { $0.brNetfilter == false }.map(\.name)
+            lines.append("modprobe br_netfilter   (on the host: the module serves every namespace)")
+            if keptOff.isEmpty {
+                lines += [sysctl(1), "(or this bridge alone: \(option(bridge.name, 1)))"]
+            } else {
+                lines.append(option(bridge.name, 1) + "   (the namespace's sysctls stay 0: \(keptOff.joined(separator: ", ")) keep\(keptOff.count == 1 ? "s" : "") it off)")
+            }
+        } else {
+            lines += [sysctl(0) + "   (every bridge of the namespace; or do not load br_netfilter)", option(bridge.name, 0)]
+            for o in others where o.brNetfilter != false { lines.append(option(o.name, 1) + "   (\(o.name) keeps it)") }
+            lines.append("(iptables/nftables rules then no longer see \(bridge.name)'s bridged traffic: Docker's and kube-proxy's rules rely on them)")
+        }
+        if t.hostKernel != .linux6 {
+            lines.append("(before 5.3 the bridge-nf-call sysctls are the host's, one for every namespace: \(t.hostKernel.rawValue) has no per-namespace copy)")
+        }
+        return lines
+    }
+
+    /// The namespace a bridge is placed in: the netns or router whose interface it is linked
+    /// to (nil: the host's own).
+    static func bridgeNamespace(_ bridge: String, in t: Topology) -> String? {
+        for l in t.links {
+            for (mine, other) in [(l.a, l.b), (l.b, l.a)] where mine.node == bridge {
+                guard let n = t.node(named: other.node) else { continue }
+                switch n.kind {
+                case .netns, .router: return n.name
+                case .vm, .tap, .bridge, .veth, .hostNIC, .vxlan: continue
+                }
+            }
+        }
+        return nil
     }
 }
