@@ -25,3 +25,27 @@ import TestSupport
         #expect(read.vnet?.hdrLen == 1514)
     }
 }
+
+/// Software segmentation copies the head's `headers` group to every segment
+/// (`__copy_skb_header()`): `csum_valid` and `csum_level` come with it, so a reader's ring still
+/// reports TP_STATUS_CSUM_VALID for segments of an skb a software check vouched for (random
+/// campaign seed 20261222, session 14: the kernel said CSUM_VALID at vethC-c, the model 0).
+@Suite struct SegmentsKeepTheHeadsChecksumMarksTests {
+    /// vxlan-gro-after-decap, the server's answer: vxA's outer check marks the decapsulated skb
+    /// csum_valid, its GRO merges the segments, and vethC (tx and sg off) cuts them again in
+    /// software: every segment keeps the mark (measured: `csumlab verify
+    /// topologies/vxlan-gro-after-decap.yaml` with the sets below, 412 compared, 0 mismatched).
+    @Test func segmentsCutInSoftwareKeepCsumValid() throws {
+        let sets = ["vethC.vethC-c.gso=off", "vethC.vethC.tx=off", "vethC.vethC.rx=on", "vethC.vethC.gro=off", "vethC.vethC.sg=off",
+                    "vethS.vethS.tx=on", "vethS.vethS.tso=off", "vethS.vethS-s.tx=on", "vethS.vethS-s.tso=off", "vethS.vethS-s.gro=off",
+                    "vethS.vethS-s.sg=on", "vxB.sg=off", "wire.wireB.tx=on", "wire.wireB.rx=on"]
+        let t = try with(loadShipped("vxlan-gro-after-decap").topology, sets)
+        let l = try #require(leg(try run(t, flow: "request"), "request", "data server→client"))
+        let cuts = l.steps.filter { $0.event.kind == .gsoSegment && $0.element == "vethC" }
+        #expect(cuts.count == 3)
+        for c in cuts {
+            #expect(c.before.skbState?.csumValid == true)
+            #expect(c.after.skbState?.ipSummed == IPSummed.none && c.after.skbState?.csumValid == true)
+        }
+    }
+}
