@@ -72,7 +72,8 @@ public enum LabScript {
         # csumlab export --format script: \(oneLine(t.name))
         # Builds this lab's kernel side on a real Linux host (as root; needs ip, ethtool, sysctl,
         # nft and iptables, and br_netfilter loaded for a lab with bridges) inside network
-        # namespaces named \(prefix)*; the host's own namespace is not touched. `sh THIS up` builds, `sh THIS down` removes everything `up` made.
+        # namespaces named \(prefix)*; the host's own namespace is not touched.
+        # `sh THIS up` builds, `sh THIS down` removes everything `up` made.
         # Names are the ones `csumlab verify` uses (KernelNames): n<i>-<node> namespaces for hosts
         # and routers, hub for bridges, TAPs and host-side veth ends, d<id>-<name> devices.
 

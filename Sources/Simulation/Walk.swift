@@ -206,13 +206,8 @@ struct Walk {
                     // ownership from head_skb to last segment"); tcp_gso_segment() gives every
                     // segment a tcp_wfree owner.
                     if p.owner == .socket && i != segs.count - 1 { q.owner = .none }
-                    var segState = complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: l.l4Offset, csumOffset: l.l4Protocol.checksumOffset)
-                    // __copy_skb_header(): each segment takes the head's csum_valid and csum_level
-                    // (the `headers` group), so a reader's ring still reports TP_STATUS_CSUM_VALID
-                    // for segments of an skb a software check vouched for (measured on 6.18: random
-                    // campaign seed 20261222, vxlan-gro-after-decap with vethC tx and sg off).
-                    segState.csumValid = s.csumValid
-                    segState.csumLevel = s.csumLevel
+                    var segState = (complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: l.l4Offset, csumOffset: l.l4Protocol.checksumOffset))
+                        .keepingChecksumMarks(of: s)
                     segState.headLength = Self.segmentHeadLength(sg: sg, superHead: s.headLength, headers: l.payloadOffset,
                                                                  payloadOffset: seg.payloadOffset, length: seg.frame.count - l.payloadOffset)
                     q.carrier = .skb(segState)

@@ -565,10 +565,8 @@ extension Walk {
             }
             let udpLength = b.count - ol4
             b.setBE16(UInt16(udpLength), at: ol4 + 4)
-            var state = complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: io + il.l4Offset, csumOffset: il.l4Protocol.checksumOffset)
-            // __copy_skb_header(): csum_valid and csum_level come with the head (as `Walk.transmit`).
-            state.csumValid = s.csumValid
-            state.csumLevel = s.csumLevel
+            var state = (complete ? SkbState(ipSummed: .none) : SkbState(ipSummed: .partial, csumStart: io + il.l4Offset, csumOffset: il.l4Protocol.checksumOffset))
+                .keepingChecksumMarks(of: s)
             if needCsum {
                 // uh->check = ~csum_fold(csum_add(partial, htonl(len))): the segment's pseudo sum.
                 let pseudo = InternetChecksum.fold(InternetChecksum.add(base, UInt32(udpLength)))
