@@ -208,6 +208,9 @@ public struct FixSearch: Sendable {
         let touchedNodes = nodeIndices ?? changes.compactMap { network.nodeIndex(named: $0.node) }
         // By name, for the baseline's relevant sets: worked out the first time a flow asks.
         var touchedNames: Set<String>?
+        // Whether the variant's legs can be walked in any order (`Simulator.legsIndependent`),
+        // worked out the first time a flow could use it.
+        var independent: Bool?
         for name in order ?? flowNames {
             if let b = baseline, b.works[name] == true, let r = relevant[name] {
                 let names = touchedNames ?? Set(changes.map(\.node))
@@ -224,15 +227,23 @@ public struct FixSearch: Sendable {
             sim = s
             // `s.network` is passed where it lives: a `let` copy cost a retain and a release per
             // field of the network for every variant.
+            // The leg that decided the lab's own run, walked first when the variant's legs are
+            // independent: most variants fail where the lab fails (`Simulator.trace`).
+            var decideFirst: Int?
+            if lean, let k = baseline.flatMap({ Self.decidingLeg(of: name, in: $0.trace, corrupts: flow.corruptAfter != nil) }), k > 0 {
+                let ok = independent ?? Simulator.legsIndependent(t)
+                independent = ok
+                if ok { decideFirst = k }
+            }
             let ft: FlowTrace
             var cleanPrefix: Simulator.LegResume?
             if lean, flow.corruptAfter != nil {
                 // Deciding a flow that corrupts on purpose: its clean run (below) resumes where
                 // the fault was first applied.
-                guard let r = try? s.flowTraceKeepingCleanPrefix(named: name, net: s.network, lean: true) else { return nil }
+                guard let r = try? s.flowTraceKeepingCleanPrefix(named: name, net: s.network, lean: true, decideFirst: decideFirst) else { return nil }
                 (ft, cleanPrefix) = r
             } else {
-                guard let r = try? s.flowTrace(named: name, net: s.network, stopAtFailingLeg: lean, lean: lean) else { return nil }
+                guard let r = try? s.flowTrace(named: name, net: s.network, stopAtFailingLeg: lean, lean: lean, decideFirst: decideFirst) else { return nil }
                 ft = r
             }
             let ok: Bool
@@ -275,6 +286,14 @@ public struct FixSearch: Sendable {
         o.pruned = pruned
         o.failedScope = failedScope
         return o
+    }
+
+    /// The leg of `name` that decided the lab's run in `trace`: for a flow with a fault, the
+    /// first that delivered corrupted data; for any other, the first that was not accepted
+    /// (nil: none did).
+    static func decidingLeg(of name: String, in trace: Trace, corrupts: Bool) -> Int? {
+        guard let ft = trace.flows.first(where: { $0.flow == name }) else { return nil }
+        return corrupts ? ft.legs.firstIndex { $0.outcome == .acceptedCorrupted } : ft.legs.firstIndex { $0.outcome != .accepted }
     }
 
     /// `flows` in the order of `names` (each name once; a lab has a few flows, so a scan costs

@@ -110,9 +110,28 @@ public struct Simulator: Sendable {
     ///
     /// `lean` walks record no steps (`Walk.lean`): each leg keeps its outcome, counters and
     /// `visitedNodes`, and the verdict has no summary — a trace to decide with, never to show.
-    func flowTrace(named name: String, net: Network, stopAtFailingLeg: Bool, lean: Bool = false) throws(SimulationError) -> FlowTrace {
+    ///
+    /// `decideFirst` (only with `stopAtFailingLeg`, and only for a lab whose legs are
+    /// independent: `legsIndependent`): walk that leg first, and when it decides that the flow
+    /// fails, stop there (see `trace`).
+    func flowTrace(named name: String, net: Network, stopAtFailingLeg: Bool, lean: Bool = false, decideFirst: Int? = nil) throws(SimulationError) -> FlowTrace {
         guard let f = topology.flows.first(where: { $0.name == name }) else { throw .unknownFlow(name) }
-        return try trace(f, net, stopAtFailingLeg: stopAtFailingLeg, lean: lean)
+        return try trace(f, net, stopAtFailingLeg: stopAtFailingLeg, lean: lean, resume: nil, keepCleanPrefix: false, decideFirst: decideFirst).trace
+    }
+
+    /// Whether every leg of a flow walks the same whatever the legs before it met, so that any
+    /// leg can be walked first. A walk takes two things from earlier legs: the conntrack entries
+    /// they made (`NATState`, read and written only where conntrack runs: `NetnsRouter`) and the
+    /// address the server saw as the client's, where replies go (`clientAsSeen`, which differs
+    /// from the address the client sent from only after a MASQUERADE — a rule that needs
+    /// conntrack — or a tunnel's outer masquerade). A lab with neither passes an empty state to
+    /// every leg and sends each reply to the address its plan holds.
+    static func legsIndependent(_ t: Topology) -> Bool {
+        for n in t.nodes {
+            if n.netfilter?.conntrackActive == true { return false }
+            if case let .vxlan(v) = n.kind, v.outerMasquerade { return false }
+        }
+        return true
     }
 
     /// Every device's effective features, for the trace.
@@ -176,9 +195,9 @@ public struct Simulator: Sendable {
     /// the clean flow's leg for leg (the fault hook changes nothing before it fires: `Walk.watch`),
     /// so the clean run the fix search needs (`FlowIntent`) resumes there instead of walking
     /// those legs again (`FixSearchReuseTests` compares it with a clean run from the start).
-    func flowTraceKeepingCleanPrefix(named name: String, net: Network, lean: Bool) throws(SimulationError) -> (trace: FlowTrace, cleanPrefix: LegResume?) {
+    func flowTraceKeepingCleanPrefix(named name: String, net: Network, lean: Bool, decideFirst: Int? = nil) throws(SimulationError) -> (trace: FlowTrace, cleanPrefix: LegResume?) {
         guard let f = topology.flows.first(where: { $0.name == name }) else { throw .unknownFlow(name) }
-        return try trace(f, net, stopAtFailingLeg: true, lean: lean, resume: nil, keepCleanPrefix: f.corruptAfter != nil)
+        return try trace(f, net, stopAtFailingLeg: true, lean: lean, resume: nil, keepCleanPrefix: f.corruptAfter != nil, decideFirst: decideFirst)
     }
 
     /// The flow named (this simulator's flows: the clean one) walked on from `resume`, stopping
@@ -188,12 +207,31 @@ public struct Simulator: Sendable {
         return try trace(f, net, stopAtFailingLeg: true, lean: lean, resume: resume, keepCleanPrefix: false).trace
     }
 
+    /// `decideFirst` (the fix search's variants; the caller checks `legsIndependent`): the leg
+    /// that decided the lab's own run (its first leg lost, or the one that delivered corrupted
+    /// data) is walked before the others. When it decides again — a flow without a fault loses
+    /// it, or a flow with one has it deliver corrupted data — the flow fails whatever the legs
+    /// before it meet: if one of them is lost the flow fails there (a flow with a fault then
+    /// never applies it: its clean run fails too); if none is, that leg is walked exactly as
+    /// walked first (independent legs). The trace then holds that one leg. Otherwise its walk is
+    /// kept and taken when the loop reaches it.
     private func trace(_ f: Flow, _ net: Network, stopAtFailingLeg: Bool, lean: Bool, resume: LegResume?,
-                       keepCleanPrefix: Bool) throws(SimulationError) -> (trace: FlowTrace, cleanPrefix: LegResume?) {
+                       keepCleanPrefix: Bool, decideFirst: Int? = nil) throws(SimulationError) -> (trace: FlowTrace, cleanPrefix: LegResume?) {
         if f.kind == .frame { return (try frameTrace(f, net, lean: lean), nil) }
         let plan: LegPlan
         if let p = legPlans?[f.name], p.flow == f { plan = p } else { plan = try legPlan(f, net) }
         let (c, s, legs) = (plan.client, plan.server, plan.legs)
+        var first: (index: Int, walk: Walk)?
+        if let k = decideFirst, stopAtFailingLeg, resume == nil, k > 0, k < legs.count {
+            let w = walkAlone(f, legs[k], lean: lean)
+            let l = Self.legTrace(w)
+            if l.outcome == .acceptedCorrupted || (f.corruptAfter == nil && l.outcome != .accepted) {
+                return (FlowTrace(flow: f.name, kind: f.kind, from: f.from, to: f.to, legs: [l],
+                                  verdict: Self.verdict(f, [l], summary: !lean), counters: [:],
+                                  window: ObservationWindow(seconds: window, summary: "decided by \(l.name) alone")), nil)
+            }
+            first = (k, w)
+        }
         var nat = resume?.nat ?? NATState()
         var traces: [LegTrace] = resume?.legs ?? []
         var counters: [String: [String: Int]] = [:]
@@ -204,8 +242,13 @@ public struct Simulator: Sendable {
         for var leg in legs[(resume?.next ?? 0)...] {
             if leg.reply, let seen = clientAsSeen { leg.destination = seen }
             let before = keepCleanPrefix && !faultSeen ? (nat, clientAsSeen) : nil
-            var w = Walk(shared: shared, flow: f, leg: leg, nat: nat, lean: lean)
-            w.send(leg)
+            var w: Walk
+            if let (k, walked) = first, traces.count == k, nat.connections.isEmpty, leg.destination == legs[k].destination {
+                w = walked  // the same leg, state and destination it was walked with
+            } else {
+                w = Walk(shared: shared, flow: f, leg: leg, nat: nat, lean: lean)
+                w.send(leg)
+            }
             nat = w.nat
             if let (natBefore, seenBefore) = before, w.faulted {
                 cleanPrefix = LegResume(next: traces.count, nat: natBefore, clientAsSeen: seenBefore, legs: traces)
@@ -214,8 +257,7 @@ public struct Simulator: Sendable {
                 let l = p.layout
                 clientAsSeen = IPAddress(bytes: p.frame.sourceAddress(l))
             }
-            traces.append(LegTrace(name: leg.name, from: w.hostName(leg.from), to: w.hostName(leg.to), steps: w.steps,
-                                   outcome: Self.combine(w.results), counters: w.counters, visitedNodes: w.visited, faulted: w.faulted))
+            traces.append(Self.legTrace(w))
             faultSeen = faultSeen || w.faulted
             if stopAtFailingLeg, traces[traces.count - 1].outcome != .accepted {
                 // A flow that corrupts on purpose goes on after a leg lost once its fault was
@@ -236,6 +278,30 @@ public struct Simulator: Sendable {
         }
         return (FlowTrace(flow: f.name, kind: f.kind, from: f.from, to: f.to, legs: traces,
                           verdict: Self.verdict(f, traces.filter(\.sent), summary: !lean), counters: counters, window: win), cleanPrefix)
+    }
+
+    /// A leg walked as if no leg came before it: no conntrack entry, a reply sent to the address
+    /// its plan holds. In a lab whose legs are independent (`legsIndependent`) that is how it
+    /// walks in its flow's order too (`DecideFirstTests`).
+    func walkAlone(_ f: Flow, _ leg: LegSpec, lean: Bool) -> Walk {
+        var w = Walk(shared: shared, flow: f, leg: leg, nat: NATState(), lean: lean)
+        w.send(leg)
+        return w
+    }
+
+    /// Leg `index` of the flow named, walked alone (`walkAlone`).
+    func legWalkedAlone(flow name: String, index: Int, lean: Bool) throws(SimulationError) -> LegTrace? {
+        guard let f = topology.flows.first(where: { $0.name == name }) else { throw .unknownFlow(name) }
+        guard f.kind != .frame else { return nil }
+        let legs = try legPlan(f, network).legs
+        guard legs.indices.contains(index) else { return nil }
+        return Self.legTrace(walkAlone(f, legs[index], lean: lean))
+    }
+
+    /// What a walk of one leg leaves in the trace.
+    static func legTrace(_ w: Walk) -> LegTrace {
+        LegTrace(name: w.leg.name, from: w.hostName(w.leg.from), to: w.hostName(w.leg.to), steps: w.steps,
+                 outcome: combine(w.results), counters: w.counters, visitedNodes: w.visited, faulted: w.faulted)
     }
 
     /// The TCP options a connection from `c` to `s` uses.
