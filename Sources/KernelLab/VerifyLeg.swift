@@ -108,6 +108,11 @@ public struct Capture: Sendable, Equatable {
                     (state, frame) = (steps[j].after, steps[j].firstFragment)
                     j += 1
                 }
+                // A tunnelled packet's inner check on the underlay (the tunnel socket's gro_receive).
+                if j < steps.count, steps[j].interface == peer, steps[j].event.kind == .underlayTunnelGRO {
+                    (state, frame) = (steps[j].after, steps[j].firstFragment)
+                    j += 1
+                }
                 // GRO on the peer (`Elements/VethGRO.swift`): a held or merged segment is seen
                 // when its flow is completed (below), one GRO lets go of as it goes up.
                 if j < steps.count, case let .tunnelGRO(g) = steps[j].event, g.veth, steps[j].interface == peer {
@@ -117,7 +122,7 @@ public struct Capture: Sendable, Equatable {
                 add(peer, outgoing: false, state, frame)
             case .tunnelGROComplete:
                 // A veth end's GRO flushing a flow: what __netif_receive_skb hands its sockets.
-                guard case let .tunnelGROComplete(device, _, _, _) = s.event, let d = plan.graph.device(named: device),
+                guard case let .tunnelGROComplete(device, _, _, _, _) = s.event, let d = plan.graph.device(named: device),
                       plan.graph.devices[d].kind == .vethEnd else { continue }
                 add(device, outgoing: false, s.after, s.firstFragment)
             default:
@@ -153,7 +158,6 @@ extension LegCheck {
         if let flip = Self.interiorCorruption(leg, sender: from.name) {
             return .failure(NotCheckableLeg("interior corruption is not reproduced (the simulation flips a bit after \(flip); the lab injects the sender's frames and nothing flips them on the way)"))
         }
-        if let why = Self.underlayTunnelGRO(leg, plan: plan) { return .failure(NotCheckableLeg(why)) }
         if let why = Self.vethGRO(leg, plan: plan) { return .failure(NotCheckableLeg(why)) }
         // 1. The sender.
         var injection: Injection
@@ -295,7 +299,7 @@ extension LegCheck {
                     if case let .tunnelGRO(g) = s.event, case .passedUp = g.action, plan.real(g.device)?.name == d.name, case let .skb(state) = s.after {
                         expected.append(Observation(status: ChecksumStatus(state), frame: s.frame))
                     }
-                    if case let .tunnelGROComplete(device, _, _, _) = s.event, plan.real(device)?.name == d.name, case let .skb(state) = s.after {
+                    if case let .tunnelGROComplete(device, _, _, _, _) = s.event, plan.real(device)?.name == d.name, case let .skb(state) = s.after {
                         expected.append(Observation(status: ChecksumStatus(state), frame: s.frame))
                     }
                 }
@@ -329,20 +333,6 @@ extension LegCheck {
                              identity: sent.first.flatMap { FlowIdentity($0) }, captures: captures)
         if leg.steps.contains(where: { $0.event.kind == .tunGetUserRefused }) { check.expectedWrite = "EINVAL" }
         return .success(check)
-    }
-
-    /// Why a leg is not checkable when several tunnelled TCP segments cross a linux-6.x veth end
-    /// without TSO whose peer has GRO on: veth_xmit() takes the peer's NAPI path
-    /// (veth_skb_is_eligible_for_gro()), and the peer's napi_gro_receive() runs UDP tunnel GRO
-    /// (udp4_gro_receive → udp_gro_receive → vxlan_gro_receive → tcp4_gro_receive), merging the
-    /// segments on the underlay before vxlan_rcv. The model does not implement that merge (only
-    /// the vxlan device's own GRO, "Tunnel GRO"); measured on 6.18 (random campaign, 2026-12-06):
-    /// of three segments the first two arrive merged (CHECKSUM_PARTIAL, inner field the
-    /// pseudo-header sum), the third alone. Nil when the leg does not take that path.
-    static func underlayTunnelGRO(_ leg: LegTrace, plan: LabPlan) -> String? {
-        guard let c = crossingsIntoGROPeer(leg, plan: plan, tunnelled: true) else { return nil }
-        return "\(c.count) tunnelled TCP segments cross \(c.end) (no TSO) to \(c.peer) with GRO on: the kernel's UDP tunnel GRO on \(c.peer) "
-            + "(veth NAPI → udp_gro_receive → vxlan_gro_receive → tcp4_gro_receive) merges them on the underlay, which the model does not do"
     }
 
     /// The first linux-6.x veth end without TSO, whose peer has GRO on, that two or more TCP
@@ -389,18 +379,35 @@ extension LegCheck {
     /// segments a namespace's TCP cut before any of these differ — on its own device, or after
     /// veths and bridges without br_netfilter (a veth's receive keeps the owner). Nil when the
     /// leg is checkable.
+    ///
+    /// The same holds for tunnelled segments merged on the underlay (`Elements/UnderlayGRO.swift`:
+    /// the tunnel socket's `gro_receive` under the veth's NAPI): encapsulation keeps the owner
+    /// and `__skb_udp_tunnel_segment()` cuts with `skb_segment()` (measured on 6.18, random
+    /// campaign of 2026-12-06 and `vxlan-tunnel-segmentation` with wireC tso off and wireD gro
+    /// on: of three segments verify wrote, the first two arrive merged, the third alone).
     static func vethGRO(_ leg: LegTrace, plan: LabPlan) -> String? {
-        guard let c = crossingsIntoGROPeer(leg, plan: plan, tunnelled: false), leg.steps.first?.event.kind == .tcpSend else { return nil }
-        // Orphaned (an IP receive) or written anew by a program.
+        guard leg.steps.first?.event.kind == .tcpSend else { return nil }
+        for tunnelled in [false, true] {
+            guard let c = crossingsIntoGROPeer(leg, plan: plan, tunnelled: tunnelled) else { continue }
+            if ownerKeptUntil(c.end, leg, plan: plan) { continue }
+            return "\(c.count) \(tunnelled ? "tunnelled " : "")TCP segments of one skb a namespace's TCP sent cross \(c.end) (no TSO) to \(c.peer) with GRO on: "
+                + "the kernel's GRO on \(c.peer)\(tunnelled ? " (UDP tunnel GRO through the tunnel socket's gro_receive)" : "") "
+                + "merges them all (their tcp_wfree owner is dropped), but verify writes them with AF_PACKET, whose sock_wfree owner skb_segment() hands to the last segment, "
+                + "which GRO then keeps apart (gro_list_prepare: p->sk != skb->sk) and delivers first"
+        }
+        return nil
+    }
+
+    /// Whether the skb was orphaned (an IP receive, a bridge with br_netfilter) or written anew
+    /// by a program before its segments crossed `end`: then its owner is the same whoever sent it.
+    static func ownerKeptUntil(_ end: String, _ leg: LegTrace, plan: LabPlan) -> Bool {
         let rewritten: [StepEvent.Kind] = [.tunGetUser, .ipForward, .vxlanOuterReceive, .vxlanDecap, .packetSnd, .packetSndVnet, .programSend]
         for s in leg.steps {
-            if s.event.kind == .vethXmit, s.interface == c.end, s.segment != nil { break }
-            if rewritten.contains(s.event.kind) { return nil }
-            if s.event.kind == .bridgeForward, plan.topology.node(named: s.element)?.brNetfilter ?? true { return nil }
+            if s.event.kind == .vethXmit, s.interface == end, s.segment != nil { break }
+            if rewritten.contains(s.event.kind) { return true }
+            if s.event.kind == .bridgeForward, plan.topology.node(named: s.element)?.brNetfilter ?? true { return true }
         }
-        return "\(c.count) TCP segments of one skb a namespace's TCP sent cross \(c.end) (no TSO) to \(c.peer) with GRO on: the kernel's GRO on \(c.peer) "
-            + "merges them all (their tcp_wfree owner is dropped), but verify writes them with AF_PACKET, whose sock_wfree owner skb_segment() hands to the last segment, "
-            + "which GRO then keeps apart (gro_list_prepare: p->sk != skb->sk) and delivers first"
+        return false
     }
 
     /// The element after which the simulation flips a bit of this leg, when that is not the

@@ -135,13 +135,17 @@ extension StepEvent {
             let l3 = g.v6 ? "ipv6_gro_receive" : "inet_gro_receive"
             let l4 = g.l4 == .tcp ? (g.v6 ? "tcp6_gro_receive" : "tcp4_gro_receive") : (g.v6 ? "udp6_gro_receive" : "udp4_gro_receive")
             var fn = (g.veth ? "veth_poll → veth_xdp_rcv → veth_xdp_rcv_skb → skb_prepare_for_gro → napi_gro_receive → dev_gro_receive → gro_list_prepare → "
-                : "gro_cells_receive → napi_gro_receive → dev_gro_receive → ") + "\(l3) → \(l4)"
+                : "gro_cells_receive → napi_gro_receive → dev_gro_receive → ")
+            if let u = g.underlay { fn += (u.outerV6 ? "ipv6_gro_receive → " : "inet_gro_receive → ") + u.receivePath }
+            fn += "\(l3) → \(l4)"
             if g.found == .none || g.found == .complete { fn += " → skb_gro_checksum_validate" }
             if case .merged = g.action { fn += " → tcp_gro_receive → skb_gro_receive" }
             return fn
-        case let .tunnelGROComplete(_, segments, _, v6):
+        case let .tunnelGROComplete(_, segments, _, v6, underlay):
+            let inner = v6 ? "ipv6_gro_complete → tcp6_gro_complete → tcp_gro_complete" : "inet_gro_complete → tcp4_gro_complete → tcp_gro_complete"
+            let outer = underlay.map { ($0.outerV6 ? "ipv6_gro_complete → " : "inet_gro_complete → ") + $0.completePath } ?? ""
             return segments > 1
-                ? (v6 ? "napi_gro_complete → ipv6_gro_complete → tcp6_gro_complete → tcp_gro_complete" : "napi_gro_complete → inet_gro_complete → tcp4_gro_complete → tcp_gro_complete")
+                ? "napi_gro_complete → " + outer + inner
                 : "napi_gro_flush → napi_gro_complete (one segment: gso_size reset, nothing completed)"
         case let .exceedsMTU(v6, _, _, _):
             return v6 ? "ip6_forward → ip6_pkt_too_big" : "ip_forward → ip_exceeds_mtu"
@@ -428,10 +432,17 @@ extension StepEvent {
                 let apart = g.keptApart
                     ? "This last segment still belongs to the writer's socket (skb_segment() handed it the sock_wfree owner; skb_prepare_for_gro() keeps it), so gro_list_prepare() does not count it as the held segments' flow (p->sk != skb->sk). "
                     : ""
+                if let u = g.underlay {
+                    return "GRO is on at \(g.device) and the sender has no TSO, so veth_xmit() queued the outer packet for \(g.device)'s NAPI. Its UDP port is \(u.tunnel)'s socket, so udp_gro_receive() hands it to the tunnel's gro_receive, and the inner TCP segments of one flow are merged into one outer packet. "
+                        + apart + check + " " + what
+                }
                 return "GRO is on at \(g.device) and the sender has no TSO, so veth_xmit() queued the segment for \(g.device)'s NAPI, whose poll hands it to GRO. " + apart + check + " " + what
             }
             return "GRO is on at \(g.device) and the skb is not cloned, so gro_cells_receive hands the inner frame to GRO. " + check + " " + what
-        case let .tunnelGROComplete(device, segments, gsoSize, _):
+        case let .tunnelGROComplete(device, segments, gsoSize, _, underlay):
+            if let u = underlay, segments > 1 {
+                return "The flow is flushed (last segment shorter than the others, PSH, or the end of the NAPI poll): the \(segments) outer packets go up \(device) as one, a tunnelled GSO skb (SKB_GSO_UDP_TUNNEL\(u.outerChecksum ? "_CSUM" : "") | TCPV4, gso_size \(gsoSize)) with new lengths and header checksums, the outer UDP field the pseudo-header sum (a zero one stays zero), the inner TCP field its pseudo-header sum, CHECKSUM_PARTIAL at the inner TCP header. udp_rcv trusts it, \(u.tunnel) strips the outer headers, and the inner frame goes on as one TCP super-frame."
+            }
             return segments > 1
                 ? "The flow is flushed (last segment shorter than the others, PSH, or the end of the NAPI poll): tcp_gro_complete sends the \(segments) segments up \(device) as one super-frame, CHECKSUM_PARTIAL with gso_size \(gsoSize), the TCP field set to the pseudo-header sum. The receiver's TCP trusts it; a TAP with a vnet header would get NEEDS_CSUM and GSO_TCPV4."
                 : "The end of the NAPI poll flushes the lone held segment: it goes up \(device) as it came."

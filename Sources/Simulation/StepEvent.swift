@@ -155,7 +155,7 @@ public enum StepEvent: Sendable, Hashable {
     /// `napi_gro_complete()` → `inet_gro_complete()` → `tcp4_gro_complete()` → `tcp_gro_complete()`:
     /// `segments` merged segments go up as one super-frame, `CHECKSUM_PARTIAL`, `gso_size` set, the
     /// TCP field the pseudo-header sum; 1: a lone held segment goes up as it came (`gso_size` 0).
-    case tunnelGROComplete(device: String, segments: Int, gsoSize: Int, v6: Bool)
+    case tunnelGROComplete(device: String, segments: Int, gsoSize: Int, v6: Bool, underlay: UnderlayGRO? = nil)
 
     // MARK: Userspace forwarders
     /// AF_PACKET read (`packet_rcv()`): with PACKET_VNET_HDR the header it got, else nil.
@@ -309,6 +309,9 @@ extension StepEvent {
         /// A segment a writer's socket still owns (`skb_segment()` gives it the last one):
         /// `gro_list_prepare()` does not count it as the held segments' flow.
         public var keptApart = false
+        /// GRO on a veth end of tunnelled segments, through the tunnel socket's `gro_receive`
+        /// (`Elements/UnderlayGRO.swift`): `v6` and `l4` are then the inner segment's.
+        public var underlay: UnderlayGRO?
 
         public init(device: String, v6: Bool, l4: IPProtocol, found: IPSummed, valid: Bool, action: Action) {
             self.device = device
@@ -317,6 +320,33 @@ extension StepEvent {
             self.found = found
             self.valid = valid
             self.action = action
+        }
+    }
+
+    /// Which tunnel socket's `gro_receive` merged tunnelled segments on a veth end's NAPI
+    /// (`udp_gro_receive()` → `vxlan_gro_receive()` / `geneve_gro_receive()`).
+    public struct UnderlayGRO: Sendable, Hashable {
+        public var tunnel: String
+        public var outerV6: Bool
+        public var geneve: Bool
+        /// The outer UDP checksum is on (not zero): `SKB_GSO_UDP_TUNNEL_CSUM` once merged.
+        public var outerChecksum: Bool
+
+        public init(tunnel: String, outerV6: Bool, geneve: Bool, outerChecksum: Bool) {
+            self.tunnel = tunnel
+            self.outerV6 = outerV6
+            self.geneve = geneve
+            self.outerChecksum = outerChecksum
+        }
+
+        /// The receive functions from the outer UDP header to the inner network header.
+        var receivePath: String {
+            "\(outerV6 ? "udp6_gro_receive" : "udp4_gro_receive") → udp_gro_receive → \(geneve ? "geneve_gro_receive" : "vxlan_gro_receive") → eth_gro_receive → "
+        }
+
+        /// The complete functions from the outer UDP header to the inner network header.
+        var completePath: String {
+            "\(outerV6 ? "udp6_gro_complete" : "udp4_gro_complete") → udp_gro_complete → \(geneve ? "geneve_gro_complete" : "vxlan_gro_complete") → eth_gro_complete → "
         }
     }
 

@@ -84,7 +84,6 @@ import Simulation
         let data = try #require(trace.flows[0].legs.first { $0.name == "data client→server" })
         #expect(data.steps.contains { $0.event.kind == .vxlanOuterReceive })
         #expect(data.steps.filter { $0.event.kind == .vethXmit && $0.interface == "vethS" && $0.segment != nil }.count >= 2)
-        #expect(LegCheck.underlayTunnelGRO(data, plan: plan) == nil)
         #expect(LegCheck.vethGRO(data, plan: plan) == nil)
         _ = try LegCheck.make(data, plan: plan).get()
     }

@@ -178,23 +178,49 @@ private func notCheckable(_ leg: LegTrace, _ plan: LabPlan) throws -> NotCheckab
 
 /// Several tunnelled TCP segments sent by a veth end without TSO to a peer with GRO on take the
 /// peer's NAPI path, whose UDP tunnel GRO (udp_gro_receive → vxlan_gro_receive →
-/// tcp4_gro_receive) merges them on the underlay; the model does not, so verify reports the leg
-/// not checkable. Measured on 6.18 (random campaign 2026-12-06, vxlan-gro-merge with
-/// `wire.wireB.gro=on`): of three segments the first two arrived merged at wireB, the third alone.
+/// tcp4_gro_receive) merges them on the underlay (`Elements/UnderlayGRO.swift`). Measured on 6.18
+/// (random campaign 2026-12-06, vxlan-gro-merge with `wire.wireB.gro=on`): of three segments
+/// verify's AF_PACKET writer sent, the first two arrived merged at wireB, the third alone — the
+/// writer's sock_wfree owner, which skb_segment() hands to the last segment, keeps it apart. A
+/// namespace's own TCP (tcp_wfree) has all three merge, so such a leg is not checkable; a leg
+/// whose skb was orphaned first (a VM's, through a bridge with br_netfilter) is compared
+/// (`vxlan-bridge-port` with `wire.wireB.gro=on`: 238 compared, 0 mismatched on 6.18).
 @Suite struct UnderlayTunnelGROTests {
-    private func dataLeg(_ sets: [String], leg: String) throws -> (LegTrace, LabPlan) {
-        var t = try Shipped.topology("vxlan-gro-merge")
+    private func dataLeg(_ sets: [String], leg: String, lab: String = "vxlan-gro-merge", flow: String = "request") throws -> (LegTrace, LabPlan) {
+        var t = try Shipped.topology(lab)
         for a in sets { try t.apply(assignment: a) }
         let (t6, _) = VerifyRunner.onThisKernel(t)
-        let trace = try Simulator(t6).run(flow: "request")
+        let trace = try Simulator(t6).run(flow: flow)
         return (try #require(trace.flows[0].legs.first { $0.name == leg }), LabPlan(t6))
     }
 
-    @Test func segmentsIntoAGROPeerAreNotCheckable() throws {
+    @Test func aNamespacesSegmentsIntoAGROPeerAreNotCheckable() throws {
         let (data, plan) = try dataLeg(["wire.wireB.gro=on"], leg: "data nodeA→nodeB")
         let e = try notCheckable(data, plan)
-        #expect(e.reason.contains("3 tunnelled TCP segments cross wireA"))
-        #expect(e.reason.contains("UDP tunnel GRO on wireB"))
+        #expect(e.reason.contains("3 tunnelled TCP segments of one skb a namespace's TCP sent cross wireA"))
+        #expect(e.reason.contains("UDP tunnel GRO"))
+    }
+
+    /// The model merges them on wireB: the three outer packets go up as one tunnelled GSO skb.
+    @Test func theModelMergesThemOnTheUnderlay() throws {
+        let (data, _) = try dataLeg(["wire.wireB.gro=on"], leg: "data nodeA→nodeB")
+        let merged = data.steps.compactMap { s -> Int? in
+            if case let .tunnelGROComplete(device, n, _, _, u) = s.event, device == "wireB", u != nil { return n }
+            return nil
+        }
+        #expect(merged == [3])
+    }
+
+    /// A VM's segments, orphaned by br1's br_netfilter before vxA encapsulates them: compared,
+    /// one merged frame expected at wireB (CSUMNOTREADY, the whole 4000 bytes of payload).
+    @Test func aVMsSegmentsMergeAndTheLegIsChecked() throws {
+        let (data, plan) = try dataLeg(["wire.wireB.gro=on"], leg: "data vm1→vm2", lab: "vxlan-bridge-port", flow: "request")
+        _ = try LegCheck.make(data, plan: plan).get()
+        let peer = try #require(plan.real("wireB"))
+        let atPeer = try #require(Capture.implied(by: data.steps, plan: plan).first { $0.device == peer.name && !$0.outgoing })
+        #expect(atPeer.expected.count == 1)
+        #expect(atPeer.expected.first?.status == .notReady)
+        #expect(atPeer.expected.first.map { $0.frame.count - 50 } == 14 + 20 + 32 + 4000)
     }
 
     @Test func theReverseDirectionWithoutTSOIsNotCheckableEither() throws {
@@ -241,7 +267,7 @@ private func notCheckable(_ leg: LegTrace, _ plan: LabPlan) throws -> NotCheckab
     @Test func aKernelTCPSendersSegmentsAllMerge() throws {
         let (data, _) = try leg(["vethS.vethS.gro=on", "vethS.vethS-s.tso=off"], "data server→vm1")
         let completes = data.steps.compactMap { s -> Int? in
-            if case let .tunnelGROComplete(device, segments, _, _) = s.event, device == "vethS" { return segments }
+            if case let .tunnelGROComplete(device, segments, _, _, _) = s.event, device == "vethS" { return segments }
             return nil
         }
         #expect(completes == [4])
@@ -271,7 +297,7 @@ private func notCheckable(_ leg: LegTrace, _ plan: LabPlan) throws -> NotCheckab
         let trace = try Simulator(t6).run(flow: "bulk")
         let data = try #require(trace.flows[0].legs.first { $0.name == "data client→server" })
         let completes = data.steps.compactMap { s -> Int? in
-            if case let .tunnelGROComplete(device, segments, _, _) = s.event, device == "vethS-s" { return segments }
+            if case let .tunnelGROComplete(device, segments, _, _, _) = s.event, device == "vethS-s" { return segments }
             return nil
         }
         #expect(completes == [4])
@@ -297,7 +323,7 @@ private func notCheckable(_ leg: LegTrace, _ plan: LabPlan) throws -> NotCheckab
         #expect(data.steps[apart].segment == 3)
         #expect(data.steps[apart].event.explanation.contains("p->sk != skb->sk"))
         #expect(data.steps[apart].event.explanation.contains("before the held segments"))
-        if case let .tunnelGROComplete(device, segments, _, _) = data.steps[complete].event {
+        if case let .tunnelGROComplete(device, segments, _, _, _) = data.steps[complete].event {
             #expect(device == "vethB" && segments == 2)
         }
         // The lone last segment reaches vm2 before the merged two.

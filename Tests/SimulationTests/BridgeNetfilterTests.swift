@@ -59,7 +59,7 @@ import TestSupport
         let data = try #require(leg(try run(t, flow: "bulk"), "bulk", "data vm1→server"))
         var merged: [Int] = [], apart: [Int] = []
         for s in data.steps {
-            if case let .tunnelGROComplete(device, segments, _, _) = s.event, device == "vethS-s" { merged.append(segments) }
+            if case let .tunnelGROComplete(device, segments, _, _, _) = s.event, device == "vethS-s" { merged.append(segments) }
             if case let .tunnelGRO(g) = s.event, g.veth, g.keptApart { apart.append(s.segment ?? -1) }
         }
         return (merged, apart)
@@ -88,7 +88,7 @@ import TestSupport
         t.flows = [big]
         let data = try #require(leg(try run(t, flow: "big"), "big", "data vm1→vm2"))
         let merged = data.steps.compactMap { s -> Int? in
-            if case let .tunnelGROComplete(device, segments, _, _) = s.event, device == "vethB" { return segments }
+            if case let .tunnelGROComplete(device, segments, _, _, _) = s.event, device == "vethB" { return segments }
             return nil
         }
         #expect(merged == [3])

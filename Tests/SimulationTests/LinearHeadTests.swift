@@ -60,7 +60,7 @@ import Wire
         let t = try with(loadShipped("vxlan-in-vm").topology, ["vxA.tso=off"])
         let tr = try run(t, flow: "request")
         let l = try #require(leg(tr, "request", "data vm1→host2"))
-        #expect(!l.steps.contains { if case let .tunnelGROComplete(_, n, _, _) = $0.event { n > 1 } else { false } })
+        #expect(!l.steps.contains { if case let .tunnelGROComplete(_, n, _, _, _) = $0.event { n > 1 } else { false } })
         let delivered = l.steps.filter { $0.element == "host2" && $0.direction == .deliver }
         #expect(delivered.map(\.frame.count) == [1464, 1464, 1270])
     }

@@ -61,7 +61,7 @@ import TestSupport
         #expect(l.steps(.tunnelGRO).count == 3)
         // Each held segment goes up alone at the end of its poll (napi_gro_complete, count 1).
         let done = l.steps(.tunnelGROComplete).compactMap { s -> Int? in
-            if case let .tunnelGROComplete(_, n, _, _) = s.event { return n }
+            if case let .tunnelGROComplete(_, n, _, _, _) = s.event { return n }
             return nil
         }
         #expect(done.allSatisfy { $0 == 1 })

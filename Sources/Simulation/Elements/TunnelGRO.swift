@@ -8,10 +8,37 @@ import Wire
 // include/net/gro.h). Rules and measurements: assets/kernel-reference-notes.md, "Tunnel GRO".
 
 /// Where GRO runs: a tunnel device's GRO cell, or the NAPI of a veth end whose peer sent
-/// (`Elements/VethGRO.swift`). The merge rules are the same; the way up differs.
+/// (`Elements/VethGRO.swift`) — on the TCP segment itself, or on the outer packet of a tunnelled
+/// one, for the tunnel's socket (`Elements/UnderlayGRO.swift`). The merge rules are the same;
+/// the way up differs.
 enum GROPath: Sendable, Hashable {
     case tunnel
     case veth
+    /// A veth end's NAPI merging tunnelled segments (`udp_gro_receive()` → the tunnel socket's
+    /// `gro_receive`): the held packet is the outer one, the TCP rules apply to its inner segment.
+    case underlay
+
+    /// GRO on a veth end's NAPI (plain or tunnelled).
+    var onVeth: Bool { self != .tunnel }
+}
+
+/// The TCP segment GRO's rules read: the frame itself, or the inner frame of an outer packet
+/// merged on the underlay (`offset` = where it starts in the packet's frame).
+struct GROSegment {
+    var frame: Frame
+    var layout: FrameLayout
+    var offset: Int
+
+    init(_ p: Packet, _ path: GROPath) {
+        if path == .underlay, let io = p.innerOffset, io < p.frame.count {
+            let inner = Frame(bytes: Array(p.frame.bytes[io...]))
+            if let l = try? inner.layout() {
+                (frame, layout, offset) = (inner, l, io)
+                return
+            }
+        }
+        (frame, layout, offset) = (p.frame, p.layout, 0)
+    }
 }
 
 /// A segment GRO holds on a device's list, with the segments merged into it so far.
@@ -27,6 +54,8 @@ struct GROHeld: Sendable {
     var count: Int
     /// `skb_shinfo(p)->gso_size`: the first segment's payload length.
     var mss: Int
+    /// On the underlay: the tunnel socket whose `gro_receive` holds it.
+    var underlay: StepEvent.UnderlayGRO?
 }
 
 extension Walk {
@@ -73,19 +102,21 @@ extension Walk {
     /// state GRO left it), on a tunnel device or a veth end: merged into the held segment of
     /// its flow, held, or sent up. `gro` is the step's event, its action filled in here.
     mutating func groMergeTCP(_ p: Packet, _ entered: Packet, _ gro: StepEvent.TunnelGRO, node ni: Int, device vx: Int, path: GROPath) {
-        let l = p.layout
+        let seg = GROSegment(p, path)
+        let l = seg.layout
         let q = entered
-        let flags = p.frame.tcpFlags(l)
+        let flags = seg.frame.tcpFlags(l)
         let len = l.end - l.payloadOffset
         let flushFlags: PacketBuilder.TCPFlags = [.urg, .psh, .rst, .syn, .fin]
-        if let hi = groHeld.firstIndex(where: { $0.device == vx && Self.sameFlow($0.packet, p) }) {
+        if let hi = groHeld.firstIndex(where: { $0.device == vx && $0.path == path && Self.sameFlow($0.packet, p, path) }) {
             let h = groHeld[hi]
-            if Self.canMerge(h, p, l) {
+            if Self.canMerge(h, p, seg) {
                 // skb_gro_receive(): the payload appended; tcp_flag_word(th2) |= FIN | PSH.
                 var m = h
-                let ho = m.packet.layout.l4Offset + 13
+                let held = GROSegment(m.packet, path)
+                let ho = held.offset + held.layout.l4Offset + 13
                 m.packet.frame.bytes[ho] |= flags.intersection([.fin, .psh]).rawValue
-                m.appended += p.frame.bytes[l.payloadOffset..<l.end]
+                m.appended += seg.frame.bytes[l.payloadOffset..<l.end]
                 m.count += 1
                 groHeld[hi] = m
                 var e = gro
@@ -108,7 +139,7 @@ extension Walk {
         if !flags.intersection(flushFlags).isEmpty { return groPassUp(p, entered, gro, .flushFlag, node: ni, device: vx, path: path) }
         let before = p
         let held = watch(q) { w in w.record(before, q, node: ni, iface: w.ifLabel(vx), .receive, .tunnelGRO(gro)) }
-        groHeld.append(GROHeld(device: vx, path: path, packet: held, count: 1, mss: len))
+        groHeld.append(GROHeld(device: vx, path: path, packet: held, count: 1, mss: len, underlay: gro.underlay))
     }
 
     /// `GRO_NORMAL`: the frame goes up unmerged, in the state GRO left. On a veth end, a
@@ -119,7 +150,7 @@ extension Walk {
         var e = gro
         e.action = .passedUp(why)
         var up = q
-        if path == .tunnel || e.keptApart {
+        if !path.onVeth || e.keptApart {
             up = watch(q) { w in w.record(before, q, node: ni, iface: w.ifLabel(vx), .receive, .tunnelGRO(e)) }
         }
         groDeliver(up, device: vx, path: path)
@@ -129,14 +160,20 @@ extension Walk {
     mutating func groDeliver(_ p: Packet, device d: Int, path: GROPath) {
         switch path {
         case .tunnel: passUpFromTunnel(p, device: d)
-        case .veth: ingress(p, on: d, via: "napi_gro_receive")
+        case .veth, .underlay: ingress(p, on: d, via: "napi_gro_receive")
         }
     }
 
     /// `tcp_gro_lookup()` after `gro_list_prepare()`: the same addresses and ports, and — for a
-    /// segment a socket owns (`slow_gro`) — the same owner (`p->sk != skb->sk`).
-    static func sameFlow(_ a: Packet, _ b: Packet) -> Bool {
-        a.owner == b.owner && sameAddressesAndPorts(a, b)
+    /// segment a socket owns (`slow_gro`) — the same owner (`p->sk != skb->sk`). On the
+    /// underlay the outer addresses and UDP ports too (`inet_gro_receive()`, `udp_gro_receive()`).
+    static func sameFlow(_ a: Packet, _ b: Packet, _ path: GROPath = .tunnel) -> Bool {
+        guard a.owner == b.owner, sameAddressesAndPorts(a, b) else { return false }
+        guard path == .underlay else { return true }
+        let (x, y) = (GROSegment(a, path), GROSegment(b, path))
+        guard x.layout.ipVersion == y.layout.ipVersion, x.layout.l4Protocol == y.layout.l4Protocol else { return false }
+        return x.frame.sourceAddress(x.layout) == y.frame.sourceAddress(y.layout) && x.frame.destinationAddress(x.layout) == y.frame.destinationAddress(y.layout)
+            && x.frame.sourcePort(x.layout) == y.frame.sourcePort(y.layout) && x.frame.destinationPort(x.layout) == y.frame.destinationPort(y.layout)
     }
 
     /// The same addresses and ports, whoever owns the two.
@@ -149,9 +186,11 @@ extension Walk {
 
     /// `tcp_gro_receive()`'s flush test for `p` against the held `h` (and `inet_gro_flush()` /
     /// `ipv6_gro_flush()` for the network header): false means merge.
-    static func canMerge(_ h: GROHeld, _ p: Packet, _ l: FrameLayout) -> Bool {
-        let hl = h.packet.layout
-        let a = h.packet.frame.bytes, b = p.frame.bytes
+    static func canMerge(_ h: GROHeld, _ p: Packet, _ seg: GROSegment) -> Bool {
+        if h.path == .underlay, !outerCanMerge(h, p) { return false }
+        let held = GROSegment(h.packet, h.path)
+        let hl = held.layout, l = seg.layout
+        let a = held.frame.bytes, b = seg.frame.bytes
         let fa = a[hl.l4Offset + 13], fb = b[l.l4Offset + 13]
         let cwr: UInt8 = 0x80, finPsh: UInt8 = 0x09
         if fb & cwr != 0 || (fa ^ fb) & ~(cwr | finPsh) != 0 { return false }
@@ -178,6 +217,27 @@ extension Walk {
         return true
     }
 
+    /// The outer headers of a tunnelled segment against the held outer packet's: both UDP
+    /// checksums zero or both not (`udp_gro_receive()`: `!uh->check ^ !uh2->check`), and
+    /// `inet_gro_flush()` on the outer IPv4 header (TTL, TOS and DF equal; without DF the ID one
+    /// more per merged segment) or `ipv6_gro_receive()`'s (traffic class, flow label, hop limit).
+    static func outerCanMerge(_ h: GROHeld, _ p: Packet) -> Bool {
+        let hl = h.packet.layout, l = p.layout
+        let a = h.packet.frame.bytes, b = p.frame.bytes
+        guard hl.l4Protocol == .udp, l.l4Protocol == .udp else { return false }
+        if (a.be16(at: hl.l4Offset + 6) == 0) != (b.be16(at: l.l4Offset + 6) == 0) { return false }
+        switch l.ipVersion {
+        case .v4:
+            if a[hl.l3Offset + 8] != b[l.l3Offset + 8] || a[hl.l3Offset + 1] != b[l.l3Offset + 1] { return false }
+            let dfA = a[hl.l3Offset + 6] & 0x40, dfB = b[l.l3Offset + 6] & 0x40
+            if dfA != dfB { return false }
+            if dfB != 0 { return true }  // `outer && df`: the outer ID is not compared
+            return b.be16(at: l.l3Offset + 4) == a.be16(at: hl.l3Offset + 4) &+ UInt16(truncatingIfNeeded: h.count)
+        case .v6:
+            return a[hl.l3Offset..<(hl.l3Offset + 4)] == b[l.l3Offset..<(l.l3Offset + 4)] && a[hl.l3Offset + 7] == b[l.l3Offset + 7]
+        }
+    }
+
     /// `napi_gro_complete()`: a lone segment goes up as it is; merged ones through
     /// `inet_gro_complete()` (the new total length, the IP header checksum) →
     /// `tcp4_gro_complete()` (`th->check = ~tcp_v4_check(len, saddr, daddr, 0)`) →
@@ -194,6 +254,7 @@ extension Walk {
             }
             return groDeliver(up, device: vx, path: h.path)
         }
+        if h.path == .underlay { return underlayGROComplete(h, node: ni) }
         let before = h.packet
         var b = Array(q.frame.bytes[..<l.end]) + h.appended
         switch l.ipVersion {
@@ -222,7 +283,7 @@ extension Walk {
     mutating func flushGRO() {
         while !groHeld.isEmpty {
             let h = groHeld.removeFirst()
-            guard let ni = h.path == .veth ? net.devices[h.device].node : shared.tunnelNode(h.device) else { continue }
+            guard let ni = h.path.onVeth ? net.devices[h.device].node : shared.tunnelNode(h.device) else { continue }
             groComplete(h, node: ni)
         }
     }

@@ -56,12 +56,22 @@ extension Walk {
                     w.record(r, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive,
                              .vethGRO(v6: l.ipVersion == .v6, l4: l.l4Protocol, valid: valid, device: w.name(d), peer: w.name(peer)))
                 }
-                if valid { q = tunnelGROOnUnderlay(q, l, peer: peer) }
             }
             // TCP: merged with the other segments of its flow (`VethGRO.swift`). A COMPLETE
             // skb does not reach a veth in the model (forwarding turns it into NONE).
             if l.l4Protocol == .tcp, q.innerOffset == nil, cur.ipSummed != .complete {
                 return vethGROReceive(crossed, q, found: cur.ipSummed, valid: valid, peer: peer)
+            }
+            // A tunnelled segment for a tunnel socket of the peer's namespace: its inner TCP
+            // checked and merged on the underlay (`UnderlayGRO.swift`).
+            if valid, l.l4Protocol == .udp, q.innerOffset != nil, cur.ipSummed != .complete,
+               let ref = net.devices[peer].l3,
+               let vx = vxlanDevice(node: ref.node, port: q.frame.bytes.be16(at: l.l4Offset + 2), v6: l.ipVersion == .v6) {
+                let (r, innerValid) = tunnelGROOnUnderlay(q, l, peer: peer, tunnel: vx)
+                q = r
+                if innerValid, let found = q.skb?.ipSummed {
+                    return underlayGROReceive(crossed, q, found: found, peer: peer, tunnel: vx)
+                }
             }
         }
         ingress(q, on: peer, via: "netif_rx")
@@ -69,22 +79,22 @@ extension Walk {
 
     /// UDP tunnel GRO on the underlay (`udp4_gro_receive()` / `udp6_gro_receive()` →
     /// `udp_gro_receive()` → the tunnel socket's `vxlan_gro_receive()` / `geneve_gro_receive()`
-    /// → `eth_gro_receive()` → `inet_gro_receive()` → `tcp4_gro_receive()`…): an outer packet
-    /// that passed the outer check above, addressed to a UDP port a tunnel of the receiving
-    /// namespace listens on, has its inner TCP/UDP checksum validated too, and
-    /// `skb_gro_incr_csum_unnecessary()` counts it: `CHECKSUM_UNNECESSARY` with `csum_level` 1 (the
-    /// outer and the inner vouched for). A wrong inner flushes the packet with level 0. One
-    /// packet only: a run of segments that this GRO would merge is what `verify` reports as not
-    /// checkable (the model does not merge on the underlay). Found by the random campaign of
-    /// 2026-12-06 (seed 20261213): vxlan-bridge-port with `vxB.gro=off wire.wireB.gro=on`, whose
-    /// SYN reached tap2 `DATA_VALID` on 6.18.
-    mutating func tunnelGROOnUnderlay(_ p: Packet, _ l: FrameLayout, peer: Int) -> Packet {
-        guard l.l4Protocol == .udp, let io = p.innerOffset, case let .skb(s) = p.carrier, s.ipSummed == .unnecessary,
-              let ref = net.devices[peer].l3,
-              let vx = vxlanDevice(node: ref.node, port: p.frame.bytes.be16(at: l.l4Offset + 2), v6: l.ipVersion == .v6),
-              io < p.frame.count else { return p }
+    /// → `eth_gro_receive()` → `inet_gro_receive()` → `tcp4_gro_receive()`…): the inner TCP/UDP
+    /// checksum of an outer packet that passed the outer check above, for tunnel `vx`'s socket.
+    /// A `PARTIAL` skb is not checked (its `csum_start` lies past the outer headers); a NONE one
+    /// the outer check made `CHECKSUM_UNNECESSARY` at level 0 — or one that came so — has its
+    /// inner checksum verified too, and `skb_gro_incr_csum_unnecessary()` counts it: level 1
+    /// (the outer and the inner vouched for); a wrong inner flushes it at level 0. Returns the
+    /// packet and whether its inner TCP may merge (`UnderlayGRO.swift`). Found by the random
+    /// campaign of 2026-12-06 (seed 20261213): vxlan-bridge-port with `vxB.gro=off
+    /// wire.wireB.gro=on`, whose SYN reached tap2 `DATA_VALID` on 6.18.
+    mutating func tunnelGROOnUnderlay(_ p: Packet, _ l: FrameLayout, peer: Int, tunnel vx: Int) -> (Packet, innerTCP: Bool) {
+        guard let io = p.innerOffset, case let .skb(s) = p.carrier, io < p.frame.count else { return (p, false) }
         let inner = Frame(bytes: Array(p.frame.bytes[io...]))
-        guard let il = try? inner.layout(), il.l4Protocol == .tcp || il.l4Protocol == .udp else { return p }
+        guard let il = try? inner.layout(), il.l4Protocol == .tcp || il.l4Protocol == .udp else { return (p, false) }
+        // Trusted as it is: pending, or counted for the inner header already.
+        if s.ipSummed == .partial || (s.ipSummed == .unnecessary && s.csumLevel >= 1) { return (p, il.l4Protocol == .tcp) }
+        guard s.ipSummed == .unnecessary else { return (p, false) }
         let field = inner.l4Checksum(il)
         let valid = (il.l4Protocol == .udp && field == 0) || inner.l4ChecksumIsValid(il)
         var q = p
@@ -97,6 +107,7 @@ extension Walk {
         if case let .vxlan(v) = net.devices[vx].kind { geneve = v.geneve }
         let event = StepEvent.underlayTunnelGRO(v6: l.ipVersion == .v6, innerV6: il.ipVersion == .v6, innerL4: il.l4Protocol,
                                                 innerValid: valid, tunnel: name(vx), geneve: geneve)
-        return watch(q) { w in w.record(p, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive, event) }
+        let r = watch(q) { w in w.record(p, q, node: w.net.devices[peer].node, iface: w.ifLabel(peer), .receive, event) }
+        return (r, valid && il.l4Protocol == .tcp)
     }
 }

@@ -589,6 +589,9 @@ extension Walk {
             q.frame = Frame(bytes: b)
             q.carrier = .skb(state)
             q.segment = i + 1
+            // skb_segment() (under tcp_gso_segment(), as in a plain cut): a sock_wfree owner
+            // moves to the last segment; a tcp_wfree one is every segment's.
+            if p.owner == .socket && i != segs.count - 1 { q.owner = .none }
             q.payloadOffset = p.payloadOffset + seg.payloadOffset
             let event = StepEvent.tunnelSegment(needCsum: needCsum, offloadCsum: offloadCsum, innerComplete: complete, count: segs.count, device: name(d), reason: reason,
                                                 outerV6: v6, innerV6: il.ipVersion == .v6)
