@@ -32,6 +32,8 @@ struct Walk {
     var groHeld: [GROHeld] = []
     /// Tunnel transmits under way, one inside the other (`dev_xmit_recursion()`).
     var tunnelNesting = 0
+    /// Per tunnel device: the next outer IPv4 ID it hands out (`Walk.outerIPID`).
+    var outerIDs: [Int: UInt16] = [:]
     /// A walk that only decides (the fix search's variants): it records which nodes the packet
     /// met (`visited`) but no `Step` — no frame facts, changed bytes or address text, which only
     /// a shown trace needs. Nothing the walk does reads its steps back, so its outcomes,

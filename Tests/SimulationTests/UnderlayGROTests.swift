@@ -62,6 +62,18 @@ import TestSupport
         #expect(read.vnet.map { $0.flags & VirtioNetHeader.needsCsum != 0 } == true)
     }
 
+    /// Segments cut before the tunnel (vxA's tx off: no TSO there), each encapsulated alone: the
+    /// outer IPv4 IDs `ip_idents_reserve()` hands out are consecutive, so GRO on wireB merges
+    /// them (`inet_gro_flush()`: ID one more per segment without DF) — as the kernel did (random
+    /// campaign seed 20261223, run 1: one 4032-byte inner segment at wireB; the model had given
+    /// every outer header ID 0 and merged nothing).
+    @Test func segmentsEncapsulatedOneByOneHaveConsecutiveIDsAndMerge() throws {
+        let l = try dataLeg(["vxA.tx=off"])
+        let ids = l.steps.filter { $0.event.kind == .vxlanEncap }.map { Int($0.frame.be16(at: 14 + 4)) }
+        #expect(ids == [0, 1, 2])
+        #expect(merged(l).map(\.segments) == [3])
+    }
+
     /// Without br_netfilter on br1 the TAP writer's sock_wfree owner reaches wireA, where
     /// `skb_segment()` hands it to the last segment: GRO keeps that one apart (it carries PSH and
     /// goes up at once) and merges the other two — two frames at wireB, as the kernel delivered.

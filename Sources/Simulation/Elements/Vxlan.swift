@@ -215,7 +215,7 @@ public enum Vxlan {
     /// - Parameter underlayIPv4Checksum: the route device has `NETIF_F_V4_CSUM` (4.4's test).
     public static func encapsulate(inner: Frame, skb: SkbState, settings: VxlanSettings, profile: KernelProfile,
                                    underlayIPv4Checksum: Bool, sourceMAC: [UInt8], destinationMAC: [UInt8],
-                                   sourcePort: UInt16) throws(VxlanError) -> VxlanEncapsulation {
+                                   sourcePort: UInt16, ipID: UInt16 = 0) throws(VxlanError) -> VxlanEncapsulation {
         guard let local = settings.local, let remote = settings.remote else { throw .unconfigured("local and remote") }
         guard local.version == remote.version else { throw .unconfigured("local and remote of one address family (local \(local), remote \(remote))") }
         let v6 = local.version == .v6
@@ -263,8 +263,9 @@ public enum Vxlan {
         } else {
             var b = destinationMAC + sourceMAC + [0x08, 0x00]
             let total = 20 + udpLength
-            // IPv4: DF unset (vxlan `df` default), TTL 64 (`ip4_dst_hoplimit()`), ID 0 in the model.
-            b += [0x45, 0x00, UInt8(total >> 8), UInt8(total & 0xFF), 0, 0, 0, 0, 64, 17, 0, 0]
+            // IPv4: DF unset (vxlan `df` default), TTL 64 (`ip4_dst_hoplimit()`), the ID the
+            // caller reserved (`Walk.outerIPID`).
+            b += [0x45, 0x00, UInt8(total >> 8), UInt8(total & 0xFF), UInt8(ipID >> 8), UInt8(ipID & 0xFF), 0, 0, 64, 17, 0, 0]
             b += local.bytes + remote.bytes + udp + innerFrame.bytes
             frame = Frame(bytes: b)
             frame.bytes.setBE16(InternetChecksum.ipv4HeaderChecksum(Array(b[outerL3..<outerL4])), at: outerL3 + 10)
@@ -456,7 +457,7 @@ extension Walk {
             r = try Vxlan.encapsulate(inner: p.frame, skb: s, settings: v, profile: profile,
                                       underlayIPv4Checksum: net.devices[udev].features.txChecksum,
                                       sourceMAC: net.devices[udev].mac, destinationMAC: shared.destinationMAC(for: target),
-                                      sourcePort: Vxlan.sourcePort(inner: p.frame))
+                                      sourcePort: Vxlan.sourcePort(inner: p.frame), ipID: outerIPID(d, s, p.layout))
         } catch {
             return finish(.droppedOnPath(at: name(d), reason: error.description))
         }
@@ -513,6 +514,25 @@ extension Walk {
         tunnelNesting += 1
         transmit(q, on: udev)
         tunnelNesting -= 1
+    }
+
+    /// The outer IPv4 ID of a packet tunnel `d` sends (`iptunnel_xmit()` →
+    /// `__ip_select_ident(net, iph, gso_segs ?: 1)` → `ip_idents_reserve()`): one counter per
+    /// destination, which hands out consecutive IDs to packets sent within one jiffy (a random
+    /// jump only when the jiffy changed) and reserves a GSO skb's whole run, which its segments
+    /// take in order (`tunnelSegment`). The model's counter starts at 0 per leg and per tunnel:
+    /// verify does not compare the value, but GRO on the underlay merges only consecutive IDs
+    /// (`inet_gro_flush()`; found by the random campaign of session 15: vxlan-bridge-port with
+    /// vxA tx off, whose segments each encapsulated alone the kernel merged on wireB).
+    mutating func outerIPID(_ d: Int, _ s: SkbState, _ inner: FrameLayout) -> UInt16 {
+        var segs = 1
+        if s.isGSO, s.gsoSize > 0 {
+            let payload = max(0, inner.end - inner.payloadOffset)
+            segs = max(1, (payload + s.gsoSize - 1) / s.gsoSize)
+        }
+        let id = outerIDs[d] ?? 0
+        outerIDs[d] = id &+ UInt16(truncatingIfNeeded: segs)
+        return id
     }
 
     /// `__skb_udp_tunnel_segment()` (T5, 6.x): `need_csum` from the outer field (a zero field is
