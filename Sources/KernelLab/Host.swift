@@ -14,6 +14,11 @@ public enum Host {
 
     public static var isRoot: Bool { geteuid() == 0 }
 
+    /// Whether br_netfilter is loaded (or built in): its sysctls exist then, and every bridge
+    /// passes bridged IPv4/IPv6 through the IP hooks unless told otherwise. Without it no bridge
+    /// does (`VerifyRunner.withoutBrNetfilter`).
+    public static var brNetfilterLoaded: Bool { access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) == 0 }
+
     /// Whether network namespaces can be made here (root, /run/netns usable, /dev/net/tun present).
     public static var canBuildLabs: Bool {
         isRoot && access("/dev/net/tun", R_OK | W_OK) == 0 && access("/proc/self/ns/net", R_OK) == 0

@@ -104,6 +104,10 @@ public struct LabPlan: Sendable {
     }
 
     public var topology: Topology { graph.topology }
+    /// br_netfilter is loaded on the host the lab is built on (`Host.brNetfilterLoaded`; verify
+    /// sets it). Without it the plan writes no br_netfilter sysctl (`bridgeNetfilterSteps`), and
+    /// verify compares every bridge as `br-netfilter: off` (`VerifyRunner.withoutBrNetfilter`).
+    public var brNetfilterLoaded = true
 
     static func macText(_ b: [UInt8]) -> String { MAC.format(b) }
 

@@ -31,8 +31,10 @@ extension LabPlan {
     /// `nf_call_ip6tables` is on (br_nf_pre_routing: `!brnet->call_iptables &&
     /// !br_opt_get(br, BROPT_NF_CALL_IPTABLES)` skips). So in a namespace holding a bridge with
     /// it off, the sysctls go to 0 and each bridge there with it on sets its own option. Nothing
-    /// for a lab whose bridges all keep the default.
+    /// for a lab whose bridges all keep the default, nor on a host without br_netfilter (no
+    /// sysctl to write, and no bridge passes anything through it: `brNetfilterLoaded`).
     func bridgeNetfilterSteps() -> [LabStep] {
+        guard brNetfilterLoaded else { return [] }
         let g = graph
         let bridges = devices.values.filter { g.devices[$0.graphID].kind == .bridge }.sorted { $0.graphID < $1.graphID }
         func on(_ r: RealDevice) -> Bool { g.topology.nodes[g.devices[r.graphID].node].brNetfilter ?? true }

@@ -94,10 +94,32 @@ public final class VerifyRunner {
         return (t, nc)
     }
 
+    /// The lab as this host's bridges run it when br_netfilter is not loaded: every bridge
+    /// `br-netfilter: off` (nothing passes bridged frames through the IP hooks, and nothing
+    /// orphans them there), with a note for the report; the lab itself and nil when it has no
+    /// bridge that would pass them. Loading the module (`modprobe br_netfilter`) compares the
+    /// lab as written.
+    public static func withoutBrNetfilter(_ t: Topology) -> (Topology, note: String?) {
+        var out = t
+        var changed: [String] = []
+        for (i, n) in t.nodes.enumerated() where n.kind == .bridge && (n.brNetfilter ?? true) {
+            out.nodes[i].brNetfilter = false
+            changed.append(n.name)
+        }
+        guard !changed.isEmpty else { return (t, nil) }
+        return (out, "br_netfilter is not loaded on this host, so \(changed.joined(separator: ", ")) pass\(changed.count == 1 ? "es" : "") no bridged frame through the IP hooks: "
+                + "compared with the simulation at `br-netfilter: off` (`modprobe br_netfilter` to compare the lab as written)")
+    }
+
     public func run(topology original: Topology, file: String, flow: String?) -> FileResult {
+        run(topology: original, file: file, flow: flow, brNetfilterLoaded: Host.brNetfilterLoaded)
+    }
+
+    func run(topology original: Topology, file: String, flow: String?, brNetfilterLoaded: Bool) -> FileResult {
         var result = FileResult(file: file, topology: original.name)
-        let (t, nc) = Self.onThisKernel(original)
+        let (written, nc) = Self.onThisKernel(original)
         result.notCheckable = nc
+        let (t, brNote) = brNetfilterLoaded ? (written, nil) : Self.withoutBrNetfilter(written)
         let trace: Trace
         do {
             trace = try Simulator(t).run(flow: flow)
@@ -105,17 +127,20 @@ public final class VerifyRunner {
             result.error = "simulation: \(error)"
             return result
         }
-        // Legs whose simulated outcome differs in the file's own profiles are not checkable here.
-        if original != t, let orig = try? Simulator(original).run(flow: flow) {
-            for (f6, fo) in zip(trace.flows, orig.flows) {
+        // Legs whose simulated outcome differs in the file's own profiles are not checkable here
+        // (br_netfilter as the file says: a host without it is compared as it runs the lab).
+        let atLinux6 = written == t ? trace : try? Simulator(written).run(flow: flow)
+        if original != written, let atLinux6, let orig = try? Simulator(original).run(flow: flow) {
+            for (f6, fo) in zip(atLinux6.flows, orig.flows) {
                 for (l6, lo) in zip(f6.legs, fo.legs) where l6.outcome != lo.outcome {
                     result.notCheckable.append(NotCheckable(what: "\(f6.flow)/\(lo.name) at the file's profiles",
                                                             reason: "\(lo.outcome.summary) there, \(l6.outcome.summary) at linux-6.x: not checkable on this kernel"))
                 }
             }
         }
-        let plan = LabPlan(t)
-        result.notes = plan.notes
+        var plan = LabPlan(t)
+        plan.brNetfilterLoaded = brNetfilterLoaded
+        result.notes = plan.notes + (brNote.map { [$0] } ?? [])
         for (node, why) in plan.unsupported.sorted(by: { $0.key < $1.key }) {
             result.notCheckable.append(NotCheckable(what: node, reason: why))
         }

@@ -24,6 +24,28 @@ import Simulation
         }
     }
 
+    /// A host without br_netfilter (no `/proc/sys/net/bridge`): none of its bridges passes a
+    /// frame through the IP hooks, so verify compares every bridge as `br-netfilter: off`, says
+    /// so in a note, and writes no sysctl (there is none to write). This host has it built in,
+    /// so the comparison itself is not run here.
+    @Test func withoutTheModuleEveryBridgeIsComparedOff() throws {
+        let t = VerifyRunner.onThisKernel(try Shipped.topology("seed-routed-netns")).0
+        let (off, note) = VerifyRunner.withoutBrNetfilter(t)
+        let bridges = off.nodes.filter { $0.kind == .bridge }
+        #expect(bridges.map(\.name) == ["br1", "br2"])
+        #expect(bridges.allSatisfy { $0.brNetfilter == false })
+        #expect(note?.contains("br1, br2 pass no bridged frame") == true)
+        var plan = LabPlan(off)
+        plan.brNetfilterLoaded = false
+        #expect(try netfilterSteps(plan).isEmpty)
+        // With the module, the same lab turns the sysctls off for them.
+        #expect(try !netfilterSteps(LabPlan(off)).isEmpty)
+        // A lab without bridges is compared as it is.
+        let plain = VerifyRunner.onThisKernel(try Shipped.topology("veth-pre44-corruption")).0
+        #expect(VerifyRunner.withoutBrNetfilter(plain).note == nil)
+        #expect(VerifyRunner.withoutBrNetfilter(plain).0 == plain)
+    }
+
     @Test func bridgesLeftAloneNeedNothing() throws {
         #expect(try netfilterSteps(planned("seed-routed-netns", [])).isEmpty)
     }
