@@ -69,8 +69,9 @@ extension Walk {
                let vx = vxlanDevice(node: ref.node, port: q.frame.bytes.be16(at: l.l4Offset + 2), v6: l.ipVersion == .v6) {
                 let (r, innerValid) = tunnelGROOnUnderlay(q, l, peer: peer, tunnel: vx)
                 q = r
+                // The steps before recorded the checks: this one starts from what they left.
                 if innerValid, let found = q.skb?.ipSummed {
-                    return underlayGROReceive(crossed, q, found: found, peer: peer, tunnel: vx)
+                    return underlayGROReceive(q, q, found: found, peer: peer, tunnel: vx)
                 }
             }
         }
