@@ -158,7 +158,6 @@ extension LegCheck {
         if let flip = Self.interiorCorruption(leg, sender: from.name) {
             return .failure(NotCheckableLeg("interior corruption is not reproduced (the simulation flips a bit after \(flip); the lab injects the sender's frames and nothing flips them on the way)"))
         }
-        if let why = Self.vethGRO(leg, plan: plan) { return .failure(NotCheckableLeg(why)) }
         // 1. The sender.
         var injection: Injection
         var label: String
@@ -333,81 +332,6 @@ extension LegCheck {
                              identity: sent.first.flatMap { FlowIdentity($0) }, captures: captures)
         if leg.steps.contains(where: { $0.event.kind == .tunGetUserRefused }) { check.expectedWrite = "EINVAL" }
         return .success(check)
-    }
-
-    /// The first linux-6.x veth end without TSO, whose peer has GRO on, that two or more TCP
-    /// segments of this leg cross — tunnelled ones (between encapsulation and their own
-    /// decapsulation) or plain ones cut in software (`Step.segment`) — with how many.
-    static func crossingsIntoGROPeer(_ leg: LegTrace, plan: LabPlan, tunnelled: Bool) -> (end: String, peer: String, count: Int)? {
-        guard let first = leg.steps.first, (try? Frame(bytes: first.frame).layout())?.l4Protocol == .tcp else { return nil }
-        let g = plan.graph
-        // Whether the packet at a step is tunnelled is its own fact (`Step.innerOffset`): the
-        // walk follows one segment at a time from encapsulation to decapsulation and on, so
-        // counting encap and decap steps in order mixed up the segments of one skb with those
-        // a later device cut from the skb GRO merged again after decapsulation.
-        var counts: [String: Int] = [:]
-        var order: [String] = []
-        for s in leg.steps where s.event.kind == .vethXmit && s.drop == nil {
-            let inTunnel = s.innerOffset != nil
-            guard tunnelled ? inTunnel : (!inTunnel && s.segment != nil) else { continue }
-            guard let end = s.interface, let d = g.device(named: end), let p = g.devices[d].peer,
-                  g.devices[d].profile == .linux6, g.devices[p].features.on.contains(.gro),
-                  !g.devices[d].features.on.contains(.tso) else { continue }
-            if counts[end] == nil { order.append(end) }
-            counts[end, default: 0] += 1
-        }
-        guard let end = order.first(where: { counts[$0]! >= 2 }), let d = g.device(named: end), let p = g.devices[d].peer else { return nil }
-        return (end, g.devices[p].name, counts[end]!)
-    }
-
-    /// Why a leg is not checkable when several TCP segments of one skb (cut in software on the
-    /// way: `Step.segment`), not tunnelled, cross a linux-6.x veth end without TSO whose peer
-    /// has GRO on, and the skb was a namespace's TCP socket's, cut on its own device.
-    /// veth_xmit() takes the peer's NAPI path (veth_skb_is_eligible_for_gro()) and
-    /// napi_gro_receive() merges the segments; the model does so too (`Elements/VethGRO.swift`),
-    /// but the merge depends on who owns the skb: skb_segment() hands a sock_wfree owner to the
-    /// last segment, skb_prepare_for_gro() keeps that socket, and gro_list_prepare()
-    /// (`p->sk != skb->sk`) keeps the segment out of the merge; carrying PSH it is delivered at
-    /// once, before the merged rest (measured on 6.18, `csumlab verify
-    /// topologies/mtu-overlay-1450.yaml --set vethS.vethS.gro=on --set vethS.vethS-s.tso=off`,
-    /// runs of 2, 3 and 4 segments with and without a short tail: the last segment first, the
-    /// others merged after). Verify's AF_PACKET writer — its stand-in for a namespace's TCP
-    /// stack — owns its skbs that way; the stack's own segments carry tcp_wfree, are orphaned
-    /// and all merge. Once the IP receive (a router's, or a tunnel's outer packet's:
-    /// ip_rcv_core) or a bridge with br_netfilter (setup_pre_routing) has orphaned the skb, or a
-    /// program wrote it anew (a TAP, a forwarder), the owner is the same either way, so only
-    /// segments a namespace's TCP cut before any of these differ — on its own device, or after
-    /// veths and bridges without br_netfilter (a veth's receive keeps the owner). Nil when the
-    /// leg is checkable.
-    ///
-    /// The same holds for tunnelled segments merged on the underlay (`Elements/UnderlayGRO.swift`:
-    /// the tunnel socket's `gro_receive` under the veth's NAPI): encapsulation keeps the owner
-    /// and `__skb_udp_tunnel_segment()` cuts with `skb_segment()` (measured on 6.18, random
-    /// campaign of 2026-12-06 and `vxlan-tunnel-segmentation` with wireC tso off and wireD gro
-    /// on: of three segments verify wrote, the first two arrive merged, the third alone).
-    static func vethGRO(_ leg: LegTrace, plan: LabPlan) -> String? {
-        guard leg.steps.first?.event.kind == .tcpSend else { return nil }
-        for tunnelled in [false, true] {
-            guard let c = crossingsIntoGROPeer(leg, plan: plan, tunnelled: tunnelled) else { continue }
-            if ownerKeptUntil(c.end, leg, plan: plan) { continue }
-            return "\(c.count) \(tunnelled ? "tunnelled " : "")TCP segments of one skb a namespace's TCP sent cross \(c.end) (no TSO) to \(c.peer) with GRO on: "
-                + "the kernel's GRO on \(c.peer)\(tunnelled ? " (UDP tunnel GRO through the tunnel socket's gro_receive)" : "") "
-                + "merges them all (their tcp_wfree owner is dropped), but verify writes them with AF_PACKET, whose sock_wfree owner skb_segment() hands to the last segment, "
-                + "which GRO then keeps apart (gro_list_prepare: p->sk != skb->sk) and delivers first"
-        }
-        return nil
-    }
-
-    /// Whether the skb was orphaned (an IP receive, a bridge with br_netfilter) or written anew
-    /// by a program before its segments crossed `end`: then its owner is the same whoever sent it.
-    static func ownerKeptUntil(_ end: String, _ leg: LegTrace, plan: LabPlan) -> Bool {
-        let rewritten: [StepEvent.Kind] = [.tunGetUser, .ipForward, .vxlanOuterReceive, .vxlanDecap, .packetSnd, .packetSndVnet, .programSend]
-        for s in leg.steps {
-            if s.event.kind == .vethXmit, s.interface == end, s.segment != nil { break }
-            if rewritten.contains(s.event.kind) { return true }
-            if s.event.kind == .bridgeForward, plan.topology.node(named: s.element)?.brNetfilter ?? true { return true }
-        }
-        return false
     }
 
     /// The element after which the simulation flips a bit of this leg, when that is not the

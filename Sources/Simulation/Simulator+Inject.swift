@@ -44,7 +44,7 @@ extension Simulator {
         leg.payload = Array(frame.payload(l))
         var f = flow ?? Flow(name: legName, kind: l.l4Protocol == .tcp ? .tcp : (l.l4Protocol == .udp ? .udp : .icmp), from: sender, to: topology.nodes[owner.node].name)
         f.ipVersion = l.ipVersion
-        var w = Walk(shared: shared, flow: f, leg: leg, nat: NATState(), lean: lean)
+        var w = Walk(shared: shared, flow: f, leg: leg, nat: NATState(), lean: lean, tcpOwner: tcpOwner)
         let carrier: Carrier = vnetHeader.map { .vnet($0) } ?? .raw
         w.tapWrite(Packet(frame: frame, carrier: carrier, target: target), tap: tap, vnet: ts.vnetHdr)
         // The end of the receiving NAPI poll: a segment a tunnel device's GRO holds goes up.

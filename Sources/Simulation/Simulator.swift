@@ -26,6 +26,14 @@ public struct Simulator: Sendable {
     /// Seconds of a connection's life the counters cover (retransmissions within it count).
     public var window: Double
 
+    /// A host's own TCP sends as verify's stand-in does: an AF_PACKET socket writes the skb
+    /// the stack would hand to `dev_queue_xmit()`, so it carries that socket's `sock_wfree`
+    /// owner instead of TCP's `tcp_wfree`. What differs is GRO on a veth: `skb_segment()` gives
+    /// such an owner to the last segment only, and `gro_list_prepare()` keeps that segment apart
+    /// (`Elements/VethGRO.swift`, `Elements/UnderlayGRO.swift`). Off for every trace a user
+    /// sees; `csumlab verify` simulates with it on, so it checks what it injects.
+    public var tcpWrittenByPacketSocket = false
+
     /// `topology` resolved into devices and connections, once: a network is a function of the
     /// topology alone and no walk changes it, so every run, flow and leg of this simulator (and
     /// a caller that runs it again, like the bench or the explorer) walks the same one.
@@ -71,6 +79,7 @@ public struct Simulator: Sendable {
         self.topology = topology
         self.shared = other.shared
         self.window = other.window
+        self.tcpWrittenByPacketSocket = other.tcpWrittenByPacketSocket
         self.deviceList = nil
         self.legPlans = legPlans
     }
@@ -118,6 +127,9 @@ public struct Simulator: Sendable {
         guard let f = topology.flows.first(where: { $0.name == name }) else { throw .unknownFlow(name) }
         return try trace(f, net, stopAtFailingLeg: stopAtFailingLeg, lean: lean, resume: nil, keepCleanPrefix: false, decideFirst: decideFirst).trace
     }
+
+    /// The owner of a host's own TCP skbs in this simulator's walks (`tcpWrittenByPacketSocket`).
+    var tcpOwner: SkbOwner { tcpWrittenByPacketSocket ? .socket : .tcp }
 
     /// Whether every leg of a flow walks the same whatever the legs before it met, so that any
     /// leg can be walked first. A walk takes two things from earlier legs: the conntrack entries
@@ -246,7 +258,7 @@ public struct Simulator: Sendable {
             if let (k, walked) = first, traces.count == k, nat.connections.isEmpty, leg.destination == legs[k].destination {
                 w = walked  // the same leg, state and destination it was walked with
             } else {
-                w = Walk(shared: shared, flow: f, leg: leg, nat: nat, lean: lean)
+                w = Walk(shared: shared, flow: f, leg: leg, nat: nat, lean: lean, tcpOwner: tcpOwner)
                 w.send(leg)
             }
             nat = w.nat
@@ -284,7 +296,7 @@ public struct Simulator: Sendable {
     /// its plan holds. In a lab whose legs are independent (`legsIndependent`) that is how it
     /// walks in its flow's order too (`DecideFirstTests`).
     func walkAlone(_ f: Flow, _ leg: LegSpec, lean: Bool) -> Walk {
-        var w = Walk(shared: shared, flow: f, leg: leg, nat: NATState(), lean: lean)
+        var w = Walk(shared: shared, flow: f, leg: leg, nat: NATState(), lean: lean, tcpOwner: tcpOwner)
         w.send(leg)
         return w
     }

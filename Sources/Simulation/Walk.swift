@@ -49,9 +49,15 @@ struct Walk {
     /// nodes skip the fault hook, and a walk without one keeps no copy of its packet (`watch`).
     let faultNode: Int?
 
-    init(shared: SharedNetwork, flow: Flow, leg: LegSpec, nat: NATState, lean: Bool = false) {
+    /// The owner a host's own TCP gives its skbs: `tcp_wfree` (`.tcp`), or a packet socket's
+    /// `sock_wfree` where verify's AF_PACKET writer stands in for the stack
+    /// (`Simulator.tcpWrittenByPacketSocket`).
+    let tcpOwner: SkbOwner
+
+    init(shared: SharedNetwork, flow: Flow, leg: LegSpec, nat: NATState, lean: Bool = false, tcpOwner: SkbOwner = .tcp) {
         self.shared = shared
         self.lean = lean
+        self.tcpOwner = tcpOwner
         // A leg records a dozen steps or so: one allocation instead of growing 1, 2, 4, 8, 16.
         if !lean { steps.reserveCapacity(16) }
         self.flow = flow

@@ -22,7 +22,7 @@ enum Shipped {
     /// The topology as verify simulates it (host side linux-6.x), its trace and its plan.
     static func prepared(_ name: String, flow: String? = nil) throws -> (Topology, Trace, LabPlan) {
         let (t, _) = VerifyRunner.onThisKernel(try topology(name))
-        return (t, try Simulator(t).run(flow: flow), LabPlan(t))
+        return (t, try VerifyRunner.simulate(t, flow: flow), LabPlan(t))
     }
 }
 

@@ -170,8 +170,9 @@ extension Walk {
             var p = Packet(frame: frame, carrier: .skb(s), target: target, segment: frames.count > 1 ? i + 1 : nil, payloadOffset: off)
             p.fragmentMTU = fragmentMTU
             // tcp_transmit_skb(): skb->destructor = tcp_wfree; a UDP, ICMP or packet socket's
-            // skb is charged with skb_set_owner_w() (sock_wfree).
-            p.owner = leg.proto == .tcp && !software ? .tcp : .socket
+            // skb is charged with skb_set_owner_w() (sock_wfree) — and so is TCP's where verify's
+            // AF_PACKET writer stands in for the stack (`tcpOwner`).
+            p.owner = leg.proto == .tcp && !software ? tcpOwner : .socket
             let empty = Packet(frame: frame, carrier: .socket, target: target)
             var sent = event
             if gso > 0, case var .tcpSend(t) = event {
