@@ -80,6 +80,10 @@ extension LabPlan {
             }
         }
         steps += bridgeNetfilterSteps()
+        // A promiscuous bridge (`promisc: on`): as `tcpdump -i BR` without `-p` leaves it.
+        for r in real where g.devices[r.graphID].kind == .bridge && g.topology.nodes[g.devices[r.graphID].node].promisc == true {
+            steps.append(.ip(Command(role: r.role, argv: ["link", "set", "dev", r.name, "promisc", "on"])))
+        }
         // MTUs the file sets, before ports join their bridges (a bridge set explicitly keeps
         // its MTU; one left alone follows its smallest port, br_mtu_auto_adjust). A host NIC's
         // wire end carries the remote host's side of the same link.

@@ -58,6 +58,10 @@ public enum HostCommands {
             return ["ioctl(fd, TUNSETOFFLOAD, flags \(on ? "|" : "& ~")\(flag)) on \(node.name)'s fd (QEMU does this from the guest's offer)"]
         case (.bridge, "br-netfilter"):
             return brNetfilterLines(node, on: on, in: t)
+        case (.bridge, "promisc"):
+            let exec = bridgeNamespace(node.name, in: t).map { "ip netns exec \($0) " } ?? ""
+            return [exec + "ip link set dev \(node.name) promisc \(on ? "on" : "off")",
+                    on ? "(what tcpdump -i \(node.name) does while it runs; tcpdump -p leaves it off)" : "(and capture with tcpdump -p, which does not turn it on)"]
         case (.router, "flavour"):
             switch value {
             case "netns":

@@ -73,9 +73,9 @@ extension StepEvent {
             return "br_handle_frame → br_pass_frame_up"
         case .bridgeTooBig:
             return "br_forward → is_skb_forwardable"
-        case let .bridgeForward(_, _, _, flood):
-            return flood != nil ? "br_handle_frame_finish → br_flood → maybe_deliver → __br_forward → skb_forward_csum"
-                : "br_handle_frame → br_forward → __br_forward → skb_forward_csum"
+        case let .bridgeForward(_, _, _, flood, clone):
+            if flood != nil { return "br_handle_frame_finish → br_flood → maybe_deliver → " + (clone ? "deliver_clone → " : "") + "__br_forward → skb_forward_csum" }
+            return "br_handle_frame → br_forward → " + (clone ? "deliver_clone → skb_clone → " : "") + "__br_forward → skb_forward_csum"
         case let .otherHost(v6, _, _):
             return v6 ? "eth_type_trans → ipv6_rcv → ip6_rcv_core" : "eth_type_trans → ip_rcv → ip_rcv_core"
         case let .notForwarded(v6, _):
@@ -304,10 +304,16 @@ extension StepEvent {
             return "The frame is for the bridge device itself: it goes up to the host's stack on \(bridge)."
         case let .bridgeTooBig(egress, length, mtu):
             return "The frame (\(length) bytes) is larger than egress port \(egress)'s MTU of \(mtu) allows (is_skb_forwardable: MTU + 18 = \(MTURule.forwardableLength(mtu: mtu))) and is not GSO: br_dev_queue_push_xmit frees it silently (no counter moves on either port or the bridge)."
-        case let .bridgeForward(summed, from, to, flood):
-            let flooded = flood.map {
-                " No forwarding entry matches the destination MAC \($0.destinationMAC), so the bridge floods the frame to \($0.ports.joined(separator: ", ")); the copy toward the destination host is followed."
+        case let .bridgeForward(summed, from, to, flood, clone):
+            var flooded = flood.map {
+                let group = (UInt8($0.destinationMAC.prefix(2), radix: 16) ?? 0) & 1 == 1
+                return (group ? " The destination MAC \($0.destinationMAC) is a broadcast or multicast address"
+                              : " No forwarding entry matches the destination MAC \($0.destinationMAC)")
+                    + ", so the bridge floods the frame to \($0.ports.joined(separator: ", ")); the copy toward the destination host is followed."
             } ?? ""
+            if clone {
+                flooded += " The frame also goes up the bridge itself (local_rcv: a promiscuous bridge, or a broadcast or multicast frame), so what leaves is a clone (deliver_clone → skb_clone), which no socket owns."
+            }
             if summed == .complete {
                 return "skb_forward_csum() turns CHECKSUM_COMPLETE into CHECKSUM_NONE: the sum no longer describes a forwarded frame." + flooded
             }

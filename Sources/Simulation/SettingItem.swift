@@ -196,7 +196,11 @@ public struct SettingItem: Sendable, Hashable {
             default: return nil
             }
         case .bridge:
-            return key == "br-netfilter" ? boolItem(node.brNetfilter ?? true) : nil
+            switch key {
+            case "br-netfilter": return boolItem(node.brNetfilter ?? true)
+            case "promisc": return boolItem(node.promisc ?? false)
+            default: return nil
+            }
         case .veth, .hostNIC:
             return nil
         }

@@ -47,7 +47,7 @@ extension Topology {
         // acts on what it sends; conntrack and NAT on a host's own traffic are not modelled.
         case .netns: return ["checksum-fill", "checksum-fill-out", "checksum-fill-family"] + TCPOptionSettings.keys
         case .tap: return ["vnet-hdr", "tun-csum", "tun-tso4", "tun-tso6", "mtu"] + featureKeys
-        case .bridge: return ["br-netfilter", "mtu"] + featureKeys
+        case .bridge: return ["br-netfilter", "promisc", "mtu"] + featureKeys
         case .veth: return []
         case .router: return ["flavour", "place", "vnet-hdr", "forwarding", "kernel", "guest-csum", "guest-tso"] + netfilterKeys + TCPOptionSettings.keys
         case .hostNIC: return ["remote", "remote6", "remote-gateway", "remote-gateway6", "mtu"] + featureKeys
@@ -170,6 +170,7 @@ extension Topology {
             }
         case .bridge:
             if key == "br-netfilter" { node.brNetfilter = try Self.bool(value, key) }
+            if key == "promisc" { node.promisc = try Self.bool(value, key) }
         case .veth:
             break
         }

@@ -72,7 +72,9 @@ public enum StepEvent: Sendable, Hashable {
     /// `br_forward()` → `is_skb_forwardable()` drops a frame larger than the egress MTU.
     case bridgeTooBig(egress: String, length: Int, mtu: Int)
     /// `__br_forward()` → `skb_forward_csum()` (after `br_flood()` when `flood` is set).
-    case bridgeForward(summed: IPSummed, from: String, to: String, flood: BridgeFlood?)
+    /// `clone`: the frame leaves as a clone (`deliver_clone()`: the bridge is promiscuous, or
+    /// the frame is broadcast or multicast), which has no owner.
+    case bridgeForward(summed: IPSummed, from: String, to: String, flood: BridgeFlood?, clone: Bool = false)
 
     // MARK: IP
     /// `ip_rcv_core()` drops a PACKET_OTHERHOST frame.

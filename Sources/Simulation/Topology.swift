@@ -68,6 +68,11 @@ public struct Node: Sendable, Hashable {
     /// (`setup_pre_routing()` is what orphans it), which a veth peer's GRO can see
     /// (`Elements/VethGRO.swift`).
     public var brNetfilter: Bool?
+    /// A bridge in promiscuous mode (`ip link set dev BR promisc on`, which `tcpdump -i BR`
+    /// without `-p` does): `br_handle_frame_finish()` sets `local_rcv` for every frame, so
+    /// `br_forward()` sends out a clone (`deliver_clone()` → `skb_clone()`, no owner) and passes
+    /// the original up. nil: off.
+    public var promisc: Bool?
 
     public init(name: String, kind: NodeKind, kernel: KernelProfile? = nil, interfaces: [Interface] = [], features: Features = Features()) {
         self.name = name

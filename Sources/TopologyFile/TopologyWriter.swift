@@ -114,6 +114,7 @@ public enum TopologyWriter {
             }
         case .bridge:
             if let b = n.brNetfilter { f.append(("br-netfilter", onOff(b))) }
+            if let b = n.promisc { f.append(("promisc", onOff(b))) }
         case .veth:
             break
         case let .router(r):

@@ -77,6 +77,38 @@ import TestSupport
         #expect(off.merged == [3])
     }
 
+    /// A promiscuous br0 (`tcpdump -i br0` without `-p`) sends a clone out (deliver_clone →
+    /// skb_clone: no owner), so even without br_netfilter all four segments merge — measured on
+    /// 6.18: gro-owner-without-br-netfilter with `--set br0.promisc=on` one frame at vethS-s
+    /// (156 compared, 0 mismatched), two without (162).
+    @Test func aPromiscuousBridgeForwardsAClone() throws {
+        let promisc = try groAtServer(["br0.br-netfilter=off", "br0.promisc=on"])
+        #expect(promisc.merged == [4] && promisc.apart.isEmpty)
+        let t = try with(loadShipped("gro-owner-without-br-netfilter").topology, ["br0.promisc=on"])
+        let data = try #require(try run(t).flows.first?.legs.first { $0.name.hasPrefix("data vm1") })
+        let fwd = try #require(data.steps.first { $0.event.kind == .bridgeForward })
+        guard case let .bridgeForward(_, _, _, _, clone) = fwd.event else { Issue.record("\(fwd.event)"); return }
+        #expect(clone)
+        #expect(fwd.event.function.contains("deliver_clone"))
+        // The commands: ip link … promisc, in the bridge's namespace.
+        #expect(HostCommands.lines(for: "br0.promisc=on", in: t).first?.hasSuffix("ip link set dev br0 promisc on") == true)
+    }
+
+    /// A broadcast frame is flooded (br_flood) and leaves as a clone (local_rcv): a DHCP
+    /// DISCOVER from vm1 to a server in vm2 across seed-bridged's br0.
+    @Test func aBroadcastIsFloodedAsAClone() throws {
+        var t = try loadShipped("seed-bridged").topology
+        var d = Flow(name: "d", kind: .dhcp, from: "vm1", to: "vm2")
+        d.payload = 300
+        t.flows = [d]
+        let discover = try #require(try run(t).flows.first?.legs.first)
+        let fwd = try #require(discover.steps.first { $0.event.kind == .bridgeForward })
+        guard case let .bridgeForward(_, _, _, flood?, clone) = fwd.event else { Issue.record("\(fwd.event)"); return }
+        #expect(clone && flood.destinationMAC == "ff:ff:ff:ff:ff:ff")
+        #expect(fwd.event.function.contains("br_flood") && fwd.event.function.contains("deliver_clone"))
+        #expect(fwd.event.explanation.contains("broadcast or multicast"))
+    }
+
     /// A router's IP receive orphans the skb whatever the bridges do (ip_rcv_core): the VM's TSO
     /// frame through br1 without br_netfilter, the router, and vethB-r without TSO all merge at
     /// vethB (measured: vethB-r sends 3 segments, tap2 reads one TCPV4 GSO frame).

@@ -471,7 +471,7 @@ private func ssh(_ file: String, _ sets: [String] = [], flow: String = "ssh", le
         let t = try with(loadShipped("seed-routed-userspace").topology, ["router.forwarding=l2"])
         let l = try #require(leg(try run(t, flow: "ping"), "ping", "echo request"))
         let flood = try #require(l.step(.bridgeForward, at: "br2"))
-        guard case let .bridgeForward(_, _, _, flooded?) = flood.event else { Issue.record("\(flood.event)"); return }
+        guard case let .bridgeForward(_, _, _, flooded?, _) = flood.event else { Issue.record("\(flood.event)"); return }
         #expect(!flooded.ports.isEmpty)
         // The copy leaves tap2 toward vm2 (what a reader of tap2's fd sees) …
         let tx = try #require(l.steps.last { $0.event.kind == .tunPutUser })

@@ -19,13 +19,14 @@ import TopologyFile
     @Test func settingsChangedFromTheCommandLineAreWritten() throws {
         var t = try loadShipped("seed-routed-userspace").topology
         for s in ["vethA.vethA.tx=off", "router.vnet-hdr=on", "tap1.tun-csum=off", "vm1.guest-tso=off",
-                  "router.checksum-fill=all", "br1.sg=off", "vm2.eth0.rx=off"] {
+                  "router.checksum-fill=all", "br1.sg=off", "vm2.eth0.rx=off", "br2.promisc=on"] {
             try t.apply(assignment: s)
         }
         let text = TopologyWriter.yaml(t)
         #expect(try TopologyFile.parse(text, file: "x.yaml").topology == t)
         #expect(text.contains("vethA: {tx: off}"))
         #expect(text.contains("vnet-hdr: on"))
+        #expect(text.contains("promisc: on"))
     }
 
     @Test func awkwardTextIsQuoted() throws {

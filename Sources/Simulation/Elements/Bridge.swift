@@ -49,9 +49,15 @@ extension Walk {
         // br_handle_frame_finish(): br_forward(), or br_flood() to every port but the ingress one.
         guard let egress = bridgeEgress(bridge: br, excluding: inPort, p) else { return }
         let out = egress.port
-        let flooded = egress.flood.map { StepEvent.BridgeFlood(destinationMAC: Self.macString(p.frame.destinationMAC), ports: $0.map(name)) }
+        var flooded = egress.flood.map { StepEvent.BridgeFlood(destinationMAC: Self.macString(p.frame.destinationMAC), ports: $0.map(name)) }
         var q = p
         q.flooded = p.flooded || flooded != nil
+        // A broadcast or multicast frame (BR_PKT_BROADCAST / _MULTICAST) is flooded too:
+        // br_flood() to every port but the ingress one, the walk following the copy toward the
+        // destination host.
+        if flooded == nil, !p.frame.destinationIsUnicast {
+            flooded = StepEvent.BridgeFlood(destinationMAC: Self.macString(p.frame.destinationMAC), ports: floodPorts(bridge: br, excluding: inPort).ports.map(name))
+        }
         let s = p.skb!
         if s.ipSummed == .complete {
             q.carrier = .skb(s.with(.none))
@@ -67,9 +73,15 @@ extension Walk {
             }
             return finish(.droppedOnPath(at: name(br), reason: "frame exceeds MTU"))
         }
+        // br_handle_frame_finish(): a promiscuous bridge (or a broadcast or multicast frame) sets
+        // local_rcv, and br_forward() / br_flood() then send a clone out (deliver_clone()):
+        // skb_clone() leaves the clone without an owner (`n->sk = NULL`). Not modelled: which
+        // port of a flood without local_rcv gets the original (the kernel's port list order).
+        let clone = (topology.nodes[node].promisc ?? false) || !p.frame.destinationIsUnicast
+        if clone { q.owner = .none }
         q = watch(q) { w in
             w.record(p, q, node: node, iface: w.ifLabel(br), .forward,
-                     .bridgeForward(summed: s.ipSummed, from: w.name(inPort), to: w.name(out), flood: flooded))
+                     .bridgeForward(summed: s.ipSummed, from: w.name(inPort), to: w.name(out), flood: flooded, clone: clone))
         }
         transmit(q, on: out)
     }
@@ -90,11 +102,9 @@ extension Walk {
     /// socket's) no longer owns it, so the segments a veth without TSO cuts it into further on
     /// all merge in the peer's GRO (`VethGRO.swift`). A bridge with `br-netfilter: off`
     /// (`Node.brNetfilter`) does neither: no conntrack, and the owner stays.
-    /// Not modelled: a flooded or broadcast frame reaches all but one port as a clone
-    /// (`deliver_clone()` → `skb_clone()`, which has no owner; with br_netfilter off, which port
-    /// gets the original follows the kernel's port list), and so does every frame a promiscuous
-    /// bridge forwards (`local_rcv`: `tcpdump -i br0` without `-p`; measured in the session 14
-    /// review: gro-owner-without-br-netfilter then delivers one merged frame).
+    /// A promiscuous bridge (`Node.promisc`) and a broadcast or multicast frame send clones out
+    /// (`bridgeForward`). Not modelled: which port of an unknown-unicast flood gets the original
+    /// (the others get clones; the kernel's port list order decides).
     mutating func bridgeNetfilter(_ p: Packet, bridge br: Int, from inPort: Int) -> Packet {
         guard topology.nodes[net.devices[br].node].brNetfilter ?? true else { return p }
         var p = p
