@@ -219,8 +219,12 @@ extension Walk {
 
     /// The outer headers of a tunnelled segment against the held outer packet's: both UDP
     /// checksums zero or both not (`udp_gro_receive()`: `!uh->check ^ !uh2->check`), and
-    /// `inet_gro_flush()` on the outer IPv4 header (TTL, TOS and DF equal; without DF the ID one
-    /// more per merged segment) or `ipv6_gro_receive()`'s (traffic class, flow label, hop limit).
+    /// `inet_gro_flush()` on the outer IPv4 header (TTL, TOS and DF equal, the ID one more per
+    /// merged segment — 6.18; 6.12 skipped the ID of an outer header with DF, which a vxlan
+    /// device does not set by default) or `ipv6_gro_receive()`'s (traffic class, flow label,
+    /// hop limit). Not modelled (no lab sends them within one leg): 6.18's fixed outer ID
+    /// (`ip_fixedid`), and that a packet differing in these is held as a flow of its own
+    /// (`same_flow = 0`) rather than flushing the held one.
     static func outerCanMerge(_ h: GROHeld, _ p: Packet) -> Bool {
         let hl = h.packet.layout, l = p.layout
         let a = h.packet.frame.bytes, b = p.frame.bytes
@@ -231,7 +235,6 @@ extension Walk {
             if a[hl.l3Offset + 8] != b[l.l3Offset + 8] || a[hl.l3Offset + 1] != b[l.l3Offset + 1] { return false }
             let dfA = a[hl.l3Offset + 6] & 0x40, dfB = b[l.l3Offset + 6] & 0x40
             if dfA != dfB { return false }
-            if dfB != 0 { return true }  // `outer && df`: the outer ID is not compared
             return b.be16(at: l.l3Offset + 4) == a.be16(at: hl.l3Offset + 4) &+ UInt16(truncatingIfNeeded: h.count)
         case .v6:
             return a[hl.l3Offset..<(hl.l3Offset + 4)] == b[l.l3Offset..<(l.l3Offset + 4)] && a[hl.l3Offset + 7] == b[l.l3Offset + 7]

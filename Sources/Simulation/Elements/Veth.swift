@@ -63,10 +63,13 @@ extension Walk {
                 return vethGROReceive(crossed, q, found: cur.ipSummed, valid: valid, peer: peer)
             }
             // A tunnelled segment for a tunnel socket of the peer's namespace: its inner TCP
-            // checked and merged on the underlay (`UnderlayGRO.swift`).
+            // checked and merged on the underlay (`UnderlayGRO.swift`). udp4_gro_lookup_skb()
+            // looks the socket up in the receiving device's namespace by port (a vxlan socket
+            // is bound to no device): on a bridge port, that of the bridge, before the bridge
+            // sees the frame.
             if valid, l.l4Protocol == .udp, q.innerOffset != nil, cur.ipSummed != .complete,
-               let ref = net.devices[peer].l3,
-               let vx = vxlanDevice(node: ref.node, port: q.frame.bytes.be16(at: l.l4Offset + 2), v6: l.ipVersion == .v6) {
+               let ns = namespaceNode(of: peer),
+               let vx = vxlanDevice(node: ns, port: q.frame.bytes.be16(at: l.l4Offset + 2), v6: l.ipVersion == .v6) {
                 let (r, innerValid) = tunnelGROOnUnderlay(q, l, peer: peer, tunnel: vx)
                 q = r
                 // The steps before recorded the checks: this one starts from what they left.
@@ -76,6 +79,14 @@ extension Walk {
             }
         }
         ingress(q, on: peer, via: "netif_rx")
+    }
+
+    /// The namespace (its node) device `d` receives in: its own host's, or — a bridge port —
+    /// that of the bridge's host; nil for a port of a bridge no host sits on.
+    func namespaceNode(of d: Int) -> Int? {
+        if let ref = net.devices[d].l3 { return ref.node }
+        if let br = net.devices[d].master, let ref = net.devices[br].l3 { return ref.node }
+        return nil
     }
 
     /// UDP tunnel GRO on the underlay (`udp4_gro_receive()` / `udp6_gro_receive()` →

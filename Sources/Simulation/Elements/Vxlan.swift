@@ -519,14 +519,17 @@ extension Walk {
     /// The outer IPv4 ID of a packet tunnel `d` sends (`iptunnel_xmit()` →
     /// `__ip_select_ident(net, iph, gso_segs ?: 1)` → `ip_idents_reserve()`): one counter per
     /// destination, which hands out consecutive IDs to packets sent within one jiffy (a random
-    /// jump only when the jiffy changed) and reserves a GSO skb's whole run, which its segments
-    /// take in order (`tunnelSegment`). The model's counter starts at 0 per leg and per tunnel:
+    /// jump only when the jiffy changed) and reserves a GSO skb's run (`gso_segs`), which its
+    /// segments take in order (`tunnelSegment`). The model's counter starts at 0 per leg and per tunnel:
     /// verify does not compare the value, but GRO on the underlay merges only consecutive IDs
     /// (`inet_gro_flush()`; found by the random campaign of session 15: vxlan-bridge-port with
     /// vxA tx off, whose segments each encapsulated alone the kernel merged on wireB).
     mutating func outerIPID(_ d: Int, _ s: SkbState, _ inner: FrameLayout) -> UInt16 {
         var segs = 1
-        if s.isGSO, s.gsoSize > 0 {
+        // `gso_segs ?: 1`: a DODGY skb (from a TAP, virtio or a PACKET_VNET_HDR writer:
+        // virtio_net_hdr_to_skb() leaves gso_segs 0) reserves one ID; its segments still take
+        // the IDs after it.
+        if s.isGSO, s.gsoSize > 0, !s.gsoDodgy {
             let payload = max(0, inner.end - inner.payloadOffset)
             segs = max(1, (payload + s.gsoSize - 1) / s.gsoSize)
         }
