@@ -18,7 +18,8 @@ Settings drawn (each one independently, with probability P_SET, to a random valu
   routers: flavour netns/vm/userspace; with --netfilter also masquerade (off or one of its
            interfaces) and conntrack-checksum on/off (off by default, so that the draws of the
            seeds recorded before it stay the same);
-  bridges: with --bridges, br-netfilter on/off (session 14; a flag for the same reason).
+  bridges: with --bridges, br-netfilter on/off (session 14; a flag for the same reason) and
+  promisc on/off (session 15).
 """
 import argparse
 import glob
@@ -59,6 +60,7 @@ def settings(path, netfilter=False, bridges=False):
                 out += [(f"{name}.{end}.{k}", ONOFF) for k in ("tx", "rx", "tso", "gso", "gro", "sg")]
         elif kind == "bridge" and bridges:
             out.append((f"{name}.br-netfilter", ONOFF))
+            out.append((f"{name}.promisc", ONOFF))
         elif kind == "router":
             out.append((f"{name}.flavour", ["netns", "vm", "userspace"]))
             if netfilter:
@@ -86,7 +88,7 @@ def main():
     ap.add_argument("--minutes", type=float, default=None, help="stop after this long")
     ap.add_argument("--lab", action="append", default=None)
     ap.add_argument("--netfilter", action="store_true", help="routers also draw masquerade and conntrack-checksum")
-    ap.add_argument("--bridges", action="store_true", help="bridges draw br-netfilter")
+    ap.add_argument("--bridges", action="store_true", help="bridges draw br-netfilter and promisc")
     ap.add_argument("--csumlab", default=os.path.join(root, ".build", "debug", "csumlab"))
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else int.from_bytes(os.urandom(4), "big")
