@@ -334,13 +334,6 @@ extension StepEvent {
         /// The outer UDP checksum is on (not zero): `SKB_GSO_UDP_TUNNEL_CSUM` once merged.
         public var outerChecksum: Bool
 
-        public init(tunnel: String, outerV6: Bool, geneve: Bool, outerChecksum: Bool) {
-            self.tunnel = tunnel
-            self.outerV6 = outerV6
-            self.geneve = geneve
-            self.outerChecksum = outerChecksum
-        }
-
         /// The receive functions from the outer UDP header to the inner network header.
         var receivePath: String {
             "\(outerV6 ? "udp6_gro_receive" : "udp4_gro_receive") → udp_gro_receive → \(geneve ? "geneve_gro_receive" : "vxlan_gro_receive") → eth_gro_receive → "
