@@ -19,6 +19,13 @@ extension Walk {
         var original = !leg.reply
         // The conntrack entry this packet belongs to (`nat.connections[ni]`), once found or made.
         var ctIndex: Int?
+        // This packet made its entry: the entry is unconfirmed until the packet leaves (or is
+        // delivered here): `nf_conntrack_confirm()` at POSTROUTING / LOCAL_IN. A packet dropped
+        // on the way (no route, larger than the MTU with DF) takes it with it, so a later packet
+        // of the flow starts a new connection (random campaign seed 20261228: mtu-jumbo-router
+        // with masquerade on eth0 and the query dropped for its size — the kernel masqueraded
+        // the answer as a new connection's first packet).
+        var created = false
         // 1. Conntrack in PRE_ROUTING.
         if nf.conntrackActive {
             let before = q
@@ -95,6 +102,7 @@ extension Walk {
                     nat.connections[ni, default: []].append(ConntrackEntry(original: tuple, synSent: syn))
                     ctIndex = nat.connections[ni]!.count - 1
                     original = true
+                    created = true
                 }
             }
         }
@@ -123,6 +131,7 @@ extension Walk {
         // 4. ip_forward: skb_forward_csum, TTL.
         guard let (outIf, nextHop) = shared.route(from: ni, to: dst), let outDev = shared.deviceOf(node: ni, iface: outIf),
               let target = targetDevice(for: nextHop, broadcastLeg: nil) else {
+            if created { nat.connections[ni]?.removeLast() }
             return finish(.droppedOnPath(at: nodeName, reason: "no route to \(dst)"))
         }
         // ip_exceeds_mtu() / ip6_pkt_too_big(): a packet larger than the egress MTU (IPv4 with
@@ -142,6 +151,7 @@ extension Walk {
                     w.record(r, r, node: ni, iface: interfaces[outIf].name, .forward,
                              .exceedsMTU(v6: !v4, ipLength: ipLen, gso: s.isGSO, mtu: mtu), drop: "exceeds MTU")
                 }
+                if created { nat.connections[ni]?.removeLast() }
                 return finish(.droppedOnPath(at: nodeName, reason: "larger than the egress MTU (\(ipLen) > \(mtu)), DF set"))
             }
         }
@@ -206,6 +216,12 @@ extension Walk {
             } else {
                 q.refragmentMTUs.append(outMTU)
             }
+            // ip_do_fragment()'s slow path (a fragment, or a reassembled datagram whose pieces do
+            // not fit the MTU): each fragment is a new skb (ip_frag_next() → alloc_skb(),
+            // ip_copy_metadata() copies no checksum state), CHECKSUM_NONE without csum_valid — a
+            // reader's ring reports no TP_STATUS_CSUM_VALID for it even after conntrack verified
+            // the datagram (random campaign seed 20261228, mtu-jumbo-router with masquerade).
+            if q.skb != nil { q.carrier = .skb(SkbState(ipSummed: .none)) }
             let count = q.linkFrames.count
             q = watch(q) { w in
                 w.record(before, q, node: ni, iface: w.topology.nodes[ni].interfaces[outIf].name, .forward,
